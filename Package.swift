@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Bulwark module compiles with (see STYLE.md, practice 2).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Bulwark",
+    products: [
+        .executable(name: "bulwark", targets: ["bulwark"]),
+        .library(name: "BulwarkTensor", targets: ["BulwarkTensor"]),
+        .library(name: "BulwarkArchive", targets: ["BulwarkArchive"]),
+        .library(name: "BulwarkData", targets: ["BulwarkData"]),
+        .library(name: "BulwarkModels", targets: ["BulwarkModels"]),
+        .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+    ],
+    targets: [
+        // floor 0: system libraries and the numeric core
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "BulwarkTensor", dependencies: ["CBLAS"], swiftSettings: strictSettings),
+        .target(name: "BulwarkArchive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+
+        // floor 1: models and data
+        .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive"], swiftSettings: strictSettings),
+        .target(name: "BulwarkModels", dependencies: ["BulwarkTensor"], swiftSettings: strictSettings),
+
+        // floor 2: threat modules
+        .target(
+            name: "BulwarkSupplyChain",
+            dependencies: [
+                "BulwarkArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // floor 4: the command-line tool
+        .executableTarget(
+            name: "bulwark",
+            dependencies: [
+                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(name: "BulwarkTensorTests", dependencies: ["BulwarkTensor"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkArchiveTests", dependencies: ["BulwarkArchive"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// BulwarkSupplyChain — see ARCHITECTURE.md for this module's place in the house.

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `bulwark` command: one subcommand per verb (ARCHITECTURE.md).
+@main
+struct Bulwark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bulwark",
+        abstract: "Secure machine-learning systems: assess, harden, protect the pipeline.",
+        version: "0.1.0",
+        subcommands: [
+            // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
+        ]
+    )
+}
