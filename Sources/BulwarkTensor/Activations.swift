@@ -1,0 +1,62 @@
+import Foundation
+
+/// Element-wise non-linearities and softmax on plain tensors.
+extension Tensor {
+    /// max(x, 0).
+    public func relu() -> Tensor { map { $0 > 0 ? $0 : 0 } }
+    /// x for x > 0, αx otherwise.
+    public func leakyRelu(alpha: Float = 0.01) -> Tensor { map { $0 > 0 ? $0 : alpha * $0 } }
+    /// x for x > 0, α(eˣ − 1) otherwise.
+    public func elu(alpha: Float = 1) -> Tensor { map { $0 > 0 ? $0 : alpha * (Foundation.exp($0) - 1) } }
+    /// 1 / (1 + e⁻ˣ), computed without overflow for large |x|.
+    public func sigmoid() -> Tensor {
+        map { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }
+    }
+    /// Hyperbolic tangent.
+    public func tanh() -> Tensor { map { Foundation.tanh($0) } }
+    /// eˣ.
+    public func exp() -> Tensor { map { Foundation.exp($0) } }
+    /// Natural logarithm.
+    public func log() -> Tensor { map { Foundation.log($0) } }
+    /// The error function.
+    public func erf() -> Tensor { map { Foundation.erf($0) } }
+    /// xᵖ.
+    public func pow(_ p: Float) -> Tensor {
+        if p == 2 { return map { $0 * $0 } }
+        return map { Foundation.pow($0, p) }
+    }
+
+    /// Softmax along `axis` (numerically stable: the maximum is subtracted first).
+    public func softmax(axis: Int = -1) -> Tensor { softmaxCore(axis: axis, log: false) }
+    /// log(softmax) along `axis`, computed stably.
+    public func logSoftmax(axis: Int = -1) -> Tensor { softmaxCore(axis: axis, log: true) }
+
+    func softmaxCore(axis: Int, log: Bool) -> Tensor {
+        let a = normalizedAxis(axis)
+        let (outer, mid, inner) = split(around: a)
+        return Tensor(shape: shape, unsafeUninitializedCapacity: { out in
+            scalars.withUnsafeBufferPointer { p in
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        let base = o * mid * inner + i
+                        var m = -Float.infinity
+                        for k in 0..<mid { m = Swift.max(m, p[base + k * inner]) }
+                        var s: Float = 0
+                        for k in 0..<mid {
+                            let e = Foundation.exp(p[base + k * inner] - m)
+                            out[base + k * inner] = e
+                            s += e
+                        }
+                        if log {
+                            let ls = Foundation.log(s) + m
+                            for k in 0..<mid { out[base + k * inner] = p[base + k * inner] - ls }
+                        } else {
+                            let inv = 1 / s
+                            for k in 0..<mid { out[base + k * inner] *= inv }
+                        }
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// How many worker threads batch-parallel loops use (the machine's active processor count).
+public let parallelWorkerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+/// Runs `body(range)` over `0..<count` split into contiguous chunks, in parallel when the work
+/// is large enough to pay for the thread hand-off (`count * costPerItem >= 32_768`).
+///
+/// `body` must only write to disjoint memory for disjoint ranges.
+public func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+    if count <= 0 { return }
+    let workers = parallelWorkerCount
+    if workers == 1 || count < 2 || count * costPerItem < 32_768 {
+        body(0..<count)
+        return
+    }
+    let chunks = min(workers, count)
+    withoutActuallyEscaping(body) { body in
+        let box = UncheckedBox(body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { box.value(lo..<hi) }
+        }
+    }
+}
+
+/// Wraps a value (a closure or pointer) so it can be used from `parallelChunks` workers.
+/// Safe because `parallelChunks` callers write only disjoint ranges and the closure does not
+/// outlive the call.
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}
+
+/// A mutable pointer that may be shared by parallel chunks writing disjoint ranges.
+/// Safe only under that discipline, which every caller in this module follows.
+public struct SharedPointer: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Float>
+    public init(_ base: UnsafeMutablePointer<Float>) { self.base = base }
+}

@@ -1,0 +1,156 @@
+/// Max and average pooling over N×C×H×W tensors.
+public enum Pooling {
+    /// Max pooling; also returns, per output element, the flat input index of its maximum
+    /// (−1 when the window covers only padding) for the backward pass.
+    public static func maxForward(_ x: Tensor, geometry g: Conv2DGeometry) -> (Tensor, [Int32]) {
+        precondition(x.rank == 4, "maxPool2d needs N×C×H×W, got \(x.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = g.outputSize(height: h, width: w)
+        precondition(oh > 0 && ow > 0, "maxPool2d: window larger than padded input \(x.shape)")
+        precondition(x.count < Int(Int32.max), "maxPool2d: tensor too large")
+        var indices = [Int32](repeating: -1, count: n * c * oh * ow)
+        let out = Tensor(shape: [n, c, oh, ow], unsafeUninitializedCapacity: { out in
+            let sharedOut = SharedPointer(out.baseAddress!)
+            indices.withUnsafeMutableBufferPointer { pi in
+                let idx = UncheckedBox(pi.baseAddress!)
+                x.scalars.withUnsafeBufferPointer { px in
+                    let px = UncheckedBox(px.baseAddress!)
+                    parallelChunks(n * c, costPerItem: oh * ow * g.kernelHeight * g.kernelWidth) { range in
+                        for plane in range {
+                            let src = px.value + plane * h * w
+                            let dst = sharedOut.base + plane * oh * ow
+                            let di = idx.value + plane * oh * ow
+                            for i in 0..<oh {
+                                for j in 0..<ow {
+                                    var best = -Float.infinity
+                                    var at: Int32 = -1
+                                    for ki in 0..<g.kernelHeight {
+                                        let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                                        if y < 0 || y >= h { continue }
+                                        for kj in 0..<g.kernelWidth {
+                                            let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                                            if xx < 0 || xx >= w { continue }
+                                            let v = src[y * w + xx]
+                                            if v > best || at < 0 { best = v; at = Int32(plane * h * w + y * w + xx) }
+                                        }
+                                    }
+                                    dst[i * ow + j] = at < 0 ? 0 : best
+                                    di[i * ow + j] = at
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+        return (out, indices)
+    }
+
+    /// Routes each output gradient to the input position that held the maximum.
+    public static func maxBackward(_ dy: Tensor, indices: [Int32], inputShape: [Int]) -> Tensor {
+        var dx = [Float](repeating: 0, count: Tensor.elementCount(inputShape))
+        dy.scalars.withUnsafeBufferPointer { pdy in
+            dx.withUnsafeMutableBufferPointer { pdx in
+                for k in 0..<pdy.count {
+                    let at = Int(indices[k])
+                    if at >= 0 { pdx[at] += pdy[k] }
+                }
+            }
+        }
+        return Tensor(shape: inputShape, scalars: dx)
+    }
+
+    /// Average pooling. With `countIncludePad` the divisor is the full window size, otherwise
+    /// the number of window positions inside the input.
+    public static func averageForward(_ x: Tensor, geometry g: Conv2DGeometry, countIncludePad: Bool) -> Tensor {
+        precondition(x.rank == 4, "avgPool2d needs N×C×H×W, got \(x.shape)")
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = g.outputSize(height: h, width: w)
+        precondition(oh > 0 && ow > 0, "avgPool2d: window larger than padded input \(x.shape)")
+        let divisors = averageDivisors(h: h, w: w, g: g, countIncludePad: countIncludePad)
+        return Tensor(shape: [n, c, oh, ow], unsafeUninitializedCapacity: { out in
+            x.scalars.withUnsafeBufferPointer { px in
+                for plane in 0..<(n * c) {
+                    let src = px.baseAddress! + plane * h * w
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            var s: Float = 0
+                            for ki in 0..<g.kernelHeight {
+                                let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                                if y < 0 || y >= h { continue }
+                                for kj in 0..<g.kernelWidth {
+                                    let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                                    if xx >= 0 && xx < w { s += src[y * w + xx] }
+                                }
+                            }
+                            out[plane * oh * ow + i * ow + j] = s / divisors[i * ow + j]
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Spreads each output gradient evenly over its window.
+    public static func averageBackward(_ dy: Tensor, inputShape: [Int], geometry g: Conv2DGeometry, countIncludePad: Bool) -> Tensor {
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        let (oh, ow) = (dy.shape[2], dy.shape[3])
+        let divisors = averageDivisors(h: h, w: w, g: g, countIncludePad: countIncludePad)
+        var dx = [Float](repeating: 0, count: n * c * h * w)
+        dy.scalars.withUnsafeBufferPointer { pdy in
+            dx.withUnsafeMutableBufferPointer { pdx in
+                for plane in 0..<(n * c) {
+                    let dst = pdx.baseAddress! + plane * h * w
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            let gval = pdy[plane * oh * ow + i * ow + j] / divisors[i * ow + j]
+                            for ki in 0..<g.kernelHeight {
+                                let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                                if y < 0 || y >= h { continue }
+                                for kj in 0..<g.kernelWidth {
+                                    let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                                    if xx >= 0 && xx < w { dst[y * w + xx] += gval }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: inputShape, scalars: dx)
+    }
+
+    static func averageDivisors(h: Int, w: Int, g: Conv2DGeometry, countIncludePad: Bool) -> [Float] {
+        let (oh, ow) = g.outputSize(height: h, width: w)
+        var d = [Float](repeating: 0, count: oh * ow)
+        for i in 0..<oh {
+            for j in 0..<ow {
+                if countIncludePad {
+                    // PyTorch/ONNX: window clipped to the padded extent
+                    var cnt = 0
+                    for ki in 0..<g.kernelHeight {
+                        let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                        if y < -g.padTop || y >= h + g.padBottom { continue }
+                        for kj in 0..<g.kernelWidth {
+                            let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                            if xx >= -g.padLeft && xx < w + g.padRight { cnt += 1 }
+                        }
+                    }
+                    d[i * ow + j] = Float(Swift.max(cnt, 1))
+                } else {
+                    var cnt = 0
+                    for ki in 0..<g.kernelHeight {
+                        let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                        if y < 0 || y >= h { continue }
+                        for kj in 0..<g.kernelWidth {
+                            let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                            if xx >= 0 && xx < w { cnt += 1 }
+                        }
+                    }
+                    d[i * ow + j] = Float(Swift.max(cnt, 1))
+                }
+            }
+        }
+        return d
+    }
+}
