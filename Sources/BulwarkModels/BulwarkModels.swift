@@ -1,1 +1,0 @@
-// BulwarkModels — see ARCHITECTURE.md for this module's place in the house.

@@ -1,0 +1,35 @@
+public import BulwarkTensor
+
+/// A fully connected layer `y = x·Wᵀ + b` with `W`: out×in (PyTorch's `nn.Linear` layout).
+public struct Dense: Layer {
+    public let inputSize: Int, outputSize: Int
+    public var weight: Tensor
+    public var bias: Tensor
+
+    /// A layer initialised as PyTorch initialises `nn.Linear`.
+    public init(_ inputSize: Int, _ outputSize: Int, rng: inout SeededGenerator) {
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        weight = kaimingUniform([outputSize, inputSize], fanIn: inputSize, using: &rng)
+        bias = kaimingUniform([outputSize], fanIn: inputSize, using: &rng)
+    }
+
+    public var parameterNames: [String] { ["weight", "bias"] }
+    public var parameters: [Tensor] {
+        get { [weight, bias] }
+        set { weight = newValue[0]; bias = newValue[1] }
+    }
+
+    public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
+        guard inputShape == [inputSize] else {
+            throw ModelError(.shapeMismatch, "\(summary) expects inputs of shape [\(inputSize)], got \(inputShape)")
+        }
+        return [outputSize]
+    }
+
+    public func forward(_ input: Variable, parameters p: ArraySlice<Variable>, context: inout ForwardContext) -> Variable {
+        dense(input, weight: p[p.startIndex], bias: p[p.startIndex + 1])
+    }
+
+    public var summary: String { "Dense(\(inputSize)→\(outputSize))" }
+}

@@ -1,0 +1,134 @@
+public import BulwarkTensor
+
+/// A stack of layers applied in order; a ``DifferentiableClassifier`` when its output is a
+/// vector of logits.
+///
+/// Parameters are named as PyTorch names the `state_dict` of an `nn.Sequential`
+/// (`"<layer index>.<name>"`), so weights move between the two unchanged.
+public struct Sequential: DifferentiableClassifier {
+    /// The layers, applied first to last.
+    public var layers: [any Layer]
+    /// Shape of one input example.
+    public let inputShape: [Int]
+    /// Width of the output.
+    public let classCount: Int
+
+    /// Builds a model and checks that every layer accepts the previous layer's output.
+    /// - Throws: ``ModelError`` naming the first layer whose input shape does not fit.
+    public init(inputShape: [Int], layers: [any Layer]) throws(ModelError) {
+        var shape = inputShape
+        for (i, layer) in layers.enumerated() {
+            do { shape = try layer.outputShape(for: shape) } catch {
+                throw ModelError(error.code, "layer \(i) \(error.message)")
+            }
+        }
+        guard shape.count == 1 else {
+            throw ModelError(.shapeMismatch, "the last layer must output a vector of logits, got shape \(shape)")
+        }
+        self.layers = layers
+        self.inputShape = inputShape
+        self.classCount = shape[0]
+    }
+
+    // MARK: parameters
+
+    /// All trainable tensors, layer by layer.
+    public var parameters: [Tensor] {
+        get { layers.flatMap(\.parameters) }
+        set {
+            var k = 0
+            for i in layers.indices {
+                let n = layers[i].parameterNames.count
+                if n > 0 { layers[i].parameters = Array(newValue[k..<(k + n)]) }
+                k += n
+            }
+            precondition(k == newValue.count, "expected \(k) parameters, got \(newValue.count)")
+        }
+    }
+
+    /// Total number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Every saved tensor (parameters and buffers) with its PyTorch `state_dict` name.
+    public var namedTensors: [(name: String, tensor: Tensor)] {
+        layers.enumerated().flatMap { i, layer in
+            zip(layer.parameterNames, layer.parameters).map { ("\(i).\($0)", $1) }
+                + zip(layer.bufferNames, layer.buffers).map { ("\(i).\($0)", $1) }
+        }
+    }
+
+    /// Replaces every saved tensor from `tensors`, checking names and shapes.
+    /// - Throws: ``ModelError`` naming a missing, unexpected or mis-shaped tensor; the model is
+    ///   unchanged when it throws.
+    public mutating func load(_ tensors: [String: Tensor]) throws(ModelError) {
+        var copy = layers
+        var used = Set<String>()
+        for i in copy.indices {
+            func fetch(_ names: [String], _ current: [Tensor]) throws(ModelError) -> [Tensor] {
+                var out: [Tensor] = []
+                for (name, cur) in zip(names, current) {
+                    let key = "\(i).\(name)"
+                    guard let t = tensors[key] else { throw ModelError(.parameterMismatch, "missing tensor '\(key)'") }
+                    guard t.shape == cur.shape else {
+                        throw ModelError(.parameterMismatch, "tensor '\(key)' has shape \(t.shape), expected \(cur.shape)")
+                    }
+                    used.insert(key)
+                    out.append(t)
+                }
+                return out
+            }
+            if !copy[i].parameterNames.isEmpty { copy[i].parameters = try fetch(copy[i].parameterNames, copy[i].parameters) }
+            if !copy[i].bufferNames.isEmpty { copy[i].buffers = try fetch(copy[i].bufferNames, copy[i].buffers) }
+        }
+        if let extra = tensors.keys.filter({ !used.contains($0) && !$0.hasSuffix("num_batches_tracked") }).sorted().first {
+            throw ModelError(.parameterMismatch, "unexpected tensor '\(extra)' for this architecture")
+        }
+        layers = copy
+    }
+
+    // MARK: forward
+
+    /// The forward pass with parameters supplied as tape variables (training or inference).
+    ///
+    /// Layers that update buffers in training (batch norm) report them in the returned list,
+    /// as (layer index, new buffers); ``applyBufferUpdates(_:)`` installs them.
+    public func forward(_ input: Variable, parameters: [Variable], context: inout ForwardContext)
+        -> (output: Variable, bufferUpdates: [(Int, [Tensor])]) {
+        var x = input
+        var k = 0
+        var updates: [(Int, [Tensor])] = []
+        for (i, layer) in layers.enumerated() {
+            let n = layer.parameterNames.count
+            context.updatedBuffers = nil
+            x = layer.forward(x, parameters: parameters[k..<(k + n)], context: &context)
+            if let b = context.updatedBuffers { updates.append((i, b)) }
+            k += n
+        }
+        return (x, updates)
+    }
+
+    /// Installs buffer updates returned by ``forward(_:parameters:context:)``.
+    public mutating func applyBufferUpdates(_ updates: [(Int, [Tensor])]) {
+        for (i, b) in updates { layers[i].buffers = b }
+    }
+
+    /// Differentiable inference-mode logits; parameters enter the tape as constants.
+    public func logits(_ input: Variable) -> Variable {
+        let tape = input.tape
+        var context = ForwardContext(training: false)
+        return forward(input, parameters: parameters.map { tape.constant($0) }, context: &context).output
+    }
+
+    /// One line per layer with its output shape and parameter count.
+    public var summary: String {
+        var shape = inputShape
+        var lines = ["input \(shape)"]
+        for layer in layers {
+            shape = (try? layer.outputShape(for: shape)) ?? []
+            let n = layer.parameters.reduce(0) { $0 + $1.count }
+            lines.append("\(layer.summary) → \(shape)\(n > 0 ? "  (\(n) parameters)" : "")")
+        }
+        lines.append("total parameters: \(parameterCount)")
+        return lines.joined(separator: "\n")
+    }
+}

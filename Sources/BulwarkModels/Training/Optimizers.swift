@@ -1,0 +1,97 @@
+public import BulwarkTensor
+import Foundation
+
+/// Updates parameters from their gradients.
+public protocol Optimizer: Sendable {
+    /// Applies one step. `parameters` and `gradients` correspond one-to-one and keep their order
+    /// between calls (optimizer state is kept per position).
+    mutating func update(_ parameters: inout [Tensor], gradients: [Tensor])
+}
+
+/// Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay, with
+/// PyTorch's `torch.optim.SGD` update rule.
+public struct SGD: Optimizer {
+    public var learningRate: Float
+    public var momentum: Float
+    public var weightDecay: Float
+    public var nesterov: Bool
+    var velocity: [[Float]] = []
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+    }
+
+    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor]) {
+        precondition(parameters.count == gradients.count, "SGD: \(parameters.count) parameters, \(gradients.count) gradients")
+        if velocity.isEmpty && momentum != 0 { velocity = parameters.map { [Float](repeating: 0, count: $0.count) } }
+        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
+        for k in parameters.indices {
+            gradients[k].scalars.withUnsafeBufferPointer { g in
+                parameters[k].scalars.withUnsafeMutableBufferPointer { p in
+                    if mu == 0 {
+                        for i in 0..<p.count { p[i] -= lr * (g[i] + wd * p[i]) }
+                    } else {
+                        velocity[k].withUnsafeMutableBufferPointer { v in
+                            for i in 0..<p.count {
+                                let d = g[i] + wd * p[i]
+                                v[i] = mu * v[i] + d
+                                p[i] -= lr * (nesterov ? d + mu * v[i] : v[i])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adam (Kingma & Ba 2015) with bias correction and optional L2 weight decay, as
+/// PyTorch's `torch.optim.Adam`.
+public struct Adam: Optimizer {
+    public var learningRate: Float
+    public var beta1: Float, beta2: Float, epsilon: Float
+    public var weightDecay: Float
+    var step = 0
+    var m: [[Float]] = [], v: [[Float]] = []
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor]) {
+        precondition(parameters.count == gradients.count, "Adam: \(parameters.count) parameters, \(gradients.count) gradients")
+        if m.isEmpty {
+            m = parameters.map { [Float](repeating: 0, count: $0.count) }
+            v = m
+        }
+        step += 1
+        let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)
+        let c1 = 1 - Float(Foundation.pow(Double(b1), Double(step))), c2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
+        let stepSize = learningRate / c1
+        let c2Root = c2.squareRoot()
+        for k in parameters.indices {
+            gradients[k].scalars.withUnsafeBufferPointer { g in
+                parameters[k].scalars.withUnsafeMutableBufferPointer { p in
+                    m[k].withUnsafeMutableBufferPointer { mk in
+                        v[k].withUnsafeMutableBufferPointer { vk in
+                            for i in 0..<p.count {
+                                let gi = g[i] + wd * p[i]
+                                mk[i] = b1 * mk[i] + (1 - b1) * gi
+                                vk[i] = b2 * vk[i] + (1 - b2) * gi * gi
+                                p[i] -= stepSize * mk[i] / (vk[i].squareRoot() / c2Root + eps)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+

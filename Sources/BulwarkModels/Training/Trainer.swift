@@ -1,0 +1,100 @@
+public import BulwarkTensor
+import Foundation
+
+/// Settings of a training run.
+public struct TrainingConfiguration: Sendable, Codable, Equatable {
+    /// Passes over the training set.
+    public var epochs: Int
+    /// Examples per step (the last batch of an epoch may be smaller).
+    public var batchSize: Int
+    /// Seed for shuffling, dropout and anything else random.
+    public var seed: UInt64
+
+    public init(epochs: Int = 3, batchSize: Int = 128, seed: UInt64 = 0) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+    }
+}
+
+/// Where a training run is, reported after every step.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int, epochs: Int
+    public var step: Int, stepsPerEpoch: Int
+    /// Mean loss and accuracy over the epoch so far.
+    public var loss: Double, accuracy: Double
+    /// Throughput over the epoch so far.
+    public var imagesPerSecond: Double
+    /// Estimated seconds left in the whole run.
+    public var secondsRemaining: Double
+}
+
+/// Summary of one finished epoch.
+public struct EpochSummary: Sendable, Codable, Equatable {
+    public var epoch: Int
+    public var loss: Double
+    public var trainAccuracy: Double
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+/// One optimisation step on a batch: forward in training mode, backward, update.
+/// Returns the batch's mean loss and how many examples were classified correctly.
+public func trainStep(_ model: inout Sequential, optimizer: inout some Optimizer, inputs: Tensor, labels: [Int],
+                      context: inout ForwardContext) -> (loss: Float, correct: Int) {
+    let tape = Tape()
+    var parameters = model.parameters
+    let vars = parameters.map { tape.variable($0) }
+    let (logits, updates) = model.forward(tape.constant(inputs), parameters: vars, context: &context)
+    let loss = softmaxCrossEntropy(logits: logits, labels: labels)
+    let grads = tape.gradients(of: loss, wrt: vars)
+    optimizer.update(&parameters, gradients: grads)
+    model.parameters = parameters
+    model.applyBufferUpdates(updates)
+    let correct = zip(logits.value.argmaxRows(), labels).filter { $0 == $1 }.count
+    return (loss.value.scalar, correct)
+}
+
+/// Trains `model` with mini-batches shuffled by `configuration.seed`.
+///
+/// Deterministic for a given seed (up to the floating-point summation order of the BLAS
+/// threads). `progress` is called after every step, on the calling thread.
+@discardableResult
+public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
+                  configuration: TrainingConfiguration,
+                  progress: (TrainingProgress) -> Void = { _ in }) -> [EpochSummary] {
+    let n = labels.count
+    precondition(inputs.shape.first == n, "train: \(inputs.shape) inputs for \(n) labels")
+    precondition(configuration.batchSize > 0 && configuration.epochs >= 0, "train: batch size and epochs must be positive")
+    var rng = SeededGenerator(seed: configuration.seed)
+    var context = ForwardContext(training: true, seed: rng.next())
+    let steps = (n + configuration.batchSize - 1) / configuration.batchSize
+    var summaries: [EpochSummary] = []
+    let runStart = Date()
+    for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
+        let order = randomPermutation(n, using: &rng)
+        let start = Date()
+        var lossSum = 0.0, correct = 0, seen = 0
+        for step in 0..<steps {
+            let idx = Array(order[(step * configuration.batchSize)..<min(n, (step + 1) * configuration.batchSize)])
+            let x = inputs.gatherRows(idx)
+            let y = idx.map { labels[$0] }
+            let r = trainStep(&model, optimizer: &optimizer, inputs: x, labels: y, context: &context)
+            lossSum += Double(r.loss) * Double(y.count)
+            correct += r.correct
+            seen += y.count
+            let elapsed = Date().timeIntervalSince(start)
+            let total = Date().timeIntervalSince(runStart)
+            let doneFraction = (Double(epoch - 1) + Double(step + 1) / Double(steps)) / Double(configuration.epochs)
+            progress(TrainingProgress(epoch: epoch, epochs: configuration.epochs, step: step + 1, stepsPerEpoch: steps,
+                                      loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                                      imagesPerSecond: Double(seen) / max(elapsed, 1e-9),
+                                      secondsRemaining: total / doneFraction - total))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        summaries.append(EpochSummary(epoch: epoch, loss: lossSum / Double(max(seen, 1)),
+                                      trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                                      seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9)))
+    }
+    return summaries
+}
