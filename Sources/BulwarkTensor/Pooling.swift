@@ -20,6 +20,23 @@ public enum Pooling {
                             let src = px.value + plane * h * w
                             let dst = sharedOut.base + plane * oh * ow
                             let di = idx.value + plane * oh * ow
+                            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
+                                && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1 {
+                                // the common 2×2/2 window: no bounds checks needed
+                                let base = Int32(plane * h * w)
+                                for i in 0..<oh {
+                                    let r0 = src + 2 * i * w, r1 = r0 + w
+                                    for j in 0..<ow {
+                                        var best = r0[2 * j], at = 2 * i * w + 2 * j
+                                        if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * w + 2 * j + 1 }
+                                        if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * w + 2 * j }
+                                        if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * w + 2 * j + 1 }
+                                        dst[i * ow + j] = best
+                                        di[i * ow + j] = base + Int32(at)
+                                    }
+                                }
+                                continue
+                            }
                             for i in 0..<oh {
                                 for j in 0..<ow {
                                     var best = -Float.infinity
