@@ -22,17 +22,18 @@ public enum Pooling {
                             let di = idx.value + plane * oh * ow
                             if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
                                 && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1 {
-                                // the common 2×2/2 window: no bounds checks needed
-                                let base = Int32(plane * h * w)
+                                // the common 2×2/2 window: no bounds checks, branch-free selection
+                                let base = plane &* h &* w
                                 for i in 0..<oh {
-                                    let r0 = src + 2 * i * w, r1 = r0 + w
+                                    let r0 = src + 2 &* i &* w, r1 = r0 + w
+                                    let o0 = base &+ 2 &* i &* w, o1 = o0 &+ w
                                     for j in 0..<ow {
-                                        var best = r0[2 * j], at = 2 * i * w + 2 * j
-                                        if r0[2 * j + 1] > best { best = r0[2 * j + 1]; at = 2 * i * w + 2 * j + 1 }
-                                        if r1[2 * j] > best { best = r1[2 * j]; at = (2 * i + 1) * w + 2 * j }
-                                        if r1[2 * j + 1] > best { best = r1[2 * j + 1]; at = (2 * i + 1) * w + 2 * j + 1 }
-                                        dst[i * ow + j] = best
-                                        di[i * ow + j] = base + Int32(at)
+                                        let j2 = 2 &* j
+                                        let a = r0[j2], b = r0[j2 &+ 1], c = r1[j2], d = r1[j2 &+ 1]
+                                        let ab = b > a ? b : a, iab = b > a ? o0 &+ j2 &+ 1 : o0 &+ j2
+                                        let cd = d > c ? d : c, icd = d > c ? o1 &+ j2 &+ 1 : o1 &+ j2
+                                        dst[i &* ow &+ j] = cd > ab ? cd : ab
+                                        di[i &* ow &+ j] = Int32(truncatingIfNeeded: cd > ab ? icd : iab)
                                     }
                                 }
                                 continue
