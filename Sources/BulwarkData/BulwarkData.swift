@@ -1,1 +1,0 @@
-// BulwarkData — see ARCHITECTURE.md for this module's place in the house.

@@ -1,0 +1,295 @@
+public import BulwarkTensor
+public import Foundation
+
+/// The safetensors format of Hugging Face, read and written byte-compatibly with the Python
+/// `safetensors` package: an 8-byte little-endian header length, a JSON header mapping each
+/// tensor name to `dtype`, `shape` and `data_offsets` (plus an optional `__metadata__`
+/// string map), padded with spaces to a multiple of 8 bytes, then the tensor bytes.
+///
+/// Reading validates everything before converting a byte: header length (at most
+/// ``maxHeaderBytes``), UTF-8 and JSON, known dtypes, shapes whose element count times the
+/// dtype size equals the offsets' span, offsets inside the file, no overlaps, no gaps, and a
+/// data section that ends exactly at the end of the file. `F32` tensors are read and written;
+/// `F16`, `BF16`, `F64`, `I64`, `I32`, `I16`, `I8`, `U8`, `U16`, `U32`, `U64` and `BOOL` are
+/// read and converted to `Float`.
+///
+/// ```swift
+/// try SafeTensors.write([("0.weight", w), ("0.bias", b)], metadata: ["format": "pt"], to: url)
+/// let (tensors, metadata) = try SafeTensors.read(from: url)
+/// ```
+public enum SafeTensors {
+    /// The largest header accepted (the Python package's limit too).
+    public static let maxHeaderBytes = 100_000_000
+
+    /// One tensor's entry in the header.
+    public struct TensorInfo: Sendable, Equatable {
+        /// The tensor's name.
+        public let name: String
+        /// The dtype as spelled in the file (`F32`, `BF16`, …).
+        public let dtype: String
+        /// The tensor's shape.
+        public let shape: [Int]
+        /// Byte range of the data, relative to the end of the header.
+        public let dataOffsets: Range<Int>
+    }
+
+    /// A validated header: tensors sorted by data offset, metadata, and where data starts.
+    public struct Header: Sendable, Equatable {
+        /// Tensor entries in data order.
+        public let tensors: [TensorInfo]
+        /// The `__metadata__` map, or nil when the file has none.
+        public let metadata: [String: String]?
+        /// File offset of the first data byte (8 + header length).
+        public let dataStart: Int
+    }
+
+    /// Bytes per element of each dtype Bulwark reads.
+    static let dtypeSizes: [String: Int] = [
+        "BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+        "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8,
+    ]
+
+    // MARK: reading
+
+    /// Parses and validates the header of a safetensors file of `fileSize` bytes, given at
+    /// least its first `8 + header length` bytes.
+    /// - Throws: ``ModelError`` `.malformed` naming the field or tensor that is wrong.
+    public static func parseHeader(_ prefix: [UInt8], fileSize: Int, label: String = "safetensors") throws(ModelError) -> Header {
+        func fail(_ message: String) -> ModelError { ModelError(.malformed, "\(label): \(message)") }
+        guard prefix.count >= 8, fileSize >= 8 else { throw fail("file of \(fileSize) bytes is shorter than the 8-byte header length") }
+        var length64: UInt64 = 0
+        for i in 0..<8 { length64 |= UInt64(prefix[i]) << (8 * UInt64(i)) }
+        guard length64 <= UInt64(maxHeaderBytes) else {
+            throw fail("header length \(length64) exceeds the limit of \(maxHeaderBytes) bytes")
+        }
+        let length = Int(length64)
+        guard length <= fileSize - 8, length <= prefix.count - 8 else {
+            throw fail("header length \(length) runs past the end of the file (\(fileSize) bytes)")
+        }
+        let json: SafeTensorsJSON.Value
+        do {
+            json = try SafeTensorsJSON.parse(Array(prefix[8..<(8 + length)]))
+        } catch {
+            throw fail("header is not valid JSON (\(error.message))")
+        }
+        guard case .object(let members) = json else { throw fail("header is not a JSON object") }
+        var metadata: [String: String]?
+        var tensors: [TensorInfo] = []
+        var names = Set<String>()
+        for (key, value) in members {
+            guard names.insert(key).inserted else { throw fail("key '\(key)' appears twice in the header") }
+            if key == "__metadata__" {
+                metadata = try parseMetadata(value, fail: fail)
+                continue
+            }
+            tensors.append(try parseTensorInfo(name: key, value, fail: fail))
+        }
+        // Data must tile [0, end) exactly, in offset order, as the Python package checks.
+        tensors.sort { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound) }
+        var end = 0
+        for t in tensors {
+            guard t.dataOffsets.lowerBound == end else {
+                throw fail(t.dataOffsets.lowerBound < end
+                    ? "tensor '\(t.name)' data \(t.dataOffsets) overlaps the previous tensor (ending at \(end))"
+                    : "gap before tensor '\(t.name)' (data starts at \(t.dataOffsets.lowerBound), previous ends at \(end))")
+            }
+            end = t.dataOffsets.upperBound
+        }
+        let dataStart = 8 + length
+        guard end == fileSize - dataStart else {
+            throw fail("tensor data ends at \(end) but the file holds \(fileSize - dataStart) data bytes")
+        }
+        return Header(tensors: tensors, metadata: metadata, dataStart: dataStart)
+    }
+
+    private static func parseMetadata(_ value: SafeTensorsJSON.Value, fail: (String) -> ModelError) throws(ModelError) -> [String: String]? {
+        if value == .null { return nil }
+        guard case .object(let pairs) = value else { throw fail("__metadata__ is not an object of strings") }
+        var map: [String: String] = [:]
+        for (k, v) in pairs {
+            guard case .string(let s) = v else { throw fail("__metadata__ value of '\(k)' is not a string") }
+            guard map.updateValue(s, forKey: k) == nil else { throw fail("__metadata__ key '\(k)' appears twice") }
+        }
+        return map
+    }
+
+    private static func parseTensorInfo(name: String, _ value: SafeTensorsJSON.Value, fail: (String) -> ModelError) throws(ModelError) -> TensorInfo {
+        guard case .object(let fields) = value else { throw fail("tensor '\(name)' is not an object") }
+        var dtype: String?, shape: [Int]?, offsets: [Int]?
+        for (k, v) in fields {
+            switch k {
+            case "dtype":
+                guard dtype == nil, case .string(let s) = v else { throw fail("tensor '\(name)': dtype is not a single string") }
+                dtype = s
+            case "shape", "data_offsets":
+                guard case .array(let items) = v else { throw fail("tensor '\(name)': \(k) is not an array") }
+                var ints: [Int] = []
+                for item in items {
+                    guard let n = item.nonNegativeInt else { throw fail("tensor '\(name)': \(k) holds a value that is not a non-negative integer") }
+                    ints.append(n)
+                }
+                if k == "shape" {
+                    guard shape == nil else { throw fail("tensor '\(name)': shape given twice") }
+                    shape = ints
+                } else {
+                    guard offsets == nil else { throw fail("tensor '\(name)': data_offsets given twice") }
+                    offsets = ints
+                }
+            default:
+                throw fail("tensor '\(name)': unexpected field '\(k)'")
+            }
+        }
+        guard let dtype, let shape, let offsets else {
+            throw fail("tensor '\(name)' lacks one of dtype, shape, data_offsets")
+        }
+        guard let size = dtypeSizes[dtype] else {
+            throw fail("tensor '\(name)': dtype '\(dtype)' is not supported (F32, F16, BF16, F64, I64, I32, I16, I8, U8, U16, U32, U64, BOOL are)")
+        }
+        guard offsets.count == 2, offsets[0] <= offsets[1] else {
+            throw fail("tensor '\(name)': data_offsets must be [begin, end] with begin ≤ end")
+        }
+        var bytes = size
+        for d in shape {
+            let (p, overflow) = bytes.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw fail("tensor '\(name)': shape \(shape) overflows") }
+            bytes = p
+        }
+        guard bytes == offsets[1] - offsets[0] else {
+            throw fail("tensor '\(name)': shape \(shape) of \(dtype) needs \(bytes) bytes but data_offsets span \(offsets[1] - offsets[0])")
+        }
+        return TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: offsets[0]..<offsets[1])
+    }
+
+    /// Reads every tensor of a safetensors file held in memory, converted to `Float`.
+    /// - Throws: ``ModelError`` `.malformed` naming what is wrong.
+    public static func read(_ bytes: [UInt8], label: String = "safetensors") throws(ModelError) -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let header = try parseHeader(bytes, fileSize: bytes.count, label: label)
+        var tensors: [String: Tensor] = [:]
+        for info in header.tensors {
+            let start = header.dataStart + info.dataOffsets.lowerBound
+            let scalars = convert(bytes, start: start, byteCount: info.dataOffsets.count, dtype: info.dtype)
+            do {
+                tensors[info.name] = try Tensor(validatingShape: info.shape, scalars: scalars)
+            } catch {
+                throw ModelError(.malformed, "\(label): tensor '\(info.name)': \(error)")
+            }
+        }
+        return (tensors, header.metadata ?? [:])
+    }
+
+    /// Reads every tensor of the safetensors file at `url`.
+    /// - Parameter maxBytes: files larger than this are refused before being read.
+    public static func read(from url: URL, maxBytes: Int = 8 << 30) throws(ModelError) -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let path = url.path
+        let size: Int
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+        } catch {
+            throw ModelError(.io, "\(path): cannot read (\(error.localizedDescription))")
+        }
+        guard size >= 0, size <= maxBytes else {
+            throw ModelError(.io, "\(path): file of \(size) bytes exceeds the limit of \(maxBytes) bytes")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw ModelError(.io, "\(path): cannot read (\(error.localizedDescription))")
+        }
+        return try read([UInt8](data), label: path)
+    }
+
+    /// Converts little-endian elements of `dtype` to `Float`. The range was validated.
+    static func convert(_ bytes: [UInt8], start: Int, byteCount: Int, dtype: String) -> [Float] {
+        let size = dtypeSizes[dtype] ?? 1
+        let count = byteCount / size
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBytes { raw in
+                func u<T: FixedWidthInteger>(_ i: Int, _: T.Type) -> T {
+                    T(littleEndian: raw.loadUnaligned(fromByteOffset: start + i * size, as: T.self))
+                }
+                for i in 0..<count {
+                    let value: Float
+                    switch dtype {
+                    case "F32": value = Float(bitPattern: u(i, UInt32.self))
+                    case "F64": value = Float(Double(bitPattern: u(i, UInt64.self)))
+                    case "F16": value = Float(Float16(bitPattern: u(i, UInt16.self)))
+                    case "BF16": value = Float(bitPattern: UInt32(u(i, UInt16.self)) << 16)
+                    case "I64": value = Float(Int64(bitPattern: u(i, UInt64.self)))
+                    case "I32": value = Float(Int32(bitPattern: u(i, UInt32.self)))
+                    case "I16": value = Float(Int16(bitPattern: u(i, UInt16.self)))
+                    case "I8": value = Float(Int8(bitPattern: u(i, UInt8.self)))
+                    case "U64": value = Float(u(i, UInt64.self))
+                    case "U32": value = Float(u(i, UInt32.self))
+                    case "U16": value = Float(u(i, UInt16.self))
+                    case "BOOL": value = u(i, UInt8.self) != 0 ? 1 : 0
+                    default: value = Float(u(i, UInt8.self))
+                    }
+                    out[i] = value
+                }
+            }
+            initialized = count
+        }
+    }
+
+    // MARK: writing
+
+    /// The bytes of a safetensors file holding `tensors` as `F32`, identical to what the
+    /// Python package writes for the same tensors and metadata: tensors ordered by name
+    /// (byte-wise; all share one dtype), compact JSON, header padded with spaces to a
+    /// multiple of 8. Metadata keys are written sorted; the Python package's order for two or
+    /// more keys is random, so byte identity holds for at most one key.
+    /// - Throws: ``ModelError`` `.parameterMismatch` for duplicate names or the reserved name
+    ///   `__metadata__`.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]? = nil) throws(ModelError) -> [UInt8] {
+        var seen = Set<String>()
+        for (name, _) in tensors {
+            guard name != "__metadata__", seen.insert(name).inserted else {
+                throw ModelError(.parameterMismatch, "safetensors: tensor name '\(name)' is duplicated or reserved")
+            }
+        }
+        let ordered = tensors.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+        var entries: [String] = []
+        if let metadata {
+            let pairs = metadata.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            let body = pairs.map { SafeTensorsJSON.quoted($0.key) + ":" + SafeTensorsJSON.quoted($0.value) }.joined(separator: ",")
+            entries.append("\"__metadata__\":{" + body + "}")
+        }
+        var offset = 0
+        for (name, tensor) in ordered {
+            let n = tensor.count * 4
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            entries.append(SafeTensorsJSON.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + n)]}")
+            offset += n
+        }
+        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + header.count + offset)
+        let length = UInt64(header.count)
+        for i in 0..<8 { out.append(UInt8((length >> (8 * UInt64(i))) & 0xff)) }
+        out += header
+        for (_, tensor) in ordered {
+            tensor.scalars.withUnsafeBufferPointer { buffer in
+                for v in buffer {
+                    let bits = v.bitPattern.littleEndian
+                    withUnsafeBytes(of: bits) { out.append(contentsOf: $0) }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Writes `tensors` (as `F32`) and `metadata` to `url` atomically: the bytes go to a
+    /// temporary file in the same directory, which is then renamed over `url`, so a failure
+    /// never leaves a partial or corrupted file behind.
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]? = nil, to url: URL) throws(ModelError) {
+        let bytes = try encode(tensors, metadata: metadata)
+        do {
+            try Data(bytes).write(to: url, options: .atomic)
+        } catch {
+            throw ModelError(.io, "\(url.path): cannot write (\(error.localizedDescription))")
+        }
+    }
+}
