@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BulwarkData", targets: ["BulwarkData"]),
         .library(name: "BulwarkModels", targets: ["BulwarkModels"]),
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
+        .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,11 +46,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // floor 3: findings and their renderings
+        .target(name: "BulwarkReport", dependencies: ["CZlib"], swiftSettings: strictSettings),
+
         // floor 4: the command-line tool
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain",
+                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain", "BulwarkReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

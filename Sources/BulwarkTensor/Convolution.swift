@@ -1,3 +1,5 @@
+import Foundation
+
 /// Geometry of a 2-D convolution or pooling window over an N×C×H×W input.
 public struct Conv2DGeometry: Sendable, Equatable {
     public var kernelHeight: Int, kernelWidth: Int
@@ -35,82 +37,62 @@ public struct Conv2DGeometry: Sendable, Equatable {
     }
 }
 
-/// im2col / col2im lowering: convolution becomes one matrix product per group.
+/// im2col / col2im lowering for one image: convolution becomes one matrix product per group.
 enum Im2Col {
-    /// Writes the patches of images `n0..<n1`, channels `c0..<c0+cg`, into `cols`, a
-    /// (cg·kh·kw) × ((n1−n0)·oh·ow) row-major matrix.
-    static func lower(_ x: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                      n0: Int, n1: Int, c0: Int, cg: Int, g: Conv2DGeometry, oh: Int, ow: Int,
-                      cols: UnsafeMutablePointer<Float>) {
+    /// Writes the patches of channels `c0..<c0+cg` of one C×H×W image into `cols`, a
+    /// (cg·kh·kw) × (oh·ow) row-major matrix.
+    static func lower(_ image: UnsafePointer<Float>, height: Int, width: Int, c0: Int, cg: Int,
+                      g: Conv2DGeometry, oh: Int, ow: Int, cols: UnsafeMutablePointer<Float>) {
         let kh = g.kernelHeight, kw = g.kernelWidth
-        let columns = (n1 - n0) * oh * ow
-        let rows = cg * kh * kw
-        let shared = SharedPointer(cols)
-        parallelChunks(rows, costPerItem: columns) { range in
-            let cols = shared.base
-            for row in range {
-                let c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
-                let dst = cols + row * columns
-                for n in n0..<n1 {
-                    let plane = x + ((n * channels) + c0 + c) * height * width
-                    let base = dst + (n - n0) * oh * ow
-                    for i in 0..<oh {
-                        let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
-                        let rowOut = base + i * ow
-                        if y < 0 || y >= height {
-                            for j in 0..<ow { rowOut[j] = 0 }
-                            continue
-                        }
-                        let src = plane + y * width
-                        let xOffset = kj * g.dilationWidth - g.padLeft
-                        if g.strideWidth == 1 {
-                            // contiguous run with zero borders
-                            let jLo = Swift.max(0, -xOffset), jHi = Swift.min(ow, width - xOffset)
-                            if jLo >= jHi { for j in 0..<ow { rowOut[j] = 0 }; continue }
-                            for j in 0..<jLo { rowOut[j] = 0 }
-                            for j in jLo..<jHi { rowOut[j] = src[j + xOffset] }
-                            for j in jHi..<ow { rowOut[j] = 0 }
-                        } else {
-                            for j in 0..<ow {
-                                let xx = j * g.strideWidth + xOffset
-                                rowOut[j] = (xx >= 0 && xx < width) ? src[xx] : 0
-                            }
-                        }
-                    }
+        let pixels = oh * ow
+        for row in 0..<(cg * kh * kw) {
+            let c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
+            let plane = image + (c0 + c) * height * width
+            let dst = cols + row * pixels
+            let xOffset = kj * g.dilationWidth - g.padLeft
+            // output columns whose input column lies inside the image
+            let jLo = xOffset >= 0 ? 0 : Swift.min(ow, (-xOffset + g.strideWidth - 1) / g.strideWidth)
+            let jHi = Swift.max(jLo, Swift.min(ow, width - xOffset <= 0 ? 0 : (width - xOffset - 1) / g.strideWidth + 1))
+            for i in 0..<oh {
+                let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                let rowOut = dst + i * ow
+                if y < 0 || y >= height {
+                    rowOut.update(repeating: 0, count: ow)
+                    continue
                 }
+                let src = plane + y * width + xOffset
+                if jLo > 0 { rowOut.update(repeating: 0, count: jLo) }
+                if g.strideWidth == 1 {
+                    if jHi > jLo { (rowOut + jLo).update(from: src + jLo, count: jHi - jLo) }
+                } else {
+                    for j in jLo..<jHi { rowOut[j] = src[j * g.strideWidth] }
+                }
+                if jHi < ow { (rowOut + jHi).update(repeating: 0, count: ow - jHi) }
             }
         }
     }
 
-    /// Adds the columns back into image gradients (the adjoint of `lower`).
-    static func raise(_ cols: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                      n0: Int, n1: Int, c0: Int, cg: Int, g: Conv2DGeometry, oh: Int, ow: Int,
-                      dx: UnsafeMutablePointer<Float>) {
+    /// Adds `cols` back into the gradient of one image (the adjoint of `lower`).
+    static func raise(_ cols: UnsafePointer<Float>, height: Int, width: Int, c0: Int, cg: Int,
+                      g: Conv2DGeometry, oh: Int, ow: Int, dx: UnsafeMutablePointer<Float>) {
         let kh = g.kernelHeight, kw = g.kernelWidth
-        let columns = (n1 - n0) * oh * ow
-        let shared = SharedPointer(dx)
-        // Parallel over (image, channel) planes: each plane is written by one chunk only.
-        let planes = (n1 - n0) * cg
-        parallelChunks(planes, costPerItem: kh * kw * oh * ow) { range in
-            let dx = shared.base
-            for p in range {
-                let n = n0 + p / cg, c = p % cg
-                let plane = dx + ((n * channels) + c0 + c) * height * width
-                for ki in 0..<kh {
-                    for kj in 0..<kw {
-                        let row = (c * kh + ki) * kw + kj
-                        let src = cols + row * columns + (n - n0) * oh * ow
-                        for i in 0..<oh {
-                            let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
-                            if y < 0 || y >= height { continue }
-                            let dst = plane + y * width
-                            let s = src + i * ow
-                            for j in 0..<ow {
-                                let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
-                                if xx >= 0 && xx < width { dst[xx] += s[j] }
-                            }
-                        }
-                    }
+        let pixels = oh * ow
+        for row in 0..<(cg * kh * kw) {
+            let c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
+            let plane = dx + (c0 + c) * height * width
+            let src = cols + row * pixels
+            let xOffset = kj * g.dilationWidth - g.padLeft
+            let jLo = xOffset >= 0 ? 0 : Swift.min(ow, (-xOffset + g.strideWidth - 1) / g.strideWidth)
+            let jHi = Swift.max(jLo, Swift.min(ow, width - xOffset <= 0 ? 0 : (width - xOffset - 1) / g.strideWidth + 1))
+            for i in 0..<oh {
+                let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                if y < 0 || y >= height { continue }
+                let dst = plane + y * width + xOffset
+                let s = src + i * ow
+                if g.strideWidth == 1 {
+                    for j in jLo..<jHi { dst[j] += s[j] }
+                } else {
+                    for j in jLo..<jHi { dst[j * g.strideWidth] += s[j] }
                 }
             }
         }
@@ -119,13 +101,10 @@ enum Im2Col {
 
 /// Batched 2-D convolution (cross-correlation, as in every deep-learning framework).
 public enum Convolution {
-    /// Images per im2col chunk so that the column buffer stays near 32 MB.
-    static func chunkSize(rows: Int, outPixels: Int, batch: Int) -> Int {
-        let budget = 8 * 1024 * 1024  // floats
-        return Swift.max(1, Swift.min(batch, budget / Swift.max(1, rows * outPixels)))
-    }
-
     /// y = conv(x, w) + b. `x`: N×C×H×W, `w`: O×(C/groups)×kh×kw, `bias`: O.
+    ///
+    /// Images are processed in parallel; each worker lowers one image at a time into a
+    /// cache-sized buffer and multiplies it straight into the N×O×H×W output (no scatter pass).
     public static func forward(_ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1) -> Tensor {
         precondition(x.rank == 4 && w.rank == 4, "conv2d needs N×C×H×W input and O×C×kh×kw weight, got \(x.shape), \(w.shape)")
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -139,31 +118,33 @@ public enum Convolution {
         let cg = c / groups, og = o / groups
         let rows = cg * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
-        let chunk = chunkSize(rows: rows, outPixels: pixels, batch: n)
-        var cols = [Float](repeating: 0, count: rows * chunk * pixels)
-        var tmp = [Float](repeating: 0, count: og * chunk * pixels)
+        let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+            && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
+        let biasValues = bias?.scalars
         return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
+            let pout = SharedPointer(out.baseAddress!)
             x.scalars.withUnsafeBufferPointer { px in
                 w.scalars.withUnsafeBufferPointer { pw in
-                    cols.withUnsafeMutableBufferPointer { pc in
-                        tmp.withUnsafeMutableBufferPointer { pt in
-                            for n0 in stride(from: 0, to: n, by: chunk) {
-                                let n1 = Swift.min(n, n0 + chunk), cn = n1 - n0
+                    let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
+                    parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                        var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * pixels)
+                        cols.withUnsafeMutableBufferPointer { pc in
+                            for i in range {
+                                let image = px.value + i * c * h * wd
                                 for grp in 0..<groups {
-                                    Im2Col.lower(px.baseAddress!, channels: c, height: h, width: wd, n0: n0, n1: n1,
-                                                 c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, cols: pc.baseAddress!)
-                                    // tmp[og × cn·pixels] = W_g[og × rows] · cols[rows × cn·pixels]
-                                    BLAS.gemm(transposeA: false, transposeB: false, m: og, n: cn * pixels, k: rows,
-                                              a: pw.baseAddress! + grp * og * rows, b: pc.baseAddress!, c: pt.baseAddress!)
-                                    // scatter to N×O×P with bias
-                                    for oc in 0..<og {
-                                        let bv = bias?.scalars[grp * og + oc] ?? 0
-                                        for ni in 0..<cn {
-                                            let src = pt.baseAddress! + oc * cn * pixels + ni * pixels
-                                            let dst = out.baseAddress! + ((n0 + ni) * o + grp * og + oc) * pixels
-                                            for p in 0..<pixels { dst[p] = src[p] + bv }
-                                        }
+                                    let dst = pout.base + (i * o + grp * og) * pixels
+                                    let b: UnsafePointer<Float>
+                                    if pointwise {
+                                        b = image + grp * cg * h * wd
+                                    } else {
+                                        Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, cols: pc.baseAddress!)
+                                        b = UnsafePointer(pc.baseAddress!)
                                     }
+                                    if let biasValues {
+                                        for oc in 0..<og { (dst + oc * pixels).update(repeating: biasValues[grp * og + oc], count: pixels) }
+                                    }
+                                    BLAS.serialGemm(false, false, og, pixels, rows, 1, pw.value + grp * og * rows, rows,
+                                                    b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
                                 }
                             }
                         }
@@ -182,56 +163,64 @@ public enum Convolution {
         let cg = c / groups, og = o / groups
         let rows = cg * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
-        let chunk = chunkSize(rows: rows, outPixels: pixels, batch: n)
         var dx = needInput ? [Float](repeating: 0, count: x.count) : []
-        var dw = needWeight ? [Float](repeating: 0, count: w.count) : []
-        var cols = [Float](repeating: 0, count: rows * chunk * pixels)
-        var dyT = [Float](repeating: 0, count: og * chunk * pixels)
+        let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
+        // one weight-gradient accumulator per worker, summed at the end
+        var dwParts = needWeight ? [Float](repeating: 0, count: workers * w.count) : []
+        let wCount = w.count
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
                 dy.scalars.withUnsafeBufferPointer { pdy in
-                    cols.withUnsafeMutableBufferPointer { pc in
-                        dyT.withUnsafeMutableBufferPointer { pt in
-                            dx.withUnsafeMutableBufferPointer { pdx in
-                                dw.withUnsafeMutableBufferPointer { pdw in
-                                    for n0 in stride(from: 0, to: n, by: chunk) {
-                                        let n1 = Swift.min(n, n0 + chunk), cn = n1 - n0
+                    dx.withUnsafeMutableBufferPointer { pdx in
+                        dwParts.withUnsafeMutableBufferPointer { pdw in
+                            let px = UncheckedBox(px.baseAddress!), pw = UncheckedBox(pw.baseAddress!)
+                            let pdy = UncheckedBox(pdy.baseAddress!)
+                            let pdx = UncheckedBox(pdx.baseAddress), pdw = UncheckedBox(pdw.baseAddress)
+                            let chunks = workers
+                            let run = { (chunk: Int) in
+                                let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
+                                var cols = [Float](repeating: 0, count: rows * pixels)
+                                cols.withUnsafeMutableBufferPointer { pc in
+                                    let pc = pc.baseAddress!
+                                    for i in lo..<hi {
+                                        let image = px.value + i * c * h * wd
                                         for grp in 0..<groups {
-                                            // gather dy of this group as og × (cn·pixels)
-                                            for oc in 0..<og {
-                                                for ni in 0..<cn {
-                                                    let src = pdy.baseAddress! + ((n0 + ni) * o + grp * og + oc) * pixels
-                                                    let dst = pt.baseAddress! + oc * cn * pixels + ni * pixels
-                                                    dst.update(from: src, count: pixels)
-                                                }
+                                            let dyg = pdy.value + (i * o + grp * og) * pixels
+                                            if needWeight, let dwBase = pdw.value {
+                                                Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, cols: pc)
+                                                // dW_g[og × rows] += dy_g[og × P] · colsᵀ[P × rows]
+                                                BLAS.serialGemm(false, true, og, rows, pixels, 1, dyg, pixels, pc, pixels, 1,
+                                                                dwBase + chunk * wCount + grp * og * rows, rows)
                                             }
-                                            if needWeight {
-                                                Im2Col.lower(px.baseAddress!, channels: c, height: h, width: wd, n0: n0, n1: n1,
-                                                             c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, cols: pc.baseAddress!)
-                                                // dW_g[og × rows] += dyT[og × P] · colsᵀ[P × rows]
-                                                BLAS.gemm(transposeA: false, transposeB: true, m: og, n: rows, k: cn * pixels,
-                                                          a: pt.baseAddress!, b: pc.baseAddress!, beta: 1,
-                                                          c: pdw.baseAddress! + grp * og * rows)
-                                            }
-                                            if needInput {
-                                                // dcols[rows × P] = W_gᵀ[rows × og] · dyT[og × P]
-                                                BLAS.gemm(transposeA: true, transposeB: false, m: rows, n: cn * pixels, k: og,
-                                                          a: pw.baseAddress! + grp * og * rows, b: pt.baseAddress!,
-                                                          c: pc.baseAddress!)
-                                                Im2Col.raise(pc.baseAddress!, channels: c, height: h, width: wd, n0: n0, n1: n1,
-                                                             c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, dx: pdx.baseAddress!)
+                                            if needInput, let dxBase = pdx.value {
+                                                // dcols[rows × P] = W_gᵀ[rows × og] · dy_g[og × P]
+                                                BLAS.serialGemm(true, false, rows, pixels, og, 1, pw.value + grp * og * rows, rows,
+                                                                dyg, pixels, 0, pc, pixels)
+                                                Im2Col.raise(pc, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow,
+                                                             dx: dxBase + i * c * h * wd)
                                             }
                                         }
                                     }
                                 }
+                            }
+                            if chunks == 1 {
+                                run(0)
+                            } else {
+                                let box = UncheckedBox(run)
+                                DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
                             }
                         }
                     }
                 }
             }
         }
-        return (needInput ? Tensor(shape: x.shape, scalars: dx) : nil,
-                needWeight ? Tensor(shape: w.shape, scalars: dw) : nil)
+        var dw: Tensor?
+        if needWeight {
+            var total = [Float](dwParts[0..<wCount])
+            for k in 1..<workers { for j in 0..<wCount { total[j] += dwParts[k * wCount + j] } }
+            dw = Tensor(shape: w.shape, scalars: total)
+        }
+        return (needInput ? Tensor(shape: x.shape, scalars: dx) : nil, dw)
     }
 
     /// Gradient of the bias: dy summed over batch and pixels.
@@ -242,14 +231,25 @@ public enum Convolution {
             out.initialize(repeating: 0)
             dy.scalars.withUnsafeBufferPointer { p in
                 for ni in 0..<n {
-                    for oc in 0..<o {
-                        let base = (ni * o + oc) * pixels
-                        var s: Float = 0
-                        for q in 0..<pixels { s += p[base + q] }
-                        out[oc] += s
-                    }
+                    for oc in 0..<o { out[oc] += sumContiguous(p.baseAddress! + (ni * o + oc) * pixels, count: pixels) }
                 }
             }
         })
     }
+}
+
+/// Sum of `count` contiguous floats with 16 independent SIMD lanes (vectorised; the order of
+/// additions differs from a sequential loop by rounding only).
+@inlinable
+public func sumContiguous(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(p)
+    while i + 16 <= count {
+        acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < count { s += p[i]; i += 1 }
+    return s
 }

@@ -219,11 +219,12 @@ public func dense(_ x: Variable, weight w: Variable, bias b: Variable?) -> Varia
         }
     }
     let inputs = b.map { [x, w, $0] } ?? [x, w]
+    let hasBias = b != nil  // the pullback must not capture variables: they own the tape (a cycle)
     return x.tape.record(y, inputs: inputs) { g, needs in
         let dx = needs[0] ? Tensor.matmul(g, vw) : nil
         let dw = needs[1] ? Tensor.matmul(g, vx, transposeA: true) : nil
         var out: [Tensor?] = [dx, dw]
-        if inputs.count == 3 { out.append(needs[2] ? g.sum(axes: [0]) : nil) }
+        if hasBias { out.append(needs[2] ? g.sum(axes: [0]) : nil) }
         return out
     }
 }
@@ -233,11 +234,12 @@ public func conv2d(_ x: Variable, weight w: Variable, bias b: Variable?, geometr
     let (vx, vw) = (x.value, w.value)
     let y = Convolution.forward(vx, vw, bias: b?.value, geometry: g, groups: groups)
     let inputs = b.map { [x, w, $0] } ?? [x, w]
+    let hasBias = b != nil  // the pullback must not capture variables: they own the tape (a cycle)
     return x.tape.record(y, inputs: inputs) { dy, needs in
         let (dx, dw) = Convolution.backward(dy, vx, vw, geometry: g, groups: groups,
                                             needInput: needs[0], needWeight: needs[1])
         var out: [Tensor?] = [dx, dw]
-        if inputs.count == 3 { out.append(needs[2] ? Convolution.biasGradient(dy) : nil) }
+        if hasBias { out.append(needs[2] ? Convolution.biasGradient(dy) : nil) }
         return out
     }
 }

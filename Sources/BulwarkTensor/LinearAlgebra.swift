@@ -1,9 +1,36 @@
 internal import CBLAS
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// OpenBLAS runs single-threaded; Bulwark splits large products across its own workers.
+/// (OpenBLAS's own threads busy-wait with `sched_yield` and fight Bulwark's batch-parallel loops
+/// for the cores, which on a 2-core machine made a convolution step 3× slower.)
+///
+/// The same one-time set-up keeps large tensor buffers in glibc's heap instead of fresh `mmap`
+/// regions: otherwise every step pays the kernel for zeroing tens of megabytes of new pages.
+private let blasConfigured: Bool = {
+    openblas_set_num_threads(1)
+    #if canImport(Glibc)
+    _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)  // glibc's maximum on 64-bit
+    _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    #endif
+    return true
+}()
+
+/// Performs Bulwark's one-time numeric set-up (BLAS threading, allocator tuning) now rather
+/// than at the first matrix product. Calling it is optional.
+public func configureNumerics() { _ = blasConfigured }
 
 /// Matrix products through OpenBLAS `cblas_sgemm`.
 public enum BLAS {
-    /// Sets the number of threads OpenBLAS uses for one product.
-    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    /// Sets the number of worker threads a single large product is split across
+    /// (default: the number of active processors).
+    public static func setThreadCount(_ n: Int) { threadCount.store(max(1, n)) }
+
+    static let threadCount = AtomicCount(parallelWorkerCount)
 
     /// C[m×n] = α·op(A)·op(B) + β·C, row-major; `lda`, `ldb`, `ldc` default to the packed strides.
     @inlinable
@@ -24,6 +51,34 @@ public enum BLAS {
     static func _gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        _ = blasConfigured
+        let workers = threadCount.load()
+        if workers > 1 && m * n * k >= 1 << 20 && max(m, n) >= 2 * workers {
+            // Split C into column blocks (or row blocks when it is tall) computed concurrently.
+            let byColumns = n >= m
+            let extent = byColumns ? n : m
+            let parts = min(workers, extent)
+            let (pa, pb, pc) = (UncheckedBox(a), UncheckedBox(b), UncheckedBox(c))
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                let lo = extent * p / parts, hi = extent * (p + 1) / parts
+                if lo >= hi { return }
+                if byColumns {
+                    let bOff = tb ? lo * ldb : lo
+                    serialGemm(ta, tb, m, hi - lo, k, alpha, pa.value, lda, pb.value + bOff, ldb, beta, pc.value + lo, ldc)
+                } else {
+                    let aOff = ta ? lo : lo * lda
+                    serialGemm(ta, tb, hi - lo, n, k, alpha, pa.value + aOff, lda, pb.value, ldb, beta, pc.value + lo * ldc, ldc)
+                }
+            }
+        } else {
+            serialGemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    static func serialGemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                           _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                           _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        _ = blasConfigured
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -50,4 +105,12 @@ extension Tensor {
             }
         })
     }
+}
+
+/// A thread-safe integer setting.
+final class AtomicCount: Sendable {
+    private let value: Atomic<Int>
+    init(_ v: Int) { value = Atomic(v) }
+    func load() -> Int { value.load(ordering: .relaxed) }
+    func store(_ v: Int) { value.store(v, ordering: .relaxed) }
 }

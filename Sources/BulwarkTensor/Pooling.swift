@@ -20,6 +20,24 @@ public enum Pooling {
                             let src = px.value + plane * h * w
                             let dst = sharedOut.base + plane * oh * ow
                             let di = idx.value + plane * oh * ow
+                            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
+                                && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1 {
+                                // the common 2×2/2 window: no bounds checks, branch-free selection
+                                let base = plane &* h &* w
+                                for i in 0..<oh {
+                                    let r0 = src + 2 &* i &* w, r1 = r0 + w
+                                    let o0 = base &+ 2 &* i &* w, o1 = o0 &+ w
+                                    for j in 0..<ow {
+                                        let j2 = 2 &* j
+                                        let a = r0[j2], b = r0[j2 &+ 1], c = r1[j2], d = r1[j2 &+ 1]
+                                        let ab = b > a ? b : a, iab = b > a ? o0 &+ j2 &+ 1 : o0 &+ j2
+                                        let cd = d > c ? d : c, icd = d > c ? o1 &+ j2 &+ 1 : o1 &+ j2
+                                        dst[i &* ow &+ j] = cd > ab ? cd : ab
+                                        di[i &* ow &+ j] = Int32(truncatingIfNeeded: cd > ab ? icd : iab)
+                                    }
+                                }
+                                continue
+                            }
                             for i in 0..<oh {
                                 for j in 0..<ow {
                                     var best = -Float.infinity

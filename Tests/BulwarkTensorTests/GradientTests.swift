@@ -123,3 +123,26 @@ import BulwarkTensor
         #expect(tape.gradients(of: y, wrt: [c])[0] == Tensor.zeros([2]))
     }
 }
+
+/// Pullbacks must not capture variables (which own their tape): that cycle leaked every
+/// training step's activations.
+@Suite struct TapeLifetimeTests {
+    @Test func tapeIsFreedAfterUse() {
+        weak var weakTape: Tape?
+        do {
+            var rng = SeededGenerator(seed: 1)
+            let tape = Tape()
+            weakTape = tape
+            let x = tape.variable(Tensor.normal([2, 3, 5, 5], using: &rng))
+            let w = tape.variable(Tensor.normal([4, 3, 3, 3], using: &rng)), b = tape.variable(Tensor.zeros([4]))
+            let h = conv2d(x, weight: w, bias: b, geometry: Conv2DGeometry(kernel: (3, 3))).relu()
+            let f = h.flattened()
+            let dw = tape.variable(Tensor.normal([3, f.shape[1]], using: &rng)), db = tape.variable(Tensor.zeros([3]))
+            let loss = softmaxCrossEntropy(logits: dense(f, weight: dw, bias: db), labels: [0, 2])
+            let bn = batchNorm(x, scale: tape.variable(.ones([3])), offset: tape.variable(.zeros([3])),
+                               runningMean: [0, 0, 0], runningVariance: [1, 1, 1], epsilon: 1e-5, training: true).output
+            _ = tape.gradients(of: loss + bn.sum() + maxPool2d(x, geometry: Conv2DGeometry(kernel: (2, 2))).sum(), wrt: [x, w])
+        }
+        #expect(weakTape == nil)
+    }
+}

@@ -1,0 +1,172 @@
+public import Foundation
+
+/// An assessment report: findings plus the visual evidence behind them, with everything needed
+/// to reproduce it (command, seed, parameters, versions).
+public struct Report: Codable, Sendable {
+    /// Schema version of `report.json`.
+    public var schemaVersion = 1
+    public var title: String
+    /// Tool name and version that produced the report.
+    public var tool: String
+    public var toolVersion: String
+    /// ISO 8601 time of creation.
+    public var createdAt: String
+    /// The command line that produced the report.
+    public var command: String
+    public var seed: UInt64?
+    /// Parameters of the run, as shown to the reader.
+    public var parameters: [String: String]
+    /// Versions and machine facts (OS, processor count, BLAS).
+    public var environment: [String: String]
+    public var findings: [Finding]
+    public var sections: [Section]
+
+    public init(title: String, toolVersion: String, command: String, seed: UInt64?, parameters: [String: String] = [:],
+                findings: [Finding] = [], sections: [Section] = [], createdAt: Date = Date()) {
+        self.title = title
+        self.tool = "bulwark"
+        self.toolVersion = toolVersion
+        self.createdAt = ISO8601DateFormatter().string(from: createdAt)
+        self.command = command
+        self.seed = seed
+        self.parameters = parameters
+        self.environment = Report.currentEnvironment()
+        self.findings = findings
+        self.sections = sections
+    }
+
+    /// Findings sorted most severe first (stable within a severity).
+    public var sortedFindings: [Finding] {
+        findings.enumerated().sorted { a, b in
+            a.element.severity != b.element.severity ? a.element.severity > b.element.severity : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    static func currentEnvironment() -> [String: String] {
+        let info = ProcessInfo.processInfo
+        return [
+            "os": info.operatingSystemVersionString,
+            "processors": String(info.activeProcessorCount),
+            "memory_gib": String(format: "%.1f", Double(info.physicalMemory) / 1_073_741_824),
+        ]
+    }
+}
+
+/// A titled part of a report holding charts, tables and image grids.
+public struct Section: Codable, Sendable {
+    public var title: String
+    public var text: String?
+    public var charts: [LineChart]
+    public var tables: [Table]
+    public var imageGrids: [ImageGrid]
+
+    public init(title: String, text: String? = nil, charts: [LineChart] = [], tables: [Table] = [], imageGrids: [ImageGrid] = []) {
+        self.title = title
+        self.text = text
+        self.charts = charts
+        self.tables = tables
+        self.imageGrids = imageGrids
+    }
+}
+
+/// A line chart: one or more series of (x, y) points.
+public struct LineChart: Codable, Sendable {
+    public struct Series: Codable, Sendable {
+        public var name: String
+        public var points: [Point]
+        public init(name: String, points: [Point]) {
+            self.name = name
+            self.points = points
+        }
+    }
+    public struct Point: Codable, Sendable, Equatable {
+        public var x: Double, y: Double
+        public init(_ x: Double, _ y: Double) {
+            self.x = x
+            self.y = y
+        }
+    }
+    public var title: String
+    public var xLabel: String, yLabel: String
+    public var series: [Series]
+    /// Fixed y range (e.g. 0…1 for accuracies); computed from the data when `nil`.
+    public var yRange: ClosedRange<Double>?
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+        self.yRange = yRange
+    }
+}
+
+/// A table of text cells.
+public struct Table: Codable, Sendable {
+    public var title: String
+    public var columns: [String]
+    public var rows: [[String]]
+    public init(title: String, columns: [String], rows: [[String]]) {
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+    }
+}
+
+/// A grid of small grayscale images, one row per example (e.g. original, adversarial, difference).
+public struct ImageGrid: Codable, Sendable {
+    public struct Row: Codable, Sendable {
+        public var images: [GrayImage]
+        public init(images: [GrayImage]) { self.images = images }
+    }
+    public var title: String
+    public var columns: [String]
+    public var rows: [Row]
+    public init(title: String, columns: [String], rows: [Row]) {
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+    }
+}
+
+/// An 8-bit grayscale image with a caption.
+public struct GrayImage: Codable, Sendable, Equatable {
+    public var width: Int, height: Int
+    /// Row-major pixels, `width × height` of them.
+    public var pixels: [UInt8]
+    public var caption: String
+
+    /// An image from values in `[low, high]` (clamped), row-major.
+    public init(width: Int, height: Int, values: [Float], low: Float = 0, high: Float = 1, caption: String = "") {
+        precondition(values.count == width * height, "GrayImage: \(values.count) values for \(width)×\(height)")
+        self.width = width
+        self.height = height
+        let span = max(high - low, .leastNonzeroMagnitude)
+        pixels = values.map { v in
+            let t = ((v - low) / span).isFinite ? min(max((v - low) / span, 0), 1) : 0
+            return UInt8((t * 255).rounded())
+        }
+        self.caption = caption
+    }
+
+    enum CodingKeys: String, CodingKey { case width, height, pixels, caption }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        width = try c.decode(Int.self, forKey: .width)
+        height = try c.decode(Int.self, forKey: .height)
+        caption = try c.decode(String.self, forKey: .caption)
+        guard let data = Data(base64Encoded: try c.decode(String.self, forKey: .pixels)), data.count == width * height else {
+            throw DecodingError.dataCorruptedError(forKey: .pixels, in: c, debugDescription: "pixels must be base64 of width×height bytes")
+        }
+        pixels = [UInt8](data)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(width, forKey: .width)
+        try c.encode(height, forKey: .height)
+        try c.encode(Data(pixels).base64EncodedString(), forKey: .pixels)
+        try c.encode(caption, forKey: .caption)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// An error the CLI reports as one line on stderr, with a non-zero exit (ArgumentParser prints
+/// `Error: <description>`).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Writing to stderr, and a progress line that redraws in place on a terminal.
+enum Terminal {
+    static let isTerminal = isatty(STDERR_FILENO) == 1
+
+    /// Writes `text` to standard error.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Writes a line to standard error.
+    static func note(_ line: String) { error(line + "\n") }
+}
+
+/// Renders progress on stderr: redrawn in place on a terminal, or a line every few seconds
+/// otherwise (so logs stay readable). Quiet when `enabled` is false.
+final class ProgressLine {
+    private let enabled: Bool
+    private var lastDraw = Date.distantPast
+    private var lastWidth = 0
+
+    init(enabled: Bool = true) { self.enabled = enabled }
+
+    /// Shows `text`; throttled to 10 redraws a second on a terminal, one line per 5 s otherwise.
+    func update(_ text: String, force: Bool = false) {
+        guard enabled else { return }
+        let now = Date()
+        let interval = Terminal.isTerminal ? 0.1 : 5
+        guard force || now.timeIntervalSince(lastDraw) >= interval else { return }
+        lastDraw = now
+        if Terminal.isTerminal {
+            let pad = max(0, lastWidth - text.count)
+            Terminal.error("\r" + text + String(repeating: " ", count: pad))
+            lastWidth = text.count
+        } else {
+            Terminal.note(text)
+        }
+    }
+
+    /// Ends the line (on a terminal) so following output starts on a fresh line.
+    func finish(_ text: String? = nil) {
+        guard enabled else { return }
+        if let text { update(text, force: true) }
+        if Terminal.isTerminal && lastWidth > 0 { Terminal.error("\n") }
+        lastWidth = 0
+    }
+}
+
+/// Formats seconds as `1m05s` / `12s`.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+}
+
+/// Prints a JSON object on stdout with sorted keys.
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}
