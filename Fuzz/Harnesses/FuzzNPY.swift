@@ -13,6 +13,6 @@ public func fuzzNPY(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             fatalError("NPY round trip failed for shape \(array.shape) dtype \(array.dtype)")
         }
     }
-    _ = try? NPZ.decode(MemorySource(bytes, name: "fuzz.npz"), maxArrayBytes: 1 << 20)
+    _ = try? NPZ.decode(MemorySource(bytes, name: "fuzz.npz"), maxArrayBytes: 1 << 16)
     return 0
 }

@@ -8,14 +8,14 @@ public func fuzzZip(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let source = MemorySource(bytes, name: "fuzz.zip")
     _ = ZipArchive.looksLikeZip(source)
-    let limits = ZipLimits(maxEntries: 256, maxCentralDirectoryBytes: 1 << 20, maxIssues: 64)
+    let limits = ZipLimits(maxEntries: 256, maxCentralDirectoryBytes: 1 << 16, maxIssues: 64)
     if let zip = try? ZipArchive(source: source, limits: limits) {
         for entry in zip.entries.prefix(16) {
-            _ = try? zip.read(entry, maxBytes: 1 << 20)
+            _ = try? zip.read(entry, maxBytes: 1 << 16)
             _ = try? zip.readPrefix(entry, count: 64)
         }
     }
-    _ = try? Gzip.decompress(bytes, maxOutputBytes: 1 << 20)
-    _ = try? Deflate.inflate(bytes, maxOutputBytes: 1 << 20)
+    _ = try? Gzip.decompress(bytes, maxOutputBytes: 1 << 16)
+    _ = try? Deflate.inflate(bytes, maxOutputBytes: 1 << 16)
     return 0
 }

@@ -220,3 +220,19 @@ private let text = Array("hello, archive! ".utf8) + Array(repeating: UInt8(ascii
     let notZip = #expect(throws: ArchiveError.self) { try ZipArchive(source: MemorySource([UInt8](repeating: 9, count: 100))) }
     #expect(notZip?.code == .malformed)
 }
+
+@Test func messagesStayOneLineWhateverTheNames() throws {
+    var item = TestZipWriter.Item("evil\nname\u{1b}[31m", text)
+    item.localName = Array(("x" + String(repeating: "\n", count: 2000)).utf8)
+    var w = TestZipWriter()
+    w.items = [item]
+    let zip = try archive(w)
+    #expect(!zip.issues.isEmpty)
+    for issue in zip.issues {
+        #expect(!issue.message.contains("\n") && !issue.message.contains("\u{1b}"))
+        #expect(issue.message.count < 500)
+    }
+    #expect(zip.entries[0].name == "evil\nname\u{1b}[31m")
+    let error = ArchiveError(.malformed, "entry 'a\nb'")
+    #expect(error.message == "entry 'a\\nb'")
+}
