@@ -68,7 +68,9 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "$WORK/crashes/$target"
     log="$WORK/fuzz-$target.log"
     status=0
-    (cd "$WORK/crashes/$target" && "$BUILD/fuzz_$target" -runs="$RUNS" -max_len=8192 -timeout=10 \
+    dict=()
+    [ -f "Fuzz/Dictionaries/$target.dict" ] && dict=(-dict="$PWD/Fuzz/Dictionaries/$target.dict")
+    (cd "$WORK/crashes/$target" && "$BUILD/fuzz_$target" "${dict[@]}" -runs="$RUNS" -max_len=8192 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 "$WORK/corpus/$target") >"$log" 2>&1 || status=$?
     grep -E "^Done|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|ERROR|crash-|Test unit written" "$log" || true
     if [ "$status" -ne 0 ]; then echo "fuzz_$target FAILED (exit $status); full log: $log" >&2; exit "$status"; fi
