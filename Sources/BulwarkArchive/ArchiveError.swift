@@ -26,12 +26,31 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
     /// One line naming what failed and what was expected.
     public let message: String
 
-    /// Creates an error of `code` with a one-line message.
+    /// Creates an error of `code`; control characters in `message` are escaped and it is
+    /// cut to 400 characters, so it stays one line whatever names it quotes.
     public init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = message.oneLine()
     }
 
     /// The message.
     public var description: String { message }
+}
+
+extension String {
+    /// The string as one printable line for an error message: control characters are escaped
+    /// (`\n`, `\u{1b}`, …) and the result is cut to `limit` characters, so hostile names in a
+    /// file can neither break a log line nor flood it.
+    func oneLine(limit: Int = 400) -> String {
+        var out = ""
+        for scalar in unicodeScalars {
+            if out.unicodeScalars.count >= limit { out += "…"; break }
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                out += scalar.escaped(asASCII: true)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 }

@@ -46,7 +46,8 @@ final class Inflater {
     }
 
     /// Feeds `input`; returns the number of input bytes left unconsumed once the stream ended
-    /// (trailing data), or 0.
+    /// (trailing data), or 0. Input of any length is handed to zlib in slices of at most
+    /// 1 GiB, so its 32-bit counters never overflow.
     /// - Parameter stopAfter: stop early (without error) once this many bytes were produced.
     @discardableResult
     func feed(_ input: [UInt8], stopAfter: Int? = nil) throws(ArchiveError) -> Int {
@@ -55,10 +56,21 @@ final class Inflater {
         var failure: ArchiveError?
         input.withUnsafeBufferPointer { inBuf in
             guard let inBase = inBuf.baseAddress else { return }
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: inBase)
-            stream.pointee.avail_in = UInt32(inBuf.count)
-            while stream.pointee.avail_in > 0 || !finished {
+            let total = inBuf.count
+            var given = 0  // bytes handed to zlib so far
+            func consumed() -> Int { given - Int(stream.pointee.avail_in) }
+            func refill() {
+                let start = consumed()
+                let n = min(total - start, 1 << 30)
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: inBase + start)
+                stream.pointee.avail_in = UInt32(n)
+                given = start + n
+            }
+            stream.pointee.avail_in = 0
+            refill()
+            while consumed() < total || !finished {
                 if let stop = stopAfter, output.count >= stop { break }
+                if stream.pointee.avail_in == 0 && given < total { refill() }
                 // Produce at most one byte past the limit so that overflow is detected.
                 let room = maxOutput + 1 - output.count
                 if room <= 0 {
@@ -84,20 +96,21 @@ final class Inflater {
                 }
                 switch rc {
                 case Z_STREAM_END:
-                    if format == .gzip, stream.pointee.avail_in > 0, let next = stream.pointee.next_in,
-                       stream.pointee.avail_in >= 2, next[0] == 0x1f, next[1] == 0x8b {
+                    let at = consumed()
+                    if format == .gzip, total - at >= 2, inBase[at] == 0x1f, inBase[at + 1] == 0x8b {
                         // Another gzip member follows.
                         inflateReset(stream)
                         continue
                     }
                     finished = true
-                    leftover = Int(stream.pointee.avail_in)
+                    leftover = total - at
                     return
                 case Z_OK:
                     continue
                 case Z_BUF_ERROR:
-                    // No progress possible: input exhausted mid-stream (more input needed).
-                    if stream.pointee.avail_in == 0 { return }
+                    // No progress possible: all input used mid-stream (more input needed).
+                    if consumed() >= total { return }
+                    if stream.pointee.avail_in == 0 { continue }
                     failure = ArchiveError(.malformed, "\(label): compressed data is corrupt (no progress)")
                     return
                 case Z_NEED_DICT:

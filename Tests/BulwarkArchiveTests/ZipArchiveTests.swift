@@ -149,11 +149,18 @@ private let text = Array("hello, archive! ".utf8) + Array(repeating: UInt8(ascii
     var w = TestZipWriter()
     w.items = [.init("a", text), .init("b", text, deflate: true)]
     let good = w.build()
-    // Bytes prepended: every offset is now wrong by 7.
+    // Bytes prepended (a self-extracting or polyglot file): reported, offsets adjusted.
     let shifted = try ZipArchive(source: MemorySource([1, 2, 3, 4, 5, 6, 7] + good))
-    #expect(kinds(shifted).contains(.headerMismatch) || kinds(shifted).contains(.inconsistentDirectory))
-    for entry in shifted.entries {
-        #expect(throws: ArchiveError.self) { _ = try shifted.read(entry, maxBytes: 1 << 20) }
+    #expect(shifted.issues.map(\.kind) == [.inconsistentDirectory])
+    #expect(shifted.issues.first?.message.contains("7 bytes precede the archive") == true)
+    #expect(try shifted.entries.map { try shifted.read($0, maxBytes: 1 << 20) } == [text, text])
+    // A directory offset that points at the wrong place: entries cannot be found.
+    var wrongOffset = good
+    wrongOffset[wrongOffset.count - 6] &+= 3
+    let broken = try ZipArchive(source: MemorySource(wrongOffset))
+    #expect(!broken.issues.isEmpty)
+    for entry in broken.entries {
+        #expect(throws: ArchiveError.self) { _ = try broken.read(entry, maxBytes: 1 << 20) }
     }
     // The first entry's data cut off: directory and end record kept but moved.
     var cut = good
@@ -212,4 +219,20 @@ private let text = Array("hello, archive! ".utf8) + Array(repeating: UInt8(ascii
     #expect(!ZipArchive.looksLikeZip(MemorySource([0x50, 0x4b])))
     let notZip = #expect(throws: ArchiveError.self) { try ZipArchive(source: MemorySource([UInt8](repeating: 9, count: 100))) }
     #expect(notZip?.code == .malformed)
+}
+
+@Test func messagesStayOneLineWhateverTheNames() throws {
+    var item = TestZipWriter.Item("evil\nname\u{1b}[31m", text)
+    item.localName = Array(("x" + String(repeating: "\n", count: 2000)).utf8)
+    var w = TestZipWriter()
+    w.items = [item]
+    let zip = try archive(w)
+    #expect(!zip.issues.isEmpty)
+    for issue in zip.issues {
+        #expect(!issue.message.contains("\n") && !issue.message.contains("\u{1b}"))
+        #expect(issue.message.count < 500)
+    }
+    #expect(zip.entries[0].name == "evil\nname\u{1b}[31m")
+    let error = ArchiveError(.malformed, "entry 'a\nb'")
+    #expect(error.message == "entry 'a\\nb'")
 }

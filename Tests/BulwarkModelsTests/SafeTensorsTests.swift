@@ -87,12 +87,14 @@ private func file(_ header: String, dataBytes: Int) -> [UInt8] {
     (#"{"__metadata__":{"k":1}}"#, 0, "not a string"),
     (#"[1,2]"#, 0, "not a JSON object"),
     (#"{"a":[[[[[[[[[[[[1]]]]]]]]]]]]}"#, 0, "nesting deeper"),
+    (#"{"evil\nname\u001b":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#, 8, #"tensor 'evil\nname\u{1B}'"#),
 ] as [(String, Int, String)])
 func refusesInvalidFiles(header: String, dataBytes: Int, expected: String) throws {
     let error = #expect(throws: ModelError.self) { try SafeTensors.read(file(header, dataBytes: dataBytes), label: "bad.safetensors") }
     #expect(error?.code == .malformed)
     #expect(error?.message.hasPrefix("bad.safetensors: ") == true)
     #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+    #expect(error?.message.contains("\n") == false)
 }
 
 @Test func refusesHugeHeaderLengthAndShortFiles() throws {

@@ -73,14 +73,14 @@ public struct ZipIssue: Sendable, Equatable, Hashable, CustomStringConvertible {
     public let kind: Kind
     /// The entry concerned, if any.
     public let entry: String?
-    /// One line describing it.
+    /// One line describing it (control characters escaped).
     public let message: String
 
     /// Creates an issue.
     public init(_ kind: Kind, entry: String?, _ message: String) {
         self.kind = kind
         self.entry = entry
-        self.message = message
+        self.message = message.oneLine()
     }
 
     /// `kind: message`.

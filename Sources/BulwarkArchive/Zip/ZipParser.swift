@@ -7,6 +7,9 @@ struct ZipParser {
     var issues: [ZipIssue] = []
     var issuesTruncated = false
     var isZip64 = false
+    /// Bytes found before the archive proper (self-extracting or polyglot files); every
+    /// offset in the directory is relative to where the archive starts, so this is added.
+    var prefixLength: UInt64 = 0
 
     init(source: any RandomAccessSource, limits: ZipLimits) {
         self.source = source
@@ -33,7 +36,7 @@ struct ZipParser {
     mutating func parse() throws(ArchiveError) {
         let directory = try findDirectory()
         try parseDirectory(directory)
-        checkEntries(directoryOffset: directory.offset)
+        checkEntries(directoryOffset: directory.offset &+ prefixLength)
     }
 
     // MARK: end of central directory
@@ -118,14 +121,25 @@ struct ZipParser {
             note(cdEnd > size || overflow ? .truncated : .inconsistentDirectory, nil,
                  "central directory (\(d.size) bytes at offset \(d.offset)) runs past its end record at \(d.end)")
         } else if cdEnd < d.end {
-            note(.inconsistentDirectory, nil, "\(d.end - cdEnd) unexplained bytes between the central directory and its end record")
+            // Either data was prepended to the archive (offsets are then all short by the
+            // gap, as Python's zipfile assumes) or junk sits before the end record.
+            let gap = d.end - cdEnd
+            let shifted = Int(d.offset + gap)
+            if d.size >= 4, let sig = try? source.read(offset: shifted, count: 4),
+               ByteReader.u32(sig, 0) == ZipArchive.centralSignature {
+                prefixLength = gap
+                note(.inconsistentDirectory, nil, "\(gap) bytes precede the archive (self-extracting or polyglot file); offsets adjusted")
+            } else {
+                note(.inconsistentDirectory, nil, "\(gap) unexplained bytes between the central directory and its end record")
+            }
         }
-        let readable = Int(min(d.size, size - d.offset))
-        let bytes = try source.read(offset: Int(d.offset), count: readable)
+        let start = d.offset + prefixLength
+        let readable = Int(min(d.size, size - start))
+        let bytes = try source.read(offset: Int(start), count: readable)
         var r = ByteReader(bytes)
         while r.remaining >= 4 {
             guard ByteReader.u32(bytes, r.position) == ZipArchive.centralSignature else {
-                note(.inconsistentDirectory, nil, "unexpected bytes in the central directory at offset \(d.offset + UInt64(r.position))")
+                note(.inconsistentDirectory, nil, "unexpected bytes in the central directory at offset \(start + UInt64(r.position))")
                 break
             }
             if entries.count >= limits.maxEntries {
@@ -169,6 +183,8 @@ struct ZipParser {
         if disk16 != 0 && disk16 != 0xFFFF {
             note(.inconsistentDirectory, name, "entry claims to start on disk \(disk16)")
         }
+        let (shiftedOffset, shiftOverflow) = offset.addingReportingOverflow(prefixLength)
+        if !shiftOverflow { offset = shiftedOffset }
         let index = entries.count
         let dataOffset = readLocalHeader(name: name, rawName: rawName, flags: flags, method: method,
                                          crc: crc, csize: csize, usize: usize, offset: offset)

@@ -55,7 +55,7 @@ public enum SafeTensors {
     /// least its first `8 + header length` bytes.
     /// - Throws: ``ModelError`` `.malformed` naming the field or tensor that is wrong.
     public static func parseHeader(_ prefix: [UInt8], fileSize: Int, label: String = "safetensors") throws(ModelError) -> Header {
-        func fail(_ message: String) -> ModelError { ModelError(.malformed, "\(label): \(message)") }
+        func fail(_ message: String) -> ModelError { ModelError(.malformed, "\(label): \(message)".escapedForMessage()) }
         guard prefix.count >= 8, fileSize >= 8 else { throw fail("file of \(fileSize) bytes is shorter than the 8-byte header length") }
         var length64: UInt64 = 0
         for i in 0..<8 { length64 |= UInt64(prefix[i]) << (8 * UInt64(i)) }
@@ -171,7 +171,7 @@ public enum SafeTensors {
             do {
                 tensors[info.name] = try Tensor(validatingShape: info.shape, scalars: scalars)
             } catch {
-                throw ModelError(.malformed, "\(label): tensor '\(info.name)': \(error)")
+                throw ModelError(.malformed, "\(label): tensor '\(info.name)': \(error)".escapedForMessage())
             }
         }
         return (tensors, header.metadata ?? [:])
@@ -246,7 +246,7 @@ public enum SafeTensors {
         var seen = Set<String>()
         for (name, _) in tensors {
             guard name != "__metadata__", seen.insert(name).inserted else {
-                throw ModelError(.parameterMismatch, "safetensors: tensor name '\(name)' is duplicated or reserved")
+                throw ModelError(.parameterMismatch, "safetensors: tensor name '\(name)' is duplicated or reserved".escapedForMessage())
             }
         }
         let ordered = tensors.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
