@@ -21,7 +21,7 @@ struct HashJob: Sendable {
 /// the cores finish together.
 enum ParallelHasher {
     /// Bytes read per `pread` call.
-    static let bufferSize = 4 << 20
+    static let bufferSize = 256 << 10
 
     /// The SHA-256 digest of each job, in the order of `jobs`.
     static func digests(of jobs: [HashJob], parallelism: Int?) async throws(SigningError) -> [[UInt8]] {
