@@ -43,10 +43,10 @@ public struct ArtifactScanner: Sendable {
         return results.compactMap { $0 }
     }
 
-    private func collect(_ path: String, into files: inout [String]) {
+    private func collect(_ path: String, into files: inout [String], depth: Int = 0) {
         if let children = FileSystem.directoryEntries(path) {
-            for c in children.sorted() where c != "." && c != ".." {
-                collect(path.hasSuffix("/") ? path + c : path + "/" + c, into: &files)
+            for c in children.sorted() where c != "." && c != ".." && depth < 64 {
+                collect(path.hasSuffix("/") ? path + c : path + "/" + c, into: &files, depth: depth + 1)
             }
         } else {
             files.append(path)
@@ -169,13 +169,13 @@ public struct ArtifactScanner: Sendable {
 
     func scanZip(_ source: any RandomAccessSource) throws(ArchiveError) -> (String, [ScanFinding], Bool) {
         let zip: ZipArchive
-        do { zip = try ZipArchive(source: source) } catch {
+        do { zip = try ZipArchive(source: source, limits: ZipLimits(maxCompressionRatio: 200)) } catch {
             return ("zip", [ScanFinding(severity: .high, rule: "zip.unreadable", detail: "hostile or broken zip: \(error.message)", offset: nil)], true)
         }
         var findings: [ScanFinding] = []
         for issue in zip.issues {
             let sev: ScanSeverity = switch issue.kind {
-            case .pathTraversal, .absolutePath, .overlappingEntries, .suspiciousCompressionRatio, .sizeBeyondLimit: .critical
+            case .pathTraversal, .absolutePath, .overlappingEntries: .critical
             default: .high
             }
             findings.append(ScanFinding(severity: sev, rule: "zip.\(issue.kind.rawValue)", detail: issue.message, offset: nil))

@@ -16,6 +16,7 @@ safe builtins complex
 safe builtins object
 safe __builtin__ set
 safe copy_reg _reconstructor
+safe _codecs encode
 safe copyreg _reconstructor
 safe datetime datetime
 safe datetime date
