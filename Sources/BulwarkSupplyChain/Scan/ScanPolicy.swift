@@ -3,8 +3,8 @@
 /// The policy is data: lines of `<class> <module> <name> [reason…]` where class is `safe` or
 /// `dangerous`, name is an exact callable (`_rebuild_tensor_v2`, `OrderedDict`) or `*` for the
 /// module and all its submodules (allowed only for `dangerous`: whole-module allowances are how
-/// deny-list scanners get bypassed). `#` starts a comment. Lookup: dangerous exact, dangerous
-/// module wildcard, safe exact; anything else is **unknown**, never clean. `BUILD`/`NEWOBJ`
+/// deny-list scanners get bypassed). `#` starts a comment. Lookup: dangerous exact, safe exact,
+/// dangerous module wildcard; anything else is **unknown**, never clean. `BUILD`/`NEWOBJ`
 /// records (`X.__setstate__`, `X.__new__`) are classified by their class `X`.
 ///
 /// ```swift
@@ -66,6 +66,7 @@ public struct ScanPolicy: Sendable {
         for suffix in [".__setstate__", ".__new__", "()"] where n.hasSuffix(suffix) { n = String(n.dropLast(suffix.count)) }
         // A dotted name (getattr path like "os.system" inside builtins) is checked by each part.
         if let r = dangerousExact[module + " " + n] { return .dangerous(r) }
+        if safe.contains(module + " " + n) { return .safe }
         var m = Substring(module)
         while true {
             if let r = dangerousModules[String(m)] { return .dangerous(r) }
@@ -73,7 +74,6 @@ public struct ScanPolicy: Sendable {
             m = m[..<dot]
         }
         if let first = n.split(separator: ".").first, first != Substring(n), let r = dangerousExact[module + " " + first] { return .dangerous(r) }
-        if safe.contains(module + " " + n) { return .safe }
         return .unknown
     }
 }
