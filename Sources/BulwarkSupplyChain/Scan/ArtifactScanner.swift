@@ -187,8 +187,11 @@ public struct ArtifactScanner: Sendable {
         else if !names.isEmpty && names.allSatisfy({ $0.hasSuffix(".npy") }) { format = "npz" }
         var complete = true
         var sawAnalysable = false
+        let bombs = Set(zip.issues.filter { $0.kind == .suspiciousCompressionRatio || $0.kind == .sizeBeyondLimit || $0.kind == .overlappingEntries }.compactMap(\.entry))
         for e in zip.entries where !e.isDirectory {
             guard e.isMethodSupported, !e.isEncrypted else { complete = false; continue }
+            // Never inflate an entry already reported as a bomb; its finding stands.
+            guard !bombs.contains(e.name) else { complete = false; continue }
             let head: [UInt8]
             do { head = try zip.readPrefix(e, count: 16) } catch {
                 findings.append(ScanFinding(severity: .high, rule: "zip.entry-unreadable", detail: "\(e.name): \(error.message)", offset: nil)); continue
