@@ -8,14 +8,15 @@ make_corpus.py). Peers run from the venv of this interpreter (Benchmarks/scan/se
 A detection is any non-clean verdict on a malicious file; a false positive is a non-clean verdict
 on a benign file; an error is a tool crash / error exit. Time is wall time of the whole corpus.
 """
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys, tempfile, time
 corpus, bulwark = sys.argv[1], sys.argv[2]
 big = sys.argv[3] if len(sys.argv) > 3 else None
 bindir = os.path.dirname(sys.executable)
 files = sorted(os.path.join(r, f) for r, _, fs in os.walk(corpus) for f in fs)
 
 def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    # cwd: fickling writes safety_results.json into the working directory
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tempfile.gettempdir())
     return p.returncode, p.stdout + p.stderr
 
 def modelscan(f):
