@@ -1,5 +1,9 @@
 #if canImport(Glibc)
 internal import Glibc
+// `struct stat` may resolve through CoreFoundation once Foundation is imported publicly in the module.
+#if canImport(CoreFoundation)
+internal import CoreFoundation
+#endif
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
