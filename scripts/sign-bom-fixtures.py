@@ -166,6 +166,10 @@ def make_fixtures():
     if FIXTURES.exists():
         shutil.rmtree(FIXTURES)
     (FIXTURES / "schema").mkdir(parents=True)
+    (FIXTURES / "README.md").write_text(
+        "Made by `/work/venvs/sign/bin/python scripts/sign-bom-fixtures.py make-fixtures` (needs onnx, safetensors, numpy,\n"
+        "cyclonedx-python-lib, jsonschema, rfc3339-validator, rfc3987); do not edit by hand. schema/ holds the CycloneDX 1.6\n"
+        "JSON schemas shipped by cyclonedx-python-lib (file names restored to the official ones).\n")
     for source, target in SCHEMAS.items():
         text = (schema_dir() / source).read_text()
         # cyclonedx-python-lib renames the referenced files; restore the official names.

@@ -101,6 +101,7 @@ def make_fixtures():
         shutil.rmtree(FIXTURES)
     FIXTURES.mkdir(parents=True)
     write_models(FIXTURES)
+    (FIXTURES / "README.md").write_text("Made by `scripts/sign-interop.sh make-fixtures` (model-signing 1.1.1); do not edit by hand.\n")
 
     signer = ec.generate_private_key(ec.SECP256R1())
     other = ec.generate_private_key(ec.SECP256R1())
