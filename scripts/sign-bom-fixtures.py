@@ -167,7 +167,7 @@ def make_fixtures():
         shutil.rmtree(FIXTURES)
     (FIXTURES / "schema").mkdir(parents=True)
     (FIXTURES / "README.md").write_text(
-        "Made by `/work/venvs/sign/bin/python scripts/sign-bom-fixtures.py make-fixtures` (needs onnx, safetensors, numpy,\n"
+        "Made by `scripts/sign-interop.sh bom-fixtures` (needs onnx, safetensors, numpy,\n"
         "cyclonedx-python-lib, jsonschema, rfc3339-validator, rfc3987); do not edit by hand. schema/ holds the CycloneDX 1.6\n"
         "JSON schemas shipped by cyclonedx-python-lib (file names restored to the official ones).\n")
     for source, target in SCHEMAS.items():
