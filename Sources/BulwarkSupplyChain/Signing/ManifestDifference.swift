@@ -54,17 +54,20 @@ public enum ManifestDifference: Sendable, Hashable, CustomStringConvertible {
         // A removed file whose exact content reappears under a new name is a rename.
         removed.sort(by: ModelPath.precedes)
         added.sort(by: ModelPath.precedes)
-        var unmatchedAdded = added
+        var addedByContent: [[FileEntry.Piece]: [String]] = [:]
+        for path in added.reversed() {
+            if let pieces = actualFiles[path]?.pieces { addedByContent[pieces, default: []].append(path) }
+        }
+        var renamedTo = Set<String>()
         for path in removed {
-            if let signed = expectedFiles[path],
-               let index = unmatchedAdded.firstIndex(where: { actualFiles[$0]?.pieces == signed.pieces }) {
-                differences.append(.renamed(from: path, to: unmatchedAdded[index]))
-                unmatchedAdded.remove(at: index)
+            if let signed = expectedFiles[path], let to = addedByContent[signed.pieces]?.popLast() {
+                differences.append(.renamed(from: path, to: to))
+                renamedTo.insert(to)
             } else {
                 differences.append(.removed(path: path))
             }
         }
-        differences += unmatchedAdded.map { .added(path: $0) }
+        differences += added.filter { !renamedTo.contains($0) }.map { .added(path: $0) }
         return differences.sorted { ModelPath.precedes($0.path, $1.path) || ($0.path == $1.path && $0.description < $1.description) }
     }
 
@@ -87,7 +90,7 @@ public enum ManifestDifference: Sendable, Hashable, CustomStringConvertible {
 
     /// The items of one file: one piece per file, or one per shard in order.
     private struct FileEntry {
-        struct Piece: Equatable {
+        struct Piece: Hashable {
             let range: Range<Int64>?
             let algorithm: String
             let digest: [UInt8]

@@ -8,6 +8,9 @@
 ///
 /// Cost: one read of every byte of the model; memory is a few MiB per core whatever the size.
 public enum ModelHasher {
+    /// Most shards a manifest may have (10 million, a 10 PB model at the default shard size).
+    public static let maxShards: Int64 = 10_000_000
+
     /// The manifest of the model at `path` under `options`.
     ///
     /// - Throws: ``SigningError`` with ``SigningError/Code/unsupportedPath`` for a symbolic link
@@ -27,13 +30,22 @@ public enum ModelHasher {
             }
         case .shards(let size):
             guard size > 0 else { throw SigningError(.hashingMismatch, "shard size must be positive, got \(size)") }
+            // A hostile signature could ask for 1-byte shards; bound the work list.
+            var shardCount: Int64 = 0
+            for file in files where file.size > 0 {
+                shardCount += (file.size - 1) / size + 1
+                guard shardCount <= maxShards else {
+                    throw SigningError(.hashingMismatch, "shard size \(size) would cut the model into more than \(maxShards) shards")
+                }
+            }
             for file in files where file.size > 0 {
                 guard !file.relativePath.contains(":") else {
                     throw SigningError(.unsupportedPath, "'\(file.relativePath)' contains ':', which shard names cannot hold; use --hashing files")
                 }
                 var start: Int64 = 0
                 while start < file.size {
-                    let end = min(file.size, start + size)
+                    let (sum, overflow) = start.addingReportingOverflow(size)
+                    let end = overflow ? file.size : min(file.size, sum)
                     keys.append(ManifestKey(path: file.relativePath, range: start..<end))
                     jobs.append(HashJob(path: file.absolutePath, start: start, end: end))
                     start = end

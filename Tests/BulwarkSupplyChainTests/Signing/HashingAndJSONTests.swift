@@ -112,3 +112,23 @@ struct SplitMix {
         #expect(JSONValue.number("1e400").int64Value == nil)
     }
 }
+
+@Suite struct HostileSignatureTests {
+    /// A signature asking for 1-byte shards over a model must not make verification allocate
+    /// one job per byte.
+    @Test func tinyShardSizeIsBounded() async throws {
+        let base = NSTemporaryDirectory() + "bulwark-shards-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let handle = try #require(FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: base + "/big.bin", contents: nil); return base + "/big.bin" }()))
+        try handle.truncate(atOffset: UInt64(ModelHasher.maxShards) + 1)  // sparse
+        try handle.close()
+        do {
+            _ = try await ModelHasher.manifest(of: base, options: HashingOptions(method: .shards(size: 1)))
+            Issue.record("a 1-byte shard size over \(ModelHasher.maxShards + 1) bytes was accepted")
+        } catch {
+            #expect(error.code == .hashingMismatch)
+            #expect(error.message.contains("shards"))
+        }
+    }
+}
