@@ -9,8 +9,12 @@ struct Bulwark: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
+            BomCommand.self,
             PredictCommand.self,
+            ScanCommand.self,
+            SignCommand.self,
             TrainCommand.self,
+            VerifyCommand.self,
         ]
     )
 }

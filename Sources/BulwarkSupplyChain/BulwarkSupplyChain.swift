@@ -1,1 +1,0 @@
-// BulwarkSupplyChain — see ARCHITECTURE.md for this module's place in the house.

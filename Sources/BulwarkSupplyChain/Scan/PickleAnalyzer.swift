@@ -1,0 +1,252 @@
+/// A symbolic emulator of the Python pickle machine (protocols 0–5).
+///
+/// It executes every opcode against symbolic values — never importing or calling anything —
+/// and records each callable the real unpickler would import (`GLOBAL`, `STACK_GLOBAL`,
+/// `INST`, extension codes) and each call it would make (`REDUCE`, `NEWOBJ`, `NEWOBJ_EX`,
+/// `OBJ`, `INST`, `BUILD`), with the byte offset of the opcode. Names built through the memo
+/// for `STACK_GLOBAL` are followed. Concatenated pickles are analysed one after another and
+/// byte strings that are themselves pickles are analysed recursively (depth ≤ 3).
+///
+/// Cost: O(n) in the pickle size; stack, memo and recorded imports are bounded.
+struct PickleAnalyzer {
+    /// A callable the pickle imports or calls.
+    struct Callable: Sendable, Equatable {
+        var module: String
+        var name: String
+        /// Byte offset of the opcode (relative to the analysed buffer).
+        var offset: Int
+        /// Opcode mnemonic (GLOBAL, STACK_GLOBAL, INST, EXT1…).
+        var opcode: String
+    }
+    /// What analysis found.
+    struct Result: Sendable, Equatable {
+        var imports: [Callable] = []
+        /// Structural problems (truncation, unknown opcode, stack underflow…), one line each.
+        var problems: [String] = []
+        /// Number of pickles seen (concatenated or nested).
+        var pickleCount = 0
+        /// Byte offset where analysis stopped.
+        var endOffset = 0
+    }
+
+    indirect enum Value {
+        case str(String)
+        case bytes(Range<Int>)
+        case scalar
+        case global(String, String)
+        case called(String, String)
+        case tuple([Value])
+        case container
+        case mark
+        case unknown
+    }
+
+    static let maxStack = 1_000_000
+    static let maxMemo = 1_000_000
+    static let maxImports = 10_000
+    static let maxDepth = 3
+
+    /// Analyses `bytes` from `start`.
+    static func analyze(_ bytes: [UInt8], start: Int = 0, depth: Int = 0) -> Result {
+        var result = Result()
+        var pos = start
+        while pos < bytes.count {
+            let (endPos, ok) = runOne(bytes, from: pos, depth: depth, into: &result)
+            result.pickleCount += 1
+            pos = endPos
+            result.endOffset = endPos
+            if !ok { break }
+            // Concatenated pickle: continue while the next byte plausibly starts one.
+            guard pos < bytes.count, bytes[pos] == 0x80 || bytes[pos] == UInt8(ascii: "(") || bytes[pos] == UInt8(ascii: "c") else { break }
+        }
+        return result
+    }
+
+    private static func readLine(_ b: [UInt8], _ p: inout Int) -> String? {
+        var i = p
+        while i < b.count && b[i] != 0x0a { i += 1 }
+        guard i < b.count else { return nil }
+        let s = String(decoding: b[p..<i], as: UTF8.self)
+        p = i + 1
+        return s
+    }
+    private static func readUInt(_ b: [UInt8], _ p: inout Int, _ n: Int) -> UInt64? {
+        guard n <= b.count - p else { return nil }
+        var v: UInt64 = 0
+        for i in 0..<n { v |= UInt64(b[p + i]) << (8 * UInt64(i)) }
+        p += n
+        return v
+    }
+
+    /// Runs one pickle up to STOP; returns the offset after it and whether it ended cleanly.
+    private static func runOne(_ b: [UInt8], from start: Int, depth: Int, into result: inout Result) -> (Int, Bool) {
+        var stack: [Value] = []
+        var marks: [Int] = []
+        var memo: [UInt64: Value] = [:]
+        var p = start
+        func problem(_ s: String) { if result.problems.count < 100 { result.problems.append(s) } }
+        func record(_ m: String, _ n: String, _ off: Int, _ op: String) {
+            if result.imports.count < maxImports { result.imports.append(Callable(module: m, name: n, offset: off, opcode: op)) }
+        }
+        func pop() -> Value? { stack.popLast() }
+        func popMark() -> [Value]? {
+            guard let m = marks.popLast(), m <= stack.count else { return nil }
+            let items = Array(stack[m...])
+            stack.removeSubrange(m...)
+            return items
+        }
+        func push(_ v: Value) -> Bool {
+            guard stack.count < maxStack else { return false }
+            stack.append(v)
+            return true
+        }
+        func callee(_ v: Value) -> (String, String) {
+            switch v {
+            case .global(let m, let n): return (m, n)
+            case .called(let m, let n): return (m, "\(n)()")
+            default: return ("?", "<computed callable>")
+            }
+        }
+        func nested(_ r: Range<Int>) {
+            guard depth < maxDepth, r.count >= 2, b[r.lowerBound] == 0x80, b[r.lowerBound + 1] <= 5 else { return }
+            let inner = analyze(Array(b[r]), depth: depth + 1)
+            for c in inner.imports { record(c.module, c.name, r.lowerBound + c.offset, "nested:" + c.opcode) }
+            result.pickleCount += inner.pickleCount
+        }
+        func lenBytes(_ n: Int, string: Bool) -> Bool {
+            guard let len = readUInt(b, &p, n), len <= UInt64(b.count - p) else { return false }
+            let r = p..<(p + Int(len))
+            p += Int(len)
+            if string { return push(.str(String(decoding: b[r], as: UTF8.self))) }
+            nested(r)
+            return push(.bytes(r))
+        }
+        while p < b.count {
+            let off = p
+            let op = b[p]
+            p += 1
+            var ok = true
+            switch op {
+            case 0x28: marks.append(stack.count)                    // MARK
+            case 0x2e: return (p, true)                             // STOP
+            case 0x30: ok = pop() != nil                            // POP
+            case 0x31: ok = popMark() != nil                        // POP_MARK
+            case 0x32: if let t = stack.last { ok = push(t) } else { ok = false } // DUP
+            case 0x46, 0x49, 0x4c:                                  // FLOAT INT LONG
+                ok = readLine(b, &p) != nil && push(.scalar)
+            case 0x4a: ok = readUInt(b, &p, 4) != nil && push(.scalar)
+            case 0x4b: ok = readUInt(b, &p, 1) != nil && push(.scalar)
+            case 0x4d: ok = readUInt(b, &p, 2) != nil && push(.scalar)
+            case 0x47: ok = readUInt(b, &p, 8) != nil && push(.scalar)
+            case 0x4e, 0x88, 0x89: ok = push(.scalar)               // NONE TRUE FALSE
+            case 0x50: ok = readLine(b, &p) != nil && push(.unknown) // PERSID
+            case 0x51: ok = pop() != nil && push(.unknown)          // BINPERSID
+            case 0x52:                                              // REDUCE
+                guard let _ = pop(), let f = pop() else { ok = false; break }
+                let (m, n) = callee(f)
+                record(m, n, off, "REDUCE")
+                ok = push(.called(m, n))
+            case 0x53, 0x56:                                        // STRING UNICODE
+                if let s = readLine(b, &p) {
+                    var t = s
+                    if op == 0x53, t.count >= 2, let f = t.first, f == "'" || f == "\"" { t = String(t.dropFirst().dropLast()) }
+                    ok = push(.str(t))
+                } else { ok = false }
+            case 0x54: ok = lenBytes(4, string: true)               // BINSTRING
+            case 0x55: ok = lenBytes(1, string: true)               // SHORT_BINSTRING
+            case 0x58: ok = lenBytes(4, string: true)               // BINUNICODE
+            case 0x8c: ok = lenBytes(1, string: true)               // SHORT_BINUNICODE
+            case 0x8d: ok = lenBytes(8, string: true)               // BINUNICODE8
+            case 0x42: ok = lenBytes(4, string: false)              // BINBYTES
+            case 0x43: ok = lenBytes(1, string: false)              // SHORT_BINBYTES
+            case 0x8e, 0x96: ok = lenBytes(8, string: false)        // BINBYTES8 BYTEARRAY8
+            case 0x8a: ok = lenBytes(1, string: false) && pop() != nil && push(.scalar) // LONG1
+            case 0x8b: ok = lenBytes(4, string: false) && pop() != nil && push(.scalar) // LONG4
+            case 0x61: ok = pop() != nil && !stack.isEmpty           // APPEND
+            case 0x62:                                              // BUILD
+                guard let _ = pop(), let obj = stack.last else { ok = false; break }
+                if case .called(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
+                else if case .global(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
+            case 0x63, 0x69:                                        // GLOBAL INST
+                guard let m = readLine(b, &p), let n = readLine(b, &p) else { ok = false; break }
+                record(m, n, off, op == 0x63 ? "GLOBAL" : "INST")
+                if op == 0x69 { ok = popMark() != nil && push(.called(m, n)) } else { ok = push(.global(m, n)) }
+            case 0x64, 0x6c, 0x74, 0x91:                            // DICT LIST TUPLE FROZENSET
+                guard let items = popMark() else { ok = false; break }
+                ok = push(op == 0x74 ? .tuple(Array(items.prefix(8))) : .container)
+            case 0x7d, 0x5d, 0x8f: ok = push(.container)            // EMPTY_DICT EMPTY_LIST EMPTY_SET
+            case 0x29: ok = push(.tuple([]))                        // EMPTY_TUPLE
+            case 0x65, 0x75, 0x90: ok = popMark() != nil && !stack.isEmpty // APPENDS SETITEMS ADDITEMS
+            case 0x73: ok = pop() != nil && pop() != nil && !stack.isEmpty // SETITEM
+            case 0x67:                                              // GET
+                guard let l = readLine(b, &p), let k = UInt64(l.trimmingPrefixSpaces()) else { ok = false; break }
+                ok = push(memo[k] ?? .unknown)
+                if memo[k] == nil { problem("GET of unset memo key \(k) at offset \(off)") }
+            case 0x68, 0x6a:                                        // BINGET LONG_BINGET
+                guard let k = readUInt(b, &p, op == 0x68 ? 1 : 4) else { ok = false; break }
+                if memo[k] == nil { problem("GET of unset memo key \(k) at offset \(off)") }
+                ok = push(memo[k] ?? .unknown)
+            case 0x70:                                              // PUT
+                guard let l = readLine(b, &p), let k = UInt64(l.trimmingPrefixSpaces()), let t = stack.last, memo.count < maxMemo else { ok = false; break }
+                memo[k] = t
+            case 0x71, 0x72:                                        // BINPUT LONG_BINPUT
+                guard let k = readUInt(b, &p, op == 0x71 ? 1 : 4), let t = stack.last, memo.count < maxMemo else { ok = false; break }
+                memo[k] = t
+            case 0x94:                                              // MEMOIZE
+                guard let t = stack.last, memo.count < maxMemo else { ok = false; break }
+                memo[UInt64(memo.count)] = t
+            case 0x6f:                                              // OBJ
+                guard let items = popMark(), let f = items.first else { ok = false; break }
+                let (m, n) = callee(f)
+                record(m, n, off, "OBJ")
+                ok = push(.called(m, n))
+            case 0x80: ok = readUInt(b, &p, 1).map { $0 <= 5 } ?? false // PROTO
+            case 0x81:                                              // NEWOBJ
+                guard let _ = pop(), let c = pop() else { ok = false; break }
+                let (m, n) = callee(c)
+                record(m, n + ".__new__", off, "NEWOBJ")
+                ok = push(.called(m, n))
+            case 0x92:                                              // NEWOBJ_EX
+                guard let _ = pop(), let _ = pop(), let c = pop() else { ok = false; break }
+                let (m, n) = callee(c)
+                record(m, n + ".__new__", off, "NEWOBJ_EX")
+                ok = push(.called(m, n))
+            case 0x82, 0x83, 0x84:                                  // EXT1 EXT2 EXT4
+                guard let code = readUInt(b, &p, op == 0x82 ? 1 : op == 0x83 ? 2 : 4) else { ok = false; break }
+                record("copyreg.extension", String(code), off, "EXT")
+                ok = push(.global("copyreg.extension", String(code)))
+            case 0x85, 0x86, 0x87:                                  // TUPLE1/2/3
+                let n = Int(op - 0x84)
+                guard stack.count >= n else { ok = false; break }
+                let items = Array(stack.suffix(n))
+                stack.removeLast(n)
+                ok = push(.tuple(items))
+            case 0x93:                                              // STACK_GLOBAL
+                guard let nv = pop(), let mv = pop() else { ok = false; break }
+                if case .str(let m) = mv, case .str(let n) = nv {
+                    record(m, n, off, "STACK_GLOBAL")
+                    ok = push(.global(m, n))
+                } else {
+                    record("?", "<computed name>", off, "STACK_GLOBAL")
+                    ok = push(.global("?", "<computed name>"))
+                }
+            case 0x95: ok = readUInt(b, &p, 8) != nil               // FRAME
+            case 0x97: ok = push(.unknown)                          // NEXT_BUFFER
+            case 0x98: ok = !stack.isEmpty                          // READONLY_BUFFER
+            default:
+                problem("unknown opcode 0x\(String(op, radix: 16)) at offset \(off)")
+                return (off, false)
+            }
+            if !ok {
+                problem("opcode 0x\(String(op, radix: 16)) at offset \(off) is malformed (truncated, stack underflow or limit)")
+                return (p, false)
+            }
+        }
+        problem("pickle ends without STOP at offset \(p)")
+        return (p, false)
+    }
+}
+
+extension String {
+    fileprivate func trimmingPrefixSpaces() -> Substring { self.drop { $0 == " " } }
+}

@@ -1,0 +1,41 @@
+/// Severity of a scan finding.
+public enum ScanSeverity: String, Sendable, Codable, Comparable {
+    case low, medium, high, critical
+    private var rank: Int { switch self { case .low: 0; case .medium: 1; case .high: 2; case .critical: 3 } }
+    /// Orders by rank.
+    public static func < (a: ScanSeverity, b: ScanSeverity) -> Bool { a.rank < b.rank }
+}
+
+/// The verdict for one file. `clean` is given only when the whole file was analysed and
+/// nothing unknown or dangerous was seen.
+public enum ScanVerdict: String, Sendable, Codable {
+    case malicious, suspicious, clean, unsupported, error
+}
+
+/// One finding in a file.
+public struct ScanFinding: Sendable, Codable, Equatable {
+    /// Severity: critical → malicious verdict; medium/high → suspicious.
+    public var severity: ScanSeverity
+    /// Rule id, e.g. `pickle.dangerous-callable`.
+    public var rule: String
+    /// One-line detail naming the callable / entry / field.
+    public var detail: String
+    /// Byte offset within the file or the named archive entry, when known.
+    public var offset: Int?
+    /// Creates a finding.
+    public init(severity: ScanSeverity, rule: String, detail: String, offset: Int?) {
+        self.severity = severity; self.rule = rule; self.detail = detail; self.offset = offset
+    }
+}
+
+/// The result for one file.
+public struct ScannedFile: Sendable, Codable, Equatable {
+    /// Path as given or found.
+    public var path: String
+    /// Detected format (by content), e.g. `pickle`, `pytorch-zip`, `safetensors`.
+    public var format: String
+    /// The verdict.
+    public var verdict: ScanVerdict
+    /// Findings, most severe first.
+    public var findings: [ScanFinding]
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import BulwarkSupplyChain
+import Foundation
+
+/// `bulwark scan`: static scan of model artifacts for code-execution payloads.
+struct ScanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Scan model artifacts (pickle, PyTorch, joblib, NPY/NPZ, Keras, ONNX, safetensors, GGUF) without loading them.",
+        discussion: """
+        Exit codes (modelscan-compatible): 0 clean, 1 findings, 2 error while scanning, \
+        3 nothing scannable, 4 usage error. A file Bulwark cannot analyse is 'unsupported', never clean.
+        """
+    )
+
+    @Argument(help: "Files or directories (scanned recursively).")
+    var paths: [String] = []
+
+    @Option(help: "Output format: text, json or sarif.")
+    var format: String = "text"
+
+    @Option(help: "Extra policy file (lines '<safe|dangerous> <module> <name|*> [reason]') merged over the built-in one.")
+    var policy: String?
+
+    @Option(help: "Files scanned in parallel.")
+    var jobs: Int = 4
+
+    func run() async throws {
+        guard !paths.isEmpty else { Terminal.note("error: give at least one PATH"); throw ExitCode(4) }
+        guard ["text", "json", "sarif"].contains(format) else { Terminal.note("error: --format must be text, json or sarif"); throw ExitCode(4) }
+        guard jobs >= 1 && jobs <= 256 else { Terminal.note("error: --jobs must be 1…256"); throw ExitCode(4) }
+        var p = ScanPolicy.default
+        if let file = policy {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { Terminal.note("error: cannot read policy file '\(file)'"); throw ExitCode(4) }
+            do { try p.merge(text: text) } catch { Terminal.note("error: \(file): \(error.message)"); throw ExitCode(4) }
+        }
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            Terminal.note("error: no such file or directory '\(path)'"); throw ExitCode(4)
+        }
+        let files = await ArtifactScanner(policy: p).scan(paths: paths, jobs: jobs)
+        switch format {
+        case "json": try render(JSONReport(files: files))
+        case "sarif": try render(SarifReport(files: files))
+        default:
+            for f in files {
+                print("\(f.verdict.rawValue.uppercased())  \(f.path)  [\(f.format)]")
+                for x in f.findings.prefix(50) {
+                    print("  \(x.severity.rawValue)  \(x.rule)  \(x.detail)\(x.offset.map { " @\($0)" } ?? "")")
+                }
+                if f.findings.count > 50 { print("  … \(f.findings.count - 50) more") }
+            }
+            let counts = Dictionary(grouping: files, by: \.verdict).mapValues(\.count)
+            print("\(files.count) files: " + ScanVerdict.allOrdered.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", "))
+        }
+        throw ExitCode(Self.exitCode(files))
+    }
+
+    static func exitCode(_ files: [ScannedFile]) -> Int32 {
+        if files.contains(where: { $0.verdict == .error }) { return 2 }
+        if files.contains(where: { $0.verdict == .malicious || $0.verdict == .suspicious }) { return 1 }
+        if files.allSatisfy({ $0.verdict == .unsupported }) { return 3 }
+        return 0
+    }
+
+    private func render<T: Encodable>(_ value: T) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try e.encode(value), as: UTF8.self))
+    }
+}
+
+extension ScanVerdict {
+    static let allOrdered: [ScanVerdict] = [.malicious, .suspicious, .clean, .unsupported, .error]
+}
+
+private struct JSONReport: Encodable { var files: [ScannedFile] }
+
+/// Minimal SARIF 2.1.0 log: one run, one rule per finding rule id, one result per finding.
+private struct SarifReport: Encodable {
+    var version = "2.1.0"
+    var schema = "https://json.schemastore.org/sarif-2.1.0.json"
+    var runs: [Run]
+    enum CodingKeys: String, CodingKey { case version, schema = "$schema", runs }
+
+    struct Run: Encodable { var tool: Tool; var results: [Result] }
+    struct Tool: Encodable { var driver: Driver }
+    struct Driver: Encodable { var name = "bulwark-scan"; var version = "0.1.0"; var informationUri = "https://example.invalid/bulwark"; var rules: [Rule] }
+    struct Rule: Encodable { var id: String; var shortDescription: Message }
+    struct Message: Encodable { var text: String }
+    struct Result: Encodable { var ruleId: String; var level: String; var message: Message; var locations: [Location] }
+    struct Location: Encodable { var physicalLocation: Physical }
+    struct Physical: Encodable { var artifactLocation: Artifact; var region: Region? }
+    struct Artifact: Encodable { var uri: String }
+    struct Region: Encodable { var byteOffset: Int }
+
+    init(files: [ScannedFile]) {
+        var rules: [String: Rule] = [:]
+        var results: [Result] = []
+        for f in files {
+            for x in f.findings {
+                rules[x.rule] = Rule(id: x.rule, shortDescription: Message(text: x.rule))
+                let level = switch x.severity { case .critical, .high: "error"; case .medium: "warning"; case .low: "note" }
+                results.append(Result(ruleId: x.rule, level: level, message: Message(text: x.detail),
+                                      locations: [Location(physicalLocation: Physical(artifactLocation: Artifact(uri: f.path), region: x.offset.map { Region(byteOffset: $0) }))]))
+            }
+            if f.verdict == .unsupported || f.verdict == .error {
+                let id = "scan.\(f.verdict.rawValue)"
+                rules[id] = Rule(id: id, shortDescription: Message(text: id))
+                results.append(Result(ruleId: id, level: "warning", message: Message(text: "\(f.format): not analysed (\(f.verdict.rawValue))"),
+                                      locations: [Location(physicalLocation: Physical(artifactLocation: Artifact(uri: f.path), region: nil))]))
+            }
+        }
+        runs = [Run(tool: Tool(driver: Driver(rules: rules.values.sorted { $0.id < $1.id })), results: results)]
+    }
+}

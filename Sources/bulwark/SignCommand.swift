@@ -1,0 +1,121 @@
+import ArgumentParser
+import BulwarkSupplyChain
+import Foundation
+
+/// `bulwark sign`: sign a model file or directory in the OpenSSF Model Signing format.
+struct SignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a model (file or directory) in the OpenSSF Model Signing format.",
+        discussion: """
+        Writes a Sigstore bundle (the same format as the `model-signing` Python package, v1.x): \
+        a DSSE envelope around an in-toto statement listing the SHA-256 of every file (or shard). \
+        With --certificate-chain, the bundle carries the signing certificate and its chain; \
+        otherwise it names the public key, and `bulwark verify --public-key` checks it. \
+        Paths given to --ignore-paths and --signature are resolved from the current directory, \
+        as model_signing does; the signature file is left out of the manifest when it lies inside the model.
+        """
+    )
+
+    @Argument(help: "The model file or directory.")
+    var model: String
+
+    @Option(name: .customLong("private-key"), help: "PEM EC private key (P-256, P-384 or P-521; unencrypted).")
+    var privateKey: String
+
+    @Option(name: .customLong("certificate-chain"), help: "PEM certificates: the signing certificate (the one holding the key) and its chain. Repeatable.")
+    var certificateChain: [String] = []
+
+    @Option(name: .customLong("signing-certificate"), help: "PEM signing certificate, when it is not in --certificate-chain.")
+    var signingCertificate: String?
+
+    @Option(help: "Where to write the signature bundle.")
+    var signature: String = "model.sig"
+
+    @OptionGroup var hashing: HashingArguments
+
+    func run() async throws {
+        let options = try hashing.options(model: model, signature: signature, requireMethod: true)
+        let started = Date()
+        do {
+            let key = try ModelSigningPrivateKey(pemFile: privateKey)
+            let identity: ModelSigningIdentity
+            if certificateChain.isEmpty && signingCertificate == nil {
+                identity = .key(key)
+            } else {
+                let leaf = try signingCertificate.map { try ModelSigningCertificate.load(pemFiles: [$0]) } ?? []
+                let chain = try ModelSigningCertificate.load(pemFiles: certificateChain)
+                identity = try .certificate(key: key, certificates: leaf + chain)
+            }
+            let result = try await ModelSigner.sign(modelAt: model, identity: identity, options: options.hashing)
+            try result.write(to: signature)
+            let seconds = Date().timeIntervalSince(started)
+            let bytes = result.manifest.byteCount ?? 0
+            let files = result.manifest.fileCount
+            var signer: String
+            switch identity {
+            case .key(let key): signer = "\(key.publicKey.curveName) key \(key.publicKey.hint.prefix(16))…"
+            case .certificate(_, let leaf, let chain): signer = "certificate '\(leaf.subject)' (+\(chain.count) in chain)"
+            }
+            print("Signed '\(result.manifest.modelName)': \(files) files, \(result.manifest.items.count) \(options.hashing.method.name == "files" ? "digests" : "shards"), \(HashingArguments.formatBytes(bytes)) in \(String(format: "%.2f", seconds)) s, by \(signer)")
+            print("Signature: \(signature) (sha256 \(result.bundleDigestHex))")
+        } catch let error as SigningError {
+            Terminal.note("error: \(error.message)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Hashing options shared by `sign` and `verify`, with model-signing's defaults.
+struct HashingArguments: ParsableArguments {
+    @Option(name: .customLong("ignore-paths"), parsing: .upToNextOption, help: "Paths to leave out (resolved from the current directory; must lie inside the model).")
+    var ignorePaths: [String] = []
+
+    @Flag(name: .customLong("ignore-git-paths"), inversion: .prefixedNo, help: "Leave out .git, .gitattributes, .github and .gitignore.")
+    var ignoreGitPaths: Bool = true
+
+    @Flag(name: .customLong("allow-symlinks"), help: "Follow symbolic links to files instead of refusing them.")
+    var allowSymlinks: Bool = false
+
+    @Option(help: "Hashing: 'files' (one digest per file) or 'shards' (one per --shard-size bytes). For verify, default: what the signature records.")
+    var hashing: String?
+
+    @Option(name: .customLong("shard-size"), help: "Shard size in bytes for --hashing shards (default 1000000000, model-signing's).")
+    var shardSize: Int64 = HashingMethod.defaultShardSize
+
+    @Option(help: "Hashing threads (default: one per core).")
+    var jobs: Int?
+
+    struct Resolved {
+        var hashing: HashingOptions
+        var method: HashingMethod?
+    }
+
+    func options(model: String, signature: String, requireMethod: Bool) throws -> Resolved {
+        guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no such model file or directory '\(model)'") }
+        if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1…256") }
+        guard shardSize > 0 else { throw ValidationError("--shard-size must be positive") }
+        var method: HashingMethod?
+        switch hashing {
+        case nil: method = requireMethod ? .files : nil
+        case "files"?: method = .files
+        case "shards"?: method = .shards(size: shardSize)
+        case let other?: throw ValidationError("--hashing must be 'files' or 'shards', not '\(other)'")
+        }
+        let ignored = ModelPathResolver.relativeToModel(model: model, paths: ignorePaths + [signature])
+        let options = HashingOptions(method: method ?? .files, ignorePaths: ignored, ignoreGitPaths: ignoreGitPaths, allowSymlinks: allowSymlinks, parallelism: jobs)
+        return Resolved(hashing: options, method: method)
+    }
+
+    static func formatBytes(_ bytes: Int64) -> String {
+        if bytes == 0 { return "—" }
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.2f %@", value, units[unit])
+    }
+}
