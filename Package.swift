@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain", "BulwarkReport",
+                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

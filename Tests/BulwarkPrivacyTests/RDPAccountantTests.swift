@@ -39,3 +39,12 @@ private struct Fixture: Decodable {
     try acc.compose(.poissonSubsampledGaussian(noiseMultiplier: 0, samplingRate: 0.1, steps: 10))
     #expect(try acc.epsilon(delta: 1e-5) == .infinity)
 }
+
+@Test func noiseCalibrationInvertsEpsilon() throws {
+    let sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: 1, samplingRate: 0.01, steps: 1000, delta: 1e-5)
+    let eps = try PrivacyCalibration.epsilon(noiseMultiplier: sigma, samplingRate: 0.01, steps: 1000, delta: 1e-5)
+    #expect(eps <= 1)
+    let epsBelow = try PrivacyCalibration.epsilon(noiseMultiplier: sigma * (1 - 1e-5), samplingRate: 0.01, steps: 1000, delta: 1e-5)
+    #expect(epsBelow > 1 - 1e-3)
+    #expect(epsBelow > eps)
+}
