@@ -48,3 +48,10 @@ private struct Fixture: Decodable {
     #expect(epsBelow > 1 - 1e-3)
     #expect(epsBelow > eps)
 }
+
+@Test func stepsCalibrationIsTheLargestWithinTarget() throws {
+    let steps = try PrivacyCalibration.steps(targetEpsilon: 2, noiseMultiplier: 1.1, samplingRate: 0.01, delta: 1e-5)
+    #expect(steps > 0)
+    #expect(try PrivacyCalibration.epsilon(noiseMultiplier: 1.1, samplingRate: 0.01, steps: steps, delta: 1e-5) <= 2)
+    #expect(try PrivacyCalibration.epsilon(noiseMultiplier: 1.1, samplingRate: 0.01, steps: steps + 1, delta: 1e-5) > 2)
+}

@@ -31,4 +31,23 @@ public enum PrivacyCalibration {
         }
         return hi
     }
+
+    /// The largest number of steps whose ε is at most `targetEpsilon` (ε grows with steps; exact integer
+    /// bisection, so no tolerance). Returns 0 when even one step exceeds the target; searches up to `maxSteps`.
+    public static func steps(targetEpsilon: Double, noiseMultiplier: Double, samplingRate: Double, delta: Double,
+                             maxSteps: Int = 100_000_000) throws(PrivacyError) -> Int {
+        guard targetEpsilon.isFinite, targetEpsilon > 0 else {
+            throw PrivacyError(parameter: "epsilon", message: "expected a finite target > 0, got \(targetEpsilon)")
+        }
+        guard maxSteps >= 1 else { throw PrivacyError(parameter: "maxSteps", message: "expected >= 1, got \(maxSteps)") }
+        if try epsilon(noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: maxSteps, delta: delta) <= targetEpsilon {
+            return maxSteps
+        }
+        var lo = 0, hi = maxSteps  // ε(lo) <= target < ε(hi)
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2
+            if try epsilon(noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: mid, delta: delta) <= targetEpsilon { lo = mid } else { hi = mid }
+        }
+        return lo
+    }
 }
