@@ -31,7 +31,8 @@ struct PrivacyEpsilonCommand: ParsableCommand {
             let eps = try PrivacyCalibration.epsilon(noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: steps, delta: delta)
             print(json ? "{\"epsilon\": \(eps)}" : "epsilon = \(eps) (delta = \(delta), accountant = rdp)")
         } catch {
-            throw ValidationError(error.description)
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            throw ExitCode.validationFailure
         }
     }
 }
@@ -51,7 +52,8 @@ struct PrivacyNoiseCommand: ParsableCommand {
             let sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: epsilon, samplingRate: samplingRate, steps: steps, delta: delta)
             print(json ? "{\"noise_multiplier\": \(sigma)}" : "noise multiplier = \(sigma) (epsilon = \(epsilon), delta = \(delta), accountant = rdp)")
         } catch {
-            throw ValidationError(error.description)
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            throw ExitCode.validationFailure
         }
     }
 }
