@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BulwarkData", targets: ["BulwarkData"]),
         .library(name: "BulwarkModels", targets: ["BulwarkModels"]),
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
+        .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
     ],
     dependencies: [
@@ -48,6 +49,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(name: "BulwarkPrivacy", swiftSettings: strictSettings),
+
         // floor 3: findings and their renderings
         .target(name: "BulwarkReport", dependencies: ["CZlib"], swiftSettings: strictSettings),
 
@@ -55,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain", "BulwarkReport",
+                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -66,6 +69,7 @@ let package = Package(
         .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],

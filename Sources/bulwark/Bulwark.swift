@@ -11,6 +11,7 @@ struct Bulwark: AsyncParsableCommand {
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             BomCommand.self,
             PredictCommand.self,
+            PrivacyCommand.self,
             ScanCommand.self,
             SignCommand.self,
             TrainCommand.self,
