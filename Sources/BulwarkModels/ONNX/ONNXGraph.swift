@@ -1,4 +1,4 @@
-public import BulwarkTensor
+import BulwarkTensor
 
 /// A value flowing through an ONNX graph at load or run time: float data, or integer data
 /// (shapes, indices, axes) kept exact as `Int`.
