@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let m: ONNXModel
         do { m = try ONNXModel(contentsOf: URL(fileURLWithPath: model)) } catch {
-            throw CLIError("\(model): \(error.message)")
+            throw CLIError(error.message)
         }
         let s = m.summary
         func render(_ t: ONNXTensorInfo) -> String {
