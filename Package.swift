@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // floor 0: system libraries and the numeric core
@@ -35,7 +36,11 @@ let package = Package(
 
         // floor 1: models and data
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive"], swiftSettings: strictSettings),
-        .target(name: "BulwarkModels", dependencies: ["BulwarkTensor"], swiftSettings: strictSettings),
+        .target(
+            name: "BulwarkModels",
+            dependencies: ["BulwarkTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strictSettings
+        ),
 
         // floor 2: threat modules
         .target(

@@ -8,7 +8,7 @@ import Foundation
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Compute a model's logits for a batch stored as .npy.",
+        abstract: "Compute a model's logits (safetensors zoo model or ONNX) for a batch stored as .npy.",
         discussion: """
         Inputs are float32 or float64, shaped N×1×28×28 or N×784 for the zoo models. \
         The logits (N×classes, float32) are written as .npy.
@@ -18,7 +18,7 @@ struct PredictCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model file (.safetensors written by bulwark train).")
+    @Option(help: "Model file: .safetensors written by bulwark train, or an ONNX model.")
     var model: String
 
     @Option(help: "Architecture when the file does not record it: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")).")
@@ -52,10 +52,17 @@ struct PredictCommand: ParsableCommand {
     }
 }
 
-/// Loads a classifier from a model file, by content.
+/// Loads a classifier from a model file, recognised by content: safetensors (an 8-byte length
+/// followed by a JSON header) or else ONNX.
 func loadClassifier(path: String, architecture: ZooArchitecture?) throws -> any DifferentiableClassifier {
     guard FileManager.default.fileExists(atPath: path) else { throw CLIError("model file not found: \(path)") }
-    return try ModelFile.load(path: path, architecture: architecture).model
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("cannot read model file \(path)") }
+    let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
+    try? handle.close()
+    if head.count == 9 && head[8] == UInt8(ascii: "{") || path.hasSuffix(".safetensors") {
+        return try ModelFile.load(path: path, architecture: architecture).model
+    }
+    return try loadONNXClassifier(URL(fileURLWithPath: path))
 }
 
 /// Reads an input batch and checks its shape against the model (N×784 is reshaped to N×1×28×28).

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import BulwarkModels
+
+/// `bulwark export`: a zoo model's safetensors weights as an ONNX file.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a zoo model (safetensors weights) as ONNX that onnxruntime runs with the same outputs."
+    )
+
+    @Option(help: "The safetensors weights file.")
+    var model: String
+
+    @Option(help: "Architecture: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")) (default: from the file's metadata).")
+    var arch: String?
+
+    @Option(help: "Where to write the .onnx file.")
+    var out: String
+
+    func run() throws {
+        var architecture: ZooArchitecture?
+        if let arch {
+            guard let a = ZooArchitecture(rawValue: arch) else {
+                throw CLIError("unknown architecture '\(arch)' (known: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            architecture = a
+        }
+        let loaded: Sequential
+        do { loaded = try ModelFile.load(path: model, architecture: architecture).model } catch {
+            throw CLIError(error.message)
+        }
+        do { try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out)) } catch {
+            throw CLIError(error.message)
+        }
+        print("wrote \(out) (opset 17, \(loaded.parameterCount) parameters)")
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import BulwarkModels
+import BulwarkTensor
+
+/// The operators Bulwark implements itself for ONNX (Slice, Pad, Concat, Gather; they are not
+/// BulwarkTensor ops): forward values by hand, pullbacks against central finite differences.
+@Suite struct ONNXOperatorTests {
+    static func ints(_ name: String, _ v: [Int64]) -> (inout Proto) -> Void {
+        { t in t.int(1, Int64(v.count)); t.int(2, 7); for x in v { t.int(7, x) }; t.string(8, name) }
+    }
+
+    /// x[N,6] → Transpose → Slice [1:5] → Pad (1 before, 2 after) → Concat with xᵀ → Gather 6 rows → Transpose
+    /// (the forged graphs carry no attributes, so every op works on axis 0 between two transposes).
+    static let graph: Data = model(dims: [1, 6], nodes: [
+        ("Transpose", ["x"], ["xt"], "t1"),
+        ("Slice", ["xt", "starts", "ends", "axes"], ["s"], "slice"),
+        ("Pad", ["s", "pads"], ["p"], "pad"),
+        ("Concat", ["p", "xt"], ["c"], "concat"),
+        ("Gather", ["c", "idx"], ["g"], "gather"),
+        ("Transpose", ["g"], ["y"], "t2"),
+    ], initializers: [ints("starts", [1]), ints("ends", [5]), ints("axes", [0]), ints("pads", [1, 0, 2, 0]),
+                      ints("idx", [0, 3, 5, 12, 2, 8])])
+
+    @Test func forwardValues() throws {
+        let m = try ONNXModel(serialized: Self.graph)
+        #expect(m.classCount == 6)
+        let x = Tensor(shape: [1, 6], scalars: [10, 11, 12, 13, 14, 15])
+        // slice → [11,12,13,14]; pad → [0,11,12,13,14,0,0]; concat → that ++ x (13 values);
+        // gather columns 0, 3, 5, 12, 2, 8.
+        #expect(m.logits(x).scalars == [0, 13, 0, 15, 12, 11])
+    }
+
+    @Test func pullbacksMatchFiniteDifferences() throws {
+        let m = try ONNXModel(serialized: Self.graph)
+        let x = Tensor(shape: [2, 6], scalars: (0..<12).map { Float($0) * 0.37 - 2 })
+        let labels = [1, 4]
+        let (_, g) = m.lossAndInputGradient(x, labels: labels)
+        let h: Float = 1e-2
+        for i in 0..<x.count {
+            var plus = x, minus = x
+            plus.scalars[i] += h
+            minus.scalars[i] -= h
+            let numeric = (m.lossAndInputGradient(plus, labels: labels).loss - m.lossAndInputGradient(minus, labels: labels).loss) / (2 * h)
+            #expect(abs(numeric - g.scalars[i]) <= 2e-3 + 1e-2 * abs(numeric), "element \(i): \(g.scalars[i]) vs \(numeric)")
+        }
+    }
+}
