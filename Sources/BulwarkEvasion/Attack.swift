@@ -90,6 +90,21 @@ public struct ExampleOutcome: Codable, Sendable, Equatable {
     public var iterations: Int
     /// Wall time attributed to this example (batch time divided by batch size), seconds.
     public var seconds: Double
+
+    /// Memberwise initialiser (attacks build these; tests and importers may too).
+    public init(label: Int, cleanPrediction: Int, adversarialPrediction: Int, success: Bool, l0: Int, l2: Float,
+                linf: Float, queries: Int, iterations: Int, seconds: Double) {
+        self.label = label
+        self.cleanPrediction = cleanPrediction
+        self.adversarialPrediction = adversarialPrediction
+        self.success = success
+        self.l0 = l0
+        self.l2 = l2
+        self.linf = linf
+        self.queries = queries
+        self.iterations = iterations
+        self.seconds = seconds
+    }
 }
 
 /// Adversarial inputs plus one ``ExampleOutcome`` per example.

@@ -1,4 +1,6 @@
 import BulwarkTensor
+import BulwarkModels
+import Foundation
 
 /// Per-example vector helpers on flat row-major batches (`n` rows of `d` components).
 enum Geometry {
