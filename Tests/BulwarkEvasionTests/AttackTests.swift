@@ -102,3 +102,40 @@ struct AttackTests {
         }
     }
 }
+
+struct DeepFoolTests {
+    /// On a linear two-class model DeepFool-L2 lands on the closed-form minimal perturbation
+    /// (times the overshoot) in one step.
+    @Test func deepFoolMatchesClosedFormOnLinearModel() throws {
+        let d = 8
+        var rng = SeededGenerator(seed: 6)
+        let w = (0..<(2 * d)).map { _ in rng.nextNormal() }
+        let model = LinearClassifier(weight: Tensor(shape: [2, d], scalars: w), bias: Tensor([0.1, 0]))
+        let n = 16
+        let xs = Tensor(shape: [n, d], scalars: (0..<(n * d)).map { _ in rng.nextUniform() })
+        let labels = model.predictions(xs)
+        let diff = (0..<d).map { w[d + $0] - w[$0] }
+        let l2 = diff.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let z = model.logits(xs)
+        let r = try DeepFool(boundedByEpsilon: false).run(inputs: xs, labels: labels, model: .whiteBox(model),
+            configuration: AttackConfiguration(norm: .l2, epsilon: 0, clipMin: -100, clipMax: 100, maxIterations: 50))
+        for i in 0..<n {
+            let optimum = abs(z.scalars[2 * i + 1] - z.scalars[2 * i]) / l2
+            #expect(r.outcomes[i].success)
+            #expect(r.outcomes[i].l2 >= optimum * 0.999 && r.outcomes[i].l2 <= optimum * 1.03 + 1e-3)
+            #expect(r.outcomes[i].iterations == 1)
+        }
+    }
+
+    @Test func deepFoolFindsSmallerL2ThanPGDAtSuccess() throws {
+        let (x, y) = blobs(count: 90, seed: 4)
+        let c = AttackConfiguration(norm: .l2, epsilon: 2, maxIterations: 50, seed: 1)
+        let df = try DeepFool(boundedByEpsilon: false).run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        let pgd = try ProjectedGradientDescent().run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        let both = zip(df.outcomes, pgd.outcomes).filter { $0.0.success && $0.1.success && $0.0.cleanPrediction == $0.0.label }
+        #expect(both.count > 10)
+        let dfMean = both.reduce(Float(0)) { $0 + $1.0.l2 } / Float(both.count)
+        let pgdMean = both.reduce(Float(0)) { $0 + $1.1.l2 } / Float(both.count)
+        #expect(dfMean < pgdMean)
+    }
+}
