@@ -11,6 +11,8 @@ public struct AttackSpec: Codable, Sendable, Equatable {
         case bim
         /// ``ProjectedGradientDescent``.
         case pgd
+        /// ``DeepFool`` (bounded by ε: results beyond ε count as failures).
+        case deepfool
     }
     /// The algorithm.
     public var kind: Kind
@@ -41,6 +43,7 @@ public struct AttackSpec: Codable, Sendable, Equatable {
         case .fgsm: return FastGradientSignMethod()
         case .bim: return BasicIterativeMethod()
         case .pgd: return ProjectedGradientDescent(restarts: restarts)
+        case .deepfool: return DeepFool()
         }
     }
 }

@@ -31,13 +31,13 @@ struct MetricsTests {
 
     @Test func evaluationCurveIsMonotoneAndEnsembleIsWorstCase() throws {
         let (x, y) = blobs(count: 90, seed: 3)
-        let plan = Evaluation(specs: [AttackSpec(.fgsm), AttackSpec(.pgd, maxIterations: 10), AttackSpec(.pgd, norm: .l2, maxIterations: 10)],
+        let plan = Evaluation(specs: [AttackSpec(.fgsm), AttackSpec(.pgd, maxIterations: 10), AttackSpec(.pgd, norm: .l2, maxIterations: 10), AttackSpec(.deepfool, norm: .l2, maxIterations: 20)],
                               epsilons: [0, 0.03, 0.1, 0.3], batchSize: 32, seed: 9)
         var calls: [EvaluationProgress] = []
         let result = try plan.run(model: trainedMLP, inputs: x, labels: y) { calls.append($0) }
-        #expect(calls.count == 3 * 3 * 4)
+        #expect(calls.count == 3 * 4 * 4)
         #expect(calls.last.map { $0.completed == $0.total && $0.secondsRemaining == 0 } == true)
-        #expect(result.attacks.count == 12)
+        #expect(result.attacks.count == 16)
         #expect(abs(result.cleanAccuracy - trainedMLP.accuracy(x, labels: y)) < 1e-12)
         for norm in PerturbationNorm.allCases {
             let pts = result.curve.filter { $0.norm == norm }
