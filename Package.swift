@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BulwarkArchive", targets: ["BulwarkArchive"]),
         .library(name: "BulwarkData", targets: ["BulwarkData"]),
         .library(name: "BulwarkModels", targets: ["BulwarkModels"]),
+        .library(name: "BulwarkEvasion", targets: ["BulwarkEvasion"]),
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
         .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
@@ -43,6 +44,7 @@ let package = Package(
         ),
 
         // floor 2: threat modules
+        .target(name: "BulwarkEvasion", dependencies: ["BulwarkTensor", "BulwarkModels"], swiftSettings: strictSettings),
         .target(
             name: "BulwarkSupplyChain",
             dependencies: [
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),

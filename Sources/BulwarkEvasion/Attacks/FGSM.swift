@@ -1,0 +1,23 @@
+public import BulwarkTensor
+import BulwarkModels
+
+/// Fast gradient sign method (Goodfellow, Shlens & Szegedy, "Explaining and Harnessing
+/// Adversarial Examples", ICLR 2015): one step `x + ε · sign(∇ CE)` (L∞) or `x + ε · ∇/‖∇‖₂`
+/// (L2, the fast gradient method), clipped to the input range. `maxIterations` is ignored.
+public struct FastGradientSignMethod: EvasionAttack {
+    /// `"fgsm"`.
+    public var name: String { "fgsm" }
+    /// Always true.
+    public var requiresGradients: Bool { true }
+    /// An FGSM attack.
+    public init() {}
+
+    /// Runs FGSM on a batch.
+    public func run(inputs: Tensor, labels: [Int], model: AttackModel,
+                    configuration c: AttackConfiguration) throws(EvasionError) -> AttackResult {
+        var one = c
+        one.maxIterations = 1
+        return try ProjectedGradientDescent(relativeStepSize: 1, randomStart: false, name: name)
+            .run(inputs: inputs, labels: labels, model: model, configuration: one)
+    }
+}

@@ -1,0 +1,193 @@
+public import BulwarkTensor
+public import BulwarkModels
+
+/// Which attack to run and how; `Codable` so an evaluation records exactly what it ran.
+public struct AttackSpec: Codable, Sendable, Equatable {
+    /// The attack algorithm.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// ``FastGradientSignMethod``.
+        case fgsm
+        /// ``BasicIterativeMethod``.
+        case bim
+        /// ``ProjectedGradientDescent``.
+        case pgd
+        /// ``DeepFool`` (bounded by ε: results beyond ε count as failures).
+        case deepfool
+    }
+    /// The algorithm.
+    public var kind: Kind
+    /// Threat-model norm.
+    public var norm: PerturbationNorm
+    /// Iterations per example (per restart).
+    public var maxIterations: Int
+    /// PGD random restarts.
+    public var restarts: Int
+    /// Query budget for black-box attacks.
+    public var maxQueries: Int?
+
+    /// A spec; defaults: L∞, 10 iterations, no restarts.
+    public init(_ kind: Kind, norm: PerturbationNorm = .linf, maxIterations: Int = 10, restarts: Int = 0, maxQueries: Int? = nil) {
+        self.kind = kind
+        self.norm = norm
+        self.maxIterations = maxIterations
+        self.restarts = restarts
+        self.maxQueries = maxQueries
+    }
+
+    /// A stable label for reports, e.g. `"pgd-linf"`.
+    public var label: String { "\(kind.rawValue)-\(norm.rawValue)" }
+
+    /// The attack object this spec describes.
+    public func makeAttack() -> any EvasionAttack {
+        switch kind {
+        case .fgsm: return FastGradientSignMethod()
+        case .bim: return BasicIterativeMethod()
+        case .pgd: return ProjectedGradientDescent(restarts: restarts)
+        case .deepfool: return DeepFool()
+        }
+    }
+}
+
+/// Progress of an ``Evaluation`` run, reported after every batch.
+public struct EvaluationProgress: Sendable {
+    /// Label of the attack running.
+    public var attack: String
+    /// ε being evaluated.
+    public var epsilon: Float
+    /// Batch just finished (1-based) and batches per (attack, ε).
+    public var batch: Int, batches: Int
+    /// Units of work done and total (batches × attacks × ε).
+    public var completed: Int, total: Int
+    /// Estimated seconds remaining, from the mean time per batch so far.
+    public var secondsRemaining: Double
+}
+
+/// One (attack, ε) cell of an evaluation.
+public struct AttackEvaluation: Codable, Sendable, Equatable {
+    /// The spec that was run.
+    public var spec: AttackSpec
+    /// ε of this cell.
+    public var epsilon: Float
+    /// Summary metrics.
+    public var metrics: AttackMetrics
+    /// Per-example facts, in data order.
+    public var outcomes: [ExampleOutcome]
+}
+
+/// A point of the robustness curve: ensemble robust accuracy at one ε and norm.
+public struct RobustnessPoint: Codable, Sendable, Equatable {
+    /// Norm of the curve.
+    public var norm: PerturbationNorm
+    /// ε.
+    public var epsilon: Float
+    /// Worst case over all attacks of this norm at this ε, per example.
+    public var robustAccuracy: Double
+}
+
+/// Everything an evaluation measured, plus what it took to reproduce it.
+public struct EvaluationResult: Codable, Sendable, Equatable {
+    /// Examples evaluated.
+    public var examples: Int
+    /// Clean accuracy on them.
+    public var cleanAccuracy: Double
+    /// One entry per (attack, ε), attacks outer, ε inner, in the order given.
+    public var attacks: [AttackEvaluation]
+    /// Ensemble (per-example worst case) robust accuracy per norm and ε, ε ascending; made
+    /// monotone non-increasing in ε by taking, per example, the worst case over all ε' ≤ ε
+    /// (an adversarial example within ε' is within ε).
+    public var curve: [RobustnessPoint]
+    /// ε values, as given.
+    public var epsilons: [Float]
+    /// Clip range used.
+    public var clipMin: Float, clipMax: Float
+    /// Batch size used.
+    public var batchSize: Int
+    /// Seed of the run.
+    public var seed: UInt64
+    /// Total wall seconds.
+    public var seconds: Double
+}
+
+/// Runs a list of attacks at several ε over a dataset, in batches, and collects the metrics.
+public struct Evaluation: Sendable {
+    /// Attacks to run.
+    public var specs: [AttackSpec]
+    /// ε values.
+    public var epsilons: [Float]
+    /// Examples per batch.
+    public var batchSize: Int
+    /// Input clip range.
+    public var clipMin: Float, clipMax: Float
+    /// Seed; batch `b` of (attack `a`, ε `e`) uses a seed derived from it deterministically.
+    public var seed: UInt64
+
+    /// An evaluation plan.
+    public init(specs: [AttackSpec], epsilons: [Float], batchSize: Int = 128, clipMin: Float = 0, clipMax: Float = 1, seed: UInt64 = 0) {
+        self.specs = specs
+        self.epsilons = epsilons
+        self.batchSize = batchSize
+        self.clipMin = clipMin
+        self.clipMax = clipMax
+        self.seed = seed
+    }
+
+    /// Runs the plan on `model` over `inputs`/`labels`.
+    ///
+    /// - Throws: ``EvasionError`` for inconsistent data or plan (named in the message).
+    public func run(model: any DifferentiableClassifier, inputs: Tensor, labels: [Int],
+                    progress: (EvaluationProgress) -> Void = { _ in }) throws(EvasionError) -> EvaluationResult {
+        guard inputs.shape.first == labels.count else {
+            throw EvasionError("evaluation: \(labels.count) labels for inputs of shape \(inputs.shape)")
+        }
+        guard batchSize > 0 else { throw EvasionError("evaluation: batch size must be positive, got \(batchSize)") }
+        guard !specs.isEmpty, !epsilons.isEmpty else { throw EvasionError("evaluation: needs at least one attack and one epsilon") }
+        let start = now()
+        let n = labels.count
+        let batches = (n + batchSize - 1) / batchSize
+        let total = batches * specs.count * epsilons.count
+        var completed = 0
+        var cells: [AttackEvaluation] = []
+        for (a, spec) in specs.enumerated() {
+            let attack = spec.makeAttack()
+            for (e, eps) in epsilons.enumerated() {
+                var outcomes: [ExampleOutcome] = []
+                outcomes.reserveCapacity(n)
+                for b in 0..<batches {
+                    let range = (b * batchSize)..<min(n, (b + 1) * batchSize)
+                    let batchSeed = seed &+ UInt64(a) &* 1_000_003 &+ UInt64(e) &* 10_007 &+ UInt64(b)
+                    var seeder = SeededGenerator(seed: batchSeed)
+                    let config = AttackConfiguration(norm: spec.norm, epsilon: eps, clipMin: clipMin, clipMax: clipMax,
+                                                     maxIterations: spec.maxIterations, maxQueries: spec.maxQueries,
+                                                     seed: seeder.next())
+                    let r = try attack.run(inputs: inputs.rows(range), labels: Array(labels[range]),
+                                           model: .whiteBox(model), configuration: config)
+                    outcomes += r.outcomes
+                    completed += 1
+                    let elapsed = now() - start
+                    progress(EvaluationProgress(attack: spec.label, epsilon: eps, batch: b + 1, batches: batches,
+                                                completed: completed, total: total,
+                                                secondsRemaining: elapsed / Double(completed) * Double(total - completed)))
+                }
+                cells.append(AttackEvaluation(spec: spec, epsilon: eps, metrics: AttackMetrics(outcomes: outcomes), outcomes: outcomes))
+            }
+        }
+        let clean = cells.first.map { AttackMetrics(outcomes: $0.outcomes).cleanAccuracy } ?? 0
+        return EvaluationResult(examples: n, cleanAccuracy: clean, attacks: cells, curve: Self.curve(cells),
+                                epsilons: epsilons, clipMin: clipMin, clipMax: clipMax, batchSize: batchSize,
+                                seed: seed, seconds: now() - start)
+    }
+
+    /// Ensemble robust accuracy per norm and ε, cumulative over smaller ε (monotone in ε).
+    static func curve(_ cells: [AttackEvaluation]) -> [RobustnessPoint] {
+        var points: [RobustnessPoint] = []
+        for norm in PerturbationNorm.allCases {
+            let mine = cells.filter { $0.spec.norm == norm }
+            let eps = Set(mine.map(\.epsilon)).sorted()
+            for e in eps {
+                let sets = mine.filter { $0.epsilon <= e }.map(\.outcomes)
+                points.append(RobustnessPoint(norm: norm, epsilon: e, robustAccuracy: ensembleRobustAccuracy(sets)))
+            }
+        }
+        return points
+    }
+}
