@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# Issue 4's benchmark: ONNX inference throughput, Bulwark vs onnxruntime CPU (2 threads), batch 1
-# and 256, on the test fixtures (mlp, cnn, resnet), in one run. Prints ratios Bulwark/onnxruntime
-# of images per second (1.0 = as fast; target ≥ 0.67, i.e. within 1.5×).
-# Usage: Benchmarks/onnx/run.sh [seconds-per-measure]
+# Issue 4's benchmark: ONNX inference throughput, Bulwark vs onnxruntime CPU, batch 1 and 256, on
+# the test fixtures (mlp, cnn, resnet), in one run. Both get the same 2 cores (taskset -c 0,1):
+# onnxruntime with intra_op_num_threads=2, inter_op=1; Bulwark with its batch-parallel kernels
+# (Dispatch, one worker per active core = 2 here) and OpenBLAS single-threaded inside each worker.
+# Prints images/s and the ratio Bulwark/onnxruntime (1.0 = as fast; target ≥ 0.67, i.e. within 1.5×).
+# Usage: Benchmarks/onnx/run.sh [seconds-per-measure] [export]
+#   with "export" it also runs the export check (export_check.sh) afterwards.
+# The bench binary is compiled with swiftc against the repository's own release build of
+# BulwarkModels (no second SwiftPM package, so no cold rebuild of the dependencies).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
 seconds="${1:-2}"
 venv="${ONNX_BENCH_VENV:-/work/venvs/onnx}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" && "$venv/bin/pip" install -q numpy onnx onnxruntime
 fi
-(cd "$here" && swift build -c release --product onnx-bench >/dev/null)
-fixtures="$here/../../Tests/BulwarkModelsTests/Fixtures/onnx"
+work="${ONNX_BENCH_WORK:-/tmp/bulwark-onnx-bench}"; mkdir -p "$work"
+(cd "$root" && swift build -c release --target BulwarkModels >/dev/null)
+b="$root/.build/release"
+swiftc -O -swift-version 6 -I "$b/Modules" -Xcc -fmodule-map-file="$root/Sources/CBLAS/module.modulemap" \
+    "$here/onnx-bench.swift" "$b"/BulwarkModels.build/*.o "$b"/BulwarkTensor.build/*.o "$b"/SwiftProtobuf.build/*.o \
+    -lopenblas -o "$work/onnx-bench"
+pin=(); command -v taskset >/dev/null && pin=(taskset -c 0,1)
+fixtures="$root/Tests/BulwarkModelsTests/Fixtures/onnx"
+echo "cores: $(nproc); onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)'); $seconds s per measure"
 printf '%-8s%-8s%16s%16s%10s\n' model batch onnxruntime Bulwark ratio
 for m in mlp cnn resnet; do
-    o="$("$venv/bin/python" "$here/ort_bench.py" "$fixtures/$m.onnx" "$seconds")"
-    b="$(OPENBLAS_NUM_THREADS=1 "$here/.build/release/onnx-bench" "$fixtures/$m.onnx" "$seconds")"
-    "$venv/bin/python" - "$m" "$o" "$b" <<'PY'
+    o="$("${pin[@]}" "$venv/bin/python" "$here/ort_bench.py" "$fixtures/$m.onnx" "$seconds")"
+    bw="$(OPENBLAS_NUM_THREADS=1 "${pin[@]}" "$work/onnx-bench" "$fixtures/$m.onnx" "$seconds")"
+    "$venv/bin/python" - "$m" "$o" "$bw" <<'PY'
 import json, sys
 m, o, b = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 for batch in (1, 256):
@@ -24,3 +37,4 @@ for batch in (1, 256):
     print(f"{m:<8}{batch:<8}{o[k]:>16.0f}{b[k]:>16.0f}{b[k] / o[k]:>10.2f}")
 PY
 done
+if [ "${2:-}" = export ]; then "$here/export_check.sh"; fi

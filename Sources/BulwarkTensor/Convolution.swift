@@ -121,6 +121,9 @@ public enum Convolution {
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
         let biasValues = bias?.scalars
+        if !pointwise && pixels < 64 && n > 1 {
+            return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow)
+        }
         return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
             let pout = SharedPointer(out.baseAddress!)
             x.scalars.withUnsafeBufferPointer { px in
@@ -145,6 +148,85 @@ public enum Convolution {
                                     }
                                     BLAS.serialGemm(false, false, og, pixels, rows, 1, pw.value + grp * og * rows, rows,
                                                     b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// `forward` for small feature maps (under 64 output pixels), where per-image im2col and
+    /// matrix products cost more in loop and call overhead than in arithmetic. The patch layout is
+    /// computed once as an offset table, a block of images is lowered side by side into one
+    /// rows × (images·pixels) matrix, multiplied once per group, and scattered with the bias into
+    /// the N×O×H×W output. Same arithmetic per output as `forward` (sums may differ by rounding).
+    static func smallImageForward(_ x: Tensor, _ w: Tensor, biasValues: [Float]?, geometry g: Conv2DGeometry,
+                                  groups: Int, oh: Int, ow: Int) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = w.shape[0]
+        let cg = c / groups, og = o / groups
+        let kh = g.kernelHeight, kw = g.kernelWidth
+        let rows = cg * kh * kw
+        let pixels = oh * ow
+        // offset of each (row, pixel) patch entry inside channel group 0 of an image; -1 is padding
+        var table = [Int](repeating: -1, count: rows * pixels)
+        for row in 0..<rows {
+            let ch = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
+            for i in 0..<oh {
+                let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                guard y >= 0 && y < h else { continue }
+                for j in 0..<ow {
+                    let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                    if xx >= 0 && xx < wd { table[row * pixels + i * ow + j] = (ch * h + y) * wd + xx }
+                }
+            }
+        }
+        let block = Swift.max(1, 512 / pixels)  // images lowered together: about 512 columns
+        return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
+            let pout = SharedPointer(out.baseAddress!)
+            x.scalars.withUnsafeBufferPointer { px in
+                w.scalars.withUnsafeBufferPointer { pw in
+                    table.withUnsafeBufferPointer { pt in
+                        let (px, pw, pt) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!), UncheckedBox(pt.baseAddress!))
+                        parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                            let columns = block * pixels
+                            var cols = [Float](repeating: 0, count: rows * columns)
+                            var prod = [Float](repeating: 0, count: og * columns)
+                            cols.withUnsafeMutableBufferPointer { pc in
+                                prod.withUnsafeMutableBufferPointer { pp in
+                                    let pc = pc.baseAddress!, pp = pp.baseAddress!
+                                    var start = range.lowerBound
+                                    while start < range.upperBound {
+                                        let count = Swift.min(block, range.upperBound - start)
+                                        let width = count * pixels
+                                        for grp in 0..<groups {
+                                            for row in 0..<rows {
+                                                let t = pt.value + row * pixels
+                                                let dst = pc + row * width
+                                                for b in 0..<count {
+                                                    let image = px.value + (start + b) * c * h * wd + grp * cg * h * wd
+                                                    let d = dst + b * pixels
+                                                    for p in 0..<pixels {
+                                                        let k = t[p]
+                                                        d[p] = k >= 0 ? image[k] : 0
+                                                    }
+                                                }
+                                            }
+                                            BLAS.serialGemm(false, false, og, width, rows, 1, pw.value + grp * og * rows, rows,
+                                                            pc, width, 0, pp, width)
+                                            for b in 0..<count {
+                                                for oc in 0..<og {
+                                                    let src = pp + oc * width + b * pixels
+                                                    let dst = pout.base + ((start + b) * o + grp * og + oc) * pixels
+                                                    let bv = biasValues?[grp * og + oc] ?? 0
+                                                    for p in 0..<pixels { dst[p] = src[p] + bv }
+                                                }
+                                            }
+                                        }
+                                        start += count
+                                    }
                                 }
                             }
                         }

@@ -21,7 +21,8 @@ public enum Pooling {
                             let dst = sharedOut.base + plane * oh * ow
                             let di = idx.value + plane * oh * ow
                             if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
-                                && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1 {
+                                && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
+                                && 2 * oh <= h && 2 * ow <= w {  // bottom/right padding may add a partial window
                                 // the common 2×2/2 window: no bounds checks, branch-free selection
                                 let base = plane &* h &* w
                                 for i in 0..<oh {

@@ -7,7 +7,7 @@ import BulwarkModels
 /// Models exported from PyTorch by Fixtures/onnx/make_onnx_fixtures.py, with onnxruntime's logits
 /// and PyTorch's input gradients as known answers.
 @Suite struct ONNXFixtureTests {
-    static let names = ["mlp", "cnn", "resnet", "gelu_mix", "external"]
+    static let names = ["mlp", "cnn", "resnet", "gelu_mix", "external", "pool_pad"]
 
     static func fixture(_ name: String) throws -> URL {
         let dir = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))

@@ -67,7 +67,7 @@ struct ONNXExecutor {
     }
 
     func checkedCount(_ node: ONNXNode, _ shape: [Int]) throws(ONNXError) -> Int {
-        guard shape.allSatisfy({ $0 >= 0 }), let c = Tensor.checkedElementCount(shape), c <= (1 << 28) else {
+        guard shape.allSatisfy({ $0 >= 0 }), let c = Tensor.checkedElementCount(shape), c <= graph.maxValueElements else {
             throw fail(node, "result shape \(shape) is invalid or too large")
         }
         return c
@@ -92,6 +92,22 @@ struct ONNXExecutor {
             if let a = node.attributes["value_int"], case .int(let i) = a { return [.ints(shape: [], values: [i])] }
             if let a = node.attributes["value_ints"], case .ints(let i) = a { return [.ints(shape: [i.count], values: i)] }
             throw ONNXError(.unsupported, "node '\(node.label)' (Constant): no supported value attribute")
+        case "ConstantOfShape":
+            guard let dims = try intsInput(node, 0, env) else { throw fail(node, "input 0 (the shape) is missing") }
+            _ = try checkedCount(node, dims)
+            var fill: ONNXConstant = .float(Tensor(0))
+            if let a = node.attributes["value"] {
+                guard case .tensor(let c) = a else { throw fail(node, "attribute 'value' must be a tensor") }
+                fill = c
+            }
+            switch fill {
+            case .float(let t):
+                guard t.count == 1 else { throw fail(node, "attribute 'value' must hold one element, got \(t.shape)") }
+                return [.float(tape.constant(Tensor(shape: dims, scalars: [Float](repeating: t.scalars[0], count: Tensor.elementCount(dims)))))]
+            case .ints(_, let v):
+                guard v.count == 1 else { throw fail(node, "attribute 'value' must hold one element, got \(v.count)") }
+                return [.ints(shape: dims, values: [Int](repeating: v[0], count: Tensor.elementCount(dims)))]
+            }
         case "Add", "Sub", "Mul", "Div":
             return [try binary(node, env, tape: tape)]
         case "Neg", "Sqrt", "Exp", "Log", "Relu", "Sigmoid", "Tanh", "Erf", "LeakyRelu", "Elu":
@@ -347,7 +363,24 @@ struct ONNXExecutor {
         default: throw ONNXError(.unsupported, "node '\(node.label)' (\(node.opType)): auto_pad \(autoPad) is not supported")
         }
         if try node.int("ceil_mode", default: 0) != 0 {
-            throw ONNXError(.unsupported, "node '\(node.label)' (\(node.opType)): ceil_mode=1 is not supported")
+            // ceil_mode: round the output size up, but drop a last window that would start in the
+            // end padding (ONNX/PyTorch rule); realised as extra bottom/right padding, which the
+            // pooling kernels skip (max) or leave out of the divisor (average, count_include_pad=0).
+            for d in 0..<2 {
+                let effective = (kernel[d] - 1) * dilations[d] + 1
+                let total = input[2 + d] + pads[d] + pads[d + 2]
+                guard total >= effective else { break }  // reported by the fit check below
+                var out = (total - effective + strides[d] - 1) / strides[d] + 1
+                if (out - 1) * strides[d] >= input[2 + d] + pads[d] { out -= 1 }
+                let extra = max(0, (out - 1) * strides[d] + effective - total)
+                if extra > 0 {
+                    let includePad = try node.int("count_include_pad", default: 0) != 0
+                    guard node.opType == "MaxPool" || !includePad else {
+                        throw ONNXError(.unsupported, "node '\(node.label)' (AveragePool): ceil_mode=1 with count_include_pad=1 is not supported")
+                    }
+                    pads[d + 2] += extra
+                }
+            }
         }
         let g = Conv2DGeometry(kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]),
                                padding: (top: pads[0], left: pads[1], bottom: pads[2], right: pads[3]),
@@ -479,7 +512,9 @@ struct ONNXExecutor {
         let x = try floatInput(node, 0, env, tape: tape)
         guard let pads = try intsInput(node, 1, env) else { throw fail(node, "needs pads") }
         let mode = try node.string("mode", default: "constant")
-        guard mode == "constant" else { throw ONNXError(.unsupported, "node '\(node.label)' (Pad): mode '\(mode)' is not supported") }
+        guard ["constant", "reflect", "edge"].contains(mode) else {
+            throw ONNXError(.unsupported, "node '\(node.label)' (Pad): mode '\(mode)' is not supported")
+        }
         let r = x.shape.count
         var fill: Float = 0
         if try value(node, 2, env) != nil { fill = try scalar(node, 2, env, tape: tape) }
@@ -495,9 +530,27 @@ struct ONNXExecutor {
         guard outShape.allSatisfy({ $0 >= 0 }) else { throw fail(node, "pads \(pads) remove more than \(x.shape)") }
         _ = try checkedCount(node, outShape)
         let dims = x.shape
+        if mode != "constant" {
+            for a in 0..<r where before[a] != 0 || after[a] != 0 {
+                guard before[a] >= 0, after[a] >= 0 else { throw fail(node, "negative pads \(pads) are only supported in constant mode") }
+                guard dims[a] > 0 else { throw fail(node, "cannot \(mode)-pad the empty axis \(a) of \(dims)") }
+                if mode == "reflect" {
+                    guard before[a] < dims[a], after[a] < dims[a] else {
+                        throw fail(node, "reflect pads \(pads) must be smaller than the padded axis \(a) of \(dims)")
+                    }
+                }
+            }
+        }
         let table = gatherIndexTable(outShape: outShape, inShape: dims) { a, o in
-            let i = o - before[a]
-            return i >= 0 && i < dims[a] ? i : nil
+            let i = o - before[a], d = dims[a]
+            switch mode {
+            case "reflect":  // mirror without repeating the edge: [2 1 | 0 1 2 3 | 2 1]
+                return i < 0 ? -i : (i >= d ? 2 * (d - 1) - i : i)
+            case "edge":
+                return min(max(i, 0), d - 1)
+            default:
+                return i >= 0 && i < d ? i : nil
+            }
         }
         return recordIndexed(x, outShape: outShape, table: table, fill: fill)
     }

@@ -100,4 +100,7 @@ struct ONNXGraph: Sendable {
     var outputs: [ONNXTensorInfo]
     var opsetVersion: Int
     var producer: String
+    /// Largest number of elements any value computed while running the graph may have
+    /// (`ONNXLoadLimits.maxTensorElements` of the load).
+    var maxValueElements: Int = 1 << 26
 }

@@ -31,7 +31,7 @@ struct ONNXLoader {
         "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Conv", "MaxPool",
         "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten", "Reshape", "Transpose",
         "Concat", "Squeeze", "Unsqueeze", "Gather", "Slice", "Constant", "Identity", "Dropout", "Clip",
-        "Pad", "ReduceMean", "ReduceSum", "Shape", "Cast", "Erf",
+        "Pad", "ReduceMean", "ReduceSum", "Shape", "Cast", "Erf", "ConstantOfShape",
     ]
 
     let limits: ONNXLoadLimits
@@ -118,7 +118,7 @@ struct ONNXLoader {
             throw ONNXError(.invalidGraph, "\(fileLabel): graph output '\(o.name)' is produced by no node")
         }
         return ONNXGraph(nodes: ordered, initializers: initializers, inputs: inputs, outputs: outputs,
-                         opsetVersion: opset, producer: model.producerName)
+                         opsetVersion: opset, producer: model.producerName, maxValueElements: limits.maxTensorElements)
     }
 
     /// Kahn's algorithm; refuses cycles and values that nothing produces.

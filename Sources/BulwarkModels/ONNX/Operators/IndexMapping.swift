@@ -24,9 +24,12 @@ func gatherIndexTable(outShape: [Int], inShape: [Int], map: (Int, Int) -> Int?) 
     var table = [Int](repeating: 0, count: count)
     var coord = [Int](repeating: 0, count: outShape.count)
     for flat in 0..<count {
-        var src = 0
-        for axis in 0..<outShape.count { src += perAxis[axis][coord[axis]] }
-        table[flat] = src < 0 ? -1 : src
+        var src = 0, inside = true
+        for axis in 0..<outShape.count {
+            let v = perAxis[axis][coord[axis]]
+            if v < 0 { inside = false } else { src += v }  // (summing the markers could overflow at rank ≥ 5)
+        }
+        table[flat] = inside ? src : -1
         var axis = outShape.count - 1
         while axis >= 0 {
             coord[axis] += 1

@@ -67,6 +67,17 @@ def gelu_mix():
         nn.Flatten(), nn.Linear(4 * 4 * 4, 10), nn.LogSoftmax(dim=1))
 
 
+def pool_pad():
+    """ceil_mode pooling (max and average, count_include_pad=False) and reflect/edge padding."""
+    return nn.Sequential(
+        nn.ReflectionPad2d((1, 3, 2, 2)), nn.Conv2d(1, 4, 3),  # 8×8 → 12×12 → 10×10
+        nn.MaxPool2d(3, stride=2, ceil_mode=True),  # 10×10 → 5×5 (floor: 4×4)
+        nn.ReplicationPad2d(1), nn.Tanh(),  # → 7×7
+        nn.MaxPool2d(2, stride=2, padding=1, ceil_mode=True),  # 7×7 → 4×4: the 5th window would start in the padding
+        nn.AvgPool2d(3, stride=2, ceil_mode=True, count_include_pad=False),  # 4×4 → 2×2 (floor: 1×1)
+        nn.Flatten(), nn.Linear(4 * 2 * 2, 10))
+
+
 def export(name, model, external=False):
     model.eval()
     x = torch.randn(4, 1, 8, 8)
@@ -107,3 +118,4 @@ export("cnn", cnn())
 export("resnet", init_bn(SmallResNet()))
 export("gelu_mix", gelu_mix())
 export("external", mlp(), external=True)
+export("pool_pad", pool_pad())  # last, so the earlier fixtures keep their random draws
