@@ -45,4 +45,28 @@ import BulwarkTensor
             #expect(abs(numeric - g.scalars[i]) <= 2e-3 + 1e-2 * abs(numeric), "element \(i): \(g.scalars[i]) vs \(numeric)")
         }
     }
+
+    /// MatMul of a 3-D value by a 2-D weight: x[N,6] → Reshape [N,2,3] → MatMul W[3,2] → Reshape [N,4].
+    @Test func matMulFoldsLeadingAxes() throws {
+        let w: [Float] = [1, -2, 0.5, 3, -1, 4]  // 3 × 2
+        let weight: (inout Proto) -> Void = { t in
+            t.int(1, 3); t.int(1, 2); t.int(2, 1)
+            t.bytesField(9, w.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } })
+            t.string(8, "w")
+        }
+        let graph = model(dims: [1, 6], nodes: [
+            ("Reshape", ["x", "s3"], ["x3"], "r1"),
+            ("MatMul", ["x3", "w"], ["m"], "mm"),
+            ("Reshape", ["m", "s2"], ["y"], "r2"),
+        ], initializers: [Self.ints("s3", [0, 2, 3]), weight, Self.ints("s2", [0, 4])])
+        let m = try ONNXModel(serialized: graph)
+        #expect(m.classCount == 4)
+        let x = Tensor(shape: [2, 6], scalars: (0..<12).map { Float($0) - 5 })
+        let y = m.logits(x)
+        var expected: [Float] = []
+        for n in 0..<2 { for r in 0..<2 { for c in 0..<2 {
+            expected.append((0..<3).reduce(Float(0)) { $0 + x.scalars[n * 6 + r * 3 + $1] * w[$1 * 2 + c] })
+        } } }
+        #expect(y.scalars == expected)
+    }
 }

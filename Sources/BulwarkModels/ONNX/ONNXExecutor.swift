@@ -144,10 +144,16 @@ struct ONNXExecutor {
             return [.float(node.opType == "Softmax" ? x.softmax(axis: axis) : x.logSoftmax(axis: axis))]
         case "MatMul":
             let a = try floatInput(node, 0, env, tape: tape), b = try floatInput(node, 1, env, tape: tape)
-            guard a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[0] else {
-                throw fail(node, "only 2-D matrix products are supported, got \(a.shape) × \(b.shape)")
+            guard a.shape.count >= 2, b.shape.count == 2, a.shape[a.shape.count - 1] == b.shape[0] else {
+                throw fail(node, "only N-D × 2-D matrix products are supported, got \(a.shape) × \(b.shape)")
             }
-            return [.float(matmul(a, b))]
+            if a.shape.count == 2 { return [.float(matmul(a, b))] }
+            // [..., M, K] × [K, N]: the leading axes broadcast trivially, so fold them into the rows.
+            let lead = Array(a.shape.dropLast())
+            let rows = try checkedCount(node, lead)
+            _ = try checkedCount(node, lead + [b.shape[1]])
+            let y = matmul(a.reshaped([rows, b.shape[0]]), b)
+            return [.float(y.reshaped(lead + [b.shape[1]]))]
         case "Gemm": return [.float(try gemm(node, env, tape: tape))]
         case "Conv": return [.float(try conv(node, env, tape: tape))]
         case "MaxPool", "AveragePool": return [.float(try pool(node, env, tape: tape))]
