@@ -69,4 +69,20 @@ import BulwarkTensor
         } } }
         #expect(y.scalars == expected)
     }
+
+    /// A graph that computes a huge shape at run time (ConstantOfShape of 2^20 × 2^20) is refused
+    /// at load time, before anything that size is allocated.
+    @Test func constantOfShapeHugeShapeIsRefused() {
+        let graph = model(dims: [1, 4], nodes: [
+            ("ConstantOfShape", ["s"], ["c"], "big"),
+            ("Add", ["x", "c"], ["y"], "add"),
+        ], initializers: [Self.ints("s", [1 << 20, 1 << 20])])
+        do {
+            _ = try ONNXModel(serialized: graph)
+            Issue.record("a 2^40-element ConstantOfShape loaded")
+        } catch {
+            #expect(error.code == .shapeMismatch)
+            #expect(error.message.contains("'big'") && error.message.contains("too large"))
+        }
+    }
 }
