@@ -85,4 +85,51 @@ import BulwarkTensor
             #expect(error.message.contains("'big'") && error.message.contains("too large"))
         }
     }
+
+    static func floats(_ name: String, _ dims: [Int64], _ v: [Float]) -> (inout Proto) -> Void {
+        { t in
+            for d in dims { t.int(1, d) }
+            t.int(2, 1)
+            t.bytesField(9, v.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } })
+            t.string(8, name)
+        }
+    }
+
+    /// Batched MatMul with broadcast batch axes, the graph input on the left (x4: [N,2,2,3] × W[2,3,2])
+    /// or on the right (V[2,3] × x4: [N,2,3,2]): values by hand, pullbacks by finite differences.
+    @Test(arguments: [false, true])
+    func batchedMatMulBroadcasts(inputOnRight: Bool) throws {
+        let w: [Float] = (0..<12).map { Float($0 % 5) * 0.5 - 1 }   // W: 2 × 3 × 2
+        let v: [Float] = [0.5, -1, 2, 1.5, 0, -0.5]                   // V: 2 × 3
+        let graph = model(dims: [1, 12], nodes: [
+            ("Reshape", ["x", "s4"], ["x4"], "r1"),
+            ("MatMul", inputOnRight ? ["v", "x4"] : ["x4", "w"], ["m"], "mm"),
+            ("Reshape", ["m", "s2"], ["y"], "r2"),
+        ], initializers: [Self.ints("s4", inputOnRight ? [0, 2, 3, 2] : [0, 2, 2, 3]), Self.floats("w", [2, 3, 2], w),
+                          Self.floats("v", [2, 3], v), Self.ints("s2", [0, 8])])
+        let m = try ONNXModel(serialized: graph)
+        #expect(m.classCount == 8)
+        let x = Tensor(shape: [2, 12], scalars: (0..<24).map { Float($0) * 0.21 - 2.3 })
+        let y = m.logits(x)
+        var expected: [Float] = []
+        for n in 0..<2 { for bt in 0..<2 { for r in 0..<2 { for c in 0..<2 {
+            expected.append((0..<3).reduce(Float(0)) { acc, j in
+                inputOnRight
+                    ? acc + v[r * 3 + j] * x.scalars[n * 12 + bt * 6 + j * 2 + c]
+                    : acc + x.scalars[n * 12 + bt * 6 + r * 3 + j] * w[bt * 6 + j * 2 + c]
+            })
+        } } } }
+        let worst = zip(y.scalars, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-5)
+        let labels = [1, 6]
+        let (_, g) = m.lossAndInputGradient(x, labels: labels)
+        let h: Float = 1e-2
+        for i in 0..<x.count {
+            var plus = x, minus = x
+            plus.scalars[i] += h
+            minus.scalars[i] -= h
+            let numeric = (m.lossAndInputGradient(plus, labels: labels).loss - m.lossAndInputGradient(minus, labels: labels).loss) / (2 * h)
+            #expect(abs(numeric - g.scalars[i]) <= 2e-3 + 1e-2 * abs(numeric), "element \(i): \(g.scalars[i]) vs \(numeric)")
+        }
+    }
 }

@@ -144,10 +144,17 @@ struct ONNXExecutor {
             return [.float(node.opType == "Softmax" ? x.softmax(axis: axis) : x.logSoftmax(axis: axis))]
         case "MatMul":
             let a = try floatInput(node, 0, env, tape: tape), b = try floatInput(node, 1, env, tape: tape)
-            guard a.shape.count >= 2, b.shape.count == 2, a.shape[a.shape.count - 1] == b.shape[0] else {
-                throw fail(node, "only N-D × 2-D matrix products are supported, got \(a.shape) × \(b.shape)")
+            guard a.shape.count >= 2, b.shape.count >= 2, a.shape[a.shape.count - 1] == b.shape[b.shape.count - 2] else {
+                throw fail(node, "matrix product needs operands of rank ≥ 2 with matching inner sizes, got \(a.shape) × \(b.shape)")
             }
-            if a.shape.count == 2 { return [.float(matmul(a, b))] }
+            if a.shape.count == 2 && b.shape.count == 2 { return [.float(matmul(a, b))] }
+            if b.shape.count > 2 {
+                guard let batch = Tensor.broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2))) else {
+                    throw fail(node, "batch axes of \(a.shape) and \(b.shape) do not broadcast")
+                }
+                _ = try checkedCount(node, batch + [a.shape[a.shape.count - 2], b.shape[b.shape.count - 1]])
+                return [.float(batchedMatmul(a, b, batchShape: batch))]
+            }
             // [..., M, K] × [K, N]: the leading axes broadcast trivially, so fold them into the rows.
             let lead = Array(a.shape.dropLast())
             let rows = try checkedCount(node, lead)
