@@ -27,7 +27,7 @@ PARAMS = {
     "fgsm": dict(norm="linf", eps=0.05, steps=1),
     "pgd": dict(norm="linf", eps=0.05, steps=20, stepSize=0.005),
     "deepfool": dict(norm="l2", eps=1.0, steps=50, overshoot=0.02),  # eps: L2 bound applied when scoring
-    "cw": dict(norm="l2", eps=1.0, steps=20, binarySearchSteps=5, learningRate=0.01, initialConstant=0.1, confidence=0.0),
+    "cw": dict(norm="l2", eps=1.0, steps=50, binarySearchSteps=5, learningRate=0.01, initialConstant=0.1, confidence=0.0),
 }
 BATCH = 128
 

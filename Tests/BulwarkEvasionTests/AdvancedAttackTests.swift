@@ -198,6 +198,18 @@ struct AttackSpecTests {
         }
     }
 
+    /// Per attack (not the cumulative ensemble curve): PGD's robust accuracy falls as ε grows.
+    @Test(arguments: [AttackSpec.Kind.pgd, .apgdCE])
+    func robustAccuracyFallsAsEpsilonGrows(kind: AttackSpec.Kind) throws {
+        let (x, y) = blobs(count: 90, seed: 12)
+        let plan = Evaluation(specs: [AttackSpec(kind, maxIterations: 20)], epsilons: [0, 0.1, 0.2, 0.3], batchSize: 45, seed: 2)
+        let accuracies = try plan.run(model: trainedMLP, inputs: x, labels: y).attacks.map(\.metrics.robustAccuracy)
+        #expect(accuracies.count == 4)
+        for (a, b) in zip(accuracies, accuracies.dropFirst()) { #expect(b <= a) }
+        #expect(accuracies[2] < accuracies[0])
+        #expect(accuracies[3] < accuracies[1])
+    }
+
     @Test func evaluationRunsBlackBoxAttacksThroughTheQueryView() throws {
         let (x, y) = blobs(count: 30, seed: 8)
         let plan = Evaluation(specs: [AttackSpec(.square, maxQueries: 100), AttackSpec(.apgdCE, maxIterations: 10)],
