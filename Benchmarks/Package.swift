@@ -1,5 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
+import Foundation
+
+// The root package's identity is its directory name ("main" in /work/main, else the worktree's).
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 // Benchmarks live in their own package so the main build and CI never compile them.
 let package = Package(
@@ -9,10 +13,19 @@ let package = Package(
         .executableTarget(
             name: "bulwark-bench",
             dependencies: [
-                .product(name: "BulwarkTensor", package: "main"),
-                .product(name: "BulwarkModels", package: "main"),
+                .product(name: "BulwarkTensor", package: root),
+                .product(name: "BulwarkModels", package: root),
             ],
             path: "Sources/bulwark-bench"
+        ),
+        .executableTarget(
+            name: "evasion-bench",
+            dependencies: [
+                .product(name: "BulwarkTensor", package: root),
+                .product(name: "BulwarkModels", package: root),
+                .product(name: "BulwarkEvasion", package: root),
+            ],
+            path: "evasion/swift"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -201,3 +201,12 @@ func isSuccess(_ prediction: Int, _ i: Int, labels: [Int], targets: [Int]?) -> B
 
 /// Monotonic seconds since an arbitrary origin.
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// A concrete ``QueryClassifier`` around an existential one, so generic wrappers such as
+/// ``CountingQueryClassifier`` can hold it.
+struct OpenedQueryClassifier: QueryClassifier {
+    let base: any QueryClassifier
+    var inputShape: [Int] { base.inputShape }
+    var classCount: Int { base.classCount }
+    func probabilities(_ input: Tensor) -> Tensor { base.probabilities(input) }
+}

@@ -13,6 +13,17 @@ public struct AttackSpec: Codable, Sendable, Equatable {
         case pgd
         /// ``DeepFool`` (bounded by ε: results beyond ε count as failures).
         case deepfool
+        /// ``AutoProjectedGradientDescent`` with cross-entropy (APGD-CE).
+        case apgdCE = "apgd-ce"
+        /// ``AutoProjectedGradientDescent`` with the DLR loss (APGD-DLR; needs ≥ 3 classes).
+        case apgdDLR = "apgd-dlr"
+        /// ``CarliniWagnerL2`` (L2 only; bounded by ε: results beyond ε count as failures).
+        case cw
+        /// ``SquareAttack`` (score-based black-box; `maxQueries` per example, default 1000).
+        case square
+        /// ``HopSkipJump`` (decision-based black-box; `maxQueries` per example, default 5000;
+        /// bounded by ε).
+        case hsj
     }
     /// The algorithm.
     public var kind: Kind
@@ -44,6 +55,11 @@ public struct AttackSpec: Codable, Sendable, Equatable {
         case .bim: return BasicIterativeMethod()
         case .pgd: return ProjectedGradientDescent(restarts: restarts)
         case .deepfool: return DeepFool()
+        case .apgdCE: return AutoProjectedGradientDescent(loss: .crossEntropy, restarts: restarts)
+        case .apgdDLR: return AutoProjectedGradientDescent(loss: .dlr, restarts: restarts)
+        case .cw: return CarliniWagnerL2(boundedByEpsilon: true)
+        case .square: return SquareAttack()
+        case .hsj: return HopSkipJump()
         }
     }
 }

@@ -40,9 +40,15 @@ public struct ProjectedGradientDescent: EvasionAttack {
         let rowShape = Array(inputs.shape.dropFirst())
         let x0 = inputs.scalars
         var rng = SeededGenerator(seed: c.seed)
-        let cleanPred = net.predictions(inputs)
+        // Without a random start the first gradient pass runs at x0 and yields the clean
+        // predictions for free; with one, they cost one forward pass up front.
+        let knownClean: [Int]? = randomStart || c.maxIterations == 0 ? net.predictions(inputs) : nil
+        var cleanPred = knownClean ?? [Int](repeating: -1, count: n)
         var best = x0
-        var done = (0..<n).map { isSuccess(cleanPred[$0], $0, labels: labels, targets: c.targets) }
+        var done = knownClean.map { cp in (0..<n).map { isSuccess(cp[$0], $0, labels: labels, targets: c.targets) } }
+            ?? [Bool](repeating: false, count: n)
+        var lastPred = cleanPred  // prediction at `best`, so no final forward pass is needed
+        var cleanPending = knownClean == nil
         var queries = [Int](repeating: 1, count: n)
         var iterations = [Int](repeating: 0, count: n)
         let alpha = c.epsilon * (relativeStepSize ?? (c.maxIterations > 0 ? 2.5 / Float(c.maxIterations) : 1))
@@ -65,18 +71,33 @@ public struct ProjectedGradientDescent: EvasionAttack {
                 let m = active.count
                 let batch = Tensor(shape: [m] + rowShape, scalars: x)
                 let classes = active.map { aim[$0] }
-                let (_, g) = Gradients.inputGradient(net, batch) {
+                let (z0, g) = Gradients.inputGradient(net, batch) {
                     Gradients.crossEntropyLogitGradient($0, classes: classes, towardClass: c.targets != nil)
                 }
-                let step = Geometry.steepestDirection(g.scalars, rows: m, norm: c.norm)
+                var step = Geometry.steepestDirection(g.scalars, rows: m, norm: c.norm)
+                if cleanPending {
+                    // First pass, all rows at x0: read the clean predictions; rows already
+                    // successful are not stepped and leave the active set below.
+                    cleanPending = false
+                    let p0 = z0.argmaxRows()
+                    for (k, i) in active.enumerated() {
+                        cleanPred[i] = p0[k]; lastPred[i] = p0[k]
+                        if isSuccess(p0[k], i, labels: labels, targets: c.targets) {
+                            done[i] = true
+                            for j in (k * d)..<((k + 1) * d) { step[j] = 0 }
+                        }
+                    }
+                }
                 for j in 0..<x.count { x[j] += alpha * step[j] }
                 Geometry.project(&x, around: base, rows: m, norm: c.norm, epsilon: c.epsilon, clipMin: c.clipMin, clipMax: c.clipMax)
                 let pred = net.logits(Tensor(shape: [m] + rowShape, scalars: x)).argmaxRows()
                 var keep: [Int] = []
                 for (k, i) in active.enumerated() {
+                    if done[i] { continue }  // successful at x0 (first pass without random start)
                     iterations[i] += 1
                     queries[i] += 2
                     best.replaceSubrange((i * d)..<((i + 1) * d), with: x[(k * d)..<((k + 1) * d)])
+                    lastPred[i] = pred[k]
                     if isSuccess(pred[k], i, labels: labels, targets: c.targets) { done[i] = true } else { keep.append(k) }
                 }
                 if keep.count != m {
@@ -89,9 +110,8 @@ public struct ProjectedGradientDescent: EvasionAttack {
             }
         }
         let adv = Tensor(shape: inputs.shape, scalars: best)
-        let advPred = net.predictions(adv)
         let outcomes = makeOutcomes(clean: inputs, adversarial: adv, labels: labels, cleanPredictions: cleanPred,
-                                    adversarialPredictions: advPred, targets: c.targets, queries: queries,
+                                    adversarialPredictions: lastPred, targets: c.targets, queries: queries,
                                     iterations: iterations, seconds: now() - start)
         return AttackResult(adversarial: adv, outcomes: outcomes)
     }
