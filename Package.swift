@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
+                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

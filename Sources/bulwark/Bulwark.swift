@@ -10,6 +10,7 @@ struct Bulwark: AsyncParsableCommand {
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             BomCommand.self,
+            EvaluateCommand.self,
             ExportCommand.self,
             InspectCommand.self,
             PredictCommand.self,
