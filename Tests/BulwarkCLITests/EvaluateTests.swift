@@ -82,16 +82,3 @@ import Testing
         }
     }
 }
-
-/// A little-endian int64 `.npy` file.
-func npyInt64(shape: [Int], values: [Int64]) -> [UInt8] {
-    let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(dims)), }"
-    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-    bytes += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
-    bytes += Array(header.utf8)
-    for v in values { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    return bytes
-}

@@ -78,15 +78,28 @@ import Testing
 
 /// A version-1.0 .npy file of little-endian float32 values.
 func npyFloat32(shape: [Int], values: [Float]) -> [UInt8] {
+    var payload: [UInt8] = []
+    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { payload += $0 } }
+    return npyFile(descr: "<f4", shape: shape, payload: payload)
+}
+
+/// A little-endian int64 `.npy` file.
+func npyInt64(shape: [Int], values: [Int64]) -> [UInt8] {
+    var payload: [UInt8] = []
+    for v in values { withUnsafeBytes(of: v.littleEndian) { payload += $0 } }
+    return npyFile(descr: "<i8", shape: shape, payload: payload)
+}
+
+/// An `.npy` version 1.0 file: magic, padded header dict, then the raw little-endian payload.
+func npyFile(descr: String, shape: [Int], payload: [UInt8]) -> [UInt8] {
     let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
     var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
     bytes += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
     bytes += Array(header.utf8)
-    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
-    return bytes
+    return bytes + payload
 }
 
 /// A safetensors file with the given header JSON and no tensor data.
