@@ -54,13 +54,18 @@ public struct ONNXModel: DifferentiableClassifier {
         }
         guard graph.outputs.count >= 1 else { throw ONNXError(.invalidGraph, "the graph declares no output") }
         inputShape = shape
-        // A dry run at batch 2 (batch 1 hides hard-coded batch sizes) turns shape errors into load-time errors.
-        let tape = Tape()
-        let out = try ONNXExecutor(graph: graph).run(tape.constant(Tensor.zeros([2] + shape)))
-        guard out.shape.count == 2, out.shape[0] == 2 else {
-            throw ONNXError(.unsupported, "output '\(graph.outputs[0].name)' should be batch × classes, got \(out.shape) for a batch of 2")
+        // Dry runs at batches 2, 1 and 3 turn shape errors — including graphs that hard-code a batch
+        // size — into load-time errors, so `logits` does not meet them later on a user's batch.
+        var classes: Int?
+        for batch in [2, 1, 3] {
+            let tape = Tape()
+            let out = try ONNXExecutor(graph: graph).run(tape.constant(Tensor.zeros([batch] + shape)))
+            guard out.shape.count == 2, out.shape[0] == batch, classes == nil || classes == out.shape[1] else {
+                throw ONNXError(.unsupported, "output '\(graph.outputs[0].name)' should be batch × classes, got \(out.shape) for a batch of \(batch)")
+            }
+            classes = out.shape[1]
         }
-        classCount = out.shape[1]
+        classCount = classes ?? 0
     }
 
     /// Differentiable logits on `input`'s tape. `input` must be N × `inputShape` (a programming error otherwise).
@@ -69,7 +74,8 @@ public struct ONNXModel: DifferentiableClassifier {
         do {
             return try ONNXExecutor(graph: graph).run(input)
         } catch {
-            // The graph ran at load time on this per-example shape; only batch-size dependent graphs get here.
+            // The graph ran at load time at batches 1, 2 and 3; only a graph whose shapes depend on the
+            // batch size in another way gets here.
             preconditionFailure("ONNXModel: \(error)")
         }
     }
