@@ -29,27 +29,3 @@ public enum DiscreteLaplace {
         return try sample(scaleNumerator: t, scaleDenominator: s, using: &generator)
     }
 }
-
-/// Exact Bernoulli trials with rational parameters (Canonne, Kamath & Steinke 2020, Algorithm 1).
-enum ExactBernoulli {
-    /// True with probability n/d (0 ≤ n ≤ d, d ≥ 1).
-    static func rational<G: RandomNumberGenerator>(numerator n: Int, denominator d: Int, using generator: inout G) -> Bool {
-        Int.random(in: 0..<d, using: &generator) < n
-    }
-
-    /// True with probability exp(−n/d), for n ≥ 0, d ≥ 1.
-    static func expMinus<G: RandomNumberGenerator>(numerator n: Int, denominator d: Int, using generator: inout G) -> Bool {
-        var n = n
-        while n > d {
-            if !expMinus(numerator: 1, denominator: 1, using: &generator) { return false }
-            n -= d
-        }
-        var k = 1
-        while true {
-            let (den, overflow) = d.multipliedReportingOverflow(by: k)
-            if overflow || !rational(numerator: n, denominator: den, using: &generator) { break }
-            k += 1
-        }
-        return k % 2 == 1
-    }
-}
