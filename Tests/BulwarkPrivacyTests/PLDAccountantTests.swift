@@ -125,3 +125,26 @@ private func pldFixtureRows() throws -> [PLDFixture.Row] {
     for k in direct.indices { #expect(abs(out[k] - direct[k]) < 1e-12) }
     for k in direct.count..<fft.length { #expect(abs(out[k]) < 1e-12) }
 }
+
+/// A transform larger than the in-cache block (recursive radix-2² path) round-trips and convolves correctly.
+@Test func realFFTLargeConvolutionMatchesDirectSum() {
+    var generator = InsecureSeededGeneratorForTestsOnly(seed: 4)
+    let a = (0..<9000).map { _ in Double.random(in: 0...1, using: &generator) }
+    let b = (0..<9001).map { _ in Double.random(in: 0...1, using: &generator) }
+    let fft = RealFFT(length: RealFFT.size(atLeast: a.count + b.count - 1))
+    #expect(fft.length == 1 << 15)
+    let (ar, ai) = fft.forward(a)
+    let (br, bi) = fft.forward(b)
+    var pr = ar, pi = ai
+    for k in ar.indices { pr[k] = ar[k] * br[k] - ai[k] * bi[k]; pi[k] = ar[k] * bi[k] + ai[k] * br[k] }
+    let out = fft.inverse(re: pr, im: pi)
+    var worst = 0.0
+    for k in stride(from: 0, to: a.count + b.count - 1, by: 97) {
+        var direct = 0.0
+        for i in max(0, k - b.count + 1)...min(k, a.count - 1) { direct += a[i] * b[k - i] }
+        worst = max(worst, abs(out[k] - direct))
+    }
+    #expect(worst < 1e-9)
+    let roundTrip = fft.inverse(re: ar, im: ai)
+    #expect(zip(roundTrip, a).allSatisfy { abs($0 - $1) < 1e-13 })
+}

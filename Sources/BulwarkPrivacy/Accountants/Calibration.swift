@@ -102,10 +102,11 @@ public enum PrivacyCalibration {
                 return noiseMultiplier == 0 && samplingRate > 0 ? 0 : maxSteps
             }
             let add = step.1 ?? remove
+            let plans = FFTPlans()
             func eps(_ t: Int) throws(PrivacyError) -> Double {
                 if t == 0 { return 0 }
-                return max(try remove.selfComposed(t).truncatedTails(1e-15).epsilon(delta: delta),
-                           try add.selfComposed(t).truncatedTails(1e-15).epsilon(delta: delta))
+                return max(try remove.selfComposed(t, plans: plans).truncatedTails(1e-15).epsilon(delta: delta),
+                           try add.selfComposed(t, plans: plans).truncatedTails(1e-15).epsilon(delta: delta))
             }
             var lo = 0, hi = 1
             while try eps(hi) <= targetEpsilon {

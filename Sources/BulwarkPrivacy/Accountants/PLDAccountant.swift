@@ -47,8 +47,9 @@ public struct PLDAccountant: Sendable {
                 if sigma == 0, q > 0, steps > 0 { containsNonPrivateEvent = true }
                 return
             }
-            remove = try remove.composed(with: stepRemove.selfComposed(steps))
-            add = try add.composed(with: (stepAdd ?? stepRemove).selfComposed(steps))
+            let plans = FFTPlans()
+            remove = try remove.composed(with: stepRemove.selfComposed(steps, plans: plans), plans: plans)
+            add = try add.composed(with: (stepAdd ?? stepRemove).selfComposed(steps, plans: plans), plans: plans)
         }
     }
 

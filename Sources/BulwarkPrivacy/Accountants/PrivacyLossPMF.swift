@@ -30,7 +30,7 @@ struct PrivacyLossPMF: Sendable {
     /// `tailMassTruncation` lies outside (orders ±1…±20 divided by the support size), that mass is
     /// added to +∞, and the infinity mass composes as 1 − (1 − m)^T.
     /// Throws when the window would exceed `maximumBuckets`.
-    func selfComposed(_ times: Int, tailMassTruncation: Double = 1e-15) throws(PrivacyError) -> PrivacyLossPMF {
+    func selfComposed(_ times: Int, tailMassTruncation: Double = 1e-15, plans: FFTPlans = FFTPlans()) throws(PrivacyError) -> PrivacyLossPMF {
         precondition(times >= 1)
         if times == 1 { return self }
         let n = probabilities.count
@@ -39,9 +39,12 @@ struct PrivacyLossPMF: Sendable {
         guard outputCount <= Self.maximumBuckets else {
             throw PrivacyError(parameter: "steps", message: "the composed privacy loss needs \(outputCount) buckets (limit \(Self.maximumBuckets)); use a coarser discretization or the RDP accountant")
         }
-        let fft = RealFFT(length: RealFFT.size(atLeast: max(outputCount, n)))
+        let fft = plans.plan(length: RealFFT.size(atLeast: max(outputCount, n)))
         var (re, im) = fft.forward(probabilities)
+        // |X|^T underflows below 1e-320 when |X|² < e^{-2·737/T}: skip those bins (most of the spectrum).
+        let negligible = exp(-2 * 737 / Double(times))
         for k in re.indices {
+            if re[k] * re[k] + im[k] * im[k] < negligible { re[k] = 0; im[k] = 0; continue }
             (re[k], im[k]) = Self.power(re[k], im[k], times)
         }
         let cyclic = fft.inverse(re: re, im: im)
@@ -60,7 +63,7 @@ struct PrivacyLossPMF: Sendable {
 
     /// The composition with `other` (same discretisation): the convolution by FFT, then tails of total
     /// mass ≤ `tailMassTruncation` cut (the left one moved onto the first kept bucket, the right one to +∞).
-    func composed(with other: PrivacyLossPMF, tailMassTruncation: Double = 1e-15) throws(PrivacyError) -> PrivacyLossPMF {
+    func composed(with other: PrivacyLossPMF, tailMassTruncation: Double = 1e-15, plans: FFTPlans = FFTPlans()) throws(PrivacyError) -> PrivacyLossPMF {
         let infinity = infinityMass + other.infinityMass - infinityMass * other.infinityMass
         var probs: [Double]
         if other.probabilities.count == 1 || probabilities.count == 1 {
@@ -71,7 +74,7 @@ struct PrivacyLossPMF: Sendable {
             guard count <= Self.maximumBuckets else {
                 throw PrivacyError(parameter: "events", message: "the composed privacy loss needs \(count) buckets (limit \(Self.maximumBuckets))")
             }
-            let fft = RealFFT(length: RealFFT.size(atLeast: count))
+            let fft = plans.plan(length: RealFFT.size(atLeast: count))
             let (ar, ai) = fft.forward(probabilities)
             var (br, bi) = fft.forward(other.probabilities)
             for k in br.indices {
@@ -196,5 +199,22 @@ struct PrivacyLossPMF: Sendable {
             if e > 0 { (br, bi) = (br * br - bi * bi, 2 * br * bi) }
         }
         return (rr, ri)
+    }
+}
+
+/// FFT plans reused within one accounting call (REMOVE and ADD, bisection probes usually share sizes).
+/// A local cache, never shared between threads.
+final class FFTPlans {
+    private var plans: [Int: RealFFT] = [:]
+
+    /// An empty cache.
+    init() {}
+
+    /// The plan for real sequences of `length` samples, built on first use.
+    func plan(length: Int) -> RealFFT {
+        if let plan = plans[length] { return plan }
+        let plan = RealFFT(length: length)
+        plans[length] = plan
+        return plan
     }
 }

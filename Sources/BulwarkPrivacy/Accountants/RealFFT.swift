@@ -71,8 +71,10 @@ struct RealFFT {
         let h = half
         var zr = [Double](repeating: 0, count: h), zi = [Double](repeating: 0, count: h)
         let count = min(signal.count, length)
-        for j in stride(from: 0, to: count - 1, by: 2) { zr[j >> 1] = signal[j]; zi[j >> 1] = signal[j + 1] }
-        if count & 1 == 1 { zr[count >> 1] = signal[count - 1] }
+        reversed.withUnsafeBufferPointer { rev in
+            for j in stride(from: 0, to: count - 1, by: 2) { let p = Int(rev[j >> 1]); zr[p] = signal[j]; zi[p] = signal[j + 1] }
+            if count & 1 == 1 { zr[Int(rev[count >> 1])] = signal[count - 1] }
+        }
         transform(&zr, &zi, inverse: false)
         var xr = [Double](repeating: 0, count: h + 1), xi = [Double](repeating: 0, count: h + 1)
         zr.withUnsafeBufferPointer { zr in
@@ -106,6 +108,7 @@ struct RealFFT {
         zi.withUnsafeMutableBufferPointer { zi in
         cosTable.withUnsafeBufferPointer { ct in
         sinTable.withUnsafeBufferPointer { st in
+        reversed.withUnsafeBufferPointer { rev in
             for k in 0..<h {
                 let b = h - k
                 // E = (X[k] + conj X[h−k]) / 2, O = (X[k] − conj X[h−k]) · W^{−k} / 2, Z = E + i O
@@ -113,10 +116,11 @@ struct RealFFT {
                 let dr = 0.5 * (xr[k] - xr[b]), di = 0.5 * (xi[k] + xi[b])
                 let wr = ct[k], wi = st[k]
                 let or = dr * wr - di * wi, oi = dr * wi + di * wr
-                zr[k] = er - oi
-                zi[k] = ei + or
+                let p = Int(rev[k])
+                zr[p] = er - oi
+                zi[p] = ei + or
             }
-        } } } } } }
+        } } } } } } }
         transform(&zr, &zi, inverse: true)
         var out = [Double](repeating: 0, count: length)
         let scale = 1 / Double(h)
@@ -129,17 +133,12 @@ struct RealFFT {
         return out
     }
 
-    /// In-place complex FFT of size `half` (unscaled; `inverse` flips the sign of the exponent).
+    /// In-place complex FFT of size `half` of data already in bit-reversed order, output in natural order
+    /// (unscaled; `inverse` flips the sign of the exponent).
     private func transform(_ re: inout [Double], _ im: inout [Double], inverse: Bool) {
         let n = half
         re.withUnsafeMutableBufferPointer { r in
             im.withUnsafeMutableBufferPointer { i in
-                reversed.withUnsafeBufferPointer { rev in
-                    for a in 0..<n {
-                        let b = Int(rev[a])
-                        if a < b { r.swapAt(a, b); i.swapAt(a, b) }
-                    }
-                }
                 stageCos.withUnsafeBufferPointer { ct in
                     stageSin.withUnsafeBufferPointer { st in
                         guard let rb = r.baseAddress, let ib = i.baseAddress, let cb = ct.baseAddress, let sb = st.baseAddress else { return }
@@ -150,8 +149,8 @@ struct RealFFT {
         }
     }
 
-    /// Depth-first radix-2 decimation in time on bit-reversed data: a block is finished while it is
-    /// in cache before the stages that combine blocks stream over memory.
+    /// Depth-first decimation in time on bit-reversed data, two radix-2 stages per sweep (radix 2²):
+    /// a block is finished while it is in cache before the stages that combine blocks stream over memory.
     private struct Pass {
         let r: UnsafeMutablePointer<Double>, i: UnsafeMutablePointer<Double>
         let c: UnsafePointer<Double>, s: UnsafePointer<Double>
@@ -160,21 +159,22 @@ struct RealFFT {
         func run(base: Int, size: Int) {
             if size <= RealFFT.cacheBlock {
                 var m = 1
-                while m < size {
+                while 4 * m <= size {
                     var start = base
-                    while start < base + size { butterflies(start, m); start += 2 * m }
-                    m <<= 1
+                    while start < base + size { twoStages(start, m); start += 4 * m }
+                    m <<= 2
                 }
+                if 2 * m == size { oneStage(base, m) }
                 return
             }
-            run(base: base, size: size / 2)
-            run(base: base + size / 2, size: size / 2)
-            butterflies(base, size / 2)
+            let quarter = size / 4
+            for q in 0..<4 { run(base: base + q * quarter, size: quarter) }
+            twoStages(base, quarter)
         }
 
         /// One radix-2 stage on [start, start + 2m): pairs (p, p + m) with twiddle e^{sign·πik/m}.
         @inline(__always)
-        func butterflies(_ start: Int, _ m: Int) {
+        func oneStage(_ start: Int, _ m: Int) {
             let wc = c + (m - 1), ws = s + (m - 1)
             let pr = r + start, pi = i + start, qr = r + start + m, qi = i + start + m
             for k in 0..<m {
@@ -184,6 +184,31 @@ struct RealFFT {
                 let ur = pr[k], ui = pi[k]
                 pr[k] = ur + xr; pi[k] = ui + xi
                 qr[k] = ur - xr; qi[k] = ui - xi
+            }
+        }
+
+        /// The stages of half-size m and 2m on [start, start + 4m) in one sweep.
+        @inline(__always)
+        func twoStages(_ start: Int, _ m: Int) {
+            let c1 = c + (m - 1), s1 = s + (m - 1), c2 = c + (2 * m - 1), s2 = s + (2 * m - 1)
+            let ar = r + start, ai = i + start
+            let br = ar + m, bi = ai + m, cr = ar + 2 * m, ci = ai + 2 * m, dr = ar + 3 * m, di = ai + 3 * m
+            let sg = sign
+            for k in 0..<m {
+                let w1r = c1[k], w1i = sg * s1[k], w2r = c2[k], w2i = sg * s2[k]
+                // Stage m: (a, b) and (c, d) with w1.
+                let tbr = br[k] * w1r - bi[k] * w1i, tbi = br[k] * w1i + bi[k] * w1r
+                let tdr = dr[k] * w1r - di[k] * w1i, tdi = dr[k] * w1i + di[k] * w1r
+                let a1r = ar[k] + tbr, a1i = ai[k] + tbi, b1r = ar[k] - tbr, b1i = ai[k] - tbi
+                let c1r = cr[k] + tdr, c1i = ci[k] + tdi, d1r = cr[k] - tdr, d1i = ci[k] - tdi
+                // Stage 2m: (a1, c1) with w2, (b1, d1) with w2·e^{sign·iπ/2} = w2·(sign·i).
+                let t3r = c1r * w2r - c1i * w2i, t3i = c1r * w2i + c1i * w2r
+                let ur = d1r * w2r - d1i * w2i, ui = d1r * w2i + d1i * w2r
+                let t4r = -sg * ui, t4i = sg * ur
+                ar[k] = a1r + t3r; ai[k] = a1i + t3i
+                cr[k] = a1r - t3r; ci[k] = a1i - t3i
+                br[k] = b1r + t4r; bi[k] = b1i + t4i
+                dr[k] = b1r - t4r; di[k] = b1i - t4i
             }
         }
     }
