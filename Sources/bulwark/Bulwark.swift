@@ -10,6 +10,8 @@ struct Bulwark: AsyncParsableCommand {
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             BomCommand.self,
+            CertifyCommand.self,
+            DefendCommand.self,
             EvaluateCommand.self,
             ExportCommand.self,
             InspectCommand.self,
