@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Peer comparison: dp-accounting RdpAccountant vs Bulwark's RDPAccountant on the same grid, one run.
+# Peer comparison: dp-accounting (RdpAccountant, PLDAccountant) vs Bulwark's accountants on the same grids, one run.
+# Reports wall and CPU time of all queries of each grid, the speed-up, and the largest relative ε difference.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"; root="$here/../.."
 venv="${PRIVACY_VENV:-/work/venvs/privacy}"
 [ -x "$venv/bin/python" ] || { python3 -m venv "$venv"; "$venv/bin/pip" install -q dp-accounting; }
-tmp="$(mktemp -d)"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 swiftc -O -module-name privbench "$root"/Sources/BulwarkPrivacy/*.swift "$root"/Sources/BulwarkPrivacy/Accountants/*.swift "$here/main.swift" -o "$tmp/privbench"
-peer=$("$venv/bin/python" "$here/grid.py" "$tmp/grid.json" 2>/dev/null)
-ours=$("$tmp/privbench" "$tmp/grid.json")
-echo "RDP grid (45 points): dp-accounting ${peer}s, Bulwark ${ours}s, speed-up $(python3 -c "print(f'{$peer/$ours:.1f}x')")"
+for mode in rdp pld; do
+    read -r pwall pcpu < <("$venv/bin/python" "$here/grid.py" "$mode" "$tmp/$mode.json" 2>/dev/null)
+    read -r owall ocpu worst < <("$tmp/privbench" "$mode" "$tmp/$mode.json")
+    n=$(python3 -c "import json; print(len(json.load(open('$tmp/$mode.json'))))")
+    python3 -c "
+n, pw, pc, ow, oc, w = $n, $pwall, $pcpu, $owall, $ocpu, '$worst'
+print(f'${mode^^} grid ({n} points): dp-accounting {pw:.3f}s wall / {pc:.3f}s CPU ({pc/n:.3f}s CPU per query), '
+      f'Bulwark {ow:.3f}s wall / {oc:.3f}s CPU ({oc/n:.4f}s per query), speed-up {pw/ow:.1f}x wall, {pc/oc:.1f}x CPU, max relative ε difference {w}')"
+done

@@ -7,55 +7,96 @@ struct PrivacyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "privacy",
         abstract: "Differential-privacy accounting for DP-SGD-style training.",
-        subcommands: [PrivacyEpsilonCommand.self, PrivacyNoiseCommand.self]
+        subcommands: [PrivacyEpsilonCommand.self, PrivacyNoiseCommand.self, PrivacyStepsCommand.self]
     )
 }
 
 /// The accountant a privacy subcommand uses.
 enum PrivacyAccountantChoice: String, ExpressibleByArgument {
-    case rdp
+    case rdp, pld
+
+    /// The library's accountant kind.
+    var kind: PrivacyAccountantKind { self == .rdp ? .rdp : .pld }
 }
 
 /// Options every accountant query takes.
 struct PrivacyCommonOptions: ParsableArguments {
-    @Option(help: "Number of steps.") var steps: Int
     @Option(help: "Target δ.") var delta: Double
-    @Option(help: "Accountant (rdp; pld not yet available).") var accountant: PrivacyAccountantChoice = .rdp
+    @Option(help: "Accountant: rdp (Rényi DP, dp-accounting's orders) or pld (privacy loss distributions, tighter, slower).")
+    var accountant: PrivacyAccountantChoice = .rdp
     @Flag(help: "Print JSON.") var json = false
 }
+
+/// Prints one error line on stderr and exits with the validation-failure code.
+private func failPrivacy(_ error: any Error) -> ExitCode {
+    let text = (error as? PrivacyError)?.description ?? "\(error)"
+    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    return ExitCode.validationFailure
+}
+
+/// A JSON number, or null for a value that is not finite (ε = +∞: no privacy).
+private func jsonNumber(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
 
 /// `bulwark privacy epsilon`: ε for a noise multiplier, sampling rate, steps and δ.
 struct PrivacyEpsilonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "epsilon", abstract: "ε of the Poisson-subsampled Gaussian mechanism composed over steps.")
     @Option(help: "Noise standard deviation divided by the clipping norm.") var noiseMultiplier: Double
     @Option(help: "Poisson sampling rate (batch size / dataset size).") var samplingRate: Double
+    @Option(help: "Number of steps.") var steps: Int
     @OptionGroup var common: PrivacyCommonOptions
 
     func run() throws {
         do {
-            let eps = try PrivacyCalibration.epsilon(noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: common.steps, delta: common.delta)
-            print(common.json ? "{\"epsilon\": \(eps)}" : "epsilon = \(eps) (delta = \(common.delta), accountant = rdp)")
+            let eps = try PrivacyCalibration.epsilon(noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: steps,
+                                                     delta: common.delta, accountant: common.accountant.kind)
+            print(common.json ? "{\"epsilon\": \(jsonNumber(eps))}"
+                  : "epsilon = \(eps) (delta = \(common.delta), accountant = \(common.accountant.rawValue))\(eps.isFinite ? "" : " — no privacy")")
         } catch {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw ExitCode.validationFailure
+            throw failPrivacy(error)
         }
     }
 }
 
 /// `bulwark privacy noise`: the noise multiplier that reaches a target ε.
 struct PrivacyNoiseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "noise", abstract: "Smallest noise multiplier reaching a target ε (bisection, 1e-6 relative).")
+    static let configuration = CommandConfiguration(commandName: "noise", abstract: "Smallest noise multiplier reaching a target ε (bisection; the result always meets the target).")
     @Option(help: "Target ε.") var epsilon: Double
     @Option(help: "Poisson sampling rate.") var samplingRate: Double
+    @Option(help: "Number of steps.") var steps: Int
+    @Option(help: "Relative tolerance of the bisection (default 1e-6 with rdp, 1e-4 with pld).") var tolerance: Double?
     @OptionGroup var common: PrivacyCommonOptions
 
     func run() throws {
         do {
-            let sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: epsilon, samplingRate: samplingRate, steps: common.steps, delta: common.delta)
-            print(common.json ? "{\"noise_multiplier\": \(sigma)}" : "noise multiplier = \(sigma) (epsilon = \(epsilon), delta = \(common.delta), accountant = rdp)")
+            let tol = tolerance ?? (common.accountant == .pld ? 1e-4 : 1e-6)
+            let sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: epsilon, samplingRate: samplingRate, steps: steps,
+                                                               delta: common.delta, tolerance: tol, accountant: common.accountant.kind)
+            print(common.json ? "{\"noise_multiplier\": \(sigma)}"
+                  : "noise multiplier = \(sigma) (epsilon = \(epsilon), delta = \(common.delta), accountant = \(common.accountant.rawValue))")
         } catch {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw ExitCode.validationFailure
+            throw failPrivacy(error)
+        }
+    }
+}
+
+/// `bulwark privacy steps`: how many steps fit in a target ε.
+struct PrivacyStepsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "steps", abstract: "Largest number of steps whose ε stays within a target (exact integer search).")
+    @Option(help: "Target ε.") var epsilon: Double
+    @Option(help: "Noise standard deviation divided by the clipping norm.") var noiseMultiplier: Double
+    @Option(help: "Poisson sampling rate.") var samplingRate: Double
+    @Option(help: "Largest number of steps searched.") var maxSteps: Int = 10_000_000
+    @OptionGroup var common: PrivacyCommonOptions
+
+    func run() throws {
+        do {
+            let steps = try PrivacyCalibration.steps(targetEpsilon: epsilon, noiseMultiplier: noiseMultiplier, samplingRate: samplingRate,
+                                                     delta: common.delta, maxSteps: maxSteps, accountant: common.accountant.kind)
+            let capped = steps == maxSteps ? " (the search limit --max-steps)" : ""
+            print(common.json ? "{\"steps\": \(steps)}"
+                  : "steps = \(steps)\(capped) (epsilon = \(epsilon), delta = \(common.delta), accountant = \(common.accountant.rawValue))")
+        } catch {
+            throw failPrivacy(error)
         }
     }
 }

@@ -11,8 +11,8 @@ import Foundation
 /// +∞. Every approximation is on the pessimistic side, so ε is an upper bound of the exact one (up to
 /// floating-point round-off of order 1e-12 in δ).
 ///
-/// Cost: one event of T steps takes O(W log W) for a loss window of W buckets (W grows with T·q²/σ²;
-/// about 2^20 buckets for σ = 0.5, q = 0.1, T = 10,000). Memory: a few arrays of W doubles.
+/// Cost: one event of T steps takes O(W log W) for a loss window of W buckets (W grows with T and 1/σ;
+/// 7.7 M buckets for σ = 0.5, q = 0.1, T = 10,000). Memory: a few arrays of W doubles.
 ///
 /// ```swift
 /// var accountant = try PLDAccountant()

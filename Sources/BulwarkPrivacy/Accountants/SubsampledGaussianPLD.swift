@@ -49,6 +49,16 @@ enum SubsampledGaussianPLD {
     /// Privacy loss, its inverse and the exact hockey-stick divergence for one adjacency.
     struct Model {
         let sigma: Double, q: Double, adjacency: Adjacency
+        /// log q and log(1 − q), computed once (the discretisation evaluates δ ~10^5 times).
+        private let logQ: Double, logOneMinusQ: Double
+
+        init(sigma: Double, q: Double, adjacency: Adjacency) {
+            self.sigma = sigma
+            self.q = q
+            self.adjacency = adjacency
+            logQ = log(q)
+            logOneMinusQ = log1p(-q)
+        }
 
         /// Loss of the unsubsampled REMOVE pair at x: (−1/2 − x)/σ².
         private func baseLoss(_ x: Double) -> Double { (-0.5 - x) / (sigma * sigma) }
@@ -56,7 +66,7 @@ enum SubsampledGaussianPLD {
         /// log(q·e^b + 1 − q) for the subsampled REMOVE loss.
         private func mix(_ b: Double) -> Double {
             if q == 1 { return b }
-            return LogSpace.add(log(q) + b, log1p(-q))
+            return LogSpace.add(logQ + b, logOneMinusQ)
         }
 
         /// The privacy loss at outcome x (decreasing in x).
@@ -73,13 +83,19 @@ enum SubsampledGaussianPLD {
             switch adjacency {
             case .remove:
                 // q e^b + 1 − q = e^ε  ⇒  b = log((e^ε − (1 − q))/q)
-                let b = q == 1 ? epsilon : LogSpace.sub(epsilon, log1p(-q)) - log(q)
+                let b = q == 1 ? epsilon : LogSpace.sub(epsilon, logOneMinusQ) - logQ
                 return -0.5 - b * s2
             case .add:
                 // loss(x) = −mix(b(−x)) = ε  ⇒  b = log((e^{−ε} − (1 − q))/q), x = 1/2 + b σ²
-                let b = q == 1 ? -epsilon : LogSpace.sub(-epsilon, log1p(-q)) - log(q)
+                let b = q == 1 ? -epsilon : LogSpace.sub(-epsilon, logOneMinusQ) - logQ
                 return 0.5 + b * s2
             }
+        }
+
+        /// Φ(z) and log Φ(z) from one erfc (the log falls back to the tail series below 1e-300).
+        private func cdfAndLog(_ z: Double) -> (Double, Double) {
+            let phi = NormalDistribution.cdf(z)
+            return (phi, phi > 1e-300 ? log(phi) : NormalDistribution.logCDF(z))
         }
 
         /// δ(ε) = P_upper[loss > ε] − e^ε P_lower[loss > ε], clipped to [0, 1].
@@ -87,18 +103,19 @@ enum SubsampledGaussianPLD {
             let value: Double
             switch adjacency {
             case .remove:
-                if q < 1, epsilon <= log1p(-q) { return max(0, min(1, -expm1(epsilon))) }
+                if q < 1, epsilon <= logOneMinusQ { return max(0, min(1, -expm1(epsilon))) }
                 let x = inverseLoss(epsilon)
                 if x == .infinity { return max(0, min(1, -expm1(epsilon))) }
-                let upper = (1 - q) * NormalDistribution.cdf(x / sigma) + q * NormalDistribution.cdf((x + 1) / sigma)
-                value = upper - exp(epsilon + NormalDistribution.logCDF(x / sigma))
+                let (phi, logPhi) = cdfAndLog(x / sigma)
+                let upper = (1 - q) * phi + q * NormalDistribution.cdf((x + 1) / sigma)
+                value = upper - exp(epsilon + logPhi)
             case .add:
-                if q < 1, epsilon >= -log1p(-q) { return 0 }
+                if q < 1, epsilon >= -logOneMinusQ { return 0 }
                 let x = inverseLoss(epsilon)
                 if x == -.infinity { return 0 }
-                let upper = NormalDistribution.cdf(x / sigma)
+                let (upper, logPhi) = cdfAndLog(x / sigma)
                 let lower = q == 1 ? NormalDistribution.logCDF((x - 1) / sigma)
-                    : LogSpace.add(log1p(-q) + NormalDistribution.logCDF(x / sigma), log(q) + NormalDistribution.logCDF((x - 1) / sigma))
+                    : LogSpace.add(logOneMinusQ + logPhi, logQ + NormalDistribution.logCDF((x - 1) / sigma))
                 value = upper - exp(epsilon + lower)
             }
             return value.isNaN ? 0 : max(0, min(1, value))

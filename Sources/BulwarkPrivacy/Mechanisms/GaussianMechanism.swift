@@ -30,8 +30,9 @@ public struct GaussianMechanism: Sendable {
     public let sigma: Double
     /// Lattice spacing γ (a power of two).
     public let granularity: Double
-    /// Lattice sensitivity Δ_L and lattice noise scale s (integers).
+    /// Lattice sensitivity Δ_L = ⌊Δ/γ⌋ + 1 (lattice steps one record can move the rounded value).
     public let latticeSensitivity: Int
+    /// Lattice noise scale s (an integer): the noise is γ·N_ℤ(0, s²).
     public let latticeSigma: Int
     /// The δ the lattice sampler actually guarantees at ε (≤ `delta`).
     public let guaranteedDelta: Double
