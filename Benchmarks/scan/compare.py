@@ -39,7 +39,10 @@ def bulwark_all():
     for x in data["files"]:
         v = x["verdict"]
         m[x["path"]] = "flag" if v in ("malicious", "suspicious") else v
+        verdicts[x["path"]] = v
     return m
+
+verdicts = {}
 
 results, times = {}, {}
 t = time.perf_counter(); b = bulwark_all(); times["bulwark"] = time.perf_counter() - t
@@ -55,11 +58,16 @@ for name in ["bulwark", "modelscan", "picklescan", "fickling"]:
     det = sum(r.get(f) == "flag" for f in mal); fp = sum(r.get(f) == "flag" for f in ben)
     err = sum(r.get(f) == "error" for f in files); uns = sum(r.get(f) == "unsupported" for f in files)
     print(f"{name:<11} {det:>6} {len(mal) - det:>5} {fp:>4} {err:>5} {uns:>5} {times[name]:>8.2f} {times[name] / times['bulwark']:>9.1f}")
+def short(f): return os.path.relpath(f, os.path.join(corpus, "malicious" if "/malicious/" in f else "benign"))
 for name in ["modelscan", "picklescan", "fickling"]:
-    missed = [os.path.basename(f) for f in files if "/malicious/" in f and results[name].get(f) != "flag"]
+    missed = [short(f) for f in files if "/malicious/" in f and results[name].get(f) != "flag"]
     print(f"{name} misses: {', '.join(missed) or '-'}")
-missed = [os.path.basename(f) for f in files if "/malicious/" in f and results["bulwark"].get(f) != "flag"]
+missed = [short(f) for f in files if "/malicious/" in f and results["bulwark"].get(f) != "flag"]
 print(f"bulwark misses: {', '.join(missed) or '-'}")
+ben = [f for f in files if "/benign/" in f]
+for v in ["malicious", "suspicious", "unsupported"]:
+    hit = [short(f) for f in ben if verdicts.get(f) == v]
+    print(f"bulwark benign files {v}: {len(hit)}{' (' + ', '.join(hit) + ')' if hit else ''}")
 if big:
     for name, cmd in [("bulwark", [bulwark, "scan", big]), ("modelscan", [f"{bindir}/modelscan", "-p", big]),
                       ("picklescan", [f"{bindir}/picklescan", "-p", big]), ("fickling", [f"{bindir}/fickling", "--check-safety", big])]:

@@ -2,17 +2,19 @@
 # Fuzzes bulwark scan's parsers with libFuzzer (+ASan).
 #   Fuzz/scan/run.sh [RUNS] [pickle|formats]...   RUNS defaults to 10000000
 # The parser sources are compiled straight into each harness with swiftc (no SwiftPM), seeds
-# come from the scan corpus generator. A crash leaves crash-* in $FUZZ_WORK and fails the script.
+# come from the scan corpus generator (FUZZ_SEEDS, default /tmp/scan-corpus). A crash leaves
+# crash-* in $FUZZ_WORK and fails the script. The fuzzer runs niced, one process.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS="${1:-10000000}"; shift || true
 TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(pickle formats)
 WORK="${FUZZ_WORK:-/tmp/bulwark-fuzz-scan}"; mkdir -p "$WORK"
-SRC=(Sources/BulwarkSupplyChain/Scan/PickleAnalyzer.swift Sources/BulwarkSupplyChain/Formats/*.swift)
+SEEDS="${FUZZ_SEEDS:-/tmp/scan-corpus}"
+SRC=(Sources/BulwarkSupplyChain/Scan/PickleAnalyzer.swift Sources/BulwarkSupplyChain/Scan/JoblibArrayLayout.swift Sources/BulwarkSupplyChain/Formats/*.swift)
 for t in "${TARGETS[@]}"; do
   case "$t" in pickle) H=Fuzz/scan/FuzzPickle.swift;; formats) H=Fuzz/scan/FuzzFormats.swift;; *) echo "unknown target $t"; exit 4;; esac
   swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -module-name FuzzScan "${SRC[@]}" "$H" -o "$WORK/fuzz_$t"
   mkdir -p "$WORK/corpus_$t"
-  if [ -d /tmp/scan-corpus ]; then find /tmp/scan-corpus -type f -size -64k -exec cp {} "$WORK/corpus_$t/" \; ; fi
-  (cd "$WORK" && ./fuzz_$t -runs="$RUNS" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "corpus_$t" 2>&1 | tee "$WORK/log_$t.txt" | grep -E "stat::number_of_executed_units|ERROR|crash|Done" )
+  if [ -d "$SEEDS" ]; then find "$SEEDS" -type f -size -64k -exec cp {} "$WORK/corpus_$t/" \; ; fi
+  (cd "$WORK" && nice -n 10 ./fuzz_$t -runs="$RUNS" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1 "corpus_$t" 2>&1 | tee "$WORK/log_$t.txt" | grep -E "stat::number_of_executed_units|ERROR|crash|Done" )
 done

@@ -40,7 +40,7 @@ struct ScanCommand: AsyncParsableCommand {
         let files = await ArtifactScanner(policy: p).scan(paths: paths, jobs: jobs)
         switch format {
         case "json": try render(JSONReport(files: files))
-        case "sarif": try render(SarifReport(files: files))
+        case "sarif": try render(ScanSarifLog(files: files))
         default:
             for f in files {
                 print("\(f.verdict.rawValue.uppercased())  \(f.path)  [\(f.format)]")
@@ -74,42 +74,3 @@ extension ScanVerdict {
 }
 
 private struct JSONReport: Encodable { var files: [ScannedFile] }
-
-/// Minimal SARIF 2.1.0 log: one run, one rule per finding rule id, one result per finding.
-private struct SarifReport: Encodable {
-    var version = "2.1.0"
-    var schema = "https://json.schemastore.org/sarif-2.1.0.json"
-    var runs: [Run]
-    enum CodingKeys: String, CodingKey { case version, schema = "$schema", runs }
-
-    struct Run: Encodable { var tool: Tool; var results: [Result] }
-    struct Tool: Encodable { var driver: Driver }
-    struct Driver: Encodable { var name = "bulwark-scan"; var version = "0.1.0"; var informationUri = "https://example.invalid/bulwark"; var rules: [Rule] }
-    struct Rule: Encodable { var id: String; var shortDescription: Message }
-    struct Message: Encodable { var text: String }
-    struct Result: Encodable { var ruleId: String; var level: String; var message: Message; var locations: [Location] }
-    struct Location: Encodable { var physicalLocation: Physical }
-    struct Physical: Encodable { var artifactLocation: Artifact; var region: Region? }
-    struct Artifact: Encodable { var uri: String }
-    struct Region: Encodable { var byteOffset: Int }
-
-    init(files: [ScannedFile]) {
-        var rules: [String: Rule] = [:]
-        var results: [Result] = []
-        for f in files {
-            for x in f.findings {
-                rules[x.rule] = Rule(id: x.rule, shortDescription: Message(text: x.rule))
-                let level = switch x.severity { case .critical, .high: "error"; case .medium: "warning"; case .low: "note" }
-                results.append(Result(ruleId: x.rule, level: level, message: Message(text: x.detail),
-                                      locations: [Location(physicalLocation: Physical(artifactLocation: Artifact(uri: f.path), region: x.offset.map { Region(byteOffset: $0) }))]))
-            }
-            if f.verdict == .unsupported || f.verdict == .error {
-                let id = "scan.\(f.verdict.rawValue)"
-                rules[id] = Rule(id: id, shortDescription: Message(text: id))
-                results.append(Result(ruleId: id, level: "warning", message: Message(text: "\(f.format): not analysed (\(f.verdict.rawValue))"),
-                                      locations: [Location(physicalLocation: Physical(artifactLocation: Artifact(uri: f.path), region: nil))]))
-            }
-        }
-        runs = [Run(tool: Tool(driver: Driver(rules: rules.values.sorted { $0.id < $1.id })), results: results)]
-    }
-}

@@ -55,6 +55,10 @@ public struct ArtifactScanner: Sendable {
 
     /// Scans one file.
     public func scanFile(path: String) -> ScannedFile {
+        if Self.isSavedModelDataFile(path, exists: FileSystem.isRegularFile) {
+            // Tensor data and hashes next to a saved_model.pb: read by RestoreV2, never executed.
+            return ScannedFile(path: path, format: "tf-savedmodel-data", verdict: .clean, findings: [])
+        }
         let source: FileSource
         do { source = try FileSource(path: path) } catch {
             return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.unreadable", detail: error.message, offset: nil)])
@@ -108,7 +112,13 @@ public struct ArtifactScanner: Sendable {
         }
         if head.first == 0x08, source.size <= 2_000_000_000 {
             let bytes = try source.read(offset: 0, count: source.size)
+            let savedModel: Result<SavedModelInfo, FormatError>
+            do { savedModel = .success(try SavedModelInfo(bytes: bytes)) } catch { savedModel = .failure(error) }
+            if case .success(let info) = savedModel { return ("tf-savedmodel", savedModelFindings(info), true) }
             if let info = try? OnnxModelInfo(bytes: bytes) { return ("onnx", Self.onnxFindings(info), true) }
+            if case .failure(let e) = savedModel, head.count >= 3, head[1] == 1, head[2] == 0x12 {
+                return ("tf-savedmodel", [ScanFinding(severity: .high, rule: "tensorflow.malformed", detail: "SavedModel protobuf cannot be read: \(e.message)", offset: nil)], true)
+            }
         }
         return ("unknown", [], false)
     }
@@ -218,24 +228,26 @@ public struct ArtifactScanner: Sendable {
     }
 
     static func kerasConfigFindings(_ data: [UInt8], entry: String) -> [ScanFinding] {
-        let text = String(decoding: data, as: UTF8.self)
-        var f: [ScanFinding] = []
-        for needle in ["\"class_name\": \"Lambda\"", "\"class_name\":\"Lambda\""] where text.contains(needle) {
-            f.append(ScanFinding(severity: .critical, rule: "keras.lambda-layer", detail: "\(entry): Lambda layer carries serialized Python bytecode", offset: nil))
-        }
-        for needle in ["\"function_type\": \"lambda\"", "__lambda__"] where text.contains(needle) && f.isEmpty {
-            f.append(ScanFinding(severity: .critical, rule: "keras.lambda-layer", detail: "\(entry): serialized lambda function", offset: nil))
-        }
-        return f
+        KerasConfigCheck.findings(data, entry: entry)
     }
 
+    /// HDF5 (Keras `.h5`): the root group's `model_config` attribute, read with the bounded
+    /// `HDF5Attributes` reader, gets the Keras checks. An HDF5 file without one is not a Keras
+    /// model (`unsupported`); one that cannot be read is a finding.
     func scanHDF5(_ source: any RandomAccessSource) throws(ArchiveError) -> (String, [ScanFinding], Bool) {
-        // Heuristic without an HDF5 reader: the Keras model_config attribute is stored as JSON text.
-        let bytes = try source.read(offset: 0, count: min(source.size, 256 << 20))
-        let text = String(decoding: bytes, as: UTF8.self)
-        let f = Self.kerasConfigFindings(bytes, entry: "model_config")
-        if !f.isEmpty { return ("keras-h5", f, true) }
-        return ("hdf5", [], text.contains("\"class_name\"") && source.size <= 256 << 20)
+        let attrs: HDF5Attributes
+        do {
+            attrs = try HDF5Attributes(size: source.size) { offset, count in try? source.read(offset: offset, count: count) }
+        } catch {
+            return ("hdf5", [ScanFinding(severity: .high, rule: "hdf5.malformed", detail: "HDF5 structure cannot be read: \(error.message)", offset: nil)], true)
+        }
+        guard let config = attrs.strings["model_config"] else {
+            if attrs.hasDenseAttributes {
+                return ("hdf5", [ScanFinding(severity: .medium, rule: "hdf5.dense-attributes", detail: "root attributes in dense storage (fractal heap) are not read; model_config may be there", offset: nil)], true)
+            }
+            return ("hdf5", [], false)
+        }
+        return ("keras-h5", Self.kerasConfigFindings(Array(config.utf8), entry: "model_config"), true)
     }
 
     func scanTar(_ source: any RandomAccessSource) throws(ArchiveError) -> (String, [ScanFinding], Bool) {

@@ -189,4 +189,75 @@ dangerous __builtin__ getattr attribute access gadget
 dangerous __builtin__ apply call gadget
 dangerous __builtin__ execfile code execution
 dangerous __builtin__ file file access
+
+# ---- TensorFlow SavedModel operators (module tf.op: always flagged; deny-list, since TF has
+# thousands of pure ops) ----
+dangerous tf.op PyFunc runs a Python function of the loading process
+dangerous tf.op PyFuncStateless runs a Python function of the loading process
+dangerous tf.op EagerPyFunc runs a Python function of the loading process
+dangerous tf.op ReadFile reads any file the process can read
+dangerous tf.op MatchingFiles lists the file system
+dangerous tf.op WriteFile writes any file the process can write
+dangerous tf.op ImmutableConst memory-maps a file
+dangerous tf.op WholeFileReader reads files
+dangerous tf.op WholeFileReaderV2 reads files
+dangerous tf.op TextLineReader reads files
+dangerous tf.op TextLineReaderV2 reads files
+dangerous tf.op FixedLengthRecordReader reads files
+dangerous tf.op FixedLengthRecordReaderV2 reads files
+dangerous tf.op TFRecordReader reads files
+dangerous tf.op TFRecordReaderV2 reads files
+dangerous tf.op LMDBReader reads files
+dangerous tf.op TextLineDataset reads files
+dangerous tf.op TFRecordDataset reads files
+dangerous tf.op TFRecordDatasetV2 reads files
+dangerous tf.op FixedLengthRecordDataset reads files
+dangerous tf.op FixedLengthRecordDatasetV2 reads files
+dangerous tf.op CSVDataset reads files
+dangerous tf.op CSVDatasetV2 reads files
+dangerous tf.op ExperimentalCSVDataset reads files
+dangerous tf.op LMDBDataset reads files
+dangerous tf.op ExperimentalLMDBDataset reads files
+dangerous tf.op SqlDataset opens an SQLite database file
+dangerous tf.op ExperimentalSqlDataset opens an SQLite database file
+dangerous tf.op LoadDataset reads files
+dangerous tf.op InitializeTableFromTextFile reads files
+dangerous tf.op InitializeTableFromTextFileV2 reads files
+dangerous tf.op SaveDataset writes files
+dangerous tf.op SaveDatasetV2 writes files
+dangerous tf.op DatasetToTFRecord writes files
+dangerous tf.op ExperimentalDatasetToTFRecord writes files
+dangerous tf.op SnapshotDataset writes files
+dangerous tf.op SnapshotDatasetV2 writes files
+dangerous tf.op CreateSummaryFileWriter writes files
+dangerous tf.op CreateSummaryDbWriter writes files
+dangerous tf.op PrintV2 can append to a file (output_stream file://)
+dangerous tf.op DebugIdentity writes to file:// or grpc:// debug URLs
+dangerous tf.op DebugIdentityV2 writes debug dumps
+dangerous tf.op DebugNanCount writes to file:// or grpc:// debug URLs
+dangerous tf.op DebugNumericSummary writes to file:// or grpc:// debug URLs
+dangerous tf.op DataServiceDataset connects to a network service
+dangerous tf.op DataServiceDatasetV2 connects to a network service
+dangerous tf.op DataServiceDatasetV3 connects to a network service
+dangerous tf.op DataServiceDatasetV4 connects to a network service
+dangerous tf.op RegisterDataset connects to a network service
+dangerous tf.op RegisterDatasetV2 connects to a network service
+dangerous tf.op Rpc network request
+dangerous tf.op TryRpc network request
+dangerous tf.op RpcClient network request
+dangerous tf.op RpcCall network request
+dangerous tf.op RpcServer network service
+dangerous tf.op RpcServerStart network service
+dangerous tf.op GcsConfigureCredentials cloud credentials
+dangerous tf.op GcsConfigureBlockCache cloud storage access
+# checkpoint operators (module tf.checkpoint-op): legitimate inside the saver (TF1 save/ scope,
+# TF2 __inference__traced_save_N / __inference__traced_restore_N functions called only from the
+# top-level graph); flagged anywhere else, since they read or write arbitrary paths
+dangerous tf.checkpoint-op Save writes a checkpoint to any path
+dangerous tf.checkpoint-op SaveV2 writes a checkpoint to any path
+dangerous tf.checkpoint-op SaveSlices writes a checkpoint to any path
+dangerous tf.checkpoint-op Restore reads a checkpoint from any path
+dangerous tf.checkpoint-op RestoreV2 reads a checkpoint from any path
+dangerous tf.checkpoint-op RestoreSlice reads a checkpoint from any path
+dangerous tf.checkpoint-op MergeV2Checkpoints moves and deletes checkpoint files
 """

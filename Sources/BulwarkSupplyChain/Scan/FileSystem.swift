@@ -19,4 +19,11 @@ enum FileSystem {
         }
         return names
     }
+
+    /// Whether `path` names an existing file that is not a directory.
+    static func isRegularFile(_ path: String) -> Bool {
+        guard access(path, F_OK) == 0 else { return false }
+        if let dir = opendir(path) { closedir(dir); return false }
+        return true
+    }
 }

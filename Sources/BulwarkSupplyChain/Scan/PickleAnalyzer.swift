@@ -7,6 +7,12 @@
 /// for `STACK_GLOBAL` are followed. Concatenated pickles are analysed one after another and
 /// byte strings that are themselves pickles are analysed recursively (depth ≤ 3).
 ///
+/// joblib streams are followed: after the `BUILD` of a `joblib.numpy_pickle.NumpyArrayWrapper`
+/// the array's raw bytes (sized from the wrapper's shape and dtype, see `JoblibArrayLayout`) are
+/// skipped exactly as joblib's loader reads them, and an object-dtype array's embedded pickle is
+/// analysed. Because a plain `pickle.load` of the same file would execute those bytes as opcodes,
+/// they are also analysed as a pickle from their first byte (imports only, `plain-load:` prefix).
+///
 /// Cost: O(n) in the pickle size; stack, memo and recorded imports are bounded.
 struct PickleAnalyzer {
     /// A callable the pickle imports or calls.
@@ -33,6 +39,12 @@ struct PickleAnalyzer {
         case str(String)
         case bytes(Range<Int>)
         case scalar
+        case int(Int)
+        case none
+        /// A dict with its first `maxDictPairs` items (keys and values as pushed).
+        case dict([Pair])
+        /// A `numpy.dtype(descr, …)` result, with its pickled flags once `BUILD` set them.
+        case dtype(String, flags: Int?)
         case global(String, String)
         case called(String, String)
         case tuple([Value])
@@ -40,18 +52,20 @@ struct PickleAnalyzer {
         case mark
         case unknown
     }
+    struct Pair { var key: Value; var value: Value }
 
     static let maxStack = 1_000_000
     static let maxMemo = 1_000_000
     static let maxImports = 10_000
     static let maxDepth = 3
+    static let maxDictPairs = 64
 
     /// Analyses `bytes` from `start`.
     static func analyze(_ bytes: [UInt8], start: Int = 0, depth: Int = 0) -> Result {
         var result = Result()
         var pos = start
         while pos < bytes.count {
-            let (endPos, ok) = runOne(bytes, from: pos, depth: depth, into: &result)
+            let (endPos, ok) = runOne(bytes, from: pos, depth: depth, joblib: true, into: &result)
             result.pickleCount += 1
             pos = endPos
             result.endOffset = endPos
@@ -79,7 +93,9 @@ struct PickleAnalyzer {
     }
 
     /// Runs one pickle up to STOP; returns the offset after it and whether it ended cleanly.
-    private static func runOne(_ b: [UInt8], from start: Int, depth: Int, into result: inout Result) -> (Int, Bool) {
+    /// `joblib`: follow joblib's in-stream numpy arrays (false inside the plain pickles that
+    /// joblib itself loads with `pickle.load`).
+    private static func runOne(_ b: [UInt8], from start: Int, depth: Int, joblib: Bool, into result: inout Result) -> (Int, Bool) {
         var stack: [Value] = []
         var marks: [Int] = []
         var memo: [UInt64: Value] = [:]
@@ -121,6 +137,71 @@ struct PickleAnalyzer {
             nested(r)
             return push(.bytes(r))
         }
+        /// SETITEM(S)/DICT: items go into the dict on top of the stack (first `maxDictPairs` kept).
+        func addPairs(_ items: [Value]) -> Bool {
+            guard !stack.isEmpty, items.count % 2 == 0 else { return false }
+            guard case .dict(var pairs) = stack[stack.count - 1] else { return true }
+            var i = 0
+            while i + 1 < items.count && pairs.count < maxDictPairs {
+                pairs.append(Pair(key: items[i], value: items[i + 1]))
+                i += 2
+            }
+            stack[stack.count - 1] = .dict(pairs)
+            return true
+        }
+        /// After a NumpyArrayWrapper's BUILD: moves `p` past the array joblib reads from the stream.
+        func skipJoblibArray(state: Value, buildOffset: Int) -> Bool {
+            guard case .dict(let pairs) = state else { problem("NumpyArrayWrapper BUILD at offset \(buildOffset) without a dict state"); return false }
+            var shape: [Int]?, descr: String?, flags: Int?, aligned = false
+            for pair in pairs {
+                guard case .str(let key) = pair.key else { continue }
+                switch (key, pair.value) {
+                case ("shape", .tuple(let dims)):
+                    var s: [Int] = []
+                    for d in dims { if case .int(let v) = d { s.append(v) } else { s = []; break } }
+                    if s.count == dims.count { shape = s }
+                case ("dtype", .dtype(let d, let f)): descr = d; flags = f
+                case ("numpy_array_alignment_bytes", .int): aligned = true
+                default: break
+                }
+            }
+            guard let shape, let descr else {
+                problem("NumpyArrayWrapper at offset \(buildOffset): shape or dtype not recoverable"); return false
+            }
+            let layout: JoblibArrayLayout
+            do { layout = try JoblibArrayLayout.layout(shape: shape, descr: descr, flags: flags, aligned: aligned) } catch {
+                problem("NumpyArrayWrapper at offset \(buildOffset): \(error.message)"); return false
+            }
+            let arrayStart = p
+            if layout.aligned {
+                guard p < b.count else { problem("joblib array padding runs past the end at offset \(p)"); return false }
+                let pad = Int(b[p])
+                guard pad <= b.count - p - 1 else { problem("joblib array padding runs past the end at offset \(p)"); return false }
+                p += 1 + pad
+            }
+            switch layout.payload {
+            case .raw(let count):
+                guard count <= b.count - p else {
+                    problem("joblib array at offset \(p) declares \(count) bytes but only \(b.count - p) remain"); return false
+                }
+                p += count
+                plainLoadView(arrayStart..<p)
+            case .pickle:
+                guard depth < maxDepth else { problem("joblib object array at offset \(p) nested too deep"); return false }
+                let (end, clean) = runOne(b, from: p, depth: depth + 1, joblib: false, into: &result)
+                result.pickleCount += 1
+                guard clean else { return false }
+                p = end
+            }
+            return true
+        }
+        /// What a plain `pickle.load` would see in bytes joblib treats as array data: imports only.
+        func plainLoadView(_ r: Range<Int>) {
+            guard depth < maxDepth, !r.isEmpty, isOpcodeStart(b[r.lowerBound]) else { return }
+            var view = Result()
+            _ = runOne(Array(b[r]), from: 0, depth: maxDepth, joblib: false, into: &view)
+            for c in view.imports { record(c.module, c.name, r.lowerBound + c.offset, "plain-load:" + c.opcode) }
+        }
         while p < b.count {
             let off = p
             let op = b[p]
@@ -133,19 +214,26 @@ struct PickleAnalyzer {
             case 0x31: ok = popMark() != nil                        // POP_MARK
             case 0x32: if let t = stack.last { ok = push(t) } else { ok = false } // DUP
             case 0x46, 0x49, 0x4c:                                  // FLOAT INT LONG
-                ok = readLine(b, &p) != nil && push(.scalar)
-            case 0x4a: ok = readUInt(b, &p, 4) != nil && push(.scalar)
-            case 0x4b: ok = readUInt(b, &p, 1) != nil && push(.scalar)
-            case 0x4d: ok = readUInt(b, &p, 2) != nil && push(.scalar)
+                guard let l = readLine(b, &p) else { ok = false; break }
+                let digits = l.hasSuffix("L") ? String(l.dropLast()) : l
+                if op != 0x46, l.count < 19, let v = Int(digits), !(op == 0x49 && (l == "00" || l == "01")) { ok = push(.int(v)) } else { ok = push(.scalar) }
+            case 0x4a: ok = readUInt(b, &p, 4).map { push(.int(Int(Int32(truncatingIfNeeded: $0)))) } ?? false
+            case 0x4b: ok = readUInt(b, &p, 1).map { push(.int(Int($0))) } ?? false
+            case 0x4d: ok = readUInt(b, &p, 2).map { push(.int(Int($0))) } ?? false
             case 0x47: ok = readUInt(b, &p, 8) != nil && push(.scalar)
-            case 0x4e, 0x88, 0x89: ok = push(.scalar)               // NONE TRUE FALSE
+            case 0x4e: ok = push(.none)                             // NONE
+            case 0x88, 0x89: ok = push(.scalar)                     // TRUE FALSE
             case 0x50: ok = readLine(b, &p) != nil && push(.unknown) // PERSID
             case 0x51: ok = pop() != nil && push(.unknown)          // BINPERSID
             case 0x52:                                              // REDUCE
-                guard let _ = pop(), let f = pop() else { ok = false; break }
+                guard let args = pop(), let f = pop() else { ok = false; break }
                 let (m, n) = callee(f)
                 record(m, n, off, "REDUCE")
-                ok = push(.called(m, n))
+                if m == "numpy", n == "dtype", case .tuple(let a) = args, case .str(let descr)? = a.first {
+                    ok = push(.dtype(descr, flags: nil))
+                } else {
+                    ok = push(.called(m, n))
+                }
             case 0x53, 0x56:                                        // STRING UNICODE
                 if let s = readLine(b, &p) {
                     var t = s
@@ -160,24 +248,46 @@ struct PickleAnalyzer {
             case 0x42: ok = lenBytes(4, string: false)              // BINBYTES
             case 0x43: ok = lenBytes(1, string: false)              // SHORT_BINBYTES
             case 0x8e, 0x96: ok = lenBytes(8, string: false)        // BINBYTES8 BYTEARRAY8
-            case 0x8a: ok = lenBytes(1, string: false) && pop() != nil && push(.scalar) // LONG1
+            case 0x8a:                                              // LONG1
+                guard let n = readUInt(b, &p, 1), n <= UInt64(b.count - p) else { ok = false; break }
+                let r = p..<(p + Int(n))
+                p += Int(n)
+                ok = push(r.count <= 7 ? .int(littleEndianSigned(b[r])) : .scalar)
             case 0x8b: ok = lenBytes(4, string: false) && pop() != nil && push(.scalar) // LONG4
             case 0x61: ok = pop() != nil && !stack.isEmpty           // APPEND
             case 0x62:                                              // BUILD
-                guard let _ = pop(), let obj = stack.last else { ok = false; break }
+                guard let state = pop(), let obj = stack.last else { ok = false; break }
                 if case .called(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
                 else if case .global(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
+                else if case .dtype(let d, _) = obj {
+                    record("numpy", "dtype.__setstate__", off, "BUILD")
+                    if case .tuple(let t) = state, t.count > 7, case .int(let fl) = t[7] { stack[stack.count - 1] = .dtype(d, flags: fl) }
+                }
+                if joblib, case .called("joblib.numpy_pickle", "NumpyArrayWrapper") = obj {
+                    guard skipJoblibArray(state: state, buildOffset: off) else { return (p, false) }
+                    stack[stack.count - 1] = .container
+                }
             case 0x63, 0x69:                                        // GLOBAL INST
                 guard let m = readLine(b, &p), let n = readLine(b, &p) else { ok = false; break }
                 record(m, n, off, op == 0x63 ? "GLOBAL" : "INST")
                 if op == 0x69 { ok = popMark() != nil && push(.called(m, n)) } else { ok = push(.global(m, n)) }
-            case 0x64, 0x6c, 0x74, 0x91:                            // DICT LIST TUPLE FROZENSET
+            case 0x64:                                              // DICT
                 guard let items = popMark() else { ok = false; break }
-                ok = push(op == 0x74 ? .tuple(Array(items.prefix(8))) : .container)
-            case 0x7d, 0x5d, 0x8f: ok = push(.container)            // EMPTY_DICT EMPTY_LIST EMPTY_SET
+                ok = push(.dict([]))
+                ok = ok && addPairs(items)
+            case 0x6c, 0x74, 0x91:                                  // LIST TUPLE FROZENSET
+                guard let items = popMark() else { ok = false; break }
+                ok = push(op == 0x74 ? .tuple(Array(items.prefix(64))) : .container)
+            case 0x7d: ok = push(.dict([]))                         // EMPTY_DICT
+            case 0x5d, 0x8f: ok = push(.container)                  // EMPTY_LIST EMPTY_SET
             case 0x29: ok = push(.tuple([]))                        // EMPTY_TUPLE
-            case 0x65, 0x75, 0x90: ok = popMark() != nil && !stack.isEmpty // APPENDS SETITEMS ADDITEMS
-            case 0x73: ok = pop() != nil && pop() != nil && !stack.isEmpty // SETITEM
+            case 0x75:                                              // SETITEMS
+                guard let items = popMark() else { ok = false; break }
+                ok = addPairs(items)
+            case 0x65, 0x90: ok = popMark() != nil && !stack.isEmpty // APPENDS ADDITEMS
+            case 0x73:                                              // SETITEM
+                guard let v = pop(), let k = pop() else { ok = false; break }
+                ok = addPairs([k, v])
             case 0x67:                                              // GET
                 guard let l = readLine(b, &p), let k = UInt64(l.trimmingPrefixSpaces()) else { ok = false; break }
                 ok = push(memo[k] ?? .unknown)
@@ -245,6 +355,20 @@ struct PickleAnalyzer {
         problem("pickle ends without STOP at offset \(p)")
         return (p, false)
     }
+}
+
+/// Whether `byte` is a pickle opcode (so a plain unpickler would start executing there).
+private func isOpcodeStart(_ byte: UInt8) -> Bool {
+    (0x28...0x7d).contains(byte) || (0x80...0x98).contains(byte)
+}
+
+/// A little-endian two's-complement integer of at most 7 bytes (LONG1's payload).
+private func littleEndianSigned(_ bytes: ArraySlice<UInt8>) -> Int {
+    guard !bytes.isEmpty else { return 0 }
+    var v = 0
+    for (i, x) in bytes.enumerated() { v |= Int(x) << (8 * i) }
+    if let last = bytes.last, last & 0x80 != 0 { v -= 1 << (8 * bytes.count) }
+    return v
 }
 
 extension String {

@@ -83,8 +83,7 @@ with zipfile.ZipFile(kb, "w") as z:
     z.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAAAAAA"}}}}]}}))
     z.writestr("model.weights.h5", b"")
 w(M, "lambda.keras", kb.getvalue())
-# 21: HDF5 container (signature + superblock placeholder) with a Lambda model_config attribute
-w(M, "lambda.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 56 + json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {}}]}}).encode())
+# 21: Keras .h5 with a Lambda layer: written with h5py further below
 # 22-24: hostile zips: traversal, bomb declaration (overlapping entries), joblib-like payload in zip
 tb = io.BytesIO()
 with zipfile.ZipFile(tb, "w") as z:
@@ -152,9 +151,142 @@ try:
     w(M, "joblib_payload.joblib", b"")  # replaced below
     with open(os.path.join(M, "joblib_payload.joblib"), "wb") as f:
         pickle.dump(Reduce(os.system, (CMD,)), f, protocol=4)
+    # joblib streams embed numpy arrays after each NumpyArrayWrapper BUILD: payloads placed
+    # after raw array bytes, inside an object-dtype array's nested pickle, and in the alignment
+    # padding (harmless to joblib.load, which skips it, but run by a plain pickle.load).
+    joblib.dump({"coef": np.ones(3), "hook": Reduce(os.system, (CMD,))}, os.path.join(M, "joblib_after_array.joblib"))
+    joblib.dump({"names": np.array([Reduce(os.system, (CMD,))], dtype=object)}, os.path.join(M, "joblib_object_array.joblib"))
+    plain = g0("os", "system")
+    pad = plain + b"." * (ord("c") + 1 - len(plain))      # padding length byte 'c' starts GLOBAL
+    wrapper = (b"\x80\x04\x8c\x13joblib.numpy_pickle\x8c\x11NumpyArrayWrapper\x93)\x81}(\x8c\x05shape"
+               b"K\x01\x85\x8c\x05dtype\x8c\x05numpy\x8c\x05dtype\x93\x8c\x02f8\x89\x88\x87R"
+               b"(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+               b"\x8c\x05order\x8c\x01C\x8c\x08subclass\x8c\x05numpy\x8c\x07ndarray\x93"
+               b"\x8c\x1bnumpy_array_alignment_bytesK\x10ub")
+    w(M, "joblib_padding_smuggle.joblib", wrapper + b"c" + pad[1:] + struct.pack("<d", 1.0) + b".")
+    joblib.dump({"coef": np.ones(3), "names": np.array(["a", "bc"], dtype=object), "t": np.arange(6, dtype=np.int32).reshape(2, 3).T,
+                 "u": np.array(["xy", "z"]), "when": np.array(["2024-01-01"], dtype="datetime64[ns]"),
+                 "rec": np.zeros(2, dtype=[("a", "f4"), ("b", "i2")]), "empty": np.zeros((0, 4))}, os.path.join(B, "mixed_arrays.joblib"))
     from sklearn.linear_model import LogisticRegression
     clf = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     joblib.dump(clf, os.path.join(B, "logreg.joblib"))
 except ImportError:
     pass
+
+# ---------------- TensorFlow SavedModel (hand-encoded protobuf, no tensorflow needed) ----------------
+# Field numbers from tensorflow/core/protobuf/{saved_model,meta_graph,saver}.proto and
+# tensorflow/core/framework/{graph,node_def,function,op_def,attr_value}.proto.
+def varint(n):
+    b = bytearray()
+    while True:
+        x = n & 0x7f; n >>= 7
+        b.append(x | (0x80 if n else 0))
+        if not n: return bytes(b)
+def fld(num, payload):          # length-delimited field
+    if isinstance(payload, str): payload = payload.encode()
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+def fvar(num, v): return varint(num << 3) + varint(v)
+def attr_func(key, fname):      # NodeDef.attr map entry {key, AttrValue{func: NameAttrList{name}}}
+    return fld(5, fld(1, key) + fld(2, fld(10, fld(1, fname))))
+def attr_str(key, value): return fld(5, fld(1, key) + fld(2, fld(2, value)))
+def node(name, op, inputs=(), attrs=b""):
+    return fld(1, name) + fld(2, op) + b"".join(fld(3, i) for i in inputs) + attrs
+def function(name, nodes):      # FunctionDef{signature: OpDef{name}, node_def}
+    return fld(1, fld(1, name)) + b"".join(fld(3, n) for n in nodes)
+def saved_model(graph_nodes, functions=(), tags=("serve",), saver=True):
+    graph = b"".join(fld(1, n) for n in graph_nodes)
+    if functions: graph += fld(2, b"".join(fld(1, f) for f in functions))
+    graph += fld(4, fvar(1, 1808))                                  # versions{producer}
+    meta_info = b"".join(fld(4, t) for t in tags) + fld(5, "2.15.0")  # tags, tensorflow_version
+    meta = fld(1, meta_info) + fld(2, graph)
+    if saver: meta += fld(3, fld(1, "saver_filename:0") + fld(2, "StatefulPartitionedCall_1:0") + fld(3, "StatefulPartitionedCall_2"))
+    return fvar(1, 1) + fld(2, meta)
+def savedmodel_dir(d, name, pb, variables=False):
+    os.makedirs(os.path.join(d, name), exist_ok=True)
+    w(os.path.join(d, name), "saved_model.pb", pb)
+    if variables:
+        os.makedirs(os.path.join(d, name, "variables"), exist_ok=True)
+        w(os.path.join(d, name, "variables"), "variables.index", b"\x00" * 64)
+        w(os.path.join(d, name, "variables"), "variables.data-00000-of-00001", struct.pack("<6f", *range(6)))
+        w(os.path.join(d, name), "fingerprint.pb", fvar(1, 12345) + fvar(2, 678))
+save_fn = function("__inference__traced_save_45", [
+    node("StaticRegexFullMatch", "StaticRegexFullMatch", ["file_prefix"]), node("Const", "Const"),
+    node("Select", "Select", ["StaticRegexFullMatch", "Const", "Const_1"]), node("StringJoin", "StringJoin", ["file_prefix", "Select"]),
+    node("ShardedFilename", "ShardedFilename", ["StringJoin", "num_shards", "shard"]),
+    node("SaveV2", "SaveV2", ["ShardedFilename", "SaveV2/tensor_names", "SaveV2/shape_and_slices", "w"]),
+    node("MergeV2Checkpoints", "MergeV2Checkpoints", ["MergeV2Checkpoints/checkpoint_prefixes", "file_prefix"]),
+    node("Identity", "Identity", ["file_prefix"])])
+restore_fn = function("__inference__traced_restore_60", [
+    node("RestoreV2", "RestoreV2", ["file_prefix", "RestoreV2/tensor_names", "RestoreV2/shape_and_slices"]),
+    node("AssignVariableOp", "AssignVariableOp", ["w", "RestoreV2"]), node("NoOp", "NoOp")])
+def serve_fn(extra=(), name="__inference_serve_20"):
+    return function(name, [node("MatMul/ReadVariableOp", "ReadVariableOp", ["w"]), node("MatMul", "MatMul", ["x", "MatMul/ReadVariableOp"]),
+                           node("Identity", "Identity", ["MatMul"])] + list(extra))
+wrapper_fn = function("__inference_signature_wrapper_30", [node("PartitionedCall", "StatefulPartitionedCall", ["x"], attr_func("f", "__inference_serve_20"))])
+top = [node("saver_filename", "Placeholder"), node("serving_default_x", "Placeholder"),
+       node("StatefulPartitionedCall", "StatefulPartitionedCall", ["serving_default_x"], attr_func("f", "__inference_signature_wrapper_30")),
+       node("StatefulPartitionedCall_1", "StatefulPartitionedCall", ["saver_filename"], attr_func("f", "__inference__traced_save_45")),
+       node("StatefulPartitionedCall_2", "StatefulPartitionedCall", ["saver_filename"], attr_func("f", "__inference__traced_restore_60"))]
+savedmodel_dir(B, "savedmodel_tf2", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn]), variables=True)
+tf1 = [node("x", "Placeholder"), node("w", "VariableV2"), node("MatMul", "MatMul", ["x", "w"]),
+       node("save/filename", "PlaceholderWithDefault", ["save/Const"]), node("save/Const", "Const"),
+       node("save/SaveV2", "SaveV2", ["save/Const", "save/SaveV2/tensor_names", "save/SaveV2/shape_and_slices", "w"]),
+       node("save/RestoreV2", "RestoreV2", ["save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices"]),
+       node("save/Assign", "Assign", ["w", "save/RestoreV2"]), node("save/restore_all", "NoOp")]
+savedmodel_dir(B, "savedmodel_tf1", saved_model(tf1))
+# malicious: file reads/writes, Python ops, checkpoint ops outside the saver
+savedmodel_dir(M, "savedmodel_readfile", saved_model(top, [wrapper_fn, save_fn, restore_fn,
+    serve_fn([node("path", "Const"), node("ReadFile", "ReadFile", ["path"])])]))
+savedmodel_dir(M, "savedmodel_writefile", saved_model(top + [node("WriteFile", "WriteFile", ["path", "contents"])], [wrapper_fn, serve_fn(), save_fn, restore_fn]))
+savedmodel_dir(M, "savedmodel_pyfunc", saved_model(top, [wrapper_fn, save_fn, restore_fn,
+    serve_fn([node("EagerPyFunc", "EagerPyFunc", ["x"], attr_str("token", "pyfunc_0"))])]))
+savedmodel_dir(M, "savedmodel_restore_in_serving", saved_model(top, [wrapper_fn, save_fn, restore_fn,
+    serve_fn([node("RestoreV2", "RestoreV2", ["evil_prefix", "names", "slices"])])]))
+savedmodel_dir(M, "savedmodel_calls_saver", saved_model(top, [wrapper_fn, save_fn, restore_fn,
+    serve_fn([node("hijack", "StatefulPartitionedCall", ["x"], attr_func("f", "__inference__traced_save_45"))])]))
+savedmodel_dir(M, "savedmodel_matching_files_tf1", saved_model(tf1 + [node("glob", "MatchingFiles", ["pattern"])]))
+try:  # cross-check the hand encoding against TensorFlow's own message definitions when available
+    from tensorboard.compat.proto import meta_graph_pb2   # pip install tensorboard protobuf
+    for d in (B, M):
+        for name in sorted(os.listdir(d)):
+            if not name.startswith("savedmodel_"): continue
+            sm = open(os.path.join(d, name, "saved_model.pb"), "rb").read()
+            i, n, shift = 3, 0, 0                             # SavedModel{1: 1, 2: MetaGraphDef}
+            while True:
+                n |= (sm[i] & 0x7f) << shift; shift += 7; i += 1
+                if sm[i - 1] < 0x80: break
+            assert sm[:3] == b"\x08\x01\x12" and i + n == len(sm)
+            mg = meta_graph_pb2.MetaGraphDef(); mg.ParseFromString(sm[i:])
+            assert list(mg.meta_info_def.tags) == ["serve"] and mg.meta_info_def.tensorflow_version == "2.15.0"
+            assert mg.graph_def.node[0].op in ("Placeholder",)
+    assert mg.graph_def.library.function[0].node_def[0].attr["f"].func.name == "__inference_serve_20"
+    print("SavedModel encodings parse as tensorflow MetaGraphDef")
+except ImportError:
+    pass
+
+# ---------------- Keras HDF5 (h5py) ----------------
+try:
+    import h5py, numpy as np
+    def keras_config(layers):
+        return json.dumps({"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}})
+    dense = [{"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32", "name": "input_1"}},
+             {"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "relu"}}]
+    lam = dense + [{"class_name": "Lambda", "config": {"name": "lambda", "function": ["4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARQAUwApAk7pAgAAAKkAKQHaAXhyAgAAAHICAAAA+gE8bGFtYmRhPgEAAADzAAAAAA==", None, None], "function_type": "lambda"}}]
+    def keras_h5(path, config, libver="earliest", fixed=False):
+        with h5py.File(path, "w", libver=libver) as f:
+            f.attrs["backend"] = "tensorflow"
+            f.attrs["keras_version"] = "2.15.0"
+            f.attrs["model_config"] = np.bytes_(config.encode()) if fixed else config
+            f.attrs["training_config"] = json.dumps({"loss": "mse"})
+            g = f.create_group("model_weights/dense/dense")
+            g.create_dataset("kernel:0", data=np.ones((4, 2), dtype=np.float32))
+    keras_h5(os.path.join(B, "keras_dense.h5"), keras_config(dense))
+    keras_h5(os.path.join(B, "keras_dense_latest.h5"), keras_config(dense), libver="latest")
+    keras_h5(os.path.join(M, "lambda.h5"), keras_config(lam))
+    keras_h5(os.path.join(M, "lambda_latest_fixed.h5"), keras_config(lam), libver="latest", fixed=True)
+    with h5py.File(os.path.join(B, "weights_only.h5"), "w") as f:   # no model_config: unsupported, not clean
+        f.create_dataset("w", data=np.zeros(3))
+except ImportError:
+    # without h5py keep a minimal signature-only file so the corpus stays complete
+    w(M, "lambda.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 56 + json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {}}]}}).encode())
 print("corpus written to", out)

@@ -1,14 +1,16 @@
 import Foundation
 @testable import BulwarkSupplyChain
 
-/// A JSON Schema draft-07 validator, enough for the CycloneDX 1.6 schemas (test-only).
+/// A JSON Schema draft-07 validator, enough for the CycloneDX 1.6 schemas and the SARIF 2.1.0
+/// schema (draft-04; the keywords it uses mean the same in draft-07, `id` is an annotation).
+/// Test-only, shared by the ML-BOM and scan tests.
 ///
 /// Supports `$ref` (local `#/definitions/…` pointers and references to sibling schema files),
 /// `type`, `enum`, `const`, `properties`, `additionalProperties`, `patternProperties`,
 /// `required`, `items` (single and tuple) with `additionalItems`, `minItems`, `maxItems`,
 /// `uniqueItems`, `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else`, `minimum`, `maximum`,
 /// `exclusiveMinimum`, `exclusiveMaximum`, `minLength`, `maxLength`, `pattern`, and the formats
-/// `date-time`, `iri-reference`, `idn-email`. Annotations (`title`, `description`, …) are ignored.
+/// `date-time`, `iri-reference`, `idn-email`, `uri`, `uri-reference`. Annotations (`title`, `description`, …) are ignored.
 struct JSONSchemaValidator {
     /// Schemas by file name.
     let documents: [String: JSONValue]
@@ -201,6 +203,10 @@ struct JSONSchemaValidator {
             if text.unicodeScalars.contains(where: { $0.value <= 0x20 || "<>\"{}|\\^`".unicodeScalars.contains($0) }) {
                 errors.append("\(path): not an IRI reference")
             }
+        case "uri"?, "uri-reference"?:
+            let forbidden = text.unicodeScalars.contains { $0.value <= 0x20 || $0.value >= 0x7f || "<>\"{}|\\^`".unicodeScalars.contains($0) }
+            let absolute = regexMatches(#"^[A-Za-z][A-Za-z0-9+.-]*:"#, text)
+            if forbidden || (schema["format"]?.stringValue == "uri" && !absolute) { errors.append("\(path): not a \(schema["format"]?.stringValue ?? "uri")") }
         case "idn-email"?:
             let parts = text.split(separator: "@", omittingEmptySubsequences: false)
             if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty { errors.append("\(path): not an e-mail address") }
