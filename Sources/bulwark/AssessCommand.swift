@@ -93,10 +93,17 @@ struct AssessCommand: ParsableCommand {
 
         let line = ProgressLine(enabled: !quiet)
         let outcome: AssessmentOutcome
+        var lastStage: AssessmentProgress.Stage?
+        var lastAttack = ""
         do {
             outcome = try Assessment(configuration: c).run { p in
                 let eta = p.secondsRemaining.map { " · ETA \(formatDuration($0))" } ?? ""
-                line.update("[\(p.stage.rawValue)] \(p.message)\(eta)", force: p.stage != .evaluate && p.stage != .train)
+                // every stage change and every new attack is shown; batches within one are throttled
+                let attack = p.stage == .evaluate ? String(p.message.prefix { $0 != "=" }) : ""
+                let force = p.stage != lastStage || attack != lastAttack || (p.stage != .evaluate && p.stage != .train)
+                lastStage = p.stage
+                lastAttack = attack
+                line.update("[\(p.stage.rawValue)] \(p.message)\(eta)", force: force)
             }
         } catch {
             line.finish()
