@@ -45,7 +45,9 @@ import Testing
         // the metrics are the evaluation's, not invented
         let pgd = try #require(result.attacks.first { $0.spec.kind == .pgd && $0.epsilon == 0.3 })
         #expect(findings[1].metrics.first { $0.name == "robust_accuracy@0.3" }?.value == pgd.metrics.robustAccuracy)
-        #expect(findings[1].severity == EvasionFindings.severity(clean: 1, robust: result.attacks[2].metrics.robustAccuracy))
+        // severity is the worst over ε: PGD at ε = 0.3 removes more than half the accuracy
+        #expect(pgd.metrics.robustAccuracy < 0.5)
+        #expect(findings[1].severity == .high)
     }
 
     @Test func severityThresholds() {

@@ -32,9 +32,10 @@ public struct EvaluationRun: Sendable {
 /// `AML.T0043` for the ensemble) and OWASP ML01:2023 (input manipulation). Robust accuracy is
 /// always presented as the accuracy under the attacks that ran, never as a guarantee.
 ///
-/// Severity is judged at the smallest ε an attack ran at (the most constrained attacker), from
-/// the fraction of clean accuracy the attack removed: ≥ 50 % high, ≥ 20 % medium, ≥ 5 % low,
-/// else info.
+/// Severity is judged at the ε where the attack did the most damage (the largest ε run, since
+/// robust accuracy falls with ε), from the fraction of clean accuracy it removed: ≥ 50 % high,
+/// ≥ 20 % medium, ≥ 5 % low, else info. The title lists the figure at every ε, so a reader can
+/// judge the ε that matches their threat model.
 ///
 /// Sanity checks (Carlini et al. 2019, "On Evaluating Adversarial Robustness") mark a finding
 /// ``Reliability/unreliable(reasons:)`` when an iterative attack is weaker than FGSM at the same
@@ -89,7 +90,7 @@ public enum EvasionFindings {
             for c in r.attacks where !specs.contains(c.spec) { specs.append(c.spec) }
             for spec in specs {
                 let cells = r.attacks.filter { $0.spec == spec }.sorted { $0.epsilon < $1.epsilon }
-                guard let first = cells.first else { continue }
+                guard !cells.isEmpty else { continue }
                 var reasons = risingWithEpsilon(cells)
                 reasons += weakerThanFGSM(spec, in: r)
                 if !isBlackBox(spec.kind) { reasons += masking[spec.norm] ?? [] }
@@ -112,7 +113,7 @@ public enum EvasionFindings {
                 out.append(Finding(
                     id: "evasion.\(run.name).\(spec.label)", threat: .evasion, technique: name, atlasID: atlasID(for: spec.kind),
                     owaspID: OWASPML.inputManipulation,
-                    severity: severity(clean: r.cleanAccuracy, robust: first.metrics.robustAccuracy),
+                    severity: cells.map { severity(clean: r.cleanAccuracy, robust: $0.metrics.robustAccuracy) }.max() ?? .info,
                     title: "\(name): accuracy \(percent(r.cleanAccuracy)) clean → " + figures.joined(separator: ", "),
                     detail: detail, metrics: metrics, artifact: run.artifact, reproduce: run.reproduce,
                     reliability: reasons.isEmpty ? .reliable : .unreliable(reasons: reasons)))
@@ -120,13 +121,13 @@ public enum EvasionFindings {
             for norm in PerturbationNorm.allCases {
                 let points = r.curve.filter { $0.norm == norm }.sorted { $0.epsilon < $1.epsilon }
                 let attackCount = Set(r.attacks.filter { $0.spec.norm == norm }.map(\.spec.label)).count
-                guard let first = points.first, attackCount > 1 else { continue }
+                guard !points.isEmpty, attackCount > 1 else { continue }
                 let figures = points.map { "\(percent($0.robustAccuracy)) at ε = \(number(Double($0.epsilon)))" }
                 out.append(Finding(
                     id: "evasion.\(run.name).ensemble-\(norm.rawValue)", threat: .evasion,
                     technique: "Worst case over \(attackCount) attacks (\(norm == .linf ? "L∞" : "L2"))",
                     atlasID: ATLAS.craftAdversarialData, owaspID: OWASPML.inputManipulation,
-                    severity: severity(clean: r.cleanAccuracy, robust: first.robustAccuracy),
+                    severity: points.map { severity(clean: r.cleanAccuracy, robust: $0.robustAccuracy) }.max() ?? .info,
                     title: "Per-example worst case over \(attackCount) attacks: accuracy \(percent(r.cleanAccuracy)) clean → " + figures.joined(separator: ", "),
                     detail: "An example counts as robust only if it is classified correctly and none of the \(attackCount) attacks "
                         + "(\(norm.rawValue)) succeeded on it at that ε or a smaller one, as AutoAttack reports it. " + caveat,
