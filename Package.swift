@@ -59,7 +59,14 @@ let package = Package(
         .target(name: "BulwarkPrivacy", swiftSettings: strictSettings),
 
         // floor 3: findings and their renderings
-        .target(name: "BulwarkReport", dependencies: ["CZlib"], swiftSettings: strictSettings),
+        .target(
+            name: "BulwarkReport",
+            dependencies: [
+                "CZlib", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
 
         // floor 4: the command-line tool
         .executableTarget(
@@ -78,7 +85,7 @@ let package = Package(
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

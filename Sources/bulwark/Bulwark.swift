@@ -9,6 +9,7 @@ struct Bulwark: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
+            AssessCommand.self,
             BomCommand.self,
             CertifyCommand.self,
             DefendCommand.self,

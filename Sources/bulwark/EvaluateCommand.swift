@@ -14,7 +14,10 @@ struct EvaluateCommand: ParsableCommand {
         Attacks: \(AttackSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")). \
         Robust accuracy counts examples that are correct when clean and survive the attack; \
         it is the accuracy under the attacks that were run, not a guarantee. \
-        Writes DIR/evaluation.json (every per-example outcome, parameters and seed).
+        Writes DIR/evaluation.json (every per-example outcome, parameters and seed) and the report: \
+        DIR/index.html (self-contained: accuracy-vs-ε chart, a table per attack, original / adversarial / \
+        difference images for image inputs), DIR/report.json and DIR/report.sarif, each finding tagged \
+        with its MITRE ATLAS and OWASP ML Top 10 ids.
 
         Example:
           bulwark evaluate --model cnn.safetensors --data x.npy --labels y.npy \\
@@ -156,6 +159,8 @@ struct EvaluateCommand: ParsableCommand {
         try encoder.encode(result).write(to: temporary)
         _ = try? FileManager.default.removeItem(at: resultURL)
         try FileManager.default.moveItem(at: temporary, to: resultURL)
+        let reportFiles = try EvaluationReportFiles.write(result, model: classifier, modelPath: model, dataPath: data, labelsPath: labels,
+                                                          inputs: x, labels: y, to: outURL)
 
         let rows: [[String: Any]] = result.attacks.map { cell in
             let seconds = cell.outcomes.reduce(0) { $0 + $1.seconds }
@@ -169,7 +174,7 @@ struct EvaluateCommand: ParsableCommand {
                 ["norm": $0.norm.rawValue, "eps": Double($0.epsilon), "robust_accuracy": $0.robustAccuracy]
             }
             try printJSON(["clean_accuracy": result.cleanAccuracy, "examples": result.examples, "seed": Int(seed),
-                           "results": rows, "ensemble": curve, "out": resultURL.path])
+                           "results": rows, "ensemble": curve, "out": resultURL.path, "report": reportFiles.map(\.path)])
         } else {
             print("examples: \(result.examples)   clean accuracy: \(String(format: "%.4f", result.cleanAccuracy))   seed: \(seed)")
             print("attack     norm  eps      robust acc  success  mean L2   mean L∞   seconds")
@@ -184,7 +189,7 @@ struct EvaluateCommand: ParsableCommand {
             for point in result.curve {
                 print("ensemble (worst case over the attacks) \(point.norm.rawValue) " + String(format: "ε=%.4g: %.4f", Double(point.epsilon), point.robustAccuracy))
             }
-            print("wrote \(resultURL.path)")
+            print("wrote \(resultURL.path), " + reportFiles.map(\.path).joined(separator: ", "))
         }
     }
 }

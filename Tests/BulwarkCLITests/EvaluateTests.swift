@@ -55,6 +55,36 @@ import Testing
     }
 
     @Test(.enabled(if: fashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func outWritesTheReport() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = try Self.fixture(in: dir)
+        let out = dir.appendingPathComponent("eval").path
+        let r = try CLI.run(["evaluate", "--model", f.model, "--data", f.data, "--labels", f.labels,
+                             "--attack", "fgsm,pgd", "--eps", "0.05,0.2", "--steps", "5", "--limit", "32", "--out", out, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["evaluation.json", "index.html", "report.json", "report.sarif"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name), "missing \(name)")
+        }
+        let html = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("<polyline"))
+        #expect(html.contains("class=\"grid\"") && html.contains("data:image/png;base64,"))
+        #expect(html.contains("not a guarantee"))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
+        let findings = try #require(report["findings"] as? [[String: Any]])
+        #expect(findings.compactMap { $0["id"] as? String } == ["evasion.evaluate.fgsm-linf", "evasion.evaluate.pgd-linf", "evasion.evaluate.ensemble-linf"])
+        for finding in findings {
+            #expect((finding["atlasID"] as? String)?.hasPrefix("AML.T0043") == true)
+            #expect(finding["owaspID"] as? String == "ML01:2023")
+            #expect((finding["reproduce"] as? String)?.hasPrefix("bulwark evaluate --model") == true)
+        }
+        #expect(report["seed"] as? Int == 0)
+        let sarif = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.sarif"))) as? [String: Any])
+        let results = (sarif["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]
+        #expect(results?.count == findings.count)
+    }
+
+    @Test(.enabled(if: fashionMNIST, "needs Debian's dataset-fashion-mnist"))
     func badInputFailsCleanly() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -10,6 +10,8 @@ public enum ATLAS {
     public static let evadeModel = "AML.T0015"
     /// ML Supply Chain Compromise: Model.
     public static let supplyChainModel = "AML.T0010.003"
+    /// User Execution: Unsafe ML Artifacts (a model file that runs code when loaded).
+    public static let unsafeMLArtifacts = "AML.T0011.000"
     /// Poison Training Data.
     public static let poisonTrainingData = "AML.T0020"
     /// Infer Training Data Membership.
@@ -27,6 +29,7 @@ public enum ATLAS {
         case blackBoxOptimization: "Craft Adversarial Data: Black-Box Optimization"
         case evadeModel: "Evade ML Model"
         case supplyChainModel: "ML Supply Chain Compromise: Model"
+        case unsafeMLArtifacts: "User Execution: Unsafe ML Artifacts"
         case poisonTrainingData: "Poison Training Data"
         case membershipInference: "Exfiltration via ML Inference API: Infer Training Data Membership"
         case modelInversion: "Exfiltration via ML Inference API: Invert ML Model"

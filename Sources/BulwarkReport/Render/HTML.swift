@@ -40,6 +40,7 @@ public enum HTML {
                 s += "<p class=\"warn\"><strong>Unreliable:</strong> " + reasons.map(escape).joined(separator: "; ") + "</p>"
             }
             if let a = f.artifact { s += "<p class=\"artifact\">\(escape(a))</p>" }
+            if !f.reproduce.isEmpty { s += "<p class=\"repro\">reproduce: <code>\(escape(f.reproduce))</code></p>" }
             s += "</td><td>\(escape(f.technique))</td>"
             s += "<td><a href=\"\(escape(ATLAS.url(of: f.atlasID)))\" title=\"\(escape(ATLAS.name(of: f.atlasID)))\">\(escape(f.atlasID))</a></td>"
             s += "<td title=\"\(escape(OWASPML.name(of: f.owaspID)))\">\(escape(f.owaspID))</td><td><ul>"
@@ -65,7 +66,7 @@ public enum HTML {
             for row in g.rows {
                 s += "<tr>"
                 for img in row.images {
-                    let scale = max(1, 84 / max(img.width, 1))
+                    let scale = max(1, 112 / max(img.width, 1))
                     s += "<td><figure><img src=\"\(PNG.dataURI(img, scale: scale))\" width=\"\(img.width * scale)\" height=\"\(img.height * scale)\" alt=\"\(escape(img.caption))\"><figcaption>\(escape(img.caption))</figcaption></figure></td>"
                 }
                 s += "</tr>"
@@ -89,6 +90,7 @@ public enum HTML {
 
     static func format(_ m: Metric) -> String {
         let v = m.value
+        if m.unit == "fraction" { return String(format: "%.1f%%", v * 100) }
         let number = v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(format: "%.4g", v)
         return m.unit.isEmpty ? number : "\(number) \(m.unit)"
     }
@@ -126,9 +128,10 @@ public enum HTML {
     .sev-critical.pill{background:#7f1d1d}.sev-high.pill{background:#dc2626}.sev-medium.pill{background:#ea580c}
     .sev-low.pill{background:#ca8a04}.sev-info.pill{background:#6b7280}
     .badge.sev-critical span,.badge.sev-high span{color:#dc2626}.badge.unreliable span{color:#9333ea}
+    .repro{font-size:12px;color:#6b7280!important}.repro code{font-family:ui-monospace,monospace;color:#111827;word-break:break-all}
     .warn{color:#9333ea!important}.artifact{font-family:ui-monospace,monospace;font-size:12px;color:#6b7280!important}
     .charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}
-    .grid td{text-align:center}.grid img{image-rendering:pixelated;border:1px solid #d1d5db}
+    .grid{width:auto}.grid td{text-align:center;padding:6px 14px}.grid img{image-rendering:pixelated;border:1px solid #d1d5db}
     figcaption{font-size:12px;color:#374151}
     pre{background:#111827;color:#f9fafb;padding:12px;border-radius:6px;overflow-x:auto;white-space:pre-wrap}
     """

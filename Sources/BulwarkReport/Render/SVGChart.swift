@@ -4,8 +4,9 @@ import Foundation
 enum SVGChart {
     static let palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#ca8a04"]
 
-    static func render(_ chart: LineChart, width: Double = 560, height: Double = 320) -> String {
-        let (left, right, top, bottom) = (56.0, 150.0, 28.0, 44.0)
+    static func render(_ chart: LineChart, width: Double = 760, height: Double = 340) -> String {
+        let longest = chart.series.map(\.name.count).max() ?? 0
+        let (left, right, top, bottom) = (56.0, min(320.0, max(120.0, 40 + Double(longest) * 6.6)), 28.0, 44.0)
         let plotW = width - left - right, plotH = height - top - bottom
         let xs = chart.series.flatMap { $0.points.map(\.x) }
         let ys = chart.series.flatMap { $0.points.map(\.y) }

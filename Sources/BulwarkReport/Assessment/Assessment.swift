@@ -1,0 +1,205 @@
+public import BulwarkEvasion
+public import Foundation
+import BulwarkData
+import BulwarkModels
+import BulwarkSupplyChain
+import BulwarkTensor
+
+/// Progress of an assessment: the stage, a one-line message and, when known, the time left in it.
+public struct AssessmentProgress: Sendable {
+    /// Pipeline stages, in order.
+    public enum Stage: String, Sendable {
+        case train, scan, evaluate, report
+    }
+    /// The stage running.
+    public var stage: Stage
+    /// What is happening (attack, ε, batch, …).
+    public var message: String
+    /// Estimated seconds left in this stage.
+    public var secondsRemaining: Double?
+
+    /// A progress report.
+    public init(stage: Stage, message: String, secondsRemaining: Double? = nil) {
+        self.stage = stage
+        self.message = message
+        self.secondsRemaining = secondsRemaining
+    }
+}
+
+/// What an assessment produced.
+public struct AssessmentOutcome: Sendable {
+    /// The report written.
+    public var report: Report
+    /// The files written (`index.html`, `report.json`, `report.sarif`, evaluation JSON).
+    public var files: [URL]
+    /// The model file, whether it was trained now, its scan and hash.
+    public var model: ScannedModel
+    /// White-box evaluation (`nil` when the scan stopped the run).
+    public var whiteBox: EvaluationResult?
+    /// Black-box evaluation on the first examples (`nil` when skipped or stopped).
+    public var blackBox: EvaluationResult?
+    /// Why the evaluation did not run (the scan verdict), or `nil` when it ran.
+    public var stopReason: String?
+    /// Wall seconds of the whole run.
+    public var seconds: Double
+}
+
+/// `bulwark assess` as a library call: train (or reuse) a zoo model on Fashion-MNIST, scan the
+/// file before loading it, attack it with the evasion suite and write one report with the scan
+/// and evasion findings (`index.html`, `report.json`, `report.sarif`).
+///
+/// It lives in BulwarkReport (floor 3) because it combines two threat modules (supply chain and
+/// evasion), which may not import each other.
+///
+/// ```swift
+/// var c = AssessmentConfiguration.quickPreset()
+/// c.outputDirectory = "/tmp/report"
+/// let outcome = try Assessment(configuration: c).run()
+/// print(outcome.report.findings.count)
+/// ```
+public struct Assessment: Sendable {
+    /// The plan.
+    public var configuration: AssessmentConfiguration
+
+    /// An assessment with `configuration`.
+    public init(configuration: AssessmentConfiguration) { self.configuration = configuration }
+
+    /// Runs the pipeline. When the scan verdict is not `clean` the model is not loaded: the
+    /// report (with the scan findings) is still written and ``AssessmentOutcome/stopReason`` says why.
+    /// - Throws: ``AssessmentError`` for bad configuration, missing data, unreadable or mismatched
+    ///   model files, attack errors and write failures.
+    public func run(progress: (AssessmentProgress) -> Void = { _ in }) throws(AssessmentError) -> AssessmentOutcome {
+        let c = configuration
+        try c.validate()
+        configureNumerics()
+        let start = Date()
+        let scanned = try ModelCache.prepare(c, progress: progress)
+        let reproduce = c.reproduceCommand
+        var findings = ScanFindings.findings([scanned.scan], reproduce: reproduce)
+        var sections: [Section] = []
+        var parameters = baseParameters(scanned)
+
+        guard ScanFindings.allowsLoading(scanned.scan.verdict) else {
+            let reason = "\(scanned.path): scan verdict '\(scanned.scan.verdict.rawValue)'; the model was not loaded and no attack ran"
+            sections.append(ScanFindings.section([scanned.scan]))
+            sections.append(Section(title: "Evasion (not run)", text: reason))
+            let report = makeReport(findings: findings, sections: sections, parameters: parameters)
+            let files = try write(report, evaluations: [])
+            return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: nil, blackBox: nil,
+                                     stopReason: reason, seconds: Date().timeIntervalSince(start))
+        }
+        let (model, metadata) = try ModelCache.load(scanned, c)
+        if let a = metadata["bulwark.test_accuracy"] { parameters["model.test_accuracy_at_training"] = a }
+        if let s = metadata["bulwark.training_seconds"] { parameters["model.training_seconds"] = s }
+
+        let testSet: LabeledDataset
+        do { testSet = try FashionMNIST.load(.test, directory: c.dataDirectory, limit: c.evaluationLimit) } catch {
+            throw AssessmentError(error.message)
+        }
+        let white = try evaluate(model, specs: c.whiteBoxAttacks, epsilons: c.epsilons, inputs: testSet.inputs, labels: testSet.labels,
+                                 name: "white-box", progress: progress)
+        var runs = [EvaluationRun(name: "white-box", result: white, reproduce: reproduce, artifact: scanned.path)]
+        var black: EvaluationResult?
+        let blackCount = min(c.blackBoxLimit, testSet.count)
+        if blackCount > 0, !c.blackBoxAttacks.isEmpty, !c.blackBoxEpsilons.isEmpty {
+            let r = try evaluate(model, specs: c.blackBoxAttacks, epsilons: c.blackBoxEpsilons, inputs: testSet.inputs.rows(0..<blackCount),
+                                 labels: Array(testSet.labels[0..<blackCount]), name: "black-box", progress: progress)
+            runs.append(EvaluationRun(name: "black-box", result: r, reproduce: reproduce, artifact: scanned.path))
+            black = r
+        }
+        progress(AssessmentProgress(stage: .report, message: "drawing adversarial examples"))
+        var grids: [ImageGrid] = []
+        if let (spec, eps) = AdversarialGallery.pick(white) {
+            do {
+                if let g = try AdversarialGallery.make(model: model, inputs: testSet.inputs, labels: testSet.labels, spec: spec, epsilon: eps,
+                                                       count: c.galleryCount, seed: c.seed, classNames: FashionMNIST.classNames) {
+                    grids.append(g)
+                }
+            } catch { throw AssessmentError(error.description) }
+        }
+        findings += EvasionFindings.findings(runs)
+        sections.append(modelSection(scanned, metadata: metadata))
+        sections.append(ScanFindings.section([scanned.scan]))
+        sections.append(EvasionFindings.section(runs, imageGrids: grids))
+        let report = makeReport(findings: findings, sections: sections, parameters: parameters)
+        let files = try write(report, evaluations: [("evaluation-white-box.json", white)] + (black.map { [("evaluation-black-box.json", $0)] } ?? []))
+        return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: white, blackBox: black, stopReason: nil,
+                                 seconds: Date().timeIntervalSince(start))
+    }
+
+    func evaluate(_ model: Sequential, specs: [AttackSpec], epsilons: [Float], inputs: Tensor, labels: [Int], name: String,
+                  progress: (AssessmentProgress) -> Void) throws(AssessmentError) -> EvaluationResult {
+        let plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: configuration.batchSize, seed: configuration.seed)
+        do {
+            return try plan.run(model: model, inputs: inputs, labels: labels) { p in
+                progress(AssessmentProgress(stage: .evaluate,
+                                            message: "\(name) \(p.attack) ε=\(EvasionFindings.number(Double(p.epsilon))) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total)",
+                                            secondsRemaining: p.secondsRemaining))
+            }
+        } catch { throw AssessmentError(error.description) }
+    }
+
+    func baseParameters(_ m: ScannedModel) -> [String: String] {
+        let c = configuration
+        var p: [String: String] = [
+            "dataset": "fashion-mnist (\(c.dataDirectory))",
+            "model.architecture": c.architecture.rawValue,
+            "model.file": m.path,
+            "model.sha256": m.sha256,
+            "model.source": m.trainedNow ? "trained by this run" : "reused from the cache",
+            "train.epochs": String(c.epochs),
+            "train.images": c.trainLimit.map(String.init) ?? "60000",
+            "train.batch_size": String(c.trainBatchSize),
+            "train.learning_rate": String(c.learningRate),
+            "evaluation.examples": "first \(c.evaluationLimit) test images",
+            "evaluation.black_box_examples": "first \(c.blackBoxLimit) test images",
+            "evaluation.epsilons": c.epsilons.map { EvasionFindings.number(Double($0)) }.joined(separator: ", "),
+            "evaluation.black_box_epsilons": c.blackBoxEpsilons.map { EvasionFindings.number(Double($0)) }.joined(separator: ", "),
+            "evaluation.batch_size": String(c.batchSize),
+            "evaluation.clip_range": "[0, 1]",
+            "seed": String(c.seed),
+            "reproduce": c.reproduceCommand,
+        ]
+        for spec in c.whiteBoxAttacks + c.blackBoxAttacks {
+            var v = "norm \(spec.norm.rawValue), iterations \(spec.maxIterations), restarts \(spec.restarts)"
+            if let q = spec.maxQueries { v += ", queries \(q)" }
+            p["attack.\(spec.label)"] = v
+        }
+        return p
+    }
+
+    func modelSection(_ m: ScannedModel, metadata: [String: String]) -> Section {
+        var rows = [["file", m.path], ["sha256", m.sha256], ["source", m.trainedNow ? "trained by this run" : "reused from the cache"]]
+        for key in ["bulwark.architecture", "bulwark.dataset", "bulwark.epochs", "bulwark.train_images", "bulwark.seed",
+                    "bulwark.learning_rate", "bulwark.test_accuracy", "bulwark.training_seconds"] {
+            if let v = metadata[key] { rows.append([String(key.dropFirst("bulwark.".count)), v]) }
+        }
+        return Section(title: "Model", text: "The model assessed, as recorded in its safetensors metadata (test accuracy on all 10 000 test images at training time).",
+                       tables: [Table(title: "Model file", columns: ["field", "value"], rows: rows)])
+    }
+
+    func makeReport(findings: [Finding], sections: [Section], parameters: [String: String]) -> Report {
+        let c = configuration
+        var r = Report(title: "Bulwark assessment: \(c.architecture.rawValue) on Fashion-MNIST", toolVersion: c.toolVersion,
+                       command: c.commandLine ?? c.reproduceCommand, seed: c.seed, parameters: parameters,
+                       findings: findings, sections: sections)
+        r.environment["bulwark"] = c.toolVersion
+        return r
+    }
+
+    func write(_ report: Report, evaluations: [(String, EvaluationResult)]) throws(AssessmentError) -> [URL] {
+        let dir = URL(fileURLWithPath: configuration.outputDirectory)
+        var files: [URL]
+        do { files = try ReportWriter.write(report, to: dir) } catch { throw AssessmentError(String(describing: error)) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        for (name, result) in evaluations {
+            let url = dir.appendingPathComponent(name)
+            do { try encoder.encode(result).write(to: url, options: .atomic) } catch {
+                throw AssessmentError("cannot write \(url.path): \(error.localizedDescription)")
+            }
+            files.append(url)
+        }
+        return files
+    }
+}

@@ -1,0 +1,120 @@
+public import BulwarkEvasion
+public import BulwarkModels
+import BulwarkData
+import Foundation
+
+/// What `bulwark assess` does: which zoo model to train (or reuse) on Fashion-MNIST, where to
+/// cache it, and the default evasion suite.
+///
+/// The default suite is FGSM, PGD (10 steps) and DeepFool (bounded by ε) in L∞ at ε = 0.01,
+/// 0.03 and 0.1 on the first 1000 test images, and the score-based black-box Square Attack
+/// (1000 queries) at ε = 0.1 on the first 100 of them.
+public struct AssessmentConfiguration: Sendable {
+    /// The zoo architecture to train and assess.
+    public var architecture: ZooArchitecture = .cnn
+    /// Folder with the Fashion-MNIST IDX files.
+    public var dataDirectory: String = FashionMNIST.defaultDirectory
+    /// Cache folder for trained models (reused when the file matches the training parameters).
+    public var modelDirectory: String = "models"
+    /// Where the report goes.
+    public var outputDirectory: String = "report"
+    /// Training passes.
+    public var epochs = 3
+    /// Train on the first N training images only (`nil`: all 60 000).
+    public var trainLimit: Int?
+    /// Training batch size.
+    public var trainBatchSize = 128
+    /// Adam learning rate.
+    public var learningRate: Float = ZooArchitecture.defaultLearningRate
+    /// Test images attacked by the white-box suite (the first N).
+    public var evaluationLimit = 1000
+    /// Test images attacked by the black-box suite (the first N; at most `evaluationLimit`).
+    public var blackBoxLimit = 100
+    /// ε of the white-box suite.
+    public var epsilons: [Float] = [0.01, 0.03, 0.1]
+    /// White-box (gradient) attacks.
+    public var whiteBoxAttacks: [AttackSpec] = [AttackSpec(.fgsm), AttackSpec(.pgd, maxIterations: 10), AttackSpec(.deepfool, maxIterations: 10)]
+    /// Black-box (query-only) attacks.
+    public var blackBoxAttacks: [AttackSpec] = [AttackSpec(.square, maxQueries: 1000)]
+    /// ε of the black-box suite.
+    public var blackBoxEpsilons: [Float] = [0.1]
+    /// Examples per attack batch.
+    public var batchSize = 128
+    /// Seed of training and of every attack.
+    public var seed: UInt64 = 0
+    /// Rows of the image grid.
+    public var galleryCount = 8
+    /// Retrain even when a cached model matches.
+    public var retrain = false
+    /// Whether this is the `--quick` preset (recorded in the reproduce command).
+    public var quick = false
+    /// Version of the tool, recorded in the report.
+    public var toolVersion = "0.1.0"
+    /// The command line as typed, recorded in the report (`nil`: the canonical command).
+    public var commandLine: String?
+
+    /// The defaults described above.
+    public init() {}
+
+    /// A tiny run for tests and smoke checks: the `mlp` trained for one epoch on 2000 images,
+    /// FGSM and PGD (5 steps) at ε = 0.05 and 0.1 on 48 test images, Square (200 queries) on 16.
+    public static func quickPreset() -> AssessmentConfiguration {
+        var c = AssessmentConfiguration()
+        c.quick = true
+        c.architecture = .mlp
+        c.epochs = 1
+        c.trainLimit = 2000
+        c.evaluationLimit = 48
+        c.blackBoxLimit = 16
+        c.epsilons = [0.05, 0.1]
+        c.whiteBoxAttacks = [AttackSpec(.fgsm), AttackSpec(.pgd, maxIterations: 5)]
+        c.blackBoxAttacks = [AttackSpec(.square, maxQueries: 200)]
+        c.blackBoxEpsilons = [0.1]
+        c.galleryCount = 4
+        return c
+    }
+
+    /// The file a trained model is cached in: `<modelDirectory>/<arch>-fashion-mnist-e<epochs>-s<seed>[-n<limit>].safetensors`.
+    public var modelPath: String {
+        let dir = modelDirectory.hasSuffix("/") ? String(modelDirectory.dropLast()) : modelDirectory
+        return "\(dir)/\(architecture.rawValue)-fashion-mnist-e\(epochs)-s\(seed)" + (trainLimit.map { "-n\($0)" } ?? "") + ".safetensors"
+    }
+
+    /// The command that reproduces this assessment, every option spelt out.
+    public var reproduceCommand: String {
+        var parts = ["bulwark", "assess"]
+        if quick { parts.append("--quick") }
+        parts += ["--model", architecture.rawValue, "--epochs", String(epochs)]
+        if let trainLimit { parts += ["--train-limit", String(trainLimit)] }
+        parts += ["--limit", String(evaluationLimit), "--black-box-limit", String(blackBoxLimit), "--seed", String(seed)]
+        if dataDirectory != FashionMNIST.defaultDirectory { parts += ["--data-dir", dataDirectory] }
+        parts += ["--model-dir", modelDirectory, "--out", outputDirectory]
+        return parts.map(shellQuoted).joined(separator: " ")
+    }
+
+    /// Checks the numbers; the message names the option.
+    func validate() throws(AssessmentError) {
+        guard epochs > 0, epochs <= 1000 else { throw AssessmentError("epochs must be between 1 and 1000, got \(epochs)") }
+        if let trainLimit, trainLimit <= 0 { throw AssessmentError("train limit must be positive, got \(trainLimit)") }
+        guard evaluationLimit > 0 else { throw AssessmentError("evaluation limit must be positive, got \(evaluationLimit)") }
+        guard blackBoxLimit >= 0 else { throw AssessmentError("black-box limit must be ≥ 0, got \(blackBoxLimit)") }
+        guard batchSize > 0, trainBatchSize > 0 else { throw AssessmentError("batch sizes must be positive") }
+        guard !whiteBoxAttacks.isEmpty, !epsilons.isEmpty else { throw AssessmentError("the white-box suite needs an attack and an ε") }
+        guard (epsilons + blackBoxEpsilons).allSatisfy({ $0 > 0 && $0.isFinite }) else { throw AssessmentError("every ε must be a positive number") }
+    }
+}
+
+/// Quotes a word for a POSIX shell when it holds anything but safe characters.
+public func shellQuoted(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// An assessment that could not run; one line naming what failed.
+public struct AssessmentError: Error, CustomStringConvertible, Equatable {
+    /// The message.
+    public var description: String
+    /// An error with `message`.
+    public init(_ message: String) { description = message }
+}

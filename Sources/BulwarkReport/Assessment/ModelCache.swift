@@ -1,0 +1,116 @@
+import BulwarkModels
+public import BulwarkSupplyChain
+import BulwarkData
+import BulwarkTensor
+import Crypto
+import Foundation
+
+/// A model the assessment is about to use: trained now or found in the cache, then scanned.
+public struct ScannedModel: Sendable {
+    /// The file.
+    public var path: String
+    /// Whether it was trained by this run (else reused from the cache).
+    public var trainedNow: Bool
+    /// Seconds spent training (0 when reused).
+    public var trainingSeconds: Double
+    /// The scanner's result for the file.
+    public var scan: ScannedFile
+    /// SHA-256 of the bytes scanned (and loaded), hex.
+    public var sha256: String
+    /// The bytes that were scanned, kept so the model loaded is exactly the one scanned.
+    var bytes: [UInt8]
+}
+
+/// Finds, trains, scans and loads the assessment's model.
+///
+/// The file is scanned before it is loaded, and the bytes loaded are the bytes hashed around
+/// the scan: a file that changes between scan and load is refused. A verdict other than
+/// `clean` never loads the model.
+enum ModelCache {
+    /// Returns the cached model file or trains and saves one, then scans it.
+    static func prepare(_ c: AssessmentConfiguration, progress: (AssessmentProgress) -> Void) throws(AssessmentError) -> ScannedModel {
+        let path = c.modelPath
+        var trainedNow = false
+        var trainingSeconds = 0.0
+        if c.retrain || !FileManager.default.fileExists(atPath: path) {
+            trainingSeconds = try train(c, to: path, progress: progress)
+            trainedNow = true
+        } else {
+            progress(AssessmentProgress(stage: .train, message: "reusing cached model \(path)"))
+        }
+        progress(AssessmentProgress(stage: .scan, message: "scanning \(path) before loading it"))
+        let before = try readBytes(path)
+        let scan = ArtifactScanner().scanFile(path: path)
+        let after = try readBytes(path)
+        guard before == after else {
+            throw AssessmentError("\(path) changed while it was being scanned; refusing to load it")
+        }
+        return ScannedModel(path: path, trainedNow: trainedNow, trainingSeconds: trainingSeconds, scan: scan,
+                            sha256: SHA256.hash(data: after).map { String(format: "%02x", $0) }.joined(), bytes: after)
+    }
+
+    /// Loads the scanned bytes as a zoo model, checking the architecture and, for a cached file,
+    /// that it was trained as configured.
+    static func load(_ m: ScannedModel, _ c: AssessmentConfiguration) throws(AssessmentError) -> (model: Sequential, metadata: [String: String]) {
+        guard ScanFindings.allowsLoading(m.scan.verdict) else {
+            throw AssessmentError("\(m.path): scan verdict '\(m.scan.verdict.rawValue)', not loading it")
+        }
+        let file: (tensors: [String: Tensor], metadata: [String: String])
+        do { file = try SafeTensors.read(m.bytes, label: m.path) } catch { throw AssessmentError(error.description) }
+        let meta = file.metadata
+        guard meta[ModelFile.architectureKey] == c.architecture.rawValue else {
+            throw AssessmentError("\(m.path) holds a '\(meta[ModelFile.architectureKey] ?? "unknown")' model, expected '\(c.architecture.rawValue)'; remove it or pass --retrain")
+        }
+        var expected = ["bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(c.epochs), "bulwark.seed": String(c.seed)]
+        if let limit = c.trainLimit { expected["bulwark.train_images"] = String(min(limit, 60_000)) }
+        for (key, value) in expected.sorted(by: { $0.key < $1.key }) where meta[key] != value {
+            throw AssessmentError("\(m.path) records \(key) = \(meta[key] ?? "nothing"), expected \(value); remove it or pass --retrain")
+        }
+        if c.trainLimit == nil, let images = meta["bulwark.train_images"], images != "60000" {
+            throw AssessmentError("\(m.path) was trained on \(images) images, expected all 60000; remove it or pass --retrain")
+        }
+        var model = c.architecture.makeModel()
+        do { try model.load(file.tensors) } catch { throw AssessmentError("\(m.path) is not a '\(c.architecture.rawValue)' model: \(error.message)") }
+        return (model, meta)
+    }
+
+    /// Trains the configured model on Fashion-MNIST and saves it (atomically) to `path`.
+    static func train(_ c: AssessmentConfiguration, to path: String, progress: (AssessmentProgress) -> Void) throws(AssessmentError) -> Double {
+        let trainSet: LabeledDataset, testSet: LabeledDataset
+        do {
+            trainSet = try FashionMNIST.load(.train, directory: c.dataDirectory, limit: c.trainLimit)
+            testSet = try FashionMNIST.load(.test, directory: c.dataDirectory)
+        } catch { throw AssessmentError(error.message) }
+        var model = c.architecture.makeModel(seed: c.seed)
+        var adam = Adam(learningRate: c.learningRate)
+        let start = Date()
+        BulwarkModels.train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &adam,
+              configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.trainBatchSize, seed: c.seed)) { p in
+            progress(AssessmentProgress(stage: .train,
+                                        message: String(format: "%@ epoch %d/%d step %d/%d loss %.4f acc %.4f %.0f img/s", c.architecture.rawValue,
+                                                        p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
+                                        secondsRemaining: p.secondsRemaining))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let accuracy = model.accuracy(testSet.inputs, labels: testSet.labels)
+        do {
+            try FileManager.default.createDirectory(atPath: c.modelDirectory, withIntermediateDirectories: true)
+        } catch { throw AssessmentError("cannot create model directory \(c.modelDirectory): \(error.localizedDescription)") }
+        do {
+            try ModelFile.save(model, architecture: c.architecture, metadata: [
+                "bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(c.epochs), "bulwark.batch_size": String(c.trainBatchSize),
+                "bulwark.learning_rate": String(c.learningRate), "bulwark.seed": String(c.seed),
+                "bulwark.train_images": String(trainSet.count), "bulwark.test_accuracy": String(format: "%.4f", accuracy),
+                "bulwark.training_seconds": String(format: "%.1f", seconds),
+            ], to: path)
+        } catch { throw AssessmentError(error.description) }
+        progress(AssessmentProgress(stage: .train, message: String(format: "trained %@ in %.0fs: test accuracy %.4f → %@",
+                                                                   c.architecture.rawValue, seconds, accuracy, path)))
+        return seconds
+    }
+
+    static func readBytes(_ path: String) throws(AssessmentError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw AssessmentError("cannot read model file \(path)") }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import BulwarkData
+import BulwarkEvasion
+import BulwarkModels
+import BulwarkReport
+import BulwarkSupplyChain
+import Foundation
+
+/// `bulwark assess`: the main job — train (or reuse) a zoo model on Fashion-MNIST, scan it,
+/// attack it and write one report.
+struct AssessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assess",
+        abstract: "Train (or reuse) a Fashion-MNIST model, scan it, attack it, and write report/{index.html,report.json,report.sarif}.",
+        discussion: """
+        Trains the zoo model (default cnn, 3 epochs) unless a matching one is cached in --model-dir, \
+        scans the model file with the artifact scanner before loading it (any verdict but clean stops \
+        the run: the report is written with the scan finding and the exit status is 1), then runs \
+        FGSM, PGD (10 steps) and DeepFool at L∞ ε = 0.01, 0.03, 0.1 on the first --limit test images \
+        and the black-box Square Attack (1000 queries) at ε = 0.1 on the first --black-box-limit. \
+        Every finding carries its MITRE ATLAS and OWASP ML Top 10 ids and the command that reproduces it. \
+        Robust accuracy is the accuracy under these attacks, not a guarantee. Progress goes to stderr.
+
+        Example:
+          bulwark assess                 # cnn, about 10 minutes on 2 cores the first time
+          bulwark assess --quick --out /tmp/r
+        """
+    )
+
+    @Option(help: "Architecture: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")) (default cnn; mlp with --quick).")
+    var model: String?
+
+    @Option(name: [.customLong("model-dir"), .customLong("cache")], help: "Where trained models are cached and reused.")
+    var modelDirectory: String = "models"
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding the Fashion-MNIST IDX files.")
+    var dataDirectory: String = FashionMNIST.defaultDirectory
+
+    @Option(help: "Report directory.")
+    var out: String = "report"
+
+    @Option(help: "Attack the first N test images (default 1000; 48 with --quick).")
+    var limit: Int?
+
+    @Option(name: .customLong("black-box-limit"), help: "Black-box attack on the first N of them (default 100; 16 with --quick; 0 skips it).")
+    var blackBoxLimit: Int?
+
+    @Option(help: "Training epochs (default 3; 1 with --quick).")
+    var epochs: Int?
+
+    @Option(name: .customLong("train-limit"), help: "Train on the first N training images (default all; 2000 with --quick).")
+    var trainLimit: Int?
+
+    @Option(help: "Seed of training and of every attack.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "A tiny run (mlp, 1 epoch on 2000 images, 48 test images, small budgets) for tests and smoke checks.")
+    var quick = false
+
+    @Flag(help: "Retrain even when a matching model is cached.")
+    var retrain = false
+
+    @Flag(help: "Print one JSON summary on stdout.")
+    var json = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if let model, ZooArchitecture(rawValue: model) == nil {
+            throw ValidationError("unknown model '\(model)' (supported: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
+        if let blackBoxLimit, blackBoxLimit < 0 { throw ValidationError("--black-box-limit must be ≥ 0, got \(blackBoxLimit)") }
+        if let epochs, epochs <= 0 || epochs > 1000 { throw ValidationError("--epochs must be between 1 and 1000, got \(epochs)") }
+        if let trainLimit, trainLimit <= 0 { throw ValidationError("--train-limit must be positive, got \(trainLimit)") }
+    }
+
+    func run() throws {
+        var c = quick ? AssessmentConfiguration.quickPreset() : AssessmentConfiguration()
+        if let model, let arch = ZooArchitecture(rawValue: model) { c.architecture = arch }
+        c.modelDirectory = modelDirectory
+        c.dataDirectory = dataDirectory
+        c.outputDirectory = out
+        if let limit { c.evaluationLimit = limit }
+        if let blackBoxLimit { c.blackBoxLimit = blackBoxLimit }
+        if let epochs { c.epochs = epochs }
+        if let trainLimit { c.trainLimit = trainLimit }
+        c.seed = seed
+        c.retrain = retrain
+        c.toolVersion = Bulwark.configuration.version
+        c.commandLine = CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
+
+        let line = ProgressLine(enabled: !quiet)
+        let outcome: AssessmentOutcome
+        var lastStage: AssessmentProgress.Stage?
+        var lastAttack = ""
+        do {
+            outcome = try Assessment(configuration: c).run { p in
+                let eta = p.secondsRemaining.map { " · ETA \(formatDuration($0))" } ?? ""
+                // every stage change and every new attack is shown; batches within one are throttled
+                let attack = p.stage == .evaluate ? String(p.message.prefix { $0 != "=" }) : ""
+                let force = p.stage != lastStage || attack != lastAttack || (p.stage != .evaluate && p.stage != .train)
+                lastStage = p.stage
+                lastAttack = attack
+                line.update("[\(p.stage.rawValue)] \(p.message)\(eta)", force: force)
+            }
+        } catch {
+            line.finish()
+            throw CLIError(error.description)
+        }
+        line.finish("assessment finished in \(formatDuration(outcome.seconds))")
+        let html = outcome.files.first { $0.lastPathComponent == "index.html" }?.path ?? out
+        if json {
+            var summary: [String: Any] = [
+                "model": outcome.model.path, "trained_now": outcome.model.trainedNow, "sha256": outcome.model.sha256,
+                "scan_verdict": outcome.model.scan.verdict.rawValue, "seconds": outcome.seconds,
+                "files": outcome.files.map(\.path),
+                "findings": outcome.report.sortedFindings.map { ["id": $0.id, "severity": $0.severity.rawValue, "atlas": $0.atlasID,
+                                                                 "owasp": $0.owaspID, "title": $0.title] },
+            ]
+            if let w = outcome.whiteBox { summary["clean_accuracy"] = w.cleanAccuracy; summary["examples"] = w.examples }
+            if let reason = outcome.stopReason { summary["stopped"] = reason }
+            try printJSON(summary)
+        } else {
+            print(AssessSummary.text(outcome))
+            print("report: \(html)")
+        }
+        if let reason = outcome.stopReason {
+            Terminal.note("error: \(reason) (report written to \(html))")
+            throw ExitCode(1)
+        }
+    }
+}

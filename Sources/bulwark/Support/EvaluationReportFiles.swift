@@ -1,0 +1,54 @@
+import ArgumentParser
+import BulwarkEvasion
+import BulwarkModels
+import BulwarkReport
+import BulwarkTensor
+import Foundation
+
+/// Writes the report of `bulwark evaluate` (`index.html`, `report.json`, `report.sarif`) next
+/// to `evaluation.json`.
+enum EvaluationReportFiles {
+    /// The command line as typed, shell-quoted: it reproduces the evaluation (every choice is seeded).
+    static var commandLine: String {
+        CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
+    }
+
+    /// Builds and writes the report; returns the files written.
+    static func write(_ result: EvaluationResult, model: any DifferentiableClassifier, modelPath: String, dataPath: String,
+                      labelsPath: String, inputs: Tensor, labels: [Int], to directory: URL) throws -> [URL] {
+        let command = commandLine
+        let runs = [EvaluationRun(name: "evaluate", result: result, reproduce: command, artifact: modelPath)]
+        var grids: [ImageGrid] = []
+        var note: String?
+        if AdversarialGallery.imageSize(model.inputShape) == nil {
+            note = "Inputs of shape \(model.inputShape) are not grayscale images; no image grid is drawn."
+        } else if let (spec, eps) = AdversarialGallery.pick(result) {
+            do {
+                if let g = try AdversarialGallery.make(model: model, inputs: inputs, labels: labels, spec: spec, epsilon: eps,
+                                                       clipMin: result.clipMin, clipMax: result.clipMax, count: 8, seed: result.seed) {
+                    grids.append(g)
+                } else {
+                    note = "No example among the first 32 is classified correctly; no image grid is drawn."
+                }
+            } catch { throw CLIError(error.description) }
+        }
+        var section = EvasionFindings.section(runs, imageGrids: grids)
+        if let note { section.text = (section.text ?? "") + " " + note }
+        var parameters: [String: String] = [
+            "model": modelPath, "data": dataPath, "labels": labelsPath, "examples": String(result.examples),
+            "epsilons": result.epsilons.map { String($0) }.joined(separator: ", "), "batch_size": String(result.batchSize),
+            "clip_range": "[\(result.clipMin), \(result.clipMax)]", "seed": String(result.seed),
+        ]
+        var seen: [AttackSpec] = []
+        for cell in result.attacks where !seen.contains(cell.spec) {
+            seen.append(cell.spec)
+            let s = cell.spec
+            parameters["attack.\(s.label)"] = "iterations \(s.maxIterations), restarts \(s.restarts)" + (s.maxQueries.map { ", queries \($0)" } ?? "")
+        }
+        var report = Report(title: "Bulwark evasion evaluation: \(URL(fileURLWithPath: modelPath).lastPathComponent)",
+                            toolVersion: Bulwark.configuration.version, command: command, seed: result.seed, parameters: parameters,
+                            findings: EvasionFindings.findings(runs), sections: [section])
+        report.environment["bulwark"] = Bulwark.configuration.version
+        do { return try ReportWriter.write(report, to: directory) } catch { throw CLIError(String(describing: error)) }
+    }
+}
