@@ -130,7 +130,8 @@ def main():
     from art.estimators.classification import PyTorchClassifier
 
     rows = []
-    for mname in ("mlp", "cnn"):
+    # EVASION_BENCH_MODELS=mlp runs one model only.
+    for mname in [m for m in os.environ.get("EVASION_BENCH_MODELS", "mlp,cnn").split(",") if m in ("mlp", "cnn")]:
         model, onnx_path = train_or_load(mname, xtr, ytr)
         classifier = PyTorchClassifier(model=model, loss=nn.CrossEntropyLoss(), input_shape=(1, 28, 28), nb_classes=10,
                                        clip_values=(0.0, 1.0), device_type="cpu")
@@ -169,6 +170,7 @@ def main():
             rb = robust(yte, np.array(b["clean"]), np.array(b["adv"] if "adv" in b else b["adversarial"]),
                         np.array(b["l2"]), np.array(b["linf"]), name)
             rows.append((mname, name, ra, rb, n / a["seconds"], n / a["scored"], n / b["seconds"]))
+            print(f"row {mname} {name}: ART {100 * ra:.1f}% Bulwark {100 * rb:.1f}%", file=sys.stderr, flush=True)
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
     print(f"N = {n} Fashion-MNIST test images, batch {BATCH}; torch threads = {THREADS} (interop 1); "
           f"Bulwark workers = {THREADS}; both pinned to CPUs {affinity}; model load excluded on both sides")
