@@ -16,7 +16,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(2)
+# Bulwark's workers = the processors this process may run on; torch gets the same number.
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+torch.set_num_threads(THREADS)
+torch.set_num_interop_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, ".cache")
 DATA = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
@@ -27,9 +30,18 @@ PARAMS = {
     "fgsm": dict(norm="linf", eps=0.05, steps=1),
     "pgd": dict(norm="linf", eps=0.05, steps=20, stepSize=0.005),
     "deepfool": dict(norm="l2", eps=1.0, steps=50, overshoot=0.02),  # eps: L2 bound applied when scoring
-    "cw": dict(norm="l2", eps=1.0, steps=50, binarySearchSteps=5, learningRate=0.01, initialConstant=0.1, confidence=0.0),
+    # Bulwark runs ART's optimiser (gradient descent + halving/doubling line search, ART's
+    # constant search): CarliniWagnerL2(optimizer: .lineSearch).
+    "cw": dict(norm="l2", eps=1.0, steps=50, binarySearchSteps=5, learningRate=0.01, initialConstant=0.1, confidence=0.0,
+               optimizer="line-search", maxHalving=5, maxDoubling=5),
 }
 BATCH = 128
+# EVASION_BENCH_ATTACKS=fgsm,pgd runs a subset (e.g. C&W on fewer images in a separate call).
+SELECTED = [a for a in os.environ.get("EVASION_BENCH_ATTACKS", ",".join(PARAMS)).split(",") if a]
+for a in SELECTED:
+    if a not in PARAMS:
+        sys.exit(f"compare.py: unknown attack {a!r} in EVASION_BENCH_ATTACKS (known: {', '.join(PARAMS)})")
+PARAMS = {k: v for k, v in PARAMS.items() if k in SELECTED}
 
 
 def idx(path):
@@ -90,7 +102,8 @@ def art_attack(name, classifier, p):
         return DeepFool(classifier, max_iter=p["steps"], epsilon=p["overshoot"], nb_grads=10, batch_size=BATCH, verbose=False)
     return CarliniL2Method(classifier, confidence=p["confidence"], learning_rate=p["learningRate"],
                            binary_search_steps=p["binarySearchSteps"], max_iter=p["steps"],
-                           initial_const=p["initialConstant"], batch_size=BATCH, verbose=False)
+                           initial_const=p["initialConstant"], max_halving=p["maxHalving"], max_doubling=p["maxDoubling"],
+                           batch_size=BATCH, verbose=False)
 
 
 def robust(y, clean, adv, l2, linf, name):
@@ -117,7 +130,8 @@ def main():
     from art.estimators.classification import PyTorchClassifier
 
     rows = []
-    for mname in ("mlp", "cnn"):
+    # EVASION_BENCH_MODELS=mlp runs one model only.
+    for mname in [m for m in os.environ.get("EVASION_BENCH_MODELS", "mlp,cnn").split(",") if m in ("mlp", "cnn")]:
         model, onnx_path = train_or_load(mname, xtr, ytr)
         classifier = PyTorchClassifier(model=model, loss=nn.CrossEntropyLoss(), input_shape=(1, 28, 28), nb_classes=10,
                                        clip_values=(0.0, 1.0), device_type="cpu")
@@ -129,10 +143,15 @@ def main():
             t = time.perf_counter()
             adv = attack.generate(x=xte, y=yte if name in ("fgsm", "pgd") else None)
             seconds = time.perf_counter() - t
+            # Bulwark's `run` also returns the adversarial predictions; time ART's predict too so
+            # both sides can be compared doing the same work (generate alone is reported as well).
+            adv_pred = classifier.predict(adv, batch_size=BATCH).argmax(1)
+            scored = time.perf_counter() - t
             delta = (adv - xte).reshape(n, -1)
-            art[name] = dict(seconds=seconds, adv=classifier.predict(adv, batch_size=BATCH).argmax(1),
+            art[name] = dict(seconds=seconds, scored=scored, adv=adv_pred,
                              l2=np.linalg.norm(delta, axis=1), linf=np.abs(delta).max(1))
-            print(f"art {mname} {name}: {seconds:.2f} s", file=sys.stderr, flush=True)
+            print(f"art {mname} {name}: {seconds:.2f} s (+ predict: {scored:.2f} s), load {os.getloadavg()[0]:.1f}",
+                  file=sys.stderr, flush=True)
         request = dict(model=onnx_path, x=xfile, y=yfile, n=n, batch=BATCH, seed=SEED,
                        attacks=[dict(name=k, **v) for k, v in PARAMS.items()])
         req_path = os.path.join(CACHE, f"request-{mname}.json")
@@ -141,20 +160,27 @@ def main():
         out = subprocess.run([binary, req_path], check=True, capture_output=True, text=True,
                              env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         sys.stderr.write(out.stderr)
+        print(f"bulwark {mname} done, load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
         bw = {r["name"]: r for r in json.loads(out.stdout)}
-        clean_bw = np.array(bw["fgsm"]["clean"])
-        rows.append((mname, "clean", float(np.mean(clean_pred == yte)), float(np.mean(clean_bw == yte)), None, None))
+        clean_bw = np.array(next(iter(bw.values()))["clean"])
+        rows.append((mname, "clean", float(np.mean(clean_pred == yte)), float(np.mean(clean_bw == yte)), None, None, None))
         for name in PARAMS:
             a, b = art[name], bw[name]
             ra = robust(yte, clean_pred, a["adv"], a["l2"], a["linf"], name)
             rb = robust(yte, np.array(b["clean"]), np.array(b["adv"] if "adv" in b else b["adversarial"]),
                         np.array(b["l2"]), np.array(b["linf"]), name)
-            rows.append((mname, name, ra, rb, n / a["seconds"], n / b["seconds"]))
-    print(f"N = {n} Fashion-MNIST test images; torch threads = 2; Bulwark workers = 2")
+            rows.append((mname, name, ra, rb, n / a["seconds"], n / a["scored"], n / b["seconds"]))
+            print(f"row {mname} {name}: ART {100 * ra:.1f}% Bulwark {100 * rb:.1f}%", file=sys.stderr, flush=True)
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    print(f"N = {n} Fashion-MNIST test images, batch {BATCH}; torch threads = {THREADS} (interop 1); "
+          f"Bulwark workers = {THREADS}; both pinned to CPUs {affinity}; model load excluded on both sides")
     print("parameters: " + json.dumps(PARAMS))
-    print(f"{'model':<6}{'attack':<10}{'ART acc':>9}{'Bulwark':>9}{'Δ pp':>7}{'ART img/s':>11}{'Bulwark img/s':>15}{'ratio':>7}")
-    for m, name, ra, rb, ia, ib in rows:
-        speed = f"{ia:>11.1f}{ib:>15.1f}{ib / ia:>7.2f}" if ia else ""
+    print("ART img/s: generate only; ART+pred: generate + predict(adv), the work Bulwark's run does "
+          "(adversarial examples and their predictions)")
+    print(f"{'model':<6}{'attack':<10}{'ART acc':>9}{'Bulwark':>9}{'Δ pp':>7}{'ART img/s':>11}{'ART+pred':>10}"
+          f"{'Bulwark img/s':>15}{'ratio':>7}{'ratio+pred':>11}")
+    for m, name, ra, rb, ia, ip, ib in rows:
+        speed = f"{ia:>11.1f}{ip:>10.1f}{ib:>15.1f}{ib / ia:>7.2f}{ib / ip:>11.2f}" if ia else ""
         print(f"{m:<6}{name:<10}{100 * ra:>8.1f}%{100 * rb:>8.1f}%{100 * (rb - ra):>+7.1f}{speed}")
 
 

@@ -28,10 +28,17 @@ public struct AttackConfiguration: Codable, Sendable, Equatable {
     public var targets: [Int]?
     /// Seed of every random choice the attack makes.
     public var seed: UInt64
+    /// Absolute step size in `norm` for the step-based attacks, overriding their default schedule
+    /// (`nil`: the paper's). FGSM, BIM and PGD step by it (FGSM's single step is still projected
+    /// onto the ε-ball, so a step above ε acts as ε); APGD starts its step-size schedule at it
+    /// instead of 2ε. Other attacks ignore it.
+    public var stepSize: Float?
 
-    /// A configuration; defaults: clip range [0, 1], 10 iterations, untargeted, seed 0.
+    /// A configuration; defaults: clip range [0, 1], 10 iterations, untargeted, seed 0, the
+    /// attack's own step schedule.
     public init(norm: PerturbationNorm = .linf, epsilon: Float, clipMin: Float = 0, clipMax: Float = 1,
-                maxIterations: Int = 10, maxQueries: Int? = nil, targets: [Int]? = nil, seed: UInt64 = 0) {
+                maxIterations: Int = 10, maxQueries: Int? = nil, targets: [Int]? = nil, seed: UInt64 = 0,
+                stepSize: Float? = nil) {
         self.norm = norm
         self.epsilon = epsilon
         self.clipMin = clipMin
@@ -40,6 +47,7 @@ public struct AttackConfiguration: Codable, Sendable, Equatable {
         self.maxQueries = maxQueries
         self.targets = targets
         self.seed = seed
+        self.stepSize = stepSize
     }
 }
 
@@ -148,6 +156,9 @@ extension EvasionAttack {
         guard c.epsilon >= 0, c.epsilon.isFinite else { throw EvasionError("\(name): epsilon must be finite and ≥ 0, got \(c.epsilon)") }
         guard c.clipMin < c.clipMax else { throw EvasionError("\(name): clip range [\(c.clipMin), \(c.clipMax)] is empty") }
         guard c.maxIterations >= 0 else { throw EvasionError("\(name): maxIterations must be ≥ 0") }
+        if let step = c.stepSize, !(step > 0 && step.isFinite) {
+            throw EvasionError("\(name): stepSize must be positive and finite, got \(step)")
+        }
         if let t = c.targets, t.count != labels.count {
             throw EvasionError("\(name): \(t.count) targets for \(labels.count) examples")
         }

@@ -35,14 +35,19 @@ public struct AttackSpec: Codable, Sendable, Equatable {
     public var restarts: Int
     /// Query budget for black-box attacks.
     public var maxQueries: Int?
+    /// Absolute step size (FGSM, BIM, PGD, APGD; see ``AttackConfiguration/stepSize``);
+    /// `nil` keeps each attack's default schedule.
+    public var stepSize: Float?
 
-    /// A spec; defaults: L∞, 10 iterations, no restarts.
-    public init(_ kind: Kind, norm: PerturbationNorm = .linf, maxIterations: Int = 10, restarts: Int = 0, maxQueries: Int? = nil) {
+    /// A spec; defaults: L∞, 10 iterations, no restarts, default step schedule.
+    public init(_ kind: Kind, norm: PerturbationNorm = .linf, maxIterations: Int = 10, restarts: Int = 0, maxQueries: Int? = nil,
+                stepSize: Float? = nil) {
         self.kind = kind
         self.norm = norm
         self.maxIterations = maxIterations
         self.restarts = restarts
         self.maxQueries = maxQueries
+        self.stepSize = stepSize
     }
 
     /// A stable label for reports, e.g. `"pgd-linf"`.
@@ -174,7 +179,7 @@ public struct Evaluation: Sendable {
                     var seeder = SeededGenerator(seed: batchSeed)
                     let config = AttackConfiguration(norm: spec.norm, epsilon: eps, clipMin: clipMin, clipMax: clipMax,
                                                      maxIterations: spec.maxIterations, maxQueries: spec.maxQueries,
-                                                     seed: seeder.next())
+                                                     seed: seeder.next(), stepSize: spec.stepSize)
                     let r = try attack.run(inputs: inputs.rows(range), labels: Array(labels[range]),
                                            model: .whiteBox(model), configuration: config)
                     outcomes += r.outcomes

@@ -59,6 +59,32 @@ enum Geometry {
         }
     }
 
+    /// `x += size · steepestDirection(g)`, in place, without an intermediate array.
+    static func step(_ x: inout [Float], along g: [Float], size: Float, rows n: Int, norm: PerturbationNorm) {
+        precondition(x.count == g.count, "step: \(x.count) components, gradient \(g.count)")
+        guard n > 0 else { return }
+        x.withUnsafeMutableBufferPointer { px in
+            g.withUnsafeBufferPointer { pg in
+                switch norm {
+                case .linf:
+                    for j in 0..<px.count {
+                        let v = pg[j]
+                        px[j] += v > 0 ? size : (v < 0 ? -size : 0)
+                    }
+                case .l2:
+                    let d = px.count / n
+                    for i in 0..<n {
+                        var s: Float = 0
+                        for j in (i * d)..<((i + 1) * d) { s += pg[j] * pg[j] }
+                        let norm = s.squareRoot()
+                        let inv: Float = norm > 1e-12 ? 1 / norm : 0
+                        for j in (i * d)..<((i + 1) * d) { px[j] += size * (pg[j] * inv) }
+                    }
+                }
+            }
+        }
+    }
+
     /// A uniformly random point of the ε-ball (L∞: uniform box; L2: uniform in the ball).
     static func randomPerturbation(rows n: Int, dimension d: Int, norm: PerturbationNorm, epsilon: Float,
                                    rng: inout SeededGenerator) -> [Float] {

@@ -11,7 +11,10 @@ import Synchronization
 ///
 /// The same one-time set-up keeps large tensor buffers in glibc's heap instead of fresh `mmap`
 /// regions: otherwise every step pays the kernel for zeroing tens of megabytes of new pages.
+/// It also replaces OpenBLAS's generic fallback kernels on CPUs the library does not recognise
+/// (see `OpenBLASKernels`), before the first product runs.
 private let blasConfigured: Bool = {
+    OpenBLASKernels.repairIfUndetected()
     openblas_set_num_threads(1)
     #if canImport(Glibc)
     _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)  // glibc's maximum on 64-bit

@@ -49,6 +49,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Iterations per example (iterative attacks).")
     var steps: Int = 10
 
+    @Option(help: "Absolute step size (FGSM, BIM, PGD, APGD); default: each attack's schedule.")
+    var stepSize: Float?
+
     @Option(help: "Random restarts (PGD, APGD).")
     var restarts: Int = 0
 
@@ -80,6 +83,7 @@ struct EvaluateCommand: ParsableCommand {
         _ = try parsedAttacks()
         _ = try parsedEpsilons()
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        if let stepSize, !(stepSize > 0 && stepSize.isFinite) { throw ValidationError("--step-size must be positive, got \(stepSize)") }
         guard restarts >= 0 else { throw ValidationError("--restarts must be ≥ 0, got \(restarts)") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         if let queries, queries <= 0 { throw ValidationError("--queries must be positive, got \(queries)") }
@@ -138,7 +142,7 @@ struct EvaluateCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
 
-        let specs = kinds.map { AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries) }
+        let specs = kinds.map { AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries, stepSize: stepSize) }
         let plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: batchSize, seed: seed)
         let line = ProgressLine(enabled: !quiet)
         let result: EvaluationResult

@@ -118,6 +118,66 @@ struct CarliniWagnerTests {
     }
 }
 
+struct CarliniWagnerLineSearchTests {
+    let x: Tensor, y: [Int]
+    init() { (x, y) = blobs(count: 60, seed: 3) }
+
+    private func attack(_ steps: Int = 5) -> CarliniWagnerL2 {
+        CarliniWagnerL2(learningRate: 0.01, binarySearchSteps: steps, initialConstant: 0.1, optimizer: .lineSearch)
+    }
+
+    @Test func findsSmallL2Perturbations() throws {
+        let c = AttackConfiguration(norm: .l2, epsilon: 0, maxIterations: 50, seed: 0)
+        let cw = try attack(6).run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        #expect(cw.adversarial.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(brokenFraction(cw) > 0.9)
+        #expect(cw.outcomes.allSatisfy { $0.iterations <= 6 * 50 })
+        for (i, o) in cw.outcomes.enumerated() where o.success {
+            #expect(trainedMLP.predictions(cw.adversarial.rows(i..<(i + 1)))[0] != y[i])
+        }
+        let pgd = try ProjectedGradientDescent().run(inputs: x, labels: y, model: .whiteBox(trainedMLP),
+            configuration: AttackConfiguration(norm: .l2, epsilon: 3, maxIterations: 40, seed: 1))
+        let both = zip(cw.outcomes, pgd.outcomes).filter { $0.0.success && $0.1.success && $0.0.cleanPrediction == $0.0.label }
+        #expect(both.count > 20)
+        let cwMean = both.reduce(Float(0)) { $0 + $1.0.l2 } / Float(both.count)
+        let pgdMean = both.reduce(Float(0)) { $0 + $1.1.l2 } / Float(both.count)
+        #expect(cwMean < pgdMean)
+    }
+
+    /// More constant-search rounds can only keep or shrink the best L2 of every example.
+    @Test func moreSearchRoundsNeverHurt() throws {
+        let c = AttackConfiguration(norm: .l2, epsilon: 0, maxIterations: 20, seed: 0)
+        let short = try attack(2).run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        let long = try attack(5).run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        for (a, b) in zip(short.outcomes, long.outcomes) where a.success {
+            #expect(b.success)
+            #expect(b.l2 <= a.l2 * (1 + 1e-5))
+        }
+        #expect(long.outcomes.filter(\.success).count >= short.outcomes.filter(\.success).count)
+    }
+
+    @Test func targetedReachesTheTarget() throws {
+        let targets = y.map { ($0 + 2) % 3 }
+        let c = AttackConfiguration(norm: .l2, epsilon: 0, maxIterations: 50, targets: targets, seed: 0)
+        let r = try CarliniWagnerL2(confidence: 0.5, learningRate: 0.01, binarySearchSteps: 6, initialConstant: 0.1,
+                                    optimizer: .lineSearch)
+            .run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        let hits = r.outcomes.enumerated().filter { $0.element.adversarialPrediction == targets[$0.offset] }.count
+        #expect(hits == r.outcomes.filter(\.success).count)
+        #expect(hits >= 54)
+    }
+
+    @Test func rejectsBadLineSearchSettings() {
+        let c = AttackConfiguration(norm: .l2, epsilon: 0, maxIterations: 5)
+        #expect(throws: EvasionError.self) {
+            try CarliniWagnerL2(optimizer: .lineSearch, maxHalving: 0).run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        }
+        #expect(throws: EvasionError.self) {
+            try CarliniWagnerL2(initialConstant: 0).run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        }
+    }
+}
+
 struct SquareAttackTests {
     let x: Tensor, y: [Int]
     init() { (x, y) = blobs(count: 60, seed: 5) }

@@ -93,6 +93,74 @@ struct AttackTests {
         }
     }
 
+    /// BIM, batched with early stopping, equals a plain per-example loop written from the
+    /// definition: `x ← Π(x + α·sign ∇ CE)` until the prediction changes.
+    @Test func bimEqualsAPerExampleReferenceLoop() throws {
+        let eps: Float = 0.1, alpha: Float = 0.02, steps = 12
+        let c = AttackConfiguration(epsilon: eps, maxIterations: steps, seed: 0, stepSize: alpha)
+        let r = try BasicIterativeMethod().run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        var agree = 0
+        for i in 0..<y.count {
+            let x0 = x.slice(i).scalars
+            var xi = x0
+            var used = 0
+            if trainedMLP.predictions(Tensor(shape: [1, 16], scalars: x0))[0] == y[i] {
+                for _ in 0..<steps {
+                    let g = trainedMLP.lossAndInputGradient(Tensor(shape: [1, 16], scalars: xi), labels: [y[i]]).gradient.scalars
+                    for j in 0..<16 {
+                        let stepped = xi[j] + alpha * (g[j] > 0 ? 1 : (g[j] < 0 ? -1 : 0))
+                        xi[j] = min(max(x0[j] + min(max(stepped - x0[j], -eps), eps), 0), 1)
+                    }
+                    used += 1
+                    if trainedMLP.predictions(Tensor(shape: [1, 16], scalars: xi))[0] != y[i] { break }
+                }
+            }
+            let mine = r.adversarial.slice(i).scalars
+            let close = zip(mine, xi).allSatisfy { abs($0 - $1) <= 1e-5 }
+            if close && r.outcomes[i].iterations == used { agree += 1 }
+        }
+        #expect(agree >= y.count - 2)  // a gradient component within rounding of 0 may flip a sign
+    }
+
+    /// An explicit step size replaces the default schedule (here 2.5ε for one step, cut to ε).
+    @Test(arguments: [PerturbationNorm.linf, .l2])
+    func stepSizeOverridesTheDefaultStep(norm: PerturbationNorm) throws {
+        let eps: Float = norm == .linf ? 0.1 : 0.5
+        let step: Float = eps / 4
+        let base = AttackConfiguration(norm: norm, epsilon: eps, clipMin: -10, clipMax: 10, maxIterations: 1, seed: 1)
+        var small = base; small.stepSize = step
+        for attack in [FastGradientSignMethod(), BasicIterativeMethod()] as [any EvasionAttack] {
+            let byDefault = try attack.run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: base)
+            let bySmall = try attack.run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: small)
+            for (a, b) in zip(byDefault.outcomes, bySmall.outcomes) where a.cleanPrediction == a.label {
+                let (da, db) = norm == .linf ? (a.linf, b.linf) : (a.l2, b.l2)
+                #expect(abs(da - eps) <= eps * 1e-4, "\(attack.name) default step")
+                #expect(abs(db - step) <= step * 1e-4, "\(attack.name) stepSize")
+            }
+        }
+        // Through an evaluation plan, as `bulwark evaluate --step-size` runs it.
+        let plan = Evaluation(specs: [AttackSpec(.bim, norm: norm, maxIterations: 1, stepSize: step)], epsilons: [eps],
+                              clipMin: -10, clipMax: 10)
+        let result = try plan.run(model: trainedMLP, inputs: x, labels: y)
+        for o in result.attacks[0].outcomes where o.cleanPrediction == o.label {
+            #expect(abs((norm == .linf ? o.linf : o.l2) - step) <= step * 1e-4)
+        }
+        #expect(throws: EvasionError.self) {
+            var bad = base; bad.stepSize = 0
+            _ = try ProjectedGradientDescent().run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: bad)
+        }
+    }
+
+    @Test func stepSizeChangesAPGD() throws {
+        let c = AttackConfiguration(epsilon: 0.05, maxIterations: 10, seed: 3)
+        var small = c; small.stepSize = 0.001
+        let a = try AutoProjectedGradientDescent().run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: c)
+        let b = try AutoProjectedGradientDescent().run(inputs: x, labels: y, model: .whiteBox(trainedMLP), configuration: small)
+        #expect(a.adversarial != b.adversarial)
+        // Steps of 0.001 for 10 iterations move few examples across the boundary.
+        #expect(b.outcomes.filter(\.success).count < a.outcomes.filter(\.success).count)
+    }
+
     @Test func rejectsInconsistentInput() {
         #expect(throws: EvasionError.self) {
             try ProjectedGradientDescent().run(inputs: x, labels: [1, 2], model: .whiteBox(trainedMLP), configuration: AttackConfiguration(epsilon: 0.1))

@@ -16,6 +16,7 @@ struct AttackRequest: Codable {
     var stepSize: Float?      // absolute step (pgd)
     var overshoot: Float?     // deepfool
     var binarySearchSteps: Int?, learningRate: Float?, initialConstant: Float?, confidence: Float?  // cw
+    var optimizer: String?, maxHalving: Int?, maxDoubling: Int?                                      // cw
 }
 struct Request: Codable {
     var model: String, x: String, y: String
@@ -52,16 +53,20 @@ let inputs = Tensor(shape: [request.n] + model.inputShape, scalars: xs)
 func makeAttack(_ a: AttackRequest) -> any EvasionAttack {
     switch a.name {
     case "fgsm": return FastGradientSignMethod()
-    case "pgd": return ProjectedGradientDescent(relativeStepSize: (a.stepSize ?? a.eps * 2.5 / Float(max(a.steps, 1))) / a.eps, randomStart: true)
+    case "pgd": return ProjectedGradientDescent(randomStart: true)  // step: AttackConfiguration.stepSize
     case "deepfool": return DeepFool(overshoot: a.overshoot ?? 0.02, boundedByEpsilon: false)
-    case "cw": return CarliniWagnerL2(confidence: a.confidence ?? 0, learningRate: a.learningRate ?? 0.01,
-                                      binarySearchSteps: a.binarySearchSteps ?? 5, initialConstant: a.initialConstant ?? 0.01)
+    case "cw":
+        guard let optimizer = CarliniWagnerL2.Optimizer(rawValue: a.optimizer ?? "adam") else { fail("unknown C&W optimizer \(a.optimizer ?? "")") }
+        return CarliniWagnerL2(confidence: a.confidence ?? 0, learningRate: a.learningRate ?? 0.01,
+                               binarySearchSteps: a.binarySearchSteps ?? 5, initialConstant: a.initialConstant ?? 0.01,
+                               optimizer: optimizer, maxHalving: a.maxHalving ?? 5, maxDoubling: a.maxDoubling ?? 5)
     default: fail("unknown attack \(a.name)")
     }
 }
 
 var reports: [AttackReport] = []
-_ = model.logits(inputs.rows(0..<min(request.n, request.batch)))  // warm-up
+_ = model.logits(inputs.rows(0..<min(request.n, request.batch)))  // warm-up (and the one-time BLAS set-up)
+FileHandle.standardError.write(Data("bulwark: OpenBLAS kernels \(blasCoreName ?? "unknown"), \(parallelWorkerCount) workers\n".utf8))
 for (index, a) in request.attacks.enumerated() {
     let attack = makeAttack(a)
     guard let norm = PerturbationNorm(rawValue: a.norm) else { fail("unknown norm \(a.norm)") }
@@ -70,7 +75,7 @@ for (index, a) in request.attacks.enumerated() {
     for lo in stride(from: 0, to: request.n, by: request.batch) {
         let hi = min(request.n, lo + request.batch)
         let config = AttackConfiguration(norm: norm, epsilon: a.eps, clipMin: 0, clipMax: 1, maxIterations: a.steps,
-                                         seed: request.seed &+ UInt64(index * 100_003 + lo))
+                                         seed: request.seed &+ UInt64(index * 100_003 + lo), stepSize: a.stepSize)
         do {
             outcomes += try attack.run(inputs: inputs.rows(lo..<hi), labels: Array(ys[lo..<hi]), model: .whiteBox(model),
                                        configuration: config).outcomes

@@ -110,7 +110,7 @@ public struct AutoProjectedGradientDescent: EvasionAttack {
             var gradMax = [Float](repeating: 0, count: n * d)
             var fMax = [Float](repeating: -.infinity, count: n)
             var fPrev = [Float](repeating: -.infinity, count: n)
-            var eta = [Float](repeating: 2 * c.epsilon, count: n)
+            var eta = [Float](repeating: c.stepSize ?? 2 * c.epsilon, count: n)
             var increases = [Int](repeating: 0, count: n)
             var etaAtCheckpoint = eta
             var fMaxAtCheckpoint = fMax

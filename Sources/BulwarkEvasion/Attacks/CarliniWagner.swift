@@ -7,15 +7,24 @@ import Foundation
 ///
 /// Minimises `‖x − x0‖²₂ + c · f(x)` over `w` with `x = lo + (hi − lo)(tanh w + 1)/2` (so `x` stays
 /// in the clip range), `f = max(z_y − max_{i≠y} z_i, −κ)` untargeted or
-/// `max(max_{i≠t} z_i − z_t, −κ)` targeted, with Adam (`maxIterations` steps per constant), and a
-/// per-example binary search over `c` (`binarySearchSteps` rounds, starting at `initialConstant`;
-/// ×10 while no success has been found). A round stops early for an example when its objective
-/// has not decreased by 0.01 % over a tenth of the iterations. Returns, per example, the
-/// successful point of smallest L2 found in any round (the clean input if none). It is a
-/// minimal-norm attack: ε is ignored unless `boundedByEpsilon`, which reverts results whose L2
-/// exceeds ε (counted as failures), making it comparable with ε-bounded attacks.
+/// `max(max_{i≠t} z_i − z_t, −κ)` targeted, with a per-example binary search over `c`
+/// (`binarySearchSteps` rounds, starting at `initialConstant`). Two optimisers:
 ///
-/// Cost: `binarySearchSteps × maxIterations` batched forward + backward passes at most.
+/// - ``Optimizer/adam`` (the paper's): Adam, `maxIterations` steps per constant; `c` grows ×10
+///   while no success has been found, then bisects. A round stops early for an example when its
+///   objective has not decreased by 0.01 % over a tenth of the iterations.
+/// - ``Optimizer/lineSearch``: the variant of IBM ART's `CarliniL2Method` (ART 1.20): plain
+///   gradient descent whose per-example learning rate is adapted by a line search (halve up to
+///   `maxHalving` times until the objective decreases, then double up to `maxDoubling` times
+///   while it keeps decreasing), all `maxIterations` steps run; `c` doubles until the first
+///   success, then moves as ART moves it (see ``runLineSearch``). Use it to reproduce ART's numbers.
+///
+/// Returns, per example, the successful point of smallest L2 found in any round (the clean input
+/// if none). It is a minimal-norm attack: ε is ignored unless `boundedByEpsilon`, which reverts
+/// results whose L2 exceeds ε (counted as failures), making it comparable with ε-bounded attacks.
+///
+/// Cost: `binarySearchSteps × maxIterations` batched forward + backward passes at most (Adam);
+/// the line search adds up to `maxHalving + maxDoubling` forward passes per step.
 public struct CarliniWagnerL2: EvasionAttack {
     /// `"cw"`.
     public var name: String { "cw" }
@@ -31,15 +40,33 @@ public struct CarliniWagnerL2: EvasionAttack {
     public var initialConstant: Float
     /// Revert results with L2 above ε (default false).
     public var boundedByEpsilon: Bool
+    /// How `w` is optimised for one constant.
+    public var optimizer: Optimizer
+    /// Line search only: most halvings of the learning rate per step (ART's default 5).
+    public var maxHalving: Int
+    /// Line search only: most doublings of the learning rate per step (ART's default 5).
+    public var maxDoubling: Int
+
+    /// The optimiser of the inner problem (see the type's documentation).
+    public enum Optimizer: String, Codable, Sendable, CaseIterable {
+        /// Adam with the paper's ×10 constant search and early abort.
+        case adam
+        /// Gradient descent with a halving/doubling line search and ART's constant search.
+        case lineSearch = "line-search"
+    }
 
     /// A C&W L2 attack.
     public init(confidence: Float = 0, learningRate: Float = 0.01, binarySearchSteps: Int = 9,
-                initialConstant: Float = 0.01, boundedByEpsilon: Bool = false) {
+                initialConstant: Float = 0.01, boundedByEpsilon: Bool = false, optimizer: Optimizer = .adam,
+                maxHalving: Int = 5, maxDoubling: Int = 5) {
         self.confidence = confidence
         self.learningRate = learningRate
         self.binarySearchSteps = binarySearchSteps
         self.initialConstant = initialConstant
         self.boundedByEpsilon = boundedByEpsilon
+        self.optimizer = optimizer
+        self.maxHalving = maxHalving
+        self.maxDoubling = maxDoubling
     }
 
     /// Runs C&W L2 on a batch.
@@ -47,7 +74,13 @@ public struct CarliniWagnerL2: EvasionAttack {
                     configuration c: AttackConfiguration) throws(EvasionError) -> AttackResult {
         try validate(inputs: inputs, labels: labels, configuration: c)
         guard binarySearchSteps >= 1 else { throw EvasionError("cw: binarySearchSteps must be ≥ 1") }
+        guard initialConstant > 0, initialConstant.isFinite else { throw EvasionError("cw: initialConstant must be positive") }
         let net = try differentiable(model)
+        if optimizer == .lineSearch {
+            guard maxHalving >= 1, maxDoubling >= 1 else { throw EvasionError("cw: maxHalving and maxDoubling must be ≥ 1") }
+            guard learningRate > 0 else { throw EvasionError("cw: learningRate must be positive") }
+            return runLineSearch(inputs: inputs, labels: labels, net: net, configuration: c)
+        }
         let start = now()
         let n = labels.count
         let d = n == 0 ? 0 : inputs.count / n

@@ -12,7 +12,8 @@ import BulwarkModels
 public struct ProjectedGradientDescent: EvasionAttack {
     /// `"pgd"`, or the name given by FGSM/BIM wrappers.
     public var name: String
-    /// Step size as a fraction of ε (default 2.5/iterations, Madry et al.'s rule of thumb).
+    /// Step size as a fraction of ε (default 2.5/iterations, Madry et al.'s rule of thumb);
+    /// an absolute ``AttackConfiguration/stepSize`` takes precedence.
     public var relativeStepSize: Float?
     /// Start from a uniformly random point of the ε-ball.
     public var randomStart: Bool
@@ -51,10 +52,10 @@ public struct ProjectedGradientDescent: EvasionAttack {
         var cleanPending = knownClean == nil
         var queries = [Int](repeating: 1, count: n)
         var iterations = [Int](repeating: 0, count: n)
-        let alpha = c.epsilon * (relativeStepSize ?? (c.maxIterations > 0 ? 2.5 / Float(c.maxIterations) : 1))
+        let alpha = c.stepSize ?? c.epsilon * (relativeStepSize ?? (c.maxIterations > 0 ? 2.5 / Float(c.maxIterations) : 1))
         let runs = randomStart ? restarts + 1 : 1
         let aim = c.targets ?? labels
-        for _ in 0..<runs {
+        for _ in 0..<runs where c.maxIterations > 0 {
             var active = (0..<n).filter { !done[$0] }
             if active.isEmpty { break }
             // Current iterate of the active examples, flat.
@@ -66,47 +67,66 @@ public struct ProjectedGradientDescent: EvasionAttack {
                 for j in 0..<x.count { x[j] += r[j] }
                 Geometry.project(&x, around: base, rows: active.count, norm: c.norm, epsilon: c.epsilon, clipMin: c.clipMin, clipMax: c.clipMax)
             }
-            for _ in 0..<c.maxIterations {
+            // Pass t evaluates the iterate after t steps: its logits say whether step t succeeded
+            // (so no separate prediction pass is needed) and, for t < maxIterations, its gradient
+            // gives step t + 1. The last pass is forward-only.
+            for t in 0...c.maxIterations {
                 if active.isEmpty { break }
                 let m = active.count
                 let batch = Tensor(shape: [m] + rowShape, scalars: x)
-                let classes = active.map { aim[$0] }
-                let (z0, g) = Gradients.inputGradient(net, batch) {
-                    Gradients.crossEntropyLogitGradient($0, classes: classes, towardClass: c.targets != nil)
-                }
-                var step = Geometry.steepestDirection(g.scalars, rows: m, norm: c.norm)
-                if cleanPending {
-                    // First pass, all rows at x0: read the clean predictions; rows already
-                    // successful are not stepped and leave the active set below.
-                    cleanPending = false
-                    let p0 = z0.argmaxRows()
-                    for (k, i) in active.enumerated() {
-                        cleanPred[i] = p0[k]; lastPred[i] = p0[k]
-                        if isSuccess(p0[k], i, labels: labels, targets: c.targets) {
-                            done[i] = true
-                            for j in (k * d)..<((k + 1) * d) { step[j] = 0 }
-                        }
+                let stepping = t < c.maxIterations
+                let z: Tensor, g: Tensor?
+                if stepping {
+                    let classes = active.map { aim[$0] }
+                    (z, g) = Gradients.inputGradient(net, batch) {
+                        Gradients.crossEntropyLogitGradient($0, classes: classes, towardClass: c.targets != nil)
                     }
+                } else {
+                    (z, g) = (net.logits(batch), nil)
                 }
-                for j in 0..<x.count { x[j] += alpha * step[j] }
-                Geometry.project(&x, around: base, rows: m, norm: c.norm, epsilon: c.epsilon, clipMin: c.clipMin, clipMax: c.clipMax)
-                let pred = net.logits(Tensor(shape: [m] + rowShape, scalars: x)).argmaxRows()
+                let pred = z.argmaxRows()
+                let atStart = t == 0
                 var keep: [Int] = []
                 for (k, i) in active.enumerated() {
-                    if done[i] { continue }  // successful at x0 (first pass without random start)
-                    iterations[i] += 1
-                    queries[i] += 2
-                    best.replaceSubrange((i * d)..<((i + 1) * d), with: x[(k * d)..<((k + 1) * d)])
-                    lastPred[i] = pred[k]
-                    if isSuccess(pred[k], i, labels: labels, targets: c.targets) { done[i] = true } else { keep.append(k) }
+                    queries[i] += atStart && cleanPending ? 0 : 1  // the clean query is counted already
+                    if atStart && cleanPending {
+                        cleanPred[i] = pred[k]; lastPred[i] = pred[k]  // the first pass ran at x0
+                    } else if !atStart {
+                        lastPred[i] = pred[k]
+                    }
+                    // A random start is not itself scored (as before): only stepped iterates and x0.
+                    let scored = !atStart || cleanPending
+                    if scored && isSuccess(pred[k], i, labels: labels, targets: c.targets) {
+                        done[i] = true
+                        best.replaceSubrange((i * d)..<((i + 1) * d), with: x[(k * d)..<((k + 1) * d)])
+                    } else {
+                        keep.append(k)
+                    }
+                }
+                cleanPending = false
+                guard stepping, let g, !keep.isEmpty else {
+                    // The run ends: the survivors keep their last iterate.
+                    for k in keep { best.replaceSubrange((active[k] * d)..<((active[k] + 1) * d), with: x[(k * d)..<((k + 1) * d)]) }
+                    break
                 }
                 if keep.count != m {
                     active = keep.map { active[$0] }
-                    var nx = [Float](), nb = [Float]()
-                    nx.reserveCapacity(keep.count * d); nb.reserveCapacity(keep.count * d)
-                    for k in keep { nx += x[(k * d)..<((k + 1) * d)]; nb += base[(k * d)..<((k + 1) * d)] }
+                    var nx = [Float](), nb = [Float](), ng = [Float]()
+                    nx.reserveCapacity(keep.count * d); nb.reserveCapacity(keep.count * d); ng.reserveCapacity(keep.count * d)
+                    g.scalars.withUnsafeBufferPointer { pg in
+                        for k in keep {
+                            nx += x[(k * d)..<((k + 1) * d)]; nb += base[(k * d)..<((k + 1) * d)]
+                            ng += pg[(k * d)..<((k + 1) * d)]
+                        }
+                    }
                     x = nx; base = nb
+                    Geometry.step(&x, along: ng, size: alpha, rows: keep.count, norm: c.norm)
+                } else {
+                    Geometry.step(&x, along: g.scalars, size: alpha, rows: m, norm: c.norm)
                 }
+                let mk = active.count
+                Geometry.project(&x, around: base, rows: mk, norm: c.norm, epsilon: c.epsilon, clipMin: c.clipMin, clipMax: c.clipMax)
+                for i in active { iterations[i] += 1 }
             }
         }
         let adv = Tensor(shape: inputs.shape, scalars: best)
