@@ -56,7 +56,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .target(name: "BulwarkPrivacy", swiftSettings: strictSettings),
+        .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkModels"], swiftSettings: strictSettings),
 
         // floor 3: findings and their renderings
         .target(
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],

@@ -7,7 +7,7 @@ struct PrivacyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "privacy",
         abstract: "Differential-privacy accounting for DP-SGD-style training.",
-        subcommands: [PrivacyEpsilonCommand.self, PrivacyNoiseCommand.self, PrivacyStepsCommand.self]
+        subcommands: [PrivacyEpsilonCommand.self, PrivacyNoiseCommand.self, PrivacyStepsCommand.self, PrivacyAuditCommand.self]
     )
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BulwarkData
 import BulwarkModels
+import BulwarkPrivacy
 import BulwarkTensor
 import Foundation
 
@@ -13,8 +14,16 @@ struct TrainCommand: ParsableCommand {
         Defaults (Adam, learning rate 0.001, batch 128, 3 epochs) reach ≥ 85% test accuracy with \
         mlp and ≥ 88% with cnn on Fashion-MNIST. Progress goes to stderr; the result to stdout.
 
-        Example:
+        With --dp, trains with DP-SGD (Poisson sampling at rate q, per-example clipping to \
+        --max-grad-norm, Gaussian noise --noise-multiplier × C) and reports the ε spent (RDP \
+        accountant, for --delta) after every epoch on stderr and at the end; ε and every DP \
+        parameter are written into the model's metadata. Noise and sampling come from the \
+        system CSPRNG unless --insecure-seeded-noise is given (then the model claims no privacy).
+
+        Examples:
           bulwark train --dataset fashion-mnist --model cnn --out cnn.safetensors
+          bulwark train --model mlp --dp --noise-multiplier 1.0 --max-grad-norm 1 --delta 1e-5 \\
+            --sampling-rate 0.004 --epochs 10 --out mlp-dp.safetensors
         """
     )
 
@@ -48,6 +57,33 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Flag(help: "Train with DP-SGD (needs --noise-multiplier or --target-epsilon, --max-grad-norm and --delta).")
+    var dp = false
+
+    @Option(name: .customLong("noise-multiplier"), help: "DP-SGD: noise standard deviation / clipping norm (σ).")
+    var noiseMultiplier: Double?
+
+    @Option(name: .customLong("max-grad-norm"), help: "DP-SGD: per-example gradient clipping norm (C).")
+    var maxGradNorm: Double?
+
+    @Option(help: "DP-SGD: δ of the reported (ε, δ).")
+    var delta: Double?
+
+    @Option(name: .customLong("sampling-rate"), help: "DP-SGD: Poisson sampling rate q (default: batch size / training examples).")
+    var samplingRate: Double?
+
+    @Option(name: .customLong("target-epsilon"), help: "DP-SGD: refuse to run above this ε; without --noise-multiplier, the smallest σ reaching it.")
+    var targetEpsilon: Double?
+
+    @Option(help: "Optimiser: adam|sgd.")
+    var optimizer: String = "adam"
+
+    @Option(help: "SGD momentum (with --optimizer sgd).")
+    var momentum: Float = 0
+
+    @Flag(name: .customLong("insecure-seeded-noise"), help: "DP-SGD: draw noise and batches from --seed (reproducible, NO privacy guarantee; recorded in the metadata).")
+    var insecureSeededNoise = false
+
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
@@ -61,10 +97,28 @@ struct TrainCommand: ParsableCommand {
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must name a .safetensors file") }
+        guard optimizer == "adam" || optimizer == "sgd" else { throw ValidationError("unknown --optimizer '\(optimizer)' (adam or sgd)") }
+        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
+        let dpOptions = [noiseMultiplier != nil, maxGradNorm != nil, delta != nil, samplingRate != nil, targetEpsilon != nil, insecureSeededNoise]
+        if !dp {
+            guard !dpOptions.contains(true) else { throw ValidationError("DP-SGD options need --dp") }
+            return
+        }
+        guard noiseMultiplier != nil || targetEpsilon != nil else {
+            throw ValidationError("--dp needs --noise-multiplier (or --target-epsilon to calibrate it): without noise there is no ε")
+        }
+        guard maxGradNorm != nil else { throw ValidationError("--dp needs --max-grad-norm (the clipping norm C bounds each example's influence)") }
+        guard let delta else { throw ValidationError("--dp needs --delta (ε is reported for a δ)") }
+        guard delta > 0, delta < 1 else { throw ValidationError("--delta must be in (0, 1)") }
+        if let noiseMultiplier { guard noiseMultiplier > 0, noiseMultiplier.isFinite else { throw ValidationError("--noise-multiplier must be a positive number") } }
+        if let maxGradNorm { guard maxGradNorm > 0, maxGradNorm.isFinite else { throw ValidationError("--max-grad-norm must be a positive number") } }
+        if let samplingRate { guard samplingRate > 0, samplingRate <= 1 else { throw ValidationError("--sampling-rate must be in (0, 1]") } }
+        if let targetEpsilon { guard targetEpsilon > 0, targetEpsilon.isFinite else { throw ValidationError("--target-epsilon must be a positive number") } }
     }
 
     func run() throws {
         let arch = ZooArchitecture(rawValue: model)!  // validated above
+        if dp { return try runDP(arch) }
         let result = try TrainingJob(architecture: arch, dataDirectory: dataDirectory, epochs: epochs, batchSize: batchSize,
                                      learningRate: learningRate, seed: seed, limit: limit, out: out,
                                      progress: ProgressLine(enabled: !quiet)).run()
@@ -124,5 +178,96 @@ struct TrainingJob {
             "bulwark.test_accuracy": String(format: "%.4f", accuracy),
         ], to: out)
         return Result(testAccuracy: accuracy, seconds: seconds, trainImages: trainSet.count, testImages: testSet.count, epochs: summaries)
+    }
+}
+
+extension TrainCommand {
+    /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata.
+    func runDP(_ arch: ZooArchitecture) throws {
+        configureNumerics()
+        let trainSet = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
+        let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
+        let n = trainSet.count
+        let q = samplingRate ?? min(1, Double(batchSize) / Double(n))
+        let clip = maxGradNorm ?? 0, delta = self.delta ?? 0  // both validated present
+        let stepsPerEpoch = max(1, Int((1 / q).rounded()))
+        let sigma: Double
+        do {
+            if let noiseMultiplier {
+                sigma = noiseMultiplier
+            } else {
+                sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: targetEpsilon ?? 0, samplingRate: q,
+                                                               steps: epochs * stepsPerEpoch, delta: delta)
+            }
+        } catch { throw CLIError(error.description) }
+        let config = DPSGDConfiguration(noiseMultiplier: sigma, maxGradientNorm: clip, samplingRate: q, epochs: epochs, delta: delta,
+                                        randomness: insecureSeededNoise ? .seededInsecure(seed: seed) : .secure)
+        let planned: Double
+        do { planned = try config.plannedEpsilon } catch { throw CLIError(error.description) }
+        if let targetEpsilon, planned > targetEpsilon {
+            throw CLIError(String(format: "refusing to train: %d epochs at σ = %.4g, q = %.4g would spend ε = %.4f > --target-epsilon %.4g (δ = %g)",
+                                  epochs, sigma, q, planned, targetEpsilon, delta))
+        }
+        if !quiet {
+            Terminal.note(String(format: "DP-SGD: σ = %.4g, C = %.4g, q = %.4g (expected batch %.1f), %d steps/epoch, planned ε = %.4f at δ = %g%@",
+                                 sigma, clip, q, q * Double(n), stepsPerEpoch, planned, delta,
+                                 insecureSeededNoise ? " — SEEDED NOISE, NO PRIVACY GUARANTEE" : ""))
+        }
+        var model = arch.makeModel(seed: seed)
+        let line = ProgressLine(enabled: !quiet)
+        let start = Date()
+        let quiet = self.quiet
+        let result: DPSGDResult
+        do {
+            let progress: (DPSGDProgress) -> Void = { p in
+                line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+                                   p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
+            }
+            let epochEnded: (DPSGDEpochSummary) -> Void = { e in
+                line.finish()
+                if !quiet {
+                    Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
+                                         e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, delta))
+                }
+            }
+            if optimizer == "sgd" {
+                var opt = SGD(learningRate: learningRate, momentum: momentum)
+                result = try DPSGD.train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &opt, configuration: config,
+                                         progress: progress, epochEnded: epochEnded)
+            } else {
+                var opt = Adam(learningRate: learningRate)
+                result = try DPSGD.train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &opt, configuration: config,
+                                         progress: progress, epochEnded: epochEnded)
+            }
+        } catch { throw CLIError(error.description) }
+        let seconds = Date().timeIntervalSince(start)
+        let accuracy = model.accuracy(testSet.inputs, labels: testSet.labels)
+        try ModelFile.save(model, architecture: arch, metadata: [
+            "bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(epochs), "bulwark.learning_rate": String(learningRate),
+            "bulwark.optimizer": optimizer, "bulwark.seed": String(seed), "bulwark.train_images": String(n),
+            "bulwark.test_accuracy": String(format: "%.4f", accuracy),
+            "bulwark.dp": "dp-sgd", "bulwark.dp.epsilon": String(result.epsilon), "bulwark.dp.delta": String(delta),
+            "bulwark.dp.noise_multiplier": String(sigma), "bulwark.dp.max_grad_norm": String(clip),
+            "bulwark.dp.sampling_rate": String(q), "bulwark.dp.sampler": "poisson", "bulwark.dp.steps": String(result.steps),
+            "bulwark.dp.accountant": "rdp (Poisson-subsampled Gaussian, dp-accounting orders)",
+            "bulwark.dp.randomness": insecureSeededNoise ? "seeded-insecure: NO PRIVACY GUARANTEE" : "secure (/dev/urandom)",
+        ], to: out)
+        let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
+        if json {
+            try printJSON([
+                "test_accuracy": accuracy, "epsilon": result.epsilon, "delta": delta, "noise_multiplier": sigma,
+                "max_grad_norm": clip, "sampling_rate": q, "steps": result.steps, "epochs": epochs, "seconds": seconds,
+                "seconds_per_epoch": secondsPerEpoch, "model": arch.rawValue, "out": out, "seed": seed,
+                "optimizer": optimizer, "learning_rate": Double("\(learningRate)") ?? 0, "train_images": n,
+                "privacy_claim": !insecureSeededNoise,
+                "per_epoch": result.epochs.map { ["epoch": $0.epoch, "loss": $0.loss, "train_accuracy": $0.trainAccuracy,
+                                                 "epsilon": $0.epsilon, "seconds": $0.seconds, "clipped_fraction": $0.clippedFraction,
+                                                 "mean_batch_size": $0.meanBatchSize] },
+            ])
+        } else {
+            print(String(format: "test accuracy %.4f (%d images) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
+                         accuracy, testSet.count, arch.rawValue, epochs, epochs == 1 ? "" : "s", formatDuration(seconds), secondsPerEpoch,
+                         result.epsilon, delta, insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", out))
+        }
     }
 }

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A point of a ROC curve.
+public struct ROCPoint: Sendable, Codable, Equatable {
+    /// False-positive rate: non-members flagged as members.
+    public var falsePositiveRate: Double
+    /// True-positive rate: members flagged as members.
+    public var truePositiveRate: Double
+}
+
+/// How well membership scores separate members from non-members (higher score = "member").
+///
+/// The curve sweeps every distinct score as a threshold (ties move both rates at once), so the
+/// AUC is the Mann–Whitney probability that a random member outscores a random non-member, ties
+/// counting one half. Cost: O((m + n) log(m + n)).
+public struct MembershipMetrics: Sendable, Codable, Equatable {
+    /// Area under the ROC curve (0.5 = guessing).
+    public var auc: Double
+    /// Highest TPR with FPR ≤ 0.1 %.
+    public var tprAtFPR0_1Percent: Double
+    /// Highest TPR with FPR ≤ 1 %.
+    public var tprAtFPR1Percent: Double
+    /// Membership advantage max(TPR − FPR) (Yeom et al. 2018); 0 = no leakage measured.
+    public var advantage: Double
+    /// Balanced accuracy at the best threshold, (1 + advantage) / 2.
+    public var bestAccuracy: Double
+    /// The ROC curve, at most ~200 points (every point kept for small sets).
+    public var roc: [ROCPoint]
+    public var members: Int, nonMembers: Int
+
+    /// Metrics of `memberScores` against `nonMemberScores` (both non-empty, finite).
+    public init(memberScores: [Double], nonMemberScores: [Double]) throws(PrivacyError) {
+        guard !memberScores.isEmpty, !nonMemberScores.isEmpty else {
+            throw PrivacyError(parameter: "scores", message: "need at least one member and one non-member")
+        }
+        guard memberScores.allSatisfy(\.isFinite), nonMemberScores.allSatisfy(\.isFinite) else {
+            throw PrivacyError(parameter: "scores", message: "membership scores must be finite")
+        }
+        let curve = Self.curve(memberScores: memberScores, nonMemberScores: nonMemberScores)
+        var auc = 0.0
+        for k in 1..<curve.count {
+            auc += (curve[k].falsePositiveRate - curve[k - 1].falsePositiveRate)
+                * (curve[k].truePositiveRate + curve[k - 1].truePositiveRate) / 2
+        }
+        self.auc = auc
+        tprAtFPR0_1Percent = curve.filter { $0.falsePositiveRate <= 0.001 }.map(\.truePositiveRate).max() ?? 0
+        tprAtFPR1Percent = curve.filter { $0.falsePositiveRate <= 0.01 }.map(\.truePositiveRate).max() ?? 0
+        advantage = max(0, curve.map { $0.truePositiveRate - $0.falsePositiveRate }.max() ?? 0)
+        bestAccuracy = (1 + advantage) / 2
+        roc = Self.thin(curve, to: 200)
+        members = memberScores.count
+        nonMembers = nonMemberScores.count
+    }
+
+    /// The full ROC curve from (0, 0) to (1, 1), one point per distinct score.
+    static func curve(memberScores: [Double], nonMemberScores: [Double]) -> [ROCPoint] {
+        let all = memberScores.map { ($0, true) } + nonMemberScores.map { ($0, false) }
+        let sorted = all.sorted { $0.0 > $1.0 }
+        let (m, n) = (Double(memberScores.count), Double(nonMemberScores.count))
+        var tp = 0.0, fp = 0.0
+        var out = [ROCPoint(falsePositiveRate: 0, truePositiveRate: 0)]
+        var i = 0
+        while i < sorted.count {
+            let s = sorted[i].0
+            while i < sorted.count && sorted[i].0 == s {
+                if sorted[i].1 { tp += 1 } else { fp += 1 }
+                i += 1
+            }
+            out.append(ROCPoint(falsePositiveRate: fp / n, truePositiveRate: tp / m))
+        }
+        return out
+    }
+
+    /// Keeps the ends, the low-FPR region and about `count` evenly spaced points.
+    static func thin(_ curve: [ROCPoint], to count: Int) -> [ROCPoint] {
+        if curve.count <= count { return curve }
+        var out: [ROCPoint] = []
+        var lastFPR = -1.0
+        for (k, p) in curve.enumerated() {
+            let keep = k == 0 || k == curve.count - 1 || p.falsePositiveRate - lastFPR >= 1.0 / Double(count)
+                || p.falsePositiveRate <= 0.01
+            if keep && out.count < 4 * count {
+                out.append(p)
+                lastFPR = p.falsePositiveRate
+            }
+        }
+        if out.last != curve.last, let l = curve.last { out.append(l) }
+        return out
+    }
+}

@@ -1,0 +1,137 @@
+public import BulwarkModels
+public import BulwarkTensor
+import Foundation
+
+/// The result of one membership attack in an audit.
+public struct MembershipAttackResult: Sendable, Codable, Equatable {
+    public var attack: MembershipAttackKind
+    public var metrics: MembershipMetrics
+    /// The ε lower bound this attack demonstrates (Jagielski et al. 2020).
+    public var empiricalEpsilon: EmpiricalEpsilon
+    public var seconds: Double
+}
+
+/// A typed, `Codable` privacy audit: membership attacks with ROC metrics and empirical ε,
+/// optional attribute inference and model inversion. The report module turns it into findings.
+public struct PrivacyAuditResult: Sendable, Codable, Equatable {
+    public var members: Int, nonMembers: Int
+    public var attacks: [MembershipAttackResult]
+    public var attributeInference: AttributeInferenceResult?
+    public var inversion: [InversionImage]?
+    /// Shadow models trained (0 when no attack needed them).
+    public var shadowModels: Int
+    public var seed: UInt64
+    /// The ε the model claims (from its metadata), when it claims one.
+    public var claimedEpsilon: Double?
+    public var delta: Double
+
+    /// The attack with the largest membership advantage.
+    public var strongest: MembershipAttackResult? { attacks.max { $0.metrics.advantage < $1.metrics.advantage } }
+
+    /// True when some attack's ε lower bound exceeds the claimed ε: the claim is false (a bug
+    /// in training or accounting, or the claim was never earned).
+    public var contradictsClaim: Bool {
+        guard let claimedEpsilon else { return false }
+        return attacks.contains { $0.empiricalEpsilon.epsilonLowerBound > claimedEpsilon }
+    }
+}
+
+/// What to run in an audit.
+public struct PrivacyAudit: Sendable {
+    public var attacks: [MembershipAttackKind]
+    /// Shadow models for the shadow attack and LiRA (even, bounded).
+    public var shadowModels: Int
+    /// Seed of the shadow assignment and of the ε-bound split.
+    public var seed: UInt64
+    /// δ and confidence of the empirical ε bound.
+    public var delta: Double, confidence: Double
+    /// Attribute inference: feature index and candidate values.
+    public var attribute: (featureIndex: Int, candidates: [Float])?
+    /// Model inversion: one reconstruction per listed class.
+    public var inversionClasses: [Int]?
+    public var inversionSteps: Int
+    /// The ε the model claims, compared against the empirical bounds.
+    public var claimedEpsilon: Double?
+
+    public init(attacks: [MembershipAttackKind] = [.loss, .confidence], shadowModels: Int = 8, seed: UInt64 = 0,
+                delta: Double = 1e-5, confidence: Double = 0.95, attribute: (featureIndex: Int, candidates: [Float])? = nil,
+                inversionClasses: [Int]? = nil, inversionSteps: Int = 300, claimedEpsilon: Double? = nil) {
+        self.attacks = attacks
+        self.shadowModels = shadowModels
+        self.seed = seed
+        self.delta = delta
+        self.confidence = confidence
+        self.attribute = attribute
+        self.inversionClasses = inversionClasses
+        self.inversionSteps = inversionSteps
+        self.claimedEpsilon = claimedEpsilon
+    }
+
+    /// Runs the audit on `model` with known members and non-members.
+    ///
+    /// `shadowTrainer` is required when an attack needs shadow models; shadows are trained on
+    /// balanced halves of members ∪ non-members (the candidates whose membership is tested).
+    public func run(_ model: any DifferentiableClassifier, members: (Tensor, [Int]), nonMembers: (Tensor, [Int]),
+                    shadowTrainer: ShadowTrainer? = nil,
+                    progress: (String) -> Void = { _ in }) throws(PrivacyError) -> PrivacyAuditResult {
+        let (mx, my) = members, (nx, ny) = nonMembers
+        guard my.count >= 2, ny.count >= 2 else {
+            throw PrivacyError(parameter: "members", message: "need at least two members and two non-members")
+        }
+        for (x, y, name) in [(mx, my, "members"), (nx, ny, "non-members")] {
+            guard x.shape.first == y.count, Array(x.shape.dropFirst()) == model.inputShape else {
+                throw PrivacyError(parameter: name, message: "expected \(y.count)×\(model.inputShape) inputs, got \(x.shape)")
+            }
+            if let bad = y.first(where: { $0 < 0 || $0 >= model.classCount }) {
+                throw PrivacyError(parameter: name, message: "label \(bad) outside 0..<\(model.classCount)")
+            }
+        }
+        guard !attacks.isEmpty else { throw PrivacyError(parameter: "attack", message: "no attack selected") }
+        let mStats = ExampleStatistics.of(model, inputs: mx, labels: my)
+        let nStats = ExampleStatistics.of(model, inputs: nx, labels: ny)
+        var pool: ShadowPool?
+        if attacks.contains(where: \.needsShadowModels) {
+            guard let shadowTrainer else {
+                throw PrivacyError(parameter: "attack", message: "shadow and LiRA attacks need a shadow-model trainer")
+            }
+            progress("training \(shadowModels) shadow models")
+            let candidates = Tensor.concatenateRows([mx, nx])
+            pool = try ShadowPool(candidates: candidates, labels: my + ny, count: shadowModels, seed: seed, trainer: shadowTrainer) { k in
+                progress("shadow model \(k)/\(shadowModels)")
+            }
+        }
+        var results: [MembershipAttackResult] = []
+        for attack in attacks {
+            let start = Date()
+            let all = mStats + nStats
+            let scores: [Double]
+            switch attack {
+            case .loss: scores = ThresholdAttack.lossScores(all)
+            case .confidence: scores = ThresholdAttack.confidenceScores(all)
+            case .shadow: scores = pool.map { ShadowModelAttack.scores(target: all, pool: $0) } ?? []
+            case .liraOnline: scores = pool.map { LiRA.onlineScores(target: all, pool: $0) } ?? []
+            case .liraOffline: scores = pool.map { LiRA.offlineScores(target: all, pool: $0) } ?? []
+            }
+            let clean = scores.map { $0.isFinite ? $0 : ($0 > 0 ? 1e300 : -1e300) }
+            let m = Array(clean[..<my.count]), n = Array(clean[my.count...])
+            results.append(MembershipAttackResult(
+                attack: attack, metrics: try MembershipMetrics(memberScores: m, nonMemberScores: n),
+                empiricalEpsilon: try EmpiricalEpsilon(memberScores: m, nonMemberScores: n, delta: delta, confidence: confidence, seed: seed),
+                seconds: Date().timeIntervalSince(start)))
+        }
+        var attributeResult: AttributeInferenceResult?
+        if let attribute {
+            progress("attribute inference")
+            attributeResult = try AttributeInference.run(model, members: members, nonMembers: nonMembers,
+                                                         featureIndex: attribute.featureIndex, candidates: attribute.candidates)
+        }
+        var images: [InversionImage]?
+        if let inversionClasses {
+            progress("model inversion")
+            images = try ModelInversion.reconstruct(model, classes: inversionClasses, steps: inversionSteps, references: members)
+        }
+        return PrivacyAuditResult(members: my.count, nonMembers: ny.count, attacks: results, attributeInference: attributeResult,
+                                  inversion: images, shadowModels: pool?.count ?? 0, seed: seed,
+                                  claimedEpsilon: claimedEpsilon, delta: delta)
+    }
+}

@@ -1,0 +1,253 @@
+public import BulwarkModels
+public import BulwarkTensor
+import Foundation
+
+/// The per-example gradients of a batch, held in factored form — each trainable layer's input
+/// activations `a_i` and the backpropagated errors `δ_i = ∂ℓ_i/∂z_i` of its output — and
+/// **not clipped**.
+///
+/// One forward and one backward pass give the factors for the whole batch; nothing is looped
+/// per example through autodiff. From them:
+/// - Dense: `g_i = δ_i a_iᵀ`, so `‖g_i‖² = ‖a_i‖²·‖δ_i‖²` (the ghost-norm identity, Goodfellow
+///   2015) and the bias part is `‖δ_i‖²`.
+/// - Conv2D: with `U_i` the unfolded input (rows × pixels) and `Δ_i` the error (channels × pixels),
+///   `g_i = Δ_i U_iᵀ`; its norm is computed either directly (one small product per example) or as
+///   `⟨Δ_iᵀΔ_i, U_iᵀU_i⟩` (ghost norm), whichever costs fewer operations for the layer's shape.
+///
+/// The only way to turn this into something an optimiser accepts is ``clipped(maxNorm:)``, which
+/// returns a ``ClippedGradientSum``: an unclipped gradient cannot be passed where a clipped one
+/// is expected.
+public struct PerExampleGradients {
+    /// One trainable layer's factors.
+    struct LayerFactors {
+        enum Kind {
+            case dense
+            case conv(Conv2DGeometry, weightShape: [Int])
+        }
+        var kind: Kind
+        /// Layer input (N×in for Dense, N×C×H×W for Conv2D).
+        var input: Tensor
+        /// ∂(Σ_i ℓ_i)/∂(layer output), same shape as the output.
+        var outputError: Tensor
+    }
+
+    let layers: [LayerFactors]
+    /// Examples in the batch.
+    public let batchSize: Int
+    /// Per-example losses ℓ_i (softmax cross-entropy).
+    public let losses: [Float]
+    /// Predicted class per example (from the training-mode forward pass).
+    public let predictions: [Int]
+    /// Squared L2 norm of each example's full gradient (all parameters).
+    public let squaredNorms: [Float]
+
+    /// Per-example gradient norms ‖g_i‖₂.
+    public var norms: [Float] { squaredNorms.map { $0.squareRoot() } }
+
+    /// Runs one forward and one backward pass of `model` on a batch and collects the factors.
+    ///
+    /// - Throws: ``PrivacyError`` when the model has a trainable layer other than Dense or
+    ///   Conv2D with groups = 1 (batch normalisation, for one, mixes examples and has no
+    ///   per-example gradient), or when the inputs do not fit the model.
+    public init(model: Sequential, inputs: Tensor, labels: [Int]) throws(PrivacyError) {
+        let n = labels.count
+        guard inputs.shape.first == n, Array(inputs.shape.dropFirst()) == model.inputShape else {
+            throw PrivacyError(parameter: "inputs", message: "expected \(n)×\(model.inputShape) inputs, got \(inputs.shape)")
+        }
+        for (i, layer) in model.layers.enumerated() where !layer.parameterNames.isEmpty {
+            if layer is Dense { continue }
+            if let c = layer as? Conv2D, c.groups == 1 { continue }
+            throw PrivacyError(parameter: "model", message: "layer \(i) \(layer.summary) has no per-example gradient in DP-SGD (supported: Dense, Conv2D with groups 1)")
+        }
+        if let bad = labels.first(where: { $0 < 0 || $0 >= model.classCount }) {
+            throw PrivacyError(parameter: "labels", message: "label \(bad) outside 0..<\(model.classCount)")
+        }
+        batchSize = n
+        if n == 0 {
+            layers = []; losses = []; predictions = []; squaredNorms = []
+            return
+        }
+        let tape = Tape()
+        // A leaf that requires a gradient: each tap depends on it, so the backward pass records
+        // exactly the ops after the first trainable layer and computes only input errors.
+        let anchor = tape.variable(Tensor(0))
+        var captures: [ErrorCapture] = []
+        var inputsSeen: [Tensor] = []
+        var kinds: [LayerFactors.Kind] = []
+        var outputShapes: [[Int]] = []
+        var context = ForwardContext(training: true)
+        var x = tape.constant(inputs)
+        for layer in model.layers {
+            let params = layer.parameters.map { tape.constant($0) }
+            context.updatedBuffers = nil
+            if let conv = layer as? Conv2D {
+                inputsSeen.append(x.value)
+                kinds.append(.conv(conv.geometry, weightShape: conv.weight.shape))
+                let capture = ErrorCapture()
+                captures.append(capture)
+                x = tap(layer.forward(x, parameters: params[...], context: &context), anchor: anchor, capture: capture)
+                outputShapes.append(x.shape)
+            } else if layer is Dense {
+                inputsSeen.append(x.value)
+                kinds.append(.dense)
+                let capture = ErrorCapture()
+                captures.append(capture)
+                x = tap(layer.forward(x, parameters: params[...], context: &context), anchor: anchor, capture: capture)
+                outputShapes.append(x.shape)
+            } else {
+                x = layer.forward(x, parameters: params[...], context: &context)
+            }
+        }
+        let logits = x
+        // Σ_i ℓ_i, so each error row is example i's own gradient (no 1/N).
+        let total = softmaxCrossEntropy(logits: logits, labels: labels) * Float(n)
+        _ = tape.gradients(of: total, wrt: [anchor])
+        var factors: [LayerFactors] = []
+        for k in kinds.indices {
+            let error = captures[k].value ?? Tensor.zeros(outputShapes[k])
+            factors.append(LayerFactors(kind: kinds[k], input: inputsSeen[k], outputError: error))
+        }
+        layers = factors
+        let logp = logits.value.logSoftmax(axis: 1)
+        let c = model.classCount
+        losses = (0..<n).map { -logp.scalars[$0 * c + labels[$0]] }
+        predictions = logits.value.argmaxRows()
+        var sq = [Float](repeating: 0, count: n)
+        for f in factors {
+            let part: [Float]
+            switch f.kind {
+            case .dense: part = Self.denseSquaredNorms(input: f.input, error: f.outputError)
+            case let .conv(g, weightShape): part = Self.convSquaredNorms(input: f.input, error: f.outputError, geometry: g, weightShape: weightShape)
+            }
+            for i in 0..<n { sq[i] += part[i] }
+        }
+        squaredNorms = sq
+    }
+
+    /// The clipped sum Σ_i min(1, C/‖g_i‖)·g_i, one tensor per model parameter (in
+    /// `Sequential.parameters` order), computed per layer as one weighted product:
+    /// Dense `(c⊙Δ)ᵀA`, Conv2D the weight gradient of the convolution with errors scaled by c.
+    public func clipped(maxNorm: Float) throws(PrivacyError) -> ClippedGradientSum {
+        guard maxNorm.isFinite, maxNorm > 0 else {
+            throw PrivacyError(parameter: "maxGradNorm", message: "expected a finite clipping norm > 0, got \(maxNorm)")
+        }
+        let factors = squaredNorms.map { sq -> Float in
+            let norm = sq.squareRoot()
+            return norm > maxNorm ? maxNorm / norm : 1
+        }
+        var gradients: [Tensor] = []
+        for f in layers {
+            let scaled = Self.scaleRows(f.outputError, by: factors)
+            switch f.kind {
+            case .dense:
+                gradients.append(Tensor.matmul(scaled, f.input, transposeA: true))
+                gradients.append(scaled.sum(axes: [0]))
+            case let .conv(g, weightShape):
+                let weight = Tensor.zeros(weightShape)  // only its shape is read by the weight gradient
+                let dw = Convolution.backward(scaled, f.input, weight, geometry: g, groups: 1, needInput: false, needWeight: true).dw
+                gradients.append(dw ?? Tensor.zeros(weightShape))
+                gradients.append(Convolution.biasGradient(scaled))
+            }
+        }
+        return ClippedGradientSum(gradients: gradients, maxNorm: maxNorm, batchSize: batchSize,
+                                  clippedCount: factors.filter { $0 < 1 }.count)
+    }
+
+    // MARK: kernels
+
+    static func scaleRows(_ t: Tensor, by factors: [Float]) -> Tensor {
+        let n = t.shape[0]
+        let inner = n == 0 ? 0 : t.count / n
+        var out = t
+        out.scalars.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n where factors[i] != 1 {
+                let f = factors[i]
+                for j in (i * inner)..<((i + 1) * inner) { p[j] *= f }
+            }
+        }
+        return out
+    }
+
+    static func rowSquaredNorms(_ t: Tensor) -> [Float] {
+        let n = t.shape[0]
+        let inner = n == 0 ? 0 : t.count / n
+        return t.scalars.withUnsafeBufferPointer { p in
+            (0..<n).map { i in
+                var s: Float = 0
+                for j in (i * inner)..<((i + 1) * inner) { s += p[j] * p[j] }
+                return s
+            }
+        }
+    }
+
+    /// ‖a_i‖²·‖δ_i‖² + ‖δ_i‖² per example.
+    static func denseSquaredNorms(input: Tensor, error: Tensor) -> [Float] {
+        let a = rowSquaredNorms(input), d = rowSquaredNorms(error)
+        return zip(a, d).map { $0 * $1 + $1 }
+    }
+
+    /// Per-example ‖Δ_i U_iᵀ‖² + ‖Δ_i·1‖², by the cheaper of the direct and ghost forms.
+    static func convSquaredNorms(input: Tensor, error: Tensor, geometry g: Conv2DGeometry, weightShape: [Int]) -> [Float] {
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (o, oh, ow) = (error.shape[1], error.shape[2], error.shape[3])
+        let rows = c * g.kernelHeight * g.kernelWidth
+        let pixels = oh * ow
+        let useGhost = pixels * pixels * (o + rows) < o * rows * pixels
+        var out = [Float](repeating: 0, count: n)
+        let imageSize = c * h * w, errorSize = o * pixels
+        input.scalars.withUnsafeBufferPointer { px in
+            error.scalars.withUnsafeBufferPointer { pe in
+                out.withUnsafeMutableBufferPointer { po in
+                    let (px, pe, po) = (UncheckedBox(px.baseAddress!), UncheckedBox(pe.baseAddress!), SharedPointer(po.baseAddress!))
+                    parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                        var cols = [Float](repeating: 0, count: rows * pixels)
+                        var work = [Float](repeating: 0, count: useGhost ? 2 * pixels * pixels : o * rows)
+                        cols.withUnsafeMutableBufferPointer { pc in
+                            work.withUnsafeMutableBufferPointer { pw in
+                                for i in range {
+                                    let image = px.value + i * imageSize
+                                    let delta = pe.value + i * errorSize
+                                    ConvolutionUnfolding.unfold(image, channels: c, height: h, width: w, geometry: g,
+                                                                outputHeight: oh, outputWidth: ow, into: pc.baseAddress!)
+                                    var s: Float = 0
+                                    if useGhost {
+                                        let uu = pw.baseAddress!, dd = pw.baseAddress! + pixels * pixels
+                                        BLAS.gemm(transposeA: true, transposeB: false, m: pixels, n: pixels, k: rows,
+                                                  a: pc.baseAddress!, b: pc.baseAddress!, c: uu)
+                                        BLAS.gemm(transposeA: true, transposeB: false, m: pixels, n: pixels, k: o,
+                                                  a: delta, b: delta, c: dd)
+                                        for j in 0..<(pixels * pixels) { s += uu[j] * dd[j] }
+                                    } else {
+                                        BLAS.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: pixels,
+                                                  a: delta, b: pc.baseAddress!, c: pw.baseAddress!)
+                                        for j in 0..<(o * rows) { s += pw[j] * pw[j] }
+                                    }
+                                    for oc in 0..<o {
+                                        let b = sumContiguous(delta + oc * pixels, count: pixels)
+                                        s += b * b
+                                    }
+                                    po.base[i] = s
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Holds the error that reaches a tapped layer output during the backward pass.
+final class ErrorCapture {
+    var value: Tensor?
+}
+
+/// Identity on `z` that records the gradient flowing into it (and passes it on); depends on `anchor` so that it
+/// (and everything after it) is differentiated even when parameters and inputs are constants.
+func tap(_ z: Variable, anchor: Variable, capture: ErrorCapture) -> Variable {
+    z.tape.record(z.value, inputs: [z, anchor]) { (g: Tensor, _: [Bool]) in
+        capture.value = g
+        return [g, nil]
+    }
+}

@@ -1,0 +1,152 @@
+import BulwarkModels
+import BulwarkTensor
+import Foundation
+import Testing
+@testable import BulwarkPrivacy
+
+/// Full gradient of one example's loss, by an ordinary backward pass.
+private func singleExampleGradient(_ model: Sequential, _ x: Tensor, _ y: Int) -> [Tensor] {
+    let tape = Tape()
+    let vars = model.parameters.map { tape.variable($0) }
+    var context = ForwardContext(training: true)
+    let out = model.forward(tape.constant(x.reshaped([1] + x.shape)), parameters: vars, context: &context).output
+    return tape.gradients(of: softmaxCrossEntropy(logits: out, labels: [y]), wrt: vars)
+}
+
+private func norm(_ ts: [Tensor]) -> Float { ts.reduce(0) { $0 + $1.scalars.reduce(0) { $0 + $1 * $1 } }.squareRoot() }
+
+private func denseModel() throws -> Sequential {
+    var rng = SeededGenerator(seed: 3)
+    return try Sequential(inputShape: [6], layers: [Dense(6, 5, rng: &rng), ReLU(), Dense(5, 3, rng: &rng)])
+}
+
+/// conv 2→3 3×3 pad 1 (36 pixels: direct norm) then conv 3→8 3×3 stride 2 (4 pixels: ghost norm).
+private func convModel() throws -> Sequential {
+    var rng = SeededGenerator(seed: 4)
+    return try Sequential(inputShape: [2, 6, 6], layers: [
+        Conv2D(2, 3, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(),
+        Conv2D(3, 8, kernel: (3, 3), stride: (2, 2), rng: &rng), Tanh(), Flatten(), Dense(32, 4, rng: &rng),
+    ])
+}
+
+private func batch(_ shape: [Int], n: Int, classes: Int, seed: UInt64) -> (Tensor, [Int]) {
+    var rng = SeededGenerator(seed: seed)
+    let x = Tensor.normal([n] + shape, using: &rng)
+    return (x, (0..<n).map { _ in Int(rng.next() % UInt64(classes)) })
+}
+
+@Test(arguments: ["dense", "conv"])
+func perExampleNormsMatchSingleExampleBackward(_ kind: String) throws {
+    let model = kind == "dense" ? try denseModel() : try convModel()
+    let (x, y) = batch(model.inputShape, n: 7, classes: model.classCount, seed: 11)
+    let per = try PerExampleGradients(model: model, inputs: x, labels: y)
+    #expect(per.batchSize == 7)
+    for i in 0..<7 {
+        let expected = norm(singleExampleGradient(model, x.slice(i), y[i]))
+        #expect(abs(per.norms[i] - expected) <= 1e-4 * max(1, expected), "example \(i): \(per.norms[i]) vs \(expected)")
+    }
+}
+
+@Test(arguments: ["dense", "conv"])
+func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
+    let model = kind == "dense" ? try denseModel() : try convModel()
+    let (x, y) = batch(model.inputShape, n: 6, classes: model.classCount, seed: 12)
+    let per = try PerExampleGradients(model: model, inputs: x, labels: y)
+    let c: Float = per.norms.sorted()[3]  // some examples clipped, some not
+    let sum = try per.clipped(maxNorm: c)
+    #expect(sum.clippedCount == per.norms.filter { $0 > c }.count && sum.clippedCount > 0)
+    var expected = model.parameters.map { Tensor.zeros($0.shape) }
+    for i in 0..<6 {
+        let g = singleExampleGradient(model, x.slice(i), y[i])
+        let f = min(1, c / norm(g))
+        for k in g.indices { expected[k] = expected[k] + g[k] * f }
+    }
+    #expect(sum.gradients.count == expected.count)
+    for k in expected.indices {
+        #expect(sum.gradients[k].shape == expected[k].shape)
+        let diff = zip(sum.gradients[k].scalars, expected[k].scalars).map { abs($0 - $1) }.max() ?? 0
+        #expect(diff < 1e-4, "parameter \(k): max difference \(diff)")
+    }
+}
+
+@Test func clippingBoundsEveryContribution() throws {
+    let model = try convModel()
+    let (x, y) = batch(model.inputShape, n: 5, classes: model.classCount, seed: 13)
+    let x10 = x * 10  // large inputs: large gradients
+    for i in 0..<5 {
+        let per = try PerExampleGradients(model: model, inputs: x10.rows(i..<(i + 1)), labels: [y[i]])
+        let c: Float = 0.05
+        #expect(per.norms[0] > c)
+        let g = try per.clipped(maxNorm: c).gradients
+        #expect(norm(g) <= c * (1 + 1e-4))
+        #expect(norm(g) >= c * 0.999)  // scaled to C exactly, not zeroed
+    }
+    #expect(throws: PrivacyError.self) { try PerExampleGradients(model: model, inputs: x, labels: y).clipped(maxNorm: 0) }
+}
+
+@Test func batchNormIsRefused() throws {
+    var rng = SeededGenerator(seed: 1)
+    let model = try Sequential(inputShape: [4], layers: [Dense(4, 3, rng: &rng), BatchNorm(channels: 3)])
+    let (x, y) = batch([4], n: 3, classes: 3, seed: 1)
+    #expect(throws: PrivacyError.self) { try PerExampleGradients(model: model, inputs: x, labels: y) }
+}
+
+@Test func poissonBatchSizesHaveTheRateAsMean() throws {
+    let sampler = try PoissonSampler(population: 10_000, rate: 0.01)
+    var source = DPRandomSource(.seededInsecure(seed: 5))
+    var total = 0
+    for _ in 0..<200 {
+        let b = sampler.sample(using: &source)
+        #expect(b == b.sorted() && Set(b).count == b.count && (b.last ?? 0) < 10_000)
+        total += b.count
+    }
+    let mean = Double(total) / 200  // expected 100, standard error 0.7
+    #expect(abs(mean - 100) < 4)
+    #expect(throws: PrivacyError.self) { try PoissonSampler(population: 10, rate: 0) }
+}
+
+@Test func noiseHasTheCalibratedStandardDeviation() throws {
+    let model = try denseModel()
+    let per = try PerExampleGradients(model: model, inputs: Tensor.zeros([0, 6]), labels: [])
+    let sum = try per.clipped(maxNorm: 2)
+    #expect(sum.gradients.isEmpty)  // an empty batch has no layer factors
+    let (x, y) = batch([6], n: 1, classes: 3, seed: 2)
+    let zero = try PerExampleGradients(model: model, inputs: x, labels: y).clipped(maxNorm: 2)
+    var source = DPRandomSource(.seededInsecure(seed: 9))
+    var values: [Double] = []
+    for _ in 0..<400 {
+        let noisy = try zero.privatized(noiseMultiplier: 1.5, normalizer: 4, using: &source)
+        for (g, s) in zip(noisy.gradients, zero.gradients) {
+            for (a, b) in zip(g.scalars, s.scalars) { values.append(Double(a) - Double(b) / 4) }
+        }
+    }
+    let mean = values.reduce(0, +) / Double(values.count)
+    let sd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+    #expect(abs(sd - 1.5 * 2 / 4) < 0.02, "noise sd \(sd)")
+    #expect(abs(mean) < 0.02)
+}
+
+@Test func trainingReportsTheAccountantsEpsilon() throws {
+    var model = try denseModel()
+    let (x, y) = batch([6], n: 200, classes: 3, seed: 21)
+    var sgd = SGD(learningRate: 0.1)
+    let config = DPSGDConfiguration(noiseMultiplier: 1.1, maxGradientNorm: 1, samplingRate: 0.05, epochs: 3, delta: 1e-5,
+                                    randomness: .seededInsecure(seed: 1))
+    var reported: [Double] = []
+    let result = try DPSGD.train(&model, inputs: x, labels: y, optimizer: &sgd, configuration: config, epochEnded: { reported.append($0.epsilon) })
+    #expect(result.steps == 3 * 20)
+    for (k, eps) in reported.enumerated() {
+        let expected = try PrivacyCalibration.epsilon(noiseMultiplier: 1.1, samplingRate: 0.05, steps: 20 * (k + 1), delta: 1e-5)
+        #expect(eps == expected)
+    }
+    #expect(reported == reported.sorted() && reported[0] > 0)
+    #expect(result.epsilon == reported.last)
+    #expect(try config.plannedEpsilon == result.epsilon)
+    #expect(model.parameters != (try denseModel()).parameters)
+}
+
+@Test func secureRandomnessIsNotSeeded() {
+    var a = DPRandomSource(.secure), b = DPRandomSource(.secure)
+    #expect((0..<4).map { _ in a.next() } != (0..<4).map { _ in b.next() })
+    #expect(DPRandomness.secure.supportsPrivacyClaim && !DPRandomness.seededInsecure(seed: 1).supportsPrivacyClaim)
+}
