@@ -9,7 +9,14 @@ import BulwarkTensor
 public struct AssessmentProgress: Sendable {
     /// Pipeline stages, in order.
     public enum Stage: String, Sendable {
-        case train, scan, evaluate, report
+        /// Training the model, or finding it in the cache.
+        case train
+        /// Scanning the model file before it is loaded.
+        case scan
+        /// Running the attacks.
+        case evaluate
+        /// Drawing the image grid and writing the report.
+        case report
     }
     /// The stage running.
     public var stage: Stage
