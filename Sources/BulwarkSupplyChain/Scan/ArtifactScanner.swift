@@ -59,6 +59,9 @@ public struct ArtifactScanner: Sendable {
             // Tensor data and hashes next to a saved_model.pb: read by RestoreV2, never executed.
             return ScannedFile(path: path, format: "tf-savedmodel-data", verdict: .clean, findings: [])
         }
+        if path.hasSuffix("/keras_metadata.pb") || path == "keras_metadata.pb" {
+            return scanKerasMetadata(path: path)
+        }
         let source: FileSource
         do { source = try FileSource(path: path) } catch {
             return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.unreadable", detail: error.message, offset: nil)])
@@ -68,6 +71,29 @@ public struct ArtifactScanner: Sendable {
             return Self.result(path: path, format: format, findings: findings, complete: complete)
         } catch {
             return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.error", detail: error.message, offset: nil)])
+        }
+    }
+
+    /// `keras_metadata.pb` of a Keras SavedModel: every layer's JSON metadata gets the Keras checks.
+    func scanKerasMetadata(path: String) -> ScannedFile {
+        do {
+            let source = try FileSource(path: path)
+            guard source.size <= maxPickleBytes else {
+                return Self.result(path: path, format: "keras-metadata", findings: [ScanFinding(severity: .medium, rule: "keras.metadata-too-large", detail: "keras_metadata.pb larger than \(maxPickleBytes) bytes was not analysed", offset: nil)], complete: true)
+            }
+            let bytes = try source.read(offset: 0, count: source.size)
+            let meta: KerasSavedMetadata
+            do { meta = try KerasSavedMetadata(bytes: bytes) } catch {
+                return Self.result(path: path, format: "keras-metadata", findings: [ScanFinding(severity: .high, rule: "keras.metadata-malformed", detail: error.message, offset: nil)], complete: true)
+            }
+            var findings: [ScanFinding] = []
+            for node in meta.nodes where !node.metadata.isEmpty {
+                findings += Self.kerasConfigFindings(Array(node.metadata.utf8), entry: node.path.isEmpty ? "keras_metadata" : node.path)
+                if findings.count > 100 { break }
+            }
+            return Self.result(path: path, format: "keras-metadata", findings: findings, complete: true)
+        } catch {
+            return ScannedFile(path: path, format: "keras-metadata", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.error", detail: error.message, offset: nil)])
         }
     }
 

@@ -54,3 +54,14 @@ func savedModelFileAndPythonOpsAreMalicious(name: String, rule: String, detail: 
     #expect(ArtifactScanner.isSaverScope("save/SaveV2") && ArtifactScanner.isSaverScope("save_3/RestoreV2"))
     #expect(!ArtifactScanner.isSaverScope("saver/SaveV2") && !ArtifactScanner.isSaverScope("save_x/SaveV2") && !ArtifactScanner.isSaverScope("SaveV2"))
 }
+
+@Test func kerasMetadataOfASavedModelGetsTheKerasChecks() throws {
+    let benign = ArtifactScanner().scanFile(path: try ScanFixtures.path("benign-keras_savedmodel/keras_metadata.pb"))
+    #expect(benign.format == "keras-metadata" && benign.verdict == .clean, "\(benign.findings)")
+    let evil = ArtifactScanner().scanFile(path: try ScanFixtures.path("malicious-keras_savedmodel_lambda/keras_metadata.pb"))
+    #expect(evil.verdict == .malicious)
+    #expect(evil.findings.contains { $0.rule == "keras.lambda-layer" && $0.detail.hasPrefix("root.layer-1") })
+    let meta = try KerasSavedMetadata(bytes: try ScanFixtures.bytes("malicious-keras_savedmodel_lambda/keras_metadata.pb"))
+    #expect(meta.nodes.map(\.path) == ["root.layer-0", "root.layer-1"])
+    #expect(throws: FormatError.self) { try KerasSavedMetadata(bytes: [0x0a, 0x50, 0x1a]) }
+}

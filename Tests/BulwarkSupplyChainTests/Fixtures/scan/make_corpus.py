@@ -245,6 +245,16 @@ savedmodel_dir(M, "savedmodel_restore_in_serving", saved_model(top, [wrapper_fn,
 savedmodel_dir(M, "savedmodel_calls_saver", saved_model(top, [wrapper_fn, save_fn, restore_fn,
     serve_fn([node("hijack", "StatefulPartitionedCall", ["x"], attr_func("f", "__inference__traced_save_45"))])]))
 savedmodel_dir(M, "savedmodel_matching_files_tf1", saved_model(tf1 + [node("glob", "MatchingFiles", ["pattern"])]))
+# Keras SavedModel: keras_metadata.pb (keras/protobuf/saved_metadata.proto: SavedMetadata{1 nodes:
+# SavedObject{2 node_id, 3 node_path, 4 identifier, 5 metadata JSON}})
+def keras_metadata(layers):
+    return b"".join(fld(1, fvar(2, i) + fld(3, f"root.layer-{i}") + fld(4, "_tf_keras_layer") + fld(5, json.dumps(l))) for i, l in enumerate(layers))
+dense_meta = {"name": "dense", "trainable": True, "class_name": "Dense", "config": {"units": 2}}
+lambda_meta = {"name": "lambda", "trainable": True, "class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}}
+savedmodel_dir(B, "keras_savedmodel", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn]))
+w(os.path.join(B, "keras_savedmodel"), "keras_metadata.pb", keras_metadata([dense_meta]))
+savedmodel_dir(M, "keras_savedmodel_lambda", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn]))
+w(os.path.join(M, "keras_savedmodel_lambda"), "keras_metadata.pb", keras_metadata([dense_meta, lambda_meta]))
 try:  # cross-check the hand encoding against TensorFlow's own message definitions when available
     from tensorboard.compat.proto import meta_graph_pb2   # pip install tensorboard protobuf
     for d in (B, M):

@@ -18,4 +18,8 @@ for f in benign/mixed_arrays.joblib benign/dict.joblib malicious/joblib_after_ar
          malicious/lambda.h5 malicious/lambda_latest_fixed.h5; do
   [ -f "$tmp/$f" ] && cp "$tmp/$f" "files/${f//\//-}"
 done
+# keras_metadata.pb is recognised by its name: keep it under a folder of that name
+for f in benign/keras_savedmodel malicious/keras_savedmodel_lambda; do
+  mkdir -p "files/${f//\//-}" && cp "$tmp/$f/keras_metadata.pb" "files/${f//\//-}/"
+done
 ls files
