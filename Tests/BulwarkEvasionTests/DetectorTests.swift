@@ -1,0 +1,64 @@
+import Testing
+import BulwarkTensor
+import BulwarkModels
+import BulwarkEvasion
+
+struct DetectorMetricTests {
+    @Test func aucOfKnownScores() {
+        #expect(DetectionMetrics.auc(benign: [0, 1, 2], adversarial: [3, 4]) == 1)
+        #expect(DetectionMetrics.auc(benign: [3, 4], adversarial: [0, 1, 2]) == 0)
+        #expect(DetectionMetrics.auc(benign: [1, 1], adversarial: [1, 1]) == 0.5)
+        // pairs (adv > benign): 2 > 1 yes, 2 > 3 no, 4 > 1, 4 > 3 → 3 of 4
+        #expect(DetectionMetrics.auc(benign: [1, 3], adversarial: [2, 4]) == 0.75)
+    }
+
+    @Test func thresholdMeetsTheTargetFalseAlarmRate() {
+        let benign = (0..<100).map { Double($0) }
+        let t = DetectionMetrics.threshold(benign: benign, falsePositiveRate: 0.05)
+        #expect(t == 94)  // 95…99 flagged: 5%
+        let m = DetectionMetrics(benign: benign, adversarial: [50, 96, 97, 200], targetFalsePositiveRate: 0.05)
+        #expect(m.atTarget.falsePositiveRate == 0.05)
+        #expect(m.atTarget.truePositiveRate == 0.75)
+        #expect(DetectionMetrics.truePositiveRate(atFalsePositiveRate: 0, benign: benign, adversarial: [50, 100]) == 0.5)
+    }
+}
+
+struct DetectorTests {
+    @Test func mahalanobisSeparatesOffDistributionInputs() throws {
+        let (x, y) = blobs(count: 300, seed: 1)
+        let det = try MahalanobisDetector(model: trainedMLP, layer: 1, inputs: x, labels: y)  // after the first ReLU
+        #expect(det.dimension == 32)
+        let (clean, _) = blobs(count: 100, seed: 4)
+        var rng = SeededGenerator(seed: 3)
+        let off = Tensor.uniform([100, 16], using: &rng)
+        let m = det.evaluate(benign: clean, adversarial: off, targetFalsePositiveRate: 0.05)
+        #expect(m.rocAUC > 0.9, "AUC \(m.rocAUC)")
+        #expect(m.atTarget.falsePositiveRate <= 0.05)
+        #expect(throws: EvasionError.self) { try MahalanobisDetector(model: trainedMLP, layer: 9, inputs: x, labels: y) }
+    }
+
+    @Test func mahalanobisFlagsPGDExamplesMoreThanCleanOnes() throws {
+        let (x, y) = blobs(count: 300, seed: 1)
+        let det = try MahalanobisDetector(model: trainedMLP, layer: 1, inputs: x, labels: y)
+        let (tx, ty) = blobs(count: 120, seed: 6)
+        let adv = try ProjectedGradientDescent().run(inputs: tx, labels: ty, model: .whiteBox(trainedMLP),
+                                                     configuration: AttackConfiguration(epsilon: 0.25, maxIterations: 20, seed: 2))
+        #expect(det.evaluate(benign: tx, adversarial: adv.adversarial).rocAUC > 0.6)
+    }
+
+    @Test func featureSqueezingScoresAdversarialImagesHigher() throws {
+        // Images 1×4×4 of the blobs; the model sees them through a reshape. Squeezing by 1 bit
+        // moves the clean ones little (the model is trained on binarised inputs); PGD examples
+        // found without the squeezer in the loop sit near the decision boundary and move a lot.
+        let (tx, ty) = blobs(count: 120, seed: 6)
+        let images = tx.reshaped([120, 1, 4, 4])
+        let model = ReshapingClassifier(base: binarisedMLP)
+        let adv = try ProjectedGradientDescent().run(inputs: images, labels: ty, model: .whiteBox(model),
+                                                     configuration: AttackConfiguration(epsilon: 0.2, maxIterations: 20, seed: 2))
+        let det = FeatureSqueezingDetector(model: model, squeezers: [BitDepthReduction(bits: 1)])
+        let m = det.evaluate(benign: images, adversarial: adv.adversarial, targetFalsePositiveRate: 0.1)
+        #expect(m.rocAUC > 0.7, "AUC \(m.rocAUC)")
+        #expect(det.name == "feature-squeezing(bit-depth-1)")
+        #expect(det.scores(images).allSatisfy { $0 >= 0 && $0 <= 2 })
+    }
+}
