@@ -34,6 +34,9 @@ struct SavedModelInfo: Sendable, Equatable {
     var functions: [String] = []
     /// Whether a meta graph has a SaverDef.
     var hasSaver = false
+    /// `metadata` of the object graph's user objects (MetaGraphDef 7 → SavedObjectGraph 1 →
+    /// SavedObject 4 → SavedUserObject 3): the Keras layer JSON that TF ≤ 2.5 stored there.
+    var userObjectMetadata: [String] = []
 
     static let maxNodes = 2_000_000
 
@@ -65,6 +68,19 @@ struct SavedModelInfo: Sendable, Equatable {
                 while let (f, v) = try m.next() { if f == 4, case .bytes(let t) = v { graphTags.append(m.string(t)) } }
             case 2: try readGraph(b, sub)
             case 3: hasSaver = true
+            case 7:
+                var graph = ProtobufReader(b, range: sub)
+                while let (f, v) = try graph.next() {
+                    guard f == 1, case .bytes(let object) = v else { continue }
+                    var o = ProtobufReader(b, range: object)
+                    while let (k, w) = try o.next() {
+                        guard k == 4, case .bytes(let user) = w else { continue }
+                        var u = ProtobufReader(b, range: user)
+                        while let (m, x) = try u.next() {
+                            if m == 3, case .bytes(let text) = x, !text.isEmpty, userObjectMetadata.count < 100_000 { userObjectMetadata.append(u.string(text)) }
+                        }
+                    }
+                }
             default: break
             }
         }

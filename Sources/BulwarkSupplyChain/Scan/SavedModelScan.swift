@@ -46,6 +46,9 @@ extension ArtifactScanner {
             }
             if findings.count >= 200 { break }
         }
+        for metadata in info.userObjectMetadata.prefix(10_000) where findings.count < 200 {
+            findings += Self.kerasConfigFindings(Array(metadata.utf8), entry: "object graph")
+        }
         return findings
     }
 

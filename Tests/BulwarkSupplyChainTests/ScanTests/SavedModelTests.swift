@@ -65,3 +65,11 @@ func savedModelFileAndPythonOpsAreMalicious(name: String, rule: String, detail: 
     #expect(meta.nodes.map(\.path) == ["root.layer-0", "root.layer-1"])
     #expect(throws: FormatError.self) { try KerasSavedMetadata(bytes: [0x0a, 0x50, 0x1a]) }
 }
+
+@Test func kerasLayerMetadataInTheObjectGraphIsChecked() throws {
+    let file = ArtifactScanner().scanFile(path: try ScanFixtures.path("malicious-keras_savedmodel_lambda-saved_model.pb"))
+    #expect(file.verdict == .malicious)
+    #expect(file.findings.contains { $0.rule == "keras.lambda-layer" && $0.detail.hasPrefix("object graph") })
+    let info = try SavedModelInfo(bytes: try ScanFixtures.bytes("malicious-keras_savedmodel_lambda-saved_model.pb"))
+    #expect(info.userObjectMetadata.count == 2)
+}

@@ -193,13 +193,15 @@ def node(name, op, inputs=(), attrs=b""):
     return fld(1, name) + fld(2, op) + b"".join(fld(3, i) for i in inputs) + attrs
 def function(name, nodes):      # FunctionDef{signature: OpDef{name}, node_def}
     return fld(1, fld(1, name)) + b"".join(fld(3, n) for n in nodes)
-def saved_model(graph_nodes, functions=(), tags=("serve",), saver=True):
+def saved_model(graph_nodes, functions=(), tags=("serve",), saver=True, user_metadata=()):
     graph = b"".join(fld(1, n) for n in graph_nodes)
     if functions: graph += fld(2, b"".join(fld(1, f) for f in functions))
     graph += fld(4, fvar(1, 1808))                                  # versions{producer}
     meta_info = b"".join(fld(4, t) for t in tags) + fld(5, "2.15.0")  # tags, tensorflow_version
     meta = fld(1, meta_info) + fld(2, graph)
     if saver: meta += fld(3, fld(1, "saver_filename:0") + fld(2, "StatefulPartitionedCall_1:0") + fld(3, "StatefulPartitionedCall_2"))
+    if user_metadata:  # object_graph_def{nodes{user_object{identifier, metadata}}}, as TF <= 2.5 wrote Keras layers
+        meta += fld(7, b"".join(fld(1, fld(4, fld(1, "_tf_keras_layer") + fld(3, m))) for m in user_metadata))
     return fvar(1, 1) + fld(2, meta)
 def savedmodel_dir(d, name, pb, variables=False):
     os.makedirs(os.path.join(d, name), exist_ok=True)
@@ -251,15 +253,15 @@ def keras_metadata(layers):
     return b"".join(fld(1, fvar(2, i) + fld(3, f"root.layer-{i}") + fld(4, "_tf_keras_layer") + fld(5, json.dumps(l))) for i, l in enumerate(layers))
 dense_meta = {"name": "dense", "trainable": True, "class_name": "Dense", "config": {"units": 2}}
 lambda_meta = {"name": "lambda", "trainable": True, "class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}}
-savedmodel_dir(B, "keras_savedmodel", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn]))
+savedmodel_dir(B, "keras_savedmodel", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn], user_metadata=[json.dumps(dense_meta)]))
 w(os.path.join(B, "keras_savedmodel"), "keras_metadata.pb", keras_metadata([dense_meta]))
-savedmodel_dir(M, "keras_savedmodel_lambda", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn]))
+savedmodel_dir(M, "keras_savedmodel_lambda", saved_model(top, [wrapper_fn, serve_fn(), save_fn, restore_fn], user_metadata=[json.dumps(dense_meta), json.dumps(lambda_meta)]))
 w(os.path.join(M, "keras_savedmodel_lambda"), "keras_metadata.pb", keras_metadata([dense_meta, lambda_meta]))
 try:  # cross-check the hand encoding against TensorFlow's own message definitions when available
     from tensorboard.compat.proto import meta_graph_pb2   # pip install tensorboard protobuf
     for d in (B, M):
         for name in sorted(os.listdir(d)):
-            if not name.startswith("savedmodel_"): continue
+            if "savedmodel" not in name: continue
             sm = open(os.path.join(d, name, "saved_model.pb"), "rb").read()
             i, n, shift = 3, 0, 0                             # SavedModel{1: 1, 2: MetaGraphDef}
             while True:
@@ -269,6 +271,7 @@ try:  # cross-check the hand encoding against TensorFlow's own message definitio
             mg = meta_graph_pb2.MetaGraphDef(); mg.ParseFromString(sm[i:])
             assert list(mg.meta_info_def.tags) == ["serve"] and mg.meta_info_def.tensorflow_version == "2.15.0"
             assert mg.graph_def.node[0].op in ("Placeholder",)
+            for node in mg.object_graph_def.nodes: assert node.user_object.identifier == "_tf_keras_layer"
     assert mg.graph_def.library.function[0].node_def[0].attr["f"].func.name == "__inference_serve_20"
     print("SavedModel encodings parse as tensorflow MetaGraphDef")
 except ImportError:

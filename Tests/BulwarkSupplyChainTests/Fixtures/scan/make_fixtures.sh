@@ -15,7 +15,7 @@ for f in benign/mixed_arrays.joblib benign/dict.joblib malicious/joblib_after_ar
          malicious/savedmodel_pyfunc/saved_model.pb malicious/savedmodel_restore_in_serving/saved_model.pb \
          malicious/savedmodel_calls_saver/saved_model.pb malicious/savedmodel_matching_files_tf1/saved_model.pb \
          benign/keras_dense.h5 benign/keras_dense_latest.h5 benign/weights_only.h5 \
-         malicious/lambda.h5 malicious/lambda_latest_fixed.h5; do
+         malicious/lambda.h5 malicious/lambda_latest_fixed.h5 malicious/keras_savedmodel_lambda/saved_model.pb; do
   [ -f "$tmp/$f" ] && cp "$tmp/$f" "files/${f//\//-}"
 done
 # keras_metadata.pb is recognised by its name: keep it under a folder of that name
