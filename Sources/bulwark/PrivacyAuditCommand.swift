@@ -18,7 +18,7 @@ struct PrivacyAuditCommand: ParsableCommand {
         1% FPR, advantage max(TPR−FPR), and an ε lower bound with 95% Clopper–Pearson confidence \
         (Jagielski et al. 2020; threshold chosen on one half, bound computed on the other). Shadow \
         models (for shadow and LiRA) use the target's architecture and the recipe in its metadata \
-        (epochs, learning rate, batch size; non-DP), trained on balanced halves of members ∪ non-members.
+        (epochs, batch size, Adam learning rate; non-DP), trained on balanced halves of members ∪ non-members.
 
         Example:
           bulwark privacy audit --model mlp.safetensors --members xm.npy,ym.npy \\
@@ -33,6 +33,7 @@ struct PrivacyAuditCommand: ParsableCommand {
     @Option(help: "Comma-separated attacks: \(Self.attackNames.joined(separator: ", ")).") var attack: String = "loss,confidence"
     @Option(name: .customLong("shadow-models"), help: "Shadow models for shadow/LiRA (even, 2–64).") var shadowModels: Int = 8
     @Option(name: .customLong("shadow-epochs"), help: "Shadow training epochs (default: the target's, from its metadata).") var shadowEpochs: Int?
+    @Option(name: .customLong("shadow-lr"), help: "Shadow Adam learning rate (default: the target's if it was trained with Adam, else 0.001).") var shadowLearningRate: Float?
     @Option(name: .customLong("attribute-feature"), help: "Attribute inference: index of the hidden feature in the flattened input.") var attributeFeature: Int?
     @Option(name: .customLong("attribute-values"), help: "Attribute inference: comma-separated candidate values.") var attributeValues: String?
     @Option(name: .customLong("inversion-steps"), help: "Model inversion: gradient steps.") var inversionSteps: Int = 300
@@ -47,6 +48,7 @@ struct PrivacyAuditCommand: ParsableCommand {
     func validate() throws {
         _ = try parsedAttacks()
         guard shadowModels >= 2, shadowModels <= 64, shadowModels % 2 == 0 else { throw ValidationError("--shadow-models must be even, 2–64") }
+        if let shadowLearningRate { guard shadowLearningRate > 0, shadowLearningRate.isFinite else { throw ValidationError("--shadow-lr must be a positive number") } }
         if let shadowEpochs { guard shadowEpochs > 0, shadowEpochs <= 1000 else { throw ValidationError("--shadow-epochs must be 1–1000") } }
         guard inversionSteps > 0, inversionSteps <= 100_000 else { throw ValidationError("--inversion-steps must be 1–100000") }
         guard delta >= 0, delta < 1 else { throw ValidationError("--delta must be in [0, 1)") }
@@ -100,7 +102,9 @@ struct PrivacyAuditCommand: ParsableCommand {
         if selected.membership.contains(where: \.needsShadowModels) {
             guard let architecture else { throw CLIError("shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture") }
             let epochs = shadowEpochs ?? Int(metadata["bulwark.epochs"] ?? "") ?? 10
-            let lr = Float(metadata["bulwark.learning_rate"] ?? "") ?? ZooArchitecture.defaultLearningRate
+            // shadows train with Adam; a target's learning rate is reused only if it was Adam's too
+            let targetAdam = (metadata["bulwark.optimizer"] ?? "adam") == "adam"
+            let lr = shadowLearningRate ?? (targetAdam ? Float(metadata["bulwark.learning_rate"] ?? "") : nil) ?? ZooArchitecture.defaultLearningRate
             let batch = Int(metadata["bulwark.batch_size"] ?? "") ?? 128
             trainer = { x, y, seed in
                 var m = architecture.makeModel(seed: seed)
