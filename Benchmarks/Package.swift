@@ -19,6 +19,11 @@ let package = Package(
             path: "Sources/bulwark-bench"
         ),
         .executableTarget(
+            name: "conv-bench",
+            dependencies: [.product(name: "BulwarkTensor", package: root)],
+            path: "conv"
+        ),
+        .executableTarget(
             name: "evasion-bench",
             dependencies: [
                 .product(name: "BulwarkTensor", package: root),

@@ -38,52 +38,92 @@ public struct Conv2DGeometry: Sendable, Equatable {
 }
 
 /// im2col / col2im lowering for one image: convolution becomes one matrix product per group.
+///
+/// Rows are short on small feature maps (14 floats on a 14×14 map), so the copies are inline
+/// loops the compiler vectorises, not `memmove` calls whose overhead would dominate.
 enum Im2Col {
     /// Writes the patches of channels `c0..<c0+cg` of one C×H×W image into `cols`, a
-    /// (cg·kh·kw) × (oh·ow) row-major matrix.
+    /// (cg·kh·kw) × (oh·ow) matrix whose rows are `ldc` floats apart (`ldc ≥ oh·ow`; a block of
+    /// images is lowered side by side with `ldc` = images·pixels).
     static func lower(_ image: UnsafePointer<Float>, height: Int, width: Int, c0: Int, cg: Int,
-                      g: Conv2DGeometry, oh: Int, ow: Int, cols: UnsafeMutablePointer<Float>) {
+                      g: Conv2DGeometry, oh: Int, ow: Int, cols: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
         let kh = g.kernelHeight, kw = g.kernelWidth
-        let pixels = oh * ow
+        let ldc = ldc ?? oh * ow
+        let contiguous = isContiguous(g, width: width, ow: ow)
         for row in 0..<(cg * kh * kw) {
             let c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
             let plane = image + (c0 + c) * height * width
-            let dst = cols + row * pixels
+            let dst = cols + row * ldc
             let xOffset = kj * g.dilationWidth - g.padLeft
-            // output columns whose input column lies inside the image
-            let jLo = xOffset >= 0 ? 0 : Swift.min(ow, (-xOffset + g.strideWidth - 1) / g.strideWidth)
-            let jHi = Swift.max(jLo, Swift.min(ow, width - xOffset <= 0 ? 0 : (width - xOffset - 1) / g.strideWidth + 1))
+            let (jLo, jHi) = columnRange(xOffset: xOffset, width: width, ow: ow, stride: g.strideWidth)
+            if contiguous {
+                // The row is the image plane shifted by (yOffset, xOffset): one copy of the valid
+                // output rows, then zeros where the window covers padding.
+                let yOffset = ki * g.dilationHeight - g.padTop
+                let (iLo, iHi) = rowRange(yOffset: yOffset, height: height, oh: oh)
+                for q in 0..<(iLo * ow) { dst[q] = 0 }
+                for q in (iHi * ow)..<(oh * ow) { dst[q] = 0 }
+                if iHi > iLo && jHi > jLo {
+                    let from = iLo * ow + jLo, to = (iHi - 1) * ow + jHi
+                    (dst + from).update(from: plane + (from + yOffset * width + xOffset), count: to - from)
+                    for i in iLo..<iHi {
+                        let line = dst + i * ow
+                        for j in 0..<jLo { line[j] = 0 }
+                        for j in jHi..<ow { line[j] = 0 }
+                    }
+                } else {
+                    for q in (iLo * ow)..<(iHi * ow) { dst[q] = 0 }
+                }
+                continue
+            }
             for i in 0..<oh {
                 let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
                 let rowOut = dst + i * ow
                 if y < 0 || y >= height {
-                    rowOut.update(repeating: 0, count: ow)
+                    for j in 0..<ow { rowOut[j] = 0 }
                     continue
                 }
                 let src = plane + y * width + xOffset
-                if jLo > 0 { rowOut.update(repeating: 0, count: jLo) }
+                for j in 0..<jLo { rowOut[j] = 0 }
                 if g.strideWidth == 1 {
-                    if jHi > jLo { (rowOut + jLo).update(from: src + jLo, count: jHi - jLo) }
+                    for j in jLo..<jHi { rowOut[j] = src[j] }
                 } else {
                     for j in jLo..<jHi { rowOut[j] = src[j * g.strideWidth] }
                 }
-                if jHi < ow { (rowOut + jHi).update(repeating: 0, count: ow - jHi) }
+                for j in jHi..<ow { rowOut[j] = 0 }
             }
         }
     }
 
-    /// Adds `cols` back into the gradient of one image (the adjoint of `lower`).
-    static func raise(_ cols: UnsafePointer<Float>, height: Int, width: Int, c0: Int, cg: Int,
-                      g: Conv2DGeometry, oh: Int, ow: Int, dx: UnsafeMutablePointer<Float>) {
+    /// Adds `cols` (rows `ldc` floats apart) back into the gradient of one image (the adjoint of `lower`).
+    /// `cols` is scratch: entries that fall on padding may be overwritten with zeros.
+    static func raise(_ cols: UnsafeMutablePointer<Float>, height: Int, width: Int, c0: Int, cg: Int,
+                      g: Conv2DGeometry, oh: Int, ow: Int, dx: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
         let kh = g.kernelHeight, kw = g.kernelWidth
-        let pixels = oh * ow
+        let ldc = ldc ?? oh * ow
+        let contiguous = isContiguous(g, width: width, ow: ow)
         for row in 0..<(cg * kh * kw) {
             let c = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
             let plane = dx + (c0 + c) * height * width
-            let src = cols + row * pixels
+            let src = cols + row * ldc
             let xOffset = kj * g.dilationWidth - g.padLeft
-            let jLo = xOffset >= 0 ? 0 : Swift.min(ow, (-xOffset + g.strideWidth - 1) / g.strideWidth)
-            let jHi = Swift.max(jLo, Swift.min(ow, width - xOffset <= 0 ? 0 : (width - xOffset - 1) / g.strideWidth + 1))
+            let (jLo, jHi) = columnRange(xOffset: xOffset, width: width, ow: ow, stride: g.strideWidth)
+            if contiguous {
+                // Zero the entries that lie on left/right padding, then add the valid output rows
+                // to the shifted plane in one pass (the zeros land on neighbouring pixels: no-ops).
+                let yOffset = ki * g.dilationHeight - g.padTop
+                let (iLo, iHi) = rowRange(yOffset: yOffset, height: height, oh: oh)
+                guard iHi > iLo && jHi > jLo else { continue }
+                for i in iLo..<iHi {
+                    let line = src + i * ow
+                    for j in 0..<jLo { line[j] = 0 }
+                    for j in jHi..<ow { line[j] = 0 }
+                }
+                let from = iLo * ow + jLo, to = (iHi - 1) * ow + jHi
+                let dst = plane + (yOffset * width + xOffset)
+                for q in from..<to { dst[q] += src[q] }
+                continue
+            }
             for i in 0..<oh {
                 let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
                 if y < 0 || y >= height { continue }
@@ -94,6 +134,48 @@ enum Im2Col {
                 } else {
                     for j in jLo..<jHi { dst[j * g.strideWidth] += s[j] }
                 }
+            }
+        }
+    }
+
+    /// Stride 1 with output width = input width ("same" padding along x): consecutive output rows
+    /// of one patch row then read consecutive input rows, so a patch row is a shifted copy of the
+    /// whole plane.
+    @inline(__always)
+    static func isContiguous(_ g: Conv2DGeometry, width: Int, ow: Int) -> Bool {
+        g.strideWidth == 1 && g.strideHeight == 1 && ow == width
+    }
+
+    /// Output rows `iLo..<iHi` whose input row `i + yOffset` (stride 1) lies inside the image.
+    @inline(__always)
+    static func rowRange(yOffset: Int, height: Int, oh: Int) -> (Int, Int) {
+        let iLo = Swift.min(oh, Swift.max(0, -yOffset))
+        return (iLo, Swift.max(iLo, Swift.min(oh, height - yOffset)))
+    }
+
+    /// Output columns `jLo..<jHi` whose input column `j·stride + xOffset` lies inside the image.
+    @inline(__always)
+    static func columnRange(xOffset: Int, width: Int, ow: Int, stride: Int) -> (Int, Int) {
+        let jLo = xOffset >= 0 ? 0 : Swift.min(ow, (-xOffset + stride - 1) / stride)
+        let jHi = Swift.max(jLo, Swift.min(ow, width - xOffset <= 0 ? 0 : (width - xOffset - 1) / stride + 1))
+        return (jLo, jHi)
+    }
+
+    /// Images lowered side by side into one matrix so that each product has about 1 024
+    /// columns (at most 8 images): products with few columns (a 7×7 map gives 49) run OpenBLAS
+    /// far below its speed on wide ones.
+    static func imageBlock(pixels: Int) -> Int { Swift.max(1, Swift.min(8, 1024 / Swift.max(pixels, 1))) }
+
+    /// Copies rows `o0..<o0+og` of images `first..<first+count` of an N×O×P tensor side by side
+    /// into an og × (count·P) matrix.
+    static func gatherBlock(_ t: UnsafePointer<Float>, first: Int, count: Int, channels o: Int, o0: Int, og: Int,
+                            pixels: Int, into dst: UnsafeMutablePointer<Float>) {
+        let width = count * pixels
+        for b in 0..<count {
+            for oc in 0..<og {
+                let src = t + ((first + b) * o + o0 + oc) * pixels
+                let d = dst + oc * width + b * pixels
+                for p in 0..<pixels { d[p] = src[p] }
             }
         }
     }
@@ -124,30 +206,59 @@ public enum Convolution {
         if !pointwise && pixels < 64 && n > 1 {
             return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow)
         }
+        let block = pointwise ? 1 : Im2Col.imageBlock(pixels: pixels)
         return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
             let pout = SharedPointer(out.baseAddress!)
             x.scalars.withUnsafeBufferPointer { px in
                 w.scalars.withUnsafeBufferPointer { pw in
                     let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
                     parallelChunks(n, costPerItem: o * rows * pixels) { range in
-                        var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * pixels)
+                        var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * pixels * block)
+                        var prod = [Float](repeating: 0, count: block > 1 ? og * pixels * block : 0)
                         cols.withUnsafeMutableBufferPointer { pc in
-                            for i in range {
-                                let image = px.value + i * c * h * wd
-                                for grp in 0..<groups {
-                                    let dst = pout.base + (i * o + grp * og) * pixels
-                                    let b: UnsafePointer<Float>
-                                    if pointwise {
-                                        b = image + grp * cg * h * wd
-                                    } else {
-                                        Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, cols: pc.baseAddress!)
-                                        b = UnsafePointer(pc.baseAddress!)
+                            prod.withUnsafeMutableBufferPointer { pp in
+                                var start = range.lowerBound
+                                while start < range.upperBound {
+                                    let count = Swift.min(block, range.upperBound - start)
+                                    let width = count * pixels
+                                    for grp in 0..<groups {
+                                        let weights = pw.value + grp * og * rows
+                                        if count == 1 {
+                                            // one image: multiply straight into the output, bias pre-filled
+                                            let image = px.value + start * c * h * wd
+                                            let dst = pout.base + (start * o + grp * og) * pixels
+                                            let b: UnsafePointer<Float>
+                                            if pointwise {
+                                                b = image + grp * cg * h * wd
+                                            } else {
+                                                Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow,
+                                                             cols: pc.baseAddress!)
+                                                b = UnsafePointer(pc.baseAddress!)
+                                            }
+                                            if let biasValues {
+                                                for oc in 0..<og { (dst + oc * pixels).update(repeating: biasValues[grp * og + oc], count: pixels) }
+                                            }
+                                            BLAS.serialGemm(false, false, og, pixels, rows, 1, weights, rows,
+                                                            b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
+                                            continue
+                                        }
+                                        // a block of images side by side: one og × (count·pixels) product, then scatter
+                                        for k in 0..<count {
+                                            Im2Col.lower(px.value + (start + k) * c * h * wd, height: h, width: wd, c0: grp * cg, cg: cg,
+                                                         g: g, oh: oh, ow: ow, cols: pc.baseAddress! + k * pixels, ldc: width)
+                                        }
+                                        BLAS.serialGemm(false, false, og, width, rows, 1, weights, rows,
+                                                        pc.baseAddress!, width, 0, pp.baseAddress!, width)
+                                        for k in 0..<count {
+                                            for oc in 0..<og {
+                                                let src = pp.baseAddress! + oc * width + k * pixels
+                                                let dst = pout.base + ((start + k) * o + grp * og + oc) * pixels
+                                                let bv = biasValues?[grp * og + oc] ?? 0
+                                                for q in 0..<pixels { dst[q] = src[q] + bv }
+                                            }
+                                        }
                                     }
-                                    if let biasValues {
-                                        for oc in 0..<og { (dst + oc * pixels).update(repeating: biasValues[grp * og + oc], count: pixels) }
-                                    }
-                                    BLAS.serialGemm(false, false, og, pixels, rows, 1, pw.value + grp * og * rows, rows,
-                                                    b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
+                                    start += count
                                 }
                             }
                         }
@@ -250,6 +361,7 @@ public enum Convolution {
         // one weight-gradient accumulator per worker, summed at the end
         var dwParts = needWeight ? [Float](repeating: 0, count: workers * w.count) : []
         let wCount = w.count
+        let block = Im2Col.imageBlock(pixels: pixels)
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
                 dy.scalars.withUnsafeBufferPointer { pdy in
@@ -261,26 +373,45 @@ public enum Convolution {
                             let chunks = workers
                             let run = { (chunk: Int) in
                                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-                                var cols = [Float](repeating: 0, count: rows * pixels)
+                                var cols = [Float](repeating: 0, count: rows * pixels * block)
+                                var gathered = [Float](repeating: 0, count: block > 1 ? og * pixels * block : 0)
                                 cols.withUnsafeMutableBufferPointer { pc in
-                                    let pc = pc.baseAddress!
-                                    for i in lo..<hi {
-                                        let image = px.value + i * c * h * wd
-                                        for grp in 0..<groups {
-                                            let dyg = pdy.value + (i * o + grp * og) * pixels
-                                            if needWeight, let dwBase = pdw.value {
-                                                Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow, cols: pc)
-                                                // dW_g[og × rows] += dy_g[og × P] · colsᵀ[P × rows]
-                                                BLAS.serialGemm(false, true, og, rows, pixels, 1, dyg, pixels, pc, pixels, 1,
-                                                                dwBase + chunk * wCount + grp * og * rows, rows)
+                                    gathered.withUnsafeMutableBufferPointer { pg in
+                                        let pc = pc.baseAddress!
+                                        var start = lo
+                                        while start < hi {
+                                            let count = Swift.min(block, hi - start)
+                                            let width = count * pixels
+                                            for grp in 0..<groups {
+                                                // dy of the block's images for this group, og × (count·pixels)
+                                                let dyg: UnsafePointer<Float>
+                                                if count == 1 {
+                                                    dyg = pdy.value + (start * o + grp * og) * pixels
+                                                } else {
+                                                    Im2Col.gatherBlock(pdy.value, first: start, count: count, channels: o, o0: grp * og, og: og,
+                                                                       pixels: pixels, into: pg.baseAddress!)
+                                                    dyg = UnsafePointer(pg.baseAddress!)
+                                                }
+                                                if needWeight, let dwBase = pdw.value {
+                                                    for k in 0..<count {
+                                                        Im2Col.lower(px.value + (start + k) * c * h * wd, height: h, width: wd, c0: grp * cg, cg: cg,
+                                                                     g: g, oh: oh, ow: ow, cols: pc + k * pixels, ldc: width)
+                                                    }
+                                                    // dW_g[og × rows] += dy_g[og × width] · colsᵀ[width × rows]
+                                                    BLAS.serialGemm(false, true, og, rows, width, 1, dyg, width, pc, width, 1,
+                                                                    dwBase + chunk * wCount + grp * og * rows, rows)
+                                                }
+                                                if needInput, let dxBase = pdx.value {
+                                                    // dcols[rows × width] = W_gᵀ[rows × og] · dy_g[og × width]
+                                                    BLAS.serialGemm(true, false, rows, width, og, 1, pw.value + grp * og * rows, rows,
+                                                                    dyg, width, 0, pc, width)
+                                                    for k in 0..<count {
+                                                        Im2Col.raise(pc + k * pixels, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow,
+                                                                     dx: dxBase + (start + k) * c * h * wd, ldc: width)
+                                                    }
+                                                }
                                             }
-                                            if needInput, let dxBase = pdx.value {
-                                                // dcols[rows × P] = W_gᵀ[rows × og] · dy_g[og × P]
-                                                BLAS.serialGemm(true, false, rows, pixels, og, 1, pw.value + grp * og * rows, rows,
-                                                                dyg, pixels, 0, pc, pixels)
-                                                Im2Col.raise(pc, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow,
-                                                             dx: dxBase + i * c * h * wd)
-                                            }
+                                            start += count
                                         }
                                     }
                                 }
@@ -303,6 +434,40 @@ public enum Convolution {
             dw = Tensor(shape: w.shape, scalars: total)
         }
         return (needInput ? Tensor(shape: x.shape, scalars: dx) : nil, dw)
+    }
+
+    /// Per-example weight gradients of `forward` with `groups` = 1: example i's `dy_i · U_iᵀ`
+    /// (U_i its unfolded input, C·kh·kw × pixels), as an N × O × (C·kh·kw) tensor — what DP-SGD
+    /// clips. The same arithmetic as one batched weight gradient, but it holds N·|w| floats.
+    public static func perExampleWeightGradients(_ dy: Tensor, _ x: Tensor, weightShape: [Int],
+                                                 geometry g: Conv2DGeometry) -> Tensor {
+        precondition(x.rank == 4 && dy.rank == 4 && weightShape.count == 4 && weightShape[1] == x.shape[1]
+                     && dy.shape[0] == x.shape[0] && dy.shape[1] == weightShape[0],
+                     "per-example conv2d gradients: input \(x.shape), output error \(dy.shape), weight \(weightShape) do not agree")
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = weightShape[0]
+        let (oh, ow) = (dy.shape[2], dy.shape[3])
+        let rows = c * g.kernelHeight * g.kernelWidth
+        let pixels = oh * ow
+        return Tensor(shape: [n, o, rows], unsafeUninitializedCapacity: { out in
+            let pout = SharedPointer(out.baseAddress!)
+            x.scalars.withUnsafeBufferPointer { px in
+                dy.scalars.withUnsafeBufferPointer { pdy in
+                    let (px, pdy) = (UncheckedBox(px.baseAddress!), UncheckedBox(pdy.baseAddress!))
+                    parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                        var cols = [Float](repeating: 0, count: rows * pixels)
+                        cols.withUnsafeMutableBufferPointer { pc in
+                            for i in range {
+                                Im2Col.lower(px.value + i * c * h * wd, height: h, width: wd, c0: 0, cg: c, g: g, oh: oh, ow: ow,
+                                             cols: pc.baseAddress!)
+                                BLAS.serialGemm(false, true, o, rows, pixels, 1, pdy.value + i * o * pixels, pixels,
+                                                pc.baseAddress!, pixels, 0, pout.base + i * o * rows, rows)
+                            }
+                        }
+                    }
+                }
+            }
+        })
     }
 
     /// Gradient of the bias: dy summed over batch and pixels.

@@ -1,7 +1,12 @@
 import Foundation
 
-/// How many worker threads batch-parallel loops use (the machine's active processor count).
-public let parallelWorkerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// How many worker threads batch-parallel loops use: `BULWARK_THREADS` when it is set to a
+/// positive integer (to share a machine, or to benchmark one core), else the machine's active
+/// processor count.
+public let parallelWorkerCount: Int = {
+    if let text = ProcessInfo.processInfo.environment["BULWARK_THREADS"], let n = Int(text), n > 0 { return n }
+    return max(1, ProcessInfo.processInfo.activeProcessorCount)
+}()
 
 /// Runs `body(range)` over `0..<count` split into contiguous chunks, in parallel when the work
 /// is large enough to pay for the thread hand-off (`count * costPerItem >= 32_768`).

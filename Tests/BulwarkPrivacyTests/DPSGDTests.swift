@@ -150,3 +150,16 @@ func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
     #expect((0..<4).map { _ in a.next() } != (0..<4).map { _ in b.next() })
     #expect(DPRandomness.secure.supportsPrivacyClaim && !DPRandomness.seededInsecure(seed: 1).supportsPrivacyClaim)
 }
+
+/// Per-example conv gradients too large to keep are computed in chunks: same norms, none kept,
+/// and the clipped sum then takes the second-pass route (covered by the tests above with the
+/// default limit).
+@Test func chunkedConvNormsEqualMaterialisedOnes() throws {
+    var rng = SeededGenerator(seed: 9)
+    let x = Tensor.normal([5, 2, 6, 6], using: &rng), e = Tensor.normal([5, 3, 6, 6], using: &rng)
+    let g = Conv2DGeometry(kernel: (3, 3), padding: (1, 1))
+    let (whole, kept) = PerExampleGradients.convSquaredNorms(input: x, error: e, geometry: g, weightShape: [3, 2, 3, 3])
+    let (chunked, none) = PerExampleGradients.convSquaredNorms(input: x, error: e, geometry: g, weightShape: [3, 2, 3, 3], limit: 100)
+    #expect(kept?.shape == [5, 3, 18] && none == nil)
+    for i in 0..<5 { #expect(abs(whole[i] - chunked[i]) <= 1e-5 * max(1, whole[i])) }
+}

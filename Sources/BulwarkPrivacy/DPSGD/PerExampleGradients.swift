@@ -11,8 +11,11 @@ import Foundation
 /// - Dense: `g_i = δ_i a_iᵀ`, so `‖g_i‖² = ‖a_i‖²·‖δ_i‖²` (the ghost-norm identity, Goodfellow
 ///   2015) and the bias part is `‖δ_i‖²`.
 /// - Conv2D: with `U_i` the unfolded input (rows × pixels) and `Δ_i` the error (channels × pixels),
-///   `g_i = Δ_i U_iᵀ`; its norm is computed either directly (one small product per example) or as
-///   `⟨Δ_iᵀΔ_i, U_iᵀU_i⟩` (ghost norm), whichever costs fewer operations for the layer's shape.
+///   `g_i = Δ_i U_iᵀ`. Where that costs fewer operations than the ghost norm
+///   `⟨Δ_iᵀΔ_i, U_iᵀU_i⟩` (every layer of the zoo cnn), the per-example weight gradients are
+///   materialised in one batched kernel (``Convolution/perExampleWeightGradients(_:_:weightShape:geometry:)``)
+///   and kept, so the clipped sum is one weighted sum of them; otherwise (small feature maps, many
+///   channels) only the ghost norms are kept and the clipped sum is a second weight-gradient pass.
 ///
 /// The only way to turn this into something an optimiser accepts is ``clipped(maxNorm:)``, which
 /// returns a ``ClippedGradientSum``: an unclipped gradient cannot be passed where a clipped one
@@ -29,6 +32,8 @@ public struct PerExampleGradients {
         var input: Tensor
         /// ∂(Σ_i ℓ_i)/∂(layer output), same shape as the output.
         var outputError: Tensor
+        /// Conv2D only, when materialised: example i's weight gradient, N × O × (C·kh·kw).
+        var perExampleWeight: Tensor? = nil
     }
 
     let layers: [LayerFactors]
@@ -103,24 +108,26 @@ public struct PerExampleGradients {
         let total = softmaxCrossEntropy(logits: logits, labels: labels) * Float(n)
         _ = tape.gradients(of: total, wrt: [anchor])
         var factors: [LayerFactors] = []
+        var sq = [Float](repeating: 0, count: n)
         for k in kinds.indices {
             let error = captures[k].value ?? Tensor.zeros(outputShapes[k])
-            factors.append(LayerFactors(kind: kinds[k], input: inputsSeen[k], outputError: error))
+            var f = LayerFactors(kind: kinds[k], input: inputsSeen[k], outputError: error)
+            let part: [Float]
+            switch f.kind {
+            case .dense:
+                part = Self.denseSquaredNorms(input: f.input, error: f.outputError)
+            case let .conv(g, weightShape):
+                (part, f.perExampleWeight) = Self.convSquaredNorms(input: f.input, error: f.outputError, geometry: g,
+                                                                   weightShape: weightShape)
+            }
+            for i in 0..<n { sq[i] += part[i] }
+            factors.append(f)
         }
         layers = factors
         let logp = logits.value.logSoftmax(axis: 1)
         let c = model.classCount
         losses = (0..<n).map { -logp.scalars[$0 * c + labels[$0]] }
         predictions = logits.value.argmaxRows()
-        var sq = [Float](repeating: 0, count: n)
-        for f in factors {
-            let part: [Float]
-            switch f.kind {
-            case .dense: part = Self.denseSquaredNorms(input: f.input, error: f.outputError)
-            case let .conv(g, weightShape): part = Self.convSquaredNorms(input: f.input, error: f.outputError, geometry: g, weightShape: weightShape)
-            }
-            for i in 0..<n { sq[i] += part[i] }
-        }
         squaredNorms = sq
     }
 
@@ -143,9 +150,23 @@ public struct PerExampleGradients {
                 gradients.append(Tensor.matmul(scaled, f.input, transposeA: true))
                 gradients.append(scaled.sum(axes: [0]))
             case let .conv(g, weightShape):
-                let weight = Tensor.zeros(weightShape)  // only its shape is read by the weight gradient
-                let dw = Convolution.backward(scaled, f.input, weight, geometry: g, groups: 1, needInput: false, needWeight: true).dw
-                gradients.append(dw ?? Tensor.zeros(weightShape))
+                if let perExample = f.perExampleWeight {
+                    // Σ_i c_i·g_i: a 1×N by N×|w| product
+                    let count = perExample.count / Swift.max(batchSize, 1)
+                    let sum = Tensor(shape: weightShape, unsafeUninitializedCapacity: { out in
+                        factors.withUnsafeBufferPointer { pf in
+                            perExample.scalars.withUnsafeBufferPointer { pg in
+                                BLAS.gemm(transposeA: false, transposeB: false, m: 1, n: count, k: batchSize,
+                                          a: pf.baseAddress!, b: pg.baseAddress!, c: out.baseAddress!)
+                            }
+                        }
+                    })
+                    gradients.append(sum)
+                } else {
+                    let weight = Tensor.zeros(weightShape)  // only its shape is read by the weight gradient
+                    let dw = Convolution.backward(scaled, f.input, weight, geometry: g, groups: 1, needInput: false, needWeight: true).dw
+                    gradients.append(dw ?? Tensor.zeros(weightShape))
+                }
                 gradients.append(Convolution.biasGradient(scaled))
             }
         }
@@ -168,13 +189,22 @@ public struct PerExampleGradients {
         return out
     }
 
+    /// Σ_j t[i, j]² per row, 16 SIMD lanes at a time.
     static func rowSquaredNorms(_ t: Tensor) -> [Float] {
         let n = t.shape[0]
         let inner = n == 0 ? 0 : t.count / n
         return t.scalars.withUnsafeBufferPointer { p in
             (0..<n).map { i in
-                var s: Float = 0
-                for j in (i * inner)..<((i + 1) * inner) { s += p[j] * p[j] }
+                let row = UnsafeRawPointer(p.baseAddress! + i * inner)
+                var acc = SIMD16<Float>()
+                var j = 0
+                while j + 16 <= inner {
+                    let v = row.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+                    acc += v * v
+                    j += 16
+                }
+                var s = acc.sum()
+                while j < inner { let v = p[i * inner + j]; s += v * v; j += 1 }
                 return s
             }
         }
@@ -186,47 +216,72 @@ public struct PerExampleGradients {
         return zip(a, d).map { $0 * $1 + $1 }
     }
 
-    /// Per-example ‖Δ_i U_iᵀ‖² + ‖Δ_i·1‖², by the cheaper of the direct and ghost forms.
-    static func convSquaredNorms(input: Tensor, error: Tensor, geometry g: Conv2DGeometry, weightShape: [Int]) -> [Float] {
+    /// Largest per-example weight-gradient tensor (floats) kept for one conv layer: 64 Mi floats,
+    /// 256 MiB — a batch of 3 600 for the zoo cnn's second convolution.
+    static let materialisedLimit = 1 << 26
+
+    /// Per-example ‖Δ_i U_iᵀ‖² + ‖Δ_i·1‖², by the cheaper of the direct and ghost forms; the
+    /// direct form also returns the per-example weight gradients (N × O × rows) when they fit in
+    /// ``materialisedLimit``.
+    static func convSquaredNorms(input: Tensor, error: Tensor, geometry g: Conv2DGeometry,
+                                 weightShape: [Int], limit: Int = materialisedLimit) -> ([Float], Tensor?) {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (o, oh, ow) = (error.shape[1], error.shape[2], error.shape[3])
         let rows = c * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
-        let useGhost = pixels * pixels * (o + rows) < o * rows * pixels
+        let errorSize = o * pixels
         var out = [Float](repeating: 0, count: n)
-        let imageSize = c * h * w, errorSize = o * pixels
+        // bias part: ‖Δ_i·1‖²
+        error.scalars.withUnsafeBufferPointer { pe in
+            for i in 0..<n {
+                for oc in 0..<o {
+                    let b = sumContiguous(pe.baseAddress! + i * errorSize + oc * pixels, count: pixels)
+                    out[i] += b * b
+                }
+            }
+        }
+        let useGhost = pixels * pixels * (o + rows) < o * rows * pixels
+        if !useGhost {
+            // direct form, in chunks of examples so that at most `limit` floats are live
+            let chunk = Swift.max(1, limit / Swift.max(o * rows, 1))
+            var kept: Tensor?
+            var start = 0
+            while start < n {
+                let end = Swift.min(n, start + chunk)
+                let whole = start == 0 && end == n
+                let part = Convolution.perExampleWeightGradients(whole ? error : error.rows(start..<end),
+                                                                 whole ? input : input.rows(start..<end),
+                                                                 weightShape: weightShape, geometry: g)
+                let norms = rowSquaredNorms(part)
+                for i in start..<end { out[i] += norms[i - start] }
+                if whole { kept = part }
+                start = end
+            }
+            return (out, kept)
+        }
+        // ghost form: ⟨U_iᵀU_i, Δ_iᵀΔ_i⟩, two pixels × pixels products per example
+        let imageSize = c * h * w
         input.scalars.withUnsafeBufferPointer { px in
             error.scalars.withUnsafeBufferPointer { pe in
                 out.withUnsafeMutableBufferPointer { po in
                     let (px, pe, po) = (UncheckedBox(px.baseAddress!), UncheckedBox(pe.baseAddress!), SharedPointer(po.baseAddress!))
-                    parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                    parallelChunks(n, costPerItem: pixels * pixels * (o + rows)) { range in
                         var cols = [Float](repeating: 0, count: rows * pixels)
-                        var work = [Float](repeating: 0, count: useGhost ? 2 * pixels * pixels : o * rows)
+                        var work = [Float](repeating: 0, count: 2 * pixels * pixels)
                         cols.withUnsafeMutableBufferPointer { pc in
                             work.withUnsafeMutableBufferPointer { pw in
                                 for i in range {
-                                    let image = px.value + i * imageSize
                                     let delta = pe.value + i * errorSize
-                                    ConvolutionUnfolding.unfold(image, channels: c, height: h, width: w, geometry: g,
+                                    ConvolutionUnfolding.unfold(px.value + i * imageSize, channels: c, height: h, width: w, geometry: g,
                                                                 outputHeight: oh, outputWidth: ow, into: pc.baseAddress!)
+                                    let uu = pw.baseAddress!, dd = pw.baseAddress! + pixels * pixels
+                                    BLAS.gemm(transposeA: true, transposeB: false, m: pixels, n: pixels, k: rows,
+                                              a: pc.baseAddress!, b: pc.baseAddress!, c: uu)
+                                    BLAS.gemm(transposeA: true, transposeB: false, m: pixels, n: pixels, k: o,
+                                              a: delta, b: delta, c: dd)
                                     var s: Float = 0
-                                    if useGhost {
-                                        let uu = pw.baseAddress!, dd = pw.baseAddress! + pixels * pixels
-                                        BLAS.gemm(transposeA: true, transposeB: false, m: pixels, n: pixels, k: rows,
-                                                  a: pc.baseAddress!, b: pc.baseAddress!, c: uu)
-                                        BLAS.gemm(transposeA: true, transposeB: false, m: pixels, n: pixels, k: o,
-                                                  a: delta, b: delta, c: dd)
-                                        for j in 0..<(pixels * pixels) { s += uu[j] * dd[j] }
-                                    } else {
-                                        BLAS.gemm(transposeA: false, transposeB: true, m: o, n: rows, k: pixels,
-                                                  a: delta, b: pc.baseAddress!, c: pw.baseAddress!)
-                                        for j in 0..<(o * rows) { s += pw[j] * pw[j] }
-                                    }
-                                    for oc in 0..<o {
-                                        let b = sumContiguous(delta + oc * pixels, count: pixels)
-                                        s += b * b
-                                    }
-                                    po.base[i] = s
+                                    for j in 0..<(pixels * pixels) { s += uu[j] * dd[j] }
+                                    po.base[i] += s
                                 }
                             }
                         }
@@ -234,7 +289,7 @@ public struct PerExampleGradients {
                 }
             }
         }
-        return out
+        return (out, nil)
     }
 }
 
