@@ -145,6 +145,20 @@ public protocol EvasionAttack: Sendable {
     /// Runs the attack on a batch.
     func run(inputs: Tensor, labels: [Int], model: AttackModel,
              configuration: AttackConfiguration) throws(EvasionError) -> AttackResult
+    /// Only the adversarial examples, the same tensor as `run(…).adversarial`, without scoring
+    /// them: attacks whose last pass exists only to score the final iterate (FGSM, BIM, PGD)
+    /// skip it. For callers that feed the examples on (adversarial training, transfer attacks,
+    /// export) and do not need per-example outcomes.
+    func generate(inputs: Tensor, labels: [Int], model: AttackModel,
+                  configuration: AttackConfiguration) throws(EvasionError) -> Tensor
+}
+
+extension EvasionAttack {
+    /// `run(…).adversarial`.
+    public func generate(inputs: Tensor, labels: [Int], model: AttackModel,
+                         configuration: AttackConfiguration) throws(EvasionError) -> Tensor {
+        try run(inputs: inputs, labels: labels, model: model, configuration: configuration).adversarial
+    }
 }
 
 extension EvasionAttack {

@@ -356,7 +356,8 @@ public enum Convolution {
         let cg = c / groups, og = o / groups
         let rows = cg * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
-        var dx = needInput ? [Float](repeating: 0, count: x.count) : []
+        // each worker zeroes its own images' part of dx just before adding into it
+        var dx = needInput ? [Float](unsafeUninitializedCapacity: x.count) { _, initialized in initialized = x.count } : []
         let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
         // one weight-gradient accumulator per worker, summed at the end
         var dwParts = needWeight ? [Float](repeating: 0, count: workers * w.count) : []
@@ -373,6 +374,7 @@ public enum Convolution {
                             let chunks = workers
                             let run = { (chunk: Int) in
                                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
+                                if needInput, let dxBase = pdx.value { (dxBase + lo * c * h * wd).update(repeating: 0, count: (hi - lo) * c * h * wd) }
                                 var cols = [Float](repeating: 0, count: rows * pixels * block)
                                 var gathered = [Float](repeating: 0, count: block > 1 ? og * pixels * block : 0)
                                 cols.withUnsafeMutableBufferPointer { pc in

@@ -52,7 +52,7 @@ extension Variable {
     /// max(x, 0).
     public func relu() -> Variable {
         let y = value.relu()
-        return unary(y) { g in Tensor.zipWith(g, y) { $1 > 0 ? $0 : 0 } }
+        return unary(y) { g in Tensor.reluGradient(g, output: y) }
     }
 
     /// x for x > 0, αx otherwise.

@@ -66,17 +66,42 @@ public enum Pooling {
     }
 
     /// Routes each output gradient to the input position that held the maximum.
+    ///
+    /// For N×C×H×W inputs each plane's maxima lie in that plane, so planes are zeroed and
+    /// filled in parallel (one pass over the input gradient instead of a memset and a scatter).
     public static func maxBackward(_ dy: Tensor, indices: [Int32], inputShape: [Int]) -> Tensor {
-        var dx = [Float](repeating: 0, count: Tensor.elementCount(inputShape))
-        dy.scalars.withUnsafeBufferPointer { pdy in
-            dx.withUnsafeMutableBufferPointer { pdx in
-                for k in 0..<pdy.count {
-                    let at = Int(indices[k])
-                    if at >= 0 { pdx[at] += pdy[k] }
+        let total = Tensor.elementCount(inputShape)
+        let planes = inputShape.count == 4 ? inputShape[0] * inputShape[1] : 0
+        guard planes > 0, dy.count == indices.count, dy.count % planes == 0 else {
+            var dx = [Float](repeating: 0, count: total)
+            dy.scalars.withUnsafeBufferPointer { pdy in
+                dx.withUnsafeMutableBufferPointer { pdx in
+                    for k in 0..<pdy.count {
+                        let at = Int(indices[k])
+                        if at >= 0 { pdx[at] += pdy[k] }
+                    }
                 }
             }
+            return Tensor(shape: inputShape, scalars: dx)
         }
-        return Tensor(shape: inputShape, scalars: dx)
+        let inPlane = total / planes, outPlane = dy.count / planes
+        return Tensor(shape: inputShape, unsafeUninitializedCapacity: { out in
+            let dx = SharedPointer(out.baseAddress!)
+            dy.scalars.withUnsafeBufferPointer { pdy in
+                indices.withUnsafeBufferPointer { pi in
+                    let (g, idx) = (UncheckedBox(pdy.baseAddress!), UncheckedBox(pi.baseAddress!))
+                    parallelChunks(planes, costPerItem: inPlane) { range in
+                        (dx.base + range.lowerBound * inPlane).initialize(repeating: 0, count: range.count * inPlane)
+                        let lo = range.lowerBound * inPlane, hi = range.upperBound * inPlane
+                        for k in (range.lowerBound * outPlane)..<(range.upperBound * outPlane) {
+                            let at = Int(idx.value[k])
+                            // an index outside the plane's own range would be a bug in maxForward
+                            if at >= lo && at < hi { dx.base[at] += g.value[k] }
+                        }
+                    }
+                }
+            }
+        })
     }
 
     /// Average pooling. With `countIncludePad` the divisor is the full window size, otherwise

@@ -20,4 +20,11 @@ public struct BasicIterativeMethod: EvasionAttack {
         try ProjectedGradientDescent(relativeStepSize: relativeStepSize, randomStart: false, name: name)
             .run(inputs: inputs, labels: labels, model: model, configuration: c)
     }
+
+    /// The adversarial examples only (no pass scoring the final iterate).
+    public func generate(inputs: Tensor, labels: [Int], model: AttackModel,
+                         configuration c: AttackConfiguration) throws(EvasionError) -> Tensor {
+        try ProjectedGradientDescent(relativeStepSize: relativeStepSize, randomStart: false, name: name)
+            .generate(inputs: inputs, labels: labels, model: model, configuration: c)
+    }
 }

@@ -20,4 +20,13 @@ public struct FastGradientSignMethod: EvasionAttack {
         return try ProjectedGradientDescent(relativeStepSize: 1, randomStart: false, name: name)
             .run(inputs: inputs, labels: labels, model: model, configuration: one)
     }
+
+    /// The adversarial examples only: one forward and one backward pass, no scoring pass.
+    public func generate(inputs: Tensor, labels: [Int], model: AttackModel,
+                         configuration c: AttackConfiguration) throws(EvasionError) -> Tensor {
+        var one = c
+        one.maxIterations = 1
+        return try ProjectedGradientDescent(relativeStepSize: 1, randomStart: false, name: name)
+            .generate(inputs: inputs, labels: labels, model: model, configuration: one)
+    }
 }

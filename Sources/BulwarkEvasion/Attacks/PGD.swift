@@ -33,6 +33,20 @@ public struct ProjectedGradientDescent: EvasionAttack {
     /// Runs PGD on a batch.
     public func run(inputs: Tensor, labels: [Int], model: AttackModel,
                     configuration c: AttackConfiguration) throws(EvasionError) -> AttackResult {
+        try perform(inputs: inputs, labels: labels, model: model, configuration: c, scoreFinalIterate: true)
+    }
+
+    /// The adversarial examples of ``run(inputs:labels:model:configuration:)`` without the last,
+    /// forward-only pass that scores the final iterate (for FGSM a third of the work).
+    public func generate(inputs: Tensor, labels: [Int], model: AttackModel,
+                         configuration c: AttackConfiguration) throws(EvasionError) -> Tensor {
+        try perform(inputs: inputs, labels: labels, model: model, configuration: c, scoreFinalIterate: false).adversarial
+    }
+
+    /// The attack; without `scoreFinalIterate` the outcomes do not describe the final iterate and
+    /// must not be returned to callers.
+    func perform(inputs: Tensor, labels: [Int], model: AttackModel, configuration c: AttackConfiguration,
+                 scoreFinalIterate: Bool) throws(EvasionError) -> AttackResult {
         try validate(inputs: inputs, labels: labels, configuration: c)
         let net = try differentiable(model)
         let start = now()
@@ -55,7 +69,7 @@ public struct ProjectedGradientDescent: EvasionAttack {
         let alpha = c.stepSize ?? c.epsilon * (relativeStepSize ?? (c.maxIterations > 0 ? 2.5 / Float(c.maxIterations) : 1))
         let runs = randomStart ? restarts + 1 : 1
         let aim = c.targets ?? labels
-        for _ in 0..<runs where c.maxIterations > 0 {
+        for run in 0..<runs where c.maxIterations > 0 {
             var active = (0..<n).filter { !done[$0] }
             if active.isEmpty { break }
             // Current iterate of the active examples, flat.
@@ -72,6 +86,12 @@ public struct ProjectedGradientDescent: EvasionAttack {
             // gives step t + 1. The last pass is forward-only.
             for t in 0...c.maxIterations {
                 if active.isEmpty { break }
+                if t == c.maxIterations && !scoreFinalIterate && run == runs - 1 {
+                    // generate(): the survivors keep their last iterate, unscored (earlier restarts
+                    // are scored: their successes decide who is restarted)
+                    for (k, i) in active.enumerated() { best.replaceSubrange((i * d)..<((i + 1) * d), with: x[(k * d)..<((k + 1) * d)]) }
+                    break
+                }
                 let m = active.count
                 let batch = Tensor(shape: [m] + rowShape, scalars: x)
                 let stepping = t < c.maxIterations
