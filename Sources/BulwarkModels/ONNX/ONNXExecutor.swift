@@ -5,6 +5,26 @@ import BulwarkTensor
 /// tensor op (so a hostile graph throws instead of trapping).
 struct ONNXExecutor {
     let graph: ONNXGraph
+    /// Indices of Relu nodes whose only consumer is the MaxPool node right after them; `run`
+    /// pools first and applies ReLU to the pooled map (monotone: the same values and gradients,
+    /// with ReLU on a quarter of the data for 2×2 windows).
+    let reluBeforeMaxPool: Set<Int>
+
+    init(graph: ONNXGraph) {
+        self.graph = graph
+        var consumers: [String: Int] = [:]
+        for node in graph.nodes { for name in node.inputs where !name.isEmpty { consumers[name, default: 0] += 1 } }
+        let outputs = Set(graph.outputs.map(\.name))
+        var fused = Set<Int>()
+        for (i, node) in graph.nodes.enumerated().dropLast() where node.opType == "Relu" {
+            let next = graph.nodes[i + 1]
+            guard node.inputs.count == 1, node.outputs.count == 1, let out = node.outputs.first,
+                  next.opType == "MaxPool", next.inputs.first == out, consumers[out] == 1, !outputs.contains(out),
+                  next.outputs.dropFirst().allSatisfy(\.isEmpty) else { continue }
+            fused.insert(i)
+        }
+        reluBeforeMaxPool = fused
+    }
 
     func run(_ input: Variable) throws(ONNXError) -> Variable {
         let tape = input.tape
@@ -17,9 +37,24 @@ struct ONNXExecutor {
         }
         guard let inputName = graph.inputs.first?.name else { throw ONNXError(.invalidGraph, "the graph has no input") }
         env[inputName] = .float(input)
-        for node in graph.nodes {
+        var i = 0
+        while i < graph.nodes.count {
+            let node = graph.nodes[i]
+            if reluBeforeMaxPool.contains(i) {
+                // MaxPool reads the Relu's output name: bind it to the Relu's input, pool, then ReLU
+                let pool = graph.nodes[i + 1]
+                env[node.outputs[0]] = try value(node, 0, env)
+                guard case .float(let pooled)? = try execute(pool, env: env, tape: tape).first else {
+                    throw fail(pool, "pooling produced no float output")
+                }
+                env[node.outputs[0]] = nil
+                env[pool.outputs[0]] = .float(pooled.relu())
+                i += 2
+                continue
+            }
             let outs = try execute(node, env: env, tape: tape)
             for (name, v) in zip(node.outputs, outs) where !name.isEmpty { env[name] = v }
+            i += 1
         }
         guard let outName = graph.outputs.first?.name, let out = env[outName] else {
             throw ONNXError(.invalidGraph, "the graph has no output value")
