@@ -58,11 +58,11 @@ let memorizerTrainer: ShadowTrainer = { x, _, seed in
 
 @Test func clopperPearsonKnownValues() {
     // k = 0: upper = 1 − α^(1/n)
-    #expect(abs(ClopperPearson.upper(successes: 0, trials: 10, alpha: 0.05) - (1 - pow(0.05, 0.1))) < 1e-9)
+    #expect(abs(BetaDistribution.clopperPearsonUpper(successes: 0, trials: 10, alpha: 0.05) - (1 - pow(0.05, 0.1))) < 1e-9)
     // the classic two-sided 95% interval for 5/10 is [0.1871, 0.8129]
-    #expect(abs(ClopperPearson.upper(successes: 5, trials: 10, alpha: 0.025) - 0.812914) < 1e-5)
-    #expect(abs(ClopperPearson.lower(successes: 5, trials: 10, alpha: 0.025) - 0.187086) < 1e-5)
-    #expect(ClopperPearson.upper(successes: 10, trials: 10, alpha: 0.05) == 1)
+    #expect(abs(BetaDistribution.clopperPearsonUpper(successes: 5, trials: 10, alpha: 0.025) - 0.812914) < 1e-5)
+    #expect(abs(BetaDistribution.clopperPearsonLower(successes: 5, trials: 10, alpha: 0.025) - 0.187086) < 1e-5)
+    #expect(BetaDistribution.clopperPearsonUpper(successes: 10, trials: 10, alpha: 0.05) == 1)
 }
 
 @Test func empiricalEpsilonFromPerfectAndUselessAttacks() throws {

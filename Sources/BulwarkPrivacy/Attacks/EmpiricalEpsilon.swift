@@ -1,3 +1,4 @@
+import BulwarkTensor
 import Foundation
 
 /// A statistically valid lower bound on the ε a membership attack demonstrates
@@ -67,72 +68,11 @@ public struct EmpiricalEpsilon: Sendable, Codable, Equatable {
         -> (epsilon: Double, fpr: Double, fnr: Double, fprUpper: Double, fnrUpper: Double) {
         let fp = nonMembers.filter { $0 >= t }.count
         let fn = members.filter { $0 < t }.count
-        let fprU = ClopperPearson.upper(successes: fp, trials: nonMembers.count, alpha: alpha)
-        let fnrU = ClopperPearson.upper(successes: fn, trials: members.count, alpha: alpha)
+        let fprU = BetaDistribution.clopperPearsonUpper(successes: fp, trials: nonMembers.count, alpha: alpha)
+        let fnrU = BetaDistribution.clopperPearsonUpper(successes: fn, trials: members.count, alpha: alpha)
         func safeLog(_ a: Double, _ b: Double) -> Double { a > 0 && b > 0 ? log(a / b) : -.infinity }
         let eps = max(safeLog(1 - delta - fnrU, fprU), safeLog(1 - delta - fprU, fnrU))
         return (eps, Double(fp) / Double(nonMembers.count), Double(fn) / Double(members.count), fprU, fnrU)
-    }
-}
-
-/// Clopper–Pearson (exact binomial) confidence bounds.
-public enum ClopperPearson {
-    /// The one-sided upper bound p with P(Binomial(n, p) ≤ k) = α, i.e. the (1 − α) quantile of
-    /// Beta(k + 1, n − k); 1 when k = n. Bisection to 1e-12.
-    public static func upper(successes k: Int, trials n: Int, alpha: Double) -> Double {
-        precondition(n > 0 && k >= 0 && k <= n && alpha > 0 && alpha < 1, "Clopper–Pearson needs 0 ≤ k ≤ n, n > 0, α in (0, 1)")
-        if k == n { return 1 }
-        let a = Double(k + 1), b = Double(n - k)
-        var lo = 0.0, hi = 1.0
-        for _ in 0..<200 {
-            let mid = (lo + hi) / 2
-            if IncompleteBeta.regularized(x: mid, a: a, b: b) < 1 - alpha { lo = mid } else { hi = mid }
-            if hi - lo < 1e-12 { break }
-        }
-        return hi
-    }
-
-    /// The one-sided lower bound: the α quantile of Beta(k, n − k + 1); 0 when k = 0.
-    public static func lower(successes k: Int, trials n: Int, alpha: Double) -> Double {
-        if k == 0 { return 0 }
-        return 1 - upper(successes: n - k, trials: n, alpha: alpha)
-    }
-}
-
-/// The regularised incomplete beta function I_x(a, b), by its continued fraction (modified Lentz).
-enum IncompleteBeta {
-    static func regularized(x: Double, a: Double, b: Double) -> Double {
-        if x <= 0 { return 0 }
-        if x >= 1 { return 1 }
-        let logFront = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x)
-        if x < (a + 1) / (a + b + 2) {
-            return exp(logFront) * continuedFraction(x: x, a: a, b: b) / a
-        }
-        return 1 - exp(logFront) * continuedFraction(x: 1 - x, a: b, b: a) / b
-    }
-
-    static func continuedFraction(x: Double, a: Double, b: Double) -> Double {
-        let tiny = 1e-300
-        var c = 1.0, d = 1 - (a + b) * x / (a + 1)
-        if abs(d) < tiny { d = tiny }
-        d = 1 / d
-        var h = d
-        for m in 1...10_000 {
-            let dm = Double(m)
-            var num = dm * (b - dm) * x / ((a + 2 * dm - 1) * (a + 2 * dm))
-            d = 1 + num * d; if abs(d) < tiny { d = tiny }
-            c = 1 + num / c; if abs(c) < tiny { c = tiny }
-            d = 1 / d
-            h *= d * c
-            num = -(a + dm) * (a + b + dm) * x / ((a + 2 * dm) * (a + 2 * dm + 1))
-            d = 1 + num * d; if abs(d) < tiny { d = tiny }
-            c = 1 + num / c; if abs(c) < tiny { c = tiny }
-            d = 1 / d
-            let delta = d * c
-            h *= delta
-            if abs(delta - 1) < 1e-15 { break }
-        }
-        return h
     }
 }
 

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The special functions randomized smoothing needs, in `Double`: the regularised incomplete
-/// beta function, its inverse (the beta quantile), binomial tail probabilities and the
-/// standard-normal quantile. Accurate to about 1e-12 relative for the parameter ranges used
+/// The special functions that certified robustness (randomized smoothing) and the privacy audit
+/// (empirical ε bounds) need, in `Double`: the regularised incomplete beta function, its inverse
+/// (the beta quantile), binomial tail probabilities, Clopper–Pearson bounds and the
+/// standard-normal quantile. Kept on this floor so both threat modules share one copy. Accurate to about 1e-12 relative for the parameter ranges used
 /// (shape parameters up to 10⁷); checked against SciPy in the tests.
 public enum BetaDistribution {
     /// The regularised incomplete beta function `I_x(a, b) = B(x; a, b) / B(a, b)`, `a, b > 0`.
