@@ -82,15 +82,9 @@ public struct CarliniWagnerL2: EvasionAttack {
             return runLineSearch(inputs: inputs, labels: labels, net: net, configuration: c)
         }
         let start = now()
-        let n = labels.count
-        let d = n == 0 ? 0 : inputs.count / n
-        let k = net.classCount
-        let rowShape = Array(inputs.shape.dropFirst())
-        let x0 = inputs.scalars
-        let lo = c.clipMin, span = c.clipMax - c.clipMin
-        let cleanPred = net.predictions(inputs)
-        let targeted = c.targets != nil
-        let aim = c.targets ?? labels
+        let batch = CarliniWagnerBatch(inputs: inputs, labels: labels, net: net, configuration: c)
+        let (n, d, k, rowShape, x0) = (batch.n, batch.d, batch.k, batch.rowShape, batch.x0)
+        let (lo, span, cleanPred, targeted, aim) = (batch.lo, batch.span, batch.cleanPred, batch.targeted, batch.aim)
         // w of the clean input (slightly shrunk so atanh stays finite).
         let w0: [Float] = x0.map { v in
             let u = min(max((v - lo) / span * 2 - 1, -1), 1) * 0.999999
@@ -207,5 +201,30 @@ public struct CarliniWagnerL2: EvasionAttack {
         return AttackResult(adversarial: adv, outcomes: makeOutcomes(
             clean: inputs, adversarial: adv, labels: labels, cleanPredictions: cleanPred, adversarialPredictions: advPred,
             targets: c.targets, queries: queries, iterations: iterations, seconds: now() - start))
+    }
+}
+
+/// What both C&W optimisers derive from a batch before optimising: sizes, the clean inputs and
+/// their predictions, the clip range and the class each example aims at (its label, or its
+/// target when targeted).
+struct CarliniWagnerBatch {
+    let n: Int, d: Int, k: Int
+    let rowShape: [Int]
+    let x0: [Float]
+    let lo: Float, span: Float
+    let cleanPred: [Int]
+    let targeted: Bool
+    let aim: [Int]
+
+    init(inputs: Tensor, labels: [Int], net: any DifferentiableClassifier, configuration c: AttackConfiguration) {
+        n = labels.count
+        d = n == 0 ? 0 : inputs.count / n
+        k = net.classCount
+        rowShape = Array(inputs.shape.dropFirst())
+        x0 = inputs.scalars
+        (lo, span) = (c.clipMin, c.clipMax - c.clipMin)
+        cleanPred = net.predictions(inputs)
+        targeted = c.targets != nil
+        aim = c.targets ?? labels
     }
 }

@@ -31,15 +31,9 @@ extension CarliniWagnerL2 {
     func runLineSearch(inputs: Tensor, labels: [Int], net: any DifferentiableClassifier,
                        configuration c: AttackConfiguration) -> AttackResult {
         let start = now()
-        let n = labels.count
-        let d = n == 0 ? 0 : inputs.count / n
-        let k = net.classCount
-        let rowShape = Array(inputs.shape.dropFirst())
-        let x0 = inputs.scalars
-        let lo = c.clipMin, span = c.clipMax - c.clipMin
-        let cleanPred = net.predictions(inputs)
-        let targeted = c.targets != nil
-        let aim = c.targets ?? labels
+        let batch = CarliniWagnerBatch(inputs: inputs, labels: labels, net: net, configuration: c)
+        let (n, d, k, rowShape, x0) = (batch.n, batch.d, batch.k, batch.rowShape, batch.x0)
+        let (lo, span, cleanPred, targeted, aim) = (batch.lo, batch.span, batch.cleanPred, batch.targeted, batch.aim)
         let kappa = confidence
         let smoother = Self.tanhSmoother
         let w0: [Float] = x0.map { v in atanh((min(max((v - lo) / span, 0), 1) * 2 - 1) * smoother) }
