@@ -15,8 +15,11 @@ struct DefendDetectCommand: ParsableCommand {
         discussion: """
         Detectors: feature-squeezing (Xu et al. 2018; squeezers from --squeezers) and mahalanobis \
         (Lee et al. 2018, on the activations after --layer, default the penultimate layer; needs a \
-        safetensors model). The first --calibration examples (default half) fit the detector and set \
-        its threshold for the --fpr false-alarm rate; the others are attacked with PGD on the model \
+        safetensors model). The first --calibration examples (default half) are clean held-out data: \
+        for mahalanobis the first two thirds of them fit the class means and covariance and the last \
+        third sets the threshold (disjoint, so the false-alarm rate is not measured on fitting data); \
+        feature squeezing needs no fitting and sets its threshold on all of them, for the --fpr \
+        false-alarm rate. The other examples are attacked with PGD on the model \
         alone (non-adaptive) and with PGD on model + detector (adaptive: margin loss plus \
         λ·score/threshold, BPDA through the squeezers). Reports ROC AUC, TPR at the threshold, and \
         detection rate and robust accuracy of model + detector under both attacks. An attack \
@@ -67,6 +70,9 @@ struct DefendDetectCommand: ParsableCommand {
     @Option(help: "Feature squeezing: comma-separated squeezers.")
     var squeezers: String = "bit-depth:1,median:2"
 
+    @Option(help: "Mahalanobis: covariance ridge, as a fraction of the mean variance.")
+    var ridge: Double = 0.01
+
     @Option(name: .customLong("detector-weight"), help: "λ of the detector term in the adaptive attack.")
     var detectorWeight: Float = 1
 
@@ -97,6 +103,7 @@ struct DefendDetectCommand: ParsableCommand {
         guard detectorWeight >= 0, detectorWeight.isFinite else { throw ValidationError("--detector-weight must be ≥ 0") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if let calibration, calibration < 1 { throw ValidationError("--calibration must be positive") }
+        guard ridge > 0, ridge.isFinite else { throw ValidationError("--ridge must be positive") }
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
         if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
         _ = try parsedSqueezers()
@@ -126,7 +133,7 @@ struct DefendDetectCommand: ParsableCommand {
         guard split >= 1, split < y.count else {
             throw CLIError("--calibration \(split) leaves no examples to attack (\(y.count) examples)")
         }
-        let calX = x.rows(0..<split), calY = Array(y[0..<split])
+        var calX = x.rows(0..<split)
         let testX = x.rows(split..<y.count), testY = Array(y[split..<y.count])
         let det: any DifferentiableDetector
         do {
@@ -134,7 +141,10 @@ struct DefendDetectCommand: ParsableCommand {
             case "mahalanobis":
                 guard let net = base as? Sequential else { throw CLIError("--detector mahalanobis needs a safetensors model (its hidden layers)") }
                 let k = layer ?? max(0, net.layers.count - 2)
-                det = try MahalanobisDetector(model: net, layer: k, inputs: calX, labels: calY)
+                let fit = split * 2 / 3
+                guard fit >= 1, fit < split else { throw CLIError("--calibration \(split) is too small to both fit and calibrate the detector") }
+                det = try MahalanobisDetector(model: net, layer: k, inputs: x.rows(0..<fit), labels: Array(y[0..<fit]), ridge: ridge)
+                calX = x.rows(fit..<split)
             default:
                 let s = try parsedSqueezers()
                 for t in s where t.outputShape(for: base.inputShape) != base.inputShape {
@@ -158,7 +168,7 @@ struct DefendDetectCommand: ParsableCommand {
             let files = try DefenceReportFiles.write(evidence, title: "Bulwark detector evaluation: \(result.detector)", seed: seed,
                                                      parameters: ["model": model, "data": data, "labels": labels, "detector": result.detector,
                                                                   "eps": String(eps), "norm": norm, "steps": String(steps), "fpr": String(fpr),
-                                                                  "calibration_examples": String(split), "seed": String(seed)],
+                                                                  "held_out_examples": String(split), "seed": String(seed)],
                                                      json: result, jsonName: "detection.json", to: dir)
             written = files.map(\.path)
         }
@@ -171,11 +181,11 @@ struct DefendDetectCommand: ParsableCommand {
             try printJSON([
                 "detector": result.detector, "threshold": result.threshold, "target_fpr": fpr, "fpr": result.falsePositiveRate,
                 "roc_auc": result.detection.rocAUC, "tpr": result.truePositiveRate, "clean_accuracy": result.cleanAccuracy,
-                "calibration_examples": split, "examples": testY.count, "eps": Double(eps), "norm": norm, "steps": steps, "seed": Int(seed),
+                "calibration_examples": result.calibrationExamples, "held_out_examples": split, "examples": testY.count, "eps": Double(eps), "norm": norm, "steps": steps, "seed": Int(seed),
                 "non_adaptive": pipeline(result.nonAdaptive), "adaptive": pipeline(result.adaptive), "seconds": seconds, "report": written,
             ])
         } else {
-            print("detector \(result.detector) on \(base.inputShape.map(String.init).joined(separator: "×")) inputs: calibrated on \(split), attacked \(testY.count); "
+            print("detector \(result.detector): \(split - result.calibrationExamples) examples fit it, \(result.calibrationExamples) set the threshold, \(testY.count) attacked; "
                   + "\(norm) ε=\(eps), PGD-\(steps), seed \(seed), \(formatDuration(seconds))")
             print(String(format: "clean accuracy %.4f; threshold %.4g for target FPR %.3f (FPR on the attacked examples' clean inputs %.4f)",
                          result.cleanAccuracy, result.threshold, fpr, result.falsePositiveRate))

@@ -28,9 +28,8 @@ extension DetectionMetrics {
                 if all[i].1 { tp += 1 } else { fp += 1 }
                 i += 1
             }
-            // Flagging scores ≥ value is "strictly above" the next lower score.
-            let below = i < all.count ? all[i].0 : -Double.infinity
-            points.append(ROCPoint(falsePositiveRate: Double(fp) / m, truePositiveRate: Double(tp) / n, threshold: below))
+            // Flagging scores ≥ value is flagging scores strictly above value.nextDown (always finite for finite scores).
+            points.append(ROCPoint(falsePositiveRate: Double(fp) / m, truePositiveRate: Double(tp) / n, threshold: value.nextDown))
         }
         return points
     }
