@@ -38,7 +38,7 @@ import Testing
         let comparison = try #require(findings.first { $0.id.hasPrefix("evasion.defence.") })
         let before = try #require(checked.undefended)
         #expect(comparison.metrics.first { $0.name == "clean_accuracy_before" }?.value == before.cleanAccuracy)
-        let after = try #require(checked.evaluation.attacks.first { $0.spec.kind == .fgsm && $0.epsilon == 0.2 })
+        let after = try #require(checked.evaluation.attacks.first { $0.spec.kind == .pgd && $0.epsilon == 0.2 })  // PGD is preferred
         #expect(comparison.metrics.first { $0.name == "robust_accuracy_after" }?.value == after.metrics.robustAccuracy)
         #expect(comparison.reliability != .reliable && comparison.title.hasSuffix("(unreliable)"))
 

@@ -64,11 +64,14 @@ public enum DefenceFindings {
                        metrics: metrics, artifact: e.artifact, reproduce: e.reproduce, reliability: .unreliable(reasons: c.unreliableReasons))
     }
 
-    /// The attack cell used to compare before and after: the first white-box attack at the largest ε.
+    /// The attack cell used to compare before and after: the strongest kind of white-box attack
+    /// run (PGD, then APGD, BIM, then any other), at the largest ε.
     static func headline(_ r: EvaluationResult) -> AttackEvaluation? {
         let white = r.attacks.filter { !EvasionFindings.isBlackBox($0.spec.kind) }
         let pool = white.isEmpty ? r.attacks : white
-        guard let spec = pool.first?.spec else { return nil }
+        let preference: [AttackSpec.Kind] = [.pgd, .apgdCE, .apgdDLR, .bim]
+        let preferred = preference.lazy.compactMap { kind in pool.first { $0.spec.kind == kind } }.first
+        guard let spec = (preferred ?? pool.first)?.spec else { return nil }
         return pool.filter { $0.spec == spec }.max { $0.epsilon < $1.epsilon }
     }
 

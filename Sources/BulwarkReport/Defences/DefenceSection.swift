@@ -21,20 +21,20 @@ extension DefenceFindings {
             if let before = c.undefended {
                 let after = c.evaluation
                 let label = c.defence.map { "with \($0.transform) (\($0.gradient) gradient)" } ?? "defended (\(e.name))"
-                var rows: [[String]] = [["before: undefended", p(before.cleanAccuracy), "—", "—", "—"],
-                                        ["after: \(label)", p(after.cleanAccuracy), "—", "—", verdict]]
+                var rows: [[String]] = []
                 for cell in after.attacks {
                     guard let b = before.attacks.first(where: { $0.spec == cell.spec && $0.epsilon == cell.epsilon }) else { continue }
                     let eps = EvasionFindings.number(Double(cell.epsilon))
-                    rows.append(["before: undefended", p(before.cleanAccuracy), EvasionFindings.techniqueName(cell.spec), eps, p(b.metrics.robustAccuracy)])
+                    rows.append(["before: undefended", p(before.cleanAccuracy), EvasionFindings.techniqueName(cell.spec), eps, p(b.metrics.robustAccuracy), "—"])
                     rows.append(["after: \(label)", p(after.cleanAccuracy), EvasionFindings.techniqueName(cell.spec), eps,
-                                 p(cell.metrics.robustAccuracy) + (c.reliable == false ? " (unreliable)" : "")])
+                                 p(cell.metrics.robustAccuracy) + (c.reliable == false ? " (unreliable)" : ""), verdict])
                 }
                 tables.append(Table(title: "Clean and robust accuracy before and after the defence — \(after.examples) examples, same attacks and seed",
-                                    columns: ["model", "clean accuracy", "attack", "ε", "robust accuracy"], rows: rows))
+                                    columns: ["model", "clean accuracy", "attack", "ε", "robust accuracy", "checklist"], rows: rows))
                 var series: [LineChart.Series] = []
                 if let h = headline(after) {
-                    for (name, r) in [("before (undefended)", before), ("after (\(c.defence?.transform ?? e.name))", after)] {
+                    let afterName = "after (\(c.defence?.transform ?? e.name))" + (c.reliable == false ? " — UNRELIABLE" : "")
+                    for (name, r) in [("before (undefended)", before), (afterName, after)] {
                         let cells = r.attacks.filter { $0.spec == h.spec }.sorted { $0.epsilon < $1.epsilon }
                         series.append(.init(name: name, points: [.init(0, r.cleanAccuracy)] + cells.map { .init(Double($0.epsilon), $0.metrics.robustAccuracy) }))
                     }
@@ -70,7 +70,10 @@ extension DefenceFindings {
         }
         if let d = e.detector {
             let diagonal = LineChart.Series(name: "chance", points: [.init(0, 0), .init(1, 1)])
-            let roc = LineChart.Series(name: "\(d.detector) vs PGD", points: d.roc.map { .init($0.falsePositiveRate, $0.truePositiveRate) })
+            // At most about 200 points are drawn (the full curve is in the JSON).
+            let stride = max(1, d.roc.count / 200)
+            let drawn = d.roc.enumerated().filter { $0.offset % stride == 0 || $0.offset == d.roc.count - 1 }.map(\.element)
+            let roc = LineChart.Series(name: "\(d.detector) vs PGD", points: drawn.map { .init($0.falsePositiveRate, $0.truePositiveRate) })
             let op = LineChart.Series(name: "operating point (threshold \(String(format: "%.3g", d.threshold)))",
                                       points: [.init(d.falsePositiveRate, d.truePositiveRate)])
             charts.append(LineChart(title: "Detector ROC (AUC \(String(format: "%.3f", d.detection.rocAUC)))", xLabel: "false-positive rate",
