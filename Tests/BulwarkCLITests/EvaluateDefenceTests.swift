@@ -75,7 +75,19 @@ import Testing
         #expect(sj["reliable"] is NSNull && sj["checklist"] == nil)
         #expect((sj["failed_checks"] as? [String])?.isEmpty == true)
 
-        for (args, needle) in [(["--defense", "magic:3"], "--defense"), (["--gradient", "sideways"], "--gradient"),
+        // A training defence: the baseline model is evaluated with the same attacks (here the same file, so the same figures).
+        let withBaseline = try CLI.run(base + ["--baseline", f.model, "--no-checklist", "--out", dir.appendingPathComponent("b").path])
+        #expect(withBaseline.status == 0, "\(withBaseline.stderr)")
+        let bj = try Self.json(withBaseline)
+        let before = try #require((bj["undefended"] as? [String: Any])?["results"] as? [[String: Any]])
+        let after = try #require(bj["results"] as? [[String: Any]])
+        #expect(before.map { $0["robust_accuracy"] as? Double } == after.map { $0["robust_accuracy"] as? Double })
+        #expect(bj["defense"] == nil)
+        let html = try String(contentsOfFile: dir.appendingPathComponent("b/index.html").path, encoding: .utf8)
+        #expect(html.contains("before: undefended") && html.contains("not checked"))
+
+        for (args, needle) in [(["--defense", "magic:3"], "--defense"), (["--defense", "thermometer:4"], "maps inputs"),
+                               (["--baseline", dir.appendingPathComponent("none.safetensors").path], "not found"), (["--gradient", "sideways"], "--gradient"),
                                (["--checklist-limit", "0"], "--checklist-limit")] {
             let r = try CLI.run(base + args + ["--out", dir.appendingPathComponent("x").path])
             #expect(r.isCleanFailure && r.stderr.contains(needle), "\(args): \(r.stderr)")
