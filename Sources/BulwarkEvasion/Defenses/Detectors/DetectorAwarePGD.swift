@@ -10,7 +10,8 @@ public import BulwarkModels
 /// only the detector term acts, plus the detector score `s` scaled by its threshold `τ`. The
 /// score's gradient is ``DifferentiableDetector/scores(_:)-(Variable)`` (exact for Mahalanobis,
 /// BPDA through the squeezers for feature squeezing). An example is done at the first iterate
-/// that the model misclassifies **and** the real detector does not flag; its best iterate is kept.
+/// that the model misclassifies **and** the real detector does not flag, and that iterate is
+/// returned; an example never done returns its last iterate.
 /// Cost per step: one forward + backward pass through model and detector, and one forward
 /// pass of the real detector.
 public struct DetectorAwarePGD: Sendable {
