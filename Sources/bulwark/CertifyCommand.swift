@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
+import BulwarkReport
 import BulwarkTensor
 import Foundation
 
@@ -18,7 +19,10 @@ struct CertifyCommand: ParsableCommand {
         trained with Gaussian noise of the same sigma (bulwark defend train --defense noise).
 
         Example:
-          bulwark certify --model noise.safetensors --sigma 0.5 --data x.npy --labels y.npy --limit 200
+          bulwark certify --model noise.safetensors --sigma 0.5 --data x.npy --labels y.npy --limit 200 --out cert
+
+        --out DIR writes DIR/certification.json (every certificate) and the report: DIR/index.html \
+        (certified-accuracy curve as inline SVG), DIR/report.json and DIR/report.sarif.
         """
     )
 
@@ -57,6 +61,9 @@ struct CertifyCommand: ParsableCommand {
 
     @Option(help: "Seed of the noise.")
     var seed: UInt64 = 0
+
+    @Option(help: "Write the report (index.html, report.json, report.sarif) and certification.json here.")
+    var out: String?
 
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
@@ -110,11 +117,20 @@ struct CertifyCommand: ParsableCommand {
         }
         line.finish("certified \(y.count) examples in \(formatDuration(result.seconds))")
         let meanRadius = result.examples.filter(\.correct).map(\.certificate.radius).reduce(0, +) / Double(max(y.count, 1))
+        var written: [String] = []
+        if let out {
+            let evidence = DefenceEvidence(name: "\(URL(fileURLWithPath: model).lastPathComponent), σ = \(sigma)", certification: result,
+                                           reproduce: EvaluationReportFiles.commandLine, artifact: model)
+            written = try DefenceReportFiles.write(evidence, title: "Bulwark certification: \(URL(fileURLWithPath: model).lastPathComponent)", seed: seed,
+                                                   parameters: ["model": model, "data": data, "labels": labels, "sigma": String(sigma), "n0": String(n0),
+                                                                "n": String(n), "alpha": String(alpha), "examples": String(y.count), "seed": String(seed)],
+                                                   json: result, jsonName: "certification.json", to: URL(fileURLWithPath: out)).map(\.path)
+        }
         if json {
             try printJSON([
                 "sigma": Double(sigma), "n0": n0, "n": n, "alpha": alpha, "seed": Int(seed), "examples": y.count,
                 "abstention_rate": result.abstentionRate, "seconds": result.seconds, "mean_certified_radius": meanRadius,
-                "curve": result.curve.map { ["radius": $0.radius, "certified_accuracy": $0.certifiedAccuracy] },
+                "curve": result.curve.map { ["radius": $0.radius, "certified_accuracy": $0.certifiedAccuracy] }, "report": written,
             ])
         } else {
             print("randomized smoothing: σ=\(sigma)  n0=\(n0)  n=\(n)  α=\(alpha)  seed=\(seed)  examples=\(y.count)")
@@ -123,6 +139,7 @@ struct CertifyCommand: ParsableCommand {
             print(String(format: "abstained on %.1f%%; mean certified radius (correct, others 0) %.3f; %@",
                          result.abstentionRate * 100, meanRadius, formatDuration(result.seconds)))
             print("each certificate holds with probability ≥ \(1 - alpha) over the sampling noise")
+            if !written.isEmpty { print("wrote " + written.joined(separator: ", ")) }
         }
     }
 }

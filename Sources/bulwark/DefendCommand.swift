@@ -10,7 +10,7 @@ struct DefendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "defend",
         abstract: "Harden a model against evasion attacks.",
-        subcommands: [DefendTrainCommand.self, DefendCheckCommand.self]
+        subcommands: [DefendTrainCommand.self, DefendCheckCommand.self, DefendDetectCommand.self]
     )
 }
 

@@ -19,9 +19,22 @@ struct EvaluateCommand: ParsableCommand {
         difference images for image inputs), DIR/report.json and DIR/report.sarif, each finding tagged \
         with its MITRE ATLAS and OWASP ML Top 10 ids.
 
-        Example:
+        After the attacks, the gradient-masking checklist runs on the first --checklist-limit \
+        examples at the largest ε (iterative ≥ single-step, white-box ≥ black-box and transfer, \
+        accuracy ~0 at a large ε, success grows with ε, healthy gradients, restarts and a \
+        gradient-free attack find nothing new). When a check fails, every robustness figure is \
+        marked UNRELIABLE (terminal, --json "reliable": false with "failed_checks", and the report). \
+        --no-checklist skips it (figures are then "not checked"). With --defense TRANSFORM \
+        (\(TransformSpec.help)) the model is evaluated behind that input transform, attacked \
+        adaptively (BPDA, plus EOT for random transforms; --gradient plain shows the naive attacker), \
+        and the same attacks run on the undefended model for comparison; --baseline FILE does the \
+        same for a model hardened by training.
+
+        Examples:
           bulwark evaluate --model cnn.safetensors --data x.npy --labels y.npy \\
             --attack fgsm,pgd --eps 0.05,0.1 --limit 500 --out eval --json
+          bulwark evaluate --model cnn.safetensors --defense jpeg:75 --gradient plain --data x.npy --labels y.npy \\
+            --attack pgd --eps 0.1 --limit 100 --out eval-jpeg
         """
     )
 
@@ -70,6 +83,31 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Output directory.")
     var out: String
 
+    @Option(name: [.customLong("defense"), .customLong("transform")],
+            help: "Evaluate the model behind an input-transform defence, e.g. jpeg:75 or bit-depth:1.")
+    var defense: String?
+
+    @Option(help: "Attacker gradient on a --defense model: adaptive (BPDA/EOT) or plain (naive).")
+    var gradient: String = "adaptive"
+
+    @Option(name: .customLong("eot-samples"), help: "EOT samples for random transforms (default: the transform's recommendation).")
+    var eotSamples: Int?
+
+    @Option(help: "The model before a training defence: evaluated with the same attacks for a before/after comparison.")
+    var baseline: String?
+
+    @Flag(name: .customLong("no-checklist"), help: "Skip the gradient-masking checklist (robustness figures are then not checked).")
+    var noChecklist = false
+
+    @Option(name: .customLong("checklist-limit"), help: "Examples the checklist runs on (the first ones).")
+    var checklistLimit: Int = 100
+
+    @Option(name: .customLong("checklist-restarts"), help: "Restarts of the checklist's restarted PGD.")
+    var checklistRestarts: Int = 1
+
+    @Option(name: .customLong("checklist-queries"), help: "Square Attack queries per example in the checklist (0 skips the black-box checks).")
+    var checklistQueries: Int = 200
+
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -89,6 +127,11 @@ struct EvaluateCommand: ParsableCommand {
         if let queries, queries <= 0 { throw ValidationError("--queries must be positive, got \(queries)") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
         if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
+        guard EvaluatedGradient(rawValue: gradient) != nil else { throw ValidationError("unknown --gradient '\(gradient)' (adaptive or plain)") }
+        if let defense { do { _ = try TransformSpec.parse(defense) } catch { throw ValidationError("--defense: \(error.description)") } }
+        if let eotSamples, eotSamples < 1 { throw ValidationError("--eot-samples must be ≥ 1") }
+        guard checklistLimit > 0 else { throw ValidationError("--checklist-limit must be positive, got \(checklistLimit)") }
+        guard checklistRestarts >= 0, checklistQueries >= 0 else { throw ValidationError("--checklist-restarts and --checklist-queries must be ≥ 0") }
     }
 
     func parsedAttacks() throws -> [AttackSpec.Kind] {
@@ -144,17 +187,34 @@ struct EvaluateCommand: ParsableCommand {
 
         let specs = kinds.map { AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries, stepSize: stepSize) }
         let plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: batchSize, seed: seed)
+        var defence: TransformDefence?
+        if let defense {
+            do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }
+        }
+        let baselineModel = try baseline.map { try loadClassifier(path: $0, architecture: arch.flatMap(ZooArchitecture.init(rawValue:))) }
+        let attackerGradient = EvaluatedGradient(rawValue: gradient) ?? .adaptive
+        let checked = CheckedEvaluation(evaluation: plan, checklist: noChecklist ? nil
+            : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries))
         let line = ProgressLine(enabled: !quiet)
-        let result: EvaluationResult
+        let outcome: CheckedEvaluationResult
         do {
-            result = try plan.run(model: classifier, inputs: x, labels: y) { p in
+            outcome = try checked.run(model: classifier, defence: defence, baseline: baselineModel, gradient: attackerGradient,
+                                      inputs: x, labels: y, stage: { line.update($0, force: true) }) { p in
                 line.update("\(p.attack) ε=\(p.epsilon) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total) · ETA \(formatDuration(p.secondsRemaining))")
             }
         } catch {
             line.finish()
             throw CLIError(error.description)
         }
-        line.finish("evaluated \(y.count) examples in \(formatDuration(result.seconds))")
+        let result = outcome.evaluation
+        line.finish("evaluated \(y.count) examples in \(formatDuration(result.seconds))"
+                    + (outcome.checklist == nil ? "" : "; checklist on \(outcome.checklistExamples) in \(formatDuration(outcome.checklistSeconds))"))
+        let evaluatedModel: any DifferentiableClassifier
+        do {
+            evaluatedModel = try defence.map { d throws(EvasionError) in
+                try d.view(of: classifier, gradient: attackerGradient == .plain ? .plain : d.adaptiveGradient)
+            } ?? classifier
+        } catch { throw CLIError(error.description) }
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -163,35 +223,82 @@ struct EvaluateCommand: ParsableCommand {
         try encoder.encode(result).write(to: temporary)
         _ = try? FileManager.default.removeItem(at: resultURL)
         try FileManager.default.moveItem(at: temporary, to: resultURL)
-        let reportFiles = try EvaluationReportFiles.write(result, model: classifier, modelPath: model, dataPath: data, labelsPath: labels,
+        // The checklist's verdicts and evidence, and the undefended run, next to the evaluation.
+        try encoder.encode(outcome).write(to: outURL.appendingPathComponent("checked-evaluation.json"), options: .atomic)
+        let reportFiles = try EvaluationReportFiles.write(outcome, model: evaluatedModel, modelPath: model, dataPath: data, labelsPath: labels,
                                                           inputs: x, labels: y, to: outURL)
+        let reliable = outcome.reliable
+        let verdictWord = reliable.map { $0 ? "reliable" : "UNRELIABLE" } ?? "not checked"
 
         let rows: [[String: Any]] = result.attacks.map { cell in
             let seconds = cell.outcomes.reduce(0) { $0 + $1.seconds }
             return ["attack": cell.spec.kind.rawValue, "eps": Double(cell.epsilon), "norm": cell.spec.norm.rawValue,
                     "robust_accuracy": cell.metrics.robustAccuracy, "success_rate": cell.metrics.attackSuccessRate,
                     "mean_l2": cell.metrics.meanL2, "mean_linf": cell.metrics.meanLinf,
-                    "mean_queries": cell.metrics.meanQueries, "seconds": seconds]
+                    "mean_queries": cell.metrics.meanQueries, "seconds": seconds, "reliable": reliable.map { $0 as Any } ?? NSNull()]
         }
         if json {
             let curve: [[String: Any]] = result.curve.map {
                 ["norm": $0.norm.rawValue, "eps": Double($0.epsilon), "robust_accuracy": $0.robustAccuracy]
             }
-            try printJSON(["clean_accuracy": result.cleanAccuracy, "examples": result.examples, "seed": Int(seed),
-                           "results": rows, "ensemble": curve, "out": resultURL.path, "report": reportFiles.map(\.path)])
+            var object: [String: Any] = [
+                "clean_accuracy": result.cleanAccuracy, "examples": result.examples, "seed": Int(seed),
+                "results": rows, "ensemble": curve, "out": resultURL.path, "report": reportFiles.map(\.path),
+                "reliable": reliable.map { $0 as Any } ?? NSNull(), "failed_checks": outcome.failedChecks.map(\.rawValue),
+            ]
+            if let c = outcome.checklist {
+                object["checklist"] = [
+                    "summary": c.summary, "attack": c.primaryAttack, "eps": Double(c.epsilon), "norm": c.norm.rawValue,
+                    "examples": outcome.checklistExamples, "seconds": outcome.checklistSeconds,
+                    "claimed_robust_accuracy": c.claimedRobustAccuracy, "worst_case_robust_accuracy": c.worstCaseRobustAccuracy,
+                    "not_run_checks": c.notRunChecks.map(\.rawValue),
+                    "verdicts": c.verdicts.map { v -> [String: Any] in
+                        ["check": v.check.rawValue, "status": v.status.rawValue, "observed": v.observed.map { $0 as Any } ?? NSNull(),
+                         "limit": v.limit.map { $0 as Any } ?? NSNull(), "detail": v.detail]
+                    },
+                ] as [String: Any]
+            }
+            if let d = outcome.defence { object["defense"] = ["transform": d.transform, "gradient": d.gradient, "random": d.random] }
+            if let u = outcome.undefended {
+                object["undefended"] = [
+                    "clean_accuracy": u.cleanAccuracy,
+                    "results": u.attacks.map { c -> [String: Any] in
+                        ["attack": c.spec.kind.rawValue, "eps": Double(c.epsilon), "norm": c.spec.norm.rawValue,
+                         "robust_accuracy": c.metrics.robustAccuracy, "success_rate": c.metrics.attackSuccessRate]
+                    },
+                ] as [String: Any]
+            }
+            try printJSON(object)
         } else {
+            if let d = outcome.defence { print("defence: \(d.transform), attacked with the \(d.gradient) gradient") }
             print("examples: \(result.examples)   clean accuracy: \(String(format: "%.4f", result.cleanAccuracy))   seed: \(seed)")
-            print("attack     norm  eps      robust acc  success  mean L2   mean L∞   seconds")
+            if reliable == false {
+                print("!! robustness figures below are UNRELIABLE — failed checks: " + outcome.failedChecks.map(\.rawValue).joined(separator: ", "))
+            }
+            print("attack     norm  eps      robust acc  success  mean L2   mean L∞   seconds  verdict")
             for cell in result.attacks {
                 let m = cell.metrics
                 let seconds = cell.outcomes.reduce(0) { $0 + $1.seconds }
                 let name = cell.spec.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                 let normName = cell.spec.norm.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-                print(name + " " + normName + " " + String(format: "%-8.4g %10.4f %8.4f %9.4f %9.4f %8.2f",
-                             Double(cell.epsilon), m.robustAccuracy, m.attackSuccessRate, m.meanL2, m.meanLinf, seconds))
+                print(name + " " + normName + " " + String(format: "%-8.4g %10.4f %8.4f %9.4f %9.4f %8.2f  ",
+                             Double(cell.epsilon), m.robustAccuracy, m.attackSuccessRate, m.meanL2, m.meanLinf, seconds) + verdictWord)
             }
             for point in result.curve {
-                print("ensemble (worst case over the attacks) \(point.norm.rawValue) " + String(format: "ε=%.4g: %.4f", Double(point.epsilon), point.robustAccuracy))
+                print("ensemble (worst case over the attacks) \(point.norm.rawValue) " + String(format: "ε=%.4g: %.4f", Double(point.epsilon), point.robustAccuracy)
+                      + (reliable == true ? "" : " (\(verdictWord))"))
+            }
+            if let u = outcome.undefended {
+                print("undefended model: clean accuracy \(String(format: "%.4f", u.cleanAccuracy)); " + u.attacks.map {
+                    "\($0.spec.kind.rawValue) ε=\(String(format: "%.4g", Double($0.epsilon))): \(String(format: "%.4f", $0.metrics.robustAccuracy))"
+                }.joined(separator: ", "))
+            }
+            if let c = outcome.checklist {
+                print("gradient-masking checklist (\(outcome.checklistExamples) examples, \(formatDuration(outcome.checklistSeconds))):")
+                for v in c.verdicts { print("  [\(v.status.rawValue)] \(v.check.rawValue): \(v.detail)") }
+                print(c.summary)
+            } else {
+                print("gradient-masking checklist skipped (--no-checklist): the robustness figures are not checked")
             }
             print("wrote \(resultURL.path), " + reportFiles.map(\.path).joined(separator: ", "))
         }

@@ -72,7 +72,10 @@ import Testing
         #expect(html.contains("not a guarantee"))
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
         let findings = try #require(report["findings"] as? [[String: Any]])
-        #expect(findings.compactMap { $0["id"] as? String } == ["evasion.evaluate.fgsm-linf", "evasion.evaluate.pgd-linf", "evasion.evaluate.ensemble-linf"])
+        let ids = findings.compactMap { $0["id"] as? String }
+        #expect(Array(ids.prefix(3)) == ["evasion.evaluate.fgsm-linf", "evasion.evaluate.pgd-linf", "evasion.evaluate.ensemble-linf"])
+        #expect(ids.count == 4 && ids.last?.hasPrefix("evasion.checklist.pgd-linf.") == true, "\(ids)")  // the checklist's verdict
+        #expect(html.contains("Gradient-masking checklist"))
         for finding in findings {
             #expect((finding["atlasID"] as? String)?.hasPrefix("AML.T0043") == true)
             #expect(finding["owaspID"] as? String == "ML01:2023")

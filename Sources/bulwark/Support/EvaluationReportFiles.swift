@@ -14,8 +14,9 @@ enum EvaluationReportFiles {
     }
 
     /// Builds and writes the report; returns the files written.
-    static func write(_ result: EvaluationResult, model: any DifferentiableClassifier, modelPath: String, dataPath: String,
+    static func write(_ checked: CheckedEvaluationResult, model: any DifferentiableClassifier, modelPath: String, dataPath: String,
                       labelsPath: String, inputs: Tensor, labels: [Int], to directory: URL) throws -> [URL] {
+        let result = checked.evaluation
         let command = commandLine
         let runs = [EvaluationRun(name: "evaluate", result: result, reproduce: command, artifact: modelPath)]
         var grids: [ImageGrid] = []
@@ -45,9 +46,22 @@ enum EvaluationReportFiles {
             let s = cell.spec
             parameters["attack.\(s.label)"] = "iterations \(s.maxIterations), restarts \(s.restarts)" + (s.maxQueries.map { ", queries \($0)" } ?? "")
         }
-        var report = Report(title: "Bulwark evasion evaluation: \(URL(fileURLWithPath: modelPath).lastPathComponent)",
+        let modelName = URL(fileURLWithPath: modelPath).lastPathComponent
+        let evidence = DefenceEvidence(name: checked.defence.map { "\(modelName) + \($0.transform)" } ?? modelName, checked: checked,
+                                       reproduce: command, artifact: modelPath)
+        if let d = checked.defence {
+            parameters["defense"] = d.transform
+            parameters["attacker_gradient"] = d.gradient
+        }
+        if let c = checked.checklist {
+            parameters["checklist"] = "\(c.primaryAttack) at ε = \(c.epsilon) on \(checked.checklistExamples) examples: \(c.label)"
+        } else {
+            parameters["checklist"] = "skipped"
+        }
+        let findings = DefenceFindings.applyChecklist(checked, to: EvasionFindings.findings(runs)) + DefenceFindings.findings(evidence)
+        var report = Report(title: "Bulwark evasion evaluation: \(modelName)" + (checked.defence.map { " behind \($0.transform)" } ?? ""),
                             toolVersion: Bulwark.configuration.version, command: command, seed: result.seed, parameters: parameters,
-                            findings: EvasionFindings.findings(runs), sections: [section])
+                            findings: findings, sections: [section, DefenceFindings.section(evidence)])
         report.environment["bulwark"] = Bulwark.configuration.version
         do { return try ReportWriter.write(report, to: directory) } catch { throw CLIError(String(describing: error)) }
     }
