@@ -39,7 +39,8 @@ public struct Conv2DGeometry: Sendable, Equatable {
 
 /// im2col / col2im lowering for one image: convolution becomes one matrix product per group.
 ///
-/// Rows are short on small feature maps (14 floats on a 14×14 map), so the copies are inline
+/// For stride 1 and "same" width a patch row is the image plane shifted and is one copy. Otherwise
+/// rows are short on small feature maps (14 floats on a 14×14 map), so the copies are inline
 /// loops the compiler vectorises, not `memmove` calls whose overhead would dominate.
 enum Im2Col {
     /// Writes the patches of channels `c0..<c0+cg` of one C×H×W image into `cols`, a

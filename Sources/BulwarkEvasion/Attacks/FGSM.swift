@@ -15,18 +15,22 @@ public struct FastGradientSignMethod: EvasionAttack {
     /// Runs FGSM on a batch.
     public func run(inputs: Tensor, labels: [Int], model: AttackModel,
                     configuration c: AttackConfiguration) throws(EvasionError) -> AttackResult {
-        var one = c
-        one.maxIterations = 1
-        return try ProjectedGradientDescent(relativeStepSize: 1, randomStart: false, name: name)
-            .run(inputs: inputs, labels: labels, model: model, configuration: one)
+        try step.run(inputs: inputs, labels: labels, model: model, configuration: Self.oneStep(c))
     }
 
     /// The adversarial examples only: one forward and one backward pass, no scoring pass.
     public func generate(inputs: Tensor, labels: [Int], model: AttackModel,
                          configuration c: AttackConfiguration) throws(EvasionError) -> Tensor {
+        try step.generate(inputs: inputs, labels: labels, model: model, configuration: Self.oneStep(c))
+    }
+
+    /// FGSM is one PGD step of size ε from x0.
+    var step: ProjectedGradientDescent { ProjectedGradientDescent(relativeStepSize: 1, randomStart: false, name: name) }
+
+    /// `c` with exactly one iteration (`maxIterations` is ignored by FGSM).
+    static func oneStep(_ c: AttackConfiguration) -> AttackConfiguration {
         var one = c
         one.maxIterations = 1
-        return try ProjectedGradientDescent(relativeStepSize: 1, randomStart: false, name: name)
-            .generate(inputs: inputs, labels: labels, model: model, configuration: one)
+        return one
     }
 }

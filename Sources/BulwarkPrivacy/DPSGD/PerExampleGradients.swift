@@ -15,7 +15,8 @@ import Foundation
 ///   `⟨Δ_iᵀΔ_i, U_iᵀU_i⟩` (every layer of the zoo cnn), the per-example weight gradients are
 ///   materialised in one batched kernel (``Convolution/perExampleWeightGradients(_:_:weightShape:geometry:)``)
 ///   and kept, so the clipped sum is one weighted sum of them; otherwise (small feature maps, many
-///   channels) only the ghost norms are kept and the clipped sum is a second weight-gradient pass.
+///   channels: ghost norms; or too many floats to keep: direct norms in chunks) only the norms
+///   are kept and the clipped sum is a second weight-gradient pass with c-scaled errors.
 ///
 /// The only way to turn this into something an optimiser accepts is ``clipped(maxNorm:)``, which
 /// returns a ``ClippedGradientSum``: an unclipped gradient cannot be passed where a clipped one
