@@ -93,14 +93,7 @@ struct CertifyCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let classifier = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
-        var x = try loadInputs(path: data, for: classifier)
-        guard FileManager.default.fileExists(atPath: labels) else { throw CLIError("labels file not found: \(labels)") }
-        var y = try NPY.read(path: labels).toLabels()
-        guard y.count == x.shape[0] else { throw CLIError("\(labels): \(y.count) labels for \(x.shape[0]) inputs in \(data)") }
-        if let limit, limit < y.count {
-            x = x.rows(0..<limit)
-            y = Array(y[0..<limit])
-        }
+        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: classifier, limit: limit)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }
         let radiusList = try parsedRadii()
         let smoothing: RandomizedSmoothing

@@ -286,12 +286,7 @@ struct DefendCheckCommand: ParsableCommand {
         guard t.outputShape(for: base.inputShape) == base.inputShape else {
             throw CLIError("transform \(t.name) changes the input shape; the model must expect its output")
         }
-        var x = try loadInputs(path: data, for: base)
-        guard FileManager.default.fileExists(atPath: labels) else { throw CLIError("labels file not found: \(labels)") }
-        var y = try NPY.read(path: labels).toLabels()
-        guard y.count == x.shape[0] else { throw CLIError("\(labels): \(y.count) labels for \(x.shape[0]) inputs in \(data)") }
-        if let bad = y.first(where: { $0 < 0 || $0 >= base.classCount }) { throw CLIError("\(labels): label \(bad) outside 0..<\(base.classCount)") }
-        if let limit, limit < y.count { x = x.rows(0..<limit); y = Array(y[0..<limit]) }
+        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: base, limit: limit)
         guard !y.isEmpty else { throw CLIError("\(data): no examples") }
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let naive = PreprocessedClassifier(OpenedClassifier(base: base), transform: t, gradient: .plain, seed: seed)

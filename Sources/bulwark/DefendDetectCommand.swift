@@ -122,12 +122,7 @@ struct DefendDetectCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let base = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
-        var x = try loadInputs(path: data, for: base)
-        guard FileManager.default.fileExists(atPath: labels) else { throw CLIError("labels file not found: \(labels)") }
-        var y = try NPY.read(path: labels).toLabels()
-        guard y.count == x.shape[0] else { throw CLIError("\(labels): \(y.count) labels for \(x.shape[0]) inputs in \(data)") }
-        if let bad = y.first(where: { $0 < 0 || $0 >= base.classCount }) { throw CLIError("\(labels): label \(bad) outside 0..<\(base.classCount)") }
-        if let limit, limit < y.count { x = x.rows(0..<limit); y = Array(y[0..<limit]) }
+        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: base, limit: limit)
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let split = calibration ?? y.count / 2
         guard split >= 1, split < y.count else {

@@ -165,19 +165,7 @@ struct EvaluateCommand: ParsableCommand {
             throw CLIError("attack '\(kind.rawValue)' is defined for --norm l2 only")
         }
         let classifier = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
-        var x = try loadInputs(path: data, for: classifier)
-        guard FileManager.default.fileExists(atPath: labels) else { throw CLIError("labels file not found: \(labels)") }
-        var y = try NPY.read(path: labels).toLabels()
-        guard y.count == x.shape[0] else {
-            throw CLIError("\(labels): \(y.count) labels for \(x.shape[0]) inputs in \(data)")
-        }
-        if let bad = y.first(where: { $0 < 0 || $0 >= classifier.classCount }) {
-            throw CLIError("\(labels): label \(bad) outside 0..<\(classifier.classCount)")
-        }
-        if let limit, limit < y.count {
-            x = x.rows(0..<limit)
-            y = Array(y[0..<limit])
-        }
+        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: classifier, limit: limit)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) {
             throw CLIError("\(data): input value \(outside) outside the clip range [0, 1]")

@@ -80,3 +80,22 @@ func loadInputs(path: String, for model: any DifferentiableClassifier) throws ->
     guard x.scalars.allSatisfy(\.isFinite) else { throw CLIError("\(path): inputs contain NaN or infinity") }
     return x
 }
+
+/// Inputs and their integer labels for `model` from two .npy files, checked — the labels file
+/// exists, holds one label per input and each label is a class of the model — and cut to the
+/// first `limit` examples.
+func loadLabelledExamples(data: String, labels: String, for model: any DifferentiableClassifier,
+                          limit: Int?) throws -> (Tensor, [Int]) {
+    var x = try loadInputs(path: data, for: model)
+    guard FileManager.default.fileExists(atPath: labels) else { throw CLIError("labels file not found: \(labels)") }
+    var y = try NPY.read(path: labels).toLabels()
+    guard y.count == x.shape[0] else { throw CLIError("\(labels): \(y.count) labels for \(x.shape[0]) inputs in \(data)") }
+    if let bad = y.first(where: { $0 < 0 || $0 >= model.classCount }) {
+        throw CLIError("\(labels): label \(bad) outside 0..<\(model.classCount)")
+    }
+    if let limit, limit < y.count {
+        x = x.rows(0..<limit)
+        y = Array(y[0..<limit])
+    }
+    return (x, y)
+}
