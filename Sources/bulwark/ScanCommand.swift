@@ -9,7 +9,10 @@ struct ScanCommand: AsyncParsableCommand {
         abstract: "Scan model artifacts (pickle, PyTorch, joblib, NPY/NPZ, Keras, ONNX, safetensors, GGUF) without loading them.",
         discussion: """
         Exit codes (modelscan-compatible): 0 clean, 1 findings, 2 error while scanning, \
-        3 nothing scannable, 4 usage error. A file Bulwark cannot analyse is 'unsupported', never clean.
+        3 nothing scannable, 4 usage error. A file Bulwark cannot analyse is 'unsupported' (with \
+        its reason), never clean. Compressed streams (gzip, bzip2, xz, lzma, lz4, zstd, zlib), \
+        zips (also behind leading bytes) and tars are opened, nested ones too, within size and \
+        ratio limits.
         """
     )
 
@@ -19,8 +22,11 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(help: "Output format: text, json or sarif.")
     var format: String = "text"
 
-    @Option(help: "Extra policy file (lines '<safe|dangerous> <module> <name|*> [reason]') merged over the built-in one.")
+    @Option(help: "Extra policy file (lines '<safe|dangerous> <module> <name|*> [reason]') merged over the built-in one: its lines take precedence, so it can allow (safe) or forbid (dangerous) callables.")
     var policy: String?
+
+    @Flag(help: "Show the policy line or built-in check behind each finding.")
+    var explain = false
 
     @Option(help: "Files scanned in parallel.")
     var jobs: Int = 4
@@ -32,20 +38,24 @@ struct ScanCommand: AsyncParsableCommand {
         var p = ScanPolicy.default
         if let file = policy {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { Terminal.note("error: cannot read policy file '\(file)'"); throw ExitCode(4) }
-            do { try p.merge(text: text) } catch { Terminal.note("error: \(file): \(error.message)"); throw ExitCode(4) }
+            do { try p.merge(text: text, source: file) } catch { Terminal.note("error: \(error.message)"); throw ExitCode(4) }
         }
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             Terminal.note("error: no such file or directory '\(path)'"); throw ExitCode(4)
         }
-        let files = await ArtifactScanner(policy: p).scan(paths: paths, jobs: jobs)
+        var files = await ArtifactScanner(policy: p).scan(paths: paths, jobs: jobs)
+        if !explain {
+            for i in files.indices { for j in files[i].findings.indices { files[i].findings[j].explanation = nil } }
+        }
         switch format {
         case "json": try render(JSONReport(files: files))
         case "sarif": try render(ScanSarifLog(files: files))
         default:
             for f in files {
-                print("\(f.verdict.rawValue.uppercased())  \(f.path)  [\(f.format)]")
+                print("\(f.verdict.rawValue.uppercased())  \(f.path)  [\(f.format)]\(f.reason.map { "  (\($0))" } ?? "")")
                 for x in f.findings.prefix(50) {
                     print("  \(x.severity.rawValue)  \(x.rule)  \(x.detail)\(x.offset.map { " @\($0)" } ?? "")")
+                    if let why = x.explanation { print("      rule: \(why)") }
                 }
                 if f.findings.count > 50 { print("  … \(f.findings.count - 50) more") }
             }

@@ -13,6 +13,10 @@ public struct ArtifactScanner: Sendable {
     public let policy: ScanPolicy
     /// Largest pickle (or zip entry) analysed, in bytes.
     public var maxPickleBytes = 1 << 30
+    /// Largest output of one decompressed stream, in bytes; beyond it the stream is a finding.
+    public var maxDecompressedBytes = 512 << 20
+    /// Containers (compressed streams, zips, tars) opened inside one another at most this deep.
+    static let maxContainerDepth = 4
 
     /// Creates a scanner.
     public init(policy: ScanPolicy = .default) { self.policy = policy }
@@ -67,8 +71,8 @@ public struct ArtifactScanner: Sendable {
             return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.unreadable", detail: error.message, offset: nil)])
         }
         do {
-            let (format, findings, complete) = try scanSource(source, directory: Self.directory(of: path))
-            return Self.result(path: path, format: format, findings: findings, complete: complete)
+            let analysis = try analyze(source, directory: Self.directory(of: path), depth: 0)
+            return Self.result(path: path, analysis: analysis)
         } catch {
             return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.error", detail: error.message, offset: nil)])
         }
@@ -103,50 +107,71 @@ public struct ArtifactScanner: Sendable {
     }
 
     static func result(path: String, format: String, findings: [ScanFinding], complete: Bool) -> ScannedFile {
-        let sorted = findings.sorted { $0.severity > $1.severity }
+        result(path: path, analysis: Analysis(format: format, findings: findings, gaps: complete ? [] : ["format not recognised"]))
+    }
+
+    /// The verdict for an analysis: any critical finding → malicious; any medium or high →
+    /// suspicious; otherwise clean only when nothing was left unanalysed (low findings are
+    /// notes), else `unsupported` with the reason.
+    static func result(path: String, analysis: Analysis) -> ScannedFile {
+        let sorted = analysis.findings.sorted { $0.severity > $1.severity }
         let verdict: ScanVerdict
         if sorted.contains(where: { $0.severity == .critical }) { verdict = .malicious }
-        else if !sorted.isEmpty { verdict = .suspicious }
-        else { verdict = complete ? .clean : .unsupported }
-        return ScannedFile(path: path, format: format, verdict: verdict, findings: sorted)
+        else if sorted.contains(where: { $0.severity > .low }) { verdict = .suspicious }
+        else { verdict = analysis.gaps.isEmpty ? .clean : .unsupported }
+        let reason = verdict == .unsupported ? analysis.gaps.prefix(3).joined(separator: "; ") : nil
+        return ScannedFile(path: path, format: analysis.format, verdict: verdict, findings: sorted, reason: reason)
     }
 
     /// Detects the format of `source` and analyses it: (format, findings, fully analysed).
     func scanSource(_ source: any RandomAccessSource, directory: String) throws(ArchiveError) -> (String, [ScanFinding], Bool) {
+        let a = try analyze(source, directory: directory, depth: 0)
+        return (a.format, a.findings, a.gaps.isEmpty)
+    }
+
+    /// Detects the format of `source` by content and analyses it; containers (compressed
+    /// streams, zips, tars) are opened and their members analysed in turn, `depth` levels deep.
+    func analyze(_ source: any RandomAccessSource, directory: String, depth: Int) throws(ArchiveError) -> Analysis {
         let head = try source.read(offset: 0, count: min(source.size, 512))
         func starts(_ s: [UInt8]) -> Bool { head.count >= s.count && Array(head.prefix(s.count)) == s }
-        if head.isEmpty { return ("empty", [], false) }
-        if starts([0x50, 0x4b, 0x03, 0x04]) || starts([0x50, 0x4b, 0x05, 0x06]) || ZipArchive.looksLikeZip(source) {
-            return try scanZip(source)
+        if head.isEmpty { return Analysis(format: "empty", gaps: ["empty file"]) }
+        if depth > Self.maxContainerDepth {
+            return Analysis(format: "nested", findings: [ScanFinding(severity: .high, rule: "container.too-deep", detail: "containers nested more than \(Self.maxContainerDepth) levels deep were not opened", offset: nil)])
         }
+        if starts([0x50, 0x4b, 0x03, 0x04]) || starts([0x50, 0x4b, 0x05, 0x06]) || ZipArchive.looksLikeZip(source) {
+            return try scanZip(source, depth: depth)
+        }
+        if let compressed = try scanCompressed(source, head: head, directory: directory, depth: depth) { return compressed }
+        if LegacyTorchCheckpoint.matches(head) { return try scanLegacyTorch(source) }
         if starts([0x93] + Array("NUMPY".utf8)) {
             let all = try source.read(offset: 0, count: min(source.size, maxPickleBytes))
             let (f, c) = scanNpy(all, offsetBase: 0)
-            return ("npy", f, c)
+            return Analysis(format: "npy", findings: f, gaps: c ? [] : ["NPY file not fully analysed"])
         }
-        if starts(Array("GGUF".utf8)) { return ("gguf", Self.ggufFindings(head, size: source.size), true) }
-        if starts([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) { return try scanHDF5(source) }
-        if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return try scanTar(source) }
+        if starts(Array("GGUF".utf8)) { return Analysis(format: "gguf", findings: Self.ggufFindings(head, size: source.size)) }
+        if starts([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) { return try Analysis(scanHDF5(source), unsupportedReason: "HDF5 file without a Keras model_config attribute (weights only or another program's data)") }
+        if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return try scanTar(source, depth: depth) }
         if head.count >= 9, head[8] == UInt8(ascii: "{") {
-            return ("safetensors", try safetensorsFindings(source), true)
+            return Analysis(format: "safetensors", findings: try safetensorsFindings(source))
         }
         if Self.looksLikePickle(head) {
             let bytes = try source.read(offset: 0, count: min(source.size, maxPickleBytes))
             var f = pickleFindings(bytes, offsetBase: 0, entry: nil)
             if source.size > maxPickleBytes { f.append(ScanFinding(severity: .medium, rule: "pickle.truncated-analysis", detail: "only the first \(maxPickleBytes) bytes were analysed", offset: nil)) }
-            return ("pickle", f, true)
+            return Analysis(format: "pickle", findings: f)
         }
         if head.first == 0x08, source.size <= 2_000_000_000 {
             let bytes = try source.read(offset: 0, count: source.size)
             let savedModel: Result<SavedModelInfo, FormatError>
             do { savedModel = .success(try SavedModelInfo(bytes: bytes)) } catch { savedModel = .failure(error) }
-            if case .success(let info) = savedModel { return ("tf-savedmodel", savedModelFindings(info), true) }
-            if let info = try? OnnxModelInfo(bytes: bytes) { return ("onnx", Self.onnxFindings(info), true) }
+            if case .success(let info) = savedModel { return Analysis(format: "tf-savedmodel", findings: savedModelFindings(info)) }
+            if let info = try? OnnxModelInfo(bytes: bytes) { return Analysis(format: "onnx", findings: Self.onnxFindings(info)) }
             if case .failure(let e) = savedModel, head.count >= 3, head[1] == 1, head[2] == 0x12 {
-                return ("tf-savedmodel", [ScanFinding(severity: .high, rule: "tensorflow.malformed", detail: "SavedModel protobuf cannot be read: \(e.message)", offset: nil)], true)
+                return Analysis(format: "tf-savedmodel", findings: [ScanFinding(severity: .high, rule: "tensorflow.malformed", detail: "SavedModel protobuf cannot be read: \(e.message)", offset: nil)])
             }
         }
-        return ("unknown", [], false)
+        if let prefixed = try scanPrefixedZip(source, head: head, depth: depth) { return prefixed }
+        return Analysis(format: "unknown", gaps: ["format not recognised (no pickle, zip, tar, compression, NumPy, safetensors, GGUF, HDF5, ONNX or SavedModel signature)"])
     }
 
     static func looksLikePickle(_ head: [UInt8]) -> Bool {
@@ -156,28 +181,38 @@ public struct ArtifactScanner: Sendable {
         return Array("(cl]}d)NSVIi".utf8).contains(first) && head.count > 1
     }
 
-    func pickleFindings(_ bytes: [UInt8], offsetBase: Int, entry: String?) -> [ScanFinding] {
-        let r = PickleAnalyzer.analyze(bytes)
+    func pickleFindings(_ bytes: [UInt8], offsetBase: Int, entry: String?, torchScript: Bool = false) -> [ScanFinding] {
+        pickleFindings(PickleAnalyzer.analyze(bytes), offsetBase: offsetBase, entry: entry, torchScript: torchScript)
+    }
+
+    /// Findings for an analysed pickle: each import or call classified by the policy.
+    /// `torchScript`: the pickle is an entry of a TorchScript archive, whose `__torch__.*`
+    /// classes are compiled from the archive's TorchScript code, never imported from Python.
+    func pickleFindings(_ r: PickleAnalyzer.Result, offsetBase: Int, entry: String?, torchScript: Bool = false) -> [ScanFinding] {
         var findings: [ScanFinding] = []
         let prefix = entry.map { "\($0): " } ?? ""
         var seenUnknown = Set<String>()
         for c in r.imports {
             let full = "\(c.module).\(c.name)"
             if c.module == "?" {
-                findings.append(ScanFinding(severity: .critical, rule: "pickle.computed-callable", detail: "\(prefix)\(c.opcode) calls a callable whose name is computed at load time", offset: offsetBase + c.offset))
+                findings.append(ScanFinding(severity: .critical, rule: "pickle.computed-callable", detail: "\(prefix)\(c.opcode) calls a callable whose name is computed at load time", offset: offsetBase + c.offset,
+                                            explanation: "built-in rule: a callable the pickle builds at load time cannot be checked before it runs"))
                 continue
             }
+            if torchScript, c.module == "__torch__" || c.module.hasPrefix("__torch__.") { continue }
             switch policy.classify(module: c.module, name: c.name) {
             case .safe: continue
-            case .dangerous(let why):
-                findings.append(ScanFinding(severity: .critical, rule: "pickle.dangerous-callable", detail: "\(prefix)\(c.opcode) \(full): \(why)", offset: offsetBase + c.offset))
+            case .dangerous(let rule):
+                findings.append(ScanFinding(severity: .critical, rule: "pickle.dangerous-callable", detail: "\(prefix)\(c.opcode) \(full): \(rule.reason)", offset: offsetBase + c.offset, explanation: rule.summary))
             case .unknown:
                 guard seenUnknown.insert(full + c.opcode).inserted else { continue }
-                findings.append(ScanFinding(severity: .medium, rule: "pickle.unknown-callable", detail: "\(prefix)\(c.opcode) \(full) is not on the allowlist", offset: offsetBase + c.offset))
+                findings.append(ScanFinding(severity: .medium, rule: "pickle.unknown-callable", detail: "\(prefix)\(c.opcode) \(full) is not on the allowlist", offset: offsetBase + c.offset,
+                                            explanation: "no policy line names \(c.module) \(c.name.split(separator: ".").first.map(String.init) ?? c.name): callables not on the allowlist are unknown (suspicious), never clean; add a 'safe' line with --policy if you trust it"))
             }
         }
         for p in r.problems.prefix(5) {
-            findings.append(ScanFinding(severity: .medium, rule: "pickle.malformed", detail: prefix + p, offset: nil))
+            findings.append(ScanFinding(severity: .medium, rule: "pickle.malformed", detail: prefix + p, offset: nil,
+                                        explanation: "built-in rule: a pickle the VM cannot run to its STOP opcode may confuse loaders and scanners"))
         }
         return findings
     }
@@ -203,10 +238,10 @@ public struct ArtifactScanner: Sendable {
         return (f, true)
     }
 
-    func scanZip(_ source: any RandomAccessSource) throws(ArchiveError) -> (String, [ScanFinding], Bool) {
+    func scanZip(_ source: any RandomAccessSource, depth: Int = 0) throws(ArchiveError) -> Analysis {
         let zip: ZipArchive
         do { zip = try ZipArchive(source: source, limits: ZipLimits(maxCompressionRatio: 200)) } catch {
-            return ("zip", [ScanFinding(severity: .high, rule: "zip.unreadable", detail: "hostile or broken zip: \(error.message)", offset: nil)], true)
+            return Analysis(format: "zip", findings: [ScanFinding(severity: .high, rule: "zip.unreadable", detail: "hostile or broken zip: \(error.message)", offset: nil)])
         }
         var findings: [ScanFinding] = []
         for issue in zip.issues {
@@ -218,39 +253,67 @@ public struct ArtifactScanner: Sendable {
         }
         var format = "zip"
         let names = zip.entries.map(\.name)
-        if names.contains(where: { $0.hasSuffix("data.pkl") }) { format = "pytorch-zip" }
+        let isTorchScript = names.contains(where: { $0.hasSuffix("constants.pkl") }) && names.contains(where: { $0.contains("/code/") })
+        if isTorchScript { format = "torchscript" }
+        else if names.contains(where: { $0.hasSuffix("data.pkl") }) { format = "pytorch-zip" }
         else if names.contains("config.json") && names.contains(where: { $0.hasSuffix("metadata.json") }) { format = "keras" }
         else if !names.isEmpty && names.allSatisfy({ $0.hasSuffix(".npy") }) { format = "npz" }
-        var complete = true
+        var gaps: [String] = []
         var sawAnalysable = false
         let bombs = Set(zip.issues.filter { $0.kind == .suspiciousCompressionRatio || $0.kind == .sizeBeyondLimit || $0.kind == .overlappingEntries }.compactMap(\.entry))
         for e in zip.entries where !e.isDirectory {
-            guard e.isMethodSupported, !e.isEncrypted else { complete = false; continue }
+            guard e.isMethodSupported, !e.isEncrypted else {
+                gaps.append("entry '\(e.name)' is \(e.isEncrypted ? "encrypted" : "compressed with an unsupported method")"); continue
+            }
             // Never inflate an entry already reported as a bomb; its finding stands.
-            guard !bombs.contains(e.name) else { complete = false; continue }
+            guard !bombs.contains(e.name) else { gaps.append("entry '\(e.name)' not inflated (bomb)"); continue }
+            // Tensor storages of PyTorch/TorchScript archives are raw bytes torch never unpickles.
+            if format == "pytorch-zip" || format == "torchscript", Self.isTorchStorageEntry(e.name) { continue }
             let head: [UInt8]
-            do { head = try zip.readPrefix(e, count: 16) } catch {
+            do { head = try zip.readPrefix(e, count: 512) } catch {
                 findings.append(ScanFinding(severity: .high, rule: "zip.entry-unreadable", detail: "\(e.name): \(error.message)", offset: nil)); continue
             }
             let isPickleName = e.name.hasSuffix(".pkl") || e.name.hasSuffix(".pickle")
-            if isPickleName || Self.looksLikePickle(head) && head.first == 0x80 || head.starts(with: [0x93] + Array("NUMPY".utf8)) || (format == "keras" && e.name == "config.json") {
-                sawAnalysable = true
-                let data: [UInt8]
-                do { data = try zip.read(e, maxBytes: maxPickleBytes) } catch {
-                    findings.append(ScanFinding(severity: .high, rule: "zip.entry-unreadable", detail: "\(e.name): \(error.message)", offset: nil)); continue
-                }
-                if head.starts(with: [0x93] + Array("NUMPY".utf8)) {
-                    let (f, _) = scanNpy(data, offsetBase: 0)
-                    findings += f.map { var x = $0; x.detail = "\(e.name): " + x.detail; return x }
-                } else if e.name == "config.json" {
-                    findings += Self.kerasConfigFindings(data, entry: e.name)
-                } else {
-                    findings += pickleFindings(data, offsetBase: 0, entry: e.name)
-                }
+            let isNpy = head.starts(with: [0x93] + Array("NUMPY".utf8))
+            let isKerasConfig = format == "keras" && e.name == "config.json"
+            let isPickle = isPickleName || Self.looksLikePickle(head) && head.first == 0x80
+            let isContainer = Self.looksLikeContainer(head)
+            guard isPickle || isNpy || isKerasConfig || isContainer else { continue }
+            sawAnalysable = true
+            let data: [UInt8]
+            do { data = try zip.read(e, maxBytes: maxPickleBytes) } catch {
+                findings.append(ScanFinding(severity: .high, rule: "zip.entry-unreadable", detail: "\(e.name): \(error.message)", offset: nil)); continue
+            }
+            if isNpy {
+                let (f, _) = scanNpy(data, offsetBase: 0)
+                findings += f.map { var x = $0; x.detail = "\(e.name): " + x.detail; return x }
+            } else if isKerasConfig {
+                findings += Self.kerasConfigFindings(data, entry: e.name)
+            } else if isPickle && !isContainer {
+                findings += pickleFindings(data, offsetBase: 0, entry: e.name, torchScript: isTorchScript)
+            } else {
+                // A container inside the archive (zip, tar, compressed stream): analysed in turn.
+                let inner = try analyze(MemorySource(data, name: e.name), directory: ".", depth: depth + 1)
+                findings += inner.findings.map { var x = $0; x.detail = "\(e.name) [\(inner.format)]: " + x.detail; return x }
+                gaps += inner.gaps.map { "\(e.name): \($0)" }
             }
         }
-        if !sawAnalysable && format == "zip" { complete = false }
-        return (format, findings, complete)
+        if !sawAnalysable && format == "zip" { gaps.append("zip archive with no pickle, NumPy, Keras config or nested archive entry") }
+        return Analysis(format: format, findings: findings, gaps: gaps)
+    }
+
+    /// `archive/data/0`, `archive/constants/3`: raw tensor bytes in a PyTorch or TorchScript zip.
+    static func isTorchStorageEntry(_ name: String) -> Bool {
+        let parts = name.split(separator: "/")
+        guard parts.count >= 2, let last = parts.last, last.allSatisfy(\.isNumber) else { return false }
+        return parts[parts.count - 2] == "data" || parts[parts.count - 2] == "constants"
+    }
+
+    /// Whether `head` starts a zip, tar or compressed stream (something to open and analyse).
+    static func looksLikeContainer(_ head: [UInt8]) -> Bool {
+        if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.starts(with: [0x50, 0x4b, 0x05, 0x06]) { return true }
+        if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return true }
+        return CompressedStream.sniff(head) != nil
     }
 
     static func kerasConfigFindings(_ data: [UInt8], entry: String) -> [ScanFinding] {
@@ -276,15 +339,19 @@ public struct ArtifactScanner: Sendable {
         return ("keras-h5", Self.kerasConfigFindings(Array(config.utf8), entry: "model_config"), true)
     }
 
-    func scanTar(_ source: any RandomAccessSource) throws(ArchiveError) -> (String, [ScanFinding], Bool) {
+    func scanTar(_ source: any RandomAccessSource, depth: Int = 0) throws(ArchiveError) -> Analysis {
         var findings: [ScanFinding] = []
+        var gaps: [String] = []
         var off = 0
         var count = 0
-        while off + 512 <= source.size && count < 100_000 {
+        var sawTorchMembers = false
+        while off + 512 <= source.size {
+            guard count < 100_000 else { gaps.append("more than 100000 tar entries"); break }
             let h = try source.read(offset: off, count: 512)
             if h.allSatisfy({ $0 == 0 }) { break }
             count += 1
             let name = String(decoding: h[0..<100].prefix { $0 != 0 }, as: UTF8.self)
+            if name == "sys_info" || name == "pickle" || name == "storages" { sawTorchMembers = true }
             var size = 0
             for c in h[124..<136] where c >= 0x30 && c <= 0x37 {
                 guard size < (1 << 40) else { break }
@@ -298,16 +365,25 @@ public struct ArtifactScanner: Sendable {
                 findings.append(ScanFinding(severity: .high, rule: "tar.truncated", detail: "entry '\(name)' size \(size) runs past the file", offset: off)); break
             }
             let typeflag = h[156]
+            if typeflag == 0x32 || typeflag == 0x31 {
+                findings.append(ScanFinding(severity: .high, rule: "tar.link", detail: "entry '\(name)' is a \(typeflag == 0x32 ? "symbolic" : "hard") link; extracting it can overwrite files outside the archive", offset: off))
+            }
             if typeflag == 0x30 || typeflag == 0 {
-                let head = try source.read(offset: dataStart, count: min(size, 16))
+                let head = try source.read(offset: dataStart, count: min(size, 512))
                 if Self.looksLikePickle(head) && head.first == 0x80 {
                     let data = try source.read(offset: dataStart, count: min(size, maxPickleBytes))
                     findings += pickleFindings(data, offsetBase: dataStart, entry: name)
+                } else if Self.looksLikeContainer(head) || head.starts(with: [0x93] + Array("NUMPY".utf8)) {
+                    guard size <= maxPickleBytes else { gaps.append("entry '\(name)' larger than \(maxPickleBytes) bytes not opened"); off = dataStart + (size + 511) / 512 * 512; continue }
+                    let data = try source.read(offset: dataStart, count: size)
+                    let inner = try analyze(MemorySource(data, name: name), directory: ".", depth: depth + 1)
+                    findings += inner.findings.map { var x = $0; x.detail = "\(name) [\(inner.format)]: " + x.detail; return x }
+                    gaps += inner.gaps.map { "\(name): \($0)" }
                 }
             }
             off = dataStart + (size + 511) / 512 * 512
         }
-        return ("pytorch-tar", findings, true)
+        return Analysis(format: sawTorchMembers ? "pytorch-tar" : "tar", findings: findings, gaps: gaps)
     }
 
     func safetensorsFindings(_ source: any RandomAccessSource) throws(ArchiveError) -> [ScanFinding] {

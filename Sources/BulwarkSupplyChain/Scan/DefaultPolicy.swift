@@ -1,95 +1,142 @@
-/// The built-in scan policy, in the documented `ScanPolicy` text format.
-let defaultPolicyText = """
-# ---- safe: exact callables frameworks legitimately pickle ----
-safe collections OrderedDict
-safe collections defaultdict
-safe collections Counter
-safe collections deque
-safe builtins set
-safe builtins frozenset
-safe builtins dict
-safe builtins list
-safe builtins tuple
-safe builtins bytearray
-safe builtins slice
-safe builtins complex
-safe builtins object
-safe __builtin__ set
-safe copy_reg _reconstructor
-safe _codecs encode
-safe copyreg _reconstructor
-safe datetime datetime
-safe datetime date
-safe datetime timedelta
-safe torch._utils _rebuild_tensor
-safe torch._utils _rebuild_tensor_v2
-safe torch._utils _rebuild_tensor_v3
-safe torch._utils _rebuild_parameter
-safe torch._utils _rebuild_parameter_with_state
-safe torch._utils _rebuild_sparse_tensor
-safe torch._utils _rebuild_qtensor
-safe torch._utils _rebuild_wrapper_subclass
-safe torch._utils _rebuild_device_tensor_from_numpy
-safe torch._tensor _rebuild_from_type_v2
-safe torch FloatStorage
-safe torch DoubleStorage
-safe torch HalfStorage
-safe torch BFloat16Storage
-safe torch LongStorage
-safe torch IntStorage
-safe torch ShortStorage
-safe torch CharStorage
-safe torch ByteStorage
-safe torch BoolStorage
-safe torch ComplexFloatStorage
-safe torch ComplexDoubleStorage
-safe torch float32
-safe torch float16
-safe torch bfloat16
-safe torch float64
-safe torch int64
-safe torch int32
-safe torch int8
-safe torch uint8
-safe torch bool
-safe torch Size
-safe torch device
-safe torch Tensor
-safe torch.nn.parameter Parameter
-safe numpy dtype
-safe numpy ndarray
-safe numpy.core.multiarray _reconstruct
-safe numpy.core.multiarray scalar
-safe numpy._core.multiarray _reconstruct
-safe numpy._core.multiarray scalar
-safe numpy.dtypes Float64DType
-safe numpy.dtypes Float32DType
-safe numpy.dtypes Int64DType
-safe numpy.dtypes Int32DType
-safe numpy.dtypes UInt8DType
-safe numpy.dtypes BoolDType
-safe numpy.dtypes ObjectDType
-safe numpy.random._pickle __randomstate_ctor
-safe numpy.random._pickle __bit_generator_ctor
-safe numpy.random._pickle __generator_ctor
-safe joblib.numpy_pickle NumpyArrayWrapper
-safe joblib.numpy_pickle_compat NDArrayWrapper
-safe sklearn.linear_model._logistic LogisticRegression
-safe sklearn.linear_model._base LinearRegression
-safe sklearn.linear_model._ridge Ridge
-safe sklearn.preprocessing._data StandardScaler
-safe sklearn.preprocessing._data MinMaxScaler
-safe sklearn.preprocessing._label LabelEncoder
-safe sklearn.tree._classes DecisionTreeClassifier
-safe sklearn.tree._classes DecisionTreeRegressor
-safe sklearn.tree._tree Tree
-safe sklearn.ensemble._forest RandomForestClassifier
-safe sklearn.ensemble._forest RandomForestRegressor
-safe sklearn.pipeline Pipeline
-safe sklearn.svm._classes SVC
-safe sklearn.neighbors._classification KNeighborsClassifier
-safe sklearn.cluster._kmeans KMeans
-safe sklearn.decomposition._pca PCA
+/// The built-in scan policy, in the documented `ScanPolicy` text format: the hand-written
+/// rules below, then the generated torch.nn and scikit-learn classes (`DefaultPolicyGenerated.swift`).
+let defaultPolicyText = handWrittenPolicyText + "\n" + generatedPolicyText
+
+/// The hand-written part of the built-in policy.
+let handWrittenPolicyText = """
+# ---- safe: exact callables frameworks legitimately pickle; each line says why loading it runs
+# no code of the file's choosing. The malicious twin of every rule is tested (ScanPolicyTests). ----
+safe collections OrderedDict container: constructor and __setitem__ store values only
+safe collections defaultdict container: the default factory is imported and classified on its own
+safe collections Counter container of counts
+safe collections deque container
+safe builtins set container
+safe builtins frozenset container
+safe builtins dict container
+safe builtins list container
+safe builtins tuple container
+safe builtins bytearray byte buffer
+safe builtins bytes byte string
+safe builtins slice slice value
+safe builtins complex number
+safe builtins float number
+safe builtins int number
+safe builtins range range value
+safe builtins object plain object base (protocol 0/1 _reconstructor argument)
+safe __builtin__ set container (Python 2 name)
+safe __builtin__ object plain object base (Python 2 name)
+safe copy_reg _reconstructor builds an instance of a class that is imported and classified on its own
+safe copyreg _reconstructor builds an instance of a class that is imported and classified on its own
+safe copyreg __newobj__ calls cls.__new__ of a class that is imported and classified on its own
+safe _codecs encode encodes a string to bytes (how protocol 2 writes bytes)
+safe datetime datetime value type
+safe datetime date value type
+safe datetime time value type
+safe datetime timedelta value type
+safe datetime timezone value type
+safe argparse Namespace attribute bag: __init__ stores keyword values
+safe pathlib PurePath pure path value: no file-system access
+safe pathlib PurePosixPath pure path value: no file-system access
+safe pathlib PureWindowsPath pure path value: no file-system access
+safe uuid UUID value type
+safe uuid SafeUUID enum value
+safe decimal Decimal value type (constructor parses a number)
+safe _decimal Decimal value type (C implementation)
+safe fractions Fraction value type
+safe functools partial wraps a callable; the VM classifies the wrapped callable itself, so partial(os.system) stays critical
+safe _functools partial wraps a callable (C implementation); the wrapped callable is classified itself
+safe torch._utils _rebuild_tensor rebuilds a tensor from a storage
+safe torch._utils _rebuild_tensor_v2 rebuilds a tensor from a storage
+safe torch._utils _rebuild_tensor_v3 rebuilds a tensor from a storage
+safe torch._utils _rebuild_parameter rebuilds a parameter from a tensor
+safe torch._utils _rebuild_parameter_with_state rebuilds a parameter and its attributes
+safe torch._utils _rebuild_sparse_tensor rebuilds a sparse tensor
+safe torch._utils _rebuild_qtensor rebuilds a quantized tensor
+safe torch._utils _rebuild_wrapper_subclass rebuilds a tensor subclass wrapper
+safe torch._utils _rebuild_device_tensor_from_numpy rebuilds a tensor from an array
+safe torch._utils _rebuild_meta_tensor_no_storage rebuilds a meta tensor (no data)
+safe torch._tensor _rebuild_from_type_v2 rebuilds a tensor of a given Tensor subclass
+safe torch FloatStorage storage type tag
+safe torch DoubleStorage storage type tag
+safe torch HalfStorage storage type tag
+safe torch BFloat16Storage storage type tag
+safe torch LongStorage storage type tag
+safe torch IntStorage storage type tag
+safe torch ShortStorage storage type tag
+safe torch CharStorage storage type tag
+safe torch ByteStorage storage type tag
+safe torch BoolStorage storage type tag
+safe torch ComplexFloatStorage storage type tag
+safe torch ComplexDoubleStorage storage type tag
+safe torch float32 dtype value
+safe torch float16 dtype value
+safe torch bfloat16 dtype value
+safe torch float64 dtype value
+safe torch int64 dtype value
+safe torch int32 dtype value
+safe torch int16 dtype value
+safe torch int8 dtype value
+safe torch uint8 dtype value
+safe torch bool dtype value
+safe torch complex64 dtype value
+safe torch Size shape value
+safe torch device device name value
+safe torch Tensor tensor class
+safe torch.nn.parameter Parameter tensor wrapper
+safe torch.nn.parameter UninitializedParameter placeholder of a lazy module
+safe torch.nn.parameter Buffer tensor wrapper
+safe torch.utils.hooks RemovableHandle hook registry handle: stores ids only
+safe torch.nn.functional relu activation function reference (pure tensor math)
+safe torch.nn.functional gelu activation function reference (pure tensor math)
+safe torch.nn.functional silu activation function reference (pure tensor math)
+safe torch.nn.functional tanh activation function reference (pure tensor math)
+safe torch.jit._pickle build_intlist TorchScript pickle helper: builds a list of ints
+safe torch.jit._pickle build_doublelist TorchScript pickle helper: builds a list of floats
+safe torch.jit._pickle build_boollist TorchScript pickle helper: builds a list of bools
+safe torch.jit._pickle build_tensorlist TorchScript pickle helper: builds a list of tensors
+safe torch.jit._pickle build_tensor_from_id TorchScript pickle helper: looks up a tensor by index
+safe torch.jit._pickle restore_type_tag TorchScript pickle helper: tags a container with its type
+safe torch.optim.adam Adam optimizer class: __setstate__ restores hyper-parameters and state
+safe torch.optim.sgd SGD optimizer class: __setstate__ restores hyper-parameters and state
+safe torch.optim.adamw AdamW optimizer class: __setstate__ restores hyper-parameters and state
+safe numpy dtype dtype value
+safe numpy ndarray array class
+safe numpy mean reduction function reference (pure math)
+safe numpy float64 scalar type
+safe numpy float32 scalar type
+safe numpy int64 scalar type
+safe numpy int32 scalar type
+safe numpy bool_ scalar type
+safe numpy.core.multiarray _reconstruct rebuilds an array
+safe numpy.core.multiarray scalar rebuilds a scalar
+safe numpy._core.multiarray _reconstruct rebuilds an array
+safe numpy._core.multiarray scalar rebuilds a scalar
+safe numpy.dtypes Float64DType dtype class
+safe numpy.dtypes Float32DType dtype class
+safe numpy.dtypes Int64DType dtype class
+safe numpy.dtypes Int32DType dtype class
+safe numpy.dtypes UInt8DType dtype class
+safe numpy.dtypes BoolDType dtype class
+safe numpy.dtypes ObjectDType dtype class
+safe numpy.dtypes StrDType dtype class
+safe numpy.random._pickle __randomstate_ctor rebuilds a RandomState from its bit generator name
+safe numpy.random._pickle __bit_generator_ctor rebuilds a bit generator from its name
+safe numpy.random._pickle __generator_ctor rebuilds a Generator from its bit generator
+safe numpy.random.mtrand RandomState random state value
+safe numpy.random._generator Generator random generator value
+safe numpy.random._mt19937 MT19937 bit generator state
+safe numpy.random._pcg64 PCG64 bit generator state
+safe numpy.random._pcg64 PCG64DXSM bit generator state
+safe numpy.random._philox Philox bit generator state
+safe numpy.random._sfc64 SFC64 bit generator state
+safe numpy.random.bit_generator SeedSequence seed value
+safe numpy.random.bit_generator __pyx_unpickle_SeedSequence rebuilds a SeedSequence from its state
+safe scipy.sparse._csr csr_matrix sparse matrix value
+safe scipy.sparse._csc csc_matrix sparse matrix value
+safe scipy.interpolate._bsplines BSpline spline coefficients value
+safe scipy._lib.array_api_compat.numpy._aliases asarray array conversion (pure)
+safe joblib.numpy_pickle NumpyArrayWrapper marks an array joblib reads from the stream (followed by the VM)
+safe joblib.numpy_pickle_compat NDArrayWrapper marks an array of an old joblib file
 
 # ---- dangerous: whole modules ----
 dangerous os * process, file-system or environment access

@@ -33,6 +33,19 @@ struct PickleAnalyzer {
         var pickleCount = 0
         /// Byte offset where analysis stopped.
         var endOffset = 0
+        /// Storages named by persistent ids `('storage', torch.<Type>Storage, key, location, numel, …)`
+        /// (legacy `torch.save` checkpoints), by key; at most `maxStorages`.
+        var storages: [String: Storage] = [:]
+        /// The strings of the last pickle's result when it is a list of strings (the storage keys
+        /// of a legacy checkpoint), else nil.
+        var resultStrings: [String]?
+    }
+    /// A storage a legacy checkpoint's main pickle refers to.
+    struct Storage: Sendable, Equatable {
+        /// `FloatStorage`, `LongStorage`, …
+        var typeName: String
+        /// Number of elements.
+        var count: Int
     }
 
     indirect enum Value {
@@ -47,6 +60,8 @@ struct PickleAnalyzer {
         case dtype(String, flags: Int?)
         case global(String, String)
         case called(String, String)
+        /// A list whose items are all strings (at most `maxListStrings` kept).
+        case strings([String])
         case tuple([Value])
         case container
         case mark
@@ -59,17 +74,22 @@ struct PickleAnalyzer {
     static let maxImports = 10_000
     static let maxDepth = 3
     static let maxDictPairs = 64
+    static let maxListStrings = 1 << 20
+    static let maxStorages = 1 << 20
 
-    /// Analyses `bytes` from `start`.
-    static func analyze(_ bytes: [UInt8], start: Int = 0, depth: Int = 0) -> Result {
+    /// Analyses `bytes` from `start`: every concatenated pickle, or exactly `pickles` of them
+    /// when given (a legacy `torch.save` file is five pickles followed by raw storage bytes).
+    static func analyze(_ bytes: [UInt8], start: Int = 0, depth: Int = 0, pickles: Int? = nil) -> Result {
         var result = Result()
         var pos = start
         while pos < bytes.count {
+            if let pickles, result.pickleCount >= pickles { break }
             let (endPos, ok) = runOne(bytes, from: pos, depth: depth, joblib: true, into: &result)
             result.pickleCount += 1
             pos = endPos
             result.endOffset = endPos
             if !ok { break }
+            if pickles != nil { continue }
             // Concatenated pickle: continue while the next byte plausibly starts one.
             guard pos < bytes.count, bytes[pos] == 0x80 || bytes[pos] == UInt8(ascii: "(") || bytes[pos] == UInt8(ascii: "c") else { break }
         }
@@ -149,6 +169,31 @@ struct PickleAnalyzer {
             stack[stack.count - 1] = .dict(pairs)
             return true
         }
+        /// Whether `m.n` is `functools.partial` (or its C twin).
+        func isPartial(_ m: String, _ n: String) -> Bool { (m == "functools" || m == "_functools") && n == "partial" }
+        /// Records the callable a partial wraps: an import by name, or a computed callable.
+        func wrapped(_ v: Value?, _ off: Int, _ what: String) {
+            switch v {
+            case .global(let m, let n)?: record(m, n, off, what)
+            case .called(let m, let n)?: record(m, n + "()", off, what)
+            default: record("?", "<computed callable>", off, what)
+            }
+        }
+        /// LIST/APPEND(S): strings are kept while the list holds only strings.
+        func appendItems(_ items: [Value]) {
+            guard case .strings(var kept) = stack[stack.count - 1] else { return }
+            for item in items {
+                guard case .str(let s) = item, kept.count < maxListStrings else { stack[stack.count - 1] = .container; return }
+                kept.append(s)
+            }
+            stack[stack.count - 1] = .strings(kept)
+        }
+        /// A legacy checkpoint's storage persistent id: `('storage', torch.XStorage, key, location, numel, …)`.
+        func noteStorage(_ pid: Value) {
+            guard case .tuple(let t) = pid, t.count >= 5, case .str("storage") = t[0], case .global(_, let type) = t[1],
+                  case .str(let key) = t[2], case .int(let count) = t[4], result.storages.count < maxStorages else { return }
+            result.storages[key] = Storage(typeName: type, count: count)
+        }
         /// After a NumpyArrayWrapper's BUILD: moves `p` past the array joblib reads from the stream.
         func skipJoblibArray(state: Value, buildOffset: Int) -> Bool {
             guard case .dict(let pairs) = state else { problem("NumpyArrayWrapper BUILD at offset \(buildOffset) without a dict state"); return false }
@@ -209,7 +254,9 @@ struct PickleAnalyzer {
             var ok = true
             switch op {
             case 0x28: marks.append(stack.count)                    // MARK
-            case 0x2e: return (p, true)                             // STOP
+            case 0x2e:                                              // STOP
+                if case .strings(let items)? = stack.last { result.resultStrings = items } else { result.resultStrings = nil }
+                return (p, true)
             case 0x30: ok = pop() != nil                            // POP
             case 0x31: ok = popMark() != nil                        // POP_MARK
             case 0x32: if let t = stack.last { ok = push(t) } else { ok = false } // DUP
@@ -224,13 +271,24 @@ struct PickleAnalyzer {
             case 0x4e: ok = push(.none)                             // NONE
             case 0x88, 0x89: ok = push(.scalar)                     // TRUE FALSE
             case 0x50: ok = readLine(b, &p) != nil && push(.unknown) // PERSID
-            case 0x51: ok = pop() != nil && push(.unknown)          // BINPERSID
+            case 0x51:                                              // BINPERSID
+                guard let pid = pop() else { ok = false; break }
+                noteStorage(pid)
+                ok = push(.unknown)
             case 0x52:                                              // REDUCE
                 guard let args = pop(), let f = pop() else { ok = false; break }
                 let (m, n) = callee(f)
                 record(m, n, off, "REDUCE")
                 if m == "numpy", n == "dtype", case .tuple(let a) = args, case .str(let descr)? = a.first {
                     ok = push(.dtype(descr, flags: nil))
+                } else if case .global = f, isPartial(m, n) {
+                    // functools.partial(f, …): the wrapped callable is what will run; classify it.
+                    if case .tuple(let a) = args { wrapped(a.first, off, "REDUCE functools.partial of") }
+                    ok = push(.called(m, n))
+                } else if case .global = f, m == "copy_reg" || m == "copyreg", n == "_reconstructor",
+                          case .tuple(let a) = args, case .global(let cm, let cn)? = a.first {
+                    // Protocol 0/1 object construction: `_reconstructor(cls, object, None)` builds a `cls`.
+                    ok = push(.called(cm, cn))
                 } else {
                     ok = push(.called(m, n))
                 }
@@ -254,10 +312,16 @@ struct PickleAnalyzer {
                 p += Int(n)
                 ok = push(r.count <= 7 ? .int(littleEndianSigned(b[r])) : .scalar)
             case 0x8b: ok = lenBytes(4, string: false) && pop() != nil && push(.scalar) // LONG4
-            case 0x61: ok = pop() != nil && !stack.isEmpty           // APPEND
+            case 0x61:                                              // APPEND
+                guard let v = pop(), !stack.isEmpty else { ok = false; break }
+                appendItems([v])
             case 0x62:                                              // BUILD
                 guard let state = pop(), let obj = stack.last else { ok = false; break }
-                if case .called(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
+                if case .called(let m, let n) = obj {
+                    record(m, n + ".__setstate__", off, "BUILD")
+                    // partial.__setstate__((func, args, kwds, dict)) replaces the wrapped callable.
+                    if isPartial(m, n), case .tuple(let t) = state { wrapped(t.first, off, "BUILD functools.partial of") }
+                }
                 else if case .global(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
                 else if case .dtype(let d, _) = obj {
                     record("numpy", "dtype.__setstate__", off, "BUILD")
@@ -277,14 +341,19 @@ struct PickleAnalyzer {
                 ok = ok && addPairs(items)
             case 0x6c, 0x74, 0x91:                                  // LIST TUPLE FROZENSET
                 guard let items = popMark() else { ok = false; break }
-                ok = push(op == 0x74 ? .tuple(Array(items.prefix(64))) : .container)
+                if op == 0x74 { ok = push(.tuple(Array(items.prefix(64)))) }
+                else if op == 0x6c { ok = push(.strings([])); appendItems(items) }
+                else { ok = push(.container) }
             case 0x7d: ok = push(.dict([]))                         // EMPTY_DICT
-            case 0x5d, 0x8f: ok = push(.container)                  // EMPTY_LIST EMPTY_SET
+            case 0x5d: ok = push(.strings([]))                      // EMPTY_LIST
+            case 0x8f: ok = push(.container)                        // EMPTY_SET
             case 0x29: ok = push(.tuple([]))                        // EMPTY_TUPLE
             case 0x75:                                              // SETITEMS
                 guard let items = popMark() else { ok = false; break }
                 ok = addPairs(items)
-            case 0x65, 0x90: ok = popMark() != nil && !stack.isEmpty // APPENDS ADDITEMS
+            case 0x65, 0x90:                                        // APPENDS ADDITEMS
+                guard let items = popMark(), !stack.isEmpty else { ok = false; break }
+                if op == 0x65 { appendItems(items) }
             case 0x73:                                              // SETITEM
                 guard let v = pop(), let k = pop() else { ok = false; break }
                 ok = addPairs([k, v])

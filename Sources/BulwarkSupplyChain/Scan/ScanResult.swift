@@ -7,7 +7,7 @@ public enum ScanSeverity: String, Sendable, Codable, Comparable {
 }
 
 /// The verdict for one file. `clean` is given only when the whole file was analysed and
-/// nothing unknown or dangerous was seen.
+/// nothing unknown or dangerous was seen; `unsupported` (with its reason) never counts as clean.
 public enum ScanVerdict: String, Sendable, Codable {
     case malicious, suspicious, clean, unsupported, error
 }
@@ -22,9 +22,11 @@ public struct ScanFinding: Sendable, Codable, Equatable {
     public var detail: String
     /// Byte offset within the file or the named archive entry, when known.
     public var offset: Int?
+    /// The policy line or built-in check behind the finding (`bulwark scan --explain`).
+    public var explanation: String?
     /// Creates a finding.
-    public init(severity: ScanSeverity, rule: String, detail: String, offset: Int?) {
-        self.severity = severity; self.rule = rule; self.detail = detail; self.offset = offset
+    public init(severity: ScanSeverity, rule: String, detail: String, offset: Int?, explanation: String? = nil) {
+        self.severity = severity; self.rule = rule; self.detail = detail; self.offset = offset; self.explanation = explanation
     }
 }
 
@@ -38,4 +40,11 @@ public struct ScannedFile: Sendable, Codable, Equatable {
     public var verdict: ScanVerdict
     /// Findings, most severe first.
     public var findings: [ScanFinding]
+    /// Why the file is `unsupported` or an `error` (nil for the other verdicts).
+    public var reason: String?
+
+    /// Creates a result.
+    public init(path: String, format: String, verdict: ScanVerdict, findings: [ScanFinding], reason: String? = nil) {
+        self.path = path; self.format = format; self.verdict = verdict; self.findings = findings; self.reason = reason
+    }
 }

@@ -40,7 +40,7 @@ public struct ScanSarifLog: Encodable, Sendable {
                 entries.append((x.rule, level, x.detail, f.path, x.offset.flatMap { $0 >= 0 ? $0 : nil }))
             }
             if f.verdict == .unsupported || f.verdict == .error {
-                entries.append(("scan.\(f.verdict.rawValue)", "warning", "\(f.format): not analysed (\(f.verdict.rawValue))", f.path, nil))
+                entries.append(("scan.\(f.verdict.rawValue)", "warning", "\(f.format): not analysed (\(f.verdict.rawValue)\(f.reason.map { ": " + $0 } ?? ""))", f.path, nil))
             }
         }
         let ids = Set(entries.map(\.rule)).sorted()

@@ -38,15 +38,15 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
 @Test func policyIsAllowlistFirstAndUnknownIsNeverSafe() throws {
     let policy = ScanPolicy.default
-    #expect(policy.classify(module: "torch._utils", name: "_rebuild_tensor_v2") == .safe)
-    #expect(policy.classify(module: "collections", name: "OrderedDict") == .safe)
+    #expect(policy.classify(module: "torch._utils", name: "_rebuild_tensor_v2").isSafe)
+    #expect(policy.classify(module: "collections", name: "OrderedDict").isSafe)
     if case .dangerous = policy.classify(module: "os.path", name: "join") {} else { Issue.record("os submodule not dangerous") }
     if case .dangerous = policy.classify(module: "builtins", name: "eval") {} else { Issue.record("eval not dangerous") }
     #expect(policy.classify(module: "torch", name: "load") == .unknown)
     #expect(policy.classify(module: "mylib", name: "Thing") == .unknown)
     var extended = policy
     try extended.merge(text: "safe mylib Thing  # my class\n")
-    #expect(extended.classify(module: "mylib", name: "Thing") == .safe)
+    #expect(extended.classify(module: "mylib", name: "Thing").isSafe)
     #expect(throws: ScanError.self) { try extended.merge(text: "safe mylib *") }
     #expect(throws: ScanError.self) { try extended.merge(text: "maybe a b") }
 }
