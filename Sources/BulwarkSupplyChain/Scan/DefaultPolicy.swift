@@ -107,6 +107,8 @@ safe numpy float32 scalar type
 safe numpy int64 scalar type
 safe numpy int32 scalar type
 safe numpy bool_ scalar type
+safe numpy.core.numeric _frombuffer rebuilds an array from its bytes
+safe numpy._core.numeric _frombuffer rebuilds an array from its bytes
 safe numpy.core.multiarray _reconstruct rebuilds an array
 safe numpy.core.multiarray scalar rebuilds a scalar
 safe numpy._core.multiarray _reconstruct rebuilds an array

@@ -119,6 +119,8 @@ struct PickleAnalyzer {
         var stack: [Value] = []
         var marks: [Int] = []
         var memo: [UInt64: Value] = [:]
+        /// Memo keys holding a dtype whose flags BUILD has not set yet, by descriptor.
+        var dtypeMemoKeys: [String: [UInt64]] = [:]
         var p = start
         func problem(_ s: String) { if result.problems.count < 100 { result.problems.append(s) } }
         func record(_ m: String, _ n: String, _ off: Int, _ op: String) {
@@ -168,6 +170,9 @@ struct PickleAnalyzer {
             }
             stack[stack.count - 1] = .dict(pairs)
             return true
+        }
+        func noteDtypeMemo(_ v: Value, _ key: UInt64) {
+            if case .dtype(let d, nil) = v, (dtypeMemoKeys[d]?.count ?? 0) < 1024 { dtypeMemoKeys[d, default: []].append(key) }
         }
         /// Whether `m.n` is `functools.partial` (or its C twin).
         func isPartial(_ m: String, _ n: String) -> Bool { (m == "functools" || m == "_functools") && n == "partial" }
@@ -274,7 +279,13 @@ struct PickleAnalyzer {
             case 0x51:                                              // BINPERSID
                 guard let pid = pop() else { ok = false; break }
                 noteStorage(pid)
-                ok = push(.unknown)
+                // Legacy torch.save writes module classes as ('module', cls, file, source);
+                // torch.load's persistent_load returns `cls` (imported, and classified, on its own).
+                if case .tuple(let t) = pid, t.count >= 2, case .str("module") = t[0], case .global(let m, let n) = t[1] {
+                    ok = push(.global(m, n))
+                } else {
+                    ok = push(.unknown)
+                }
             case 0x52:                                              // REDUCE
                 guard let args = pop(), let f = pop() else { ok = false; break }
                 let (m, n) = callee(f)
@@ -325,7 +336,11 @@ struct PickleAnalyzer {
                 else if case .global(let m, let n) = obj { record(m, n + ".__setstate__", off, "BUILD") }
                 else if case .dtype(let d, _) = obj {
                     record("numpy", "dtype.__setstate__", off, "BUILD")
-                    if case .tuple(let t) = state, t.count > 7, case .int(let fl) = t[7] { stack[stack.count - 1] = .dtype(d, flags: fl) }
+                    if case .tuple(let t) = state, t.count > 7, case .int(let fl) = t[7] {
+                        stack[stack.count - 1] = .dtype(d, flags: fl)
+                        // The memo holds the dtype as it was before BUILD: update those copies.
+                        for key in dtypeMemoKeys[d] ?? [] { if case .dtype(d, nil)? = memo[key] { memo[key] = .dtype(d, flags: fl) } }
+                    }
                 }
                 if joblib, case .called("joblib.numpy_pickle", "NumpyArrayWrapper") = obj {
                     guard skipJoblibArray(state: state, buildOffset: off) else { return (p, false) }
@@ -368,11 +383,14 @@ struct PickleAnalyzer {
             case 0x70:                                              // PUT
                 guard let l = readLine(b, &p), let k = UInt64(l.trimmingPrefixSpaces()), let t = stack.last, memo.count < maxMemo else { ok = false; break }
                 memo[k] = t
+                noteDtypeMemo(t, k)
             case 0x71, 0x72:                                        // BINPUT LONG_BINPUT
                 guard let k = readUInt(b, &p, op == 0x71 ? 1 : 4), let t = stack.last, memo.count < maxMemo else { ok = false; break }
                 memo[k] = t
+                noteDtypeMemo(t, k)
             case 0x94:                                              // MEMOIZE
                 guard let t = stack.last, memo.count < maxMemo else { ok = false; break }
+                noteDtypeMemo(t, UInt64(memo.count))
                 memo[UInt64(memo.count)] = t
             case 0x6f:                                              // OBJ
                 guard let items = popMark(), let f = items.first else { ok = false; break }
