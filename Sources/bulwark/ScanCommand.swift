@@ -8,8 +8,8 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Scan model artifacts (pickle, PyTorch, joblib, NPY/NPZ, Keras, ONNX, safetensors, GGUF) without loading them.",
         discussion: """
-        Exit codes (modelscan-compatible): 0 clean, 1 findings, 2 error while scanning, \
-        3 nothing scannable, 4 usage error. A file Bulwark cannot analyse is 'unsupported' (with \
+        Exit codes: 0 every file clean, 1 findings, 2 error while scanning, 3 some file could \
+        not be analysed (unsupported, no findings elsewhere), 4 usage error. A file Bulwark cannot analyse is 'unsupported' (with \
         its reason), never clean. Compressed streams (gzip, bzip2, xz, lzma, lz4, zstd, zlib), \
         zips (also behind leading bytes) and tars are opened, nested ones too, within size and \
         ratio limits.
@@ -68,7 +68,7 @@ struct ScanCommand: AsyncParsableCommand {
     static func exitCode(_ files: [ScannedFile]) -> Int32 {
         if files.contains(where: { $0.verdict == .error }) { return 2 }
         if files.contains(where: { $0.verdict == .malicious || $0.verdict == .suspicious }) { return 1 }
-        if files.allSatisfy({ $0.verdict == .unsupported }) { return 3 }
+        if files.contains(where: { $0.verdict == .unsupported }) { return 3 }
         return 0
     }
 

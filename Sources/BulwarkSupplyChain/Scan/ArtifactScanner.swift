@@ -156,7 +156,13 @@ public struct ArtifactScanner: Sendable {
         }
         if Self.looksLikePickle(head) {
             let bytes = try source.read(offset: 0, count: min(source.size, maxPickleBytes))
-            var f = pickleFindings(bytes, offsetBase: 0, entry: nil)
+            let r = PickleAnalyzer.analyze(bytes)
+            if head.first != 0x80, r.imports.isEmpty, !r.problems.isEmpty, Self.looksLikeText(head) {
+                // Text that starts with a protocol-0 opcode letter: a pickle load fails at once
+                // without importing or calling anything.
+                return Analysis(format: "text", gaps: ["text file, not a pickle (pickle.load fails at offset \(r.endOffset) before importing anything)"])
+            }
+            var f = pickleFindings(r, offsetBase: 0, entry: nil)
             if source.size > maxPickleBytes { f.append(ScanFinding(severity: .medium, rule: "pickle.truncated-analysis", detail: "only the first \(maxPickleBytes) bytes were analysed", offset: nil)) }
             return Analysis(format: "pickle", findings: f)
         }
@@ -171,7 +177,17 @@ public struct ArtifactScanner: Sendable {
             }
         }
         if let prefixed = try scanPrefixedZip(source, head: head, depth: depth) { return prefixed }
+        if Self.looksLikeText(head) { return Analysis(format: "text", gaps: ["text file: no model format to analyse"]) }
         return Analysis(format: "unknown", gaps: ["format not recognised (no pickle, zip, tar, compression, NumPy, safetensors, GGUF, HDF5, ONNX or SavedModel signature)"])
+    }
+
+    /// Whether `head` reads as UTF-8 text (no NUL or other control bytes but tab, CR, LF, FF).
+    static func looksLikeText(_ head: [UInt8]) -> Bool {
+        guard !head.isEmpty, !head.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0a && $0 != 0x0d && $0 != 0x0c }) else { return false }
+        // A multi-byte character may be cut at the end of the sample.
+        var end = head.count
+        while end > 0, head[end - 1] >= 0x80, head.count - end < 3 { end -= 1 }
+        return String(validating: head[..<end], as: UTF8.self) != nil
     }
 
     static func looksLikePickle(_ head: [UInt8]) -> Bool {

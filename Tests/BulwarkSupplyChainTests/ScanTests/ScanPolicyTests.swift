@@ -175,9 +175,28 @@ private func legacyCheckpoint(count: Int, declared: Int? = nil, payload: Bool = 
 }
 
 @Test func unsupportedCarriesItsReason() throws {
-    let f = try verdict(utf8("just some text that is no model format at all"))
+    let f = try verdict([0x01, 0x02, 0x03, 0xfe, 0xff, 0x00, 0x10])
     #expect(f.verdict == .unsupported)
     #expect(f.reason?.contains("format not recognised") == true)
     let empty = try verdict([])
     #expect(empty.verdict == .unsupported && empty.reason == "empty file")
+}
+
+@Test func textThatStartsLikeAProtocolZeroPickleIsNotASuspiciousPickle() throws {
+    let notes = try verdict(utf8("Some notes about this model\nline two\n"))
+    #expect(notes.verdict == .unsupported && notes.format == "text")
+    // The same first letter with a real payload stays malicious.
+    #expect(try verdict(utf8("cos\nsystem\n(S'echo x'\ntR.")).verdict == .malicious)
+    // A binary protocol-2 pickle that breaks is still a malformed-pickle finding.
+    #expect(try verdict([0x80, 2, 0x28, 0x74]).verdict == .suspicious)
+}
+
+@Test func legacyModulePersistentIdsResolveToTheirClass() {
+    // BINPERSID ('module', torch.nn.modules.linear.Linear, 'file', 'source') then NEWOBJ.
+    let p: [UInt8] = [0x80, 2, 0x28] + utf8("X") + [6, 0, 0, 0] + utf8("module") + utf8("ctorch.nn.modules.linear\nLinear\n")
+        + utf8("X") + [1, 0, 0, 0] + utf8("f") + utf8("X") + [1, 0, 0, 0] + utf8("s") + utf8("tQ)") + [0x81, 0x2e]
+    let r = PickleAnalyzer.analyze(p)
+    #expect(r.problems.isEmpty)
+    #expect(r.imports.contains { $0.module == "torch.nn.modules.linear" && $0.name == "Linear.__new__" })
+    #expect(!r.imports.contains { $0.module == "?" })
 }
