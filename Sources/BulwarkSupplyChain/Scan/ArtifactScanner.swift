@@ -157,14 +157,20 @@ public struct ArtifactScanner: Sendable {
         if Self.looksLikePickle(head) {
             let bytes = try source.read(offset: 0, count: min(source.size, maxPickleBytes))
             let r = PickleAnalyzer.analyze(bytes)
-            if head.first != 0x80, r.imports.isEmpty, !r.problems.isEmpty, Self.looksLikeText(head) {
+            if head.first != 0x80, r.imports.isEmpty, !r.problems.isEmpty, r.endOffset < 1 << 20, Self.looksLikeText(head) {
                 // Text that starts with a protocol-0 opcode letter: a pickle load fails at once
                 // without importing or calling anything.
                 return Analysis(format: "text", gaps: ["text file, not a pickle (pickle.load fails at offset \(r.endOffset) before importing anything)"])
             }
             var f = pickleFindings(r, offsetBase: 0, entry: nil)
             if source.size > maxPickleBytes { f.append(ScanFinding(severity: .medium, rule: "pickle.truncated-analysis", detail: "only the first \(maxPickleBytes) bytes were analysed", offset: nil)) }
-            return Analysis(format: "pickle", findings: f)
+            // A pickle with a zip behind it (a polyglot): zipfile-based loaders open the zip.
+            var gaps: [String] = []
+            if let zip = try scanPrefixedZip(source, head: head, depth: depth) {
+                f += zip.findings.map { var x = $0; x.detail = "appended zip: " + x.detail; return x }
+                gaps += zip.gaps
+            }
+            return Analysis(format: "pickle", findings: f, gaps: gaps)
         }
         if head.first == 0x08, source.size <= 2_000_000_000 {
             let bytes = try source.read(offset: 0, count: source.size)
@@ -294,7 +300,11 @@ public struct ArtifactScanner: Sendable {
             let isKerasConfig = format == "keras" && e.name == "config.json"
             let isPickle = isPickleName || Self.looksLikePickle(head) && head.first == 0x80
             let isContainer = Self.looksLikeContainer(head)
-            guard isPickle || isNpy || isKerasConfig || isContainer else { continue }
+            let isTorchScriptCode = isTorchScript && e.name.contains("/code/") && e.name.hasSuffix(".py")
+            // In a generic zip every member is analysed like a file (a model of any format may sit
+            // inside); in framework archives only what the framework's loader interprets.
+            let isGenericMember = format == "zip" || format == "npz"
+            guard isPickle || isNpy || isKerasConfig || isContainer || isTorchScriptCode || isGenericMember else { continue }
             sawAnalysable = true
             let data: [UInt8]
             do { data = try zip.read(e, maxBytes: maxPickleBytes) } catch {
@@ -305,13 +315,16 @@ public struct ArtifactScanner: Sendable {
                 findings += f.map { var x = $0; x.detail = "\(e.name): " + x.detail; return x }
             } else if isKerasConfig {
                 findings += Self.kerasConfigFindings(data, entry: e.name)
+            } else if isTorchScriptCode {
+                findings += TorchScriptCodeCheck.findings(data, entry: e.name)
             } else if isPickle && !isContainer {
                 findings += pickleFindings(data, offsetBase: 0, entry: e.name, torchScript: isTorchScript)
             } else {
                 // A container inside the archive (zip, tar, compressed stream): analysed in turn.
                 let inner = try analyze(MemorySource(data, name: e.name), directory: ".", depth: depth + 1)
                 findings += inner.findings.map { var x = $0; x.detail = "\(e.name) [\(inner.format)]: " + x.detail; return x }
-                gaps += inner.gaps.map { "\(e.name): \($0)" }
+                // Text members (README, JSON, licences) are not a gap; unknown binary members are.
+                if inner.format != "text" { gaps += inner.gaps.map { "\(e.name): \($0)" } }
             }
         }
         if !sawAnalysable && format == "zip" { gaps.append("zip archive with no pickle, NumPy, Keras config or nested archive entry") }

@@ -200,3 +200,21 @@ private func legacyCheckpoint(count: Int, declared: Int? = nil, payload: Bool = 
     #expect(r.imports.contains { $0.module == "torch.nn.modules.linear" && $0.name == "Linear.__new__" })
     #expect(!r.imports.contains { $0.module == "?" })
 }
+
+@Test func torchScriptCodeIsCheckedForFileReadsAndCustomOperators() throws {
+    let plain = utf8("def forward(self, x: Tensor) -> Tensor:\n    ops.prim.RaiseException(\"x\", \"builtins.ValueError\")\n    return torch.relu(x)\n")
+    #expect(TorchScriptCodeCheck.findings(plain, entry: "m/code/__torch__.py").isEmpty)
+    let read = utf8("    _0 = torch.from_file(\"/etc/hostname\", None, 4, dtype=0)\n")
+    #expect(TorchScriptCodeCheck.findings(read, entry: "m/code/__torch__.py").map(\.rule) == ["torchscript.file-read"])
+    let custom = utf8("    _1 = ops.my_native_lib.run(x)\n    _2 = torch.classes.other.Thing()\n")
+    #expect(Set(TorchScriptCodeCheck.findings(custom, entry: "c").map(\.detail)).count == 2)
+    // In an archive: a TorchScript zip whose pickles name __torch__ classes is clean, its code checked.
+    let zip = try StoredZipWriter.archive([
+        (name: "m/data.pkl", data: [0x80, 2] + utf8("c__torch__.torch.nn.modules.linear\nLinear\n)") + [0x81, 0x2e]),
+        (name: "m/constants.pkl", data: [0x80, 2, 0x29, 0x2e]),
+        (name: "m/code/__torch__/m.py", data: read),
+    ])
+    let f = try verdict(zip)
+    #expect(f.format == "torchscript")
+    #expect(f.findings.map(\.rule) == ["torchscript.file-read"])
+}
