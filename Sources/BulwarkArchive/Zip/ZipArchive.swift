@@ -30,6 +30,8 @@ public struct ZipArchive: Sendable {
     public let issuesTruncated: Bool
     /// Whether a ZIP64 end-of-central-directory record was used.
     public let isZip64: Bool
+    /// Bytes before the archive's first byte (a self-extracting stub, a polyglot); 0 normally.
+    public let leadingBytes: Int
 
     static let localSignature: UInt32 = 0x0403_4b50
     static let centralSignature: UInt32 = 0x0201_4b50
@@ -58,6 +60,7 @@ public struct ZipArchive: Sendable {
         self.issues = parser.issues
         self.issuesTruncated = parser.issuesTruncated
         self.isZip64 = parser.isZip64
+        self.leadingBytes = Int(clamping: parser.prefixLength)
     }
 
     /// The first entry whose name is `name`.

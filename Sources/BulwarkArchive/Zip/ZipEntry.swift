@@ -67,6 +67,9 @@ public struct ZipIssue: Sendable, Equatable, Hashable, CustomStringConvertible {
         /// The end-of-central-directory records disagree with each other or with the file
         /// (wrong counts, bytes before the first entry, multi-disk archives).
         case inconsistentDirectory
+        /// Bytes precede the archive (a self-extracting stub or a polyglot file); entry
+        /// offsets were adjusted as Python's `zipfile` does. See ``ZipArchive/leadingBytes``.
+        case leadingData
     }
 
     /// The kind of problem.

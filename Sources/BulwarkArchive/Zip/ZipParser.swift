@@ -128,7 +128,7 @@ struct ZipParser {
             if d.size >= 4, let sig = try? source.read(offset: shifted, count: 4),
                ByteReader.u32(sig, 0) == ZipArchive.centralSignature {
                 prefixLength = gap
-                note(.inconsistentDirectory, nil, "\(gap) bytes precede the archive (self-extracting or polyglot file); offsets adjusted")
+                note(.leadingData, nil, "\(gap) bytes precede the archive (self-extracting or polyglot file); offsets adjusted")
             } else {
                 note(.inconsistentDirectory, nil, "\(gap) unexplained bytes between the central directory and its end record")
             }

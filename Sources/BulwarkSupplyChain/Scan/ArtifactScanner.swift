@@ -269,6 +269,7 @@ public struct ArtifactScanner: Sendable {
         for issue in zip.issues {
             let sev: ScanSeverity = switch issue.kind {
             case .pathTraversal, .absolutePath, .overlappingEntries: .critical
+            case .leadingData: .low   // the leading bytes are analysed below
             default: .high
             }
             findings.append(ScanFinding(severity: sev, rule: "zip.\(issue.kind.rawValue)", detail: issue.message, offset: nil))
@@ -328,6 +329,20 @@ public struct ArtifactScanner: Sendable {
             }
         }
         if !sawAnalysable && format == "zip" { gaps.append("zip archive with no pickle, NumPy, Keras config or nested archive entry") }
+        if zip.leadingBytes > 0 {
+            // What precedes the archive is what a loader that sniffs the first bytes reads (torch.load
+            // falls back to unpickling a file that does not start with a zip header).
+            let lead = try source.read(offset: 0, count: min(zip.leadingBytes, maxPickleBytes))
+            if Self.looksLikePickle(lead) {
+                let r = PickleAnalyzer.analyze(lead)
+                if lead.first == 0x80 || !r.imports.isEmpty || r.problems.isEmpty {
+                    findings += pickleFindings(r, offsetBase: 0, entry: "leading bytes")
+                }
+            } else if Self.looksLikeContainer(lead) {
+                let inner = try analyze(MemorySource(lead, name: "leading bytes"), directory: ".", depth: depth + 1)
+                findings += inner.findings.map { var x = $0; x.detail = "leading bytes [\(inner.format)]: " + x.detail; return x }
+            }
+        }
         return Analysis(format: format, findings: findings, gaps: gaps)
     }
 

@@ -35,6 +35,7 @@ safe datetime time value type
 safe datetime timedelta value type
 safe datetime timezone value type
 safe argparse Namespace attribute bag: __init__ stores keyword values
+safe logging getLogger looks up a logger by name (how Logger objects pickle)
 safe pathlib PurePath pure path value: no file-system access
 safe pathlib PurePosixPath pure path value: no file-system access
 safe pathlib PureWindowsPath pure path value: no file-system access
@@ -79,6 +80,30 @@ safe torch int8 dtype value
 safe torch uint8 dtype value
 safe torch bool dtype value
 safe torch complex64 dtype value
+safe torch QInt8Storage storage type tag
+safe torch QUInt8Storage storage type tag
+safe torch QInt32Storage storage type tag
+safe torch QUInt4x2Storage storage type tag
+safe torch QUInt2x4Storage storage type tag
+safe torch qint8 dtype value
+safe torch quint8 dtype value
+safe torch qint32 dtype value
+safe torch float8_e4m3fn dtype value
+safe torch float8_e5m2 dtype value
+safe torch per_tensor_affine quantization scheme value
+safe torch per_channel_affine quantization scheme value
+safe torch per_tensor_symmetric quantization scheme value
+safe torch per_channel_symmetric quantization scheme value
+safe torch per_channel_affine_float_qparams quantization scheme value
+safe torch strided layout value
+safe torch sparse_coo layout value
+safe torch sparse_csr layout value
+safe torch sparse_csc layout value
+safe torch sparse_bsr layout value
+safe torch sparse_bsc layout value
+safe torch.serialization _get_layout maps a layout name to a torch layout value
+safe torch._utils _rebuild_sparse_csr rebuilds a sparse tensor
+safe torch._utils _rebuild_nested_tensor rebuilds a nested tensor
 safe torch Size shape value
 safe torch device device name value
 safe torch Tensor tensor class
@@ -102,6 +127,29 @@ safe torch.optim.adamw AdamW optimizer class: __setstate__ restores hyper-parame
 safe numpy dtype dtype value
 safe numpy ndarray array class
 safe numpy mean reduction function reference (pure math)
+safe numpy sum reduction function reference (pure math)
+safe numpy median reduction function reference (pure math)
+safe numpy std reduction function reference (pure math)
+safe numpy var reduction function reference (pure math)
+safe numpy max reduction function reference (pure math)
+safe numpy min reduction function reference (pure math)
+safe numpy log ufunc reference (pure math)
+safe numpy log1p ufunc reference (pure math)
+safe numpy log2 ufunc reference (pure math)
+safe numpy log10 ufunc reference (pure math)
+safe numpy exp ufunc reference (pure math)
+safe numpy expm1 ufunc reference (pure math)
+safe numpy sqrt ufunc reference (pure math)
+safe numpy square ufunc reference (pure math)
+safe numpy abs ufunc reference (pure math)
+safe numpy absolute ufunc reference (pure math)
+safe numpy sign ufunc reference (pure math)
+safe numpy tanh ufunc reference (pure math)
+safe numpy sin ufunc reference (pure math)
+safe numpy cos ufunc reference (pure math)
+safe numpy arcsinh ufunc reference (pure math)
+safe numpy reciprocal ufunc reference (pure math)
+safe numpy negative ufunc reference (pure math)
 safe numpy float64 scalar type
 safe numpy float32 scalar type
 safe numpy int64 scalar type
@@ -207,6 +255,44 @@ dangerous IPython * code execution
 dangerous jinja2 * template code execution
 dangerous yaml * unsafe YAML loading
 dangerous copyreg.extension * extension-registry callable: unknown at scan time
+dangerous _frozen_importlib * import machinery
+dangerous _frozen_importlib_external * import machinery
+dangerous _imp * import machinery
+dangerous argparse FileType opens files when called
+dangerous numpy.core _ufunc_reconstruct imports any module attribute
+dangerous numpy._core _ufunc_reconstruct imports any module attribute
+dangerous cProfile * runs code (run, runctx)
+dangerous profile * runs code (run, runctx)
+dangerous doctest * runs code (debug_script, run_docstring_examples)
+dangerous pydoc * runs a pager command
+dangerous trace * runs code (Trace.runctx)
+dangerous ensurepip * runs pip
+dangerous _posixsubprocess * process execution (fork_exec)
+dangerous _winapi * process execution
+dangerous pandas.io.pickle * nested unpickling
+dangerous pandas read_pickle nested unpickling
+dangerous pandas eval evaluates expressions
+dangerous numpy load nested file load (allow_pickle)
+dangerous numpy fromfile reads files
+dangerous numpy memmap maps files
+dangerous numpy.ctypeslib * native library loading
+dangerous numpy.f2py * compiles and runs native code
+dangerous numpy.distutils * package build (runs commands)
+dangerous torch load nested model load
+dangerous torch.jit load nested model load
+dangerous torch.package * nested package load with its own code
+dangerous scipy.io * nested file load
+dangerous _thread * thread creation
+dangerous threading * thread creation
+dangerous concurrent * process and thread pools
+dangerous zipfile * file access
+dangerous tarfile * file access and extraction
+dangerous gzip * file access
+dangerous bz2 * file access
+dangerous lzma * file access
+dangerous shelve * nested unpickling
+dangerous sqlite3 * database file access
+dangerous logging.config * configuration files evaluate expressions and open sockets
 
 # ---- dangerous: exact builtins ----
 dangerous builtins eval code execution

@@ -34,6 +34,9 @@ enum KerasConfigCheck {
         "deserialize_keras_object": "deserializes an arbitrary object",
         "FileSystem": "file system access",
         "GFile": "file system access",
+        "set_global_attribute": "sets attributes of Keras' global state, a step of known safe_mode bypasses",
+        "exec": "runs code", "eval": "runs code", "system": "runs a shell command", "popen": "runs a command",
+        "__import__": "imports any module", "import_module": "imports any module", "getattr": "attribute access gadget",
     ]
 
     static func findings(_ data: [UInt8], entry: String) -> [ScanFinding] {
@@ -53,7 +56,11 @@ enum KerasConfigCheck {
                 if cls == "__lambda__" || v["function_type"]?.stringValue == "lambda" { serializedLambda += 1 }
                 let module = v["module"]?.stringValue
                 let registered = v["registered_name"]?.stringValue
-                if let why = dangerousReference(module: module, className: cls, registeredName: registered) {
+                // Keras 3 writes a function as {"module": m, "class_name": "function", "config": "name"}.
+                let function = cls == "function" || registered == "function" ? v["config"]?.stringValue : nil
+                if let function, let why = dangerousFunction(module: module, name: function) {
+                    dangerous.append(("\(module.map { $0 + "." } ?? "")\(function)", why))
+                } else if function == nil, let why = dangerousReference(module: module, className: cls, registeredName: registered) {
                     dangerous.append(("\(module.map { $0 + "." } ?? "")\(cls ?? registered ?? "?")", why))
                 } else {
                     if let module, cls != nil, module != "keras", !module.hasPrefix("keras.") { custom.append("\(module).\(cls ?? "?")") }
@@ -78,9 +85,21 @@ enum KerasConfigCheck {
         return f
     }
 
+    /// Why a serialized function `module` + `name` (the name may be dotted: `os.system`) is
+    /// dangerous, or nil for an ordinary function (`keras.activations` `relu`).
+    static func dangerousFunction(module: String?, name: String) -> String? {
+        let parts = name.split(separator: ".").map(String.init)
+        if let why = dangerousReference(module: ([module].compactMap { $0 } + parts.dropLast()).joined(separator: "."), className: parts.last, registeredName: nil) {
+            return why
+        }
+        if let last = parts.last, GadgetNames.executionNames.contains(last) { return "is a function that runs code, loads or opens files" }
+        if parts.count > 1 { return "is a dotted function name: an attribute walk from \(module ?? "a module") to \(name)" }
+        return nil
+    }
+
     /// Why a config object naming `module`/`class_name`/`registered_name` is dangerous, or nil.
     static func dangerousReference(module: String?, className: String?, registeredName: String?) -> String? {
-        if let module {
+        if let module, !module.isEmpty {
             let parts = module.split(separator: ".")
             let prefixes = parts.indices.map { parts[...$0].joined(separator: ".") }
             if prefixes.contains(where: dangerousModules.contains) {

@@ -98,9 +98,14 @@ public struct ScanPolicy: Sendable {
     public var safeRules: [ScanRule] { layers.flatMap(\.safe.values).sorted { ($0.module, $0.name) < ($1.module, $1.name) } }
 
     /// Classifies `module.name` (see the type's documentation for the order of the checks).
-    public func classify(module: String, name: String) -> Classification {
+    /// Python 2 names are first mapped as the unpickler's `fix_imports` does for protocols 0–2
+    /// (`__builtin__.xrange` is `builtins.range`, `copy_reg` is `copyreg`).
+    public func classify(module rawModule: String, name: String) -> Classification {
         var n = name
         for suffix in [".__setstate__", ".__new__", "()"] where n.hasSuffix(suffix) { n = String(n.dropLast(suffix.count)) }
+        var module = rawModule
+        if let mapped = PythonTwoNames.names[rawModule + " " + n] { module = mapped.module; n = mapped.name }
+        else if let mapped = PythonTwoNames.modules[rawModule] { module = mapped }
         if let gadget = gadgetRule(module: module, name: n) { return .dangerous(gadget) }
         for layer in layers.reversed() {
             if let r = layer.dangerousExact[module + " " + n] { return .dangerous(r) }
@@ -119,6 +124,12 @@ public struct ScanPolicy: Sendable {
                 }
                 if let r = layer.dangerousExact[module + " " + parts[0]] { return .dangerous(r) }
             }
+        }
+        // Name rule: a callable not on the allow-list whose name says it runs, loads or opens
+        // something (`cProfile.run`, `torch.load`, `pydoc.pipepager`) is dangerous, not unknown.
+        if let last = n.split(separator: ".").last.map(String.init), GadgetNames.executionNames.contains(last) {
+            return .dangerous(ScanRule(kind: .dangerous, module: module, name: n, reason: "'\(last)' runs code, spawns processes, loads another file or opens files, and \(module) is not on the allow-list",
+                                       source: "built-in name rule (callables named like executors)"))
         }
         return .unknown
     }
@@ -143,7 +154,9 @@ public struct ScanPolicy: Sendable {
         if let hit = parts.first(where: { GadgetNames.interpreterInternals.contains($0) }) {
             return rule("attribute walk through '\(hit)' reaches interpreter internals")
         }
-        if parts.contains("modules"), module == "sys" || parts.contains("sys") { return rule("attribute walk through sys.modules reaches any loaded module") }
+        if let i = parts.firstIndex(of: "modules"), module.hasSuffix("sys") || (i > 0 && parts[i - 1].hasSuffix("sys")) {
+            return rule("attribute walk through sys.modules reaches any loaded module")
+        }
         if let mod = parts.dropLast().first(where: { GadgetNames.dangerousModuleNames.contains($0) }) {
             return rule("attribute walk reaches the module '\(mod)'")
         }
@@ -179,6 +192,30 @@ public struct ScanRule: Sendable, Equatable, Codable {
     public var summary: String { "\(kind.rawValue) \(module) \(name) — \(reason) (\(source))" }
 }
 
+/// Python 2 module and callable names, mapped as CPython's `_compat_pickle` does when an
+/// unpickler loads protocol 0–2 data with `fix_imports=True` (the default).
+enum PythonTwoNames {
+    static let modules: [String: String] = [
+        "__builtin__": "builtins", "copy_reg": "copyreg", "Queue": "queue", "SocketServer": "socketserver",
+        "ConfigParser": "configparser", "repr": "reprlib", "tkFileDialog": "tkinter.filedialog", "cPickle": "pickle",
+        "_winreg": "winreg", "thread": "_thread", "dummy_thread": "_dummy_thread", "dbhash": "dbm.bsd", "dumbdbm": "dbm.dumb",
+        "dbm": "dbm.ndbm", "gdbm": "dbm.gnu", "xmlrpclib": "xmlrpc.client", "DocXMLRPCServer": "xmlrpc.server",
+        "SimpleXMLRPCServer": "xmlrpc.server", "httplib": "http.client", "htmlentitydefs": "html.entities",
+        "HTMLParser": "html.parser", "Cookie": "http.cookies", "cookielib": "http.cookiejar", "BaseHTTPServer": "http.server",
+        "SimpleHTTPServer": "http.server", "CGIHTTPServer": "http.server", "commands": "subprocess", "UserString": "collections",
+        "UserList": "collections", "UserDict": "collections", "urlparse": "urllib.parse", "robotparser": "urllib.robotparser",
+        "urllib2": "urllib.request", "anydbm": "dbm", "exceptions": "builtins", "cStringIO": "io", "StringIO": "io",
+    ]
+    static let names: [String: (module: String, name: String)] = [
+        "__builtin__ xrange": ("builtins", "range"), "__builtin__ unicode": ("builtins", "str"), "__builtin__ long": ("builtins", "int"),
+        "__builtin__ basestring": ("builtins", "str"), "__builtin__ reduce": ("functools", "reduce"), "__builtin__ intern": ("sys", "intern"),
+        "__builtin__ unichr": ("builtins", "chr"), "__builtin__ raw_input": ("builtins", "input"), "itertools izip": ("builtins", "zip"),
+        "itertools imap": ("builtins", "map"), "itertools ifilter": ("builtins", "filter"), "UserDict IterableUserDict": ("collections", "UserDict"),
+        "UserList UserList": ("collections", "UserList"), "UserDict UserDict": ("collections", "UserDict"), "string maketrans": ("builtins", "bytes.maketrans"),
+        "whichdb whichdb": ("dbm", "whichdb"), "_socket fromfd": ("socket", "fromfd"), "_multiprocessing win32": ("multiprocessing", "connection"),
+    ]
+}
+
 /// Names the gadget rule looks for in dotted (attribute-walk) names.
 enum GadgetNames {
     /// Attributes that lead from any object to the interpreter's internals.
@@ -196,7 +233,18 @@ enum GadgetNames {
         "pickle", "_pickle", "marshal", "ctypes", "runpy", "code", "codeop", "pty", "webbrowser", "urllib",
         "requests", "http", "pathlib", "io", "_io", "tempfile", "glob", "signal", "multiprocessing", "asyncio",
         "types", "operator", "functools", "pdb", "timeit", "dill", "cloudpickle", "hub", "serialization",
+        "_sys", "_os", "_posixsubprocess", "_subprocess", "_socket", "_pickle", "_thread", "npyio", "_npyio_impl",
+        "cProfile", "profile", "doctest", "pydoc", "trace", "ensurepip", "ctypeslib",
     ]
+    /// Names of callables that run code, spawn processes, load files or open them: dangerous
+    /// when the allow-list does not name them, whatever their module (`torch.load`, `cProfile.run`).
+    static let executionNames: Set<String> = dangerousCallables.union([
+        "fork_exec", "runctx", "runcall", "run_pip", "_run_pip", "debug_script", "debug_src", "testsource", "pipepager",
+        "tempfilepager", "pager", "getpager", "read_pickle", "_get_command_stdout", "_popen", "load_library", "LoadLibrary",
+        "CDLL", "PyDLL", "dlopen", "loadtxt", "genfromtxt", "load_state_dict_from_url", "download_url_to_file",
+        "system_call", "exec_module", "load_module", "load_source", "load_dynamic", "find_and_load", "_call_with_frames_removed",
+        "_ufunc_reconstruct", "FileType",
+    ]).subtracting(["partial", "reduce"])
     /// Callables that run code, spawn processes, load files or touch the file system.
     static let dangerousCallables: Set<String> = [
         "system", "popen", "Popen", "run", "call", "check_call", "check_output", "getoutput", "getstatusoutput",
