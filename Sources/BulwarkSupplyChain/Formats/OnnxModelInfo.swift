@@ -25,6 +25,18 @@ struct OnnxModelInfo: Sendable, Equatable {
         var elementCount: Int64?
         /// `location` key of external data, nil when stored inline.
         var externalLocation: String?
+        /// `data_location` is EXTERNAL.
+        var isExternal = false
+        /// A `segment` is set (the tensor is stored in chunks).
+        var hasSegment = false
+        /// Bytes of `raw_data`, nil when absent.
+        var rawDataBytes: Int?
+        /// Typed data fields present (4 float_data, 5 int32_data, 6 string_data, 7 int64_data,
+        /// 10 double_data, 11 uint64_data), in first-seen order.
+        var typedFields: [UInt64] = []
+        /// Values held by the typed data fields, nil when a packed field's length does not
+        /// divide into whole values.
+        var typedValueCount: Int? = 0
     }
 
     var irVersion: Int64 = 0
@@ -126,6 +138,13 @@ struct OnnxModelInfo: Sendable, Equatable {
                 while !p.isAtEnd { tensor.dims.append(Int64(truncatingIfNeeded: try p.readVarint())) }
             case (2, .varint(let v)): tensor.dataType = Int32(truncatingIfNeeded: v)
             case (8, .bytes(let b)): tensor.name = t.string(b)
+            case (3, .bytes): tensor.hasSegment = true
+            case (9, .bytes(let b)): tensor.rawDataBytes = (tensor.rawDataBytes ?? 0) + b.count
+            case (14, .varint(let v)): tensor.isExternal = v == 1
+            case (4, _), (5, _), (6, _), (7, _), (10, _), (11, _):
+                if !tensor.typedFields.contains(field) { tensor.typedFields.append(field) }
+                let n = Self.valueCount(field: field, value, bytes)
+                if let c = tensor.typedValueCount, let n { tensor.typedValueCount = c + n } else { tensor.typedValueCount = nil }
             case (13, .bytes(let b)): // StringStringEntryProto key=1 value=2
                 var e = ProtobufReader(bytes, range: b)
                 var key = "", val = ""
@@ -144,5 +163,20 @@ struct OnnxModelInfo: Sendable, Equatable {
         }
         tensor.elementCount = count
         return tensor
+    }
+
+    /// Values in one occurrence of a typed data field: 1 when unpacked, else the packed
+    /// payload's length in fixed-width values or varints (nil when it does not divide evenly
+    /// or ends inside a varint).
+    private static func valueCount(field: UInt64, _ value: ProtobufReader.Value, _ bytes: [UInt8]) -> Int? {
+        guard case .bytes(let r) = value else { return 1 }
+        switch field {
+        case 6: return 1                                    // string_data: one bytes value each
+        case 4: return r.count % 4 == 0 ? r.count / 4 : nil // packed float
+        case 10: return r.count % 8 == 0 ? r.count / 8 : nil // packed double
+        default:                                            // packed varints
+            guard r.isEmpty || bytes[r.upperBound - 1] & 0x80 == 0 else { return nil }
+            return bytes[r].reduce(0) { $0 + ($1 & 0x80 == 0 ? 1 : 0) }
+        }
     }
 }

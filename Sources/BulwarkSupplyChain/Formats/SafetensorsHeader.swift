@@ -66,6 +66,15 @@ struct SafetensorsHeader: Sendable, Equatable {
         return Int(n)
     }
 
+    /// A JSON number that is an integer in 0...Int64.max, else nil (fractions, booleans, numbers
+    /// beyond 64 bits, which Foundation would otherwise clamp, wrap or read as 0).
+    static func wholeNumber(_ value: Any) -> Int64? {
+        guard let n = value as? NSNumber, !String(describing: type(of: value)).contains("Boolean") else { return nil }
+        let i = n.int64Value
+        guard i >= 0, n.stringValue == String(i) else { return nil }
+        return i
+    }
+
     /// Parses `header` (the JSON bytes after the 8-byte length) for a file of `fileSize` bytes.
     init(header: [UInt8], fileSize: Int) throws(FormatError) {
         headerLength = header.count
@@ -97,21 +106,22 @@ struct SafetensorsHeader: Sendable, Equatable {
             }
             var shape: [Int] = []
             var count: Int? = 1
+            var shapeValid = true
             for d in shapeAny {
-                guard let n = (d as? NSNumber)?.int64Value, n >= 0, n <= Int64(Int.max) else {
-                    problems.append("tensor '\(name)': shape holds a non-integer or negative dim"); count = nil; break
+                guard let n = Self.wholeNumber(d) else {
+                    problems.append("tensor '\(name)': shape holds \(d), not an integer in 0...2^63-1"); count = nil; shapeValid = false; break
                 }
                 shape.append(Int(n))
                 if let c = count { let (m, o) = c.multipliedReportingOverflow(by: Int(n)); count = o ? nil : m }
             }
-            guard let b = (offsAny[0] as? NSNumber)?.int64Value, let e = (offsAny[1] as? NSNumber)?.int64Value,
-                  b >= 0, e >= b, e <= Int64(Int.max) else {
-                problems.append("tensor '\(name)': data_offsets are not 0 ≤ begin ≤ end"); continue
+            if shapeValid && count == nil { problems.append("tensor '\(name)': shape \(shape) holds more than 2^63 elements (the product overflows 64 bits)") }
+            guard let b = Self.wholeNumber(offsAny[0]), let e = Self.wholeNumber(offsAny[1]), e >= b else {
+                problems.append("tensor '\(name)': data_offsets \(offsAny) are not integers 0 ≤ begin ≤ end < 2^63"); continue
             }
             if let size = Self.dtypeSizes[dtype] {
                 if let c = count {
                     let (bytes, o) = c.multipliedReportingOverflow(by: size)
-                    if o || Int64(bytes) != e - b { problems.append("tensor '\(name)': \(e - b) bytes but \(dtype)\(shape) needs \(o ? "more than Int.max" : String(bytes))") }
+                    if o || Int64(bytes) != e - b { problems.append("tensor '\(name)': \(e - b) bytes but \(dtype)\(shape) needs \(o ? "more than 2^63 (dtype size × elements overflows 64 bits)" : String(bytes))") }
                 }
             } else { problems.append("tensor '\(name)': unknown dtype '\(dtype)'") }
             if e > Int64(dataSize) { problems.append("tensor '\(name)': data_offsets end \(e) runs past the \(dataSize)-byte data area") }

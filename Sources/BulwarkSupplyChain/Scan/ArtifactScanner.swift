@@ -148,7 +148,7 @@ public struct ArtifactScanner: Sendable {
             let (f, c) = scanNpy(all, offsetBase: 0)
             return Analysis(format: "npy", findings: f, gaps: c ? [] : ["NPY file not fully analysed"])
         }
-        if starts(Array("GGUF".utf8)) { return Analysis(format: "gguf", findings: Self.ggufFindings(head, size: source.size)) }
+        if starts(Array("GGUF".utf8)) { return Analysis(format: "gguf", findings: Self.ggufFindings(source)) }
         if starts([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) { return try Analysis(scanHDF5(source), unsupportedReason: "HDF5 file without a Keras model_config attribute (weights only or another program's data)") }
         if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return try scanTar(source, depth: depth) }
         if head.count >= 9, head[8] == UInt8(ascii: "{") {
@@ -239,23 +239,17 @@ public struct ArtifactScanner: Sendable {
         return findings
     }
 
-    /// NPY: object arrays (`descr` 'O') hold a pickle after the header.
+    /// NPY: a malformed header or data of the wrong size is a finding; object arrays (`descr`
+    /// 'O') hold a pickle after the header, found by text even when the header does not parse.
     func scanNpy(_ bytes: [UInt8], offsetBase: Int) -> ([ScanFinding], Bool) {
-        guard bytes.count >= 10 else { return ([ScanFinding(severity: .medium, rule: "npy.truncated", detail: "NPY header truncated", offset: 0)], true) }
-        let major = bytes[6]
-        let headerLen: Int
-        let start: Int
-        if major == 1 { headerLen = Int(bytes[8]) | Int(bytes[9]) << 8; start = 10 }
-        else {
-            guard bytes.count >= 12 else { return ([ScanFinding(severity: .medium, rule: "npy.truncated", detail: "NPY header truncated", offset: 0)], true) }
-            headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; start = 12
-        }
-        guard headerLen <= bytes.count - start else { return ([ScanFinding(severity: .medium, rule: "npy.truncated", detail: "NPY header length \(headerLen) runs past the data", offset: 0)], true) }
+        // A buffer cut at maxPickleBytes has no known file size: check the header alone.
+        var f = MalformedChecks.npy(prefix: bytes, fileSize: bytes.count < maxPickleBytes ? bytes.count : nil, offsetBase: offsetBase)
+        guard let (start, headerLen) = NpyHeader.headerBounds(bytes), headerLen <= bytes.count - start else { return (f, true) }
         let header = String(decoding: bytes[start..<(start + headerLen)], as: UTF8.self)
         let isObject = header.contains("'|O'") || header.contains("'O'") || header.contains("\"|O\"")
-        guard isObject else { return ([], true) }
+        guard isObject else { return (f, true) }
         let payload = Array(bytes[(start + headerLen)...])
-        var f = [ScanFinding(severity: .medium, rule: "npy.object-array", detail: "object array: loading it needs allow_pickle=True", offset: offsetBase + start + headerLen)]
+        f.append(ScanFinding(severity: .medium, rule: "npy.object-array", detail: "object array: loading it needs allow_pickle=True", offset: offsetBase + start + headerLen))
         f += pickleFindings(payload, offsetBase: offsetBase + start + headerLen, entry: nil)
         return (f, true)
     }
@@ -431,26 +425,12 @@ public struct ArtifactScanner: Sendable {
     }
 
     func safetensorsFindings(_ source: any RandomAccessSource) throws(ArchiveError) -> [ScanFinding] {
-        let first8 = try source.read(offset: 0, count: 8)
-        do {
-            let n = try SafetensorsHeader.headerLength(first8: first8, fileSize: source.size)
-            let header = try SafetensorsHeader(header: try source.read(offset: 8, count: n), fileSize: source.size)
-            return header.problems.prefix(20).map { ScanFinding(severity: .high, rule: "safetensors.structure", detail: $0, offset: nil) }
-        } catch let e as FormatError {
-            return [ScanFinding(severity: .high, rule: "safetensors.structure", detail: e.message, offset: 0)]
-        } catch let e as ArchiveError { throw e } catch { return [] }
+        try MalformedChecks.safetensors(fileSize: source.size) { (offset, count) throws(ArchiveError) in try source.read(offset: offset, count: count) }
     }
 
-    static func ggufFindings(_ head: [UInt8], size: Int) -> [ScanFinding] {
-        guard head.count >= 24 else { return [ScanFinding(severity: .high, rule: "gguf.truncated", detail: "GGUF header shorter than 24 bytes", offset: 0)] }
-        func u(_ o: Int, _ n: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<n { v |= UInt64(head[o + i]) << (8 * UInt64(i)) }; return v }
-        var f: [ScanFinding] = []
-        let version = u(4, 4)
-        if version < 1 || version > 3 { f.append(ScanFinding(severity: .high, rule: "gguf.version", detail: "GGUF version \(version) is not 1–3", offset: 4)) }
-        let tensors = u(8, 8), kvs = u(16, 8)
-        if tensors > UInt64(size / 8) { f.append(ScanFinding(severity: .high, rule: "gguf.tensor-count", detail: "GGUF declares \(tensors) tensors, impossible in \(size) bytes", offset: 8)) }
-        if kvs > UInt64(size / 8) { f.append(ScanFinding(severity: .high, rule: "gguf.kv-count", detail: "GGUF declares \(kvs) metadata entries, impossible in \(size) bytes", offset: 16)) }
-        return f
+    /// GGUF: the whole header (metadata, tensor infos, tensor placement) read in windows.
+    static func ggufFindings(_ source: any RandomAccessSource) -> [ScanFinding] {
+        MalformedChecks.gguf(size: source.size) { offset, count in try? source.read(offset: offset, count: count) }
     }
 
     static func onnxFindings(_ info: OnnxModelInfo) -> [ScanFinding] {
@@ -465,6 +445,7 @@ public struct ArtifactScanner: Sendable {
         for op in info.operators where !standard.contains(op.domain) {
             f.append(ScanFinding(severity: .medium, rule: "onnx.custom-domain", detail: "operator \(op.domain)::\(op.opType) needs a custom runtime library", offset: nil))
         }
+        f += MalformedChecks.onnx(info: info)
         return f
     }
 }
