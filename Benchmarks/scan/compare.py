@@ -12,7 +12,8 @@ import json, os, subprocess, sys, tempfile, time
 corpus, bulwark = sys.argv[1], sys.argv[2]
 big = sys.argv[3] if len(sys.argv) > 3 else None
 bindir = os.path.dirname(sys.executable)
-files = sorted(os.path.join(r, f) for r, _, fs in os.walk(corpus) for f in fs)
+files = sorted(os.path.join(r, f) for r, _, fs in os.walk(corpus) for f in fs
+               if "/malicious/" in os.path.join(r, f) or "/benign/" in os.path.join(r, f))  # malformed/ is bulwark-only
 
 def run(cmd):
     # cwd: fickling writes safety_results.json into the working directory
