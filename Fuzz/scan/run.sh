@@ -10,7 +10,7 @@ RUNS="${1:-10000000}"; shift || true
 TARGETS=("$@"); [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(pickle formats)
 WORK="${FUZZ_WORK:-/tmp/bulwark-fuzz-scan}"; mkdir -p "$WORK"
 SEEDS="${FUZZ_SEEDS:-/tmp/scan-corpus}"
-SRC=(Sources/BulwarkSupplyChain/Scan/PickleAnalyzer.swift Sources/BulwarkSupplyChain/Scan/JoblibArrayLayout.swift Sources/BulwarkSupplyChain/Formats/*.swift)
+SRC=(Sources/BulwarkSupplyChain/Scan/PickleAnalyzer.swift Sources/BulwarkSupplyChain/Scan/JoblibArrayLayout.swift Sources/BulwarkSupplyChain/Scan/MalformedChecks.swift Sources/BulwarkSupplyChain/Scan/ScanResult.swift Sources/BulwarkSupplyChain/Formats/*.swift)
 for t in "${TARGETS[@]}"; do
   case "$t" in pickle) H=Fuzz/scan/FuzzPickle.swift;; formats) H=Fuzz/scan/FuzzFormats.swift;; *) echo "unknown target $t"; exit 4;; esac
   swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -module-name FuzzScan "${SRC[@]}" "$H" -o "$WORK/fuzz_$t"

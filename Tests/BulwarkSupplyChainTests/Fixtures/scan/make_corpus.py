@@ -604,4 +604,51 @@ except ImportError:
     pass
 from expected_tsv import write_expected
 write_expected(out, EXPECT)
+# ---------------- malformed/ (hand-built; no framework needed) ----------------
+# Files whose sizes, shapes or offsets a loader's arithmetic would trip on: bad_* must each give a
+# <format>.malformed finding, ok_* (their valid twins) must stay clean. Kept out of malicious/ and
+# benign/ so the peer comparison counts stay as published; they also seed Fuzz/scan.
+X = os.path.join(out, "malformed"); os.makedirs(X, exist_ok=True)
+def gstr(s): return struct.pack("<Q", len(s)) + s
+def gguf(kvs, tensors, data):
+    body = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs)) + b"".join(kvs) + b"".join(tensors)
+    return body + b"\0" * (-len(body) % 32) + data
+def gkv_str(k, v): return gstr(k) + struct.pack("<I", 8) + gstr(v)
+def gkv_u32(k, v): return gstr(k) + struct.pack("<II", 4, v)
+def gtensor(name, dims, t, off): return gstr(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims) + struct.pack("<IQ", t, off)
+base_kv = [gkv_str(b"general.architecture", b"llama"), gkv_u32(b"general.alignment", 32),
+           gstr(b"tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, 2) + gstr(b"a") + gstr(b"bc")]
+base_t = [gtensor(b"w", [4, 2], 0, 0), gtensor(b"b", [32], 8, 32)]           # F32 [4,2]; Q8_0 [32]
+w(X, "ok_model.gguf", gguf(base_kv, base_t, b"\0" * 66))
+w(X, "bad_string_length.gguf", gguf(base_kv + [gstr(b"general.name") + struct.pack("<IQ", 8, 1 << 63) + b"x"], base_t, b"\0" * 66))
+w(X, "bad_array_count.gguf", gguf(base_kv + [gstr(b"big") + struct.pack("<IIQ", 9, 10, 1 << 62) + b"\0" * 8], base_t, b"\0" * 66))
+w(X, "bad_n_dims.gguf", gguf(base_kv, base_t + [gtensor(b"x", [1] * 5, 0, 96)], b"\0" * 128))
+w(X, "bad_dims_overflow.gguf", gguf(base_kv, base_t + [gtensor(b"x", [1 << 32, 1 << 32], 0, 96)], b"\0" * 128))
+w(X, "bad_offset_past_file.gguf", gguf(base_kv, base_t + [gtensor(b"x", [8], 0, 1024)], b"\0" * 66))
+w(X, "bad_overlap.gguf", gguf(base_kv, base_t + [gtensor(b"x", [8], 0, 0)], b"\0" * 66))
+def npy_file(header, data):
+    h = header.encode(); h += b" " * (-(10 + len(h) + 1) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + data
+F = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"
+w(X, "ok_float.npy", npy_file(F, b"\0" * 48))
+w(X, "bad_truncated.npy", npy_file(F, b"\0" * 40))
+w(X, "bad_shape_overflow.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }", b"\0" * 8))
+def pb_varint(n):
+    b = bytearray()
+    while n >= 0x80: b.append(n & 0x7f | 0x80); n >>= 7
+    return bytes(b + bytes([n]))
+def pb(num, payload): return pb_varint(num << 3 | 2) + pb_varint(len(payload)) + payload
+def onnx_model(dims, dtype, data):
+    t = b"".join(b"\x08" + pb_varint(d & (1 << 64) - 1) for d in dims) + b"\x10" + pb_varint(dtype) + pb(8, b"W") + data
+    return b"\x08\x08" + pb(7, pb(1, pb(4, b"Relu")) + pb(5, t))
+w(X, "ok_initializer.onnx", onnx_model([2, 3], 1, pb(9, b"\0" * 24)))
+w(X, "bad_raw_data_length.onnx", onnx_model([2, 3], 1, pb(9, b"\0" * 20)))
+w(X, "bad_dims_overflow.onnx", onnx_model([1 << 62, 4], 1, b""))
+def st(header, n): h = json.dumps(header, separators=(",", ":")).encode(); return struct.pack("<Q", len(h)) + h + b"\0" * n
+w(X, "ok_model.safetensors", st({"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}, 24))
+w(X, "bad_offsets_overflow.safetensors", st({"a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 1 << 64]}}, 8))
+w(X, "bad_overlap.safetensors", st({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, 12))
+w(X, "bad_past_file.safetensors", st({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, 8))
+w(X, "bad_shape_overflow.safetensors", st({"a": {"dtype": "F32", "shape": [1 << 40, 1 << 40], "data_offsets": [0, 8]}}, 8))
+
 print("corpus written to", out)
