@@ -32,8 +32,12 @@ let package = Package(
         // floor 0: system libraries and the numeric core
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBZip2", path: "Sources/CBZip2", providers: [.apt(["libbz2-dev"])]),
+        .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "BulwarkTensor", dependencies: ["CBLAS"], swiftSettings: strictSettings),
-        .target(name: "BulwarkArchive", dependencies: ["CZlib"], swiftSettings: strictSettings),
+        .target(name: "BulwarkArchive", dependencies: ["CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
 
         // floor 1: models and data
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive"], swiftSettings: strictSettings),
@@ -79,7 +83,7 @@ let package = Package(
         ),
 
         .testTarget(name: "BulwarkTensorTests", dependencies: ["BulwarkTensor"], swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkArchiveTests", dependencies: ["BulwarkArchive"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkArchiveTests", dependencies: ["BulwarkArchive", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),

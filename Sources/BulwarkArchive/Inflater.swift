@@ -1,6 +1,6 @@
 import CZlib
 
-/// A zlib inflate stream (raw DEFLATE or gzip) with a hard limit on the bytes it produces.
+/// A zlib inflate stream (raw DEFLATE, gzip or zlib) with a hard limit on the bytes it produces.
 ///
 /// The `z_stream` lives at a fixed heap address, as zlib requires. Not thread-safe; each
 /// decompression makes its own.
@@ -10,6 +10,8 @@ final class Inflater {
         case raw
         /// gzip (RFC 1952), one or more members.
         case gzip
+        /// zlib (RFC 1950), one stream.
+        case zlib
     }
 
     private let stream: UnsafeMutablePointer<z_stream>
@@ -29,7 +31,7 @@ final class Inflater {
         self.label = label
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let bits: Int32 = format == .raw ? -15 : 31
+        let bits: Int32 = switch format { case .raw: -15; case .gzip: 31; case .zlib: 15 }
         let rc = inflateInit2_(stream, bits, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else {
             stream.deinitialize(count: 1)

@@ -118,14 +118,18 @@ private let text = Array("hello, archive! ".utf8) + Array(repeating: UInt8(ascii
 @Test func encryptedAndUnsupportedEntriesAreReportedAndRefused() throws {
     var enc = TestZipWriter.Item("secret", text)
     enc.flags = 1
+    var implode = TestZipWriter.Item("implode", text)
+    implode.method = 6
+    // bzip2 (12) is supported now; stored bytes labelled bzip2 are corrupt data, not an unsupported method.
     var bz = TestZipWriter.Item("bzip", text)
     bz.method = 12
     var w = TestZipWriter()
-    w.items = [enc, bz]
+    w.items = [enc, implode, bz]
     let zip = try archive(w)
     #expect(kinds(zip) == [.encrypted, .unsupportedMethod])
     #expect((#expect(throws: ArchiveError.self) { try zip.read(zip.entries[0], maxBytes: 1 << 20) })?.code == .encrypted)
     #expect((#expect(throws: ArchiveError.self) { try zip.read(zip.entries[1], maxBytes: 1 << 20) })?.code == .unsupported)
+    #expect((#expect(throws: ArchiveError.self) { try zip.read(zip.entries[2], maxBytes: 1 << 20) })?.code == .malformed)
 }
 
 @Test func localCentralMismatchIsReported() throws {

@@ -85,8 +85,10 @@ public struct ZipArchive: Sendable {
                 throw ArchiveError(.malformed, "\(label(entry)): stored entry has compressed size \(compressed) but uncompressed size \(declared)")
             }
             output = try source.read(offset: dataOffset, count: compressed)
-        } else {
+        } else if entry.method == 8 {
             output = try inflate(entry, dataOffset: dataOffset, compressed: compressed, limit: declared, stopAfter: nil)
+        } else {
+            output = try decompressOther(entry, dataOffset: dataOffset, compressed: compressed, limit: declared)
         }
         guard output.count == declared else {
             throw ArchiveError(.checksumMismatch, "\(label(entry)): inflated to \(output.count) bytes but the directory declares \(declared)")
@@ -105,6 +107,10 @@ public struct ZipArchive: Sendable {
         let wanted = max(0, count)
         if entry.method == 0 {
             return try source.read(offset: dataOffset, count: min(wanted, compressed))
+        }
+        if entry.method != 8 {
+            let declared = Int(clamping: entry.uncompressedSize)
+            return Array(try decompressOther(entry, dataOffset: dataOffset, compressed: compressed, limit: min(declared, Int(clamping: limits.maxEntryUncompressedBytes))).prefix(wanted))
         }
         let out = try inflate(entry, dataOffset: dataOffset, compressed: compressed,
                               limit: wanted == Int.max ? wanted : wanted + 1, stopAfter: wanted)
@@ -134,6 +140,27 @@ public struct ZipArchive: Sendable {
             throw ArchiveError(.truncated, "\(label(entry)): data (\(entry.compressedSize) bytes at offset \(off)) runs past the end of the archive")
         }
         return (dataOffset, compressed)
+    }
+
+    /// bzip2 (12) and LZMA (14) entries, decompressed whole with `limit` as the output bound.
+    /// An LZMA entry holds a 4-byte version/size header and the 5 property bytes, then a raw
+    /// LZMA1 stream; it is decoded as an "lzma alone" stream rebuilt from those properties.
+    private func decompressOther(_ entry: ZipEntry, dataOffset: Int, compressed: Int, limit: Int) throws(ArchiveError) -> [UInt8] {
+        let data = try source.read(offset: dataOffset, count: compressed)
+        let bounds = DecompressionLimits(maxOutputBytes: limit, maxRatio: Int.max, ratioFloorBytes: 0)
+        do throws(ArchiveError) {
+            if entry.method == 12 { return try Compression.decompress(data, as: .bzip2, limits: bounds, label: label(entry)) }
+            guard data.count >= 9, data[2] == 5, data[3] == 0 else {
+                throw ArchiveError(.malformed, "\(label(entry)): LZMA entry header is not 4 bytes + 5 properties")
+            }
+            // General-purpose flag bit 1: the stream ends with an end marker (size unknown to the decoder).
+            let size: UInt64 = entry.flags & 2 != 0 ? .max : entry.uncompressedSize
+            let alone = Array(data[4..<9]) + withUnsafeBytes(of: size.littleEndian, Array.init) + Array(data[9...])
+            return try Compression.decompress(alone, as: .lzma, limits: bounds, label: label(entry))
+        } catch {
+            if error.code == .limitExceeded { throw ArchiveError(.checksumMismatch, "\(label(entry)): decompresses to more than the declared \(limit) bytes") }
+            throw error
+        }
     }
 
     private func inflate(_ entry: ZipEntry, dataOffset: Int, compressed: Int, limit: Int,

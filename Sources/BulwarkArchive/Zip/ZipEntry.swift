@@ -4,7 +4,7 @@ public struct ZipEntry: Sendable, Equatable, Hashable {
     public let name: String
     /// The name's bytes as stored.
     public let rawName: [UInt8]
-    /// The compression method (0 stored, 8 deflate; others are unsupported here).
+    /// The compression method (0 stored, 8 deflate, 12 bzip2, 14 LZMA; others are unsupported here).
     public let method: UInt16
     /// The general-purpose flag bits (bit 0 encrypted, bit 3 data descriptor, bit 11 UTF-8).
     public let flags: UInt16
@@ -26,8 +26,9 @@ public struct ZipEntry: Sendable, Equatable, Hashable {
     public var isEncrypted: Bool { flags & 1 != 0 }
     /// Whether the name ends with `/` (a directory entry).
     public var isDirectory: Bool { rawName.last == UInt8(ascii: "/") }
-    /// Whether ``method`` is one this module can extract (stored or deflate).
-    public var isMethodSupported: Bool { method == 0 || method == 8 }
+    /// Whether ``method`` is one this module can extract: stored (0), deflate (8), bzip2 (12)
+    /// or LZMA (14) — the methods Python's `zipfile` reads.
+    public var isMethodSupported: Bool { method == 0 || method == 8 || method == 12 || method == 14 }
 }
 
 /// A structural problem found while parsing a ZIP archive. Parsing records these instead of

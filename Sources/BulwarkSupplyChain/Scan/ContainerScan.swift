@@ -9,6 +9,9 @@ extension ArtifactScanner {
     /// reads as something else).
     func scanCompressed(_ source: any RandomAccessSource, head: [UInt8], directory: String, depth: Int) throws(ArchiveError) -> Analysis? {
         guard let codec = CompressedStream.sniff(head) else { return nil }
+        // A weak sniff (zlib's two bytes, lzma's plausible header) over bytes that read as a
+        // pickle or text is decided by trying to decompress; on failure the bytes are what they look like.
+        let weakOverOther = codec.sniffIsWeak && (Self.looksLikePickle(head) || Self.looksLikeText(head))
         guard source.size <= maxPickleBytes else {
             return Analysis(format: codec.name, gaps: ["\(codec.name) stream larger than \(maxPickleBytes) bytes not opened"])
         }
@@ -25,7 +28,7 @@ extension ArtifactScanner {
             }
             // A sniff that matched by chance (an lzma-alone header is only a few plausible
             // bytes): fall through to the other formats when the bytes read as a pickle.
-            if codec.sniffIsWeak, Self.looksLikePickle(head) { return nil }
+            if weakOverOther { return nil }
             return Analysis(format: codec.name, findings: [ScanFinding(
                 severity: .high, rule: "container.malformed", detail: "malformed: can crash or confuse loaders — \(codec.name) stream does not decompress: \(error.message)", offset: 0,
                 explanation: "built-in check: a compressed stream the scanner cannot open may still be opened by a lenient loader")])
@@ -54,36 +57,22 @@ extension ArtifactScanner {
     }
 }
 
-/// The compressed-stream formats the scanner opens, recognised by their magic bytes.
-enum CompressedStream: Sendable, Equatable {
-    case gzip
-
+/// The scanner's view of ``Compression``: the same formats, with the scan's bomb rule.
+enum CompressedStream {
     /// Ratio (output ÷ input) above which a stream past 64 MiB is treated as a bomb.
     static let bombRatio = 1000
 
-    /// Whether the magic bytes are few enough to match other data by chance (lzma-alone).
-    var sniffIsWeak: Bool { false }
-
-    /// Short name for formats and messages.
-    var name: String {
-        switch self {
-        case .gzip: "gzip"
-        }
-    }
-
     /// The format `head` starts with, if any.
-    static func sniff(_ head: [UInt8]) -> CompressedStream? {
-        if Gzip.looksLikeGzip(head) { return .gzip }
-        return nil
-    }
+    static func sniff(_ head: [UInt8]) -> Compression? { Compression.sniff(head) }
 
     /// Decompresses `data`, stopping with `.limitExceeded` past `maxOutputBytes` or, beyond
     /// 64 MiB of output, past ``bombRatio`` times the input size.
-    static func decompress(_ data: [UInt8], codec: CompressedStream, maxOutputBytes: Int, label: String) throws(ArchiveError) -> [UInt8] {
-        let byRatio = data.count > Int.max / bombRatio ? Int.max : max(64 << 20, data.count * bombRatio)
-        let limit = min(maxOutputBytes, byRatio)
-        switch codec {
-        case .gzip: return try Gzip.decompress(data, maxOutputBytes: limit, label: label)
-        }
+    static func decompress(_ data: [UInt8], codec: Compression, maxOutputBytes: Int, label: String) throws(ArchiveError) -> [UInt8] {
+        try Compression.decompress(data, as: codec, limits: DecompressionLimits(maxOutputBytes: maxOutputBytes, maxRatio: bombRatio, ratioFloorBytes: 64 << 20), label: label)
     }
+}
+
+extension Compression {
+    /// Short name for formats and messages.
+    var name: String { rawValue }
 }
