@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive"], swiftSettings: strictSettings),
         .target(
             name: "BulwarkModels",
-            dependencies: ["BulwarkTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["BulwarkTensor", "BulwarkArchive", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strictSettings
         ),
 
@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "bulwark",
             dependencies: [
-                "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
+                "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

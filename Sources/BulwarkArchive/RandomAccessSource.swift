@@ -70,7 +70,8 @@ public final class FileSource: RandomAccessSource {
     /// Opens the regular file at `path` for reading.
     /// - Throws: ``ArchiveError`` `.io` if it cannot be opened or is not a regular file.
     public init(path: String) throws(ArchiveError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw ArchiveError(.io, "\(path): cannot open (\(String(cString: strerror(errno))))")
         }
@@ -80,9 +81,9 @@ public final class FileSource: RandomAccessSource {
             close(fd)
             throw ArchiveError(.io, "\(path): cannot stat (\(reason))")
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
+        if let kind = FileChecks.kindName(info.st_mode) {
             close(fd)
-            throw ArchiveError(.io, "\(path): not a regular file")
+            throw ArchiveError(.io, "'\(path)' is not a regular file (\(kind))")
         }
         self.descriptor = fd
         self.size = Int(info.st_size)

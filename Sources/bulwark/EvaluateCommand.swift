@@ -157,6 +157,9 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        for name in ["", "/index.html", "/report.json", "/report.sarif"] {
+            try refuseOverwrite(out + name, inputs: [model, data, labels, baseline], role: "--out")
+        }
         configureNumerics()
         let kinds = try parsedAttacks()
         let epsilons = try parsedEpsilons()

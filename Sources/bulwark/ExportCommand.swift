@@ -19,6 +19,7 @@ struct ExportCommand: ParsableCommand {
     var out: String
 
     func run() throws {
+        try refuseOverwrite(out, inputs: [model], role: "--out")
         var architecture: ZooArchitecture?
         if let arch {
             guard let a = ZooArchitecture(rawValue: arch) else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 import BulwarkData
 import BulwarkModels
 import BulwarkTensor
@@ -38,6 +39,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        try refuseOverwrite(output, inputs: [model, input], role: "--output")
         configureNumerics()
         let classifier = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
         let x = try loadInputs(path: input, for: classifier)
@@ -56,6 +58,7 @@ struct PredictCommand: ParsableCommand {
 /// followed by a JSON header) or else ONNX.
 func loadClassifier(path: String, architecture: ZooArchitecture?) throws -> any DifferentiableClassifier {
     guard FileManager.default.fileExists(atPath: path) else { throw CLIError("model file not found: \(path)") }
+    if let kind = FileChecks.nonRegularKind(path) { throw CLIError("model file '\(path)' is not a regular file (\(kind))") }
     guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("cannot read model file \(path)") }
     let head = [UInt8]((try? handle.read(upToCount: 9)) ?? Data())
     try? handle.close()

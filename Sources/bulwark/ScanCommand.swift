@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 import BulwarkSupplyChain
 import Foundation
 
@@ -28,6 +29,9 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(help: "Show the policy line or built-in check behind each finding.")
     var explain = false
 
+    @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links to directories (cycles are detected by device and inode). Links to files are always scanned.")
+    var followSymlinks = false
+
     @Option(help: "Files scanned in parallel.")
     var jobs: Int = 4
 
@@ -37,13 +41,17 @@ struct ScanCommand: AsyncParsableCommand {
         guard jobs >= 1 && jobs <= 256 else { Terminal.note("error: --jobs must be 1…256"); throw ExitCode(4) }
         var p = ScanPolicy.default
         if let file = policy {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { Terminal.note("error: cannot read policy file '\(file)'"); throw ExitCode(4) }
+            let bytes: [UInt8]
+            do { bytes = try FileChecks.readRegularFile(file, maxBytes: 16 << 20) } catch { Terminal.note("error: cannot read policy file: \(error.message)"); throw ExitCode(4) }
+            let text = String(decoding: bytes, as: UTF8.self)
             do { try p.merge(text: text, source: file) } catch { Terminal.note("error: \(error.message)"); throw ExitCode(4) }
         }
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             Terminal.note("error: no such file or directory '\(path)'"); throw ExitCode(4)
         }
-        var files = await ArtifactScanner(policy: p).scan(paths: paths, jobs: jobs)
+        var scanner = ArtifactScanner(policy: p)
+        scanner.followSymlinks = followSymlinks
+        var files = await scanner.scan(paths: paths, jobs: jobs)
         if !explain {
             for i in files.indices { for j in files[i].findings.indices { files[i].findings[j].explanation = nil } }
         }

@@ -35,6 +35,7 @@ struct SignCommand: AsyncParsableCommand {
     @OptionGroup var hashing: HashingArguments
 
     func run() async throws {
+        try refuseOverwrite(signature, inputs: [model, privateKey, signingCertificate] + certificateChain, trees: [model], role: "--signature")
         let options = try hashing.options(model: model, signature: signature, requireMethod: true)
         let started = Date()
         do {

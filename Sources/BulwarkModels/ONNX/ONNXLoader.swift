@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Foundation
 import SwiftProtobuf
 import BulwarkTensor
@@ -58,6 +59,7 @@ struct ONNXLoader {
         guard size <= limits.maxFileBytes else {
             throw ONNXError(.io, "\(url.lastPathComponent): \(size) bytes is over the \(limits.maxFileBytes)-byte limit")
         }
+        do { try FileChecks.requireRegularFile(url.path) } catch { throw ONNXError(.io, error.message) }
         do { return try Data(contentsOf: url) } catch {
             throw ONNXError(.io, "\(url.lastPathComponent): cannot read the file")
         }
@@ -322,7 +324,7 @@ struct ONNXLoader {
         guard want == byteCount else {
             throw ONNXError(.malformed, "\(fileLabel): \(what) declares \(want) external bytes, expected \(byteCount)")
         }
-        guard let handle = try? FileHandle(forReadingFrom: target) else {
+        guard FileChecks.nonRegularKind(target.path) == nil, let handle = try? FileHandle(forReadingFrom: target) else {
             throw ONNXError(.io, "\(fileLabel): \(what): cannot open external data file '\(location)'")
         }
         defer { try? handle.close() }

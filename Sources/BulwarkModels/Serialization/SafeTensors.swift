@@ -1,4 +1,5 @@
 public import BulwarkTensor
+import BulwarkArchive
 public import Foundation
 
 /// The safetensors format of Hugging Face, read and written byte-compatibly with the Python
@@ -191,6 +192,7 @@ public enum SafeTensors {
         guard size >= 0, size <= maxBytes else {
             throw ModelError(.io, "\(path): file of \(size) bytes exceeds the limit of \(maxBytes) bytes")
         }
+        do { try FileChecks.requireRegularFile(path) } catch { throw ModelError(.io, error.message) }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)

@@ -1,4 +1,5 @@
 internal import Foundation
+import BulwarkArchive
 #if canImport(Glibc)
 internal import Glibc
 // `struct stat` may resolve through CoreFoundation once Foundation is imported publicly in the module.
@@ -114,6 +115,7 @@ enum ModelInspector {
         func failed(_ why: String) -> WeightFileInfo {
             WeightFileInfo(path: relative, format: "safetensors", parameterCount: nil, architecture: nil, problems: [why])
         }
+        if let kind = FileChecks.nonRegularKind(path) { return failed("not a regular file (\(kind))") }
         guard let size = fileSize(path), let handle = FileHandle(forReadingAtPath: path) else { return failed("cannot read the file") }
         defer { try? handle.close() }
         guard let first8 = try? handle.read(upToCount: 8) else { return failed("cannot read the file") }

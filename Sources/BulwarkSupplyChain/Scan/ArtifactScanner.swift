@@ -13,6 +13,8 @@ public struct ArtifactScanner: Sendable {
     public let policy: ScanPolicy
     /// Largest pickle (or zip entry) analysed, in bytes.
     public var maxPickleBytes = 1 << 30
+    /// Whether a directory walk follows symbolic links to directories (cycles are detected).
+    public var followSymlinks = false
     /// Largest output of one decompressed stream, in bytes; beyond it the stream is a finding.
     public var maxDecompressedBytes = 512 << 20
     /// Containers (compressed streams, zips, tars) opened inside one another at most this deep.
@@ -21,11 +23,15 @@ public struct ArtifactScanner: Sendable {
     /// Creates a scanner.
     public init(policy: ScanPolicy = .default) { self.policy = policy }
 
-    /// Scans files and directories (recursively), `jobs` files at a time. Results are in path order.
+    /// Scans files and directories (recursively), `jobs` files at a time. Results are in path
+    /// order. Symbolic links to files are scanned; links to directories are followed only when
+    /// ``followSymlinks`` is set, with cycles detected by device and inode; every file is
+    /// reported once (by the first path that reaches it); a FIFO, socket or device is reported
+    /// as an `error` and never opened.
     public func scan(paths: [String], jobs: Int) async -> [ScannedFile] {
-        var files: [String] = []
-        for p in paths { collect(p, into: &files) }
-        files.sort()
+        var walk = ScanTargets(followSymlinks: followSymlinks)
+        for p in paths { walk.collect(p) }
+        let files = walk.files.sorted()
         let width = max(1, jobs)
         var results = [ScannedFile?](repeating: nil, count: files.count)
         await withTaskGroup(of: (Int, ScannedFile).self) { group in
@@ -44,17 +50,7 @@ public struct ArtifactScanner: Sendable {
                 }
             }
         }
-        return results.compactMap { $0 }
-    }
-
-    private func collect(_ path: String, into files: inout [String], depth: Int = 0) {
-        if let children = FileSystem.directoryEntries(path) {
-            for c in children.sorted() where c != "." && c != ".." && depth < 64 {
-                collect(path.hasSuffix("/") ? path + c : path + "/" + c, into: &files, depth: depth + 1)
-            }
-        } else {
-            files.append(path)
-        }
+        return (results.compactMap { $0 } + walk.refused).sorted { $0.path < $1.path }
     }
 
     /// Scans one file.

@@ -1,4 +1,5 @@
 internal import Foundation
+import BulwarkArchive
 
 /// One `-----BEGIN LABEL----- … -----END LABEL-----` block of a PEM file.
 struct PEMBlock: Sendable {
@@ -61,6 +62,7 @@ struct PEMBlock: Sendable {
 
 /// Reads a whole small file, refusing ones larger than `limit` bytes.
 func readSmallFile(_ path: String, limit: Int, what: String) throws(SigningError) -> [UInt8] {
+    if let kind = FileChecks.nonRegularKind(path) { throw SigningError(.io, "\(what) '\(path)' is not a regular file (\(kind))") }
     guard let handle = FileHandle(forReadingAtPath: path) else {
         throw SigningError(.io, "cannot open \(what) '\(path)'")
     }

@@ -64,9 +64,12 @@ enum ParallelHasher {
 
     /// The SHA-256 digest of one job, read in `bufferSize` pieces.
     static func hash(_ job: HashJob) throws(SigningError) -> [UInt8] {
-        let fd = open(job.path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK + fstat: a file swapped for a FIFO after the walk is refused, never waited on.
+        let fd = open(job.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw SigningError(.io, "cannot open '\(job.path)': \(errnoDescription())") }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw SigningError(.unsupportedPath, "'\(job.path)' is not a regular file") }
         #if canImport(Glibc)
         _ = posix_fadvise(fd, off_t(job.start), off_t(job.end.map { $0 - job.start } ?? 0), POSIX_FADV_SEQUENTIAL)
         #endif

@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Foundation
 
 /// An error the CLI reports as one line on stderr, with a non-zero exit (ArgumentParser prints
@@ -65,4 +66,10 @@ func formatDuration(_ seconds: Double) -> String {
 func printJSON(_ object: [String: Any]) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
+}
+
+/// Refuses, with one line, an output that would overwrite one of the command's inputs or land
+/// inside a folder the command reads whole (`FileChecks.checkOutput`).
+func refuseOverwrite(_ output: String, inputs: [String?], trees: [String] = [], role: String) throws {
+    do { try FileChecks.checkOutput(output, notOverwriting: inputs.compactMap { $0 }, notInside: trees, role: role) } catch { throw CLIError(error.message) }
 }
