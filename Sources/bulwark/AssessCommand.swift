@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
@@ -8,7 +9,7 @@ import Foundation
 
 /// `bulwark assess`: the main job — train (or reuse) a zoo model on Fashion-MNIST, scan it,
 /// attack it and write one report.
-struct AssessCommand: ParsableCommand {
+struct AssessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assess",
         abstract: "Train (or reuse) a Fashion-MNIST model, scan it, attack it, and write report/{index.html,report.json,report.sarif}.",
@@ -66,6 +67,9 @@ struct AssessCommand: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
+    @Option(name: .customLong("sign-with"), help: "PEM private key: also write <out>/attestation.json, an in-toto attestation binding report.json to the model's digests (check it with bulwark verify --attestation).")
+    var signWith: String?
+
     func validate() throws {
         if let model, ZooArchitecture(rawValue: model) == nil {
             throw ValidationError("unknown model '\(model)' (supported: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -76,7 +80,7 @@ struct AssessCommand: ParsableCommand {
         if let trainLimit, trainLimit <= 0 { throw ValidationError("--train-limit must be positive, got \(trainLimit)") }
     }
 
-    func run() throws {
+    func run() async throws {
         var c = quick ? AssessmentConfiguration.quickPreset() : AssessmentConfiguration()
         if let model, let arch = ZooArchitecture(rawValue: model) { c.architecture = arch }
         c.modelDirectory = modelDirectory
@@ -111,6 +115,19 @@ struct AssessCommand: ParsableCommand {
         }
         line.finish("assessment finished in \(formatDuration(outcome.seconds))")
         let html = outcome.files.first { $0.lastPathComponent == "index.html" }?.path ?? out
+        var attestationPath: String?
+        if let signWith, let reportFile = outcome.files.first(where: { $0.lastPathComponent == "report.json" }) {
+            let target = URL(fileURLWithPath: out).appendingPathComponent("attestation.json").path
+            do {
+                let key = try ModelSigningPrivateKey(pemFile: signWith)
+                let bytes = try FileChecks.readRegularFile(reportFile.path, maxBytes: AssessmentAttestation.maxReportBytes)
+                let signed = try await AssessmentAttestation.sign(modelAt: outcome.model.path, report: bytes, identity: .key(key))
+                try signed.write(to: target)
+                attestationPath = target
+            } catch {
+                throw CLIError("cannot write the attestation: \(error)")
+            }
+        }
         if json {
             var summary: [String: Any] = [
                 "model": outcome.model.path, "trained_now": outcome.model.trainedNow, "sha256": outcome.model.sha256,
@@ -121,10 +138,12 @@ struct AssessCommand: ParsableCommand {
             ]
             if let w = outcome.whiteBox { summary["clean_accuracy"] = w.cleanAccuracy; summary["examples"] = w.examples }
             if let reason = outcome.stopReason { summary["stopped"] = reason }
+            if let attestationPath { summary["attestation"] = attestationPath }
             try printJSON(summary)
         } else {
             print(AssessSummary.text(outcome))
             print("report: \(html)")
+            if let attestationPath { print("attestation: \(attestationPath)") }
         }
         if let reason = outcome.stopReason {
             Terminal.note("error: \(reason) (report written to \(html))")

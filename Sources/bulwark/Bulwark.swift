@@ -10,6 +10,7 @@ struct Bulwark: AsyncParsableCommand {
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             AssessCommand.self,
+            AttestCommand.self,
             BomCommand.self,
             CertifyCommand.self,
             DefendCommand.self,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 import BulwarkSupplyChain
 import Foundation
 
@@ -26,7 +27,13 @@ struct VerifyCommand: AsyncParsableCommand {
     var certificateChain: [String] = []
 
     @Option(help: "The signature bundle to check.")
-    var signature: String
+    var signature: String?
+
+    @Option(help: "An attestation (from bulwark attest or assess --sign-with) to check instead of a signature: its signature, that the model matches its subjects, and prints its findings.")
+    var attestation: String?
+
+    @Option(help: "With --attestation: the report.json that must be the attested one.")
+    var report: String?
 
     @OptionGroup var hashing: HashingArguments
 
@@ -34,10 +41,14 @@ struct VerifyCommand: AsyncParsableCommand {
         guard (publicKey == nil) != certificateChain.isEmpty else {
             throw ValidationError("give either --public-key or --certificate-chain (not both)")
         }
+        guard (signature == nil) != (attestation == nil) else {
+            throw ValidationError("give either --signature or --attestation (one of them)")
+        }
+        if report != nil && attestation == nil { throw ValidationError("--report goes with --attestation") }
     }
 
     func run() async throws {
-        let resolved = try hashing.options(model: model, signature: signature, requireMethod: false)
+        let resolved = try hashing.options(model: model, signature: signature ?? attestation ?? "", requireMethod: false)
         let options = ModelVerificationOptions(
             method: resolved.method,
             ignorePaths: resolved.hashing.ignorePaths,
@@ -53,14 +64,38 @@ struct VerifyCommand: AsyncParsableCommand {
             } else {
                 key = .certificateAuthorities(try ModelSigningCertificate.load(pemFiles: certificateChain))
             }
-            let verified = try await ModelVerifier.verify(modelAt: model, signatureFile: signature, key: key, options: options)
+            if let attestation {
+                try await verifyAttestation(attestation, key: key, options: options, started: started)
+                return
+            }
+            let verified = try await ModelVerifier.verify(modelAt: model, signatureFile: signature ?? "", key: key, options: options)
             let seconds = Date().timeIntervalSince(started)
             let manifest = verified.manifest
             print("Verified '\(model)': \(manifest.fileCount) files (\(manifest.items.count) \(manifest.serialization.method.name == "files" ? "digests" : "shards")) match the signature by \(verified.signer), in \(String(format: "%.2f", seconds)) s")
         } catch {
             Terminal.note("error: \(error.message)")
             for difference in error.differences { Terminal.note("  \(difference)") }
-            throw ExitCode(error.code == .modelMismatch ? 1 : 2)
+            throw ExitCode(error.code == .modelMismatch || error.code == .reportMismatch ? 1 : 2)
+        }
+    }
+
+    private func verifyAttestation(_ file: String, key: ModelVerificationKey, options: ModelVerificationOptions, started: Date) async throws(SigningError) {
+        let bytes: [UInt8]
+        do { bytes = try FileChecks.readRegularFile(file, maxBytes: 512 << 20) } catch { throw SigningError(.io, "cannot read the attestation: \(error.message)") }
+        var reportBytes: [UInt8]?
+        if let report {
+            do { reportBytes = try FileChecks.readRegularFile(report, maxBytes: AssessmentAttestation.maxReportBytes) } catch { throw SigningError(.io, "cannot read the report: \(error.message)") }
+        }
+        let v = try await AssessmentAttestation.verify(modelAt: model, attestation: bytes, file: file, key: key, report: reportBytes, options: options)
+        print("Verified attestation '\(file)': '\(model)' (\(v.manifest.fileCount) files) matches its subjects, signed by \(v.signer), in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        print("report: \(v.reportTitle) (sha256 \(v.reportDigestHex.prefix(16))…\(report != nil ? ", matches \(report ?? "")" : ""))")
+        if !v.command.isEmpty { print("command: \(v.command)") }
+        if let seed = v.seed { print("seed: \(seed), bulwark \(v.toolVersion)") }
+        let order = ["critical", "high", "medium", "low", "info"]
+        let counts = order.map { s in "\(v.findings.filter { $0.severity == s }.count) \(s)" }.joined(separator: ", ")
+        print("findings: \(counts)")
+        for f in v.findings.sorted(by: { (order.firstIndex(of: $0.severity) ?? 9) < (order.firstIndex(of: $1.severity) ?? 9) }) {
+            print("  \(f.severity)  \(f.title)")
         }
     }
 }

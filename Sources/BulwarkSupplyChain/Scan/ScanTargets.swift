@@ -1,4 +1,5 @@
 import BulwarkArchive
+internal import Foundation  // `stat` resolves through CoreFoundation once Foundation is in the module
 import Glibc
 
 /// The files a scan of some paths covers: a directory walk that cannot loop or hang.

@@ -66,6 +66,19 @@ public enum ModelVerifier {
     ///   ``SigningError/Code/untrustedCertificate`` when the chain does not lead to a given CA,
     ///   ``SigningError/Code/payload`` when the signed statement is not a model manifest.
     public static func verifySignature(bundle bytes: [UInt8], file: String = "signature", key: ModelVerificationKey) async throws(SigningError) -> SignedManifest {
+        let (bundle, signer) = try await openEnvelope(bytes, file: file, key: key)
+        guard bundle.payloadType == InTotoStatement.payloadType else {
+            throw SigningError(.payload, "'\(file)' signs a '\(bundle.payloadType)' payload, expected '\(InTotoStatement.payloadType)'")
+        }
+        guard bundle.payload.count <= InTotoStatement.maxPayloadBytes else {
+            throw SigningError(.payload, "'\(file)' carries a statement larger than \(InTotoStatement.maxPayloadBytes) bytes")
+        }
+        return SignedManifest(manifest: try InTotoStatement.decode(bundle.payload), signer: signer)
+    }
+
+    /// Decodes a Sigstore bundle and checks its DSSE signature under `key` (the key hint or the
+    /// certificate chain first); returns the bundle and a description of the signer.
+    static func openEnvelope(_ bytes: [UInt8], file: String, key: ModelVerificationKey) async throws(SigningError) -> (SigstoreBundle, String) {
         let bundle = try SigstoreBundle.decode(bytes, file: file)
         let publicKey: ModelSigningPublicKey
         let signer: String
@@ -89,13 +102,7 @@ public enum ModelVerifier {
               publicKey.isValidSignature(signature, for: DSSE.pae(payloadType: bundle.payloadType, payload: bundle.payload)) else {
             throw SigningError(.signatureInvalid, "the signature in '\(file)' does not verify under the \(signer); the bundle was altered or signed by another key")
         }
-        guard bundle.payloadType == InTotoStatement.payloadType else {
-            throw SigningError(.payload, "'\(file)' signs a '\(bundle.payloadType)' payload, expected '\(InTotoStatement.payloadType)'")
-        }
-        guard bundle.payload.count <= InTotoStatement.maxPayloadBytes else {
-            throw SigningError(.payload, "'\(file)' carries a statement larger than \(InTotoStatement.maxPayloadBytes) bytes")
-        }
-        return SignedManifest(manifest: try InTotoStatement.decode(bundle.payload), signer: signer)
+        return (bundle, signer)
     }
 
     /// Verifies the signature file and then the model at `path` against it.

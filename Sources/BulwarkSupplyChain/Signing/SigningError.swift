@@ -8,7 +8,7 @@ public struct SigningError: Error, Sendable, Equatable, CustomStringConvertible 
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: String {
             case io, unsupportedPath, key, certificate, malformedSignature, signatureInvalid
-            case keyMismatch, untrustedCertificate, payload, hashingMismatch, modelMismatch
+            case keyMismatch, untrustedCertificate, payload, hashingMismatch, modelMismatch, reportMismatch
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -35,6 +35,8 @@ public struct SigningError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let hashingMismatch = Code(.hashingMismatch)
         /// The signature is genuine but the model on disk differs from what was signed.
         public static let modelMismatch = Code(.modelMismatch)
+        /// An attestation is genuine but the report given differs from the one it attests.
+        public static let reportMismatch = Code(.reportMismatch)
 
         /// A short name of the code, such as `modelMismatch`.
         public var description: String { kind.rawValue }
