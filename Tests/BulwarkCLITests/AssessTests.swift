@@ -39,9 +39,15 @@ import Testing
         let sarif = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.sarif"))) as? [String: Any])
         #expect(((sarif["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])?.count == findings.count)
 
-        // the second run reuses the cached, scanned model and finds the same clean accuracy
-        let again = try CLI.run(args + ["--quiet"])
+        // the second run reuses the cached, scanned model and finds the same clean accuracy;
+        // with --sign-with it also writes an attestation that verifies against model and report
+        let keys = PathSafetyTests.signingFixtures
+        let again = try CLI.run(args + ["--quiet", "--sign-with", keys.appendingPathComponent("key.pem").path])
         #expect(again.status == 0, "\(again.stderr)")
+        let attested = try CLI.run(["verify", models + "/" + ((summary["model"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""),
+                                    "--attestation", out + "/attestation.json", "--public-key", keys.appendingPathComponent("key.pub.pem").path,
+                                    "--report", out + "/report.json"])
+        #expect(attested.status == 0 && attested.stdout.contains("findings:"), "\(attested.stdout)\(attested.stderr)")
         let second = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
         #expect(second["trained_now"] as? Bool == false)
         #expect(second["sha256"] as? String == summary["sha256"] as? String)
