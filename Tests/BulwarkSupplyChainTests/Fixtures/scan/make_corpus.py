@@ -523,7 +523,8 @@ except ImportError:
 
 # NPY
 def npy(descr, shape, payload, fortran=False):
-    header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape)
+    d = descr if descr.startswith("[") else "'%s'" % descr   # structured dtypes are a list literal, not a string
+    header = "{'descr': %s, 'fortran_order': %s, 'shape': %s, }" % (d, fortran, shape)
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
 w(M, "npy_truncated_data.npy", npy("<f4", "(1000,)", bytes(40)), "high", "npy", "header says 1000 float32, file holds 10")
