@@ -1,6 +1,9 @@
 import BulwarkArchive
-internal import Foundation  // `stat` resolves through CoreFoundation once Foundation is in the module
-import Glibc
+internal import Glibc
+// `struct stat` may resolve through CoreFoundation once Foundation is imported publicly in the module.
+#if canImport(CoreFoundation)
+internal import CoreFoundation
+#endif
 
 /// The files a scan of some paths covers: a directory walk that cannot loop or hang.
 ///
