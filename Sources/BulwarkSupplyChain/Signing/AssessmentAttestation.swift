@@ -28,18 +28,7 @@ public enum AssessmentAttestation {
     public static func sign(modelAt path: String, report: [UInt8], identity: ModelSigningIdentity, options: HashingOptions = HashingOptions()) async throws(SigningError) -> ModelSignature {
         let manifest = try await ModelHasher.manifest(of: path, options: options)
         let statement = try encode(manifest: manifest, report: report)
-        let signature = try identity.privateKey.signature(for: DSSE.pae(payloadType: InTotoStatement.payloadType, payload: statement))
-        let material: SigstoreBundle.VerificationMaterial
-        switch identity {
-        case .key(let key): material = .publicKey(hint: key.publicKey.hint)
-        case .certificate(let key, let leaf, let chain):
-            guard leaf.signingKey == key.publicKey else {
-                throw SigningError(.certificate, "signing certificate '\(leaf.subject)' does not hold the private key's public key")
-            }
-            material = .certificateChain([leaf.der] + chain.map(\.der))
-        }
-        let bundle = SigstoreBundle(material: material, payloadType: InTotoStatement.payloadType, payload: statement, signatures: [signature])
-        return ModelSignature(bundle: bundle.encode(), manifest: manifest)
+        return ModelSignature(bundle: try ModelSigner.bundle(statement: statement, identity: identity), manifest: manifest)
     }
 
     /// The statement's bytes (JSON, two-space indent).

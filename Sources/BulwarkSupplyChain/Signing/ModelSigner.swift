@@ -69,7 +69,11 @@ public enum ModelSigner {
 
     /// Signs an already built manifest.
     public static func sign(manifest: ModelManifest, identity: ModelSigningIdentity) throws(SigningError) -> ModelSignature {
-        let payload = InTotoStatement.encode(manifest)
+        ModelSignature(bundle: try bundle(statement: InTotoStatement.encode(manifest), identity: identity), manifest: manifest)
+    }
+
+    /// A Sigstore bundle (DSSE envelope) signing the in-toto `statement` with `identity`.
+    static func bundle(statement payload: [UInt8], identity: ModelSigningIdentity) throws(SigningError) -> [UInt8] {
         let signature = try identity.privateKey.signature(for: DSSE.pae(payloadType: InTotoStatement.payloadType, payload: payload))
         let material: SigstoreBundle.VerificationMaterial
         switch identity {
@@ -81,7 +85,6 @@ public enum ModelSigner {
             }
             material = .certificateChain([leaf.der] + chain.map(\.der))
         }
-        let bundle = SigstoreBundle(material: material, payloadType: InTotoStatement.payloadType, payload: payload, signatures: [signature])
-        return ModelSignature(bundle: bundle.encode(), manifest: manifest)
+        return SigstoreBundle(material: material, payloadType: InTotoStatement.payloadType, payload: payload, signatures: [signature]).encode()
     }
 }
