@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
-# Creates Benchmarks/.venv with the Python peers Bulwark is compared against.
-# Peers are for benchmarks and fixture generation only, never a runtime dependency.
+# Creates (or completes) the one virtualenv every benchmark and interop script uses, with the Python
+# peers Bulwark is compared against. Peers are for benchmarks and fixtures only, never a runtime
+# dependency.
+#   Benchmarks/setup-venv.sh [extra pip packages…]    prints the venv's path on its last line
+# The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
+# CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
+# else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
+# pinned in $BULWARK_VENV/constraints.txt and every later install here goes through that file, so
+# no peer (opacus, ART, modelscan, …) can replace it with another build.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${BULWARK_VENV:-$here/.venv}"
 if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q --upgrade pip >&2
 fi
-"$venv/bin/pip" install -q --upgrade pip >/dev/null
-# torch's CPU wheel comes from the machine's wheel cache (PIP_FIND_LINKS) when present.
-"$venv/bin/pip" install -q torch numpy safetensors "$@"
+pip=("$venv/bin/pip" install -q)
+constraints="$venv/constraints.txt"
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    wheels="${PIP_FIND_LINKS:-/opt/wheels}"
+    wheel="$(ls "$wheels"/torch-*+cpu-*.whl 2>/dev/null | sort -V | tail -n 1 || true)"
+    if [ -n "$wheel" ]; then
+        echo "setup-venv: torch from the local CPU wheel $wheel" >&2
+        "${pip[@]}" "$wheel" >&2
+    else
+        echo "setup-venv: no local CPU torch wheel in $wheels; installing torch from PyPI (the CUDA build on Linux x86_64)" >&2
+        "${pip[@]}" torch >&2
+    fi
+fi
+echo "torch==$("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)" > "$constraints"
+PIP_CONSTRAINT="$constraints" "${pip[@]}" numpy safetensors "$@" >&2
 echo "$venv"

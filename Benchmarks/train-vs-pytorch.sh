@@ -26,7 +26,7 @@ import json, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
 load = lambda who: [json.load(open(f"{out}/{who}.{r}.json")) for r in range(1, rounds + 1)]
 t, b = load("torch"), load("bulwark")
-print(f"{'measure':<14}{'PyTorch':>12}{'Bulwark':>12}{'ratio (Bulwark/PyTorch)':>26}")
+print(f"{'measure':<14}{'PyTorch':>12}{'Bulwark':>12}{'Bulwark ÷ PyTorch time':>26}")
 for key in ["mlp_step_ms", "cnn_step_ms", "mlp_epoch_s", "cnn_epoch_s"]:
     tv = statistics.median(x[key] for x in t); bv = statistics.median(x[key] for x in b)
     print(f"{key:<14}{tv:>12.3f}{bv:>12.3f}{bv / tv:>26.2f}")

@@ -6,12 +6,9 @@
 #   scripts/sign-interop.sh bom-check [BULWARK]  cyclonedx-python-lib validates BOMs made by bulwark
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV="${SIGN_VENV:-/work/venvs/sign}"
-if [ ! -x "$VENV/bin/model_signing" ] || [ ! -d "$VENV/lib/python3"*/site-packages/cyclonedx ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "model-signing==1.1.1" pyopenssl cyclonedx-python-lib jsonschema \
-        rfc3339-validator rfc3987 onnx numpy safetensors
-fi
+# The venv is $BULWARK_VENV (default Benchmarks/.venv), made by Benchmarks/setup-venv.sh.
+VENV="$(Benchmarks/setup-venv.sh "model-signing==1.1.1" pyopenssl cyclonedx-python-lib jsonschema \
+    rfc3339-validator rfc3987 onnx | tail -n 1)"
 mode="${1:-check}"
 bulwark() {
     if [ -n "${1:-}" ]; then echo "$1"; return; fi

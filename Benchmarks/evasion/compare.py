@@ -1,7 +1,7 @@
 """Issue 5's comparison: the same Fashion-MNIST models (mlp, cnn: Bulwark's zoo architectures),
 the same N test images and the same attack parameters through IBM ART (PyTorchClassifier) and
 through BulwarkEvasion (the evasion-bench executable, on the ONNX export of the very same torch
-weights), in one run. Prints robust accuracy side by side and images/s with the ratio.
+weights), in one run. Prints robust accuracy side by side, images/s, and the ratio Bulwark ÷ ART time.
 
 Usage: python compare.py BULWARK_BENCH_BINARY [N]   (run.sh builds the binary and the venv)
 """
@@ -176,11 +176,12 @@ def main():
           f"Bulwark workers = {THREADS}; both pinned to CPUs {affinity}; model load excluded on both sides")
     print("parameters: " + json.dumps(PARAMS))
     print("images/s — generate: adversarial examples only (ART generate, Bulwark generate); "
-          "+pred: the examples and their predictions (ART generate + predict, Bulwark run)")
+          "+pred: the examples and their predictions (ART generate + predict, Bulwark run); "
+          "ratio = Bulwark ÷ ART time (< 1: Bulwark faster)")
     print(f"{'model':<6}{'attack':<10}{'ART acc':>9}{'Bulwark':>9}{'Δ pp':>7}"
           f"{'ART gen':>10}{'Bulwark gen':>13}{'ratio':>7}{'ART +pred':>11}{'Bulwark run':>13}{'ratio':>7}")
     for m, name, ra, rb, ia, ip, ig, ib in rows:
-        speed = f"{ia:>10.1f}{ig:>13.1f}{ig / ia:>7.2f}{ip:>11.1f}{ib:>13.1f}{ib / ip:>7.2f}" if ia else ""
+        speed = f"{ia:>10.1f}{ig:>13.1f}{ia / ig:>7.2f}{ip:>11.1f}{ib:>13.1f}{ip / ib:>7.2f}" if ia else ""
         print(f"{m:<6}{name:<10}{100 * ra:>8.1f}%{100 * rb:>8.1f}%{100 * (rb - ra):>+7.1f}{speed}")
 
 

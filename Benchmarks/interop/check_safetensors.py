@@ -3,8 +3,8 @@
 package and is byte-identical to what that package writes for the same tensors.
 
 Usage:
-    python3 -m venv /work/venvs/data && /work/venvs/data/bin/pip install safetensors numpy
-    /work/venvs/data/bin/python Benchmarks/interop/check_safetensors.py model.safetensors [--expect-names a,b]
+    venv="$(Benchmarks/setup-venv.sh | tail -n 1)"     # $BULWARK_VENV, default Benchmarks/.venv
+    "$venv/bin/python" Benchmarks/interop/check_safetensors.py model.safetensors [--expect-names a,b]
 
 Prints one line per tensor and a verdict; exits non-zero on any failure.
 """

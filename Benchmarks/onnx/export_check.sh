@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-venv="${ONNX_BENCH_VENV:-/work/venvs/onnx}"
+venv="$("$root/Benchmarks/setup-venv.sh" onnx onnxruntime | tail -n 1)"   # $BULWARK_VENV
 work="${ONNX_BENCH_WORK:-/tmp/bulwark-onnx-bench}/export"; mkdir -p "$work"
 (cd "$root" && swift build -c release --product bulwark >/dev/null)
 bw="$root/.build/release/bulwark"

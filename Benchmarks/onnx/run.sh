@@ -3,7 +3,7 @@
 # the test fixtures (mlp, cnn, resnet), in one run. Both get the same 2 cores (taskset -c 0,1):
 # onnxruntime with intra_op_num_threads=2, inter_op=1; Bulwark with its batch-parallel kernels
 # (Dispatch, one worker per active core = 2 here) and OpenBLAS single-threaded inside each worker.
-# Prints images/s and the ratio Bulwark/onnxruntime (1.0 = as fast; target ≥ 0.67, i.e. within 1.5×).
+# Prints images/s and the ratio Bulwark ÷ onnxruntime time (1.0 = as fast, < 1 = Bulwark faster; target ≤ 1.5).
 # Usage: Benchmarks/onnx/run.sh [seconds-per-measure] [export]
 #   with "export" it also runs the export check (export_check.sh) afterwards.
 # The bench binary is compiled with swiftc against the repository's own release build of
@@ -12,10 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${1:-2}"
-venv="${ONNX_BENCH_VENV:-/work/venvs/onnx}"
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv" && "$venv/bin/pip" install -q numpy onnx onnxruntime
-fi
+venv="$("$root/Benchmarks/setup-venv.sh" onnx onnxruntime | tail -n 1)"   # $BULWARK_VENV
 work="${ONNX_BENCH_WORK:-/tmp/bulwark-onnx-bench}"; mkdir -p "$work"
 (cd "$root" && swift build -c release --target BulwarkModels >/dev/null)
 b="$root/.build/release"
@@ -25,6 +22,7 @@ swiftc -O -swift-version 6 -I "$b/Modules" -Xcc -fmodule-map-file="$root/Sources
 pin=(); command -v taskset >/dev/null && pin=(taskset -c 0,1)
 fixtures="$root/Tests/BulwarkModelsTests/Fixtures/onnx"
 echo "cores: $(nproc); onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)'); $seconds s per measure"
+echo "images/s; ratio = Bulwark ÷ onnxruntime time (< 1: Bulwark faster)"
 printf '%-8s%-8s%16s%16s%10s\n' model batch onnxruntime Bulwark ratio
 for m in mlp cnn resnet; do
     o="$("${pin[@]}" "$venv/bin/python" "$here/ort_bench.py" "$fixtures/$m.onnx" "$seconds")"
@@ -34,7 +32,7 @@ import json, sys
 m, o, b = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 for batch in (1, 256):
     k = f"batch{batch}_images_per_s"
-    print(f"{m:<8}{batch:<8}{o[k]:>16.0f}{b[k]:>16.0f}{b[k] / o[k]:>10.2f}")
+    print(f"{m:<8}{batch:<8}{o[k]:>16.0f}{b[k]:>16.0f}{o[k] / b[k]:>10.2f}")
 PY
 done
 if [ "${2:-}" = export ]; then "$here/export_check.sh"; fi
