@@ -9,9 +9,10 @@ extension ArtifactScanner {
     /// reads as something else).
     func scanCompressed(_ source: any RandomAccessSource, head: [UInt8], directory: String, depth: Int) throws(ArchiveError) -> Analysis? {
         guard let codec = CompressedStream.sniff(head) else { return nil }
-        // A weak sniff (zlib's two bytes, lzma's plausible header) over bytes that read as a
-        // pickle or text is decided by trying to decompress; on failure the bytes are what they look like.
-        let weakOverOther = codec.sniffIsWeak && (Self.looksLikePickle(head) || Self.looksLikeText(head))
+        // A weak sniff (zlib's two bytes, lzma's plausible header) is decided by trying to
+        // decompress: on failure the bytes are what the other checks say (a safetensors header
+        // length can look like a zlib header), never a finding of their own.
+        let weakOverOther = codec.sniffIsWeak
         guard source.size <= maxPickleBytes else {
             return Analysis(format: codec.name, gaps: ["\(codec.name) stream larger than \(maxPickleBytes) bytes not opened"])
         }

@@ -218,3 +218,13 @@ private func legacyCheckpoint(count: Int, declared: Int? = nil, payload: Bool = 
     #expect(f.format == "torchscript")
     #expect(f.findings.map(\.rule) == ["torchscript.file-read"])
 }
+
+@Test func aSafetensorsHeaderLengthThatLooksLikeZlibIsStillSafetensors() throws {
+    // 0x0178 = 376: the first two bytes, 78 01, are a valid zlib header.
+    var header = Array(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
+    header += [UInt8](repeating: 0x20, count: 376 - header.count)
+    let file = withUnsafeBytes(of: UInt64(376).littleEndian, Array.init) + header + [0, 0, 0, 0]
+    #expect(Compression.sniff(file) == .zlib)
+    let f = try verdict(file)
+    #expect(f.format == "safetensors" && f.verdict == .clean, "\(f.format) \(f.findings.map(\.detail))")
+}
