@@ -347,7 +347,7 @@ public struct ArtifactScanner: Sendable {
     static func looksLikeContainer(_ head: [UInt8]) -> Bool {
         if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.starts(with: [0x50, 0x4b, 0x05, 0x06]) { return true }
         if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return true }
-        return CompressedStream.sniff(head) != nil
+        return Compression.sniff(head) != nil
     }
 
     static func kerasConfigFindings(_ data: [UInt8], entry: String) -> [ScanFinding] {

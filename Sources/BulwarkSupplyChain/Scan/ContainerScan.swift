@@ -1,14 +1,17 @@
 import BulwarkArchive
 
 extension ArtifactScanner {
+    /// Ratio (output ÷ input) above which a stream past 64 MiB is treated as a bomb.
+    static let bombRatio = 1000
+
     /// A compressed stream (gzip, zlib, bzip2, xz, lzma, lz4, zstd — what `pandas.read_pickle`
     /// and `joblib.load` open transparently) is decompressed, bounded, and its content analysed
     /// like a file. A stream that decompresses past ``maxDecompressedBytes`` — or past 64 MiB at
-    /// a ratio above ``CompressedStream/bombRatio`` — is a finding, never a hang. Returns nil
+    /// a ratio above ``bombRatio`` — is a finding, never a hang. Returns nil
     /// when `head` is not a compressed stream (or a false match that does not decompress and
     /// reads as something else).
     func scanCompressed(_ source: any RandomAccessSource, head: [UInt8], directory: String, depth: Int) throws(ArchiveError) -> Analysis? {
-        guard let codec = CompressedStream.sniff(head) else { return nil }
+        guard let codec = Compression.sniff(head) else { return nil }
         // A weak sniff (zlib's two bytes, lzma's plausible header) is decided by trying to
         // decompress: on failure the bytes are what the other checks say (a safetensors header
         // length can look like a zlib header), never a finding of their own.
@@ -19,13 +22,15 @@ extension ArtifactScanner {
         let compressed = try source.read(offset: 0, count: source.size)
         let inner: [UInt8]
         do {
-            inner = try CompressedStream.decompress(compressed, codec: codec, maxOutputBytes: maxDecompressedBytes, label: source.name)
+            inner = try Compression.decompress(compressed, as: codec,
+                                               limits: DecompressionLimits(maxOutputBytes: maxDecompressedBytes, maxRatio: Self.bombRatio, ratioFloorBytes: 64 << 20),
+                                               label: source.name)
         } catch {
             if error.code == .limitExceeded {
                 return Analysis(format: codec.name, findings: [ScanFinding(
                     severity: .high, rule: "container.decompression-bomb",
                     detail: "\(codec.name) stream expands beyond the scan limit (\(error.message)); not analysed", offset: 0,
-                    explanation: "built-in check: decompression is bounded by size (\(maxDecompressedBytes) bytes) and ratio (\(CompressedStream.bombRatio):1 past 64 MiB); a stream beyond either is a decompression bomb or too large to vouch for")])
+                    explanation: "built-in check: decompression is bounded by size (\(maxDecompressedBytes) bytes) and ratio (\(Self.bombRatio):1 past 64 MiB); a stream beyond either is a decompression bomb or too large to vouch for")])
             }
             // A sniff that matched by chance (an lzma-alone header is only a few plausible
             // bytes): fall through to the other formats when the bytes read as a pickle.
@@ -55,21 +60,6 @@ extension ArtifactScanner {
         var zip = try scanZip(source, depth: depth)
         zip.format = "prefixed-" + zip.format
         return zip
-    }
-}
-
-/// The scanner's view of ``Compression``: the same formats, with the scan's bomb rule.
-enum CompressedStream {
-    /// Ratio (output ÷ input) above which a stream past 64 MiB is treated as a bomb.
-    static let bombRatio = 1000
-
-    /// The format `head` starts with, if any.
-    static func sniff(_ head: [UInt8]) -> Compression? { Compression.sniff(head) }
-
-    /// Decompresses `data`, stopping with `.limitExceeded` past `maxOutputBytes` or, beyond
-    /// 64 MiB of output, past ``bombRatio`` times the input size.
-    static func decompress(_ data: [UInt8], codec: Compression, maxOutputBytes: Int, label: String) throws(ArchiveError) -> [UInt8] {
-        try Compression.decompress(data, as: codec, limits: DecompressionLimits(maxOutputBytes: maxOutputBytes, maxRatio: bombRatio, ratioFloorBytes: 64 << 20), label: label)
     }
 }
 

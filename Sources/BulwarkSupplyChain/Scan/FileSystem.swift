@@ -1,3 +1,4 @@
+import BulwarkArchive
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,10 +21,8 @@ enum FileSystem {
         return names
     }
 
-    /// Whether `path` names an existing file that is not a directory.
+    /// Whether `path` names an existing regular file (links followed).
     static func isRegularFile(_ path: String) -> Bool {
-        guard access(path, F_OK) == 0 else { return false }
-        if let dir = opendir(path) { closedir(dir); return false }
-        return true
+        access(path, F_OK) == 0 && FileChecks.nonRegularKind(path) == nil
     }
 }
