@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
         .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
+        .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,11 +73,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // floor 4: the command-line tool
+        // floor 4: the assessment pipeline (train or reuse → scan → threat modules → findings → report)
+        .target(
+            name: "BulwarkAssessment",
+            dependencies: [
+                "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkReport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // floor 5: the command-line tool
         .executableTarget(
             name: "bulwark",
             dependencies: [
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
+                "BulwarkAssessment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -91,6 +103,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkArchive
+import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels

@@ -195,7 +195,7 @@ public enum EvasionFindings {
     static func percent(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
 
     /// A short decimal without trailing zeros (`0.1`, `0.03`, `1`).
-    static func number(_ v: Double) -> String {
+    package static func number(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
         return String(format: "%g", Double(String(format: "%.4g", v)) ?? v)
     }

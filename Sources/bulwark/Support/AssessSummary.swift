@@ -1,3 +1,4 @@
+import BulwarkAssessment
 import BulwarkEvasion
 import BulwarkReport
 import BulwarkSupplyChain

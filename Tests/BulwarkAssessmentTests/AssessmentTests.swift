@@ -3,32 +3,15 @@ import BulwarkSupplyChain
 import BulwarkTensor
 import Foundation
 import Testing
-@testable import BulwarkReport
+import BulwarkReport
+@testable import BulwarkAssessment
 
-/// Scan findings and the assessment pipeline's refusal to load a model that fails the scan.
+/// The assessment pipeline's refusal to load a model that fails the scan.
 @Suite struct AssessmentTests {
     static func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-assess-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
-    }
-
-    @Test func scanVerdictsBecomeFindings() throws {
-        let dir = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let good = dir.appendingPathComponent("m.safetensors")
-        try ModelFile.save(ZooArchitecture.mlp.makeModel(seed: 1), architecture: .mlp, to: good.path)
-        let bad = dir.appendingPathComponent("m.pkl")
-        try Data([0x80, 2] + Array("cposix\nsystem\n(S'echo pwned'\ntR.".utf8)).write(to: bad)
-        let scanner = ArtifactScanner()
-        let files = [scanner.scanFile(path: good.path), scanner.scanFile(path: bad.path)]
-        #expect(files.map(\.verdict) == [.clean, .malicious])
-        let findings = ScanFindings.findings(files, reproduce: "bulwark scan")
-        #expect(findings.map(\.severity) == [.info, .critical])
-        #expect(findings.map(\.atlasID) == [ATLAS.supplyChainModel, ATLAS.unsafeMLArtifacts])
-        #expect(findings.allSatisfy { $0.owaspID == OWASPML.supplyChain && $0.threat == .supplyChain })
-        #expect(findings[1].detail.contains("posix"))
-        #expect(ScanFindings.allowsLoading(.clean) && !ScanFindings.allowsLoading(.unsupported) && !ScanFindings.allowsLoading(.suspicious))
     }
 
     /// A cached "model" that is not a model stops the run before anything is loaded, and the
@@ -60,6 +43,5 @@ import Testing
         c.modelDirectory = "my models"
         #expect(c.reproduceCommand == "bulwark assess --model cnn --epochs 3 --limit 1000 --black-box-limit 100 --seed 0 --model-dir 'my models' --out report")
         #expect(c.modelPath == "my models/cnn-fashion-mnist-e3-s0.safetensors")
-        #expect(shellQuoted("it's") == "'it'\\''s'")
     }
 }

@@ -1,6 +1,7 @@
 public import BulwarkEvasion
 public import BulwarkModels
 import BulwarkData
+import BulwarkReport
 import Foundation
 
 /// What `bulwark assess` does: which zoo model to train (or reuse) on Fashion-MNIST, where to
@@ -102,13 +103,6 @@ public struct AssessmentConfiguration: Sendable {
         guard !whiteBoxAttacks.isEmpty, !epsilons.isEmpty else { throw AssessmentError("the white-box suite needs an attack and an ε") }
         guard (epsilons + blackBoxEpsilons).allSatisfy({ $0 > 0 && $0.isFinite }) else { throw AssessmentError("every ε must be a positive number") }
     }
-}
-
-/// Quotes a word for a POSIX shell when it holds anything but safe characters.
-public func shellQuoted(_ word: String) -> String {
-    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
-    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// An assessment that could not run; one line naming what failed.

@@ -1,4 +1,5 @@
 public import BulwarkEvasion
+public import BulwarkReport
 public import Foundation
 import BulwarkData
 import BulwarkModels
@@ -55,8 +56,9 @@ public struct AssessmentOutcome: Sendable {
 /// file before loading it, attack it with the evasion suite and write one report with the scan
 /// and evasion findings (`index.html`, `report.json`, `report.sarif`).
 ///
-/// It lives in BulwarkReport (floor 3) because it combines two threat modules (supply chain and
-/// evasion), which may not import each other.
+/// It lives in BulwarkAssessment (floor 4, above the report) because it combines threat modules
+/// (supply chain and evasion), which may not import each other, and turns their results into a
+/// report through BulwarkReport.
 ///
 /// ```swift
 /// var c = AssessmentConfiguration.quickPreset()

@@ -1,4 +1,5 @@
 import BulwarkModels
+import BulwarkReport
 public import BulwarkSupplyChain
 import BulwarkData
 import BulwarkTensor
