@@ -88,7 +88,7 @@ public struct Assessment: Sendable {
         var sections: [Section] = []
         var parameters = baseParameters(scanned)
 
-        guard ScanFindings.allowsLoading(scanned.scan.verdict) else {
+        guard let accepted = scanned.admission.accepted else {
             let reason = "\(scanned.path): scan verdict '\(scanned.scan.verdict.rawValue)'; the model was not loaded and no attack ran"
             sections.append(ScanFindings.section([scanned.scan]))
             sections.append(Section(title: "Evasion (not run)", text: reason))
@@ -97,7 +97,7 @@ public struct Assessment: Sendable {
             return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: nil, blackBox: nil,
                                      stopReason: reason, seconds: Date().timeIntervalSince(start))
         }
-        let (model, metadata) = try ModelCache.load(scanned, c)
+        let (model, metadata) = try ModelCache.load(accepted, c)
         if let a = metadata["bulwark.test_accuracy"] { parameters["model.test_accuracy_at_training"] = a }
         if let s = metadata["bulwark.training_seconds"] { parameters["model.training_seconds"] = s }
 

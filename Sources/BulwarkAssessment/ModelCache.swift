@@ -1,12 +1,13 @@
+import BulwarkArchive
 import BulwarkModels
 import BulwarkReport
 public import BulwarkSupplyChain
 import BulwarkData
 import BulwarkTensor
-import Crypto
 import Foundation
 
-/// A model the assessment is about to use: trained now or found in the cache, then scanned.
+/// A model the assessment is about to use: trained now or found in the cache, then read once
+/// and scanned. Only ``admission``'s accepted artifact can be loaded.
 public struct ScannedModel: Sendable {
     /// The file.
     public var path: String
@@ -14,21 +15,24 @@ public struct ScannedModel: Sendable {
     public var trainedNow: Bool
     /// Seconds spent training (0 when reused).
     public var trainingSeconds: Double
+    /// The scanner's decision on the bytes read: accepted (clean, loadable) or refused.
+    public var admission: ScanAdmission
     /// The scanner's result for the file.
-    public var scan: ScannedFile
+    public var scan: ScannedFile { admission.scan }
     /// SHA-256 of the bytes scanned (and loaded), hex.
-    public var sha256: String
-    /// The bytes that were scanned, kept so the model loaded is exactly the one scanned.
-    var bytes: [UInt8]
+    public var sha256: String { admission.sha256 }
 }
 
 /// Finds, trains, scans and loads the assessment's model.
 ///
-/// The file is scanned before it is loaded, and the bytes loaded are the bytes hashed around
-/// the scan: a file that changes between scan and load is refused. A verdict other than
-/// `clean` never loads the model.
+/// The file is read once; those bytes are hashed, scanned and — only when the scanner accepts
+/// them — loaded, so the model loaded is exactly the one scanned. Loading takes an
+/// ``AcceptedArtifact``, which only a clean scan produces.
 enum ModelCache {
-    /// Returns the cached model file or trains and saves one, then scans it.
+    /// Largest model file the assessment reads.
+    static let maxModelBytes = 1 << 32
+
+    /// Returns the cached model file or trains and saves one, then reads and scans it.
     static func prepare(_ c: AssessmentConfiguration, progress: (AssessmentProgress) -> Void) throws(AssessmentError) -> ScannedModel {
         let path = c.modelPath
         var trainedNow = false
@@ -40,22 +44,16 @@ enum ModelCache {
             progress(AssessmentProgress(stage: .train, message: "reusing cached model \(path)"))
         }
         progress(AssessmentProgress(stage: .scan, message: "scanning \(path) before loading it"))
-        let before = try readBytes(path)
-        let scan = ArtifactScanner().scanFile(path: path)
-        let after = try readBytes(path)
-        guard before == after else {
-            throw AssessmentError("\(path) changed while it was being scanned; refusing to load it")
+        let admission: ScanAdmission
+        do { admission = try ArtifactScanner().admit(path: path, maxBytes: maxModelBytes) } catch {
+            throw AssessmentError("cannot read model file \(error.message)")
         }
-        return ScannedModel(path: path, trainedNow: trainedNow, trainingSeconds: trainingSeconds, scan: scan,
-                            sha256: SHA256.hash(data: after).map { String(format: "%02x", $0) }.joined(), bytes: after)
+        return ScannedModel(path: path, trainedNow: trainedNow, trainingSeconds: trainingSeconds, admission: admission)
     }
 
-    /// Loads the scanned bytes as a zoo model, checking the architecture and, for a cached file,
-    /// that it was trained as configured.
-    static func load(_ m: ScannedModel, _ c: AssessmentConfiguration) throws(AssessmentError) -> (model: Sequential, metadata: [String: String]) {
-        guard ScanFindings.allowsLoading(m.scan.verdict) else {
-            throw AssessmentError("\(m.path): scan verdict '\(m.scan.verdict.rawValue)', not loading it")
-        }
+    /// Loads the accepted bytes as a zoo model, checking the architecture and, for a cached
+    /// file, that it was trained as configured.
+    static func load(_ m: AcceptedArtifact, _ c: AssessmentConfiguration) throws(AssessmentError) -> (model: Sequential, metadata: [String: String]) {
         let file: (tensors: [String: Tensor], metadata: [String: String])
         do { file = try SafeTensors.read(m.bytes, label: m.path) } catch { throw AssessmentError(error.description) }
         let meta = file.metadata
@@ -108,10 +106,5 @@ enum ModelCache {
         progress(AssessmentProgress(stage: .train, message: String(format: "trained %@ in %.0fs: test accuracy %.4f → %@",
                                                                    c.architecture.rawValue, seconds, accuracy, path)))
         return seconds
-    }
-
-    static func readBytes(_ path: String) throws(AssessmentError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw AssessmentError("cannot read model file \(path)") }
-        return [UInt8](data)
     }
 }

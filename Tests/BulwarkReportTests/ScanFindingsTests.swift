@@ -21,7 +21,7 @@ import Testing
         #expect(findings.map(\.atlasID) == [ATLAS.supplyChainModel, ATLAS.unsafeMLArtifacts])
         #expect(findings.allSatisfy { $0.owaspID == OWASPML.supplyChain && $0.threat == .supplyChain })
         #expect(findings[1].detail.contains("posix"))
-        #expect(ScanFindings.allowsLoading(.clean) && !ScanFindings.allowsLoading(.unsupported) && !ScanFindings.allowsLoading(.suspicious))
+        #expect(ScanVerdict.clean.allowsLoading && !ScanVerdict.unsupported.allowsLoading && !ScanVerdict.suspicious.allowsLoading)
     }
 
 

@@ -19,9 +19,6 @@ public enum ScanFindings {
         }
     }
 
-    /// Whether a model with this verdict may be loaded.
-    public static func allowsLoading(_ verdict: ScanVerdict) -> Bool { verdict == .clean }
-
     /// One finding per file.
     public static func findings(_ files: [ScannedFile], reproduce: String) -> [Finding] {
         files.enumerated().map { k, f in

@@ -55,16 +55,27 @@ public struct ArtifactScanner: Sendable {
 
     /// Scans one file.
     public func scanFile(path: String) -> ScannedFile {
+        let source: FileSource
+        do { source = try FileSource(path: path) } catch {
+            return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.unreadable", detail: error.message, offset: nil)])
+        }
+        return scan(source, path: path)
+    }
+
+    /// Scans bytes already in memory as the file at `path` would be scanned: the path only
+    /// names the file and places it in its directory (a SavedModel's siblings are looked up
+    /// there); its contents on disk are never read.
+    public func scan(bytes: [UInt8], path: String) -> ScannedFile {
+        scan(MemorySource(bytes, name: path), path: path)
+    }
+
+    func scan(_ source: any RandomAccessSource, path: String) -> ScannedFile {
         if Self.isSavedModelDataFile(path, exists: FileSystem.isRegularFile) {
             // Tensor data and hashes next to a saved_model.pb: read by RestoreV2, never executed.
             return ScannedFile(path: path, format: "tf-savedmodel-data", verdict: .clean, findings: [])
         }
         if path.hasSuffix("/keras_metadata.pb") || path == "keras_metadata.pb" {
-            return scanKerasMetadata(path: path)
-        }
-        let source: FileSource
-        do { source = try FileSource(path: path) } catch {
-            return ScannedFile(path: path, format: "unknown", verdict: .error, findings: [ScanFinding(severity: .high, rule: "io.unreadable", detail: error.message, offset: nil)])
+            return scanKerasMetadata(source, path: path)
         }
         do {
             let analysis = try analyze(source, directory: Self.directory(of: path), depth: 0)
@@ -75,9 +86,8 @@ public struct ArtifactScanner: Sendable {
     }
 
     /// `keras_metadata.pb` of a Keras SavedModel: every layer's JSON metadata gets the Keras checks.
-    func scanKerasMetadata(path: String) -> ScannedFile {
+    func scanKerasMetadata(_ source: any RandomAccessSource, path: String) -> ScannedFile {
         do {
-            let source = try FileSource(path: path)
             guard source.size <= maxPickleBytes else {
                 return Self.result(path: path, format: "keras-metadata", findings: [ScanFinding(severity: .medium, rule: "keras.metadata-too-large", detail: "keras_metadata.pb larger than \(maxPickleBytes) bytes was not analysed", offset: nil)], complete: true)
             }
