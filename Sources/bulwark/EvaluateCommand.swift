@@ -239,7 +239,7 @@ struct EvaluateCommand: ParsableCommand {
             ]
             if let c = outcome.checklist {
                 object["checklist"] = [
-                    "summary": c.summary, "attack": c.primaryAttack, "eps": Double(c.epsilon), "norm": c.norm.rawValue,
+                    "summary": outcome.summary ?? c.summary, "attack": c.primaryAttack, "eps": Double(c.epsilon), "norm": c.norm.rawValue,
                     "examples": outcome.checklistExamples, "seconds": outcome.checklistSeconds,
                     "claimed_robust_accuracy": c.claimedRobustAccuracy, "worst_case_robust_accuracy": c.worstCaseRobustAccuracy,
                     "not_run_checks": c.notRunChecks.map(\.rawValue),
@@ -287,7 +287,7 @@ struct EvaluateCommand: ParsableCommand {
             if let c = outcome.checklist {
                 print("gradient-masking checklist (\(outcome.checklistExamples) examples, \(formatDuration(outcome.checklistSeconds))):")
                 for v in c.verdicts { print("  [\(v.status.rawValue)] \(v.check.rawValue): \(v.detail)") }
-                print(c.summary)
+                print(outcome.summary ?? c.summary)
             } else {
                 print("gradient-masking checklist skipped (--no-checklist): the robustness figures are not checked")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import BulwarkTensor
 import BulwarkModels
@@ -29,8 +30,15 @@ struct CheckedEvaluationTests {
         #expect(!r.failedChecks.contains(.gradientsHealthy))
         #expect(r.reliable == false ? !r.unreliableReasons.isEmpty : r.unreliableReasons.isEmpty)
 
+        // The closing summary quotes the table's pgd cell at the checklist's ε over all 90
+        // examples, not the checklist's figure on its 60.
+        let cell = try #require(r.evaluation.attacks.first { $0.spec.kind == .pgd && $0.epsilon == 0.2 })
+        let summary = try #require(r.summary)
+        #expect(summary.contains(String(format: "%.1f%%", cell.metrics.robustAccuracy * 100)), "\(summary)")
+        #expect(summary.contains("on 90 examples"), "\(summary)")
+
         let skipped = try CheckedEvaluation(evaluation: plan, checklist: nil).run(model: model, inputs: x, labels: y)
-        #expect(skipped.checklist == nil && skipped.reliable == nil && skipped.failedChecks.isEmpty)
+        #expect(skipped.checklist == nil && skipped.reliable == nil && skipped.failedChecks.isEmpty && skipped.summary == nil)
         // The checklist does not change the figures (timings aside).
         #expect(skipped.evaluation.attacks.map(\.metrics.robustAccuracy) == r.evaluation.attacks.map(\.metrics.robustAccuracy))
     }

@@ -100,6 +100,24 @@ public struct CheckedEvaluationResult: Codable, Sendable, Equatable {
     /// run), `nil` when it was skipped. Only `true` lets a robustness figure be a result.
     public var reliable: Bool? { checklist?.reliable }
 
+    /// The closing line of an evaluation: the checklist's verdict on the figure the evaluation
+    /// table shows for the checklist's attack and ε over all evaluated examples — that attack's
+    /// cell when the evaluation ran it, else the worst case over the evaluated attacks at that
+    /// ε — never the checklist's own figure on its smaller prefix. `nil` without a checklist.
+    public var summary: String? {
+        guard let c = checklist else { return nil }
+        let n = evaluation.examples
+        if let cell = evaluation.attacks.first(where: {
+            $0.spec.norm == c.norm && $0.epsilon == c.epsilon && ($0.spec.label == c.primaryAttack || $0.spec.kind.rawValue == c.primaryAttack)
+        }) {
+            return c.summary(quoting: "\(c.primaryAttack) robust accuracy", cell.metrics.robustAccuracy, examples: n)
+        }
+        if let point = evaluation.curve.first(where: { $0.norm == c.norm && $0.epsilon == c.epsilon }) {
+            return c.summary(quoting: "worst-case robust accuracy over the attacks", point.robustAccuracy, examples: n)
+        }
+        return c.summary(quoting: "\(c.primaryAttack) robust accuracy (checklist)", c.claimedRobustAccuracy, examples: checklistExamples)
+    }
+
     /// Checks that failed (empty when none failed or the checklist was skipped).
     public var failedChecks: [MaskingCheck] { checklist?.failedChecks ?? [] }
 

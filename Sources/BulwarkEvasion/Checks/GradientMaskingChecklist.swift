@@ -76,13 +76,25 @@ public struct ChecklistReport: Codable, Sendable, Equatable {
     /// The robustness figure to print, or `nil` when the checklist does not support it.
     public var reportableRobustAccuracy: Double? { reliable ? claimedRobustAccuracy : nil }
 
-    /// One line for a terminal, naming failed checks.
+    /// One line for a terminal, naming failed checks, quoting the checklist's own figure
+    /// (``claimedRobustAccuracy``, on the checklist's examples).
     public var summary: String {
-        let figure = String(format: "%.1f%%", claimedRobustAccuracy * 100)
-        if reliable { return "\(primaryAttack) robust accuracy \(figure) at ε=\(epsilon): reliable (\(verdicts.filter { $0.status == .passed }.count) checks passed)" }
+        summary(quoting: "\(primaryAttack) robust accuracy", claimedRobustAccuracy, examples: nil)
+    }
+
+    /// One line for a terminal with this checklist's verdict on a figure measured elsewhere —
+    /// for instance the evaluation table's robust accuracy for the same attack and ε, on all
+    /// the evaluated examples — so that a summary never quotes a number the table does not show.
+    /// - Parameters:
+    ///   - figureName: what the figure is (`"pgd-linf robust accuracy"`).
+    ///   - figure: the robust accuracy, in [0, 1].
+    ///   - examples: how many examples it was measured on, when worth saying.
+    public func summary(quoting figureName: String, _ figure: Double, examples: Int?) -> String {
+        let value = String(format: "%.1f%%", figure * 100) + (examples.map { " on \($0) examples" } ?? "")
+        if reliable { return "\(figureName) \(value) at ε=\(epsilon): reliable (\(verdicts.filter { $0.status == .passed }.count) checks passed)" }
         let why = failedChecks.isEmpty ? "core checks not run: " + notRunChecks.map(\.rawValue).joined(separator: ", ")
             : "failed: " + failedChecks.map(\.rawValue).joined(separator: ", ")
-        return "\(primaryAttack) robust accuracy \(figure) at ε=\(epsilon) is UNRELIABLE (\(why)); worst case found \(String(format: "%.1f%%", worstCaseRobustAccuracy * 100))"
+        return "\(figureName) \(value) at ε=\(epsilon) is UNRELIABLE (\(why)); worst case the checklist found \(String(format: "%.1f%%", worstCaseRobustAccuracy * 100))"
     }
 }
 

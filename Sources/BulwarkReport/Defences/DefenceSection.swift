@@ -50,7 +50,7 @@ extension DefenceFindings {
                                         [v.check.rawValue, v.status.rawValue.uppercased(), v.observed.map { String(format: "%.4g", $0) } ?? "—",
                                          v.limit.map { String(format: "%.4g", $0) } ?? "—", v.detail]
                                     }))
-                text.append(r.summary + ".")
+                text.append((c.summary ?? r.summary) + ".")
                 if !r.reliable {
                     text.append("Because the checklist failed, the robustness figures of this evaluation are not results; they are marked unreliable throughout the report.")
                 }
