@@ -118,13 +118,10 @@ public struct Assessment: Sendable {
         }
         progress(AssessmentProgress(stage: .report, message: "drawing adversarial examples"))
         var grids: [ImageGrid] = []
-        if let (spec, eps) = AdversarialGallery.pick(white) {
-            do {
-                if let g = try AdversarialGallery.make(model: model, inputs: testSet.inputs, labels: testSet.labels, spec: spec, epsilon: eps,
-                                                       count: c.galleryCount, seed: c.seed, classNames: FashionMNIST.classNames) {
-                    grids.append(g)
-                }
-            } catch { throw AssessmentError(error.description) }
+        if let cell = AdversarialGallery.pick(white),
+           let g = AdversarialGallery.make(cell: cell, inputs: testSet.inputs, labels: testSet.labels, inputShape: model.inputShape,
+                                           count: c.galleryCount, classNames: FashionMNIST.classNames) {
+            grids.append(g)
         }
         findings += EvasionFindings.findings(runs)
         sections.append(modelSection(scanned, metadata: metadata))
@@ -138,7 +135,8 @@ public struct Assessment: Sendable {
 
     func evaluate(_ model: Sequential, specs: [AttackSpec], epsilons: [Float], inputs: Tensor, labels: [Int], name: String,
                   progress: (AssessmentProgress) -> Void) throws(AssessmentError) -> EvaluationResult {
-        let plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: configuration.batchSize, seed: configuration.seed)
+        var plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: configuration.batchSize, seed: configuration.seed)
+        plan.keptExamples = AdversarialGallery.examplesToKeep(count: configuration.galleryCount)
         do {
             return try plan.run(model: model, inputs: inputs, labels: labels) { p in
                 progress(AssessmentProgress(stage: .evaluate,

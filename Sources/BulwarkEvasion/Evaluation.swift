@@ -93,6 +93,21 @@ public struct AttackEvaluation: Codable, Sendable, Equatable {
     public var metrics: AttackMetrics
     /// Per-example facts, in data order.
     public var outcomes: [ExampleOutcome]
+    /// The adversarial inputs of the first ``Evaluation/keptExamples`` examples, in data order
+    /// (`nil` when none were kept). Kept in memory for reports (an image grid shows exactly what
+    /// the evaluation measured, without running the attack again); not encoded.
+    public var adversarialExamples: Tensor?
+
+    /// A cell.
+    public init(spec: AttackSpec, epsilon: Float, metrics: AttackMetrics, outcomes: [ExampleOutcome], adversarialExamples: Tensor? = nil) {
+        self.spec = spec
+        self.epsilon = epsilon
+        self.metrics = metrics
+        self.outcomes = outcomes
+        self.adversarialExamples = adversarialExamples
+    }
+
+    enum CodingKeys: String, CodingKey { case spec, epsilon, metrics, outcomes }
 }
 
 /// A point of the robustness curve: ensemble robust accuracy at one ε and norm.
@@ -141,6 +156,10 @@ public struct Evaluation: Sendable {
     public var clipMin: Float, clipMax: Float
     /// Seed; batch `b` of (attack `a`, ε `e`) uses a seed derived from it deterministically.
     public var seed: UInt64
+    /// Adversarial inputs of the first this-many examples are kept in every cell
+    /// (``AttackEvaluation/adversarialExamples``) for an image grid; 0 keeps none. Keeping
+    /// examples changes no figure.
+    public var keptExamples = 0
 
     /// An evaluation plan.
     public init(specs: [AttackSpec], epsilons: [Float], batchSize: Int = 128, clipMin: Float = 0, clipMax: Float = 1, seed: UInt64 = 0) {
@@ -173,6 +192,7 @@ public struct Evaluation: Sendable {
             for (e, eps) in epsilons.enumerated() {
                 var outcomes: [ExampleOutcome] = []
                 outcomes.reserveCapacity(n)
+                var kept: [Tensor] = []
                 for b in 0..<batches {
                     let range = (b * batchSize)..<min(n, (b + 1) * batchSize)
                     let batchSeed = seed &+ UInt64(a) &* 1_000_003 &+ UInt64(e) &* 10_007 &+ UInt64(b)
@@ -183,13 +203,17 @@ public struct Evaluation: Sendable {
                     let r = try attack.run(inputs: inputs.rows(range), labels: Array(labels[range]),
                                            model: .whiteBox(model), configuration: config)
                     outcomes += r.outcomes
+                    if range.lowerBound < keptExamples {
+                        kept.append(r.adversarial.rows(0..<(min(range.upperBound, keptExamples) - range.lowerBound)))
+                    }
                     completed += 1
                     let elapsed = now() - start
                     progress(EvaluationProgress(attack: spec.label, epsilon: eps, batch: b + 1, batches: batches,
                                                 completed: completed, total: total,
                                                 secondsRemaining: elapsed / Double(completed) * Double(total - completed)))
                 }
-                cells.append(AttackEvaluation(spec: spec, epsilon: eps, metrics: AttackMetrics(outcomes: outcomes), outcomes: outcomes))
+                cells.append(AttackEvaluation(spec: spec, epsilon: eps, metrics: AttackMetrics(outcomes: outcomes), outcomes: outcomes,
+                                              adversarialExamples: kept.isEmpty ? nil : Tensor.concatenateRows(kept)))
             }
         }
         let clean = cells.first.map { AttackMetrics(outcomes: $0.outcomes).cleanAccuracy } ?? 0

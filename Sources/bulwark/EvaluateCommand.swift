@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
+import BulwarkReport
 import BulwarkTensor
 import Foundation
 
@@ -177,7 +178,8 @@ struct EvaluateCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
 
         let specs = kinds.map { AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries, stepSize: stepSize) }
-        let plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: batchSize, seed: seed)
+        var plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: batchSize, seed: seed)
+        plan.keptExamples = AdversarialGallery.examplesToKeep(count: EvaluationReportFiles.galleryRows)
         var defence: TransformDefence?
         if let defense {
             do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }

@@ -18,15 +18,16 @@ import Testing
 
     static func evaluation() throws -> (EvaluationResult, Sequential, Tensor, [Int]) {
         let (model, x, y) = try fixture()
-        let plan = Evaluation(specs: [AttackSpec(.fgsm), AttackSpec(.pgd, maxIterations: 10)], epsilons: [0.02, 0.3], batchSize: 16, seed: 5)
+        var plan = Evaluation(specs: [AttackSpec(.fgsm), AttackSpec(.pgd, maxIterations: 10)], epsilons: [0.02, 0.3], batchSize: 16, seed: 5)
+        plan.keptExamples = AdversarialGallery.examplesToKeep(count: 3)
         return (try plan.run(model: model, inputs: x, labels: y), model, x, y)
     }
 
     static func report() throws -> Report {
         let (result, model, x, y) = try evaluation()
         let runs = [EvaluationRun(name: "test", result: result, reproduce: "bulwark evaluate --seed 5", artifact: "m.safetensors")]
-        let (spec, eps) = try #require(AdversarialGallery.pick(result))
-        let grid = try #require(try AdversarialGallery.make(model: model, inputs: x, labels: y, spec: spec, epsilon: eps, count: 3, seed: 5))
+        let cell = try #require(AdversarialGallery.pick(result))
+        let grid = try #require(AdversarialGallery.make(cell: cell, inputs: x, labels: y, inputShape: model.inputShape, count: 3))
         return Report(title: "t", toolVersion: "0.1.0", command: "bulwark evaluate --seed 5", seed: 5,
                       findings: EvasionFindings.findings(runs), sections: [EvasionFindings.section(runs, imageGrids: [grid])])
     }
@@ -104,10 +105,19 @@ import Testing
         #expect(!html.contains("<script") && !html.contains("src=\"http"))
     }
 
-    @Test func galleryShowsModelPredictions() throws {
+    @Test func galleryShowsTheEvaluationsOwnExamplesAndPredictions() throws {
         let (model, x, y) = try Self.fixture()
-        let grid = try #require(try AdversarialGallery.make(model: model, inputs: x, labels: y, spec: AttackSpec(.pgd), epsilon: 0.5,
-                                                           count: 4, seed: 1, classNames: ["a", "b", "c", "d"]))
+        var plan = Evaluation(specs: [AttackSpec(.pgd)], epsilons: [0.5], batchSize: 7, seed: 1)
+        plan.keptExamples = AdversarialGallery.examplesToKeep(count: 4)
+        let result = try plan.run(model: model, inputs: x, labels: y)
+        let cell = try #require(AdversarialGallery.pick(result))
+        // Kept across batches of 7: the first 16 examples, in data order, and only those.
+        let kept = try #require(cell.adversarialExamples)
+        #expect(kept.shape == [16, 1, 6, 6])
+        // What the evaluation measured is what the grid shows: the model's predictions on the kept rows.
+        #expect(model.predictions(kept) == cell.outcomes.prefix(16).map(\.adversarialPrediction))
+        let grid = try #require(AdversarialGallery.make(cell: cell, inputs: x, labels: y, inputShape: model.inputShape,
+                                                        count: 4, classNames: ["a", "b", "c", "d"]))
         #expect(grid.rows.count == 4)
         for row in grid.rows {
             #expect(row.images.count == 3)
@@ -115,6 +125,17 @@ import Testing
         }
         // at ε = 0.5 a linear model is always fooled: every adversarial caption names a new class
         #expect(grid.rows.allSatisfy { !$0.images[1].caption.contains("failed") })
+        // The first row is example #0, drawn from the kept tensor's first row.
+        #expect(grid.rows[0].images[1] == GrayImage(width: 6, height: 6, values: Array(kept.scalars[0..<36]), caption: grid.rows[0].images[1].caption))
+        // Nothing kept → no grid; keeping changes no figure; the kept tensor is not encoded.
+        var bare = plan
+        bare.keptExamples = 0
+        let plain = try bare.run(model: model, inputs: x, labels: y)
+        #expect(plain.attacks[0].adversarialExamples == nil)
+        #expect(AdversarialGallery.make(cell: plain.attacks[0], inputs: x, labels: y, inputShape: model.inputShape) == nil)
+        #expect(plain.attacks[0].outcomes.map(\.adversarialPrediction) == cell.outcomes.map(\.adversarialPrediction))
+        let decoded = try JSONDecoder().decode(AttackEvaluation.self, from: JSONEncoder().encode(cell))
+        #expect(decoded.adversarialExamples == nil && decoded.outcomes == cell.outcomes)
         #expect(AdversarialGallery.imageSize([784]) == nil)
         #expect(AdversarialGallery.imageSize([3, 8, 8]) == nil)
         #expect(AdversarialGallery.imageSize([1, 28, 28])! == (28, 28))

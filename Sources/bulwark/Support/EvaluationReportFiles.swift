@@ -13,6 +13,10 @@ enum EvaluationReportFiles {
         CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
     }
 
+    /// Rows of the report's image grid; the evaluation keeps the adversarial examples it needs
+    /// (``AdversarialGallery/examplesToKeep(count:)``).
+    static let galleryRows = 8
+
     /// Builds and writes the report; returns the files written.
     static func write(_ checked: CheckedEvaluationResult, model: any DifferentiableClassifier, modelPath: String, dataPath: String,
                       labelsPath: String, inputs: Tensor, labels: [Int], to directory: URL) throws -> [URL] {
@@ -23,15 +27,13 @@ enum EvaluationReportFiles {
         var note: String?
         if AdversarialGallery.imageSize(model.inputShape) == nil {
             note = "Inputs of shape \(model.inputShape) are not grayscale images; no image grid is drawn."
-        } else if let (spec, eps) = AdversarialGallery.pick(result) {
-            do {
-                if let g = try AdversarialGallery.make(model: model, inputs: inputs, labels: labels, spec: spec, epsilon: eps,
-                                                       clipMin: result.clipMin, clipMax: result.clipMax, count: 8, seed: result.seed) {
-                    grids.append(g)
-                } else {
-                    note = "No example among the first 32 is classified correctly; no image grid is drawn."
-                }
-            } catch { throw CLIError(error.description) }
+        } else if let cell = AdversarialGallery.pick(result) {
+            if let g = AdversarialGallery.make(cell: cell, inputs: inputs, labels: labels, inputShape: model.inputShape,
+                                               clipMin: result.clipMin, clipMax: result.clipMax, count: galleryRows) {
+                grids.append(g)
+            } else {
+                note = "No example among the first \(AdversarialGallery.examplesToKeep(count: galleryRows)) is classified correctly; no image grid is drawn."
+            }
         }
         var section = EvasionFindings.section(runs, imageGrids: grids)
         if let note { section.text = (section.text ?? "") + " " + note }
