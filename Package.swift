@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "BulwarkReport",
             dependencies: [
-                "CZlib", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy",
+                "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], exclude: ["Fixtures/make_certification_fixtures.py"],
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],

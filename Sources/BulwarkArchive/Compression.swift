@@ -241,3 +241,18 @@ public struct DecompressionLimits: Sendable, Equatable {
         return min(maxOutputBytes, overflow ? Int.max : max(ratioFloorBytes, byRatio))
     }
 }
+
+extension Compression {
+    /// `bytes` as one zlib stream (RFC 1950: DEFLATE with a zlib header and Adler-32), at
+    /// `level` 0–9 — what PNG's IDAT chunks hold. Only running out of memory can fail, and that
+    /// traps, as any other allocation failure does.
+    public static func zlibCompressed(_ bytes: [UInt8], level: Int32 = 9) -> [UInt8] {
+        var destLength = compressBound(uLong(bytes.count))
+        var out = [UInt8](repeating: 0, count: Int(destLength))
+        let status = out.withUnsafeMutableBufferPointer { o in
+            bytes.withUnsafeBufferPointer { i in compress2(o.baseAddress, &destLength, i.baseAddress, uLong(i.count), min(max(level, 0), 9)) }
+        }
+        precondition(status == Z_OK, "zlib compress2 failed with \(status)")  // Z_MEM_ERROR only: the buffer is compressBound-sized
+        return Array(out.prefix(Int(destLength)))
+    }
+}

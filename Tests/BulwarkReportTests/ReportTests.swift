@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Foundation
 import Testing
 @testable import BulwarkReport
@@ -42,6 +43,21 @@ import Testing
         #expect(Array(png[16..<24]) == [0, 0, 0, 6, 0, 0, 0, 4])  // 6×4 after scaling
         #expect(Array(png.suffix(12).prefix(8)) == [0, 0, 0, 0] + Array("IEND".utf8))
         #expect(img.pixels == [0, 64, 128, 191, 255, 255])
+        // Every chunk's CRC holds, and the IDAT inflates to the scaled rows, each after filter byte 0.
+        var at = 8
+        var idat: [UInt8] = []
+        while at + 12 <= png.count {
+            let n = png[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let typeAndData = Array(png[(at + 4)..<(at + 8 + n)])
+            let stored = png[(at + 8 + n)..<(at + 12 + n)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            #expect(CRC32.checksum(typeAndData) == stored)
+            if typeAndData.prefix(4).elementsEqual("IDAT".utf8) { idat += typeAndData.dropFirst(4) }
+            at += 12 + n
+        }
+        #expect(at == png.count)
+        let raw = try Compression.decompress(idat, as: .zlib, limits: DecompressionLimits(), label: "IDAT")
+        let row0: [UInt8] = [0, 0, 0, 64, 64, 128, 128], row2: [UInt8] = [0, 191, 191, 255, 255, 255, 255]
+        #expect(raw == row0 + row0 + row2 + row2)
     }
 
     @Test func jsonRoundTrips() throws {

@@ -1,4 +1,4 @@
-internal import CZlib
+import BulwarkArchive
 import Foundation
 
 /// A minimal PNG encoder for 8-bit grayscale images (used to inline images in HTML reports).
@@ -19,7 +19,7 @@ enum PNG {
         ihdr += bigEndian(UInt32(w)) + bigEndian(UInt32(h))
         ihdr += [8, 0, 0, 0, 0]  // bit depth 8, grayscale, deflate, adaptive filtering, no interlace
         chunk("IHDR", ihdr, into: &out)
-        chunk("IDAT", deflate(raw), into: &out)
+        chunk("IDAT", Compression.zlibCompressed(raw), into: &out)
         chunk("IEND", [], into: &out)
         return out
     }
@@ -36,20 +36,9 @@ enum PNG {
         out += bigEndian(UInt32(data.count))
         out += typeBytes
         out += data
-        var crc = crc32(0, nil, 0)
-        crc = typeBytes.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-        if !data.isEmpty { crc = data.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) } }
-        out += bigEndian(UInt32(truncatingIfNeeded: crc))
-    }
-
-    /// zlib-wrapped DEFLATE, as PNG's IDAT requires.
-    static func deflate(_ bytes: [UInt8]) -> [UInt8] {
-        var destLength = compressBound(uLong(bytes.count))
-        var out = [UInt8](repeating: 0, count: Int(destLength))
-        let status = out.withUnsafeMutableBufferPointer { o in
-            bytes.withUnsafeBufferPointer { i in compress2(o.baseAddress, &destLength, i.baseAddress, uLong(i.count), 9) }
-        }
-        precondition(status == Z_OK, "zlib compress2 failed with \(status)")  // only out-of-memory can cause this
-        return Array(out.prefix(Int(destLength)))
+        var crc = CRC32()
+        crc.update(typeBytes)
+        crc.update(data)
+        out += bigEndian(crc.value)
     }
 }
