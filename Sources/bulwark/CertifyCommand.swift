@@ -92,8 +92,9 @@ struct CertifyCommand: ParsableCommand {
 
     func run() throws {
         configureNumerics()
-        let classifier = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
-        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: classifier, limit: limit)
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
+        let (x, y) = (examples.inputs, examples.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }
         let radiusList = try parsedRadii()
         let smoothing: RandomizedSmoothing

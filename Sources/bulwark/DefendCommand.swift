@@ -282,11 +282,12 @@ struct DefendCheckCommand: ParsableCommand {
         configureNumerics()
         let t: any InputTransform
         do { t = try TransformSpec.parse(transform) } catch { throw CLIError(error.description) }
-        let base = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let base = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
         guard t.outputShape(for: base.inputShape) == base.inputShape else {
             throw CLIError("transform \(t.name) changes the input shape; the model must expect its output")
         }
-        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: base, limit: limit)
+        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)
+        let (x, y) = (examples.inputs, examples.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples") }
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let naive = PreprocessedClassifier(OpenedClassifier(base: base), transform: t, gradient: .plain, seed: seed)

@@ -121,8 +121,9 @@ struct DefendDetectCommand: ParsableCommand {
 
     func run() throws {
         configureNumerics()
-        let base = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
-        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: base, limit: limit)
+        let base = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)
+        let (x, y) = (examples.inputs, examples.labels)
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let split = calibration ?? y.count / 2
         guard split >= 1, split < y.count else {

@@ -168,8 +168,9 @@ struct EvaluateCommand: ParsableCommand {
         if norm == .linf, let kind = kinds.first(where: { $0 == .cw }) {
             throw CLIError("attack '\(kind.rawValue)' is defined for --norm l2 only")
         }
-        let classifier = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
-        let (x, y) = try loadLabelledExamples(data: data, labels: labels, for: classifier, limit: limit)
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
+        let (x, y) = (examples.inputs, examples.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) {
             throw CLIError("\(data): input value \(outside) outside the clip range [0, 1]")
@@ -184,7 +185,7 @@ struct EvaluateCommand: ParsableCommand {
         if let defense {
             do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }
         }
-        let baselineModel = try baseline.map { try loadClassifier(path: $0, architecture: arch.flatMap(ZooArchitecture.init(rawValue:))) }
+        let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: arch.flatMap(ZooArchitecture.init(rawValue:))) }
         let attackerGradient = EvaluatedGradient(rawValue: gradient) ?? .adaptive
         let checked = CheckedEvaluation(evaluation: plan, checklist: noChecklist ? nil
             : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries))

@@ -75,21 +75,16 @@ struct PrivacyAuditCommand: ParsableCommand {
     func loadPair(_ spec: String, for classifier: any DifferentiableClassifier, option: String) throws -> (Tensor, [Int]) {
         let parts = spec.split(separator: ",").map(String.init)
         guard parts.count == 2 else { throw CLIError("\(option) expects inputs.npy,labels.npy, got '\(spec)'") }
-        let x = try loadInputs(path: parts[0], for: classifier)
-        guard FileManager.default.fileExists(atPath: parts[1]) else { throw CLIError("labels file not found: \(parts[1])") }
-        let y = try NPY.read(path: parts[1]).toLabels()
-        guard y.count == x.shape[0] else { throw CLIError("\(parts[1]): \(y.count) labels for \(x.shape[0]) inputs in \(parts[0])") }
-        if let bad = y.first(where: { $0 < 0 || $0 >= classifier.classCount }) {
-            throw CLIError("\(parts[1]): label \(bad) outside 0..<\(classifier.classCount)")
-        }
-        guard y.count >= 2 else { throw CLIError("\(option): need at least two examples") }
-        return (x, y)
+        let examples = try ArrayFiles.labelled(inputs: parts[0], labels: parts[1], exampleShape: classifier.inputShape,
+                                               classCount: classifier.classCount)
+        guard examples.count >= 2 else { throw CLIError("\(option): need at least two examples") }
+        return (examples.inputs, examples.labels)
     }
 
     func run() throws {
         configureNumerics()
         let selected = try parsedAttacks()
-        let classifier = try loadClassifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
         let memberSet = try loadPair(members, for: classifier, option: "--members")
         let nonMemberSet = try loadPair(nonMembers, for: classifier, option: "--non-members")
         var metadata: [String: String] = [:]

@@ -36,7 +36,7 @@ public struct LabeledDataset: Sendable, Equatable {
         self.classCount = classCount
     }
 
-    private init(unchecked inputs: Tensor, labels: [Int], classCount: Int) {
+    init(unchecked inputs: Tensor, labels: [Int], classCount: Int) {
         self.inputs = inputs
         self.labels = labels
         self.classCount = classCount
