@@ -123,7 +123,9 @@ public struct Assessment: Sendable {
                                            count: c.galleryCount, classNames: FashionMNIST.classNames) {
             grids.append(g)
         }
-        findings += EvasionFindings.findings(runs)
+        // assess runs no gradient-masking checklist: its evasion figures are shown as not checked
+        findings += DefenceFindings.markNotChecked(EvasionFindings.findings(runs),
+                                                   reason: "bulwark assess does not run the gradient-masking checklist; run bulwark evaluate on the model for a checked figure")
         sections.append(modelSection(scanned, metadata: metadata))
         sections.append(ScanFindings.section([scanned.scan]))
         sections.append(EvasionFindings.section(runs, imageGrids: grids))

@@ -60,10 +60,12 @@ import Testing
             guard case .unreliable(let reasons) = f.reliability else { Issue.record("\(f.id) left reliable"); continue }
             #expect(reasons.contains { $0.contains("gradients-finite-and-nonzero") })
         }
-        // A passed (or skipped) checklist changes nothing.
-        var passed = checked
-        passed.checklist = nil
-        #expect(DefenceFindings.applyChecklist(passed, to: evasion) == evasion)
+        // A skipped checklist leaves the figures shown but marked "not checked".
+        var skipped = checked
+        skipped.checklist = nil
+        let unchecked = DefenceFindings.applyChecklist(skipped, to: evasion)
+        #expect(unchecked.map(\.id) == evasion.map(\.id))
+        #expect(unchecked.allSatisfy { $0.reliability.label == "not checked" })
     }
 
     @Test func sectionRendersSelfContainedWithEveryPart() throws {

@@ -35,6 +35,27 @@ import Testing
         #expect(high < medium)
     }
 
+    @Test func notCheckedFiguresSaySoInEveryRendering() throws {
+        var r = sample()
+        r.findings = DefenceFindings.markNotChecked(r.findings, reason: "the checklist did not run")
+        // The reliable PGD figure becomes not checked; the unreliable FGSM figure stays unreliable.
+        #expect(r.findings.first { $0.id == "evasion.pgd.linf.0.1" }?.reliability == .notChecked(reason: "the checklist did not run"))
+        #expect(r.findings.first { $0.id == "evasion.fgsm.linf.0.1" }?.reliability.label == "unreliable")
+        let html = HTML.render(r)
+        #expect(html.contains("<strong>Not checked:</strong> the checklist did not run"))
+        #expect(html.contains("</span>not checked</div>"))
+        let json = String(decoding: try ReportWriter.json(r), as: UTF8.self)
+        #expect(json.contains("notChecked") && json.contains("the checklist did not run"))
+        let back = try JSONDecoder().decode(Report.self, from: try ReportWriter.json(r))
+        #expect(back.findings == r.findings)
+        let sarif = String(decoding: try SARIF.render(r), as: UTF8.self)
+        #expect(sarif.contains("NOT CHECKED: the checklist did not run"))
+        // Other threats are never touched.
+        let scan = Finding(id: "s", threat: .supplyChain, technique: "t", atlasID: ATLAS.supplyChainModel, owaspID: OWASPML.supplyChain,
+                           severity: .info, title: "t", detail: "d", reproduce: "")
+        #expect(DefenceFindings.markNotChecked([scan], reason: "x") == [scan])
+    }
+
     @Test func pngIsWellFormed() throws {
         let img = GrayImage(width: 3, height: 2, values: [0, 0.25, 0.5, 0.75, 1, 1], caption: "")
         let png = PNG.encode(img, scale: 2)

@@ -18,18 +18,34 @@ public enum DefenceFindings {
         return out
     }
 
-    /// `findings` with every robustness figure marked unreliable when the checklist failed:
-    /// the reasons name each failed check. Findings of other threats are left alone.
+    /// `findings` with every robustness figure marked unreliable when the checklist failed
+    /// (the reasons name each failed check), or not checked when the checklist did not run.
+    /// Findings of other threats are left alone.
     public static func applyChecklist(_ checked: CheckedEvaluationResult, to findings: [Finding]) -> [Finding] {
+        guard checked.checklist != nil else {
+            return markNotChecked(findings, reason: "the gradient-masking checklist did not run (--no-checklist)")
+        }
         let reasons = checked.unreliableReasons.map { "checklist: " + $0 }
         guard !reasons.isEmpty else { return findings }
         return findings.map { f in
             guard f.threat == .evasion else { return f }
             var g = f
             switch f.reliability {
-            case .reliable: g.reliability = .unreliable(reasons: reasons)
+            case .reliable, .notChecked: g.reliability = .unreliable(reasons: reasons)
             case .unreliable(let old): g.reliability = .unreliable(reasons: old + reasons.filter { !old.contains($0) })
             }
+            return g
+        }
+    }
+
+    /// `findings` with every evasion figure that is still `reliable` marked ``Reliability/notChecked(reason:)``:
+    /// for evaluations that ran without the gradient-masking checklist. Unreliable figures stay
+    /// unreliable; findings of other threats are left alone.
+    public static func markNotChecked(_ findings: [Finding], reason: String) -> [Finding] {
+        findings.map { f in
+            guard f.threat == .evasion, f.reliability == .reliable else { return f }
+            var g = f
+            g.reliability = .notChecked(reason: reason)
             return g
         }
     }

@@ -15,10 +15,24 @@ public enum Severity: String, Codable, Sendable, Comparable, CaseIterable {
 ///
 /// A robustness figure whose evaluation failed a sanity check (gradient masking, say) is
 /// `unreliable` with the checks that failed; renderers must show the reasons instead of
-/// presenting the figure as a result.
+/// presenting the figure as a result. A figure no sanity check looked at is `notChecked`: it is
+/// shown, and every rendering says that nothing vouches for it.
 public enum Reliability: Codable, Sendable, Equatable {
+    /// The checks that ran found nothing wrong (or the figure needs none).
     case reliable
+    /// Checks failed; the reasons name them.
     case unreliable(reasons: [String])
+    /// The check that would vouch for the figure did not run; the reason says which and why.
+    case notChecked(reason: String)
+
+    /// `reliable`, `unreliable` or `not checked`, as the renderings print it.
+    public var label: String {
+        switch self {
+        case .reliable: "reliable"
+        case .unreliable: "unreliable"
+        case .notChecked: "not checked"
+        }
+    }
 }
 
 /// A measured value with its unit, as shown in reports.

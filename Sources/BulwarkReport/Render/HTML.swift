@@ -25,8 +25,10 @@ public enum HTML {
         for sev in Severity.allCases.reversed() {
             s += "<div class=\"badge sev-\(sev.rawValue)\"><span>\(counts[sev] ?? 0)</span>\(sev.rawValue)</div>"
         }
-        let unreliable = report.findings.filter { $0.reliability != .reliable }.count
+        let unreliable = report.findings.filter { if case .unreliable = $0.reliability { true } else { false } }.count
         if unreliable > 0 { s += "<div class=\"badge unreliable\"><span>\(unreliable)</span>unreliable</div>" }
+        let unchecked = report.findings.filter { if case .notChecked = $0.reliability { true } else { false } }.count
+        if unchecked > 0 { s += "<div class=\"badge unreliable\"><span>\(unchecked)</span>not checked</div>" }
         return s + "</section>"
     }
 
@@ -36,8 +38,12 @@ public enum HTML {
         for f in report.sortedFindings {
             s += "<tr><td><span class=\"pill sev-\(f.severity.rawValue)\">\(f.severity.rawValue)</span></td>"
             s += "<td><strong>\(escape(f.title))</strong><p>\(escape(f.detail))</p>"
-            if case .unreliable(let reasons) = f.reliability {
+            switch f.reliability {
+            case .reliable: break
+            case .unreliable(let reasons):
                 s += "<p class=\"warn\"><strong>Unreliable:</strong> " + reasons.map(escape).joined(separator: "; ") + "</p>"
+            case .notChecked(let reason):
+                s += "<p class=\"warn\"><strong>Not checked:</strong> " + escape(reason) + "</p>"
             }
             if let a = f.artifact { s += "<p class=\"artifact\">\(escape(a))</p>" }
             if !f.reproduce.isEmpty { s += "<p class=\"repro\">reproduce: <code>\(escape(f.reproduce))</code></p>" }

@@ -24,7 +24,11 @@ public enum SARIF {
                 ])
             }
             var message = f.title + ". " + f.detail
-            if case .unreliable(let reasons) = f.reliability { message += " UNRELIABLE: " + reasons.joined(separator: "; ") }
+            switch f.reliability {
+            case .reliable: break
+            case .unreliable(let reasons): message += " UNRELIABLE: " + reasons.joined(separator: "; ")
+            case .notChecked(let reason): message += " NOT CHECKED: " + reason
+            }
             var result: [String: Any] = [
                 "ruleId": ruleID,
                 "ruleIndex": ruleIndex[ruleID] ?? 0,

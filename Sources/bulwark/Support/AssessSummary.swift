@@ -34,7 +34,7 @@ enum AssessSummary {
         lines.append("findings: " + Severity.allCases.reversed().map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
                      + " (robust accuracy is the accuracy under these attacks, not a guarantee)")
         for f in o.report.sortedFindings {
-            let flag = f.reliability == .reliable ? "" : " [unreliable]"
+            let flag = f.reliability == .reliable ? "" : " [\(f.reliability.label)]"
             lines.append("  \(f.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(f.atlasID) \(f.owaspID)  \(f.title)\(flag)")
         }
         if let r = o.report.findings.first?.reproduce { lines.append("reproduce: \(r)") }
