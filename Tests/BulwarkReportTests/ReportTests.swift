@@ -56,6 +56,24 @@ import Testing
         #expect(DefenceFindings.markNotChecked([scan], reason: "x") == [scan])
     }
 
+    @Test func chartKeepsCoincidentCurvesApartAndDrawsMarkersOnlyAtMeasuredPoints() {
+        let points = [LineChart.Point(0, 0.9), .init(0.05, 0.4), .init(0.1, 0.1)]
+        let chart = LineChart(title: "t", xLabel: "ε", yLabel: "accuracy",
+                              series: [.init(name: "FGSM", points: points), .init(name: "PGD", points: points),
+                                       .init(name: "chance", points: [.init(0, 0), .init(0.1, 1)], reference: true)], yRange: 0...1)
+        let svg = SVGChart.render(chart)
+        func count(_ needle: String) -> Int { svg.components(separatedBy: needle).count - 1 }
+        // One marker per measured point (plus one in each legend entry); none on the reference line.
+        #expect(count("<circle") == 3 + 1)
+        #expect(count("<rect x") == 3 + 1)
+        #expect(count("<title>FGSM") == 3 && count("<title>PGD") == 3 && count("<title>chance") == 0)
+        // The second curve is dashed, in another colour, with smaller markers: both stay visible.
+        #expect(svg.contains("stroke=\"#dc2626\" stroke-width=\"2\" stroke-dasharray=\"7 3\""))
+        #expect(svg.contains("stroke-dasharray=\"4 4\"") && svg.contains("chance (reference)"))
+        let decoded = try? JSONDecoder().decode(LineChart.Series.self, from: Data(#"{"name":"old","points":[]}"#.utf8))
+        #expect(decoded?.reference == false)
+    }
+
     @Test func pngIsWellFormed() throws {
         let img = GrayImage(width: 3, height: 2, values: [0, 0.25, 0.5, 0.75, 1, 1], caption: "")
         let png = PNG.encode(img, scale: 2)

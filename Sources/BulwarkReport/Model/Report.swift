@@ -71,27 +71,56 @@ public struct Section: Codable, Sendable {
 
 /// A line chart: one or more series of (x, y) points.
 public struct LineChart: Codable, Sendable {
+    /// One curve: measured points joined in x order, or a reference line.
     public struct Series: Codable, Sendable {
+        /// Legend text.
         public var name: String
+        /// The measured points (only these are drawn as markers).
         public var points: [Point]
-        public init(name: String, points: [Point]) {
+        /// A reference line that was not measured (chance, a target): drawn dashed and grey,
+        /// without markers, and labelled "(reference)" in the legend.
+        public var reference: Bool
+
+        /// A series of measured points, or a reference line when `reference` is set.
+        public init(name: String, points: [Point], reference: Bool = false) {
             self.name = name
             self.points = points
+            self.reference = reference
+        }
+
+        enum CodingKeys: String, CodingKey { case name, points, reference }
+
+        /// Decodes a series; `reference` defaults to `false` for reports written before it existed.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            points = try c.decode([Point].self, forKey: .points)
+            reference = try c.decodeIfPresent(Bool.self, forKey: .reference) ?? false
         }
     }
+    /// A point (x, y).
     public struct Point: Codable, Sendable, Equatable {
-        public var x: Double, y: Double
+        /// Horizontal coordinate.
+        public var x: Double
+        /// Vertical coordinate.
+        public var y: Double
+        /// The point (x, y).
         public init(_ x: Double, _ y: Double) {
             self.x = x
             self.y = y
         }
     }
+    /// Title above the plot.
     public var title: String
+    /// Axis labels.
     public var xLabel: String, yLabel: String
+    /// The curves, drawn in order, each with its own colour, dash pattern and marker shape so
+    /// that curves lying on top of one another stay distinguishable.
     public var series: [Series]
     /// Fixed y range (e.g. 0…1 for accuracies); computed from the data when `nil`.
     public var yRange: ClosedRange<Double>?
 
+    /// A chart.
     public init(title: String, xLabel: String, yLabel: String, series: [Series], yRange: ClosedRange<Double>? = nil) {
         self.title = title
         self.xLabel = xLabel

@@ -82,7 +82,7 @@ public enum PrivacyFindings {
         var series = r.attacks.map { a in
             LineChart.Series(name: a.attack.rawValue, points: a.metrics.roc.map { LineChart.Point($0.falsePositiveRate, $0.truePositiveRate) })
         }
-        series.append(LineChart.Series(name: "chance", points: [LineChart.Point(0, 0), LineChart.Point(1, 1)]))
+        series.append(LineChart.Series(name: "chance", points: [LineChart.Point(0, 0), LineChart.Point(1, 1)], reference: true))
         let rows = r.attacks.map { a in
             [a.attack.rawValue, String(format: "%.4f", a.metrics.auc), String(format: "%.4f", a.metrics.tprAtFPR0_1Percent),
              String(format: "%.4f", a.metrics.tprAtFPR1Percent), String(format: "%.4f", a.metrics.advantage),
