@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkArchive
+import BulwarkReport
 import BulwarkSupplyChain
 import Foundation
 
@@ -57,7 +58,10 @@ struct ScanCommand: AsyncParsableCommand {
         }
         switch format {
         case "json": try render(JSONReport(files: files))
-        case "sarif": try render(ScanSarifLog(files: files))
+        case "sarif":
+            let command = CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
+            print(String(decoding: try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: Bulwark.configuration.version ?? "",
+                                                              commandLine: command)), as: UTF8.self))
         default:
             for f in files {
                 print("\(f.verdict.rawValue.uppercased())  \(f.path)  [\(f.format)]\(f.reason.map { "  (\($0))" } ?? "")")

@@ -82,7 +82,6 @@ import Testing
         #expect(decoded.findings == findings)
         let sarif = String(decoding: try SARIF.render(report), as: UTF8.self)
         #expect(sarif.contains("UNRELIABLE") && sarif.contains("gradients-finite-and-nonzero"))
-        let results = (SARIF.log(report)["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]
-        #expect(results?.count == findings.count)
+        #expect(SARIF.log(report).runs.first?.results.count == findings.count)
     }
 }

@@ -1,3 +1,4 @@
+public import Foundation
 public import BulwarkSupplyChain
 
 /// Turns artifact-scanner results (``ScannedFile``) into findings and a report section.
@@ -71,5 +72,44 @@ public enum ScanFindings {
                        text: "Every model file is scanned statically before it is loaded; only a clean verdict lets the assessment load it. "
                            + "Unsupported or unreadable files are reported, never treated as clean.",
                        tables: tables)
+    }
+}
+
+extension SARIF {
+    /// The SARIF log of an artifact scan: one result per scanner finding, with its byte offset
+    /// as a region, plus one `scan.unsupported` / `scan.error` result per file that was not
+    /// analysed, so a code-scanning UI never shows such a file as clean. Rule ids are the
+    /// scanner's own (`pickle.dangerous-callable`, …), stable across options.
+    ///
+    /// ```swift
+    /// let files = await ArtifactScanner().scan(paths: ["models"], jobs: 4)
+    /// let data = try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: "0.1.0", commandLine: "bulwark scan models"))
+    /// ```
+    public static func log(scannedFiles files: [ScannedFile], toolVersion: String, commandLine: String,
+                           workingDirectory: String = FileManager.default.currentDirectoryPath) -> SarifLog {
+        var entries: [(rule: String, level: String, text: String, path: String, offset: Int?, severity: String)] = []
+        for f in files {
+            for x in f.findings {
+                let level = switch x.severity { case .critical, .high: "error"; case .medium: "warning"; case .low: "note" }
+                entries.append((x.rule, level, x.detail, f.path, x.offset.flatMap { $0 >= 0 ? $0 : nil }, x.severity.rawValue))
+            }
+            if f.verdict == .unsupported || f.verdict == .error {
+                entries.append(("scan.\(f.verdict.rawValue)", "warning",
+                                "\(f.format): not analysed (\(f.verdict.rawValue)\(f.reason.map { ": " + $0 } ?? ""))", f.path, nil, "medium"))
+            }
+        }
+        let ids = Set(entries.map(\.rule)).sorted()
+        let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        let results = entries.map { e in
+            SarifLog.Result(ruleId: e.rule, ruleIndex: index[e.rule] ?? 0, level: e.level, message: .init(text: e.text),
+                            locations: [location(e.path, workingDirectory: workingDirectory, byteOffset: e.offset)],
+                            properties: .init(severity: e.severity))
+        }
+        let rules = ids.map { SarifLog.Rule(id: $0, shortDescription: .init(text: $0), properties: .init(tags: [Threat.supplyChain.rawValue])) }
+        return SarifLog(runs: [SarifLog.Run(
+            tool: .init(driver: .init(name: "bulwark", version: toolVersion, semanticVersion: toolVersion,
+                                      informationUri: "https://atlas.mitre.org/techniques/AML.T0010", rules: rules)),
+            invocations: [.init(commandLine: commandLine, executionSuccessful: true)],
+            originalUriBaseIds: baseIDs(workingDirectory), results: results)])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import BulwarkReport
 import Testing
 @testable import BulwarkSupplyChain
 
@@ -9,7 +10,7 @@ private func sarifValidator() throws -> JSONSchemaValidator {
 }
 
 private func sarifJSON(_ files: [ScannedFile]) throws -> JSONValue {
-    try JSONParser.parse(Array(try JSONEncoder().encode(ScanSarifLog(files: files))), maxDepth: 256)
+    try JSONParser.parse(Array(try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: "1.0.0", commandLine: "bulwark scan", workingDirectory: "/work/tree"))), maxDepth: 256)
 }
 
 @Test func scanSarifLogValidatesAgainstTheSarif210Schema() async throws {
@@ -24,14 +25,26 @@ private func sarifJSON(_ files: [ScannedFile]) throws -> JSONValue {
 }
 
 @Test func pathsBecomeURIReferencesAndOffsetsRegions() throws {
-    #expect(ScanSarifLog.uriReference("models/a b%.pt") == "models/a%20b%25.pt")
+    #expect(SARIF.percentEncoded("models/a b%.pt") == "models/a%20b%25.pt")
     let file = ScannedFile(path: "m/x y.pkl", format: "pickle", verdict: .malicious,
                            findings: [ScanFinding(severity: .critical, rule: "pickle.dangerous-callable", detail: "os.system", offset: 7)])
     let log = try sarifJSON([file])
     #expect(try sarifValidator().errors(log).isEmpty)
     let location = log["runs"]?.arrayValue?.first?["results"]?.arrayValue?.first?["locations"]?.arrayValue?.first?["physicalLocation"]
     #expect(location?["artifactLocation"]?["uri"]?.stringValue == "m/x%20y.pkl")
+    #expect(location?["artifactLocation"]?["uriBaseId"]?.stringValue == "SRCROOT")
     #expect(location?["region"]?["byteOffset"] == .number("7"))
+    // Paths under the working directory are relative to SRCROOT; others are absolute file URIs.
+    let inside = try sarifJSON([ScannedFile(path: "/work/tree/a/b.pkl", format: "pickle", verdict: .clean, findings: [
+        ScanFinding(severity: .low, rule: "r", detail: "d", offset: nil)])])
+    let outside = try sarifJSON([ScannedFile(path: "/elsewhere/b.pkl", format: "pickle", verdict: .clean, findings: [
+        ScanFinding(severity: .low, rule: "r", detail: "d", offset: nil)])])
+    func uri(_ log: JSONValue) -> String? {
+        log["runs"]?.arrayValue?.first?["results"]?.arrayValue?.first?["locations"]?.arrayValue?.first?["physicalLocation"]?["artifactLocation"]?["uri"]?.stringValue
+    }
+    #expect(uri(inside) == "a/b.pkl" && uri(outside) == "file:///elsewhere/b.pkl")
+    #expect(inside["runs"]?.arrayValue?.first?["originalUriBaseIds"]?["SRCROOT"]?["uri"]?.stringValue == "file:///work/tree/")
+    #expect(try sarifValidator().errors(inside).isEmpty && sarifValidator().errors(outside).isEmpty)
 }
 
 @Test func schemaRejectsWhatSarifForbids() throws {
@@ -52,4 +65,27 @@ private func sarifJSON(_ files: [ScannedFile]) throws -> JSONValue {
     let url = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("scan/sarif/bulwark-corpus.sarif")
     let log = try JSONParser.parse(Array(try Data(contentsOf: url)), maxDepth: 256)
     #expect(try sarifValidator().errors(log).isEmpty)
+}
+
+/// The report's SARIF goes through the same writer and validates too; rule ids do not change
+/// with an attack's parameters, which go in the result's properties.
+@Test func reportSarifValidatesAndRuleIDsAreStableAcrossOptions() throws {
+    func finding(_ technique: String, artifact: String?) -> Finding {
+        Finding(id: "evasion.x", threat: .evasion, technique: technique, atlasID: ATLAS.whiteBoxOptimization,
+                owaspID: OWASPML.inputManipulation, severity: .high, title: "t", detail: "d",
+                metrics: [Metric("robust_accuracy", 0.25, unit: "fraction"), Metric("odd", .nan)], artifact: artifact, reproduce: "r")
+    }
+    let ten = finding("PGD (L∞, 10 steps)", artifact: "/work/tree/models/m.safetensors")
+    let forty = finding("PGD (L2, 40 steps)", artifact: "/other/m.safetensors")
+    #expect(SARIF.ruleID(ten) == "evasion/pgd" && SARIF.ruleID(forty) == "evasion/pgd")
+    #expect(SARIF.ruleID(finding("Worst case over 3 attacks (L∞)", artifact: nil)) == "evasion/worst-case-over-attacks")
+    let report = Report(title: "t", toolVersion: "1.0.0", command: "bulwark evaluate", seed: 0, findings: [ten, forty])
+    let log = try JSONParser.parse(Array(try SARIF.render(SARIF.log(report, workingDirectory: "/work/tree"))), maxDepth: 256)
+    #expect(try sarifValidator().errors(log).isEmpty)
+    let run = log["runs"]?.arrayValue?.first
+    #expect(run?["tool"]?["driver"]?["rules"]?.arrayValue?.count == 1)
+    let results = run?["results"]?.arrayValue ?? []
+    #expect(results.compactMap { $0["properties"]?["technique"]?.stringValue }.sorted() == ["PGD (L2, 40 steps)", "PGD (L∞, 10 steps)"])
+    let uris = results.compactMap { $0["locations"]?.arrayValue?.first?["physicalLocation"]?["artifactLocation"]?["uri"]?.stringValue }
+    #expect(Set(uris) == ["models/m.safetensors", "file:///other/m.safetensors"])
 }
