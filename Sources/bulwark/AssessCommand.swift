@@ -41,19 +41,19 @@ struct AssessCommand: AsyncParsableCommand {
     @Option(help: "Report directory.")
     var out: String = "report"
 
-    @Option(help: "Attack the first N test images (default 1000; 48 with --quick).")
+    @Option(parsing: .unconditional, help: "Attack the first N test images (default 1000; 48 with --quick).")
     var limit: Int?
 
-    @Option(name: .customLong("black-box-limit"), help: "Black-box attack on the first N of them (default 100; 16 with --quick; 0 skips it).")
+    @Option(name: .customLong("black-box-limit"), parsing: .unconditional, help: "Black-box attack on the first N of them (default 100; 16 with --quick; 0 skips it).")
     var blackBoxLimit: Int?
 
-    @Option(help: "Training epochs (default 3; 1 with --quick).")
+    @Option(parsing: .unconditional, help: "Training epochs (default 3; 1 with --quick).")
     var epochs: Int?
 
-    @Option(name: .customLong("train-limit"), help: "Train on the first N training images (default all; 2000 with --quick).")
+    @Option(name: .customLong("train-limit"), parsing: .unconditional, help: "Train on the first N training images (default all; 2000 with --quick).")
     var trainLimit: Int?
 
-    @Option(help: "Seed of training and of every attack.")
+    @Option(parsing: .unconditional, help: "Seed of training and of every attack.")
     var seed: UInt64 = 0
 
     @Flag(help: "A tiny run (mlp, 1 epoch on 2000 images, 48 test images, small budgets) for tests and smoke checks.")

@@ -30,9 +30,9 @@ struct CertifyCommand: ParsableCommand {
     var model: String
 
     @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: String?
+    var arch: ZooArchitecture?
 
-    @Option(help: "Noise standard deviation σ.")
+    @Option(parsing: .unconditional, help: "Noise standard deviation σ.")
     var sigma: Float
 
     @Option(help: "Inputs (.npy).")
@@ -41,25 +41,25 @@ struct CertifyCommand: ParsableCommand {
     @Option(help: "Integer labels (.npy).")
     var labels: String
 
-    @Option(help: "Noise draws that select the class.")
+    @Option(parsing: .unconditional, help: "Noise draws that select the class.")
     var n0: Int = 100
 
-    @Option(help: "Noise draws that estimate its probability.")
+    @Option(parsing: .unconditional, help: "Noise draws that estimate its probability.")
     var n: Int = 1000
 
-    @Option(help: "Failure probability of each certificate.")
+    @Option(parsing: .unconditional, help: "Failure probability of each certificate.")
     var alpha: Double = 0.001
 
-    @Option(help: "Comma-separated L2 radii of the curve.")
+    @Option(parsing: .unconditional, help: "Comma-separated L2 radii of the curve.")
     var radii: String = "0,0.25,0.5,0.75,1"
 
-    @Option(help: "Certify only the first N examples.")
+    @Option(parsing: .unconditional, help: "Certify only the first N examples.")
     var limit: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Noisy copies per forward pass.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Noisy copies per forward pass.")
     var batchSize: Int = 500
 
-    @Option(help: "Seed of the noise.")
+    @Option(parsing: .unconditional, help: "Seed of the noise.")
     var seed: UInt64 = 0
 
     @Option(help: "Write the report (index.html, report.json, report.sarif) and certification.json here.")
@@ -77,7 +77,6 @@ struct CertifyCommand: ParsableCommand {
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1)") }
         guard batchSize > 0, batchSize <= 100_000 else { throw ValidationError("--batch-size must be between 1 and 100000") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
         _ = try parsedRadii()
     }
 
@@ -92,7 +91,7 @@ struct CertifyCommand: ParsableCommand {
 
     func run() throws {
         configureNumerics()
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
         let (x, y) = (examples.inputs, examples.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }

@@ -38,7 +38,7 @@ struct DefendDetectCommand: ParsableCommand {
     var model: String
 
     @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: String?
+    var arch: ZooArchitecture?
 
     @Option(help: "Inputs (.npy) in [0, 1].")
     var data: String
@@ -49,40 +49,40 @@ struct DefendDetectCommand: ParsableCommand {
     @Option(help: "Attack: pgd.")
     var attack: String = "pgd"
 
-    @Option(help: "Perturbation budget ε.")
+    @Option(parsing: .unconditional, help: "Perturbation budget ε.")
     var eps: Float = 0.1
 
-    @Option(help: "Perturbation norm: linf|l2.")
-    var norm: String = "linf"
+    @Option(help: "Perturbation norm.")
+    var norm: PerturbationNorm = .linf
 
-    @Option(help: "PGD iterations of both attacks.")
+    @Option(parsing: .unconditional, help: "PGD iterations of both attacks.")
     var steps: Int = 20
 
-    @Option(help: "Target false-positive rate of the threshold.")
+    @Option(parsing: .unconditional, help: "Target false-positive rate of the threshold.")
     var fpr: Double = 0.05
 
-    @Option(help: "Examples that fit and calibrate the detector (default: half of them).")
+    @Option(parsing: .unconditional, help: "Examples that fit and calibrate the detector (default: half of them).")
     var calibration: Int?
 
-    @Option(help: "Mahalanobis: activations after this layer index (default: the penultimate layer).")
+    @Option(parsing: .unconditional, help: "Mahalanobis: activations after this layer index (default: the penultimate layer).")
     var layer: Int?
 
     @Option(help: "Feature squeezing: comma-separated squeezers.")
     var squeezers: String = "bit-depth:1,median:2"
 
-    @Option(help: "Mahalanobis: covariance ridge, as a fraction of the mean variance.")
+    @Option(parsing: .unconditional, help: "Mahalanobis: covariance ridge, as a fraction of the mean variance.")
     var ridge: Double = 0.01
 
-    @Option(name: .customLong("detector-weight"), help: "λ of the detector term in the adaptive attack.")
+    @Option(name: .customLong("detector-weight"), parsing: .unconditional, help: "λ of the detector term in the adaptive attack.")
     var detectorWeight: Float = 1
 
-    @Option(help: "Use only the first N examples.")
+    @Option(parsing: .unconditional, help: "Use only the first N examples.")
     var limit: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Examples per attack batch.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per attack batch.")
     var batchSize: Int = 128
 
-    @Option(help: "Seed of both attacks.")
+    @Option(parsing: .unconditional, help: "Seed of both attacks.")
     var seed: UInt64 = 0
 
     @Option(help: "Write the report (index.html, report.json, report.sarif) and detection.json here.")
@@ -96,16 +96,14 @@ struct DefendDetectCommand: ParsableCommand {
     func validate() throws {
         guard Self.detectors.contains(detector) else { throw ValidationError("unknown --detector '\(detector)' (supported: \(Self.detectors.joined(separator: ", ")))") }
         guard attack == "pgd" else { throw ValidationError("unknown --attack '\(attack)' (supported: pgd)") }
-        guard PerturbationNorm(rawValue: norm) != nil else { throw ValidationError("unknown --norm '\(norm)' (linf or l2)") }
         guard eps > 0, eps.isFinite else { throw ValidationError("--eps must be positive") }
-        guard steps >= 1, steps <= 10_000 else { throw ValidationError("--steps must be between 1 and 10000") }
+        try Bounds.check(steps, in: 1...Bounds.steps, "--steps")
         guard fpr >= 0, fpr < 1 else { throw ValidationError("--fpr must be in [0, 1)") }
         guard detectorWeight >= 0, detectorWeight.isFinite else { throw ValidationError("--detector-weight must be ≥ 0") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        try Bounds.check(batchSize, in: 1...Bounds.batchSize, "--batch-size")
         if let calibration, calibration < 1 { throw ValidationError("--calibration must be positive") }
         guard ridge > 0, ridge.isFinite else { throw ValidationError("--ridge must be positive") }
         if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
-        if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
         _ = try parsedSqueezers()
     }
 
@@ -121,7 +119,7 @@ struct DefendDetectCommand: ParsableCommand {
 
     func run() throws {
         configureNumerics()
-        let base = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let base = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)
         let (x, y) = (examples.inputs, examples.labels)
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
@@ -149,7 +147,7 @@ struct DefendDetectCommand: ParsableCommand {
                 det = FeatureSqueezingDetector(model: base, squeezers: s)
             }
         } catch let e as EvasionError { throw CLIError(e.description) }
-        let plan = DetectorEvaluation(norm: PerturbationNorm(rawValue: norm) ?? .linf, epsilon: eps, iterations: steps,
+        let plan = DetectorEvaluation(norm: norm, epsilon: eps, iterations: steps,
                                       targetFalsePositiveRate: fpr, detectorWeight: detectorWeight, batchSize: batchSize, seed: seed)
         let start = Date()
         let result: DetectorEvaluationResult
@@ -163,7 +161,7 @@ struct DefendDetectCommand: ParsableCommand {
                                            reproduce: command, artifact: model)
             let files = try DefenceReportFiles.write(evidence, title: "Bulwark detector evaluation: \(result.detector)", seed: seed,
                                                      parameters: ["model": model, "data": data, "labels": labels, "detector": result.detector,
-                                                                  "eps": String(eps), "norm": norm, "steps": String(steps), "fpr": String(fpr),
+                                                                  "eps": String(eps), "norm": norm.rawValue, "steps": String(steps), "fpr": String(fpr),
                                                                   "held_out_examples": String(split), "seed": String(seed)],
                                                      json: result, jsonName: "detection.json", to: dir)
             written = files.map(\.path)
@@ -177,7 +175,7 @@ struct DefendDetectCommand: ParsableCommand {
             try printJSON([
                 "detector": result.detector, "threshold": result.threshold, "target_fpr": fpr, "fpr": result.falsePositiveRate,
                 "roc_auc": result.detection.rocAUC, "tpr": result.truePositiveRate, "clean_accuracy": result.cleanAccuracy,
-                "calibration_examples": result.calibrationExamples, "held_out_examples": split, "examples": testY.count, "eps": Double(eps), "norm": norm, "steps": steps, "seed": Int(seed),
+                "calibration_examples": result.calibrationExamples, "held_out_examples": split, "examples": testY.count, "eps": Double(eps), "norm": norm.rawValue, "steps": steps, "seed": Int(seed),
                 "non_adaptive": pipeline(result.nonAdaptive), "adaptive": pipeline(result.adaptive), "seconds": seconds, "report": written,
             ])
         } else {

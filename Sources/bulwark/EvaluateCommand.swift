@@ -43,7 +43,7 @@ struct EvaluateCommand: ParsableCommand {
     var model: String
 
     @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: String?
+    var arch: ZooArchitecture?
 
     @Option(help: "Inputs (.npy, N×1×28×28 or N×784 for the zoo models), in the clip range.")
     var data: String
@@ -54,31 +54,31 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Comma-separated attacks.")
     var attack: String = "fgsm,pgd"
 
-    @Option(help: "Comma-separated ε values.")
+    @Option(parsing: .unconditional, help: "Comma-separated ε values.")
     var eps: String = "0.05,0.1"
 
-    @Option(help: "Perturbation norm: linf|l2.")
-    var norm: String = "linf"
+    @Option(help: "Perturbation norm.")
+    var norm: PerturbationNorm = .linf
 
-    @Option(help: "Iterations per example (iterative attacks).")
+    @Option(parsing: .unconditional, help: "Iterations per example (iterative attacks).")
     var steps: Int = 10
 
-    @Option(help: "Absolute step size (FGSM, BIM, PGD, APGD); default: each attack's schedule.")
+    @Option(parsing: .unconditional, help: "Absolute step size (FGSM, BIM, PGD, APGD); default: each attack's schedule.")
     var stepSize: Float?
 
-    @Option(help: "Random restarts (PGD, APGD).")
+    @Option(parsing: .unconditional, help: "Random restarts (PGD, APGD).")
     var restarts: Int = 0
 
-    @Option(help: "Query budget per example (square, hsj).")
+    @Option(parsing: .unconditional, help: "Query budget per example (square, hsj).")
     var queries: Int?
 
-    @Option(help: "Evaluate only the first N examples.")
+    @Option(parsing: .unconditional, help: "Evaluate only the first N examples.")
     var limit: Int?
 
-    @Option(help: "Examples per batch.")
+    @Option(parsing: .unconditional, help: "Examples per batch.")
     var batchSize: Int = 128
 
-    @Option(help: "Seed of every random choice.")
+    @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
     @Option(help: "Output directory.")
@@ -89,9 +89,9 @@ struct EvaluateCommand: ParsableCommand {
     var defense: String?
 
     @Option(help: "Attacker gradient on a --defense model: adaptive (BPDA/EOT) or plain (naive).")
-    var gradient: String = "adaptive"
+    var gradient: EvaluatedGradient = .adaptive
 
-    @Option(name: .customLong("eot-samples"), help: "EOT samples for random transforms (default: the transform's recommendation).")
+    @Option(name: .customLong("eot-samples"), parsing: .unconditional, help: "EOT samples for random transforms (default: the transform's recommendation).")
     var eotSamples: Int?
 
     @Option(help: "The model before a training defence: evaluated with the same attacks for a before/after comparison.")
@@ -100,13 +100,13 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(name: .customLong("no-checklist"), help: "Skip the gradient-masking checklist (robustness figures are then not checked).")
     var noChecklist = false
 
-    @Option(name: .customLong("checklist-limit"), help: "Examples the checklist runs on (the first ones).")
+    @Option(name: .customLong("checklist-limit"), parsing: .unconditional, help: "Examples the checklist runs on (the first ones).")
     var checklistLimit: Int = 100
 
-    @Option(name: .customLong("checklist-restarts"), help: "Restarts of the checklist's restarted PGD.")
+    @Option(name: .customLong("checklist-restarts"), parsing: .unconditional, help: "Restarts of the checklist's restarted PGD.")
     var checklistRestarts: Int = 1
 
-    @Option(name: .customLong("checklist-queries"), help: "Square Attack queries per example in the checklist (0 skips the black-box checks).")
+    @Option(name: .customLong("checklist-queries"), parsing: .unconditional, help: "Square Attack queries per example in the checklist (0 skips the black-box checks).")
     var checklistQueries: Int = 200
 
     @Flag(help: "Print one JSON object on stdout.")
@@ -116,23 +116,19 @@ struct EvaluateCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard PerturbationNorm(rawValue: norm) != nil else {
-            throw ValidationError("unknown --norm '\(norm)' (linf or l2)")
-        }
         _ = try parsedAttacks()
         _ = try parsedEpsilons()
-        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        try Bounds.check(steps, in: 1...Bounds.steps, "--steps")
         if let stepSize, !(stepSize > 0 && stepSize.isFinite) { throw ValidationError("--step-size must be positive, got \(stepSize)") }
-        guard restarts >= 0 else { throw ValidationError("--restarts must be ≥ 0, got \(restarts)") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        if let queries, queries <= 0 { throw ValidationError("--queries must be positive, got \(queries)") }
+        try Bounds.check(restarts, in: 0...Bounds.restarts, "--restarts")
+        try Bounds.check(batchSize, in: 1...Bounds.batchSize, "--batch-size")
+        if let queries { try Bounds.check(queries, in: 1...Bounds.queries, "--queries") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
-        if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
-        guard EvaluatedGradient(rawValue: gradient) != nil else { throw ValidationError("unknown --gradient '\(gradient)' (adaptive or plain)") }
         if let defense { do { _ = try TransformSpec.parse(defense) } catch { throw ValidationError("--defense: \(error.description)") } }
         if let eotSamples, eotSamples < 1 { throw ValidationError("--eot-samples must be ≥ 1") }
         guard checklistLimit > 0 else { throw ValidationError("--checklist-limit must be positive, got \(checklistLimit)") }
-        guard checklistRestarts >= 0, checklistQueries >= 0 else { throw ValidationError("--checklist-restarts and --checklist-queries must be ≥ 0") }
+        try Bounds.check(checklistRestarts, in: 0...Bounds.restarts, "--checklist-restarts")
+        try Bounds.check(checklistQueries, in: 0...Bounds.queries, "--checklist-queries")
     }
 
     func parsedAttacks() throws -> [AttackSpec.Kind] {
@@ -164,11 +160,10 @@ struct EvaluateCommand: ParsableCommand {
         configureNumerics()
         let kinds = try parsedAttacks()
         let epsilons = try parsedEpsilons()
-        let norm = PerturbationNorm(rawValue: self.norm) ?? .linf
         if norm == .linf, let kind = kinds.first(where: { $0 == .cw }) {
             throw CLIError("attack '\(kind.rawValue)' is defined for --norm l2 only")
         }
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
         let (x, y) = (examples.inputs, examples.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
@@ -185,8 +180,8 @@ struct EvaluateCommand: ParsableCommand {
         if let defense {
             do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }
         }
-        let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: arch.flatMap(ZooArchitecture.init(rawValue:))) }
-        let attackerGradient = EvaluatedGradient(rawValue: gradient) ?? .adaptive
+        let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: arch) }
+        let attackerGradient = gradient
         let checked = CheckedEvaluation(evaluation: plan, checklist: noChecklist ? nil
             : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries))
         let line = ProgressLine(enabled: !quiet)

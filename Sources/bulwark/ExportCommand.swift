@@ -13,22 +13,15 @@ struct ExportCommand: ParsableCommand {
     var model: String
 
     @Option(help: "Architecture: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")) (default: from the file's metadata).")
-    var arch: String?
+    var arch: ZooArchitecture?
 
     @Option(help: "Where to write the .onnx file.")
     var out: String
 
     func run() throws {
         try refuseOverwrite(out, inputs: [model], role: "--out")
-        var architecture: ZooArchitecture?
-        if let arch {
-            guard let a = ZooArchitecture(rawValue: arch) else {
-                throw CLIError("unknown architecture '\(arch)' (known: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            architecture = a
-        }
         let loaded: Sequential
-        do { loaded = try ModelFile.load(path: model, architecture: architecture).model } catch {
+        do { loaded = try ModelFile.load(path: model, architecture: arch).model } catch {
             throw CLIError(error.message)
         }
         do { try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out)) } catch {

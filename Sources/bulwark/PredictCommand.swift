@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
     var model: String
 
     @Option(help: "Architecture when the file does not record it: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")).")
-    var arch: String?
+    var arch: ZooArchitecture?
 
     @Option(help: "Input batch (.npy).")
     var input: String
@@ -32,16 +32,13 @@ struct PredictCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        if let arch, ZooArchitecture(rawValue: arch) == nil {
-            throw ValidationError("unknown architecture '\(arch)' (supported: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
         guard output.hasSuffix(".npy") else { throw ValidationError("--output must name a .npy file") }
     }
 
     func run() throws {
         try refuseOverwrite(output, inputs: [model, input], role: "--output")
         configureNumerics()
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let x = try ArrayFiles.inputs(path: input, exampleShape: classifier.inputShape)
         var logits: [Tensor] = []
         let n = x.shape[0]

@@ -21,7 +21,7 @@ enum PrivacyAccountantChoice: String, ExpressibleByArgument {
 
 /// Options every accountant query takes.
 struct PrivacyCommonOptions: ParsableArguments {
-    @Option(help: "Target δ.") var delta: Double
+    @Option(parsing: .unconditional, help: "Target δ.") var delta: Double
     @Option(help: "Accountant: rdp (Rényi DP, dp-accounting's orders) or pld (privacy loss distributions, tighter, slower).")
     var accountant: PrivacyAccountantChoice = .rdp
     @Flag(help: "Print JSON.") var json = false
@@ -40,9 +40,9 @@ private func jsonNumber(_ value: Double) -> String { value.isFinite ? "\(value)"
 /// `bulwark privacy epsilon`: ε for a noise multiplier, sampling rate, steps and δ.
 struct PrivacyEpsilonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "epsilon", abstract: "ε of the Poisson-subsampled Gaussian mechanism composed over steps.")
-    @Option(help: "Noise standard deviation divided by the clipping norm.") var noiseMultiplier: Double
-    @Option(help: "Poisson sampling rate (batch size / dataset size).") var samplingRate: Double
-    @Option(help: "Number of steps.") var steps: Int
+    @Option(parsing: .unconditional, help: "Noise standard deviation divided by the clipping norm.") var noiseMultiplier: Double
+    @Option(parsing: .unconditional, help: "Poisson sampling rate (batch size / dataset size).") var samplingRate: Double
+    @Option(parsing: .unconditional, help: "Number of steps.") var steps: Int
     @OptionGroup var common: PrivacyCommonOptions
 
     func run() throws {
@@ -60,10 +60,10 @@ struct PrivacyEpsilonCommand: ParsableCommand {
 /// `bulwark privacy noise`: the noise multiplier that reaches a target ε.
 struct PrivacyNoiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "noise", abstract: "Smallest noise multiplier reaching a target ε (bisection; the result always meets the target).")
-    @Option(help: "Target ε.") var epsilon: Double
-    @Option(help: "Poisson sampling rate.") var samplingRate: Double
-    @Option(help: "Number of steps.") var steps: Int
-    @Option(help: "Relative tolerance of the bisection (default 1e-6 with rdp, 1e-4 with pld).") var tolerance: Double?
+    @Option(parsing: .unconditional, help: "Target ε.") var epsilon: Double
+    @Option(parsing: .unconditional, help: "Poisson sampling rate.") var samplingRate: Double
+    @Option(parsing: .unconditional, help: "Number of steps.") var steps: Int
+    @Option(parsing: .unconditional, help: "Relative tolerance of the bisection (default 1e-6 with rdp, 1e-4 with pld).") var tolerance: Double?
     @OptionGroup var common: PrivacyCommonOptions
 
     func run() throws {
@@ -82,10 +82,10 @@ struct PrivacyNoiseCommand: ParsableCommand {
 /// `bulwark privacy steps`: how many steps fit in a target ε.
 struct PrivacyStepsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "steps", abstract: "Largest number of steps whose ε stays within a target (exact integer search).")
-    @Option(help: "Target ε.") var epsilon: Double
-    @Option(help: "Noise standard deviation divided by the clipping norm.") var noiseMultiplier: Double
-    @Option(help: "Poisson sampling rate.") var samplingRate: Double
-    @Option(help: "Largest number of steps searched.") var maxSteps: Int = 10_000_000
+    @Option(parsing: .unconditional, help: "Target ε.") var epsilon: Double
+    @Option(parsing: .unconditional, help: "Noise standard deviation divided by the clipping norm.") var noiseMultiplier: Double
+    @Option(parsing: .unconditional, help: "Poisson sampling rate.") var samplingRate: Double
+    @Option(parsing: .unconditional, help: "Largest number of steps searched.") var maxSteps: Int = 10_000_000
     @OptionGroup var common: PrivacyCommonOptions
 
     func run() throws {

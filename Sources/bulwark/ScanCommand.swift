@@ -33,7 +33,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links to directories (cycles are detected by device and inode). Links to files are always scanned.")
     var followSymlinks = false
 
-    @Option(help: "Files scanned in parallel.")
+    @Option(parsing: .unconditional, help: "Files scanned in parallel.")
     var jobs: Int = 4
 
     func run() async throws {

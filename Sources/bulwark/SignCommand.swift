@@ -84,7 +84,7 @@ struct HashingArguments: ParsableArguments {
     @Option(name: .customLong("shard-size"), help: "Shard size in bytes for --hashing shards (default 1000000000, model-signing's).")
     var shardSize: Int64 = HashingMethod.defaultShardSize
 
-    @Option(help: "Hashing threads (default: one per core).")
+    @Option(parsing: .unconditional, help: "Hashing threads (default: one per core).")
     var jobs: Int?
 
     struct Resolved {
