@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `bulwark` command: one subcommand per verb (ARCHITECTURE.md).
 @main
@@ -6,6 +7,7 @@ struct Bulwark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bulwark",
         abstract: "Secure machine-learning systems: assess, harden, protect the pipeline.",
+        discussion: ExitStatus.table,
         version: "0.1.0",
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
@@ -25,4 +27,54 @@ struct Bulwark: AsyncParsableCommand {
             VerifyCommand.self,
         ]
     )
+
+    /// Parses, runs, and exits with the status of ``ExitStatus``: a usage error is 64, an error
+    /// while running (a missing, unreadable or malformed file, a failed write) is 2 with its one
+    /// line on stderr, and a command that finished says 0, 1 or 3 itself.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .failure && !(error is ExitCode) {
+                // Anything but the parser's own errors and an explicit status: an error while running.
+                FileHandle.standardError.write(Data(("Error: " + message(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.error)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit statuses of every `bulwark` command.
+enum ExitStatus {
+    /// Done; nothing found (scan clean, signature and attestation verified).
+    static let ok: Int32 = 0
+    /// Done; the check found a problem (scan: malicious or suspicious; verify: mismatch; assess:
+    /// the scan stopped the run).
+    static let findings: Int32 = 1
+    /// Not done: an input was missing, unreadable or malformed, or an output could not be written.
+    static let error: Int32 = 2
+    /// Done, but incomplete: some input could not be analysed (scan: an unsupported format), so
+    /// nothing vouches for it.
+    static let incomplete: Int32 = 3
+    /// A bad option or value; nothing was done.
+    static let usage: Int32 = 64
+
+    /// The table, as `bulwark --help` and the README print it.
+    static let table = """
+        Exit status (every command):
+          0   done; nothing found (scan clean, verify passed)
+          1   done; the check found a problem (scan: malicious or
+              suspicious; verify: mismatch; assess: stopped by the scan)
+          2   not done: an input is missing, unreadable or malformed,
+              or an output could not be written
+          3   done, but incomplete: some input could not be analysed
+              (scan: unsupported format)
+          64  bad option or value; nothing was done
+        """
 }

@@ -10,8 +10,9 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Scan model artifacts (pickle, PyTorch, joblib, NPY/NPZ, Keras, ONNX, safetensors, GGUF) without loading them.",
         discussion: """
-        Exit codes: 0 every file clean, 1 findings, 2 error while scanning, 3 some file could \
-        not be analysed (unsupported, no findings elsewhere), 4 usage error. A file Bulwark cannot analyse is 'unsupported' (with \
+        Exit status: 0 every file clean, 1 findings, 2 error while scanning (or a missing path or \
+        unreadable policy), 3 some file could not be analysed (unsupported, no findings elsewhere), \
+        64 usage error — the table every command shares (bulwark --help). A file Bulwark cannot analyse is 'unsupported' (with \
         its reason), never clean. Compressed streams (gzip, bzip2, xz, lzma, lz4, zstd, zlib), \
         zips (also behind leading bytes) and tars are opened, nested ones too, within size and \
         ratio limits.
@@ -37,18 +38,18 @@ struct ScanCommand: AsyncParsableCommand {
     var jobs: Int = 4
 
     func run() async throws {
-        guard !paths.isEmpty else { Terminal.note("error: give at least one PATH"); throw ExitCode(4) }
-        guard ["text", "json", "sarif"].contains(format) else { Terminal.note("error: --format must be text, json or sarif"); throw ExitCode(4) }
-        guard jobs >= 1 && jobs <= 256 else { Terminal.note("error: --jobs must be 1…256"); throw ExitCode(4) }
+        guard !paths.isEmpty else { Terminal.note("error: give at least one PATH"); throw ExitCode(ExitStatus.usage) }
+        guard ["text", "json", "sarif"].contains(format) else { Terminal.note("error: --format must be text, json or sarif"); throw ExitCode(ExitStatus.usage) }
+        guard jobs >= 1 && jobs <= 256 else { Terminal.note("error: --jobs must be 1…256"); throw ExitCode(ExitStatus.usage) }
         var p = ScanPolicy.default
         if let file = policy {
             let bytes: [UInt8]
-            do { bytes = try FileChecks.readRegularFile(file, maxBytes: 16 << 20) } catch { Terminal.note("error: cannot read policy file: \(error.message)"); throw ExitCode(4) }
+            do { bytes = try FileChecks.readRegularFile(file, maxBytes: 16 << 20) } catch { Terminal.note("error: cannot read policy file: \(error.message)"); throw ExitCode(ExitStatus.error) }
             let text = String(decoding: bytes, as: UTF8.self)
-            do { try p.merge(text: text, source: file) } catch { Terminal.note("error: \(error.message)"); throw ExitCode(4) }
+            do { try p.merge(text: text, source: file) } catch { Terminal.note("error: \(error.message)"); throw ExitCode(ExitStatus.error) }
         }
         for path in paths where !FileManager.default.fileExists(atPath: path) {
-            Terminal.note("error: no such file or directory '\(path)'"); throw ExitCode(4)
+            Terminal.note("error: no such file or directory '\(path)'"); throw ExitCode(ExitStatus.error)
         }
         var scanner = ArtifactScanner(policy: p)
         scanner.followSymlinks = followSymlinks

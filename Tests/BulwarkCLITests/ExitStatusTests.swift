@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// One exit-status table for every command: 2 for an input that cannot be used, 64 for a bad
+/// option or value (negative numbers included), the table itself in `bulwark --help`.
+@Suite struct ExitStatusTests {
+    @Test func statusesFollowTheTable() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = dir.appendingPathComponent("missing.safetensors").path
+        let out = dir.appendingPathComponent("o").path
+        let cases: [([String], Int32, String)] = [
+            (["evaluate", "--model", missing, "--data", "x.npy", "--labels", "y.npy", "--out", out], 2, "model file not found"),
+            (["predict", "--model", missing, "--input", "x.npy", "--output", dir.appendingPathComponent("y.npy").path], 2, "not found"),
+            (["scan", missing], 2, "no such file"),
+            (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--eps", "-1"], 64, "'-1' is not a positive number"),
+            (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--steps", "-3"], 64, "--steps must be in 1…100000, got -3"),
+            (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--restarts", "5000"], 64, "--restarts"),
+            (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--norm", "l1"], 64, "'linf' and 'l2'"),
+            (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--arch", "resnet9"], 64, "mlp"),
+            (["scan", "--format", "xml", missing], 64, "--format"),
+        ]
+        for (args, status, needle) in cases {
+            let r = try CLI.run(args, currentDirectory: dir)
+            #expect(r.status == status && r.isCleanFailure, "\(args): status \(r.status), stderr: \(r.stderr)")
+            #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
+        }
+        let help = try CLI.run(["--help"])
+        #expect(help.status == 0 && help.stdout.contains("Exit status (every command):") && help.stdout.contains("64  bad option"))
+    }
+}
