@@ -18,15 +18,24 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Where to write the .onnx file.")
     var out: String
 
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
+    /// What `--json` prints.
+    struct Result: Codable {
+        var out: String
+        var opset: Int
+        var parameters: Int
+    }
+
     func run() throws {
         try refuseOverwrite(out, inputs: [model], role: "--out")
-        let loaded: Sequential
-        do { loaded = try ModelFile.load(path: model, architecture: arch).model } catch {
-            throw CLIError(error.message)
+        let loaded = try ModelFile.load(path: model, architecture: arch).model
+        try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out))
+        if json {
+            try printJSON(Result(out: out, opset: 17, parameters: loaded.parameterCount))
+        } else {
+            print("wrote \(out) (opset 17, \(loaded.parameterCount) parameters)")
         }
-        do { try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out)) } catch {
-            throw CLIError(error.message)
-        }
-        print("wrote \(out) (opset 17, \(loaded.parameterCount) parameters)")
     }
 }

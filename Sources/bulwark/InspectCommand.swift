@@ -12,12 +12,24 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "The .onnx file (external data is read only from its folder).")
     var model: String
 
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
+    /// What `--json` prints: the model's declared summary and the classifier shape Bulwark uses.
+    struct Result: Codable {
+        var model: String
+        var summary: ONNXSummary
+        var inputShape: [Int]
+        var classes: Int
+    }
+
     func run() throws {
-        let m: ONNXModel
-        do { m = try ONNXModel(contentsOf: URL(fileURLWithPath: model)) } catch {
-            throw CLIError(error.message)
-        }
+        let m = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
         let s = m.summary
+        if json {
+            try printJSON(Result(model: model, summary: s, inputShape: m.inputShape, classes: m.classCount))
+            return
+        }
         func render(_ t: ONNXTensorInfo) -> String {
             let dims = zip(t.dimensions, t.dimensionNames).map { d, n in d.map(String.init) ?? (n.isEmpty ? "?" : n) }
             return "  \(t.name): \(t.elementType)[\(dims.joined(separator: ", "))]"

@@ -81,7 +81,7 @@ struct ONNXNode: Sendable {
 }
 
 /// A declared graph input or output.
-public struct ONNXTensorInfo: Sendable, Equatable {
+public struct ONNXTensorInfo: Codable, Sendable, Equatable {
     /// The value's name in the graph.
     public var name: String
     /// ONNX element type name (e.g. `float`).

@@ -91,7 +91,7 @@ public struct ONNXModel: DifferentiableClassifier {
 }
 
 /// What `bulwark inspect` prints about an ONNX model.
-public struct ONNXSummary: Sendable, Equatable {
+public struct ONNXSummary: Codable, Sendable, Equatable {
     /// Declared graph inputs (initializers excluded).
     public var inputs: [ONNXTensorInfo]
     /// Declared graph outputs.

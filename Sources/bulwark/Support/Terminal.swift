@@ -73,3 +73,12 @@ func printJSON(_ object: [String: Any]) throws {
 func refuseOverwrite(_ output: String, inputs: [String?], trees: [String] = [], role: String) throws {
     do { try FileChecks.checkOutput(output, notOverwriting: inputs.compactMap { $0 }, notInside: trees, role: role) } catch { throw CLIError(error.message) }
 }
+
+/// Prints `value` as one line of JSON (keys sorted, slashes unescaped): every `--json` output is
+/// a `Codable` result type, so its shape is declared, not assembled by hand.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
