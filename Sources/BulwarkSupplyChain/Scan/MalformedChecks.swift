@@ -1,3 +1,5 @@
+import BulwarkArchive
+
 /// "Malformed is a finding": each format's structure checked with the arithmetic its loader
 /// uses — sizes and shapes that overflow 64 bits, offsets that overlap or run past the file,
 /// lengths larger than the file, data shorter than its shape — because such a file can crash a
@@ -37,17 +39,22 @@ enum MalformedChecks {
     /// NPY header and data size: prod(shape) × itemsize must equal the bytes after the header.
     /// `fileSize` nil (only a prefix was read) checks the header alone.
     static func npy(prefix: [UInt8], fileSize: Int?, offsetBase: Int = 0) -> [ScanFinding] {
-        let h: NpyHeader
-        do { h = try NpyHeader(prefix: prefix) } catch { return [finding("npy", text(error, "npy"), offset: offsetBase)] }
+        let h: NPYHeader, layout: NPYHeader.ElementLayout
+        do {
+            h = try NPYHeader(prefix: prefix, maxHeaderBytes: NPYHeader.defaultMaxHeaderBytes)
+            layout = try h.elementLayout()
+        } catch {
+            return [finding("npy", error.message.hasPrefix("npy: ") ? String(error.message.dropFirst(5)) : error.message, offset: offsetBase)]
+        }
         guard let fileSize else { return [] }
         let present = fileSize - h.dataOffset
-        switch h.dataByteCount {
+        switch h.dataByteCount(itemSize: layout.itemSize) {
         case .unknown: return []
         case .overflow:
-            return [finding("npy", "shape \(h.shape) × \(h.itemSize ?? 0)-byte '\(h.descr)' elements overflows 64 bits", offset: offsetBase)]
+            return [finding("npy", "shape \(h.shape) × \(layout.itemSize ?? 0)-byte '\(h.descrText)' elements overflows 64 bits", offset: offsetBase)]
         case .bytes(let needed):
             if needed > present {
-                return [finding("npy", "truncated data: shape \(h.shape) of '\(h.descr)' needs \(needed) bytes, \(present) follow the header", offset: offsetBase + h.dataOffset)]
+                return [finding("npy", "truncated data: shape \(h.shape) of '\(h.descrText)' needs \(needed) bytes, \(present) follow the header", offset: offsetBase + h.dataOffset)]
             }
             if needed < present {
                 return [ScanFinding(severity: .low, rule: "npy.trailing-data", detail: "\(present - needed) bytes follow the \(needed) bytes of array data; loaders ignore them", offset: offsetBase + h.dataOffset + needed)]

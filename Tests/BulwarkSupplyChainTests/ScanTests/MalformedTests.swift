@@ -170,8 +170,9 @@ private func npy(_ dict: String, data: Int) -> [UInt8] {
     let beyond = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (36893488147419103232,), }", data: 8)
     expectMalformed(MalformedChecks.npy(prefix: beyond, fileSize: beyond.count), "npy", "beyond 64 bits")
     let structured = npy("{'descr': [('a', '<f4'), ('b', '<i2', (3,))], 'fortran_order': False, 'shape': (2,), }", data: 20)
-    let h = try NpyHeader(prefix: structured)
-    #expect(h.itemSize == 10 && h.dataByteCount == .bytes(20))
+    let h = try NPYHeader(prefix: structured)
+    let layout = try h.elementLayout()
+    #expect(layout.itemSize == 10 && h.dataByteCount(itemSize: layout.itemSize) == .bytes(20))
     #expect(MalformedChecks.npy(prefix: structured, fileSize: structured.count).isEmpty)
     // through the scanner: truncated data is suspicious, the twin is clean
     let scanner = ArtifactScanner()
