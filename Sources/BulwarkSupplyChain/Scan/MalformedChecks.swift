@@ -26,6 +26,11 @@ enum MalformedChecks {
         e.message.hasPrefix(format + ": ") ? String(e.message.dropFirst(format.count + 2)) : e.message
     }
 
+    /// Strips the shared reader's "format: " prefix from an error message.
+    private static func text(_ e: ArchiveError, _ format: String) -> String {
+        e.message.hasPrefix(format + ": ") ? String(e.message.dropFirst(format.count + 2)) : e.message
+    }
+
     /// GGUF header: every key/value, tensor info and tensor placement (`GGUFInfo`).
     static func gguf(size: Int, read: @escaping (Int, Int) -> [UInt8]?) -> [ScanFinding] {
         do {
@@ -44,7 +49,7 @@ enum MalformedChecks {
             h = try NPYHeader(prefix: prefix, maxHeaderBytes: NPYHeader.defaultMaxHeaderBytes)
             layout = try h.elementLayout()
         } catch {
-            return [finding("npy", error.message.hasPrefix("npy: ") ? String(error.message.dropFirst(5)) : error.message, offset: offsetBase)]
+            return [finding("npy", text(error, "npy"), offset: offsetBase)]
         }
         guard let fileSize else { return [] }
         let present = fileSize - h.dataOffset
@@ -136,8 +141,8 @@ enum MalformedChecks {
     }
 
     /// safetensors: the 8-byte header length and every tensor entry (`SafetensorsHeader`):
-    /// dtype known, shape product × dtype size within 64 bits and equal to the offsets' span,
-    /// offsets ordered, not overlapping, leaving no gap, inside the file.
+    /// no name given twice, dtype known, shape product × dtype size within 64 bits and equal to
+    /// the offsets' span, offsets ordered, not overlapping, leaving no gap, inside the file.
     static func safetensors<E: Error>(fileSize: Int, read: (Int, Int) throws(E) -> [UInt8]) throws(E) -> [ScanFinding] {
         let first8 = try read(0, min(8, fileSize))
         let n: Int
@@ -147,7 +152,7 @@ enum MalformedChecks {
         let bytes = try read(8, n)
         do {
             let header = try SafetensorsHeader(header: bytes, fileSize: fileSize)
-            return header.problems.prefix(maxFindings).map { finding("safetensors", $0) }
+            return header.problems.prefix(maxFindings).map { finding("safetensors", $0.message) }
         } catch {
             return [finding("safetensors", text(error, "safetensors"), offset: 8)]
         }
