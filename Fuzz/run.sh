@@ -16,9 +16,10 @@ WORK="${FUZZ_WORK:-/tmp/bulwark-fuzz}"
 BUILD="$WORK/build"
 mkdir -p "$BUILD"
 
-FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -swift-version 6
+FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name Bulwark
        -enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature ExistentialAny
-       -enable-upcoming-feature MemberImportVisibility -I "$BUILD" -I Sources/CZlib -I Sources/CBLAS)
+       -enable-upcoming-feature MemberImportVisibility -I "$BUILD" -I Sources/CZlib -I Sources/CBLAS
+       -I Sources/CBZip2 -I Sources/CLZMA -I Sources/CLZ4 -I Sources/CZstd)
 
 module() {  # module NAME -- compiles Sources/NAME into $BUILD/NAME.o and its .swiftmodule
     local name="$1"
@@ -37,7 +38,7 @@ harness() {  # harness TARGET FILE MODULES...
     for m in "$@"; do module "$m"; objects+=("$BUILD/$m.o"); done
     echo "== linking fuzz_$target"
     swiftc "${FLAGS[@]}" -module-name "Fuzz_$target" "Fuzz/Harnesses/$file" "${objects[@]}" \
-        -lz -lopenblas -o "$BUILD/fuzz_$target" 2>"$BUILD/link-$target.log" \
+        -lz -lbz2 -llzma -llz4 -lzstd -lopenblas -o "$BUILD/fuzz_$target" 2>"$BUILD/link-$target.log" \
         || { cat "$BUILD/link-$target.log"; exit 1; }
 }
 

@@ -1,3 +1,5 @@
+import BulwarkArchive
+
 // libFuzzer harness: the safetensors header reader, the ONNX/protobuf reader, the SavedModel
 // reader, the HDF5 attribute reader, the GGUF header reader, the NPY header reader and the
 // malformed-file checks built on them must never trap or hang on any input.
@@ -22,7 +24,7 @@ public func fuzzFormats(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     _ = MalformedChecks.gguf(size: gguf.count, read: read)
     let npy = signed([0x93] + Array("NUMPY".utf8))
-    if let h = try? NpyHeader(prefix: npy) { _ = h.dataByteCount; precondition(h.dataOffset <= npy.count) }
+    if let h = try? NPYHeader(prefix: npy) { _ = try? h.elementLayout(); precondition(h.dataOffset <= npy.count) }
     _ = MalformedChecks.npy(prefix: npy, fileSize: npy.count)
     return 0
 }

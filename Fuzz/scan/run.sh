@@ -13,7 +13,7 @@ SEEDS="${FUZZ_SEEDS:-/tmp/scan-corpus}"
 SRC=(Sources/BulwarkSupplyChain/Scan/PickleAnalyzer.swift Sources/BulwarkSupplyChain/Scan/JoblibArrayLayout.swift Sources/BulwarkSupplyChain/Scan/MalformedChecks.swift Sources/BulwarkSupplyChain/Scan/ScanResult.swift Sources/BulwarkSupplyChain/Formats/*.swift)
 # The scanner harness needs BulwarkArchive (decompressors, zip, sources) as a module of its own.
 archive_module() {
-  swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -enable-upcoming-feature InternalImportsByDefault \
+  swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name Bulwark -enable-upcoming-feature InternalImportsByDefault \
     -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
     -I Sources/CZlib -I Sources/CBZip2 -I Sources/CLZMA -I Sources/CLZ4 -I Sources/CZstd \
     -module-name BulwarkArchive -wmo -c $(find Sources/BulwarkArchive -name '*.swift') \
@@ -21,15 +21,18 @@ archive_module() {
 }
 for t in "${TARGETS[@]}"; do
   case "$t" in pickle) H=Fuzz/scan/FuzzPickle.swift;; formats) H=Fuzz/scan/FuzzFormats.swift;; scanner) H=Fuzz/scan/FuzzScanner.swift;; *) echo "unknown target $t"; exit 4;; esac
+  # Every harness reads through BulwarkArchive (the shared NPY, JSON and safetensors header readers).
+  archive_module
   if [ "$t" = scanner ]; then
-    # the whole analysis path: every Scan/ and Formats/ file, the JSON reader, over BulwarkArchive
-    archive_module
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -enable-upcoming-feature InternalImportsByDefault \
+    # the whole analysis path: every Scan/ and Formats/ file over BulwarkArchive (which holds the JSON reader)
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name Bulwark -enable-upcoming-feature InternalImportsByDefault \
       -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility -I "$WORK" -I Sources/CZlib -I Sources/CBZip2 -I Sources/CLZMA \
       -I Sources/CLZ4 -I Sources/CZstd -module-name FuzzScan Sources/BulwarkSupplyChain/Scan/*.swift Sources/BulwarkSupplyChain/Formats/*.swift \
-      Sources/BulwarkSupplyChain/Signing/JSON.swift "$H" "$WORK/BulwarkArchive.o" -lz -lbz2 -llzma -llz4 -lzstd -o "$WORK/fuzz_$t"
+      "$H" "$WORK/BulwarkArchive.o" -lz -lbz2 -llzma -llz4 -lzstd -o "$WORK/fuzz_$t"
   else
-  swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -module-name FuzzScan "${SRC[@]}" "$H" -o "$WORK/fuzz_$t"
+  swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name Bulwark -I "$WORK" -I Sources/CZlib -I Sources/CBZip2 \
+    -I Sources/CLZMA -I Sources/CLZ4 -I Sources/CZstd -module-name FuzzScan "${SRC[@]}" "$H" "$WORK/BulwarkArchive.o" \
+    -lz -lbz2 -llzma -llz4 -lzstd -o "$WORK/fuzz_$t"
   fi
   mkdir -p "$WORK/corpus_$t"
   if [ -d "$SEEDS" ]; then find "$SEEDS" -type f -size -64k -exec cp {} "$WORK/corpus_$t/" \; ; fi

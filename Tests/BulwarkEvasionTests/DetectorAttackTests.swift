@@ -4,13 +4,10 @@ import BulwarkModels
 import BulwarkEvasion
 
 struct ROCAndPipelineMetricTests {
-    @Test func rocCurveOfKnownScores() {
-        let roc = DetectionMetrics.rocCurve(benign: [0, 1], adversarial: [2, 3])
-        #expect(roc.map(\.falsePositiveRate) == [0, 0, 0, 0.5, 1])
-        #expect(roc.map(\.truePositiveRate) == [0, 0.5, 1, 1, 1])
-        #expect(roc.allSatisfy { $0.threshold.isFinite })
-        // Each point's threshold reproduces its rates.
-        for p in roc.dropFirst() {
+    @Test func detectorROCThresholdsReproduceTheirRates() {
+        // The shared curve's thresholds mean "flag strictly above", as the detector's operating point does.
+        let roc = ROCCurve(positives: [2, 3], negatives: [0, 1]).points
+        for p in roc {
             let op = DetectionMetrics.operatingPoint(threshold: p.threshold, benign: [0, 1], adversarial: [2, 3])
             #expect(op.falsePositiveRate == p.falsePositiveRate && op.truePositiveRate == p.truePositiveRate)
         }

@@ -20,7 +20,7 @@ public import Foundation
 /// ```
 public enum SafeTensors {
     /// The largest header accepted (the Python package's limit too).
-    public static let maxHeaderBytes = 100_000_000
+    public static let maxHeaderBytes = SafetensorsHeader.maxHeaderBytes
 
     /// One tensor's entry in the header.
     public struct TensorInfo: Sendable, Equatable {
@@ -53,112 +53,38 @@ public enum SafeTensors {
     // MARK: reading
 
     /// Parses and validates the header of a safetensors file of `fileSize` bytes, given at
-    /// least its first `8 + header length` bytes.
+    /// least its first `8 + header length` bytes. The header is read by BulwarkArchive's
+    /// `SafetensorsHeader` (shared with the scanner); any problem it finds is refused here, and so
+    /// are dtypes this reader does not convert and fields the format does not define.
     /// - Throws: ``ModelError`` `.malformed` naming the field or tensor that is wrong.
     public static func parseHeader(_ prefix: [UInt8], fileSize: Int, label: String = "safetensors") throws(ModelError) -> Header {
         func fail(_ message: String) -> ModelError { ModelError(.malformed, "\(label): \(message)".escapedForMessage()) }
-        guard prefix.count >= 8, fileSize >= 8 else { throw fail("file of \(fileSize) bytes is shorter than the 8-byte header length") }
-        var length64: UInt64 = 0
-        for i in 0..<8 { length64 |= UInt64(prefix[i]) << (8 * UInt64(i)) }
-        guard length64 <= UInt64(maxHeaderBytes) else {
-            throw fail("header length \(length64) exceeds the limit of \(maxHeaderBytes) bytes")
-        }
-        let length = Int(length64)
-        guard length <= fileSize - 8, length <= prefix.count - 8 else {
-            throw fail("header length \(length) runs past the end of the file (\(fileSize) bytes)")
-        }
-        let json: SafeTensorsJSON.Value
-        do {
-            json = try SafeTensorsJSON.parse(Array(prefix[8..<(8 + length)]))
+        let parsed: SafetensorsHeader
+        do throws(ArchiveError) {
+            let length = try SafetensorsHeader.headerLength(first8: Array(prefix.prefix(8)), fileSize: fileSize)
+            guard length <= prefix.count - 8 else {
+                throw ArchiveError(.truncated, "safetensors: header length \(length) runs past the \(prefix.count) bytes given")
+            }
+            parsed = try SafetensorsHeader(header: Array(prefix[8..<(8 + length)]), fileSize: fileSize)
         } catch {
-            throw fail("header is not valid JSON (\(error.message))")
+            throw fail(error.message.hasPrefix("safetensors: ") ? String(error.message.dropFirst(13)) : error.message)
         }
-        guard case .object(let members) = json else { throw fail("header is not a JSON object") }
-        var metadata: [String: String]?
+        if let problem = parsed.problems.first {
+            if case .unknownDtype(let name, let dtype) = problem.kind { throw unsupported(name, dtype, fail) }
+            throw fail(problem.message)
+        }
         var tensors: [TensorInfo] = []
-        var names = Set<String>()
-        for (key, value) in members {
-            guard names.insert(key).inserted else { throw fail("key '\(key)' appears twice in the header") }
-            if key == "__metadata__" {
-                metadata = try parseMetadata(value, fail: fail)
-                continue
-            }
-            tensors.append(try parseTensorInfo(name: key, value, fail: fail))
+        tensors.reserveCapacity(parsed.tensors.count)
+        for t in parsed.tensors {
+            if let field = t.extraFields.first { throw fail("tensor '\(t.name)': unexpected field '\(field)'") }
+            guard dtypeSizes[t.dtype] != nil else { throw unsupported(t.name, t.dtype, fail) }
+            tensors.append(TensorInfo(name: t.name, dtype: t.dtype, shape: t.shape, dataOffsets: t.dataOffsets))
         }
-        // Data must tile [0, end) exactly, in offset order, as the Python package checks.
-        tensors.sort { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound) }
-        var end = 0
-        for t in tensors {
-            guard t.dataOffsets.lowerBound == end else {
-                throw fail(t.dataOffsets.lowerBound < end
-                    ? "tensor '\(t.name)' data \(t.dataOffsets) overlaps the previous tensor (ending at \(end))"
-                    : "gap before tensor '\(t.name)' (data starts at \(t.dataOffsets.lowerBound), previous ends at \(end))")
-            }
-            end = t.dataOffsets.upperBound
-        }
-        let dataStart = 8 + length
-        guard end == fileSize - dataStart else {
-            throw fail("tensor data ends at \(end) but the file holds \(fileSize - dataStart) data bytes")
-        }
-        return Header(tensors: tensors, metadata: metadata, dataStart: dataStart)
+        return Header(tensors: tensors, metadata: parsed.metadata, dataStart: parsed.dataStart)
     }
 
-    private static func parseMetadata(_ value: SafeTensorsJSON.Value, fail: (String) -> ModelError) throws(ModelError) -> [String: String]? {
-        if value == .null { return nil }
-        guard case .object(let pairs) = value else { throw fail("__metadata__ is not an object of strings") }
-        var map: [String: String] = [:]
-        for (k, v) in pairs {
-            guard case .string(let s) = v else { throw fail("__metadata__ value of '\(k)' is not a string") }
-            guard map.updateValue(s, forKey: k) == nil else { throw fail("__metadata__ key '\(k)' appears twice") }
-        }
-        return map
-    }
-
-    private static func parseTensorInfo(name: String, _ value: SafeTensorsJSON.Value, fail: (String) -> ModelError) throws(ModelError) -> TensorInfo {
-        guard case .object(let fields) = value else { throw fail("tensor '\(name)' is not an object") }
-        var dtype: String?, shape: [Int]?, offsets: [Int]?
-        for (k, v) in fields {
-            switch k {
-            case "dtype":
-                guard dtype == nil, case .string(let s) = v else { throw fail("tensor '\(name)': dtype is not a single string") }
-                dtype = s
-            case "shape", "data_offsets":
-                guard case .array(let items) = v else { throw fail("tensor '\(name)': \(k) is not an array") }
-                var ints: [Int] = []
-                for item in items {
-                    guard let n = item.nonNegativeInt else { throw fail("tensor '\(name)': \(k) holds a value that is not a non-negative integer") }
-                    ints.append(n)
-                }
-                if k == "shape" {
-                    guard shape == nil else { throw fail("tensor '\(name)': shape given twice") }
-                    shape = ints
-                } else {
-                    guard offsets == nil else { throw fail("tensor '\(name)': data_offsets given twice") }
-                    offsets = ints
-                }
-            default:
-                throw fail("tensor '\(name)': unexpected field '\(k)'")
-            }
-        }
-        guard let dtype, let shape, let offsets else {
-            throw fail("tensor '\(name)' lacks one of dtype, shape, data_offsets")
-        }
-        guard let size = dtypeSizes[dtype] else {
-            throw fail("tensor '\(name)': dtype '\(dtype)' is not supported (F32, F16, BF16, F64, I64, I32, I16, I8, U8, U16, U32, U64, BOOL are)")
-        }
-        guard offsets.count == 2, offsets[0] <= offsets[1] else {
-            throw fail("tensor '\(name)': data_offsets must be [begin, end] with begin ≤ end")
-        }
-        var bytes = size
-        for d in shape {
-            let (p, overflow) = bytes.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw fail("tensor '\(name)': shape \(shape) overflows") }
-            bytes = p
-        }
-        guard bytes == offsets[1] - offsets[0] else {
-            throw fail("tensor '\(name)': shape \(shape) of \(dtype) needs \(bytes) bytes but data_offsets span \(offsets[1] - offsets[0])")
-        }
-        return TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: offsets[0]..<offsets[1])
+    private static func unsupported(_ name: String, _ dtype: String, _ fail: (String) -> ModelError) -> ModelError {
+        fail("tensor '\(name)': dtype '\(dtype)' is not supported (F32, F16, BF16, F64, I64, I32, I16, I8, U8, U16, U32, U64, BOOL are)")
     }
 
     /// Reads every tensor of a safetensors file held in memory, converted to `Float`.
@@ -252,20 +178,22 @@ public enum SafeTensors {
             }
         }
         let ordered = tensors.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
-        var entries: [String] = []
+        var members: [JSONMember] = []
         if let metadata {
             let pairs = metadata.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-            let body = pairs.map { SafeTensorsJSON.quoted($0.key) + ":" + SafeTensorsJSON.quoted($0.value) }.joined(separator: ",")
-            entries.append("\"__metadata__\":{" + body + "}")
+            members.append(JSONMember("__metadata__", .object(pairs.map { JSONMember($0.key, .string($0.value)) })))
         }
         var offset = 0
         for (name, tensor) in ordered {
             let n = tensor.count * 4
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append(SafeTensorsJSON.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + n)]}")
+            members.append(JSONMember(name, .object([
+                JSONMember("dtype", .string("F32")),
+                JSONMember("shape", .array(tensor.shape.map { .integer($0) })),
+                JSONMember("data_offsets", .array([.integer(offset), .integer(offset + n)])),
+            ])))
             offset += n
         }
-        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        var header = JSONWriter.encode(.object(members), style: .compact)
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
         var out: [UInt8] = []
         out.reserveCapacity(8 + header.count + offset)

@@ -1,12 +1,4 @@
-import Foundation
-
-/// A point of a ROC curve.
-public struct ROCPoint: Sendable, Codable, Equatable {
-    /// False-positive rate: non-members flagged as members.
-    public var falsePositiveRate: Double
-    /// True-positive rate: members flagged as members.
-    public var truePositiveRate: Double
-}
+public import BulwarkModels
 
 /// How well membership scores separate members from non-members (higher score = "member").
 ///
@@ -26,6 +18,7 @@ public struct MembershipMetrics: Sendable, Codable, Equatable {
     public var bestAccuracy: Double
     /// The ROC curve, at most ~200 points (every point kept for small sets).
     public var roc: [ROCPoint]
+    /// Member and non-member scores measured.
     public var members: Int, nonMembers: Int
 
     /// Metrics of `memberScores` against `nonMemberScores` (both non-empty, finite).
@@ -36,39 +29,15 @@ public struct MembershipMetrics: Sendable, Codable, Equatable {
         guard memberScores.allSatisfy(\.isFinite), nonMemberScores.allSatisfy(\.isFinite) else {
             throw PrivacyError(parameter: "scores", message: "membership scores must be finite")
         }
-        let curve = Self.curve(memberScores: memberScores, nonMemberScores: nonMemberScores)
-        var auc = 0.0
-        for k in 1..<curve.count {
-            auc += (curve[k].falsePositiveRate - curve[k - 1].falsePositiveRate)
-                * (curve[k].truePositiveRate + curve[k - 1].truePositiveRate) / 2
-        }
-        self.auc = auc
-        tprAtFPR0_1Percent = curve.filter { $0.falsePositiveRate <= 0.001 }.map(\.truePositiveRate).max() ?? 0
-        tprAtFPR1Percent = curve.filter { $0.falsePositiveRate <= 0.01 }.map(\.truePositiveRate).max() ?? 0
-        advantage = max(0, curve.map { $0.truePositiveRate - $0.falsePositiveRate }.max() ?? 0)
+        let curve = ROCCurve(positives: memberScores, negatives: nonMemberScores)
+        auc = curve.auc
+        tprAtFPR0_1Percent = curve.truePositiveRate(atFalsePositiveRate: 0.001)
+        tprAtFPR1Percent = curve.truePositiveRate(atFalsePositiveRate: 0.01)
+        advantage = curve.maximumAdvantage
         bestAccuracy = (1 + advantage) / 2
-        roc = Self.thin(curve, to: 200)
+        roc = Self.thin(curve.points, to: 200)
         members = memberScores.count
         nonMembers = nonMemberScores.count
-    }
-
-    /// The full ROC curve from (0, 0) to (1, 1), one point per distinct score.
-    static func curve(memberScores: [Double], nonMemberScores: [Double]) -> [ROCPoint] {
-        let all = memberScores.map { ($0, true) } + nonMemberScores.map { ($0, false) }
-        let sorted = all.sorted { $0.0 > $1.0 }
-        let (m, n) = (Double(memberScores.count), Double(nonMemberScores.count))
-        var tp = 0.0, fp = 0.0
-        var out = [ROCPoint(falsePositiveRate: 0, truePositiveRate: 0)]
-        var i = 0
-        while i < sorted.count {
-            let s = sorted[i].0
-            while i < sorted.count && sorted[i].0 == s {
-                if sorted[i].1 { tp += 1 } else { fp += 1 }
-                i += 1
-            }
-            out.append(ROCPoint(falsePositiveRate: fp / n, truePositiveRate: tp / m))
-        }
-        return out
     }
 
     /// Keeps the ends, the low-FPR region and about `count` evenly spaced points.

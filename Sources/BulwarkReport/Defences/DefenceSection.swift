@@ -1,4 +1,5 @@
 import BulwarkEvasion
+import BulwarkModels
 import Foundation
 
 extension DefenceFindings {

@@ -1,3 +1,4 @@
+import BulwarkModels
 public import BulwarkPrivacy
 import Foundation
 

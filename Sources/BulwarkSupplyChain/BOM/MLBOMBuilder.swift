@@ -1,3 +1,4 @@
+internal import BulwarkArchive
 internal import Crypto
 internal import Foundation
 #if canImport(FoundationEssentials)

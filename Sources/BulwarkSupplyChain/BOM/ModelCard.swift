@@ -1,3 +1,4 @@
+internal import BulwarkArchive
 internal import Foundation
 
 /// Why an ML-BOM could not be made: one line naming the file or field and what was expected.

@@ -132,6 +132,6 @@ enum ModelInspector {
         let dtypeSummary = dtypes.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         let summary = "safetensors: \(header.tensors.count) tensors (\(dtypeSummary.isEmpty ? "none" : dtypeSummary))"
         return WeightFileInfo(path: relative, format: "safetensors", parameterCount: header.parameterCount.map(Int64.init),
-                              architecture: summary, problems: header.problems)
+                              architecture: summary, problems: header.problems.map(\.message))
     }
 }

@@ -250,7 +250,7 @@ public struct ArtifactScanner: Sendable {
     func scanNpy(_ bytes: [UInt8], offsetBase: Int) -> ([ScanFinding], Bool) {
         // A buffer cut at maxPickleBytes has no known file size: check the header alone.
         var f = MalformedChecks.npy(prefix: bytes, fileSize: bytes.count < maxPickleBytes ? bytes.count : nil, offsetBase: offsetBase)
-        guard let (start, headerLen) = NpyHeader.headerBounds(bytes), headerLen <= bytes.count - start else { return (f, true) }
+        guard let (start, headerLen) = NPYHeader.headerBounds(bytes), headerLen <= bytes.count - start else { return (f, true) }
         let header = String(decoding: bytes[start..<(start + headerLen)], as: UTF8.self)
         let isObject = header.contains("'|O'") || header.contains("'O'") || header.contains("\"|O\"")
         guard isObject else { return (f, true) }

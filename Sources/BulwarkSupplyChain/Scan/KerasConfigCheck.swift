@@ -1,3 +1,5 @@
+import BulwarkArchive
+
 /// Checks of a Keras model config (the `.keras` zip's config.json, the `.h5` `model_config`
 /// attribute, `keras_metadata.pb`).
 ///

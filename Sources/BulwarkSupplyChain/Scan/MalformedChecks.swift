@@ -1,3 +1,5 @@
+import BulwarkArchive
+
 /// "Malformed is a finding": each format's structure checked with the arithmetic its loader
 /// uses — sizes and shapes that overflow 64 bits, offsets that overlap or run past the file,
 /// lengths larger than the file, data shorter than its shape — because such a file can crash a
@@ -24,6 +26,11 @@ enum MalformedChecks {
         e.message.hasPrefix(format + ": ") ? String(e.message.dropFirst(format.count + 2)) : e.message
     }
 
+    /// Strips the shared reader's "format: " prefix from an error message.
+    private static func text(_ e: ArchiveError, _ format: String) -> String {
+        e.message.hasPrefix(format + ": ") ? String(e.message.dropFirst(format.count + 2)) : e.message
+    }
+
     /// GGUF header: every key/value, tensor info and tensor placement (`GGUFInfo`).
     static func gguf(size: Int, read: @escaping (Int, Int) -> [UInt8]?) -> [ScanFinding] {
         do {
@@ -37,17 +44,22 @@ enum MalformedChecks {
     /// NPY header and data size: prod(shape) × itemsize must equal the bytes after the header.
     /// `fileSize` nil (only a prefix was read) checks the header alone.
     static func npy(prefix: [UInt8], fileSize: Int?, offsetBase: Int = 0) -> [ScanFinding] {
-        let h: NpyHeader
-        do { h = try NpyHeader(prefix: prefix) } catch { return [finding("npy", text(error, "npy"), offset: offsetBase)] }
+        let h: NPYHeader, layout: NPYHeader.ElementLayout
+        do {
+            h = try NPYHeader(prefix: prefix, maxHeaderBytes: NPYHeader.defaultMaxHeaderBytes)
+            layout = try h.elementLayout()
+        } catch {
+            return [finding("npy", text(error, "npy"), offset: offsetBase)]
+        }
         guard let fileSize else { return [] }
         let present = fileSize - h.dataOffset
-        switch h.dataByteCount {
+        switch h.dataByteCount(itemSize: layout.itemSize) {
         case .unknown: return []
         case .overflow:
-            return [finding("npy", "shape \(h.shape) × \(h.itemSize ?? 0)-byte '\(h.descr)' elements overflows 64 bits", offset: offsetBase)]
+            return [finding("npy", "shape \(h.shape) × \(layout.itemSize ?? 0)-byte '\(h.descrText)' elements overflows 64 bits", offset: offsetBase)]
         case .bytes(let needed):
             if needed > present {
-                return [finding("npy", "truncated data: shape \(h.shape) of '\(h.descr)' needs \(needed) bytes, \(present) follow the header", offset: offsetBase + h.dataOffset)]
+                return [finding("npy", "truncated data: shape \(h.shape) of '\(h.descrText)' needs \(needed) bytes, \(present) follow the header", offset: offsetBase + h.dataOffset)]
             }
             if needed < present {
                 return [ScanFinding(severity: .low, rule: "npy.trailing-data", detail: "\(present - needed) bytes follow the \(needed) bytes of array data; loaders ignore them", offset: offsetBase + h.dataOffset + needed)]
@@ -129,8 +141,8 @@ enum MalformedChecks {
     }
 
     /// safetensors: the 8-byte header length and every tensor entry (`SafetensorsHeader`):
-    /// dtype known, shape product × dtype size within 64 bits and equal to the offsets' span,
-    /// offsets ordered, not overlapping, leaving no gap, inside the file.
+    /// no name given twice, dtype known, shape product × dtype size within 64 bits and equal to
+    /// the offsets' span, offsets ordered, not overlapping, leaving no gap, inside the file.
     static func safetensors<E: Error>(fileSize: Int, read: (Int, Int) throws(E) -> [UInt8]) throws(E) -> [ScanFinding] {
         let first8 = try read(0, min(8, fileSize))
         let n: Int
@@ -140,7 +152,7 @@ enum MalformedChecks {
         let bytes = try read(8, n)
         do {
             let header = try SafetensorsHeader(header: bytes, fileSize: fileSize)
-            return header.problems.prefix(maxFindings).map { finding("safetensors", $0) }
+            return header.problems.prefix(maxFindings).map { finding("safetensors", $0.message) }
         } catch {
             return [finding("safetensors", text(error, "safetensors"), offset: 8)]
         }

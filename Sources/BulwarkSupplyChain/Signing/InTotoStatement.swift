@@ -1,3 +1,4 @@
+internal import BulwarkArchive
 internal import Crypto
 
 /// The in-toto v1 statement that carries a model manifest (model-signing's signing payload).

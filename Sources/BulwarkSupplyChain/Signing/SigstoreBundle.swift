@@ -1,3 +1,4 @@
+internal import BulwarkArchive
 internal import Foundation
 
 /// DSSE v1 (https://github.com/secure-systems-lab/dsse, protocol.md): what is actually signed.

@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Crypto
 import Foundation
 import Testing

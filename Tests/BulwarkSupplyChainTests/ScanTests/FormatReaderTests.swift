@@ -2,32 +2,6 @@ import Testing
 @testable import BulwarkSupplyChain
 import BulwarkArchive
 
-private func safetensors(_ json: String, dataBytes: Int) -> [UInt8] {
-    let h = Array(json.utf8)
-    var out: [UInt8] = []
-    var n = UInt64(h.count)
-    for _ in 0..<8 { out.append(UInt8(n & 0xff)); n >>= 8 }
-    return out + h + [UInt8](repeating: 0, count: dataBytes)
-}
-
-@Test func safetensorsHeaderReadsTensorsAndParameterCount() throws {
-    let f = safetensors(#"{"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F16","shape":[4],"data_offsets":[24,32]}}"#, dataBytes: 32)
-    let n = try SafetensorsHeader.headerLength(first8: Array(f.prefix(8)), fileSize: f.count)
-    let h = try SafetensorsHeader(header: Array(f[8..<(8 + n)]), fileSize: f.count)
-    #expect(h.tensors.map(\.name) == ["a", "b"])
-    #expect(h.parameterCount == 10)
-    #expect(h.problems.isEmpty)
-}
-
-@Test func safetensorsOverlapAndOverrunAreProblems() throws {
-    let f = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[4],"data_offsets":[4,20]}}"#, dataBytes: 8)
-    let n = try SafetensorsHeader.headerLength(first8: Array(f.prefix(8)), fileSize: f.count)
-    let h = try SafetensorsHeader(header: Array(f[8..<(8 + n)]), fileSize: f.count)
-    #expect(h.problems.contains { $0.contains("overlap") })
-    #expect(h.problems.contains { $0.contains("runs past") })
-    #expect(throws: FormatError.self) { try SafetensorsHeader.headerLength(first8: [255, 255, 255, 255, 0, 0, 0, 0], fileSize: 100) }
-}
-
 @Test func onnxReaderReadsProducerOpsetAndInitializers() throws {
     // ModelProto{ir_version=8, producer_name="t", graph{node{op_type="Relu"}, initializer{dims=[2,3], data_type=1, name="W"}}, opset_import{version=17}}
     let node: [UInt8] = [0x22, 4] + Array("Relu".utf8)

@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Foundation
 import BulwarkReport
 import Testing

@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Foundation
 @testable import BulwarkSupplyChain
 

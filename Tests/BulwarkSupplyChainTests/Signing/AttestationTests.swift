@@ -1,3 +1,4 @@
+import BulwarkArchive
 import Foundation
 import Testing
 @testable import BulwarkSupplyChain

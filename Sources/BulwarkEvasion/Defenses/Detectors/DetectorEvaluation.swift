@@ -46,7 +46,7 @@ public struct PipelineMetrics: Codable, Sendable, Equatable {
         detectionRate = fooled == 0 ? 0 : Double(fooledFlagged) / Double(fooled)
         pipelineRobustAccuracy = n == 0 ? 0 : Double(stillCorrect + fooledFlagged) / Double(n)
         undetectedSuccessRate = correct == 0 ? 0 : Double(fooled - fooledFlagged) / Double(correct)
-        rocAUC = DetectionMetrics.auc(benign: benignScores, adversarial: fooling)
+        rocAUC = ROCCurve(positives: fooling, negatives: benignScores).auc
         self.seconds = seconds
     }
 }
@@ -156,7 +156,7 @@ public struct DetectorEvaluation: Sendable {
             detector: detector.name, threshold: threshold, targetFalsePositiveRate: targetFalsePositiveRate,
             calibrationExamples: calibration.shape.first ?? 0, examples: n,
             cleanAccuracy: Double(zip(clean, labels).filter { $0 == $1 }.count) / Double(n),
-            falsePositiveRate: op.falsePositiveRate, roc: DetectionMetrics.rocCurve(benign: benign, adversarial: fooling),
+            falsePositiveRate: op.falsePositiveRate, roc: ROCCurve(positives: fooling, negatives: benign).points,
             detection: DetectionMetrics(benign: benign, adversarial: fooling, targetFalsePositiveRate: targetFalsePositiveRate),
             truePositiveRate: op.truePositiveRate, nonAdaptive: plain, adaptive: adaptive, norm: norm, epsilon: epsilon,
             iterations: iterations, detectorWeight: detectorWeight, seed: seed)

@@ -1,71 +1,16 @@
-// A small JSON value, a bounded parser for untrusted documents and a writer with a fixed key
-// order (signature payloads and BOMs must come out the same on every run).
-
-/// A JSON document as a tree; objects keep their members in document order.
-enum JSONValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    /// A number kept as its literal text, so integers of any size survive a round trip.
-    case number(String)
-    case string(String)
-    case array([JSONValue])
-    case object([JSONMember])
-
-    /// The value of the first member named `key`, when this is an object.
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members.first { $0.key == key }?.value
-    }
-
-    var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
-    var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
-        return nil
-    }
-
-    var arrayValue: [JSONValue]? {
-        if case .array(let a) = self { return a }
-        return nil
-    }
-
-    /// An integer value: `7`, or an integral number written as `7.0` / `7e0` (Protobuf's `Struct`
-    /// stores numbers as doubles, so `model-signing` writes a shard size as `1000000000.0`).
-    var int64Value: Int64? {
-        guard case .number(let text) = self else { return nil }
-        if let exact = Int64(text) { return exact }
-        guard let double = Double(text), double.isFinite, double == double.rounded(.towardZero),
-              abs(double) <= 9_007_199_254_740_992 else { return nil }
-        return Int64(double)
-    }
-
-    /// A number literal for an integer.
-    static func integer<I: BinaryInteger>(_ value: I) -> JSONValue { .number(String(value)) }
-}
-
-/// One member of a JSON object.
-struct JSONMember: Sendable, Equatable {
-    let key: String
-    let value: JSONValue
-    init(_ key: String, _ value: JSONValue) {
-        self.key = key
-        self.value = value
-    }
-}
-
-/// Why a document is not acceptable JSON: the byte offset and what was expected there.
-struct JSONParseError: Error, Sendable, Equatable {
-    let offset: Int
-    let message: String
-    var description: String { "\(message) at byte \(offset)" }
-}
-
 /// A strict RFC 8259 parser for untrusted input: nesting depth and size are bounded, strings must
-/// be valid UTF-8, and nothing traps.
-struct JSONParser {
+/// be valid UTF-8 (escapes and surrogate pairs checked), numbers must follow the grammar (no
+/// leading zeros, no bare `.`), nothing may follow the document, and nothing traps. Numbers keep
+/// their text; objects keep every member in document order (a format that forbids repeated
+/// names checks them itself, as ``SafetensorsHeader`` does).
+///
+/// Cost: O(n) time; recursion depth at most `maxDepth`.
+///
+/// ```swift
+/// let value = try JSONParser.parse(Array(#"{"a": [1, 2]}"#.utf8), maxDepth: 8)
+/// value["a"]?.arrayValue?.count   // 2
+/// ```
+package struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private let maxDepth: Int
@@ -75,8 +20,18 @@ struct JSONParser {
         self.maxDepth = maxDepth
     }
 
+    /// Largest document `parse` reads unless told otherwise.
+    package static let defaultMaxBytes = 256 << 20
+
     /// Parses one JSON document (surrounding whitespace allowed, nothing after it).
-    static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
+    /// - Parameters:
+    ///   - maxDepth: arrays and objects nested deeper than this are refused.
+    ///   - maxBytes: documents longer than this are refused before any parsing.
+    /// - Throws: ``JSONParseError`` with the byte offset and what was expected there.
+    package static func parse(_ bytes: [UInt8], maxDepth: Int = 64, maxBytes: Int = defaultMaxBytes) throws(JSONParseError) -> JSONValue {
+        guard bytes.count <= maxBytes else {
+            throw JSONParseError(offset: 0, message: "document of \(bytes.count) bytes exceeds the limit of \(maxBytes)")
+        }
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -272,82 +227,5 @@ struct JSONParser {
             index += 1
         }
         return value
-    }
-}
-
-/// Serializes `JSONValue`s: compact (`{"a":1}`) or indented like Python's `json.dumps(indent=2)`.
-enum JSONWriter {
-    /// The layout of the output.
-    enum Style {
-        case compact
-        case indented(Int)
-    }
-
-    /// The UTF-8 bytes of `value` in `style`; members are written in their stored order.
-    static func encode(_ value: JSONValue, style: Style) -> [UInt8] {
-        var out: [UInt8] = []
-        write(value, style: style, level: 0, into: &out)
-        return out
-    }
-
-    private static func newline(_ style: Style, level: Int, into out: inout [UInt8]) {
-        guard case .indented(let width) = style else { return }
-        out.append(0x0A)
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width * level))
-    }
-
-    private static func write(_ value: JSONValue, style: Style, level: Int, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let text): out.append(contentsOf: text.utf8)
-        case .string(let s): writeString(s, into: &out)
-        case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            guard !elements.isEmpty else { out.append(UInt8(ascii: "]")); return }
-            for (i, element) in elements.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(style, level: level + 1, into: &out)
-                write(element, style: style, level: level + 1, into: &out)
-            }
-            newline(style, level: level, into: &out)
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            guard !members.isEmpty else { out.append(UInt8(ascii: "}")); return }
-            for (i, member) in members.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(style, level: level + 1, into: &out)
-                writeString(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                if case .indented = style { out.append(UInt8(ascii: " ")) }
-                write(member.value, style: style, level: level + 1, into: &out)
-            }
-            newline(style, level: level, into: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
-            case 0x08: out.append(contentsOf: "\\b".utf8)
-            case 0x0C: out.append(contentsOf: "\\f".utf8)
-            case 0x00..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
