@@ -90,6 +90,11 @@ struct CertifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out {
+            for name in ["", "/index.html", "/report.json", "/report.sarif", "/certification.json"] {
+                try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
+            }
+        }
         configureNumerics()
         let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)

@@ -118,6 +118,11 @@ struct DefendDetectCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out {
+            for name in ["", "/index.html", "/report.json", "/report.sarif", "/detection.json"] {
+                try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
+            }
+        }
         configureNumerics()
         let base = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)

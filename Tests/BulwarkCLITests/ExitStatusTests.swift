@@ -19,6 +19,8 @@ import Testing
             (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--norm", "l1"], 64, "'linf' and 'l2'"),
             (["evaluate", "--model", missing, "--data", "x", "--labels", "y", "--out", out, "--arch", "resnet9"], 64, "mlp"),
             (["scan", "--format", "xml", missing], 64, "--format"),
+            (["certify", "--model", missing, "--sigma", "0.5", "--data", "x.npy", "--labels", "y.npy", "--out", "x.npy"], 2, "refusing to overwrite"),
+            (["defend", "detect", "--detector", "mahalanobis", "--model", missing, "--data", "x.npy", "--labels", "y.npy", "--out", "y.npy"], 2, "refusing to overwrite"),
         ]
         for (args, status, needle) in cases {
             let r = try CLI.run(args, currentDirectory: dir)
