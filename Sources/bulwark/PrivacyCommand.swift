@@ -27,11 +27,22 @@ struct PrivacyCommonOptions: ParsableArguments {
     @Flag(help: "Print JSON.") var json = false
 }
 
-/// Prints one error line on stderr and exits with the validation-failure code.
+/// Prints one error line on stderr, naming the command-line flag (`--sampling-rate`, not the
+/// library's `samplingRate`), and exits with the usage status.
 private func failPrivacy(_ error: any Error) -> ExitCode {
-    let text = (error as? PrivacyError)?.description ?? "\(error)"
+    let text = (error as? PrivacyError).map(flagMessage) ?? "\(error)"
     FileHandle.standardError.write(Data("error: \(text)\n".utf8))
     return ExitCode.validationFailure
+}
+
+/// A privacy error as a person at the command line reads it: the library parameter
+/// (`noiseMultiplier`) spelt as the flag that set it (`--noise-multiplier`).
+func flagMessage(_ error: PrivacyError) -> String {
+    var flag = "--"
+    for c in error.parameter {
+        if c.isUppercase { flag += "-" + c.lowercased() } else { flag.append(c) }
+    }
+    return "invalid \(flag): \(error.message)"
 }
 
 /// A JSON number, or null for a value that is not finite (ε = +∞: no privacy).

@@ -31,3 +31,10 @@ import Testing
         #expect(help.status == 0 && help.stdout.contains("Exit status (every command):") && help.stdout.contains("64  bad option"))
     }
 }
+
+/// Library parameter names never reach the user: a privacy error names the flag.
+@Test func privacyErrorsNameTheFlag() throws {
+    let r = try CLI.run(["privacy", "epsilon", "--noise-multiplier", "1.1", "--sampling-rate", "1.5", "--steps", "10", "--delta", "1e-5"])
+    #expect(r.status == 64 && r.stderr.contains("invalid --sampling-rate: expected a number in [0, 1], got 1.5"), "\(r.stderr)")
+    #expect(!r.stderr.contains("samplingRate"))
+}
