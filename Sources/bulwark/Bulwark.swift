@@ -42,12 +42,31 @@ struct Bulwark: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .failure && !(error is ExitCode) {
                 // Anything but the parser's own errors and an explicit status: an error while running.
-                FileHandle.standardError.write(Data(("Error: " + message(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data(("Error: " + (fileSystemMessage(error) ?? message(for: error)) + "\n").utf8))
                 Foundation.exit(ExitStatus.error)
             }
             exit(withError: error)
         }
     }
+}
+
+/// A Foundation file-system error as one plain line — `PATH: Not a directory` — instead of its
+/// `Error Domain=NSCocoaErrorDomain Code=512 "(null)" UserInfo={…}` description; `nil` for
+/// any other error.
+func fileSystemMessage(_ error: any Error) -> String? {
+    let ns = error as NSError
+    guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return nil }
+    let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+    var reason: String
+    if let inner = ns.userInfo[NSUnderlyingErrorKey] as? any Error, (inner as NSError).domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32((inner as NSError).code)))
+    } else if ns.domain == NSPOSIXErrorDomain {
+        reason = String(cString: strerror(Int32(ns.code)))
+    } else {
+        reason = ns.localizedDescription
+    }
+    if reason.isEmpty || reason.contains("(null)") || reason.contains("NSCocoaErrorDomain") { reason = "the file system refused the operation" }
+    return path.map { "\($0): \(reason)" } ?? reason
 }
 
 /// The exit statuses of every `bulwark` command.

@@ -38,3 +38,21 @@ import Testing
     #expect(r.status == 64 && r.stderr.contains("invalid --sampling-rate: expected a number in [0, 1], got 1.5"), "\(r.stderr)")
     #expect(!r.stderr.contains("samplingRate"))
 }
+
+/// A file-system failure is one plain line naming the path, never Foundation's
+/// `Error Domain=NSCocoaErrorDomain …` dump.
+@Test func fileSystemErrorsArePlainLines() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../BulwarkModelsTests/Fixtures/onnx/cnn.onnx").standardizedFileURL.path
+    let x = dir.appendingPathComponent("x.npy"), y = dir.appendingPathComponent("y.npy")
+    try Data(npyFloat32(shape: [2, 1, 8, 8], values: [Float](repeating: 0.5, count: 128))).write(to: x)
+    try Data(npyInt64(shape: [2], values: [0, 1])).write(to: y)
+    let file = dir.appendingPathComponent("a-file")
+    try Data("x".utf8).write(to: file)
+    let r = try CLI.run(["evaluate", "--model", model, "--data", x.path, "--labels", y.path, "--attack", "fgsm", "--eps", "0.1",
+                         "--no-checklist", "--quiet", "--out", file.appendingPathComponent("sub").path])
+    #expect(r.status == 2 && r.isCleanFailure, "\(r.stderr)")
+    #expect(r.stderr.contains("a-file/sub: Not a directory") && !r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+}
