@@ -72,6 +72,11 @@ public struct Sequential: DifferentiableClassifier {
                     guard t.shape == cur.shape else {
                         throw ModelError(.parameterMismatch, "tensor '\(key)' has shape \(t.shape), expected \(cur.shape)")
                     }
+                    // A NaN or infinite weight makes every prediction meaningless (and every
+                    // attack "succeed"); such a model is refused at load, not evaluated.
+                    if let bad = t.scalars.firstIndex(where: { !$0.isFinite }) {
+                        throw ModelError(.malformed, "tensor '\(key)' holds a non-finite value (\(t.scalars[bad]) at element \(bad)); refusing to load the model")
+                    }
                     used.insert(key)
                     out.append(t)
                 }

@@ -42,3 +42,32 @@ import Testing
         }
     }
 }
+
+/// A model with a NaN or infinite weight is refused at load — safetensors and ONNX alike — so
+/// no command evaluates, attacks or certifies a model whose outputs mean nothing.
+@Test func nonFiniteWeightsAreRefusedAtLoad() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-nonfinite-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var model = ZooArchitecture.mlp.makeModel(seed: 2)
+    var w = model.layers[1].parameters[0]
+    w = Tensor(shape: w.shape, scalars: [Float.nan] + w.scalars.dropFirst())
+    model.layers[1].parameters[0] = w
+    let st = dir.appendingPathComponent("nan.safetensors")
+    try ModelFile.save(model, architecture: .mlp, to: st.path)
+    do {
+        _ = try ModelLoader.classifier(path: st.path)
+        Issue.record("a NaN weight loaded")
+    } catch {
+        #expect(error.code == .malformed && error.message.contains("non-finite"), "\(error.message)")
+    }
+    let onnx = dir.appendingPathComponent("nan.onnx")
+    try Data(try ONNXExporter.serialize(model)).write(to: onnx)
+    #expect(throws: ONNXError.self) { try ONNXModel(contentsOf: onnx) }
+    do {
+        _ = try ModelLoader.classifier(path: onnx.path)
+        Issue.record("a NaN initializer loaded")
+    } catch {
+        #expect(error.message.contains("non-finite"), "\(error.message)")
+    }
+}

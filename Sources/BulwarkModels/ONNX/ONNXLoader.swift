@@ -93,7 +93,12 @@ struct ONNXLoader {
 
         var initializers: [String: ONNXConstant] = [:]
         for t in g.initializer {
-            initializers[t.name] = try decodeTensor(t, what: "initializer '\(t.name)'")
+            let value = try decodeTensor(t, what: "initializer '\(t.name)'")
+            // Non-finite weights make every output meaningless: refused, like a malformed file.
+            if case .float(let tensor) = value, let bad = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw ONNXError(.malformed, "\(fileLabel): initializer '\(t.name)' holds a non-finite value (\(tensor.scalars[bad]) at element \(bad))")
+            }
+            initializers[t.name] = value
         }
         let inputs = try g.input.filter { initializers[$0.name] == nil }.map { (v) throws(ONNXError) in try decodeInfo(v, what: "input") }
         let outputs = try g.output.map { (v) throws(ONNXError) in try decodeInfo(v, what: "output") }
