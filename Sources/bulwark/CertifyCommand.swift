@@ -99,6 +99,7 @@ struct CertifyCommand: ParsableCommand {
         let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
         let (x, y) = (examples.inputs, examples.labels)
+        try ArrayFiles.checkRange(x, 0...1, path: data)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }
         let radiusList = try parsedRadii()
         let smoothing: RandomizedSmoothing

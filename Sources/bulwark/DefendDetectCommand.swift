@@ -127,6 +127,7 @@ struct DefendDetectCommand: ParsableCommand {
         let base = try ModelLoader.classifier(path: model, architecture: arch)
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)
         let (x, y) = (examples.inputs, examples.labels)
+        try ArrayFiles.checkRange(x, 0...1, path: data)
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let split = calibration ?? y.count / 2
         guard split >= 1, split < y.count else {

@@ -167,9 +167,7 @@ struct EvaluateCommand: ParsableCommand {
         let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
         let (x, y) = (examples.inputs, examples.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
-        if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) {
-            throw CLIError("\(data): input value \(outside) outside the clip range [0, 1]")
-        }
+        try ArrayFiles.checkRange(x, 0...1, path: data)
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
 

@@ -56,3 +56,19 @@ import Testing
     #expect(r.status == 2 && r.isCleanFailure, "\(r.stderr)")
     #expect(r.stderr.contains("a-file/sub: Not a directory") && !r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
 }
+
+/// Every command that attacks or certifies checks the inputs lie in the model's range first.
+@Test func inputsOutsideTheRangeAreRefusedByEveryAttackingCommand() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../BulwarkModelsTests/Fixtures/onnx/cnn.onnx").standardizedFileURL.path
+    let x = dir.appendingPathComponent("x.npy"), y = dir.appendingPathComponent("y.npy")
+    try Data(npyFloat32(shape: [2, 1, 8, 8], values: [Float](repeating: 3, count: 128))).write(to: x)
+    try Data(npyInt64(shape: [2], values: [0, 1])).write(to: y)
+    for args in [["evaluate", "--out", dir.appendingPathComponent("e").path], ["certify", "--sigma", "0.25"],
+                 ["defend", "detect", "--detector", "feature-squeezing"]] {
+        let r = try CLI.run(args + ["--model", model, "--data", x.path, "--labels", y.path])
+        #expect(r.status == 2 && r.isCleanFailure && r.stderr.contains("outside the clip range [0.0, 1.0]"), "\(args): \(r.stderr)")
+    }
+}

@@ -31,6 +31,15 @@ public enum ArrayFiles {
         return x
     }
 
+    /// Checks that every input lies in `range` — the range the model was trained on and the
+    /// attacks clip to (the zoo models and Fashion-MNIST: [0, 1]).
+    /// - Throws: ``DataError`` (`.shapeMismatch`) naming `path` and the first value outside.
+    public static func checkRange(_ inputs: Tensor, _ range: ClosedRange<Float>, path: String) throws(DataError) {
+        if let outside = inputs.scalars.first(where: { !range.contains($0) }) {
+            throw DataError(.shapeMismatch, "\(path): input value \(outside) outside the clip range [\(range.lowerBound), \(range.upperBound)]")
+        }
+    }
+
     /// Inputs and their integer labels from two `.npy` files, checked — the labels file exists,
     /// holds one label per input and each label is in `0..<classCount` — and cut to the first
     /// `limit` examples (all when `nil`).
