@@ -217,45 +217,8 @@ struct EvaluateCommand: ParsableCommand {
         let reliable = outcome.reliable
         let verdictWord = reliable.map { $0 ? "reliable" : "UNRELIABLE" } ?? "not checked"
 
-        let rows: [[String: Any]] = result.attacks.map { cell in
-            let seconds = cell.outcomes.reduce(0) { $0 + $1.seconds }
-            return ["attack": cell.spec.kind.rawValue, "eps": Double(cell.epsilon), "norm": cell.spec.norm.rawValue,
-                    "robust_accuracy": cell.metrics.robustAccuracy, "success_rate": cell.metrics.attackSuccessRate,
-                    "mean_l2": cell.metrics.meanL2, "mean_linf": cell.metrics.meanLinf,
-                    "mean_queries": cell.metrics.meanQueries, "seconds": seconds, "reliable": reliable.map { $0 as Any } ?? NSNull()]
-        }
         if json {
-            let curve: [[String: Any]] = result.curve.map {
-                ["norm": $0.norm.rawValue, "eps": Double($0.epsilon), "robust_accuracy": $0.robustAccuracy]
-            }
-            var object: [String: Any] = [
-                "clean_accuracy": result.cleanAccuracy, "examples": result.examples, "seed": Int(seed),
-                "results": rows, "ensemble": curve, "out": resultURL.path, "report": reportFiles.map(\.path),
-                "reliable": reliable.map { $0 as Any } ?? NSNull(), "failed_checks": outcome.failedChecks.map(\.rawValue),
-            ]
-            if let c = outcome.checklist {
-                object["checklist"] = [
-                    "summary": outcome.summary ?? c.summary, "attack": c.primaryAttack, "eps": Double(c.epsilon), "norm": c.norm.rawValue,
-                    "examples": outcome.checklistExamples, "seconds": outcome.checklistSeconds,
-                    "claimed_robust_accuracy": c.claimedRobustAccuracy, "worst_case_robust_accuracy": c.worstCaseRobustAccuracy,
-                    "not_run_checks": c.notRunChecks.map(\.rawValue),
-                    "verdicts": c.verdicts.map { v -> [String: Any] in
-                        ["check": v.check.rawValue, "status": v.status.rawValue, "observed": v.observed.map { $0 as Any } ?? NSNull(),
-                         "limit": v.limit.map { $0 as Any } ?? NSNull(), "detail": v.detail]
-                    },
-                ] as [String: Any]
-            }
-            if let d = outcome.defence { object["defense"] = ["transform": d.transform, "gradient": d.gradient, "random": d.random] }
-            if let u = outcome.undefended {
-                object["undefended"] = [
-                    "clean_accuracy": u.cleanAccuracy,
-                    "results": u.attacks.map { c -> [String: Any] in
-                        ["attack": c.spec.kind.rawValue, "eps": Double(c.epsilon), "norm": c.spec.norm.rawValue,
-                         "robust_accuracy": c.metrics.robustAccuracy, "success_rate": c.metrics.attackSuccessRate]
-                    },
-                ] as [String: Any]
-            }
-            try printJSON(object)
+            try printJSON(EvaluationSummary(outcome, out: resultURL.path, report: reportFiles.map(\.path)))
         } else {
             if let d = outcome.defence { print("defence: \(d.transform), attacked with the \(d.gradient) gradient") }
             print("examples: \(result.examples)   clean accuracy: \(String(format: "%.4f", result.cleanAccuracy))   seed: \(seed)")

@@ -84,4 +84,19 @@ import Testing
         #expect(sarif.contains("UNRELIABLE") && sarif.contains("gradients-finite-and-nonzero"))
         #expect(SARIF.log(report).runs.first?.results.count == findings.count)
     }
+
+    @Test func evaluationSummaryCarriesTheTablesFiguresAndSaysNotChecked() throws {
+        let (e, _) = try Self.evidence()
+        let checked = try #require(e.checked)
+        let summary = EvaluationSummary(checked, out: "eval/evaluation.json", report: ["eval/index.html"])
+        #expect(summary.results.map(\.robustAccuracy) == checked.evaluation.attacks.map(\.metrics.robustAccuracy))
+        #expect(summary.verdict == "unreliable" && summary.results.allSatisfy { $0.verdict == "unreliable" })
+        #expect(summary.checklist?.summary == checked.summary)
+        var skipped = checked
+        skipped.checklist = nil
+        let unchecked = EvaluationSummary(skipped, out: nil, report: [])
+        let text = String(decoding: try JSONEncoder().encode(unchecked), as: UTF8.self)
+        #expect(text.contains("\"reliable\":null") && text.contains("\"verdict\":\"not checked\""))
+        #expect(try JSONDecoder().decode(EvaluationSummary.self, from: Data(text.utf8)) == unchecked)
+    }
 }
