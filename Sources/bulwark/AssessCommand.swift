@@ -94,7 +94,7 @@ struct AssessCommand: AsyncParsableCommand {
         c.seed = seed
         c.retrain = retrain
         c.toolVersion = Bulwark.configuration.version
-        c.commandLine = CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
+        c.commandLine = quotedCommandLine()
 
         let line = ProgressLine(enabled: !quiet)
         let outcome: AssessmentOutcome

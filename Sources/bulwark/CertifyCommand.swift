@@ -119,11 +119,12 @@ struct CertifyCommand: ParsableCommand {
         var written: [String] = []
         if let out {
             let evidence = DefenceEvidence(name: "\(URL(fileURLWithPath: model).lastPathComponent), σ = \(sigma)", certification: result,
-                                           reproduce: EvaluationReportFiles.commandLine, artifact: model)
-            written = try DefenceReportFiles.write(evidence, title: "Bulwark certification: \(URL(fileURLWithPath: model).lastPathComponent)", seed: seed,
-                                                   parameters: ["model": model, "data": data, "labels": labels, "sigma": String(sigma), "n0": String(n0),
-                                                                "n": String(n), "alpha": String(alpha), "examples": String(y.count), "seed": String(seed)],
-                                                   json: result, jsonName: "certification.json", to: URL(fileURLWithPath: out)).map(\.path)
+                                           reproduce: quotedCommandLine(), artifact: model)
+            let report = DefenceFindings.report(evidence, title: "Bulwark certification: \(URL(fileURLWithPath: model).lastPathComponent)", seed: seed,
+                                                parameters: ["model": model, "data": data, "labels": labels, "sigma": String(sigma), "n0": String(n0),
+                                                             "n": String(n), "alpha": String(alpha), "examples": String(y.count), "seed": String(seed)],
+                                                toolVersion: Bulwark.configuration.version)
+            written = try ReportWriter.write(report, result: result, resultName: "certification.json", to: URL(fileURLWithPath: out)).map(\.path)
         }
         if json {
             try printJSON([

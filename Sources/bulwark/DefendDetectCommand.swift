@@ -162,14 +162,14 @@ struct DefendDetectCommand: ParsableCommand {
         var written: [String] = []
         if let out {
             let dir = URL(fileURLWithPath: out)
-            let command = EvaluationReportFiles.commandLine
             let evidence = DefenceEvidence(name: "\(URL(fileURLWithPath: model).lastPathComponent) + \(result.detector)", detector: result,
-                                           reproduce: command, artifact: model)
-            let files = try DefenceReportFiles.write(evidence, title: "Bulwark detector evaluation: \(result.detector)", seed: seed,
-                                                     parameters: ["model": model, "data": data, "labels": labels, "detector": result.detector,
-                                                                  "eps": String(eps), "norm": norm.rawValue, "steps": String(steps), "fpr": String(fpr),
-                                                                  "held_out_examples": String(split), "seed": String(seed)],
-                                                     json: result, jsonName: "detection.json", to: dir)
+                                           reproduce: quotedCommandLine(), artifact: model)
+            let report = DefenceFindings.report(evidence, title: "Bulwark detector evaluation: \(result.detector)", seed: seed,
+                                                parameters: ["model": model, "data": data, "labels": labels, "detector": result.detector,
+                                                             "eps": String(eps), "norm": norm.rawValue, "steps": String(steps), "fpr": String(fpr),
+                                                             "held_out_examples": String(split), "seed": String(seed)],
+                                                toolVersion: Bulwark.configuration.version)
+            let files = try ReportWriter.write(report, result: result, resultName: "detection.json", to: dir)
             written = files.map(\.path)
         }
         func pipeline(_ m: PipelineMetrics) -> [String: Any] {

@@ -173,7 +173,7 @@ struct EvaluateCommand: ParsableCommand {
 
         let specs = kinds.map { AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries, stepSize: stepSize) }
         var plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: batchSize, seed: seed)
-        plan.keptExamples = AdversarialGallery.examplesToKeep(count: EvaluationReportFiles.galleryRows)
+        plan.keptExamples = AdversarialGallery.examplesToKeep(count: EvaluationReport.galleryRows)
         var defence: TransformDefence?
         if let defense {
             do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }
@@ -196,24 +196,15 @@ struct EvaluateCommand: ParsableCommand {
         let result = outcome.evaluation
         line.finish("evaluated \(y.count) examples in \(formatDuration(result.seconds))"
                     + (outcome.checklist == nil ? "" : "; checklist on \(outcome.checklistExamples) in \(formatDuration(outcome.checklistSeconds))"))
-        let evaluatedModel: any DifferentiableClassifier
-        do {
-            evaluatedModel = try defence.map { d throws(EvasionError) in
-                try d.view(of: classifier, gradient: attackerGradient == .plain ? .plain : d.adaptiveGradient)
-            } ?? classifier
-        } catch { throw CLIError(error.description) }
-
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let report = EvaluationReport.make(outcome, inputShape: classifier.inputShape, inputs: x, labels: y, modelPath: model,
+                                           dataPath: data, labelsPath: labels, command: quotedCommandLine(),
+                                           toolVersion: Bulwark.configuration.version)
         let resultURL = outURL.appendingPathComponent("evaluation.json")
-        let temporary = outURL.appendingPathComponent(".evaluation.json.tmp")
-        try encoder.encode(result).write(to: temporary)
-        _ = try? FileManager.default.removeItem(at: resultURL)
-        try FileManager.default.moveItem(at: temporary, to: resultURL)
-        // The checklist's verdicts and evidence, and the undefended run, next to the evaluation.
-        try encoder.encode(outcome).write(to: outURL.appendingPathComponent("checked-evaluation.json"), options: .atomic)
-        let reportFiles = try EvaluationReportFiles.write(outcome, model: evaluatedModel, modelPath: model, dataPath: data, labelsPath: labels,
-                                                          inputs: x, labels: y, to: outURL)
+        // evaluation.json (every per-example outcome), then the checklist's verdicts and evidence
+        // and the undefended run, then the report.
+        try ReportWriter.writeJSON(result, to: resultURL)
+        try ReportWriter.writeJSON(outcome, to: outURL.appendingPathComponent("checked-evaluation.json"))
+        let reportFiles = try ReportWriter.write(report, to: outURL)
         let reliable = outcome.reliable
         let verdictWord = reliable.map { $0 ? "reliable" : "UNRELIABLE" } ?? "not checked"
 

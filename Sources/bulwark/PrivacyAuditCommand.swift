@@ -130,7 +130,7 @@ struct PrivacyAuditCommand: ParsableCommand {
         line.finish()
         let seconds = Date().timeIntervalSince(start)
         if let out {
-            let command = CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
+            let command = quotedCommandLine()
             let report = PrivacyFindings.report(result, model: model, command: command, inputShape: classifier.inputShape,
                                                 toolVersion: Bulwark.configuration.version)
             do { try ReportWriter.write(report, to: URL(fileURLWithPath: out)) } catch { throw CLIError("\(error)") }

@@ -60,8 +60,8 @@ struct ScanCommand: AsyncParsableCommand {
         switch format {
         case "json": try render(JSONReport(files: files))
         case "sarif":
-            let command = CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
-            print(String(decoding: try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: Bulwark.configuration.version ?? "",
+            let command = quotedCommandLine()
+            print(String(decoding: try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: Bulwark.configuration.version,
                                                               commandLine: command)), as: UTF8.self))
         default:
             for f in files {

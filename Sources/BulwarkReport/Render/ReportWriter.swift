@@ -1,8 +1,10 @@
 public import Foundation
 
-/// Errors writing a report.
+/// Errors writing a report: one line naming the file and the reason.
 public struct ReportError: Error, CustomStringConvertible {
+    /// The line.
     public let message: String
+    /// The line.
     public var description: String { message }
 }
 
@@ -38,5 +40,33 @@ public enum ReportWriter {
             written.append(url)
         }
         return written
+    }
+
+    /// Writes `value` as pretty-printed JSON (sorted keys) to `url`, atomically.
+    /// - Throws: ``ReportError`` naming the file.
+    public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws(ReportError) {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let data: Data
+        do { data = try e.encode(value) } catch { throw ReportError(message: "cannot encode \(url.lastPathComponent): \(error)") }
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw ReportError(message: "cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes the report's three files and, beside them, the threat module's own result as
+    /// `resultName` (e.g. `evaluation.json`), the result first.
+    /// - Returns: the paths written, the result's first.
+    @discardableResult
+    public static func write<T: Encodable>(_ report: Report, result: T, resultName: String, to directory: URL) throws -> [URL] {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReportError(message: "cannot create report directory \(directory.path): \(error.localizedDescription)")
+        }
+        let url = directory.appendingPathComponent(resultName)
+        try writeJSON(result, to: url)
+        return [url] + (try write(report, to: directory))
     }
 }

@@ -1,4 +1,5 @@
 import BulwarkArchive
+import BulwarkReport
 import Foundation
 
 /// An error the CLI reports as one line on stderr, with a non-zero exit (ArgumentParser prints
@@ -81,4 +82,10 @@ func printJSON<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// The command line as typed, shell-quoted, with `bulwark` as the program name: the reproduce
+/// command every report records (every choice is seeded, so it reruns the same work).
+func quotedCommandLine() -> String {
+    CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
 }

@@ -1,34 +1,32 @@
-import ArgumentParser
-import BulwarkEvasion
-import BulwarkModels
-import BulwarkReport
-import BulwarkTensor
+public import BulwarkEvasion
+public import BulwarkTensor
 import Foundation
 
-/// Writes the report of `bulwark evaluate` (`index.html`, `report.json`, `report.sarif`) next
-/// to `evaluation.json`.
-enum EvaluationReportFiles {
-    /// The command line as typed, shell-quoted: it reproduces the evaluation (every choice is seeded).
-    static var commandLine: String {
-        CommandLine.arguments.enumerated().map { $0 == 0 ? "bulwark" : shellQuoted($1) }.joined(separator: " ")
-    }
+/// The report of a checked evaluation (`bulwark evaluate`): the evasion findings with the
+/// checklist's verdict applied, the defence's findings, the evasion section with the image grid
+/// drawn from the evaluation's kept examples, and the parameters that reproduce it.
+public enum EvaluationReport {
+    /// Rows of the image grid; an evaluation keeps ``AdversarialGallery/examplesToKeep(count:)``
+    /// of them for it.
+    public static let galleryRows = 8
 
-    /// Rows of the report's image grid; the evaluation keeps the adversarial examples it needs
-    /// (``AdversarialGallery/examplesToKeep(count:)``).
-    static let galleryRows = 8
-
-    /// Builds and writes the report; returns the files written.
-    static func write(_ checked: CheckedEvaluationResult, model: any DifferentiableClassifier, modelPath: String, dataPath: String,
-                      labelsPath: String, inputs: Tensor, labels: [Int], to directory: URL) throws -> [URL] {
+    /// Builds the report.
+    /// - Parameters:
+    ///   - checked: the evaluation and its checklist.
+    ///   - inputShape: the model's per-example shape (an image grid is drawn for 1×H×W or H×W).
+    ///   - inputs: the evaluated inputs, `labels` their labels (the grid's originals).
+    ///   - modelPath: the model file; `dataPath` and `labelsPath` the data files.
+    ///   - command: the command line that reproduces the evaluation.
+    public static func make(_ checked: CheckedEvaluationResult, inputShape: [Int], inputs: Tensor, labels: [Int],
+                            modelPath: String, dataPath: String, labelsPath: String, command: String, toolVersion: String) -> Report {
         let result = checked.evaluation
-        let command = commandLine
         let runs = [EvaluationRun(name: "evaluate", result: result, reproduce: command, artifact: modelPath)]
         var grids: [ImageGrid] = []
         var note: String?
-        if AdversarialGallery.imageSize(model.inputShape) == nil {
-            note = "Inputs of shape \(model.inputShape) are not grayscale images; no image grid is drawn."
+        if AdversarialGallery.imageSize(inputShape) == nil {
+            note = "Inputs of shape \(inputShape) are not grayscale images; no image grid is drawn."
         } else if let cell = AdversarialGallery.pick(result) {
-            if let g = AdversarialGallery.make(cell: cell, inputs: inputs, labels: labels, inputShape: model.inputShape,
+            if let g = AdversarialGallery.make(cell: cell, inputs: inputs, labels: labels, inputShape: inputShape,
                                                clipMin: result.clipMin, clipMax: result.clipMax, count: galleryRows) {
                 grids.append(g)
             } else {
@@ -62,9 +60,21 @@ enum EvaluationReportFiles {
         }
         let findings = DefenceFindings.applyChecklist(checked, to: EvasionFindings.findings(runs)) + DefenceFindings.findings(evidence)
         var report = Report(title: "Bulwark evasion evaluation: \(modelName)" + (checked.defence.map { " behind \($0.transform)" } ?? ""),
-                            toolVersion: Bulwark.configuration.version, command: command, seed: result.seed, parameters: parameters,
+                            toolVersion: toolVersion, command: command, seed: result.seed, parameters: parameters,
                             findings: findings, sections: [section, DefenceFindings.section(evidence)])
-        report.environment["bulwark"] = Bulwark.configuration.version
-        do { return try ReportWriter.write(report, to: directory) } catch { throw CLIError(String(describing: error)) }
+        report.environment["bulwark"] = toolVersion
+        return report
+    }
+}
+
+extension DefenceFindings {
+    /// A defences report (`bulwark certify`, `bulwark defend detect`): the findings and the
+    /// defences section of `evidence`.
+    public static func report(_ evidence: DefenceEvidence, title: String, seed: UInt64, parameters: [String: String],
+                              toolVersion: String) -> Report {
+        var report = Report(title: title, toolVersion: toolVersion, command: evidence.reproduce, seed: seed,
+                            parameters: parameters, findings: findings(evidence), sections: [section(evidence)])
+        report.environment["bulwark"] = toolVersion
+        return report
     }
 }
