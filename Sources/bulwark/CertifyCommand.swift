@@ -26,20 +26,11 @@ struct CertifyCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Base model: .safetensors written by bulwark train / defend train, or ONNX.")
-    var model: String
-
-    @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: ZooArchitecture?
+    @OptionGroup var input: ModelOptions
+    @OptionGroup var examples: LabelledDataOptions
 
     @Option(parsing: .unconditional, help: "Noise standard deviation σ.")
     var sigma: Float
-
-    @Option(help: "Inputs (.npy).")
-    var data: String
-
-    @Option(help: "Integer labels (.npy).")
-    var labels: String
 
     @Option(parsing: .unconditional, help: "Noise draws that select the class.")
     var n0: Int = 100
@@ -52,9 +43,6 @@ struct CertifyCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Comma-separated L2 radii of the curve.")
     var radii: String = "0,0.25,0.5,0.75,1"
-
-    @Option(parsing: .unconditional, help: "Certify only the first N examples.")
-    var limit: Int?
 
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Noisy copies per forward pass.")
     var batchSize: Int = 500
@@ -76,7 +64,6 @@ struct CertifyCommand: ParsableCommand {
         guard n0 >= 1, n0 <= 10_000_000, n >= 1, n <= 10_000_000 else { throw ValidationError("--n0 and --n must be between 1 and 10000000") }
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1)") }
         guard batchSize > 0, batchSize <= 100_000 else { throw ValidationError("--batch-size must be between 1 and 100000") }
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         _ = try parsedRadii()
     }
 
@@ -90,16 +77,16 @@ struct CertifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (model, data, labels) = (input.model, examples.data, examples.labels)
         if let out {
             for name in ["", "/index.html", "/report.json", "/report.sarif", "/certification.json"] {
                 try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
             }
         }
         configureNumerics()
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
-        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
-        let (x, y) = (examples.inputs, examples.labels)
-        try ArrayFiles.checkRange(x, 0...1, path: data)
+        let classifier = try input.load()
+        let loaded = try examples.load(for: classifier)
+        let (x, y) = (loaded.inputs, loaded.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }
         let radiusList = try parsedRadii()
         let smoothing: RandomizedSmoothing

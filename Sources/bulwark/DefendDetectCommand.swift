@@ -31,20 +31,11 @@ struct DefendDetectCommand: ParsableCommand {
         """
     )
 
+    @OptionGroup var input: ModelOptions
+    @OptionGroup var examples: LabelledDataOptions
+
     @Option(help: "Detector: feature-squeezing|mahalanobis.")
     var detector: String
-
-    @Option(help: "Model file (.safetensors or ONNX; mahalanobis needs safetensors).")
-    var model: String
-
-    @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: ZooArchitecture?
-
-    @Option(help: "Inputs (.npy) in [0, 1].")
-    var data: String
-
-    @Option(help: "Integer labels (.npy).")
-    var labels: String
 
     @Option(help: "Attack: pgd.")
     var attack: String = "pgd"
@@ -76,9 +67,6 @@ struct DefendDetectCommand: ParsableCommand {
     @Option(name: .customLong("detector-weight"), parsing: .unconditional, help: "λ of the detector term in the adaptive attack.")
     var detectorWeight: Float = 1
 
-    @Option(parsing: .unconditional, help: "Use only the first N examples.")
-    var limit: Int?
-
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per attack batch.")
     var batchSize: Int = 128
 
@@ -103,7 +91,7 @@ struct DefendDetectCommand: ParsableCommand {
         try Bounds.check(batchSize, in: 1...Bounds.batchSize, "--batch-size")
         if let calibration, calibration < 1 { throw ValidationError("--calibration must be positive") }
         guard ridge > 0, ridge.isFinite else { throw ValidationError("--ridge must be positive") }
-        if let limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
+        if let limit = examples.limit, limit < 2 { throw ValidationError("--limit must be at least 2") }
         _ = try parsedSqueezers()
     }
 
@@ -118,16 +106,16 @@ struct DefendDetectCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (model, data, labels) = (input.model, examples.data, examples.labels)
         if let out {
             for name in ["", "/index.html", "/report.json", "/report.sarif", "/detection.json"] {
                 try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
             }
         }
         configureNumerics()
-        let base = try ModelLoader.classifier(path: model, architecture: arch)
-        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)
-        let (x, y) = (examples.inputs, examples.labels)
-        try ArrayFiles.checkRange(x, 0...1, path: data)
+        let base = try input.load()
+        let loaded = try examples.load(for: base)
+        let (x, y) = (loaded.inputs, loaded.labels)
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let split = calibration ?? y.count / 2
         guard split >= 1, split < y.count else {

@@ -39,17 +39,8 @@ struct EvaluateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model file: .safetensors written by bulwark train, or an ONNX model.")
-    var model: String
-
-    @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: ZooArchitecture?
-
-    @Option(help: "Inputs (.npy, N×1×28×28 or N×784 for the zoo models), in the clip range.")
-    var data: String
-
-    @Option(help: "Integer labels (.npy, N).")
-    var labels: String
+    @OptionGroup var input: ModelOptions
+    @OptionGroup var examples: LabelledDataOptions
 
     @Option(help: "Comma-separated attacks.")
     var attack: String = "fgsm,pgd"
@@ -71,9 +62,6 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Query budget per example (square, hsj).")
     var queries: Int?
-
-    @Option(parsing: .unconditional, help: "Evaluate only the first N examples.")
-    var limit: Int?
 
     @Option(parsing: .unconditional, help: "Examples per batch.")
     var batchSize: Int = 128
@@ -123,7 +111,6 @@ struct EvaluateCommand: ParsableCommand {
         try Bounds.check(restarts, in: 0...Bounds.restarts, "--restarts")
         try Bounds.check(batchSize, in: 1...Bounds.batchSize, "--batch-size")
         if let queries { try Bounds.check(queries, in: 1...Bounds.queries, "--queries") }
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
         if let defense { do { _ = try TransformSpec.parse(defense) } catch { throw ValidationError("--defense: \(error.description)") } }
         if let eotSamples, eotSamples < 1 { throw ValidationError("--eot-samples must be ≥ 1") }
         guard checklistLimit > 0 else { throw ValidationError("--checklist-limit must be positive, got \(checklistLimit)") }
@@ -154,6 +141,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (model, data, labels) = (input.model, examples.data, examples.labels)
         for name in ["", "/index.html", "/report.json", "/report.sarif"] {
             try refuseOverwrite(out + name, inputs: [model, data, labels, baseline], role: "--out")
         }
@@ -163,11 +151,10 @@ struct EvaluateCommand: ParsableCommand {
         if norm == .linf, let kind = kinds.first(where: { $0 == .cw }) {
             throw CLIError("attack '\(kind.rawValue)' is defined for --norm l2 only")
         }
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
-        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: classifier.inputShape, classCount: classifier.classCount, limit: limit)
-        let (x, y) = (examples.inputs, examples.labels)
+        let classifier = try input.load()
+        let loaded = try examples.load(for: classifier)
+        let (x, y) = (loaded.inputs, loaded.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
-        try ArrayFiles.checkRange(x, 0...1, path: data)
         let outURL = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
 
@@ -178,7 +165,7 @@ struct EvaluateCommand: ParsableCommand {
         if let defense {
             do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }
         }
-        let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: arch) }
+        let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: input.arch) }
         let attackerGradient = gradient
         let checked = CheckedEvaluation(evaluation: plan, checklist: noChecklist ? nil
             : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries))

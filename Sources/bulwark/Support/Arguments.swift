@@ -1,5 +1,6 @@
 public import ArgumentParser
 import BulwarkEvasion
+import BulwarkData
 import BulwarkModels
 
 // Choice options parse straight into the library's enums: `--help` lists their values and the
@@ -24,5 +25,41 @@ enum Bounds {
         guard range.contains(value) else {
             throw ValidationError("\(flag) must be in \(range.lowerBound)…\(range.upperBound), got \(value)")
         }
+    }
+}
+
+/// `--model` and `--arch`: the model a command attacks, certifies or evaluates.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model: a .safetensors file written by bulwark, or an ONNX model.")
+    var model: String
+
+    @Option(help: "Architecture when the safetensors file does not record it.")
+    var arch: ZooArchitecture?
+
+    /// The model as a classifier (format recognised by content).
+    func load() throws -> any DifferentiableClassifier { try ModelLoader.classifier(path: model, architecture: arch) }
+}
+
+/// `--data`, `--labels` and `--limit`: labelled examples stored as `.npy`.
+struct LabelledDataOptions: ParsableArguments {
+    @Option(help: "Inputs (.npy, N×1×28×28 or N×784 for the zoo models), in the clip range [0, 1].")
+    var data: String
+
+    @Option(help: "Integer labels (.npy, N).")
+    var labels: String
+
+    @Option(parsing: .unconditional, help: "Use only the first N examples.")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit { try Bounds.check(limit, in: 1...Int.max, "--limit") }
+    }
+
+    /// The examples, checked against `model` (shape, classes) and the clip range [0, 1].
+    func load(for model: any DifferentiableClassifier) throws -> LabeledDataset {
+        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: model.inputShape,
+                                               classCount: model.classCount, limit: limit)
+        try ArrayFiles.checkRange(examples.inputs, 0...1, path: data)
+        return examples
     }
 }
