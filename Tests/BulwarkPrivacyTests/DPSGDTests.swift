@@ -163,3 +163,17 @@ func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
     #expect(kept?.shape == [5, 3, 18] && none == nil)
     for i in 0..<5 { #expect(abs(whole[i] - chunked[i]) <= 1e-5 * max(1, whole[i])) }
 }
+
+/// Weights after seeded DP-SGD, recorded before DP-SGD became a training procedure of the
+/// shared train-test-save call: the same seed must give bit-identical weights.
+@Test func seededDPSGDWeightsAreUnchanged() throws {
+    var model = try denseModel()
+    let (x, y) = batch([6], n: 200, classes: 3, seed: 21)
+    var adam = Adam(learningRate: 0.01)
+    let config = DPSGDConfiguration(noiseMultiplier: 1.1, maxGradientNorm: 1, samplingRate: 0.05, epochs: 2, delta: 1e-5,
+                                    randomness: .seededInsecure(seed: 4))
+    try DPSGD.train(&model, inputs: x, labels: y, optimizer: &adam, configuration: config)
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for t in model.parameters { for s in t.scalars { h ^= UInt64(s.bitPattern); h = h &* 0x0000_0100_0000_01b3 } }
+    #expect(h == 9_169_579_234_978_379_967)
+}
