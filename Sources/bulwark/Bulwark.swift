@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 
 /// The `bulwark` command: one subcommand per verb (ARCHITECTURE.md).
 @main
@@ -6,7 +7,7 @@ struct Bulwark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bulwark",
         abstract: "Secure machine-learning systems: assess, harden, protect the pipeline.",
-        version: "0.1.0",
+        version: BulwarkVersion.current,
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             AssessCommand.self,
