@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive"], swiftSettings: strictSettings),
         .target(
             name: "BulwarkModels",
-            dependencies: ["BulwarkTensor", "BulwarkArchive", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["BulwarkTensor", "BulwarkArchive", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
 
@@ -97,7 +98,7 @@ let package = Package(
         .testTarget(name: "BulwarkTensorTests", dependencies: ["BulwarkTensor"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkArchiveTests", dependencies: ["BulwarkArchive", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkModelsTests", dependencies: ["BulwarkModels", "BulwarkData", "BulwarkArchive"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain", "BulwarkReport"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], exclude: ["Fixtures/make_certification_fixtures.py"],
                     swiftSettings: strictSettings),

@@ -97,9 +97,9 @@ public struct Assessment: Sendable {
             return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: nil, blackBox: nil,
                                      stopReason: reason, seconds: Date().timeIntervalSince(start))
         }
-        let (model, metadata) = try ModelCache.load(accepted, c)
-        if let a = metadata["bulwark.test_accuracy"] { parameters["model.test_accuracy_at_training"] = a }
-        if let s = metadata["bulwark.training_seconds"] { parameters["model.training_seconds"] = s }
+        let (model, provenance) = try ModelCache.load(accepted, c)
+        if let a = provenance.testAccuracy { parameters["model.test_accuracy_at_training"] = String(format: "%.4f", a) }
+        if let s = provenance.trainingSeconds { parameters["model.training_seconds"] = String(format: "%.1f", s) }
 
         let testSet: LabeledDataset
         do { testSet = try FashionMNIST.load(.test, directory: c.dataDirectory, limit: c.evaluationLimit) } catch {
@@ -126,7 +126,7 @@ public struct Assessment: Sendable {
         // assess runs no gradient-masking checklist: its evasion figures are shown as not checked
         findings += DefenceFindings.markNotChecked(EvasionFindings.findings(runs),
                                                    reason: "bulwark assess does not run the gradient-masking checklist; run bulwark evaluate on the model for a checked figure")
-        sections.append(modelSection(scanned, metadata: metadata))
+        sections.append(modelSection(scanned, provenance: provenance))
         sections.append(ScanFindings.section([scanned.scan]))
         sections.append(EvasionFindings.section(runs, imageGrids: grids))
         let report = makeReport(findings: findings, sections: sections, parameters: parameters)
@@ -177,12 +177,9 @@ public struct Assessment: Sendable {
         return p
     }
 
-    func modelSection(_ m: ScannedModel, metadata: [String: String]) -> Section {
+    func modelSection(_ m: ScannedModel, provenance: ModelProvenance) -> Section {
         var rows = [["file", m.path], ["sha256", m.sha256], ["source", m.trainedNow ? "trained by this run" : "reused from the cache"]]
-        for key in ["bulwark.architecture", "bulwark.dataset", "bulwark.epochs", "bulwark.train_images", "bulwark.seed",
-                    "bulwark.learning_rate", "bulwark.test_accuracy", "bulwark.training_seconds"] {
-            if let v = metadata[key] { rows.append([String(key.dropFirst("bulwark.".count)), v]) }
-        }
+        rows += provenance.fields.map { [$0.name, $0.value] }
         return Section(title: "Model", text: "The model assessed, as recorded in its safetensors metadata (test accuracy on all 10 000 test images at training time).",
                        tables: [Table(title: "Model file", columns: ["field", "value"], rows: rows)])
     }

@@ -1,5 +1,6 @@
 public import BulwarkEvasion
 public import BulwarkModels
+import BulwarkArchive
 import BulwarkData
 import BulwarkReport
 import Foundation
@@ -50,7 +51,7 @@ public struct AssessmentConfiguration: Sendable {
     /// Whether this is the `--quick` preset (recorded in the reproduce command).
     public var quick = false
     /// Version of the tool, recorded in the report.
-    public var toolVersion = "0.1.0"
+    public var toolVersion = BulwarkVersion.current
     /// The command line as typed, recorded in the report (`nil`: the canonical command).
     public var commandLine: String?
 

@@ -53,24 +53,28 @@ enum ModelCache {
 
     /// Loads the accepted bytes as a zoo model, checking the architecture and, for a cached
     /// file, that it was trained as configured.
-    static func load(_ m: AcceptedArtifact, _ c: AssessmentConfiguration) throws(AssessmentError) -> (model: Sequential, metadata: [String: String]) {
+    static func load(_ m: AcceptedArtifact, _ c: AssessmentConfiguration) throws(AssessmentError) -> (model: Sequential, provenance: ModelProvenance) {
         let file: (tensors: [String: Tensor], metadata: [String: String])
         do { file = try SafeTensors.read(m.bytes, label: m.path) } catch { throw AssessmentError(error.description) }
-        let meta = file.metadata
-        guard meta[ModelFile.architectureKey] == c.architecture.rawValue else {
-            throw AssessmentError("\(m.path) holds a '\(meta[ModelFile.architectureKey] ?? "unknown")' model, expected '\(c.architecture.rawValue)'; remove it or pass --retrain")
+        let recorded: ModelProvenance?
+        do { recorded = try ModelProvenance(metadata: file.metadata) } catch { throw AssessmentError("\(m.path): \(error.message)") }
+        guard let p = recorded, p.architecture == c.architecture else {
+            throw AssessmentError("\(m.path) holds a '\(recorded?.architecture.rawValue ?? "unknown")' model, expected '\(c.architecture.rawValue)'; remove it or pass --retrain")
         }
-        var expected = ["bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(c.epochs), "bulwark.seed": String(c.seed)]
-        if let limit = c.trainLimit { expected["bulwark.train_images"] = String(min(limit, 60_000)) }
-        for (key, value) in expected.sorted(by: { $0.key < $1.key }) where meta[key] != value {
-            throw AssessmentError("\(m.path) records \(key) = \(meta[key] ?? "nothing"), expected \(value); remove it or pass --retrain")
+        func show<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "nothing" }
+        // in key order, as before: dataset, epochs, seed, train_images
+        if p.dataset != "fashion-mnist" { throw AssessmentError("\(m.path) records dataset = \(show(p.dataset)), expected fashion-mnist; remove it or pass --retrain") }
+        if p.epochs != c.epochs { throw AssessmentError("\(m.path) records epochs = \(show(p.epochs)), expected \(c.epochs); remove it or pass --retrain") }
+        if p.seed != c.seed { throw AssessmentError("\(m.path) records seed = \(show(p.seed)), expected \(c.seed); remove it or pass --retrain") }
+        if let limit = c.trainLimit, p.trainImages != min(limit, 60_000) {
+            throw AssessmentError("\(m.path) records train_images = \(show(p.trainImages)), expected \(min(limit, 60_000)); remove it or pass --retrain")
         }
-        if c.trainLimit == nil, let images = meta["bulwark.train_images"], images != "60000" {
+        if c.trainLimit == nil, let images = p.trainImages, images != 60_000 {
             throw AssessmentError("\(m.path) was trained on \(images) images, expected all 60000; remove it or pass --retrain")
         }
         var model = c.architecture.makeModel()
         do { try model.load(file.tensors) } catch { throw AssessmentError("\(m.path) is not a '\(c.architecture.rawValue)' model: \(error.message)") }
-        return (model, meta)
+        return (model, p)
     }
 
     /// Trains the configured model on Fashion-MNIST and saves it (atomically) to `path`.
@@ -80,29 +84,23 @@ enum ModelCache {
             trainSet = try FashionMNIST.load(.train, directory: c.dataDirectory, limit: c.trainLimit)
             testSet = try FashionMNIST.load(.test, directory: c.dataDirectory)
         } catch { throw AssessmentError(error.message) }
-        var model = c.architecture.makeModel(seed: c.seed)
-        var adam = Adam(learningRate: c.learningRate)
-        let start = Date()
-        BulwarkModels.train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &adam,
-              configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.trainBatchSize, seed: c.seed)) { p in
-            progress(AssessmentProgress(stage: .train,
-                                        message: String(format: "%@ epoch %d/%d step %d/%d loss %.4f acc %.4f %.0f img/s", c.architecture.rawValue,
-                                                        p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
-                                        secondsRemaining: p.secondsRemaining))
-        }
-        let seconds = Date().timeIntervalSince(start)
-        let accuracy = model.accuracy(testSet.inputs, labels: testSet.labels)
         do {
             try FileManager.default.createDirectory(atPath: c.modelDirectory, withIntermediateDirectories: true)
         } catch { throw AssessmentError("cannot create model directory \(c.modelDirectory): \(error.localizedDescription)") }
-        do {
-            try ModelFile.save(model, architecture: c.architecture, metadata: [
-                "bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(c.epochs), "bulwark.batch_size": String(c.trainBatchSize),
-                "bulwark.learning_rate": String(c.learningRate), "bulwark.seed": String(c.seed),
-                "bulwark.train_images": String(trainSet.count), "bulwark.test_accuracy": String(format: "%.4f", accuracy),
-                "bulwark.training_seconds": String(format: "%.1f", seconds),
-            ], to: path)
-        } catch { throw AssessmentError(error.description) }
+        let run = try withoutActuallyEscaping(progress) { (progress) throws(AssessmentError) -> TrainedModel<[EpochSummary]> in
+            let plain = SupervisedTraining(configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.trainBatchSize, seed: c.seed),
+                                           optimizer: Adam(learningRate: c.learningRate)) { p in
+                progress(AssessmentProgress(stage: .train,
+                                            message: String(format: "%@ epoch %d/%d step %d/%d loss %.4f acc %.4f %.0f img/s", c.architecture.rawValue,
+                                                            p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
+                                            secondsRemaining: p.secondsRemaining))
+            }
+            do {
+                return try ModelTraining.run(plain, architecture: c.architecture, seed: c.seed, dataset: "fashion-mnist",
+                                             training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: path)
+            } catch { throw AssessmentError("\(error)") }
+        }
+        let seconds = run.trainingSeconds, accuracy = run.testAccuracy
         progress(AssessmentProgress(stage: .train, message: String(format: "trained %@ in %.0fs: test accuracy %.4f → %@",
                                                                    c.architecture.rawValue, seconds, accuracy, path)))
         return seconds

@@ -12,6 +12,8 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case io
         /// A model file is malformed.
         case malformed
+        /// A training procedure could not train (invalid settings, a layer it cannot handle).
+        case training
     }
 
     /// The failure kind.

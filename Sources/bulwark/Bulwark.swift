@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 import Foundation
 
 /// The `bulwark` command: one subcommand per verb (ARCHITECTURE.md).
@@ -8,7 +9,7 @@ struct Bulwark: AsyncParsableCommand {
         commandName: "bulwark",
         abstract: "Secure machine-learning systems: assess, harden, protect the pipeline.",
         discussion: ExitStatus.table,
-        version: "0.1.0",
+        version: BulwarkVersion.current,
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             AssessCommand.self,

@@ -130,28 +130,27 @@ struct DefendTrainCommand: ParsableCommand {
         let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
         let progress = ProgressLine(enabled: !quiet)
         let config = TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed)
-        let start = Date()
-        var net = arch.makeModel(seed: seed)
-        var summaries: [EpochSummary]
-        func show(_ stage: String, _ p: TrainingProgress) {
+        let show: (String, TrainingProgress) -> Void = { stage, p in
             progress.update(String(format: "%@ epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
                                    stage, p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
                             force: p.step == p.stepsPerEpoch)
         }
+        let training = (inputs: trainSet.inputs, labels: trainSet.labels), test = (inputs: testSet.inputs, labels: testSet.labels)
+        let net: Sequential, summaries: [EpochSummary], trainSeconds: Double, clean: Double
         if let d = trainingDefense {
-            var adam = Adam(learningRate: learningRate)
-            summaries = AdversarialTraining(defense: d, configuration: config, epsilonWarmupEpochs: warmupEpochs)
-                .train(&net, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &adam) { show(defense, $0) }
+            let defense = self.defense
+            let plan = AdversarialTraining(defense: d, configuration: config, epsilonWarmupEpochs: warmupEpochs)
+                .procedure(optimizer: Adam(learningRate: learningRate)) { show(defense, $0) }
+            let run = try ModelTraining.run(plan, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
+            (net, summaries, trainSeconds, clean) = (run.model, run.outcome, run.trainingSeconds, run.testAccuracy)
         } else {
-            var teacher = arch.makeModel(seed: seed &+ 1)
-            let r = DefensiveDistillation(temperature: temperature, configuration: config)
-                .train(teacher: &teacher, student: &net, inputs: trainSet.inputs, labels: trainSet.labels,
-                       makeOptimizer: { Adam(learningRate: learningRate) }) { show($0, $1) }
-            summaries = r.teacher + r.student
+            let (learningRate, teacherSeed) = (self.learningRate, seed &+ 1)
+            let plan = DefensiveDistillation(temperature: temperature, configuration: config)
+                .procedure(makeTeacher: { arch.makeModel(seed: teacherSeed) }, makeOptimizer: { Adam(learningRate: learningRate) }, progress: show)
+            let run = try ModelTraining.run(plan, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
+            (net, summaries, trainSeconds, clean) = (run.model, run.outcome.teacher + run.outcome.student, run.trainingSeconds, run.testAccuracy)
         }
         progress.finish()
-        let trainSeconds = Date().timeIntervalSince(start)
-        let clean = net.accuracy(testSet.inputs, labels: testSet.labels)
 
         var robust: Double?
         var checkSeconds = 0.0
@@ -165,13 +164,6 @@ struct DefendTrainCommand: ParsableCommand {
             } catch { throw CLIError(error.description) }
             checkSeconds = Date().timeIntervalSince(checkStart)
         }
-        var metadata = [
-            "bulwark.dataset": "fashion-mnist", "bulwark.defense": defense, "bulwark.epochs": String(epochs),
-            "bulwark.epsilon": String(eps), "bulwark.seed": String(seed), "bulwark.test_accuracy": String(format: "%.4f", clean),
-        ]
-        if defense == "noise" { metadata["bulwark.sigma"] = String(sigma) }
-        if defense == "distillation" { metadata["bulwark.temperature"] = String(temperature) }
-        try ModelFile.save(net, architecture: arch, metadata: metadata, to: out)
 
         if json {
             var object: [String: Any] = [

@@ -87,20 +87,20 @@ struct PrivacyAuditCommand: ParsableCommand {
         let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
         let memberSet = try loadPair(members, for: classifier, option: "--members")
         let nonMemberSet = try loadPair(nonMembers, for: classifier, option: "--non-members")
-        var metadata: [String: String] = [:]
+        var provenance: ModelProvenance?
         var architecture: ZooArchitecture?
         if let loaded = try? ModelFile.load(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:))) {
-            metadata = loaded.metadata
+            do { provenance = try ModelProvenance(metadata: loaded.metadata) } catch { throw CLIError("\(model): \(error.message)") }
             architecture = loaded.architecture
         }
         var trainer: ShadowTrainer?
         if selected.membership.contains(where: \.needsShadowModels) {
             guard let architecture else { throw CLIError("shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture") }
-            let epochs = shadowEpochs ?? Int(metadata["bulwark.epochs"] ?? "") ?? 10
+            let epochs = shadowEpochs ?? provenance?.epochs ?? 10
             // shadows train with Adam; a target's learning rate is reused only if it was Adam's too
-            let targetAdam = (metadata["bulwark.optimizer"] ?? "adam") == "adam"
-            let lr = shadowLearningRate ?? (targetAdam ? Float(metadata["bulwark.learning_rate"] ?? "") : nil) ?? ZooArchitecture.defaultLearningRate
-            let batch = Int(metadata["bulwark.batch_size"] ?? "") ?? 128
+            let targetAdam = (provenance?.optimizer ?? "adam") == "adam"
+            let lr = shadowLearningRate ?? (targetAdam ? provenance?.learningRate : nil) ?? ZooArchitecture.defaultLearningRate
+            let batch = provenance?.batchSize ?? 128
             trainer = { x, y, seed in
                 var m = architecture.makeModel(seed: seed)
                 var adam = Adam(learningRate: lr)
@@ -113,7 +113,8 @@ struct PrivacyAuditCommand: ParsableCommand {
             let values = v.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
             attribute = (f, values)
         }
-        let claimed = metadata["bulwark.dp.randomness"]?.hasPrefix("secure") == true ? metadata["bulwark.dp.epsilon"].flatMap(Double.init) : nil
+        let dp = provenance?.differentialPrivacy
+        let claimed = dp.flatMap { $0.supportsPrivacyClaim ? $0.epsilon : nil }
         let audit = PrivacyAudit(attacks: selected.membership.isEmpty ? [.loss] : selected.membership, shadowModels: shadowModels,
                                  seed: seed, delta: delta, attribute: attribute,
                                  inversionClasses: selected.inversion ? Array(0..<classifier.classCount) : nil,
@@ -158,7 +159,7 @@ struct PrivacyAuditCommand: ParsableCommand {
             try printJSON(object)
         } else {
             print("members: \(result.members)   non-members: \(result.nonMembers)   shadow models: \(result.shadowModels)   seed: \(seed)")
-            if let c = result.claimedEpsilon { print(String(format: "claimed ε (model metadata): %.4f at δ = %@", c, metadata["bulwark.dp.delta"] ?? "?")) }
+            if let c = result.claimedEpsilon { print(String(format: "claimed ε (model metadata): %.4f at δ = %@", c, dp.map { "\($0.delta)" } ?? "?")) }
             print("attack        AUC     TPR@0.1%FPR  TPR@1%FPR  advantage  ε lower bound (95%)")
             for a in result.attacks {
                 print(a.attack.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)

@@ -160,24 +160,18 @@ struct TrainingJob {
         configureNumerics()
         let trainSet = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
         let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
-        var model = architecture.makeModel(seed: seed)
-        var adam = Adam(learningRate: learningRate)
-        let start = Date()
-        let summaries = train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &adam,
-                              configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed)) { p in
+        let progress = self.progress
+        let plain = SupervisedTraining(configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed),
+                                       optimizer: Adam(learningRate: learningRate)) { p in
             progress.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s  ETA %@",
                                    p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond,
                                    formatDuration(p.secondsRemaining)), force: p.step == p.stepsPerEpoch)
         }
+        let run = try ModelTraining.run(plain, architecture: architecture, seed: seed, dataset: "fashion-mnist",
+                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: out)
         progress.finish()
-        let seconds = Date().timeIntervalSince(start)
-        let accuracy = model.accuracy(testSet.inputs, labels: testSet.labels)
-        try ModelFile.save(model, architecture: architecture, metadata: [
-            "bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(epochs), "bulwark.batch_size": String(batchSize),
-            "bulwark.learning_rate": String(learningRate), "bulwark.seed": String(seed),
-            "bulwark.test_accuracy": String(format: "%.4f", accuracy),
-        ], to: out)
-        return Result(testAccuracy: accuracy, seconds: seconds, trainImages: trainSet.count, testImages: testSet.count, epochs: summaries)
+        return Result(testAccuracy: run.testAccuracy, seconds: run.trainingSeconds, trainImages: trainSet.count, testImages: testSet.count,
+                      epochs: run.outcome)
     }
 }
 
@@ -213,11 +207,9 @@ extension TrainCommand {
                                  sigma, clip, q, q * Double(n), stepsPerEpoch, planned, delta,
                                  insecureSeededNoise ? " — SEEDED NOISE, NO PRIVACY GUARANTEE" : ""))
         }
-        var model = arch.makeModel(seed: seed)
         let line = ProgressLine(enabled: !quiet)
-        let start = Date()
         let quiet = self.quiet
-        let result: DPSGDResult
+        let run: TrainedModel<DPSGDResult>
         do {
             let progress: (DPSGDProgress) -> Void = { p in
                 line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
@@ -230,28 +222,17 @@ extension TrainCommand {
                                          e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, delta))
                 }
             }
+            let training = (inputs: trainSet.inputs, labels: trainSet.labels), test = (inputs: testSet.inputs, labels: testSet.labels)
             if optimizer == "sgd" {
-                var opt = SGD(learningRate: learningRate, momentum: momentum)
-                result = try DPSGD.train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &opt, configuration: config,
-                                         progress: progress, epochEnded: epochEnded)
+                let dp = DPSGDProcedure(configuration: config, optimizer: SGD(learningRate: learningRate, momentum: momentum),
+                                        progress: progress, epochEnded: epochEnded)
+                run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
             } else {
-                var opt = Adam(learningRate: learningRate)
-                result = try DPSGD.train(&model, inputs: trainSet.inputs, labels: trainSet.labels, optimizer: &opt, configuration: config,
-                                         progress: progress, epochEnded: epochEnded)
+                let dp = DPSGDProcedure(configuration: config, optimizer: Adam(learningRate: learningRate), progress: progress, epochEnded: epochEnded)
+                run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
             }
         } catch { throw CLIError(error.description) }
-        let seconds = Date().timeIntervalSince(start)
-        let accuracy = model.accuracy(testSet.inputs, labels: testSet.labels)
-        try ModelFile.save(model, architecture: arch, metadata: [
-            "bulwark.dataset": "fashion-mnist", "bulwark.epochs": String(epochs), "bulwark.learning_rate": String(learningRate),
-            "bulwark.optimizer": optimizer, "bulwark.seed": String(seed), "bulwark.train_images": String(n),
-            "bulwark.test_accuracy": String(format: "%.4f", accuracy),
-            "bulwark.dp": "dp-sgd", "bulwark.dp.epsilon": String(result.epsilon), "bulwark.dp.delta": String(delta),
-            "bulwark.dp.noise_multiplier": String(sigma), "bulwark.dp.max_grad_norm": String(clip),
-            "bulwark.dp.sampling_rate": String(q), "bulwark.dp.sampler": "poisson", "bulwark.dp.steps": String(result.steps),
-            "bulwark.dp.accountant": "rdp (Poisson-subsampled Gaussian, dp-accounting orders)",
-            "bulwark.dp.randomness": insecureSeededNoise ? "seeded-insecure: NO PRIVACY GUARANTEE" : "secure (/dev/urandom)",
-        ], to: out)
+        let result = run.outcome, seconds = run.trainingSeconds, accuracy = run.testAccuracy
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
         if json {
             try printJSON([

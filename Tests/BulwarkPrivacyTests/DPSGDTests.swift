@@ -163,3 +163,42 @@ func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
     #expect(kept?.shape == [5, 3, 18] && none == nil)
     for i in 0..<5 { #expect(abs(whole[i] - chunked[i]) <= 1e-5 * max(1, whole[i])) }
 }
+
+/// Weights after seeded DP-SGD, recorded before DP-SGD became a training procedure of the
+/// shared train-test-save call: the same seed must give bit-identical weights.
+@Test func seededDPSGDWeightsAreUnchanged() throws {
+    var model = try denseModel()
+    let (x, y) = batch([6], n: 200, classes: 3, seed: 21)
+    var adam = Adam(learningRate: 0.01)
+    let config = DPSGDConfiguration(noiseMultiplier: 1.1, maxGradientNorm: 1, samplingRate: 0.05, epochs: 2, delta: 1e-5,
+                                    randomness: .seededInsecure(seed: 4))
+    try DPSGD.train(&model, inputs: x, labels: y, optimizer: &adam, configuration: config)
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for t in model.parameters { for s in t.scalars { h ^= UInt64(s.bitPattern); h = h &* 0x0000_0100_0000_01b3 } }
+    #expect(h == 9_169_579_234_978_379_967)
+}
+
+/// DP-SGD as a procedure of the shared train-test-save call: the same weights as the direct
+/// call, and every DP parameter and the ε spent in the file's provenance.
+@Test func dpsgdProcedureRecordsItsGuaranteeAndMatchesTheDirectCall() throws {
+    var rng = SeededGenerator(seed: 23)
+    let x = Tensor.uniform([60, 1, 28, 28], using: &rng)
+    let y = (0..<60).map { $0 % 10 }
+    let config = DPSGDConfiguration(noiseMultiplier: 1.1, maxGradientNorm: 1, samplingRate: 0.25, epochs: 1, delta: 1e-5,
+                                    randomness: .seededInsecure(seed: 4))
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-dp-\(UUID().uuidString).safetensors").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let run = try ModelTraining.run(DPSGDProcedure(configuration: config, optimizer: SGD(learningRate: 0.1, momentum: 0.9)),
+                                    architecture: .mlp, seed: 2, dataset: "test-images",
+                                    training: (x.rows(0..<40), Array(y[0..<40])), test: (x.rows(40..<60), Array(y[40..<60])), saveTo: path)
+    var direct = ZooArchitecture.mlp.makeModel(seed: 2)
+    var sgd = SGD(learningRate: 0.1, momentum: 0.9)
+    let result = try DPSGD.train(&direct, inputs: x.rows(0..<40), labels: Array(y[0..<40]), optimizer: &sgd, configuration: config)
+    #expect(direct.parameters == run.model.parameters)
+    let read = try #require(try ModelProvenance(metadata: ModelFile.load(path: path).metadata))
+    let dp = try #require(read.differentialPrivacy)
+    #expect(dp.epsilon == result.epsilon && dp.delta == 1e-5 && dp.noiseMultiplier == 1.1 && dp.maxGradientNorm == 1)
+    #expect(dp.samplingRate == 0.25 && dp.steps == result.steps && dp.sampler == "poisson" && dp.mechanism == "dp-sgd")
+    #expect(!dp.supportsPrivacyClaim && dp.randomness.hasPrefix("seeded-insecure"))
+    #expect(read.optimizer == "sgd" && read.learningRate == 0.1 && read.epochs == 1 && read.seed == 2)
+}

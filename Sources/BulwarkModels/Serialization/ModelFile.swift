@@ -4,38 +4,41 @@ import Foundation
 /// Saving and loading zoo models as safetensors files.
 ///
 /// Tensors are named as PyTorch's `state_dict` of the equivalent `nn.Sequential`, so a file
-/// written here loads in PyTorch with `load_state_dict` and vice versa. The architecture and
-/// training facts go in the safetensors `__metadata__` (`bulwark.architecture`, …).
+/// written here loads in PyTorch with `load_state_dict` and vice versa. The model's
+/// ``ModelProvenance`` (architecture, seed, data digest, training settings, defence, DP
+/// parameters, tool version) goes in the safetensors `__metadata__`.
 public enum ModelFile {
-    /// Metadata key holding the zoo architecture name.
-    public static let architectureKey = "bulwark.architecture"
-
-    /// Writes `model`'s tensors and `metadata` (plus the architecture) to `path`, atomically.
-    public static func save(_ model: Sequential, architecture: ZooArchitecture, metadata: [String: String] = [:],
-                            to path: String) throws(ModelError) {
-        var meta = metadata
-        meta[architectureKey] = architecture.rawValue
-        try SafeTensors.write(model.namedTensors.map { (name: $0.name, tensor: $0.tensor) }, metadata: meta,
+    /// Writes `model`'s tensors and `provenance` to `path`, atomically.
+    public static func save(_ model: Sequential, provenance: ModelProvenance, to path: String) throws(ModelError) {
+        try SafeTensors.write(model.namedTensors.map { (name: $0.name, tensor: $0.tensor) }, metadata: provenance.metadata,
                               to: URL(fileURLWithPath: path))
+    }
+
+    /// Writes `model`'s tensors with a provenance that records only its architecture.
+    public static func save(_ model: Sequential, architecture: ZooArchitecture, to path: String) throws(ModelError) {
+        try save(model, provenance: ModelProvenance(architecture: architecture), to: path)
     }
 
     /// Reads a zoo model from a safetensors file.
     ///
     /// The architecture comes from `architecture` when given, otherwise from the file's
-    /// metadata; tensors must match it exactly (names and shapes).
+    /// provenance (only its architecture is read here, so other malformed entries do not stop a load); tensors must match it exactly (names and shapes). `metadata` is the file's
+    /// raw `__metadata__`; ``ModelProvenance/init(metadata:)`` reads it.
     public static func load(path: String, architecture: ZooArchitecture? = nil) throws(ModelError)
         -> (model: Sequential, architecture: ZooArchitecture, metadata: [String: String]) {
         let file = try SafeTensors.read(from: URL(fileURLWithPath: path))
         let arch: ZooArchitecture
         if let architecture {
             arch = architecture
-        } else if let name = file.metadata[architectureKey] {
-            guard let a = ZooArchitecture(rawValue: name) else {
-                throw ModelError(.unknownArchitecture, "\(path): unknown architecture '\(name)' in metadata (known: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            arch = a
         } else {
-            throw ModelError(.unknownArchitecture, "\(path) does not say its architecture; pass --arch \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|"))")
+            let recorded: ZooArchitecture?
+            do { recorded = try ModelProvenance.architecture(in: file.metadata) } catch {
+                throw ModelError(error.code, "\(path): \(error.message)")
+            }
+            guard let recorded else {
+                throw ModelError(.unknownArchitecture, "\(path) does not say its architecture; pass --arch \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|"))")
+            }
+            arch = recorded
         }
         var model = arch.makeModel()
         do { try model.load(file.tensors) } catch {

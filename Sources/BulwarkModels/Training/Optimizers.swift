@@ -3,6 +3,11 @@ import Foundation
 
 /// Updates parameters from their gradients.
 public protocol Optimizer: Sendable {
+    /// Short name recorded in a model's provenance (`adam`, `sgd`).
+    var name: String { get }
+    /// The step size, recorded in a model's provenance.
+    var learningRate: Float { get }
+
     /// Applies one step. `parameters` and `gradients` correspond one-to-one and keep their order
     /// between calls (optimizer state is kept per position).
     mutating func update(_ parameters: inout [Tensor], gradients: [Tensor])
@@ -16,6 +21,8 @@ public struct SGD: Optimizer {
     public var weightDecay: Float
     public var nesterov: Bool
     var velocity: [[Float]] = []
+    /// `sgd`.
+    public var name: String { "sgd" }
 
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
@@ -56,6 +63,8 @@ public struct Adam: Optimizer {
     public var weightDecay: Float
     var step = 0
     var m: [[Float]] = [], v: [[Float]] = []
+    /// `adam`.
+    public var name: String { "adam" }
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.learningRate = learningRate

@@ -55,7 +55,8 @@ public func trainStep(_ model: inout Sequential, optimizer: inout some Optimizer
     return (loss.value.scalar, correct)
 }
 
-/// Trains `model` with mini-batches shuffled by `configuration.seed`.
+/// Trains `model` with mini-batches shuffled by `configuration.seed`, one ``StandardTrainingStep``
+/// (cross-entropy on the batch as drawn) per batch.
 ///
 /// Deterministic for a given seed (up to the floating-point summation order of the BLAS
 /// threads). `progress` is called after every step, on the calling thread.
@@ -63,9 +64,31 @@ public func trainStep(_ model: inout Sequential, optimizer: inout some Optimizer
 public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
                   configuration: TrainingConfiguration,
                   progress: (TrainingProgress) -> Void = { _ in }) -> [EpochSummary] {
+    train(&model, inputs: inputs, labels: labels, optimizer: &optimizer, configuration: configuration,
+          step: StandardTrainingStep(), progress: progress)
+}
+
+/// Trains `model` with mini-batches shuffled by `configuration.seed`, handing each batch to
+/// `step` — the per-step hook through which adversarial training, distillation and other
+/// defences change the batch or the loss without a loop of their own.
+///
+/// The random stream is fixed: one draw seeds the forward context, then each epoch draws its
+/// shuffle and each step may draw from the same generator (``TrainingStep``), so a given seed
+/// and hook always see the same numbers in the same order.
+///
+/// ```swift
+/// var adam = Adam(learningRate: 1e-3)
+/// train(&model, inputs: x, labels: y, optimizer: &adam, configuration: TrainingConfiguration(epochs: 5),
+///       step: StandardTrainingStep())
+/// ```
+@discardableResult
+public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
+                  configuration: TrainingConfiguration, step hook: some TrainingStep,
+                  progress: (TrainingProgress) -> Void = { _ in }) -> [EpochSummary] {
     let n = labels.count
     precondition(inputs.shape.first == n, "train: \(inputs.shape) inputs for \(n) labels")
     precondition(configuration.batchSize > 0 && configuration.epochs >= 0, "train: batch size and epochs must be positive")
+    var hook = hook
     var rng = SeededGenerator(seed: configuration.seed)
     var context = ForwardContext(training: true, seed: rng.next())
     let steps = (n + configuration.batchSize - 1) / configuration.batchSize
@@ -77,12 +100,12 @@ public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], opti
         var lossSum = 0.0, correct = 0, seen = 0
         for step in 0..<steps {
             let idx = Array(order[(step * configuration.batchSize)..<min(n, (step + 1) * configuration.batchSize)])
-            let x = inputs.gatherRows(idx)
-            let y = idx.map { labels[$0] }
-            let r = trainStep(&model, optimizer: &optimizer, inputs: x, labels: y, context: &context)
-            lossSum += Double(r.loss) * Double(y.count)
+            let batch = TrainingBatch(indices: idx, inputs: inputs.gatherRows(idx), labels: idx.map { labels[$0] },
+                                      epoch: epoch, step: step, stepsPerEpoch: steps)
+            let r = hook.step(&model, optimizer: &optimizer, batch: batch, context: &context, rng: &rng)
+            lossSum += Double(r.loss) * Double(idx.count)
             correct += r.correct
-            seen += y.count
+            seen += idx.count
             let elapsed = Date().timeIntervalSince(start)
             let total = Date().timeIntervalSince(runStart)
             let doneFraction = (Double(epoch - 1) + Double(step + 1) / Double(steps)) / Double(configuration.epochs)

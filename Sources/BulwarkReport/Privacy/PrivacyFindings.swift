@@ -13,7 +13,7 @@ import Foundation
 ///
 /// ```swift
 /// let report = PrivacyFindings.report(result, model: "mlp.safetensors", command: "bulwark privacy audit …",
-///                                     inputShape: [1, 28, 28], toolVersion: "0.1.0")
+///                                     inputShape: [1, 28, 28], toolVersion: BulwarkVersion.current)
 /// try ReportWriter.write(report, to: URL(fileURLWithPath: "audit"))
 /// ```
 public enum PrivacyFindings {

@@ -83,7 +83,7 @@ extension SARIF {
     ///
     /// ```swift
     /// let files = await ArtifactScanner().scan(paths: ["models"], jobs: 4)
-    /// let data = try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: "0.1.0", commandLine: "bulwark scan models"))
+    /// let data = try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: BulwarkVersion.current, commandLine: "bulwark scan models"))
     /// ```
     public static func log(scannedFiles files: [ScannedFile], toolVersion: String, commandLine: String,
                            workingDirectory: String = FileManager.default.currentDirectoryPath) -> SarifLog {

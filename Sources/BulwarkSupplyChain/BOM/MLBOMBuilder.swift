@@ -1,4 +1,4 @@
-internal import BulwarkArchive
+public import BulwarkArchive
 internal import Crypto
 internal import Foundation
 #if canImport(FoundationEssentials)
@@ -21,7 +21,7 @@ public struct MLBOMOptions: Sendable {
     public var toolVersion: String
 
     /// Options for a BOM made now.
-    public init(card: ModelCard = ModelCard(), signatureFile: String? = nil, timestamp: Date = Date(), hashing: HashingOptions = HashingOptions(), toolVersion: String = "0.1.0") {
+    public init(card: ModelCard = ModelCard(), signatureFile: String? = nil, timestamp: Date = Date(), hashing: HashingOptions = HashingOptions(), toolVersion: String = BulwarkVersion.current) {
         self.card = card
         self.signatureFile = signatureFile
         self.timestamp = timestamp

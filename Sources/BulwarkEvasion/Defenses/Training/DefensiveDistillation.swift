@@ -1,6 +1,5 @@
 public import BulwarkTensor
 public import BulwarkModels
-import Foundation
 
 /// Defensive distillation (Papernot, McDaniel, Wu, Jha & Swami, "Distillation as a Defense to
 /// Adversarial Perturbations against Deep Neural Networks", IEEE S&P 2016): train a teacher
@@ -49,45 +48,84 @@ public struct DefensiveDistillation: Sendable {
         return (t, s)
     }
 
-    /// Mini-batch training on soft-label cross-entropy at temperature T.
+    /// Mini-batch training on soft-label cross-entropy at temperature T: the plain trainer
+    /// with ``SoftLabelStep`` as its per-step hook.
     func run(_ model: inout Sequential, inputs: Tensor, targets: Tensor, labels: [Int], optimizer: inout some Optimizer,
              seed: UInt64, progress: (TrainingProgress) -> Void) -> [EpochSummary] {
-        let n = labels.count
+        var plan = configuration
+        plan.seed = seed
+        return BulwarkModels.train(&model, inputs: inputs, labels: labels, optimizer: &optimizer, configuration: plan,
+                                   step: SoftLabelStep(targets: targets, temperature: temperature), progress: progress)
+    }
+
+    /// This plan as a procedure of ``ModelTraining``: the model it is given becomes the
+    /// student; the teacher is `makeTeacher()`, trained first.
+    public func procedure<O: Optimizer>(makeTeacher: @escaping () -> Sequential, makeOptimizer: @escaping () -> O,
+                                        progress: @escaping (String, TrainingProgress) -> Void = { _, _ in }) -> DistillationTraining<O> {
+        DistillationTraining(distillation: self, makeTeacher: makeTeacher, makeOptimizer: makeOptimizer, progress: progress)
+    }
+}
+
+/// The trainer's per-step hook of distillation: cross-entropy at temperature T against each
+/// example's row of soft targets.
+public struct SoftLabelStep: TrainingStep {
+    /// One row of targets per training example (rows sum to 1).
+    public var targets: Tensor
+    /// Softmax temperature T.
+    public var temperature: Float
+
+    /// A step against `targets` (shape N × classes).
+    public init(targets: Tensor, temperature: Float) {
+        self.targets = targets
+        self.temperature = temperature
+    }
+
+    /// One optimiser step on soft-label cross-entropy at temperature T; draws nothing from `rng`.
+    public func step<O: Optimizer>(_ model: inout Sequential, optimizer: inout O, batch: TrainingBatch,
+                                   context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
         let c = targets.shape[1]
-        var rng = SeededGenerator(seed: seed)
-        var context = ForwardContext(training: true, seed: rng.next())
-        let steps = (n + configuration.batchSize - 1) / configuration.batchSize
-        var out: [EpochSummary] = []
-        for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
-            let order = randomPermutation(n, using: &rng)
-            let start = Date()
-            var lossSum = 0.0, correct = 0, seen = 0
-            for step in 0..<steps {
-                let idx = Array(order[(step * configuration.batchSize)..<min(n, (step + 1) * configuration.batchSize)])
-                let x = inputs.gatherRows(idx)
-                var tb = [Float](); tb.reserveCapacity(idx.count * c)
-                for i in idx { tb += targets.scalars[(i * c)..<((i + 1) * c)] }
-                let tape = Tape()
-                var parameters = model.parameters
-                let vars = parameters.map { tape.variable($0) }
-                let (z, updates) = model.forward(tape.constant(x), parameters: vars, context: &context)
-                let loss = TrainingLosses.softCrossEntropy(logits: z, targets: Tensor(shape: [idx.count, c], scalars: tb), temperature: temperature)
-                optimizer.update(&parameters, gradients: tape.gradients(of: loss, wrt: vars))
-                model.parameters = parameters
-                model.applyBufferUpdates(updates)
-                lossSum += Double(loss.value.scalar) * Double(idx.count)
-                correct += zip(z.value.argmaxRows(), idx.map { labels[$0] }).filter { $0 == $1 }.count
-                seen += idx.count
-                let elapsed = Date().timeIntervalSince(start)
-                progress(TrainingProgress(reportingEpoch: epoch, epochs: configuration.epochs, step: step + 1, stepsPerEpoch: steps,
-                                          loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-                                          imagesPerSecond: Double(seen) / max(elapsed, 1e-9),
-                                          secondsRemaining: 0))
-            }
-            let seconds = Date().timeIntervalSince(start)
-            out.append(EpochSummary(recordingEpoch: epoch, loss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
-                                    seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9)))
-        }
-        return out
+        var tb = [Float]()
+        tb.reserveCapacity(batch.indices.count * c)
+        for i in batch.indices { tb += targets.scalars[(i * c)..<((i + 1) * c)] }
+        let tape = Tape()
+        var parameters = model.parameters
+        let vars = parameters.map { tape.variable($0) }
+        let (z, updates) = model.forward(tape.constant(batch.inputs), parameters: vars, context: &context)
+        let loss = TrainingLosses.softCrossEntropy(logits: z, targets: Tensor(shape: [batch.indices.count, c], scalars: tb), temperature: temperature)
+        optimizer.update(&parameters, gradients: tape.gradients(of: loss, wrt: vars))
+        model.parameters = parameters
+        model.applyBufferUpdates(updates)
+        return (loss.value.scalar, zip(z.value.argmaxRows(), batch.labels).filter { $0 == $1 }.count)
+    }
+}
+
+/// Defensive distillation as a ``TrainingProcedure``: trains a teacher, then the given model as
+/// the student, and records the defence (`distillation`, its temperature) in the provenance.
+public struct DistillationTraining<O: Optimizer>: TrainingProcedure {
+    /// The plan.
+    public var distillation: DefensiveDistillation
+    /// Makes the (untrained) teacher.
+    public var makeTeacher: () -> Sequential
+    /// Makes a fresh optimiser for each of teacher and student.
+    public var makeOptimizer: () -> O
+    /// Called after every step with the stage (`teacher`, `student`).
+    public var progress: (String, TrainingProgress) -> Void
+
+    /// Trains the teacher from `makeTeacher()`, then `model` as the student; returns both runs' epoch summaries.
+    public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError)
+        -> (teacher: [EpochSummary], student: [EpochSummary]) {
+        var teacher = makeTeacher()
+        return distillation.train(teacher: &teacher, student: &model, inputs: inputs, labels: labels,
+                                  makeOptimizer: makeOptimizer, progress: progress)
+    }
+
+    /// Records epochs, batch size, the optimiser and the defence (`distillation`, T).
+    public func record(_ outcome: (teacher: [EpochSummary], student: [EpochSummary]), in provenance: inout ModelProvenance) {
+        let optimizer = makeOptimizer()
+        provenance.epochs = distillation.configuration.epochs
+        provenance.batchSize = distillation.configuration.batchSize
+        provenance.optimizer = optimizer.name
+        provenance.learningRate = optimizer.learningRate
+        provenance.defence = ModelProvenance.Defence(name: "distillation", temperature: distillation.temperature)
     }
 }

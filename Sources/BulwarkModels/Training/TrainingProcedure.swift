@@ -1,0 +1,67 @@
+public import BulwarkTensor
+
+/// A way of training a freshly initialised model: plain or defended mini-batch training,
+/// distillation, DP-SGD. ``ModelTraining/run(_:architecture:seed:dataset:training:test:saveTo:)``
+/// runs any of them the same way — train, test, record provenance, save.
+public protocol TrainingProcedure {
+    /// What the procedure reports about its run (per-epoch summaries, ε spent, …).
+    associatedtype Outcome
+
+    /// Trains `model` (initialised from the run's seed) in place.
+    /// - Throws: ``ModelError`` when the procedure cannot train this model or these settings.
+    func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError) -> Outcome
+
+    /// Adds the procedure's settings (epochs, optimiser, defence, DP parameters, …) to `provenance`.
+    func record(_ outcome: Outcome, in provenance: inout ModelProvenance)
+}
+
+/// Mini-batch training with an optimiser and a per-step hook: plain training with
+/// ``StandardTrainingStep``, a defence with its step (adversarial training, noise augmentation).
+///
+/// ```swift
+/// let plain = SupervisedTraining(configuration: TrainingConfiguration(epochs: 3), optimizer: Adam(learningRate: 1e-3))
+/// let run = try ModelTraining.run(plain, architecture: .mlp, seed: 0, dataset: "fashion-mnist",
+///                                 training: (x, y), test: (xt, yt), saveTo: "mlp.safetensors")
+/// ```
+public struct SupervisedTraining<O: Optimizer, Step: TrainingStep>: TrainingProcedure {
+    /// Epochs, batch size and the seed of shuffling and of the step's randomness.
+    public var configuration: TrainingConfiguration
+    /// The optimiser, in its initial state.
+    public var optimizer: O
+    /// What each step does.
+    public var step: Step
+    /// Called after every step.
+    public var progress: (TrainingProgress) -> Void
+
+    /// A plan.
+    public init(configuration: TrainingConfiguration, optimizer: O, step: Step,
+                progress: @escaping (TrainingProgress) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.optimizer = optimizer
+        self.step = step
+        self.progress = progress
+    }
+
+    /// Runs the trainer's epoch loop with ``step`` as its per-step hook, on a copy of ``optimizer``.
+    public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError) -> [EpochSummary] {
+        var opt = optimizer
+        return BulwarkModels.train(&model, inputs: inputs, labels: labels, optimizer: &opt, configuration: configuration,
+                                   step: step, progress: progress)
+    }
+
+    /// Records epochs, batch size, the optimiser and its learning rate, then what ``step`` records.
+    public func record(_ outcome: [EpochSummary], in provenance: inout ModelProvenance) {
+        provenance.epochs = configuration.epochs
+        provenance.batchSize = configuration.batchSize
+        provenance.optimizer = optimizer.name
+        provenance.learningRate = optimizer.learningRate
+        step.record(in: &provenance)
+    }
+}
+
+extension SupervisedTraining where Step == StandardTrainingStep {
+    /// Plain training: cross-entropy on each batch as drawn.
+    public init(configuration: TrainingConfiguration, optimizer: O, progress: @escaping (TrainingProgress) -> Void = { _ in }) {
+        self.init(configuration: configuration, optimizer: optimizer, step: StandardTrainingStep(), progress: progress)
+    }
+}
