@@ -9,6 +9,7 @@ import CZstd
 /// limits so that a bomb ends in an error quickly instead of a hang or a huge allocation.
 ///
 /// ```swift
+/// let bytes = try FileChecks.readRegularFile("model.pkl.xz", maxBytes: 1 << 30)
 /// if let codec = Compression.sniff(bytes.prefix(16)) {
 ///     let raw = try Compression.decompress(bytes, as: codec, limits: DecompressionLimits(maxOutputBytes: 64 << 20), label: "model.pkl.xz")
 /// }

@@ -1,6 +1,7 @@
 /// gzip (RFC 1952) decompression with a hard limit on the output size.
 ///
 /// ```swift
+/// let bytes = try FileChecks.readRegularFile("train.gz", maxBytes: 64 << 20)
 /// let raw = try Gzip.decompress(bytes, maxOutputBytes: 64 << 20, label: "train.gz")
 /// ```
 public enum Gzip {

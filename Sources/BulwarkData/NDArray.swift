@@ -31,7 +31,7 @@ public enum DType: String, Sendable, Equatable, CaseIterable {
 /// The storage case always matches ``dtype`` and holds exactly `shape.product` elements.
 ///
 /// ```swift
-/// let a = try NPY.decode(bytes)
+/// let a = try NPY.read(path: "x.npy"), b = try NPY.read(path: "y.npy")
 /// let x = try a.toTensor()      // any numeric dtype → Float
 /// let y = try b.toLabels()      // integer dtypes → [Int]
 /// ```

@@ -1,12 +1,12 @@
 /// A seeded SplitMix64 generator: reproducible and NOT cryptographically secure.
 ///
-/// For tests and reproducible experiments only; noise drawn from it gives no privacy guarantee.
-public struct InsecureSeededGeneratorForTestsOnly: RandomNumberGenerator, Sendable {
+/// For Bulwark's own tests only (hence `package`); noise drawn from it gives no privacy guarantee.
+package struct InsecureSeededGeneratorForTestsOnly: RandomNumberGenerator, Sendable {
     private var state: UInt64
     /// Creates the generator from `seed`.
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

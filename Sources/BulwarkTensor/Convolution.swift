@@ -2,10 +2,13 @@ import Foundation
 
 /// Geometry of a 2-D convolution or pooling window over an N×C×H×W input.
 public struct Conv2DGeometry: Sendable, Equatable {
+    /// Window height and width, in input pixels (before dilation).
     public var kernelHeight: Int, kernelWidth: Int
+    /// Step between neighbouring windows, vertically and horizontally.
     public var strideHeight: Int, strideWidth: Int
     /// Zero padding added to the top, left, bottom and right edges.
     public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    /// Spacing between the window's taps (1: contiguous), vertically and horizontally.
     public var dilationHeight: Int, dilationWidth: Int
 
     /// A window of `kernel` with the given stride, symmetric padding and dilation.

@@ -11,6 +11,7 @@ extension Variable {
 
     // MARK: arithmetic with broadcasting
 
+    /// Element-wise sum, broadcasting NumPy-style; each gradient is summed back to its operand's shape.
     public static func + (a: Variable, b: Variable) -> Variable {
         let (sa, sb) = (a.shape, b.shape)
         return a.tape.record(a.value + b.value, inputs: [a, b]) { g, needs in
@@ -18,6 +19,7 @@ extension Variable {
         }
     }
 
+    /// Element-wise difference, broadcasting NumPy-style; each gradient is summed back to its operand's shape.
     public static func - (a: Variable, b: Variable) -> Variable {
         let (sa, sb) = (a.shape, b.shape)
         return a.tape.record(a.value - b.value, inputs: [a, b]) { g, needs in
@@ -25,6 +27,7 @@ extension Variable {
         }
     }
 
+    /// Element-wise product, broadcasting NumPy-style; each gradient is summed back to its operand's shape.
     public static func * (a: Variable, b: Variable) -> Variable {
         let (va, vb) = (a.value, b.value)
         return a.tape.record(va * vb, inputs: [a, b]) { g, needs in
@@ -32,6 +35,7 @@ extension Variable {
         }
     }
 
+    /// Element-wise quotient, broadcasting NumPy-style; each gradient is summed back to its operand's shape.
     public static func / (a: Variable, b: Variable) -> Variable {
         let (va, vb) = (a.value, b.value)
         return a.tape.record(va / vb, inputs: [a, b]) { g, needs in
@@ -40,11 +44,17 @@ extension Variable {
         }
     }
 
+    /// Adds the constant `b` to every element (the gradient passes through unchanged).
     public static func + (a: Variable, b: Float) -> Variable { a.unary(a.value + b) { $0 } }
+    /// Subtracts the constant `b` from every element (the gradient passes through unchanged).
     public static func - (a: Variable, b: Float) -> Variable { a.unary(a.value - b) { $0 } }
+    /// Scales every element by the constant `b`.
     public static func * (a: Variable, b: Float) -> Variable { a.unary(a.value * b) { $0 * b } }
+    /// Scales every element of `b` by the constant `a`.
     public static func * (a: Float, b: Variable) -> Variable { b * a }
+    /// Divides every element by the constant `b` (recorded as a product with 1 / `b`).
     public static func / (a: Variable, b: Float) -> Variable { a * (1 / b) }
+    /// Negates every element.
     public static prefix func - (a: Variable) -> Variable { a.unary(-a.value) { -$0 } }
 
     // MARK: element-wise functions

@@ -93,17 +93,29 @@ extension Tensor {
         })
     }
 
+    /// Element-wise sum, broadcasting NumPy-style (traps when the shapes do not broadcast).
     public static func + (a: Tensor, b: Tensor) -> Tensor { zipWith(a, b, +) }
+    /// Element-wise difference, broadcasting NumPy-style (traps when the shapes do not broadcast).
     public static func - (a: Tensor, b: Tensor) -> Tensor { zipWith(a, b, -) }
+    /// Element-wise product, broadcasting NumPy-style (traps when the shapes do not broadcast).
     public static func * (a: Tensor, b: Tensor) -> Tensor { zipWith(a, b, *) }
+    /// Element-wise quotient, broadcasting NumPy-style (traps when the shapes do not broadcast).
     public static func / (a: Tensor, b: Tensor) -> Tensor { zipWith(a, b, /) }
+    /// Adds the scalar `b` to every element.
     public static func + (a: Tensor, b: Float) -> Tensor { a.map { $0 + b } }
+    /// Subtracts the scalar `b` from every element.
     public static func - (a: Tensor, b: Float) -> Tensor { a.map { $0 - b } }
+    /// Multiplies every element by the scalar `b`.
     public static func * (a: Tensor, b: Float) -> Tensor { a.map { $0 * b } }
+    /// Divides every element by the scalar `b`.
     public static func / (a: Tensor, b: Float) -> Tensor { a.map { $0 / b } }
+    /// Adds every element of `b` to the scalar `a`.
     public static func + (a: Float, b: Tensor) -> Tensor { b.map { a + $0 } }
+    /// Subtracts every element of `b` from the scalar `a`.
     public static func - (a: Float, b: Tensor) -> Tensor { b.map { a - $0 } }
+    /// Multiplies the scalar `a` by every element of `b`.
     public static func * (a: Float, b: Tensor) -> Tensor { b.map { a * $0 } }
+    /// Negates every element.
     public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
 
     /// Adds `other` (same shape) into `self` in place.

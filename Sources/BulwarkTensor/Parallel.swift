@@ -32,14 +32,18 @@ public func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<In
 /// Wraps a value (a closure or pointer) so it can be used from `parallelChunks` workers.
 /// Safe because `parallelChunks` callers write only disjoint ranges and the closure does not
 /// outlive the call.
-public struct UncheckedBox<T>: @unchecked Sendable {
-    public let value: T
-    public init(_ value: T) { self.value = value }
+package struct UncheckedBox<T>: @unchecked Sendable {
+    /// The wrapped value.
+    package let value: T
+    /// Wraps `value`.
+    package init(_ value: T) { self.value = value }
 }
 
 /// A mutable pointer that may be shared by parallel chunks writing disjoint ranges.
 /// Safe only under that discipline, which every caller in this module follows.
-public struct SharedPointer: @unchecked Sendable {
-    public let base: UnsafeMutablePointer<Float>
-    public init(_ base: UnsafeMutablePointer<Float>) { self.base = base }
+package struct SharedPointer: @unchecked Sendable {
+    /// The start of the shared buffer.
+    package let base: UnsafeMutablePointer<Float>
+    /// Shares `base`.
+    package init(_ base: UnsafeMutablePointer<Float>) { self.base = base }
 }

@@ -15,6 +15,7 @@
 /// traps on any input.
 ///
 /// ```swift
+/// let bytes = try FileChecks.readRegularFile("x.npy", maxBytes: 1 << 30)
 /// let h = try NPYHeader(prefix: bytes)
 /// let layout = try h.elementLayout()   // item size, object or not
 /// ```

@@ -15,6 +15,7 @@
 /// provenance. At most ``maxProblems`` are kept.
 ///
 /// ```swift
+/// let bytes = try FileChecks.readRegularFile("model.safetensors", maxBytes: 1 << 30)
 /// let n = try SafetensorsHeader.headerLength(first8: Array(bytes.prefix(8)), fileSize: bytes.count)
 /// let h = try SafetensorsHeader(header: Array(bytes[8..<(8 + n)]), fileSize: bytes.count)
 /// print(h.tensors.count, h.parameterCount ?? -1, h.problems.map(\.message))

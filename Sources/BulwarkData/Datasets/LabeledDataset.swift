@@ -9,7 +9,9 @@ public import BulwarkTensor
 /// ```swift
 /// let data = try FashionMNIST.load(.train)
 /// let (train, test) = data.split(testFraction: 0.1, seed: 7)
-/// for batch in train.batches(size: 64, shuffleSeed: 1) { … batch.inputs, batch.labels … }
+/// for batch in train.batches(size: 64, shuffleSeed: 1) {
+///     print(batch.inputs.shape, batch.labels.count)   // [64, 1, 28, 28] 64
+/// }
 /// ```
 public struct LabeledDataset: Sendable, Equatable {
     /// The examples, N × (example shape).

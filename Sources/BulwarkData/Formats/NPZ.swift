@@ -9,6 +9,7 @@ public import BulwarkArchive
 ///
 /// ```swift
 /// let arrays = try NPZ.read(path: "data.npz")      // ["x": NDArray, "y": NDArray]
+/// let x = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), y = [0, 1]
 /// try NPZ.write([("x", NDArray(x)), ("y", NDArray(labels: y))], path: "out.npz")
 /// ```
 public enum NPZ {

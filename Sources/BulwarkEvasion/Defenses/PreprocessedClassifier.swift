@@ -32,6 +32,7 @@ public enum AttackerGradient: Codable, Sendable, Equatable {
 /// `.plain`, `.bpda` and `.eot` to compare the naive and the adaptive attacker.
 ///
 /// ```swift
+/// let model = try ModelFile.load(path: "cnn.safetensors").model
 /// let naive = PreprocessedClassifier(model, transform: BitDepthReduction(bits: 1), gradient: .plain)
 /// let adaptive = naive.withGradient(.bpda)
 /// ```

@@ -6,8 +6,9 @@ public import BulwarkModels
 /// Athalye, Carlini & Wagner 2018).
 ///
 /// ```swift
+/// let model = try ModelLoader.classifier(path: "cnn.safetensors")
 /// let defence = TransformDefence(transform: JPEGCompression(quality: 75))
-/// let adaptive = defence.view(of: model, gradient: defence.adaptiveGradient)
+/// let adaptive = try defence.view(of: model, gradient: defence.adaptiveGradient)
 /// ```
 public struct TransformDefence: Sendable {
     /// The pre-processing defence.

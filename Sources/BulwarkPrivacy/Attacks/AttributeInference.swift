@@ -2,14 +2,8 @@ public import BulwarkModels
 public import BulwarkTensor
 import Foundation
 
-/// Attribute inference: recover a hidden input feature of a record from the model, given the
-/// record's other features and its label (Fredrikson et al. 2014; the loss-minimising adversary
-/// of Yeom et al. 2018).
-///
-/// For each record the feature is set to each candidate value in turn and the value with the
-/// lowest loss on the true label is the guess. Run on members and on non-members: a higher
-/// accuracy on members than on non-members is leakage of the training set beyond what the
-/// population distribution explains.
+/// What an attribute-inference attack (``AttributeInference``) recovered, on members and on
+/// non-members.
 public struct AttributeInferenceResult: Sendable, Codable, Equatable {
     /// Index of the feature in the flattened input.
     public var featureIndex: Int
@@ -25,6 +19,14 @@ public struct AttributeInferenceResult: Sendable, Codable, Equatable {
     public var advantage: Double { memberAccuracy - nonMemberAccuracy }
 }
 
+/// Attribute inference: recover a hidden input feature of a record from the model, given the
+/// record's other features and its label (Fredrikson et al. 2014; the loss-minimising adversary
+/// of Yeom et al. 2018).
+///
+/// For each record the feature is set to each candidate value in turn and the value with the
+/// lowest loss on the true label is the guess. Run on members and on non-members: a higher
+/// accuracy on members than on non-members is leakage of the training set beyond what the
+/// population distribution explains.
 public enum AttributeInference {
     /// Runs the attack on members and non-members.
     public static func run(_ model: any DifferentiableClassifier, members: (Tensor, [Int]), nonMembers: (Tensor, [Int]),

@@ -4,6 +4,7 @@ import Foundation
 
 /// One class-representative reconstruction.
 public struct InversionImage: Sendable, Codable, Equatable {
+    /// The class reconstructed.
     public var classIndex: Int
     /// The reconstructed input, flattened, in [low, high].
     public var pixels: [Float]

@@ -4,25 +4,34 @@ import Foundation
 
 /// The result of one membership attack in an audit.
 public struct MembershipAttackResult: Sendable, Codable, Equatable {
+    /// The attack run.
     public var attack: MembershipAttackKind
+    /// How well its scores separate members from non-members (ROC, AUC, advantage).
     public var metrics: MembershipMetrics
     /// The ε lower bound this attack demonstrates (Jagielski et al. 2020).
     public var empiricalEpsilon: EmpiricalEpsilon
+    /// Wall time of scoring and measuring this attack (shadow-model training not included).
     public var seconds: Double
 }
 
 /// A typed, `Codable` privacy audit: membership attacks with ROC metrics and empirical ε,
 /// optional attribute inference and model inversion. The report module turns it into findings.
 public struct PrivacyAuditResult: Sendable, Codable, Equatable {
+    /// Number of members and of non-members whose membership was tested.
     public var members: Int, nonMembers: Int
+    /// One result per membership attack, in the order they were asked for.
     public var attacks: [MembershipAttackResult]
+    /// The attribute-inference result, when the audit asked for one.
     public var attributeInference: AttributeInferenceResult?
+    /// One reconstruction per requested class, when the audit asked for model inversion.
     public var inversion: [InversionImage]?
     /// Shadow models trained (0 when no attack needed them).
     public var shadowModels: Int
+    /// Seed of the shadow assignment and of the ε-bound split.
     public var seed: UInt64
     /// The ε the model claims (from its metadata), when it claims one.
     public var claimedEpsilon: Double?
+    /// The δ of the empirical ε lower bounds.
     public var delta: Double
 
     /// The attack with the largest membership advantage.
@@ -38,6 +47,7 @@ public struct PrivacyAuditResult: Sendable, Codable, Equatable {
 
 /// What to run in an audit.
 public struct PrivacyAudit: Sendable {
+    /// The membership attacks to run (at least one).
     public var attacks: [MembershipAttackKind]
     /// Shadow models for the shadow attack and LiRA (even, bounded).
     public var shadowModels: Int
@@ -49,10 +59,12 @@ public struct PrivacyAudit: Sendable {
     public var attribute: (featureIndex: Int, candidates: [Float])?
     /// Model inversion: one reconstruction per listed class.
     public var inversionClasses: [Int]?
+    /// Gradient steps of each model-inversion reconstruction.
     public var inversionSteps: Int
     /// The ε the model claims, compared against the empirical bounds.
     public var claimedEpsilon: Double?
 
+    /// An audit; by default the loss and confidence attacks, no attribute inference, no inversion.
     public init(attacks: [MembershipAttackKind] = [.loss, .confidence], shadowModels: Int = 8, seed: UInt64 = 0,
                 delta: Double = 1e-5, confidence: Double = 0.95, attribute: (featureIndex: Int, candidates: [Float])? = nil,
                 inversionClasses: [Int]? = nil, inversionSteps: Int = 300, claimedEpsilon: Double? = nil) {

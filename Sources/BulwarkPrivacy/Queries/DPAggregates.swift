@@ -11,8 +11,9 @@ import Foundation
 /// so the realised ε never exceeds the one spent. No floating-point noise is drawn anywhere.
 ///
 /// ```swift
+/// let ages: [Double] = [34, 51, 27, 62, 45]
 /// var queries = try DPAggregates(budget: 1.0)            // SystemRandomNumberGenerator
-/// let n = try queries.count(records.count, epsilon: 0.25)
+/// let n = try queries.count(ages.count, epsilon: 0.25)
 /// let m = try queries.mean(ages, lower: 0, upper: 100, epsilon: 0.5)
 /// ```
 public struct DPAggregates<G: RandomNumberGenerator> {

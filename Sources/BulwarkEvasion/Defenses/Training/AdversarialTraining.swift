@@ -14,7 +14,8 @@ public import BulwarkModels
 /// var adam = Adam(learningRate: 1e-3)
 /// let trainer = AdversarialTraining(defense: .pgd(epsilon: 0.1, steps: 7, stepSize: nil),
 ///                                   configuration: TrainingConfiguration(epochs: 5))
-/// trainer.train(&model, inputs: x, labels: y, optimizer: &adam)
+/// let data = try FashionMNIST.load(.train)
+/// trainer.train(&model, inputs: data.inputs, labels: data.labels, optimizer: &adam)
 /// ```
 public struct AdversarialTraining: Sendable {
     /// The defence.
