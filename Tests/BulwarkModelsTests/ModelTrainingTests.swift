@@ -97,3 +97,27 @@ private func imageData() -> (train: (inputs: Tensor, labels: [Int]), test: (inpu
     #expect(d != ModelTraining.dataSHA256(inputs: x.gatherRows([1, 0]), labels: [0, 1]))
     #expect(d != ModelTraining.dataSHA256(inputs: Tensor(shape: [2, 2], scalars: [0, 1, 2, 3.5]), labels: [0, 1]))
 }
+
+/// A run whose loss blows up stops at that step with one line naming the epoch and the
+/// learning rate, and nothing is saved.
+@Test func divergingTrainingStopsAndSavesNothing() throws {
+    var rng = SeededGenerator(seed: 4)
+    let x = Tensor(shape: [64, 1, 28, 28], scalars: (0..<(64 * 784)).map { _ in Float.random(in: 0...1, using: &rng) })
+    let y = (0..<64).map { $0 % 10 }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-diverge-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("m.safetensors").path
+    var steps = 0
+    let plan = SupervisedTraining(configuration: TrainingConfiguration(epochs: 5, batchSize: 16, seed: 1),
+                                  optimizer: SGD(learningRate: 1e30)) { _ in steps += 1 }
+    do {
+        _ = try ModelTraining.run(plan, architecture: .mlp, seed: 0, dataset: "test", training: (x, y), test: (x, y), saveTo: path)
+        Issue.record("a diverging run finished")
+    } catch {
+        #expect(error.code == .training && error.message.contains("diverged in epoch 1 of 5") && error.message.contains("learning rate"),
+                "\(error.message)")
+    }
+    #expect(steps < 5 * 4, "it ran \(steps) steps")
+    #expect(!FileManager.default.fileExists(atPath: path))
+}

@@ -59,7 +59,8 @@ public func trainStep(_ model: inout Sequential, optimizer: inout some Optimizer
 /// (cross-entropy on the batch as drawn) per batch.
 ///
 /// Deterministic for a given seed (up to the floating-point summation order of the BLAS
-/// threads). `progress` is called after every step, on the calling thread.
+/// threads). `progress` is called after every step, on the calling thread. A run whose loss
+/// becomes NaN or infinite stops at that step; the last summary's loss is then not finite.
 @discardableResult
 public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
                   configuration: TrainingConfiguration,
@@ -94,11 +95,12 @@ public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], opti
     let steps = (n + configuration.batchSize - 1) / configuration.batchSize
     var summaries: [EpochSummary] = []
     let runStart = Date()
-    for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 {
+    var diverged = false
+    for epoch in 1...max(configuration.epochs, 1) where configuration.epochs > 0 && !diverged {
         let order = randomPermutation(n, using: &rng)
         let start = Date()
         var lossSum = 0.0, correct = 0, seen = 0
-        for step in 0..<steps {
+        for step in 0..<steps where !diverged {
             let idx = Array(order[(step * configuration.batchSize)..<min(n, (step + 1) * configuration.batchSize)])
             let batch = TrainingBatch(indices: idx, inputs: inputs.gatherRows(idx), labels: idx.map { labels[$0] },
                                       epoch: epoch, step: step, stepsPerEpoch: steps)
@@ -106,6 +108,9 @@ public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], opti
             lossSum += Double(r.loss) * Double(idx.count)
             correct += r.correct
             seen += idx.count
+            // A non-finite loss means the weights are already NaN or infinite: stop here, and the
+            // last summary's loss says so (``SupervisedTraining`` turns that into an error).
+            if !r.loss.isFinite { diverged = true }
             let elapsed = Date().timeIntervalSince(start)
             let total = Date().timeIntervalSince(runStart)
             let doneFraction = (Double(epoch - 1) + Double(step + 1) / Double(steps)) / Double(configuration.epochs)

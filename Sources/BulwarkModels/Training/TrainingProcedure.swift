@@ -43,10 +43,18 @@ public struct SupervisedTraining<O: Optimizer, Step: TrainingStep>: TrainingProc
     }
 
     /// Runs the trainer's epoch loop with ``step`` as its per-step hook, on a copy of ``optimizer``.
+    /// Trains `model`; a run whose loss becomes NaN or infinite stops and throws, so no
+    /// diverged model is ever tested or saved.
+    /// - Throws: ``ModelError`` (`.training`) naming the epoch and the learning rate.
     public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError) -> [EpochSummary] {
         var opt = optimizer
-        return BulwarkModels.train(&model, inputs: inputs, labels: labels, optimizer: &opt, configuration: configuration,
-                                   step: step, progress: progress)
+        let summaries = BulwarkModels.train(&model, inputs: inputs, labels: labels, optimizer: &opt, configuration: configuration,
+                                            step: step, progress: progress)
+        if let last = summaries.last, !last.loss.isFinite {
+            throw ModelError(.training, "training diverged in epoch \(last.epoch) of \(configuration.epochs): the loss became \(last.loss) "
+                                 + "with \(optimizer.name) at learning rate \(optimizer.learningRate); nothing was saved — lower the learning rate")
+        }
+        return summaries
     }
 
     /// Records epochs, batch size, the optimiser and its learning rate, then what ``step`` records.

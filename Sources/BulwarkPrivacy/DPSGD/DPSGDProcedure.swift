@@ -35,12 +35,18 @@ public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {
     ///   or a model with layers DP-SGD cannot clip.
     public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError) -> DPSGDResult {
         var opt = optimizer
+        let result: DPSGDResult
         do {
-            return try DPSGD.train(&model, inputs: inputs, labels: labels, optimizer: &opt, configuration: configuration,
-                                   progress: progress, epochEnded: epochEnded)
+            result = try DPSGD.train(&model, inputs: inputs, labels: labels, optimizer: &opt, configuration: configuration,
+                                     progress: progress, epochEnded: epochEnded)
         } catch {
             throw ModelError(.training, error.description)
         }
+        if let last = result.epochs.last, !last.loss.isFinite {
+            throw ModelError(.training, "training diverged in epoch \(last.epoch) of \(configuration.epochs): the loss became \(last.loss) "
+                                 + "with \(optimizer.name) at learning rate \(optimizer.learningRate); nothing was saved — lower the learning rate")
+        }
+        return result
     }
 
     /// Records epochs, the optimiser, and the DP mechanism with σ, C, q, δ, steps, the ε spent and the randomness.

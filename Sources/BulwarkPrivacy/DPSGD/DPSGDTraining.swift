@@ -121,10 +121,11 @@ public enum DPSGD {
         let clip = Float(configuration.maxGradientNorm)
         var summaries: [DPSGDEpochSummary] = []
         var steps = 0
-        for epoch in 1...configuration.epochs {
+        var diverged = false
+        for epoch in 1...configuration.epochs where !diverged {
             let start = Date()
             var lossSum = 0.0, correct = 0, seen = 0, clipped = 0
-            for step in 0..<stepsPerEpoch {
+            for step in 0..<stepsPerEpoch where !diverged {
                 let batch = sampler.sample(using: &source)
                 let y = batch.map { labels[$0] }
                 let per = try PerExampleGradients(model: model, inputs: inputs.gatherRows(batch), labels: y)
@@ -138,6 +139,8 @@ public enum DPSGD {
                 correct += zip(per.predictions, y).filter { $0 == $1 }.count
                 seen += y.count
                 clipped += sum.clippedCount
+                // A non-finite loss means the weights are gone: stop (ε counts the steps taken).
+                if !lossSum.isFinite { diverged = true }
                 progress(DPSGDProgress(epoch: epoch, epochs: configuration.epochs, step: step + 1, stepsPerEpoch: stepsPerEpoch,
                                        loss: lossSum / Double(max(seen, 1)), accuracy: Double(correct) / Double(max(seen, 1)),
                                        imagesPerSecond: Double(seen) / max(Date().timeIntervalSince(start), 1e-9)))
