@@ -31,55 +31,55 @@ struct DefendTrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Defence: pgd-at|trades|fast-at|distillation|noise.")
-    var defense: String
+    @Option(help: "Training-time defence.")
+    var defense: TrainingDefenceChoice
 
-    @Option(help: "Dataset: fashion-mnist.")
-    var dataset: String = "fashion-mnist"
+    @Option(help: "Dataset.")
+    var dataset: DatasetChoice = .fashionMNIST
 
     @Option(name: .customLong("data-dir"), help: "Directory holding the IDX files.")
     var dataDirectory: String = FashionMNIST.defaultDirectory
 
-    @Option(help: "Architecture: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")).")
-    var model: String
+    @Option(name: [.customLong("model"), .customLong("arch")], help: "The zoo model to train (--arch is the same option).")
+    var model: ZooArchitecture
 
-    @Option(help: "Passes over the training set (each of teacher and student for distillation).")
+    @Option(parsing: .unconditional, help: "Passes over the training set (each of teacher and student for distillation).")
     var epochs: Int = 3
 
-    @Option(help: "L∞ budget ε for adversarial training and the robustness check.")
+    @Option(parsing: .unconditional, help: "L∞ budget ε for adversarial training and the robustness check.")
     var eps: Float = 0.1
 
-    @Option(help: "PGD steps per example (pgd-at, trades).")
+    @Option(parsing: .unconditional, help: "PGD steps per example (pgd-at, trades).")
     var steps: Int = 7
 
-    @Option(help: "TRADES weight β of the robustness term.")
+    @Option(parsing: .unconditional, help: "TRADES weight β of the robustness term.")
     var beta: Float = 6
 
-    @Option(help: "Noise standard deviation σ (noise).")
+    @Option(parsing: .unconditional, help: "Noise standard deviation σ (noise).")
     var sigma: Float = 0.25
 
-    @Option(help: "Softmax temperature (distillation).")
+    @Option(parsing: .unconditional, help: "Softmax temperature (distillation).")
     var temperature: Float = 20
 
-    @Option(name: .customLong("warmup-epochs"), help: "Epochs over which ε ramps up from 0 (adversarial defences).")
+    @Option(name: .customLong("warmup-epochs"), parsing: .unconditional, help: "Epochs over which ε ramps up from 0 (adversarial defences).")
     var warmupEpochs: Int = 0
 
-    @Option(name: .customLong("batch-size"), help: "Examples per step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
     var batchSize: Int = 128
 
-    @Option(name: .customLong("lr"), help: "Adam learning rate.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.")
     var learningRate: Float = ZooArchitecture.defaultLearningRate
 
-    @Option(help: "Use only the first N training images.")
+    @Option(parsing: .unconditional, help: "Use only the first N training images.")
     var limit: Int?
 
-    @Option(name: .customLong("eval-limit"), help: "Test images for the PGD check (0 skips it).")
+    @Option(name: .customLong("eval-limit"), parsing: .unconditional, help: "Test images for the PGD check (0 skips it).")
     var evalLimit: Int = 1000
 
-    @Option(name: .customLong("eval-steps"), help: "PGD iterations of the check.")
+    @Option(name: .customLong("eval-steps"), parsing: .unconditional, help: "PGD iterations of the check.")
     var evalSteps: Int = 20
 
-    @Option(help: "Seed of initialisation, shuffling and perturbations.")
+    @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and perturbations.")
     var seed: UInt64 = 0
 
     @Option(help: "Where to write the hardened model (.safetensors).")
@@ -91,14 +91,7 @@ struct DefendTrainCommand: ParsableCommand {
     @Flag(help: "No progress on stderr.")
     var quiet = false
 
-    static let defenses = ["pgd-at", "trades", "fast-at", "distillation", "noise"]
-
     func validate() throws {
-        guard Self.defenses.contains(defense) else { throw ValidationError("unknown defence '\(defense)' (supported: \(Self.defenses.joined(separator: ", ")))") }
-        guard dataset == "fashion-mnist" else { throw ValidationError("unknown dataset '\(dataset)' (supported: fashion-mnist)") }
-        guard ZooArchitecture(rawValue: model) != nil else {
-            throw ValidationError("unknown model '\(model)' (supported: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
         guard epochs > 0, epochs <= 1000 else { throw ValidationError("--epochs must be between 1 and 1000") }
         guard eps >= 0, eps <= 1, eps.isFinite else { throw ValidationError("--eps must be between 0 and 1") }
         guard steps >= 1, steps <= 1000 else { throw ValidationError("--steps must be between 1 and 1000") }
@@ -115,17 +108,17 @@ struct DefendTrainCommand: ParsableCommand {
 
     var trainingDefense: TrainingDefense? {
         switch defense {
-        case "pgd-at": .pgd(epsilon: eps, steps: steps, stepSize: nil)
-        case "trades": .trades(epsilon: eps, steps: steps, beta: beta)
-        case "fast-at": .fast(epsilon: eps, stepSize: nil)
-        case "noise": .gaussianNoise(sigma: sigma)
-        default: nil  // distillation
+        case .pgdAT: .pgd(epsilon: eps, steps: steps, stepSize: nil)
+        case .trades: .trades(epsilon: eps, steps: steps, beta: beta)
+        case .fastAT: .fast(epsilon: eps, stepSize: nil)
+        case .noise: .gaussianNoise(sigma: sigma)
+        case .distillation: nil
         }
     }
 
     func run() throws {
         configureNumerics()
-        guard let arch = ZooArchitecture(rawValue: model) else { throw CLIError("unknown model '\(model)'") }
+        let arch = model
         let trainSet = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
         let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
         let progress = ProgressLine(enabled: !quiet)
@@ -138,7 +131,7 @@ struct DefendTrainCommand: ParsableCommand {
         let training = (inputs: trainSet.inputs, labels: trainSet.labels), test = (inputs: testSet.inputs, labels: testSet.labels)
         let net: Sequential, summaries: [EpochSummary], trainSeconds: Double, clean: Double
         if let d = trainingDefense {
-            let defense = self.defense
+            let defense = self.defense.rawValue
             let plan = AdversarialTraining(defense: d, configuration: config, epsilonWarmupEpochs: warmupEpochs)
                 .procedure(optimizer: Adam(learningRate: learningRate)) { show(defense, $0) }
             let run = try ModelTraining.run(plan, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
@@ -167,7 +160,7 @@ struct DefendTrainCommand: ParsableCommand {
 
         if json {
             var object: [String: Any] = [
-                "defense": defense, "model": arch.rawValue, "epochs": epochs, "eps": Double(eps), "seed": Int(seed),
+                "defense": defense.rawValue, "model": arch.rawValue, "epochs": epochs, "eps": Double(eps), "seed": Int(seed),
                 "clean_accuracy": clean, "test_images": testSet.count, "train_images": trainSet.count,
                 "train_seconds": trainSeconds, "check_seconds": checkSeconds, "out": out,
                 "per_epoch": summaries.map { ["epoch": $0.epoch, "loss": $0.loss, "train_accuracy": $0.trainAccuracy, "seconds": $0.seconds] },
@@ -179,7 +172,7 @@ struct DefendTrainCommand: ParsableCommand {
             try printJSON(object)
         } else {
             print(String(format: "%@ %@: clean test accuracy %.4f (%d images); trained %d epoch%@ in %@ → %@",
-                         defense, arch.rawValue, clean, testSet.count, epochs, epochs == 1 ? "" : "s", formatDuration(trainSeconds), out))
+                         defense.rawValue, arch.rawValue, clean, testSet.count, epochs, epochs == 1 ? "" : "s", formatDuration(trainSeconds), out))
             if let robust {
                 print(String(format: "accuracy under PGD-%d L∞ ε=%g on the first %d test images: %.4f (%@; one attack, an upper bound on robust accuracy)",
                              evalSteps, Double(eps), checked, robust, formatDuration(checkSeconds)))
@@ -220,28 +213,28 @@ struct DefendCheckCommand: ParsableCommand {
     @Option(help: "Integer labels (.npy).")
     var labels: String
 
-    @Option(help: "L∞ ε of the figure under test.")
+    @Option(parsing: .unconditional, help: "L∞ ε of the figure under test.")
     var eps: Float = 0.1
 
-    @Option(help: "Comma-separated ascending ε sweep ending at a large ε (default: ε/2, ε, 2ε, 0.5).")
+    @Option(parsing: .unconditional, help: "Comma-separated ascending ε sweep ending at a large ε (default: ε/2, ε, 2ε, 0.5).")
     var sweep: String?
 
-    @Option(help: "PGD iterations.")
+    @Option(parsing: .unconditional, help: "PGD iterations.")
     var steps: Int = 20
 
-    @Option(help: "Restarts of the restarted PGD run.")
+    @Option(parsing: .unconditional, help: "Restarts of the restarted PGD run.")
     var restarts: Int = 1
 
-    @Option(help: "Square Attack queries per example (0 skips it).")
+    @Option(parsing: .unconditional, help: "Square Attack queries per example (0 skips it).")
     var queries: Int = 500
 
-    @Option(name: .customLong("eot-samples"), help: "EOT samples for random transforms (default: the transform's recommendation).")
+    @Option(name: .customLong("eot-samples"), parsing: .unconditional, help: "EOT samples for random transforms (default: the transform's recommendation).")
     var eotSamples: Int?
 
-    @Option(help: "Check only the first N examples.")
+    @Option(parsing: .unconditional, help: "Check only the first N examples.")
     var limit: Int?
 
-    @Option(help: "Seed of every attack.")
+    @Option(parsing: .unconditional, help: "Seed of every attack.")
     var seed: UInt64 = 0
 
     @Flag(help: "Print the checklist report as JSON.")

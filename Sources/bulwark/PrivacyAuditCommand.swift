@@ -27,18 +27,18 @@ struct PrivacyAuditCommand: ParsableCommand {
     )
 
     @Option(help: "Model file (.safetensors written by bulwark train, or ONNX for attacks without shadows).") var model: String
-    @Option(help: "Architecture when the safetensors file does not record it.") var arch: String?
+    @Option(help: "Architecture when the safetensors file does not record it.") var arch: ZooArchitecture?
     @Option(help: "Training-set examples: inputs.npy,labels.npy.") var members: String
     @Option(name: .customLong("non-members"), help: "Examples not trained on, from the same distribution: inputs.npy,labels.npy.") var nonMembers: String
     @Option(help: "Comma-separated attacks: \(Self.attackNames.joined(separator: ", ")).") var attack: String = "loss,confidence"
-    @Option(name: .customLong("shadow-models"), help: "Shadow models for shadow/LiRA (even, 2–64).") var shadowModels: Int = 8
-    @Option(name: .customLong("shadow-epochs"), help: "Shadow training epochs (default: the target's, from its metadata).") var shadowEpochs: Int?
-    @Option(name: .customLong("shadow-lr"), help: "Shadow Adam learning rate (default: the target's if it was trained with Adam, else 0.001).") var shadowLearningRate: Float?
-    @Option(name: .customLong("attribute-feature"), help: "Attribute inference: index of the hidden feature in the flattened input.") var attributeFeature: Int?
-    @Option(name: .customLong("attribute-values"), help: "Attribute inference: comma-separated candidate values.") var attributeValues: String?
-    @Option(name: .customLong("inversion-steps"), help: "Model inversion: gradient steps.") var inversionSteps: Int = 300
-    @Option(help: "δ for the empirical ε bound.") var delta: Double = 1e-5
-    @Option(help: "Seed of shadow assignment, shadow training and the bound's split.") var seed: UInt64 = 0
+    @Option(name: .customLong("shadow-models"), parsing: .unconditional, help: "Shadow models for shadow/LiRA (even, 2–64).") var shadowModels: Int = 8
+    @Option(name: .customLong("shadow-epochs"), parsing: .unconditional, help: "Shadow training epochs (default: the target's, from its metadata).") var shadowEpochs: Int?
+    @Option(name: .customLong("shadow-lr"), parsing: .unconditional, help: "Shadow Adam learning rate (default: the target's if it was trained with Adam, else 0.001).") var shadowLearningRate: Float?
+    @Option(name: .customLong("attribute-feature"), parsing: .unconditional, help: "Attribute inference: index of the hidden feature in the flattened input.") var attributeFeature: Int?
+    @Option(name: .customLong("attribute-values"), parsing: .unconditional, help: "Attribute inference: comma-separated candidate values.") var attributeValues: String?
+    @Option(name: .customLong("inversion-steps"), parsing: .unconditional, help: "Model inversion: gradient steps.") var inversionSteps: Int = 300
+    @Option(parsing: .unconditional, help: "δ for the empirical ε bound.") var delta: Double = 1e-5
+    @Option(parsing: .unconditional, help: "Seed of shadow assignment, shadow training and the bound's split.") var seed: UInt64 = 0
     @Option(help: "Write a report (index.html, report.json, report.sarif) into this directory.") var out: String?
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
@@ -52,7 +52,6 @@ struct PrivacyAuditCommand: ParsableCommand {
         if let shadowEpochs { guard shadowEpochs > 0, shadowEpochs <= 1000 else { throw ValidationError("--shadow-epochs must be 1–1000") } }
         guard inversionSteps > 0, inversionSteps <= 100_000 else { throw ValidationError("--inversion-steps must be 1–100000") }
         guard delta >= 0, delta < 1 else { throw ValidationError("--delta must be in [0, 1)") }
-        if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
     }
 
     func parsedAttacks() throws -> (membership: [MembershipAttackKind], attribute: Bool, inversion: Bool) {
@@ -82,14 +81,20 @@ struct PrivacyAuditCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out {
+            let inputs = [model] + (members + "," + nonMembers).split(separator: ",").map(String.init)
+            for name in ["", "/index.html", "/report.json", "/report.sarif"] {
+                try refuseOverwrite(out + name, inputs: inputs, role: "--out")
+            }
+        }
         configureNumerics()
         let selected = try parsedAttacks()
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let memberSet = try loadPair(members, for: classifier, option: "--members")
         let nonMemberSet = try loadPair(nonMembers, for: classifier, option: "--non-members")
         var provenance: ModelProvenance?
         var architecture: ZooArchitecture?
-        if let loaded = try? ModelFile.load(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:))) {
+        if let loaded = try? ModelFile.load(path: model, architecture: arch) {
             do { provenance = try ModelProvenance(metadata: loaded.metadata) } catch { throw CLIError("\(model): \(error.message)") }
             architecture = loaded.architecture
         }
@@ -126,7 +131,7 @@ struct PrivacyAuditCommand: ParsableCommand {
             result = try audit.run(classifier, members: memberSet, nonMembers: nonMemberSet, shadowTrainer: trainer) { line.update($0, force: true) }
         } catch {
             line.finish()
-            throw CLIError(error.description)
+            throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)")
         }
         line.finish()
         let seconds = Date().timeIntervalSince(start)

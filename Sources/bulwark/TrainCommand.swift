@@ -27,28 +27,28 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Dataset to train on: fashion-mnist.")
-    var dataset: String = "fashion-mnist"
+    @Option(help: "Dataset to train on.")
+    var dataset: DatasetChoice = .fashionMNIST
 
     @Option(name: .customLong("data-dir"), help: "Directory holding the IDX files.")
     var dataDirectory: String = FashionMNIST.defaultDirectory
 
-    @Option(help: "Architecture: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")).")
-    var model: String
+    @Option(name: [.customLong("model"), .customLong("arch")], help: "The zoo model to train (--arch is the same option).")
+    var model: ZooArchitecture
 
-    @Option(help: "Passes over the training set.")
+    @Option(parsing: .unconditional, help: "Passes over the training set.")
     var epochs: Int = 3
 
-    @Option(name: .customLong("batch-size"), help: "Examples per step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
     var batchSize: Int = 128
 
-    @Option(name: .customLong("lr"), help: "Adam learning rate.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.")
     var learningRate: Float = ZooArchitecture.defaultLearningRate
 
-    @Option(help: "Seed for initialisation and shuffling.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Use only the first N training images (for quick runs).")
+    @Option(parsing: .unconditional, help: "Use only the first N training images (for quick runs).")
     var limit: Int?
 
     @Option(help: "Where to write the trained model (.safetensors).")
@@ -60,25 +60,25 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train with DP-SGD (needs --noise-multiplier or --target-epsilon, --max-grad-norm and --delta).")
     var dp = false
 
-    @Option(name: .customLong("noise-multiplier"), help: "DP-SGD: noise standard deviation / clipping norm (σ).")
+    @Option(name: .customLong("noise-multiplier"), parsing: .unconditional, help: "DP-SGD: noise standard deviation / clipping norm (σ).")
     var noiseMultiplier: Double?
 
-    @Option(name: .customLong("max-grad-norm"), help: "DP-SGD: per-example gradient clipping norm (C).")
+    @Option(name: .customLong("max-grad-norm"), parsing: .unconditional, help: "DP-SGD: per-example gradient clipping norm (C).")
     var maxGradNorm: Double?
 
-    @Option(help: "DP-SGD: δ of the reported (ε, δ).")
+    @Option(parsing: .unconditional, help: "DP-SGD: δ of the reported (ε, δ).")
     var delta: Double?
 
-    @Option(name: .customLong("sampling-rate"), help: "DP-SGD: Poisson sampling rate q (default: batch size / training examples).")
+    @Option(name: .customLong("sampling-rate"), parsing: .unconditional, help: "DP-SGD: Poisson sampling rate q (default: batch size / training examples).")
     var samplingRate: Double?
 
-    @Option(name: .customLong("target-epsilon"), help: "DP-SGD: refuse to run above this ε; without --noise-multiplier, the smallest σ reaching it.")
+    @Option(name: .customLong("target-epsilon"), parsing: .unconditional, help: "DP-SGD: refuse to run above this ε; without --noise-multiplier, the smallest σ reaching it.")
     var targetEpsilon: Double?
 
-    @Option(help: "Optimiser: adam|sgd.")
-    var optimizer: String = "adam"
+    @Option(help: "Optimiser.")
+    var optimizer: OptimizerChoice = .adam
 
-    @Option(help: "SGD momentum (with --optimizer sgd).")
+    @Option(parsing: .unconditional, help: "SGD momentum (with --optimizer sgd).")
     var momentum: Float = 0
 
     @Flag(name: .customLong("insecure-seeded-noise"), help: "DP-SGD: draw noise and batches from --seed (reproducible, NO privacy guarantee; recorded in the metadata).")
@@ -88,16 +88,11 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard dataset == "fashion-mnist" else { throw ValidationError("unknown dataset '\(dataset)' (supported: fashion-mnist)") }
-        guard ZooArchitecture(rawValue: model) != nil else {
-            throw ValidationError("unknown model '\(model)' (supported: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
         guard epochs > 0, epochs <= 1000 else { throw ValidationError("--epochs must be between 1 and 1000") }
         guard batchSize > 0, batchSize <= 65_536 else { throw ValidationError("--batch-size must be between 1 and 65536") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must name a .safetensors file") }
-        guard optimizer == "adam" || optimizer == "sgd" else { throw ValidationError("unknown --optimizer '\(optimizer)' (adam or sgd)") }
         guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
         let dpOptions = [noiseMultiplier != nil, maxGradNorm != nil, delta != nil, samplingRate != nil, targetEpsilon != nil, insecureSeededNoise]
         if !dp {
@@ -117,7 +112,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let arch = ZooArchitecture(rawValue: model)!  // validated above
+        let arch = model
         if dp { return try runDP(arch) }
         let result = try TrainingJob(architecture: arch, dataDirectory: dataDirectory, epochs: epochs, batchSize: batchSize,
                                      learningRate: learningRate, seed: seed, limit: limit, out: out,
@@ -193,11 +188,11 @@ extension TrainCommand {
                 sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: targetEpsilon ?? 0, samplingRate: q,
                                                                steps: epochs * stepsPerEpoch, delta: delta)
             }
-        } catch { throw CLIError(error.description) }
+        } catch { throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)") }
         let config = DPSGDConfiguration(noiseMultiplier: sigma, maxGradientNorm: clip, samplingRate: q, epochs: epochs, delta: delta,
                                         randomness: insecureSeededNoise ? .seededInsecure(seed: seed) : .secure)
         let planned: Double
-        do { planned = try config.plannedEpsilon } catch { throw CLIError(error.description) }
+        do { planned = try config.plannedEpsilon } catch { throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)") }
         if let targetEpsilon, planned > targetEpsilon {
             throw CLIError(String(format: "refusing to train: %d epochs at σ = %.4g, q = %.4g would spend ε = %.4f > --target-epsilon %.4g (δ = %g)",
                                   epochs, sigma, q, planned, targetEpsilon, delta))
@@ -223,7 +218,7 @@ extension TrainCommand {
                 }
             }
             let training = (inputs: trainSet.inputs, labels: trainSet.labels), test = (inputs: testSet.inputs, labels: testSet.labels)
-            if optimizer == "sgd" {
+            if optimizer == .sgd {
                 let dp = DPSGDProcedure(configuration: config, optimizer: SGD(learningRate: learningRate, momentum: momentum),
                                         progress: progress, epochEnded: epochEnded)
                 run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
@@ -231,7 +226,7 @@ extension TrainCommand {
                 let dp = DPSGDProcedure(configuration: config, optimizer: Adam(learningRate: learningRate), progress: progress, epochEnded: epochEnded)
                 run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
             }
-        } catch { throw CLIError(error.description) }
+        } catch { throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)") }
         let result = run.outcome, seconds = run.trainingSeconds, accuracy = run.testAccuracy
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
         if json {
@@ -239,7 +234,7 @@ extension TrainCommand {
                 "test_accuracy": accuracy, "epsilon": result.epsilon, "delta": delta, "noise_multiplier": sigma,
                 "max_grad_norm": clip, "sampling_rate": q, "steps": result.steps, "epochs": epochs, "seconds": seconds,
                 "seconds_per_epoch": secondsPerEpoch, "model": arch.rawValue, "out": out, "seed": seed,
-                "optimizer": optimizer, "learning_rate": Double("\(learningRate)") ?? 0, "train_images": n,
+                "optimizer": optimizer.rawValue, "learning_rate": Double("\(learningRate)") ?? 0, "train_images": n,
                 "privacy_claim": !insecureSeededNoise,
                 "per_epoch": result.epochs.map { ["epoch": $0.epoch, "loss": $0.loss, "train_accuracy": $0.trainAccuracy,
                                                  "epsilon": $0.epsilon, "seconds": $0.seconds, "clipped_fraction": $0.clippedFraction,

@@ -9,6 +9,21 @@ extension ZooArchitecture: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
 extension EvaluatedGradient: ExpressibleByArgument {}
 
+/// `--dataset`: the built-in datasets.
+enum DatasetChoice: String, CaseIterable, ExpressibleByArgument {
+    case fashionMNIST = "fashion-mnist"
+}
+
+/// `--optimizer`.
+enum OptimizerChoice: String, CaseIterable, ExpressibleByArgument {
+    case adam, sgd
+}
+
+/// `--defense` of `defend train`: the training-time defences.
+enum TrainingDefenceChoice: String, CaseIterable, ExpressibleByArgument {
+    case pgdAT = "pgd-at", trades, fastAT = "fast-at", distillation, noise
+}
+
 /// Upper bounds on work-size options, so a typo cannot start a run that never ends.
 enum Bounds {
     /// `--steps` (iterations per example).
