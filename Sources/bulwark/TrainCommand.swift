@@ -133,7 +133,7 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Loads Fashion-MNIST, trains a zoo model, evaluates it and saves it (shared by `train` and `assess`).
+/// `train` without --dp: loads Fashion-MNIST and hands the run to `ModelTraining.run` (train, test, save with provenance).
 struct TrainingJob {
     var architecture: ZooArchitecture
     var dataDirectory: String
