@@ -15,7 +15,8 @@ public struct AssessmentError: BulwarkError, Equatable {
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
-        /// A stage of the assessment failed; ``underlying`` holds the module error (the code of ``init(_:underlying:)``).
+        /// A stage of the assessment failed; ``AssessmentError/underlying`` holds the module error
+        /// (the code of ``AssessmentError/init(_:underlying:)``).
         public static let failed = Code(.failed)
         /// The configuration is not acceptable.
         public static let invalidConfiguration = Code(.invalidConfiguration)

@@ -15,7 +15,8 @@ public struct EvasionError: BulwarkError, Equatable {
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
-        /// An input, label, configuration value or model does not fit the attack, defence or evaluation (the code of ``init(_:underlying:)``).
+        /// An input, label, configuration value or model does not fit the attack, defence or
+        /// evaluation (the code of ``EvasionError/init(_:underlying:)``).
         public static let invalidArgument = Code(.invalidArgument)
         /// A black-box attack's model refused a query beyond its budget.
         public static let queryBudgetExceeded = Code(.queryBudgetExceeded)

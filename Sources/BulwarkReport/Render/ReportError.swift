@@ -17,7 +17,7 @@ public struct ReportError: BulwarkError, Equatable {
 
         /// A report file or directory could not be written.
         public static let io = Code(.io)
-        /// The report could not be made (the code of ``init(_:underlying:)``).
+        /// The report could not be made (the code of ``ReportError/init(_:underlying:)``).
         public static let failed = Code(.failed)
 
         /// A short stable name of the code, such as `io`.

@@ -15,7 +15,8 @@ public struct BOMError: BulwarkError, Equatable {
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
-        /// A model card, option or model file is not acceptable (the code of ``init(_:underlying:)``).
+        /// A model card, option or model file is not acceptable (the code of
+        /// ``BOMError/init(_:underlying:)``).
         public static let invalidInput = Code(.invalidInput)
         /// A file could not be read.
         public static let io = Code(.io)

@@ -17,7 +17,7 @@ public struct FormatError: BulwarkError, Equatable {
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
-        /// The bytes violate their format (the code of ``init(_:underlying:)``).
+        /// The bytes violate their format (the code of ``FormatError/init(_:underlying:)``).
         public static let malformed = Code(.malformed)
 
         /// A short stable name of the code, such as `malformed`.

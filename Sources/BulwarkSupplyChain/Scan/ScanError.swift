@@ -15,7 +15,8 @@ public struct ScanError: BulwarkError, Equatable {
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
-        /// A policy file or line is not acceptable (the code of ``init(_:underlying:)``).
+        /// A policy file or line is not acceptable (the code of
+        /// ``ScanError/init(_:underlying:)``).
         public static let invalidPolicy = Code(.invalidPolicy)
         /// A path could not be read.
         public static let io = Code(.io)
