@@ -2,55 +2,60 @@
 ///
 /// Messages are one line and name what failed (file, entry, field) and what was expected.
 /// Errors never carry more than a short excerpt of the input, so they are safe to log.
-public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The kind of failure, for callers that branch on it.
-    public enum Code: Sendable, Equatable {
+///
+/// Follows the package's error design (``BulwarkError``): a non-frozen ``Code``, a one-line
+/// ``message`` (sanitised when the error is made) and the ``underlying`` error that caused it.
+/// Equality compares ``code`` and ``message``, never ``underlying``.
+public struct ArchiveError: BulwarkError, Equatable {
+    /// The kind of failure, for callers that branch on it. New codes may be added: compare with
+    /// `==`, or `switch` with a `default:`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String {
+            case io, truncated, malformed, limitExceeded, unsupported, checksumMismatch, encrypted
+        }
+        private let kind: Kind
+        private init(_ kind: Kind) { self.kind = kind }
+
         /// The operating system refused to open or read a file.
-        case io
+        public static let io = Code(.io)
         /// The input ends before a structure it declares.
-        case truncated
+        public static let truncated = Code(.truncated)
         /// The input violates its format.
-        case malformed
+        public static let malformed = Code(.malformed)
         /// A size limit chosen by the caller (or a default) would be exceeded.
-        case limitExceeded
+        public static let limitExceeded = Code(.limitExceeded)
         /// The input uses a feature this module does not implement (e.g. a compression method).
-        case unsupported
+        public static let unsupported = Code(.unsupported)
         /// A CRC-32 or length check failed after decompression.
-        case checksumMismatch
+        public static let checksumMismatch = Code(.checksumMismatch)
         /// The entry is encrypted; it is never decrypted.
-        case encrypted
+        public static let encrypted = Code(.encrypted)
+
+        /// A short stable name of the code, such as `io`.
+        public var description: String { kind.rawValue }
     }
 
     /// The failure kind.
     public let code: Code
     /// One line naming what failed and what was expected.
     public let message: String
+    /// The error that caused this one, if any.
+    public let underlying: (any Error)?
 
-    /// Creates an error of `code`; control characters in `message` are escaped and it is
-    /// cut to 400 characters, so it stays one line whatever names it quotes.
-    public init(_ code: Code, _ message: String) {
+    /// Creates an error of `code` caused by `underlying`; control characters in `message` are
+    /// escaped and it is cut to 400 characters, so it stays one line whatever it quotes.
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message.oneLine()
+        self.underlying = underlying
     }
 
-    /// The message.
-    public var description: String { message }
-}
+    /// One line: the message, then the part of the cause's description it does not already
+    /// quote (the rules are on `BulwarkError.description`).
+    public var description: String { describing(message) }
 
-extension String {
-    /// The string as one printable line for an error message: control characters are escaped
-    /// (`\n`, `\u{1b}`, …) and the result is cut to `limit` characters, so hostile names in a
-    /// file can neither break a log line nor flood it.
-    func oneLine(limit: Int = 400) -> String {
-        var out = ""
-        for scalar in unicodeScalars {
-            if out.unicodeScalars.count >= limit { out += "…"; break }
-            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                out += scalar.escaped(asASCII: true)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+    /// Equal when code and message are; ``underlying`` is not compared.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message
     }
 }

@@ -103,7 +103,7 @@ public struct Assessment: Sendable {
 
         let testSet: LabeledDataset
         do { testSet = try FashionMNIST.load(.test, directory: c.dataDirectory, limit: c.evaluationLimit) } catch {
-            throw AssessmentError(error.message)
+            throw AssessmentError(error.message, underlying: error)
         }
         let white = try evaluate(model, specs: c.whiteBoxAttacks, epsilons: c.epsilons, inputs: testSet.inputs, labels: testSet.labels,
                                  name: "white-box", progress: progress)
@@ -145,7 +145,7 @@ public struct Assessment: Sendable {
                                             message: "\(name) \(p.attack) ε=\(EvasionFindings.number(Double(p.epsilon))) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total)",
                                             secondsRemaining: p.secondsRemaining))
             }
-        } catch { throw AssessmentError(error.description) }
+        } catch { throw AssessmentError(error.description, underlying: error) }
     }
 
     func baseParameters(_ m: ScannedModel) -> [String: String] {
@@ -196,13 +196,13 @@ public struct Assessment: Sendable {
     func write(_ report: Report, evaluations: [(String, EvaluationResult)]) throws(AssessmentError) -> [URL] {
         let dir = URL(fileURLWithPath: configuration.outputDirectory)
         var files: [URL]
-        do { files = try ReportWriter.write(report, to: dir) } catch { throw AssessmentError(String(describing: error)) }
+        do { files = try ReportWriter.write(report, to: dir) } catch { throw AssessmentError(String(describing: error), underlying: error) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         for (name, result) in evaluations {
             let url = dir.appendingPathComponent(name)
             do { try encoder.encode(result).write(to: url, options: .atomic) } catch {
-                throw AssessmentError("cannot write \(url.path): \(error.localizedDescription)")
+                throw AssessmentError(.io, "cannot write \(url.path): \(error.localizedDescription)", underlying: error)
             }
             files.append(url)
         }

@@ -96,20 +96,13 @@ public struct AssessmentConfiguration: Sendable {
 
     /// Checks the numbers; the message names the option.
     func validate() throws(AssessmentError) {
-        guard epochs > 0, epochs <= 1000 else { throw AssessmentError("epochs must be between 1 and 1000, got \(epochs)") }
-        if let trainLimit, trainLimit <= 0 { throw AssessmentError("train limit must be positive, got \(trainLimit)") }
-        guard evaluationLimit > 0 else { throw AssessmentError("evaluation limit must be positive, got \(evaluationLimit)") }
-        guard blackBoxLimit >= 0 else { throw AssessmentError("black-box limit must be ≥ 0, got \(blackBoxLimit)") }
-        guard batchSize > 0, trainBatchSize > 0 else { throw AssessmentError("batch sizes must be positive") }
-        guard !whiteBoxAttacks.isEmpty, !epsilons.isEmpty else { throw AssessmentError("the white-box suite needs an attack and an ε") }
-        guard (epsilons + blackBoxEpsilons).allSatisfy({ $0 > 0 && $0.isFinite }) else { throw AssessmentError("every ε must be a positive number") }
+        guard epochs > 0, epochs <= 1000 else { throw AssessmentError(.invalidConfiguration, "epochs must be between 1 and 1000, got \(epochs)") }
+        if let trainLimit, trainLimit <= 0 { throw AssessmentError(.invalidConfiguration, "train limit must be positive, got \(trainLimit)") }
+        guard evaluationLimit > 0 else { throw AssessmentError(.invalidConfiguration, "evaluation limit must be positive, got \(evaluationLimit)") }
+        guard blackBoxLimit >= 0 else { throw AssessmentError(.invalidConfiguration, "black-box limit must be ≥ 0, got \(blackBoxLimit)") }
+        guard batchSize > 0, trainBatchSize > 0 else { throw AssessmentError(.invalidConfiguration, "batch sizes must be positive") }
+        guard !whiteBoxAttacks.isEmpty, !epsilons.isEmpty else { throw AssessmentError(.invalidConfiguration, "the white-box suite needs an attack and an ε") }
+        guard (epsilons + blackBoxEpsilons).allSatisfy({ $0 > 0 && $0.isFinite }) else { throw AssessmentError(.invalidConfiguration, "every ε must be a positive number") }
     }
 }
 
-/// An assessment that could not run; one line naming what failed.
-public struct AssessmentError: Error, CustomStringConvertible, Equatable {
-    /// The message.
-    public var description: String
-    /// An error with `message`.
-    public init(_ message: String) { description = message }
-}

@@ -46,7 +46,7 @@ enum ModelCache {
         progress(AssessmentProgress(stage: .scan, message: "scanning \(path) before loading it"))
         let admission: ScanAdmission
         do { admission = try ArtifactScanner().admit(path: path, maxBytes: maxModelBytes) } catch {
-            throw AssessmentError("cannot read model file \(error.message)")
+            throw AssessmentError(.io, "cannot read model file \(error.message)", underlying: error)
         }
         return ScannedModel(path: path, trainedNow: trainedNow, trainingSeconds: trainingSeconds, admission: admission)
     }
@@ -55,9 +55,9 @@ enum ModelCache {
     /// file, that it was trained as configured.
     static func load(_ m: AcceptedArtifact, _ c: AssessmentConfiguration) throws(AssessmentError) -> (model: Sequential, provenance: ModelProvenance) {
         let file: (tensors: [String: Tensor], metadata: [String: String])
-        do { file = try SafeTensors.read(m.bytes, label: m.path) } catch { throw AssessmentError(error.description) }
+        do { file = try SafeTensors.read(m.bytes, label: m.path) } catch { throw AssessmentError(error.description, underlying: error) }
         let recorded: ModelProvenance?
-        do { recorded = try ModelProvenance(metadata: file.metadata) } catch { throw AssessmentError("\(m.path): \(error.message)") }
+        do { recorded = try ModelProvenance(metadata: file.metadata) } catch { throw AssessmentError("\(m.path): \(error.message)", underlying: error) }
         guard let p = recorded, p.architecture == c.architecture else {
             throw AssessmentError("\(m.path) holds a '\(recorded?.architecture.rawValue ?? "unknown")' model, expected '\(c.architecture.rawValue)'; remove it or pass --retrain")
         }
@@ -73,7 +73,7 @@ enum ModelCache {
             throw AssessmentError("\(m.path) was trained on \(images) images, expected all 60000; remove it or pass --retrain")
         }
         var model = c.architecture.makeModel()
-        do { try model.load(file.tensors) } catch { throw AssessmentError("\(m.path) is not a '\(c.architecture.rawValue)' model: \(error.message)") }
+        do { try model.load(file.tensors) } catch { throw AssessmentError("\(m.path) is not a '\(c.architecture.rawValue)' model: \(error.message)", underlying: error) }
         return (model, p)
     }
 
@@ -83,10 +83,10 @@ enum ModelCache {
         do {
             trainSet = try FashionMNIST.load(.train, directory: c.dataDirectory, limit: c.trainLimit)
             testSet = try FashionMNIST.load(.test, directory: c.dataDirectory)
-        } catch { throw AssessmentError(error.message) }
+        } catch { throw AssessmentError(error.message, underlying: error) }
         do {
             try FileManager.default.createDirectory(atPath: c.modelDirectory, withIntermediateDirectories: true)
-        } catch { throw AssessmentError("cannot create model directory \(c.modelDirectory): \(error.localizedDescription)") }
+        } catch { throw AssessmentError(.io, "cannot create model directory \(c.modelDirectory): \(error.localizedDescription)", underlying: error) }
         let run = try withoutActuallyEscaping(progress) { (progress) throws(AssessmentError) -> TrainedModel<[EpochSummary]> in
             let plain = SupervisedTraining(configuration: TrainingConfiguration(epochs: c.epochs, batchSize: c.trainBatchSize, seed: c.seed),
                                            optimizer: Adam(learningRate: c.learningRate)) { p in
@@ -98,7 +98,7 @@ enum ModelCache {
             do {
                 return try ModelTraining.run(plain, architecture: c.architecture, seed: c.seed, dataset: "fashion-mnist",
                                              training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: path)
-            } catch { throw AssessmentError("\(error)") }
+            } catch { throw AssessmentError("\(error)", underlying: error) }
         }
         let seconds = run.trainingSeconds, accuracy = run.testAccuracy
         progress(AssessmentProgress(stage: .train, message: String(format: "trained %@ in %.0fs: test accuracy %.4f → %@",

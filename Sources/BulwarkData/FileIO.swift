@@ -12,11 +12,11 @@ enum FileIO {
             }
             return try source.read(offset: 0, count: source.size)
         } catch let error as ArchiveError {
-            throw DataError(error.code == .limitExceeded ? .limitExceeded : .io, error.message)
+            throw DataError(error.code == .limitExceeded ? .limitExceeded : .io, error.message, underlying: error)
         } catch let error as DataError {
             throw error
         } catch {
-            throw DataError(.io, "\(path): \(error)")
+            throw DataError(.io, "\(path): \(error)", underlying: error)
         }
     }
 
@@ -26,19 +26,20 @@ enum FileIO {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw DataError(.io, "\(path): cannot write (\(error.localizedDescription))")
+            throw DataError(.io, "\(path): cannot write (\(error.localizedDescription))", underlying: error)
         }
     }
 }
 
 extension DataError {
-    /// Converts an archive error, keeping its message.
+    /// Converts an archive error, keeping its message and the error itself as the cause.
     init(_ error: ArchiveError) {
-        switch error.code {
-        case .io: self.init(.io, error.message)
-        case .limitExceeded: self.init(.limitExceeded, error.message)
-        case .unsupported, .encrypted: self.init(.unsupported, error.message)
-        case .truncated, .malformed, .checksumMismatch: self.init(.malformed, error.message)
+        let code: Code = switch error.code {
+        case .io: .io
+        case .limitExceeded: .limitExceeded
+        case .unsupported, .encrypted: .unsupported
+        default: .malformed  // .truncated, .malformed, .checksumMismatch, and codes added later
         }
+        self.init(code, error.message, underlying: error)
     }
 }

@@ -121,7 +121,7 @@ public struct NDArray: Sendable, Equatable {
         do {
             return try Tensor(validatingShape: shape, scalars: scalars)
         } catch {
-            throw DataError(.shapeMismatch, "array of shape \(shape) cannot become a tensor: \(error)")
+            throw DataError(.shapeMismatch, "array of shape \(shape) cannot become a tensor: \(error)", underlying: error)
         }
     }
 

@@ -123,14 +123,6 @@ public struct AttackResult: Sendable {
     public var outcomes: [ExampleOutcome]
 }
 
-/// Errors of the evasion module; one line, naming what was wrong.
-public struct EvasionError: Error, Equatable, CustomStringConvertible {
-    /// One-line message.
-    public var description: String
-    /// Makes an error with `message`.
-    public init(_ message: String) { description = message }
-}
-
 /// One attack interface for white-box and black-box attacks.
 ///
 /// An attack takes inputs (`N × inputShape`), labels, a model and a configuration and returns

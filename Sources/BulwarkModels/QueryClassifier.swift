@@ -1,3 +1,4 @@
+public import BulwarkArchive
 public import BulwarkTensor
 
 /// The black-box seam: a classifier that answers queries with class probabilities and nothing
@@ -31,15 +32,37 @@ public struct QueryAdapter<Model: DifferentiableClassifier>: QueryClassifier {
 }
 
 /// Thrown when a query would exceed the budget of a ``CountingQueryClassifier``.
-public struct QueryBudgetExceeded: Error, Equatable, CustomStringConvertible {
+///
+/// A ``BulwarkError`` whose code is always ``Code/queryBudgetExceeded`` and whose message is
+/// built from the three counts; it never has an underlying cause.
+public struct QueryBudgetExceeded: BulwarkError, Equatable {
+    /// The kind of failure; one code today, more may be added.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String { case queryBudgetExceeded }
+        private let kind: Kind
+        private init(_ kind: Kind) { self.kind = kind }
+
+        /// A query would exceed the budget.
+        public static let queryBudgetExceeded = Code(.queryBudgetExceeded)
+
+        /// A short stable name of the code: `queryBudgetExceeded`.
+        public var description: String { kind.rawValue }
+    }
+
     /// Queries already used.
     public var used: Int
     /// Queries requested by the refused call.
     public var requested: Int
     /// The budget.
     public var limit: Int
+    /// Always ``Code/queryBudgetExceeded``.
+    public var code: Code { .queryBudgetExceeded }
     /// One-line message.
-    public var description: String { "query budget exceeded: \(used) used + \(requested) requested > limit \(limit)" }
+    public var message: String { "query budget exceeded: \(used) used + \(requested) requested > limit \(limit)" }
+    /// Always `nil`: the budget is the origin of this error.
+    public var underlying: (any Error)? { nil }
+    /// The message.
+    public var description: String { message }
 }
 
 /// Wraps a ``QueryClassifier``, counts every query (one per input row) and refuses queries beyond

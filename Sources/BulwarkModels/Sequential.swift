@@ -19,7 +19,7 @@ public struct Sequential: DifferentiableClassifier {
         var shape = inputShape
         for (i, layer) in layers.enumerated() {
             do { shape = try layer.outputShape(for: shape) } catch {
-                throw ModelError(error.code, "layer \(i) \(error.message)")
+                throw ModelError(error.code, "layer \(i) \(error.message)", underlying: error)
             }
         }
         guard shape.count == 1 else {

@@ -180,16 +180,60 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Errors raised when a tensor is built from data that does not describe a valid tensor.
-public enum TensorError: Error, Equatable, CustomStringConvertible {
-    /// A dimension is negative.
-    case invalidShape([Int])
-    /// The shape's element count differs from the number of scalars (or overflows).
-    case shapeMismatch(expected: [Int], scalarCount: Int)
-
-    public var description: String {
-        switch self {
-        case .invalidShape(let s): "invalid tensor shape \(s)"
-        case .shapeMismatch(let s, let n): "shape \(s) does not match \(n) values"
+///
+/// The same shape as the package's other errors (`BulwarkError` in BulwarkArchive): a
+/// non-frozen ``Code``, a one-line ``message`` and an optional ``underlying`` cause; equality
+/// compares code and message. It does not declare the `BulwarkError` conformance because the
+/// numeric core depends on nothing but BLAS and cannot see BulwarkArchive.
+public struct TensorError: Error, Equatable, CustomStringConvertible {
+    /// The kind of failure, for callers that branch on it. New codes may be added: compare with
+    /// `==`, or `switch` with a `default:`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String {
+            case invalidShape, shapeMismatch
         }
+        private let kind: Kind
+        private init(_ kind: Kind) { self.kind = kind }
+
+        /// A dimension is negative.
+        public static let invalidShape = Code(.invalidShape)
+        /// The shape's element count differs from the number of scalars (or overflows).
+        public static let shapeMismatch = Code(.shapeMismatch)
+
+        /// A short stable name of the code, such as `shapeMismatch`.
+        public var description: String { kind.rawValue }
+    }
+
+    /// The failure kind.
+    public let code: Code
+    /// One line naming what failed and what was expected.
+    public let message: String
+    /// The error that caused this one, if any.
+    public let underlying: (any Error)?
+
+    /// Creates an error of `code` caused by `underlying`. The message is built by this module
+    /// from shapes and counts only, so it is one line by construction.
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    /// A dimension of `shape` is negative (code ``Code/invalidShape``).
+    public static func invalidShape(_ shape: [Int]) -> TensorError {
+        TensorError(.invalidShape, "invalid tensor shape \(shape)")
+    }
+
+    /// `expected` does not hold `scalarCount` values (code ``Code/shapeMismatch``).
+    public static func shapeMismatch(expected: [Int], scalarCount: Int) -> TensorError {
+        TensorError(.shapeMismatch, "shape \(expected) does not match \(scalarCount) values")
+    }
+
+    /// The message.
+    public var description: String { message }
+
+    /// Equal when code and message are; ``underlying`` is not compared.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message
     }
 }

@@ -55,7 +55,7 @@ public enum FashionMNIST {
         do {
             return try LabeledDataset(inputs: inputs, labels: classBytes[0..<n].map { Int($0) }, classCount: 10)
         } catch {
-            throw DataError(error.code, "\(labelsPath): \(error.message)")
+            throw DataError(error.code, "\(labelsPath): \(error.message)", underlying: error)
         }
     }
 
@@ -64,7 +64,7 @@ public enum FashionMNIST {
             return try IDX.read(path: path)
         } catch {
             if error.code == .io {
-                throw DataError(.io, "\(error.message); install the Debian package dataset-fashion-mnist or pass the directory holding the Fashion-MNIST files")
+                throw DataError(.io, "\(error.message); install the Debian package dataset-fashion-mnist or pass the directory holding the Fashion-MNIST files", underlying: error)
             }
             throw error
         }

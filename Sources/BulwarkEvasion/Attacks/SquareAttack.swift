@@ -53,7 +53,7 @@ public struct SquareAttack: EvasionAttack {
 
         // Clean query.
         let cleanP: Tensor
-        do { cleanP = try oracle.probabilities(inputs) } catch { throw EvasionError("square: \(error)") }
+        do { cleanP = try oracle.probabilities(inputs) } catch { throw EvasionError(.queryBudgetExceeded, "square: \(error)", underlying: error) }
         let cleanPred = cleanP.argmaxRows()
         var queries = [Int](repeating: 1, count: n)
         var iterations = [Int](repeating: 0, count: n)
@@ -70,7 +70,7 @@ public struct SquareAttack: EvasionAttack {
                 for j in 0..<d { rows.append(min(max(x0[i * d + j] + delta[j], c.clipMin), c.clipMax)) }
             }
             let p: Tensor
-            do { p = try oracle.probabilities(Tensor(shape: [active.count] + rowShape, scalars: rows)) } catch { throw EvasionError("square: \(error)") }
+            do { p = try oracle.probabilities(Tensor(shape: [active.count] + rowShape, scalars: rows)) } catch { throw EvasionError(.queryBudgetExceeded, "square: \(error)", underlying: error) }
             let l = Self.losses(p, classes: active.map { aim[$0] }, targeted: targeted)
             let pred = p.argmaxRows()
             var keep: [Int] = []
@@ -95,7 +95,7 @@ public struct SquareAttack: EvasionAttack {
                 rows += proposal
             }
             let probs: Tensor
-            do { probs = try oracle.probabilities(Tensor(shape: [active.count] + rowShape, scalars: rows)) } catch { throw EvasionError("square: \(error)") }
+            do { probs = try oracle.probabilities(Tensor(shape: [active.count] + rowShape, scalars: rows)) } catch { throw EvasionError(.queryBudgetExceeded, "square: \(error)", underlying: error) }
             let l = Self.losses(probs, classes: active.map { aim[$0] }, targeted: targeted)
             let pred = probs.argmaxRows()
             var keep: [Int] = []

@@ -115,7 +115,7 @@ public enum ONNXExporter {
         m.opsetImport = [opset]
         m.graph = graph
         do { return try m.serializedBytes() } catch {
-            throw ONNXError(.malformed, "could not serialize the ONNX model: \(error)")
+            throw ONNXError(.malformed, "could not serialize the ONNX model: \(error)", underlying: error)
         }
     }
 
@@ -123,7 +123,7 @@ public enum ONNXExporter {
     public static func write(_ model: Sequential, to url: URL) throws(ONNXError) {
         let bytes = try serialize(model)
         do { try bytes.write(to: url, options: .atomic) } catch {
-            throw ONNXError(.io, "\(url.path): cannot write the ONNX file")
+            throw ONNXError(.io, "\(url.path): cannot write the ONNX file", underlying: error)
         }
     }
 }

@@ -53,15 +53,15 @@ struct ONNXLoader {
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
             size = (attributes[.size] as? NSNumber)?.intValue ?? -1
         } catch {
-            throw ONNXError(.io, "\(url.lastPathComponent): cannot read the file")
+            throw ONNXError(.io, "\(url.lastPathComponent): cannot read the file", underlying: error)
         }
         guard size >= 0 else { throw ONNXError(.io, "\(url.lastPathComponent): cannot read the file size") }
         guard size <= limits.maxFileBytes else {
             throw ONNXError(.io, "\(url.lastPathComponent): \(size) bytes is over the \(limits.maxFileBytes)-byte limit")
         }
-        do { try FileChecks.requireRegularFile(url.path) } catch { throw ONNXError(.io, error.message) }
+        do { try FileChecks.requireRegularFile(url.path) } catch { throw ONNXError(.io, error.message, underlying: error) }
         do { return try Data(contentsOf: url) } catch {
-            throw ONNXError(.io, "\(url.lastPathComponent): cannot read the file")
+            throw ONNXError(.io, "\(url.lastPathComponent): cannot read the file", underlying: error)
         }
     }
 
@@ -75,7 +75,7 @@ struct ONNXLoader {
             options.messageDepthLimit = 64
             model = try Onnx_ModelProto(serializedBytes: bytes, options: options)
         } catch {
-            throw ONNXError(.malformed, "\(fileLabel): not a valid ONNX protobuf (\(error))")
+            throw ONNXError(.malformed, "\(fileLabel): not a valid ONNX protobuf (\(error))", underlying: error)
         }
         guard model.hasGraph else { throw ONNXError(.malformed, "\(fileLabel): the model has no graph") }
         var opset: Int?
@@ -345,7 +345,7 @@ struct ONNXLoader {
         } catch let e as ONNXError {
             throw e
         } catch {
-            throw ONNXError(.io, "\(fileLabel): \(what): cannot read external data file '\(location)'")
+            throw ONNXError(.io, "\(fileLabel): \(what): cannot read external data file '\(location)'", underlying: error)
         }
     }
 }

@@ -36,12 +36,14 @@ public enum ModelLoader {
         do {
             let source = try FileSource(path: path)
             head = try source.read(offset: 0, count: min(9, source.size))
-        } catch { throw ModelError(.io, "cannot read model file \(path): \(error.message)") }
+        } catch { throw ModelError(.io, "cannot read model file \(path): \(error.message)", underlying: error) }
         switch ModelFormat.sniff(head: head, path: path) {
         case .safetensors:
             return try ModelFile.load(path: path, architecture: architecture).model
         case .onnx:
-            do { return try ONNXModel(contentsOf: URL(fileURLWithPath: path)) } catch { throw ModelError(.malformed, error.description) }
+            do { return try ONNXModel(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw ModelError(error.code == .io ? .io : .malformed, error.message, underlying: error)
+            }
         }
     }
 }

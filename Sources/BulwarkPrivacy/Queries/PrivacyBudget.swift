@@ -20,7 +20,7 @@ public struct PrivacyBudget: Sendable, Equatable {
         guard epsilon.isFinite, epsilon > 0 else { throw PrivacyError(parameter: "epsilon", message: "expected a finite number > 0, got \(epsilon)") }
         // A relative slack of 1e-12 lets a budget split into equal parts be spent exactly.
         guard spent + epsilon <= total * (1 + 1e-12) else {
-            throw PrivacyError(parameter: "budget", message: "spending ε = \(epsilon) exceeds the remaining \(remaining) of \(total)")
+            throw PrivacyError(.budgetExceeded, parameter: "budget", message: "spending ε = \(epsilon) exceeds the remaining \(remaining) of \(total)")
         }
         spent += epsilon
     }

@@ -1,13 +1,5 @@
 public import Foundation
 
-/// Errors writing a report: one line naming the file and the reason.
-public struct ReportError: Error, CustomStringConvertible {
-    /// The line.
-    public let message: String
-    /// The line.
-    public var description: String { message }
-}
-
 /// Writes `index.html`, `report.json` and `report.sarif` into a directory.
 public enum ReportWriter {
     /// The JSON form of a report (sorted keys, pretty-printed).
@@ -24,7 +16,7 @@ public enum ReportWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ReportError(message: "cannot create report directory \(directory.path): \(error.localizedDescription)")
+            throw ReportError(.io, "cannot create report directory \(directory.path): \(error.localizedDescription)", underlying: error)
         }
         let files: [(String, Data)] = [
             ("index.html", Data(HTML.render(report).utf8)),
@@ -35,7 +27,7 @@ public enum ReportWriter {
         for (name, data) in files {
             let url = directory.appendingPathComponent(name)
             do { try data.write(to: url, options: .atomic) } catch {
-                throw ReportError(message: "cannot write \(url.path): \(error.localizedDescription)")
+                throw ReportError(.io, "cannot write \(url.path): \(error.localizedDescription)", underlying: error)
             }
             written.append(url)
         }
@@ -49,9 +41,9 @@ public enum ReportWriter {
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         let data: Data
-        do { data = try e.encode(value) } catch { throw ReportError(message: "cannot encode \(url.lastPathComponent): \(error)") }
+        do { data = try e.encode(value) } catch { throw ReportError(.failed, "cannot encode \(url.lastPathComponent): \(error)", underlying: error) }
         do { try data.write(to: url, options: .atomic) } catch {
-            throw ReportError(message: "cannot write \(url.path): \(error.localizedDescription)")
+            throw ReportError(.io, "cannot write \(url.path): \(error.localizedDescription)", underlying: error)
         }
     }
 
@@ -63,7 +55,7 @@ public enum ReportWriter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ReportError(message: "cannot create report directory \(directory.path): \(error.localizedDescription)")
+            throw ReportError(.io, "cannot create report directory \(directory.path): \(error.localizedDescription)", underlying: error)
         }
         let url = directory.appendingPathComponent(resultName)
         try writeJSON(result, to: url)

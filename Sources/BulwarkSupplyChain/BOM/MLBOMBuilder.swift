@@ -69,7 +69,7 @@ public enum MLBOMBuilder {
             hashing.method = .files
             manifest = try await ModelHasher.manifest(of: path, options: hashing)
         } catch {
-            throw BOMError(error.message)
+            throw BOMError(error)
         }
         let inspection = ModelInspector.inspect(root: path, manifest: manifest)
         var signatureDigest: String?
@@ -79,7 +79,7 @@ public enum MLBOMBuilder {
                 _ = try SigstoreBundle.decode(bundle, file: signatureFile)
                 signatureDigest = hexString(SHA256.hash(data: bundle))
             } catch {
-                throw BOMError(error.message)
+                throw BOMError(error)
             }
         }
         let json = document(manifest: manifest, inspection: inspection, options: options, signatureDigest: signatureDigest)

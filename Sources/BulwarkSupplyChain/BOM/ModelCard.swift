@@ -1,16 +1,6 @@
 internal import BulwarkArchive
 internal import Foundation
 
-/// Why an ML-BOM could not be made: one line naming the file or field and what was expected.
-public struct BOMError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What failed.
-    public let message: String
-    /// Makes an error with `message`.
-    public init(_ message: String) { self.message = message }
-    /// The message.
-    public var description: String { message }
-}
-
 /// The human part of a model card: what the bytes cannot tell (datasets, intended use,
 /// limitations…). Given on the command line or in a small JSON or YAML file; every field is
 /// optional.
@@ -86,7 +76,7 @@ public struct ModelCard: Sendable, Equatable {
         do {
             bytes = try readSmallFile(path, limit: Self.maxFileBytes, what: "model card")
         } catch {
-            throw BOMError(error.message)
+            throw BOMError(error)
         }
         try self.init(bytes: bytes, file: path)
     }
@@ -100,7 +90,7 @@ public struct ModelCard: Sendable, Equatable {
             do {
                 document = try JSONParser.parse(bytes, maxDepth: 16)
             } catch {
-                throw BOMError("'\(file)' is not valid JSON: \(error.description)")
+                throw BOMError("'\(file)' is not valid JSON: \(error.description)", underlying: error)
             }
         } else {
             guard let text = String(validating: bytes, as: UTF8.self) else { throw BOMError("'\(file)' is not UTF-8 text") }

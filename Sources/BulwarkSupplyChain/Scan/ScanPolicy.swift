@@ -259,12 +259,3 @@ enum GadgetNames {
     ]
 }
 
-/// A scan could not proceed (bad policy file, unreadable path).
-public struct ScanError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// One-line message naming what failed.
-    public let message: String
-    /// Creates an error.
-    public init(_ message: String) { self.message = message }
-    /// The message.
-    public var description: String { message }
-}

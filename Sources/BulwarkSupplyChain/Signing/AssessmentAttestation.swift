@@ -37,7 +37,7 @@ public enum AssessmentAttestation {
         guard report.count <= maxReportBytes else { throw SigningError(.payload, "the report is larger than \(maxReportBytes) bytes") }
         let json: JSONValue
         do { json = try JSONParser.parse(report, maxDepth: 128) } catch {
-            throw SigningError(.payload, "the report is not valid JSON: \(error.description)")
+            throw SigningError(.payload, "the report is not valid JSON: \(error.description)", underlying: error)
         }
         guard let findings = json["findings"]?.arrayValue, json["title"]?.stringValue != nil else {
             throw SigningError(.payload, "the report is not a Bulwark report (no 'title' and 'findings')")
@@ -46,7 +46,7 @@ public enum AssessmentAttestation {
         for f in findings { counts[f["severity"]?.stringValue ?? "unknown", default: 0] += 1 }
         let oms: JSONValue
         do { oms = try JSONParser.parse(InTotoStatement.encode(manifest), maxDepth: 64) } catch {
-            throw SigningError(.payload, "internal: the manifest statement does not parse (\(error.description))")
+            throw SigningError(.payload, "internal: the manifest statement does not parse (\(error.description))", underlying: error)
         }
         let subjects = manifest.items.map { item in
             JSONValue.object([JSONMember("name", .string(item.key.description)),
@@ -90,7 +90,7 @@ public enum AssessmentAttestation {
         }
         let json: JSONValue
         do { json = try JSONParser.parse(bundle.payload, maxDepth: 160) } catch {
-            throw SigningError(.payload, "the attested statement is not valid JSON: \(error.description)")
+            throw SigningError(.payload, "the attested statement is not valid JSON: \(error.description)", underlying: error)
         }
         guard json["_type"]?.stringValue == InTotoStatement.statementType, json["predicateType"]?.stringValue == predicateType else {
             throw SigningError(.payload, "'\(file)' is not a Bulwark assessment attestation (predicateType \(json["predicateType"]?.stringValue ?? "missing"))")

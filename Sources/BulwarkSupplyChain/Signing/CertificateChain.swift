@@ -15,7 +15,7 @@ public struct ModelSigningCertificate: Sendable {
         do {
             certificate = try Certificate(derEncoded: der)
         } catch {
-            throw SigningError(.certificate, "\(what) is not a valid X.509 certificate: \(error)")
+            throw SigningError(.certificate, "\(what) is not a valid X.509 certificate: \(error)", underlying: error)
         }
     }
 

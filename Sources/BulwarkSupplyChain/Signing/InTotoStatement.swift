@@ -60,7 +60,7 @@ enum InTotoStatement {
         do {
             json = try JSONParser.parse(payload)
         } catch {
-            throw SigningError(.payload, "the signed statement is not valid JSON: \(error.description)")
+            throw SigningError(.payload, "the signed statement is not valid JSON: \(error.description)", underlying: error)
         }
         guard json["_type"]?.stringValue == statementType else {
             throw SigningError(.payload, "the signed statement's _type is \(describe(json["_type"])), expected \(statementType)")

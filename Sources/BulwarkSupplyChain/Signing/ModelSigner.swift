@@ -47,7 +47,7 @@ public struct ModelSignature: Sendable {
         do {
             try Data(bundle).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw SigningError(.io, "cannot write signature '\(path)': \(error.localizedDescription)")
+            throw SigningError(.io, "cannot write signature '\(path)': \(error.localizedDescription)", underlying: error)
         }
     }
 }

@@ -71,7 +71,7 @@ func readSmallFile(_ path: String, limit: Int, what: String) throws(SigningError
     do {
         data = try handle.read(upToCount: limit + 1) ?? Data()
     } catch {
-        throw SigningError(.io, "cannot read \(what) '\(path)': \(error.localizedDescription)")
+        throw SigningError(.io, "cannot read \(what) '\(path)': \(error.localizedDescription)", underlying: error)
     }
     guard data.count <= limit else { throw SigningError(.io, "\(what) '\(path)' is larger than \(limit) bytes") }
     return Array(data)

@@ -52,7 +52,7 @@ enum ParallelHasher {
         } catch let error as SigningError {
             throw error
         } catch {
-            throw SigningError(.io, "hashing was interrupted: \(error)")
+            throw SigningError(.io, "hashing was interrupted: \(error)", underlying: error)
         }
     }
 

@@ -1,10 +1,17 @@
+public import BulwarkArchive
+
 /// Why signing or verifying a model failed: a stable ``Code`` and a one-line message that names
 /// the file, field or certificate at fault and what was expected.
 ///
+/// Follows the package's error design (`BulwarkError`): a non-frozen ``Code``, a one-line
+/// ``message`` (sanitised when the error is made) and the ``underlying`` error that caused it.
+/// Equality compares ``code``, ``message`` and ``differences``, never ``underlying``.
+///
 /// When the model on disk does not match its signature, ``differences`` lists every file that
 /// differs (code ``Code/modelMismatch``).
-public struct SigningError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The kind of failure; switch on it to decide what to do, show ``message`` to a person.
+public struct SigningError: BulwarkError, Equatable {
+    /// The kind of failure; branch on it to decide what to do, show ``message`` to a person.
+    /// New codes may be added: compare with `==`, or `switch` with a `default:`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: String {
             case io, unsupportedPath, key, certificate, malformedSignature, signatureInvalid
@@ -48,14 +55,24 @@ public struct SigningError: Error, Sendable, Equatable, CustomStringConvertible 
     public let message: String
     /// For ``Code/modelMismatch``: every difference between the model and its manifest.
     public let differences: [ManifestDifference]
+    /// The error that caused this one, if any.
+    public let underlying: (any Error)?
 
-    /// Makes an error of `code` with `message`.
-    public init(_ code: Code, _ message: String, differences: [ManifestDifference] = []) {
+    /// Makes an error of `code` with `message`, caused by `underlying`; control characters in
+    /// `message` are escaped and it is cut to 400 characters, so it stays one line.
+    public init(_ code: Code, _ message: String, differences: [ManifestDifference] = [], underlying: (any Error)? = nil) {
         self.code = code
-        self.message = message
+        self.message = message.oneLine()
         self.differences = differences
+        self.underlying = underlying
     }
 
-    /// The message.
-    public var description: String { message }
+    /// One line: the message, then the part of the cause's description it does not already
+    /// quote (the rules are on `BulwarkError.description`).
+    public var description: String { describing(message) }
+
+    /// Equal when code, message and differences are; ``underlying`` is not compared.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.differences == rhs.differences
+    }
 }

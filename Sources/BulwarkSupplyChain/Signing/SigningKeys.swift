@@ -68,7 +68,7 @@ public struct ModelSigningPrivateKey: Sendable {
             case .p521(let key): return Array(try key.signature(for: message).derRepresentation)
             }
         } catch {
-            throw SigningError(.key, "signing failed: \(error)")
+            throw SigningError(.key, "signing failed: \(error)", underlying: error)
         }
     }
 }

@@ -70,8 +70,8 @@ struct SigstoreBundle: Sendable, Equatable {
 
     /// Parses bundle JSON, checking its shape but not its signature; `file` names it in errors.
     static func decode(_ bytes: [UInt8], file: String) throws(SigningError) -> SigstoreBundle {
-        func malformed(_ why: String) -> SigningError {
-            SigningError(.malformedSignature, "'\(file)' is not a model signature: \(why)")
+        func malformed(_ why: String, underlying: (any Error)? = nil) -> SigningError {
+            SigningError(.malformedSignature, "'\(file)' is not a model signature: \(why)", underlying: underlying)
         }
         func decodeBase64(_ value: JSONValue?, _ field: String) throws(SigningError) -> [UInt8] {
             guard let text = value?.stringValue else { throw malformed("\(field) is missing") }
@@ -82,7 +82,7 @@ struct SigstoreBundle: Sendable, Equatable {
         do {
             json = try JSONParser.parse(bytes)
         } catch {
-            throw malformed("not JSON (\(error.description))")
+            throw malformed("not JSON (\(error.description))", underlying: error)
         }
         guard case .object = json else { throw malformed("not a JSON object") }
         guard let mediaType = json["mediaType"]?.stringValue else { throw malformed("mediaType is missing") }
