@@ -10,6 +10,7 @@ import BulwarkArchive
 ///
 /// ```swift
 /// let array = try NPY.read(path: "x.npy")
+/// let tensor = Tensor.zeros([2, 3])
 /// try NPY.write(NDArray(tensor), path: "y.npy")
 /// ```
 public enum NPY {

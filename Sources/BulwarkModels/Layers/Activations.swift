@@ -4,10 +4,21 @@ public import BulwarkTensor
 public struct Activation: Layer {
     /// The function applied.
     public enum Kind: Sendable, Equatable {
-        case relu, leakyRelu(alpha: Float), sigmoid, tanh, softmax
+        /// `max(0, x)`.
+        case relu
+        /// `x` for `x > 0`, `alpha · x` otherwise.
+        case leakyRelu(alpha: Float)
+        /// `1 / (1 + e^−x)`.
+        case sigmoid
+        /// The hyperbolic tangent.
+        case tanh
+        /// `e^xᵢ / Σⱼ e^xⱼ` over the last axis.
+        case softmax
     }
+    /// The function this layer applies.
     public let kind: Kind
 
+    /// A layer that applies `kind` to every element (to every row, for `.softmax`).
     public init(_ kind: Kind) { self.kind = kind }
 
     public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] { inputShape }
@@ -46,6 +57,7 @@ public func Softmax() -> Activation { Activation(.softmax) }
 
 /// Flattens every axis after the batch axis.
 public struct Flatten: Layer {
+    /// A flatten layer; it has no parameters.
     public init() {}
     public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] { [inputShape.reduce(1, *)] }
     public func forward(_ input: Variable, parameters: ArraySlice<Variable>, context: inout ForwardContext) -> Variable {
@@ -57,8 +69,10 @@ public struct Flatten: Layer {
 /// Inverted dropout: in training, zeroes each element with probability `rate` and scales the
 /// rest by 1/(1 − rate); the identity at inference.
 public struct Dropout: Layer {
+    /// The probability that an element is zeroed in training, in [0, 1).
     public let rate: Float
 
+    /// A dropout layer; `rate` must be in [0, 1) (0 makes it the identity).
     public init(rate: Float) {
         precondition(rate >= 0 && rate < 1, "dropout rate must be in [0, 1)")
         self.rate = rate
@@ -79,11 +93,17 @@ public struct Dropout: Layer {
 /// Batch normalisation over channels (PyTorch's `nn.BatchNorm1d/2d`, momentum 0.1, biased
 /// batch variance for normalisation and unbiased for the running average).
 public struct BatchNorm: Layer {
+    /// The number of channels (the first axis of an input).
     public let channels: Int
+    /// `epsilon` is added to the variance before the square root; `momentum` is the weight of
+    /// the current batch in the running averages.
     public let epsilon: Float, momentum: Float
+    /// The learned per-channel scale (γ, PyTorch's `weight`) and offset (β, `bias`).
     public var scale: Tensor, offset: Tensor
+    /// The per-channel running mean and variance used at inference (buffers, not parameters).
     public var runningMean: Tensor, runningVariance: Tensor
 
+    /// A batch normalisation layer with scale 1, offset 0, running mean 0 and running variance 1.
     public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels
         self.epsilon = epsilon

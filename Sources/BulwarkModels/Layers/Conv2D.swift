@@ -2,9 +2,14 @@ public import BulwarkTensor
 
 /// A 2-D convolution layer with stride, zero padding, dilation and groups (PyTorch's `nn.Conv2d`).
 public struct Conv2D: Layer {
+    /// The channels in and out, and the number of groups they are split into (each divides
+    /// both channel counts).
     public let inputChannels: Int, outputChannels: Int, groups: Int
+    /// Kernel size, stride, padding and dilation.
     public let geometry: Conv2DGeometry
+    /// The kernels: outputChannels × (inputChannels / groups) × kernel height × kernel width.
     public var weight: Tensor
+    /// One bias per output channel.
     public var bias: Tensor
 
     /// A convolution initialised as PyTorch initialises `nn.Conv2d`.

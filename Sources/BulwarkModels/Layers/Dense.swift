@@ -2,8 +2,11 @@ public import BulwarkTensor
 
 /// A fully connected layer `y = x·Wᵀ + b` with `W`: out×in (PyTorch's `nn.Linear` layout).
 public struct Dense: Layer {
+    /// The lengths of an input and of an output vector.
     public let inputSize: Int, outputSize: Int
+    /// The weights, outputSize × inputSize.
     public var weight: Tensor
+    /// The bias, one per output.
     public var bias: Tensor
 
     /// A layer initialised as PyTorch initialises `nn.Linear`.

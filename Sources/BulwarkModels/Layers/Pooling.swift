@@ -2,8 +2,10 @@ public import BulwarkTensor
 
 /// Max pooling over the spatial axes (PyTorch's `nn.MaxPool2d`; stride defaults to the kernel).
 public struct MaxPool2D: Layer {
+    /// Window size, stride and padding (padding counts as −∞).
     public let geometry: Conv2DGeometry
 
+    /// A max-pooling layer over `kernel` windows; `stride` defaults to `kernel`.
     public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) {
         geometry = Conv2DGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
     }
@@ -19,9 +21,12 @@ public struct MaxPool2D: Layer {
 
 /// Average pooling over the spatial axes (PyTorch's `nn.AvgPool2d`).
 public struct AvgPool2D: Layer {
+    /// Window size, stride and padding (padding counts as 0).
     public let geometry: Conv2DGeometry
+    /// Whether padded positions count in a window's divisor (PyTorch's `count_include_pad`).
     public let countIncludePad: Bool
 
+    /// An average-pooling layer over `kernel` windows; `stride` defaults to `kernel`.
     public init(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), countIncludePad: Bool = true) {
         geometry = Conv2DGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
         self.countIncludePad = countIncludePad
@@ -38,6 +43,7 @@ public struct AvgPool2D: Layer {
 
 /// Mean over the spatial axes: C×H×W → C×1×1.
 public struct GlobalAvgPool: Layer {
+    /// A global average-pooling layer; it has no parameters.
     public init() {}
 
     public func outputShape(for s: [Int]) throws(ModelError) -> [Int] {

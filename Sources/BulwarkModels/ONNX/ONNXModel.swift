@@ -12,6 +12,7 @@ public import BulwarkTensor
 ///
 /// ```swift
 /// let model = try ONNXModel(contentsOf: URL(fileURLWithPath: "mlp.onnx"))
+/// let x = Tensor.zeros([2] + model.inputShape), y = [3, 7]   // a batch of two examples
 /// let (loss, grad) = model.lossAndInputGradient(x, labels: y)
 /// ```
 public struct ONNXModel: DifferentiableClassifier {

@@ -9,6 +9,7 @@ import Foundation
 /// without `tool_version`, `data_sha256` and the newer defence keys) read back unchanged.
 ///
 /// ```swift
+/// let url = URL(fileURLWithPath: "mlp.safetensors")
 /// let provenance = try ModelProvenance(metadata: SafeTensors.read(from: url).metadata)
 /// if let dp = provenance?.differentialPrivacy, dp.supportsPrivacyClaim { print(dp.epsilon) }
 /// ```

@@ -15,6 +15,8 @@ public import Foundation
 /// read and converted to `Float`.
 ///
 /// ```swift
+/// let (w, b) = (Tensor.zeros([10, 784]), Tensor.zeros([10]))
+/// let url = URL(fileURLWithPath: "linear.safetensors")
 /// try SafeTensors.write([("0.weight", w), ("0.bias", b)], metadata: ["format": "pt"], to: url)
 /// let (tensors, metadata) = try SafeTensors.read(from: url)
 /// ```

@@ -16,14 +16,19 @@ public protocol Optimizer: Sendable {
 /// Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay, with
 /// PyTorch's `torch.optim.SGD` update rule.
 public struct SGD: Optimizer {
+    /// The step size.
     public var learningRate: Float
+    /// The momentum factor μ; 0 is plain gradient descent.
     public var momentum: Float
+    /// The L2 penalty added to each gradient as `weightDecay · parameter`.
     public var weightDecay: Float
+    /// Whether to use Nesterov momentum (only meaningful with a nonzero `momentum`).
     public var nesterov: Bool
     var velocity: [[Float]] = []
     /// `sgd`.
     public var name: String { "sgd" }
 
+    /// An optimiser with no velocity yet; it is created at the first ``update(_:gradients:)``.
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
         self.momentum = momentum
@@ -58,14 +63,19 @@ public struct SGD: Optimizer {
 /// Adam (Kingma & Ba 2015) with bias correction and optional L2 weight decay, as
 /// PyTorch's `torch.optim.Adam`.
 public struct Adam: Optimizer {
+    /// The step size α.
     public var learningRate: Float
+    /// The decay rates of the first- and second-moment averages, and the ε added to the
+    /// denominator for numerical stability.
     public var beta1: Float, beta2: Float, epsilon: Float
+    /// The L2 penalty added to each gradient as `weightDecay · parameter` (not decoupled, as AdamW).
     public var weightDecay: Float
     var step = 0
     var m: [[Float]] = [], v: [[Float]] = []
     /// `adam`.
     public var name: String { "adam" }
 
+    /// An optimiser at step 0 with zero moment estimates; PyTorch's defaults.
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.learningRate = learningRate
         self.beta1 = beta1

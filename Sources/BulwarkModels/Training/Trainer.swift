@@ -10,6 +10,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// Seed for shuffling, dropout and anything else random.
     public var seed: UInt64
 
+    /// Settings for `epochs` passes in batches of `batchSize`, all randomness drawn from `seed`.
     public init(epochs: Int = 3, batchSize: Int = 128, seed: UInt64 = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
@@ -19,7 +20,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
 /// Where a training run is, reported after every step.
 public struct TrainingProgress: Sendable {
+    /// The current epoch (from 1) and the number of epochs in the run.
     public var epoch: Int, epochs: Int
+    /// The steps done in this epoch (from 1) and the number of steps in an epoch.
     public var step: Int, stepsPerEpoch: Int
     /// Mean loss and accuracy over the epoch so far.
     public var loss: Double, accuracy: Double
@@ -31,10 +34,15 @@ public struct TrainingProgress: Sendable {
 
 /// Summary of one finished epoch.
 public struct EpochSummary: Sendable, Codable, Equatable {
+    /// The epoch, from 1.
     public var epoch: Int
+    /// Mean training loss over the epoch's examples.
     public var loss: Double
+    /// Fraction of the epoch's examples classified correctly while training, in [0, 1].
     public var trainAccuracy: Double
+    /// Wall time of the epoch.
     public var seconds: Double
+    /// Training examples per second of wall time.
     public var imagesPerSecond: Double
 }
 
@@ -78,6 +86,8 @@ public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], opti
 /// and hook always see the same numbers in the same order.
 ///
 /// ```swift
+/// var model = ZooArchitecture.mlp.makeModel(seed: 0)
+/// let (x, y) = (Tensor.zeros([256, 1, 28, 28]), [Int](repeating: 0, count: 256))
 /// var adam = Adam(learningRate: 1e-3)
 /// train(&model, inputs: x, labels: y, optimizer: &adam, configuration: TrainingConfiguration(epochs: 5),
 ///       step: StandardTrainingStep())

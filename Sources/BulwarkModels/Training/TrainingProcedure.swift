@@ -19,9 +19,11 @@ public protocol TrainingProcedure {
 /// ``StandardTrainingStep``, a defence with its step (adversarial training, noise augmentation).
 ///
 /// ```swift
+/// let (train, test) = (try FashionMNIST.load(.train), try FashionMNIST.load(.test))
 /// let plain = SupervisedTraining(configuration: TrainingConfiguration(epochs: 3), optimizer: Adam(learningRate: 1e-3))
 /// let run = try ModelTraining.run(plain, architecture: .mlp, seed: 0, dataset: "fashion-mnist",
-///                                 training: (x, y), test: (xt, yt), saveTo: "mlp.safetensors")
+///                                 training: (train.inputs, train.labels), test: (test.inputs, test.labels),
+///                                 saveTo: "mlp.safetensors")
 /// ```
 public struct SupervisedTraining<O: Optimizer, Step: TrainingStep>: TrainingProcedure {
     /// Epochs, batch size and the seed of shuffling and of the step's randomness.

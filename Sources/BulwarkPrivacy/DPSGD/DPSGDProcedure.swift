@@ -6,9 +6,13 @@ public import BulwarkTensor
 /// noise came from (a seeded run claims no privacy).
 ///
 /// ```swift
+/// let (train, test) = (try FashionMNIST.load(.train), try FashionMNIST.load(.test))
+/// let config = DPSGDConfiguration(noiseMultiplier: 1.1, maxGradientNorm: 1, samplingRate: 256.0 / 60_000,
+///                                 epochs: 5, delta: 1e-5)
 /// let dp = DPSGDProcedure(configuration: config, optimizer: SGD(learningRate: 0.1, momentum: 0.9))
 /// let run = try ModelTraining.run(dp, architecture: .mlp, seed: 0, dataset: "fashion-mnist",
-///                                 training: (x, y), test: (xt, yt), saveTo: "mlp-dp.safetensors")
+///                                 training: (train.inputs, train.labels), test: (test.inputs, test.labels),
+///                                 saveTo: "mlp-dp.safetensors")
 /// print(run.outcome.epsilon)
 /// ```
 public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {

@@ -17,6 +17,7 @@ public struct DPSGDConfiguration: Sendable, Codable, Equatable {
     /// Source of batch sampling and noise (``DPRandomness/secure`` unless testing).
     public var randomness: DPRandomness
 
+    /// Settings as given; ``validate()`` checks them (``DPSGD`` does before it trains).
     public init(noiseMultiplier: Double, maxGradientNorm: Double, samplingRate: Double, epochs: Int, delta: Double,
                 randomness: DPRandomness = .secure) {
         self.noiseMultiplier = noiseMultiplier
@@ -58,6 +59,7 @@ public struct DPSGDConfiguration: Sendable, Codable, Equatable {
 
 /// One finished DP-SGD epoch.
 public struct DPSGDEpochSummary: Sendable, Codable, Equatable {
+    /// The epoch, from 1.
     public var epoch: Int
     /// Steps taken so far in the run.
     public var steps: Int
@@ -71,12 +73,15 @@ public struct DPSGDEpochSummary: Sendable, Codable, Equatable {
     public var clippedFraction: Double
     /// ε spent so far (RDP accountant, for the configuration's δ).
     public var epsilon: Double
+    /// Wall time of the epoch.
     public var seconds: Double
 }
 
 /// The outcome of a DP-SGD run.
 public struct DPSGDResult: Sendable, Codable, Equatable {
+    /// The settings the run used.
     public var configuration: DPSGDConfiguration
+    /// One summary per epoch, in order.
     public var epochs: [DPSGDEpochSummary]
     /// Total steps (the count the accountant composed).
     public var steps: Int
@@ -86,9 +91,13 @@ public struct DPSGDResult: Sendable, Codable, Equatable {
 
 /// Progress within a DP-SGD epoch.
 public struct DPSGDProgress: Sendable {
+    /// The current epoch (from 1) and the number of epochs in the run.
     public var epoch: Int, epochs: Int
+    /// The steps done in this epoch (from 1) and the number of steps in an epoch.
     public var step: Int, stepsPerEpoch: Int
+    /// Mean per-example loss and training-mode accuracy over the examples sampled so far this epoch.
     public var loss: Double, accuracy: Double
+    /// Sampled examples per second of wall time, this epoch so far.
     public var imagesPerSecond: Double
 }
 

@@ -1,11 +1,29 @@
 /// The threat a finding belongs to (ARCHITECTURE.md's threat modules).
 public enum Threat: String, Codable, Sendable, CaseIterable {
-    case evasion, poisoning, extraction, privacy, supplyChain = "supply-chain"
+    /// Inputs crafted to be misclassified at inference time (BulwarkEvasion).
+    case evasion
+    /// Training data or training-time manipulation: backdoors, label flips.
+    case poisoning
+    /// Stealing a model's behaviour or parameters through its queries.
+    case extraction
+    /// Leaking training data: membership and attribute inference, model inversion, DP claims.
+    case privacy
+    /// The artifacts themselves: unsafe model files, signatures, the ML-BOM (BulwarkSupplyChain).
+    case supplyChain = "supply-chain"
 }
 
 /// How bad a finding is. Ordered: `info < low < medium < high < critical`.
 public enum Severity: String, Codable, Sendable, Comparable, CaseIterable {
-    case info, low, medium, high, critical
+    /// Context rather than a weakness (a measurement, a check that passed).
+    case info
+    /// A minor weakness.
+    case low
+    /// A weakness worth fixing.
+    case medium
+    /// A serious weakness; fix it before the model is deployed.
+    case high
+    /// Exploitable as it stands (e.g. a model file that runs code when loaded).
+    case critical
 
     var rank: Int { Severity.allCases.firstIndex(of: self) ?? 0 }
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
@@ -44,6 +62,7 @@ public struct Metric: Codable, Sendable, Equatable {
     /// Unit or scale, e.g. `fraction`, `seconds`, `queries`.
     public var unit: String
 
+    /// A metric named `name` (machine name) with `value` in `unit` (empty when unitless).
     public init(_ name: String, _ value: Double, unit: String = "") {
         self.name = name
         self.value = value
@@ -55,6 +74,7 @@ public struct Metric: Codable, Sendable, Equatable {
 public struct Finding: Codable, Sendable, Equatable, Identifiable {
     /// Stable identifier within a report (e.g. `evasion.pgd.linf.0.1`).
     public var id: String
+    /// The threat module the finding comes from.
     public var threat: Threat
     /// Technique, e.g. `PGD (L∞)`.
     public var technique: String
@@ -62,6 +82,7 @@ public struct Finding: Codable, Sendable, Equatable, Identifiable {
     public var atlasID: String
     /// OWASP Machine Learning Security Top 10 id, e.g. `ML01:2023`.
     public var owaspID: String
+    /// How bad it is; reports sort and gate on it.
     public var severity: Severity
     /// One line.
     public var title: String
@@ -73,8 +94,10 @@ public struct Finding: Codable, Sendable, Equatable, Identifiable {
     public var artifact: String?
     /// The command that reproduces the finding.
     public var reproduce: String
+    /// Whether the metrics can be relied on; renderers show the reasons when they cannot.
     public var reliability: Reliability
 
+    /// A finding; `reliability` defaults to `.reliable`, as for figures that need no sanity check.
     public init(id: String, threat: Threat, technique: String, atlasID: String, owaspID: String, severity: Severity,
                 title: String, detail: String, metrics: [Metric] = [], artifact: String? = nil, reproduce: String,
                 reliability: Reliability = .reliable) {

@@ -5,22 +5,28 @@ public import Foundation
 public struct Report: Codable, Sendable {
     /// Schema version of `report.json`.
     public var schemaVersion = 1
+    /// Heading of the report, e.g. `Evasion assessment`.
     public var title: String
     /// Tool name and version that produced the report.
     public var tool: String
+    /// Version of the tool that produced the report.
     public var toolVersion: String
     /// ISO 8601 time of creation.
     public var createdAt: String
     /// The command line that produced the report.
     public var command: String
+    /// The seed of the run's randomness; `nil` when the run drew none.
     public var seed: UInt64?
     /// Parameters of the run, as shown to the reader.
     public var parameters: [String: String]
     /// Versions and machine facts (OS, processor count, BLAS).
     public var environment: [String: String]
+    /// The findings, in the order the assessment produced them (see ``sortedFindings``).
     public var findings: [Finding]
+    /// The evidence: charts, tables and image grids, in reading order.
     public var sections: [Section]
 
+    /// A report made now (or at `createdAt`) by `bulwark`, recording this machine's environment.
     public init(title: String, toolVersion: String, command: String, seed: UInt64?, parameters: [String: String] = [:],
                 findings: [Finding] = [], sections: [Section] = [], createdAt: Date = Date()) {
         self.title = title
@@ -54,12 +60,18 @@ public struct Report: Codable, Sendable {
 
 /// A titled part of a report holding charts, tables and image grids.
 public struct Section: Codable, Sendable {
+    /// Heading of the section.
     public var title: String
+    /// Prose shown under the heading, when there is any.
     public var text: String?
+    /// Charts, shown in order after the text.
     public var charts: [LineChart]
+    /// Tables, shown in order after the charts.
     public var tables: [Table]
+    /// Image grids, shown in order after the tables.
     public var imageGrids: [ImageGrid]
 
+    /// A section; every part but the title is optional.
     public init(title: String, text: String? = nil, charts: [LineChart] = [], tables: [Table] = [], imageGrids: [ImageGrid] = []) {
         self.title = title
         self.text = text
@@ -132,9 +144,13 @@ public struct LineChart: Codable, Sendable {
 
 /// A table of text cells.
 public struct Table: Codable, Sendable {
+    /// Caption above the table.
     public var title: String
+    /// Column headings.
     public var columns: [String]
+    /// The cells, row by row; each row has one cell per column.
     public var rows: [[String]]
+    /// A table of `rows` under `columns`.
     public init(title: String, columns: [String], rows: [[String]]) {
         self.title = title
         self.columns = columns
@@ -144,13 +160,20 @@ public struct Table: Codable, Sendable {
 
 /// A grid of small grayscale images, one row per example (e.g. original, adversarial, difference).
 public struct ImageGrid: Codable, Sendable {
+    /// One example: its images, one per column.
     public struct Row: Codable, Sendable {
+        /// The images, left to right.
         public var images: [GrayImage]
+        /// A row of `images`.
         public init(images: [GrayImage]) { self.images = images }
     }
+    /// Caption above the grid.
     public var title: String
+    /// Column headings (e.g. `original`, `adversarial`, `difference`).
     public var columns: [String]
+    /// The examples, top to bottom.
     public var rows: [Row]
+    /// A grid of `rows` under `columns`.
     public init(title: String, columns: [String], rows: [Row]) {
         self.title = title
         self.columns = columns
@@ -160,9 +183,11 @@ public struct ImageGrid: Codable, Sendable {
 
 /// An 8-bit grayscale image with a caption.
 public struct GrayImage: Codable, Sendable, Equatable {
+    /// Size in pixels.
     public var width: Int, height: Int
     /// Row-major pixels, `width × height` of them.
     public var pixels: [UInt8]
+    /// Text under the image (e.g. the predicted label); may be empty.
     public var caption: String
 
     /// An image from values in `[low, high]` (clamped), row-major.

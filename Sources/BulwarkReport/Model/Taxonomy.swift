@@ -44,11 +44,17 @@ public enum ATLAS {
 
 /// OWASP Machine Learning Security Top 10 (2023) entries.
 public enum OWASPML {
+    /// Input Manipulation Attack (evasion).
     public static let inputManipulation = "ML01:2023"
+    /// Data Poisoning Attack.
     public static let dataPoisoning = "ML02:2023"
+    /// Model Inversion Attack.
     public static let modelInversion = "ML03:2023"
+    /// Membership Inference Attack.
     public static let membershipInference = "ML04:2023"
+    /// Model Theft (extraction).
     public static let modelTheft = "ML05:2023"
+    /// AI Supply Chain Attacks.
     public static let supplyChain = "ML06:2023"
 
     /// Human name of an entry, for rendering.

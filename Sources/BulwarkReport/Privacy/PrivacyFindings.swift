@@ -12,6 +12,10 @@ import Foundation
 /// inversion images for single-channel inputs.
 ///
 /// ```swift
+/// let model = try ModelFile.load(path: "mlp.safetensors").model
+/// let (members, others) = (try FashionMNIST.load(.train, limit: 500), try FashionMNIST.load(.test, limit: 500))
+/// let result = try PrivacyAudit().run(model, members: (members.inputs, members.labels),
+///                                     nonMembers: (others.inputs, others.labels))
 /// let report = PrivacyFindings.report(result, model: "mlp.safetensors", command: "bulwark privacy audit …",
 ///                                     inputShape: [1, 28, 28], toolVersion: BulwarkVersion.current)
 /// try ReportWriter.write(report, to: URL(fileURLWithPath: "audit"))

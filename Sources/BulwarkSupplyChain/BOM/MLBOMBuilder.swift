@@ -53,6 +53,9 @@ public struct MLBOM: Sendable {
 /// same BOM.
 ///
 /// ```swift
+/// var card = ModelCard()
+/// card.name = "resnet"
+/// card.license = "Apache-2.0"
 /// let bom = try await MLBOMBuilder.build(modelAt: "resnet", options: MLBOMOptions(card: card))
 /// try Data(bom.json).write(to: URL(fileURLWithPath: "resnet.cdx.json"))
 /// ```

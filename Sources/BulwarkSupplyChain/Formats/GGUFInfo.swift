@@ -19,6 +19,7 @@
 /// `problems`.
 ///
 /// ```swift
+/// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.gguf")))
 /// let info = try GGUFInfo(size: bytes.count) { o, n in Array(bytes[o..<o + n]) }
 /// print(info.version, info.tensors.count, info.problems)
 /// ```

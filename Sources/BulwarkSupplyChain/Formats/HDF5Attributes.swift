@@ -12,6 +12,7 @@
 /// twice, message counts are bounded. Problems throw `FormatError` naming the structure.
 ///
 /// ```swift
+/// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.h5")))
 /// let attrs = try HDF5Attributes(size: bytes.count) { off, n in Array(bytes[off..<off + n]) }
 /// if let config = attrs.strings["model_config"] { print(config) }
 /// ```

@@ -3,6 +3,7 @@
 /// is the layer's JSON config, with `node_path` (3) and `identifier` (4).
 ///
 /// ```swift
+/// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "saved_model/keras_metadata.pb")))
 /// let meta = try KerasSavedMetadata(bytes: bytes)
 /// for n in meta.nodes { print(n.path, n.metadata.prefix(80)) }
 /// ```

@@ -7,6 +7,7 @@
 /// bodies, functions) are walked to a depth of 8.
 ///
 /// ```swift
+/// let data = try Data(contentsOf: URL(fileURLWithPath: "model.onnx"))
 /// let info = try OnnxModelInfo(bytes: [UInt8](data))
 /// print(info.producerName, info.opsets, info.parameterCount)
 /// ```

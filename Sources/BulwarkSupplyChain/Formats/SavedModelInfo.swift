@@ -12,6 +12,7 @@
 /// the bytes or malformed throws `FormatError`.
 ///
 /// ```swift
+/// let data = try Data(contentsOf: URL(fileURLWithPath: "saved_model/saved_model.pb"))
 /// let info = try SavedModelInfo(bytes: [UInt8](data))
 /// for node in info.nodes where node.op == "ReadFile" { print(node.name, node.function ?? "graph") }
 /// ```

@@ -10,6 +10,7 @@ import BulwarkArchive
 /// (`npy.trailing-data`, low), which loaders ignore. At most `maxFindings` per file.
 ///
 /// ```swift
+/// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.gguf")))
 /// let findings = MalformedChecks.gguf(size: bytes.count) { o, n in Array(bytes[o..<o + n]) }
 /// ```
 enum MalformedChecks {

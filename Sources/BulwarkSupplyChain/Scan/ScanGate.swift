@@ -68,6 +68,7 @@ extension ArtifactScanner {
     /// when the verdict is `clean`.
     ///
     /// ```swift
+    /// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.safetensors")))
     /// switch ArtifactScanner().admit(bytes: bytes, path: "model.safetensors") {
     /// case .accepted(let artifact): print("load", artifact.bytes.count, "bytes")
     /// case .refused(let scan, _): print("refused:", scan.verdict)

@@ -171,7 +171,12 @@ public struct ScanPolicy: Sendable {
 /// One line of a scan policy, or a built-in rule, as shown by `bulwark scan --explain`.
 public struct ScanRule: Sendable, Equatable, Codable {
     /// `safe` or `dangerous`.
-    public enum Kind: String, Sendable, Codable { case safe, dangerous }
+    public enum Kind: String, Sendable, Codable {
+        /// The callable may be imported: no finding.
+        case safe
+        /// Importing the callable is a critical finding.
+        case dangerous
+    }
     /// The class the rule gives.
     public var kind: Kind
     /// The module it names.

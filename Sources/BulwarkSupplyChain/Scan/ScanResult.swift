@@ -1,6 +1,13 @@
 /// Severity of a scan finding.
 public enum ScanSeverity: String, Sendable, Codable, Comparable {
-    case low, medium, high, critical
+    /// A note: it does not change the verdict.
+    case low
+    /// Makes the file suspicious.
+    case medium
+    /// Makes the file suspicious; also given to files that cannot be read.
+    case high
+    /// Makes the file malicious (code runs when the file is loaded).
+    case critical
     private var rank: Int { switch self { case .low: 0; case .medium: 1; case .high: 2; case .critical: 3 } }
     /// Orders by rank.
     public static func < (a: ScanSeverity, b: ScanSeverity) -> Bool { a.rank < b.rank }
@@ -9,7 +16,17 @@ public enum ScanSeverity: String, Sendable, Codable, Comparable {
 /// The verdict for one file. `clean` is given only when the whole file was analysed and
 /// nothing unknown or dangerous was seen; `unsupported` (with its reason) never counts as clean.
 public enum ScanVerdict: String, Sendable, Codable {
-    case malicious, suspicious, clean, unsupported, error
+    /// At least one critical finding.
+    case malicious
+    /// At least one medium or high finding, none critical.
+    case suspicious
+    /// Analysed whole, with no finding above low.
+    case clean
+    /// Not analysed whole (an unknown format, an entry that could not be opened); ``ScannedFile/reason``
+    /// says why.
+    case unsupported
+    /// The file could not be read or is not a regular file.
+    case error
 }
 
 /// One finding in a file.

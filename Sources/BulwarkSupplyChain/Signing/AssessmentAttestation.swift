@@ -14,8 +14,12 @@ internal import Foundation
 ///
 /// ```swift
 /// let key = try ModelSigningPrivateKey(pemFile: "key.pem")
+/// let reportBytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "assessment/report.json")))
 /// let attestation = try await AssessmentAttestation.sign(modelAt: "model.safetensors", report: reportBytes, identity: .key(key))
 /// try attestation.write(to: "model.attestation.json")
+///
+/// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.attestation.json")))
+/// let pub = try ModelSigningPublicKey(pemFile: "key.pub.pem")
 /// let verified = try await AssessmentAttestation.verify(modelAt: "model.safetensors", attestation: bytes, key: .publicKey(pub))
 /// ```
 public enum AssessmentAttestation {

@@ -3,7 +3,7 @@
 ///
 /// ```swift
 /// let manifest = try await ModelHasher.manifest(of: "models/resnet", options: HashingOptions())
-/// print(hexString(manifest.rootDigest))
+/// print(manifest.rootDigest.map { String(format: "%02x", $0) }.joined())
 /// ```
 ///
 /// Cost: one read of every byte of the model; memory is a few MiB per core whatever the size.

@@ -18,8 +18,8 @@ public struct ModelSigningPrivateKey: Sendable {
 
     init(storage: Storage) { self.storage = storage }
 
-    /// A fresh P-256 key (for tests and examples).
-    public static func generateP256() -> ModelSigningPrivateKey { .init(storage: .p256(P256.Signing.PrivateKey())) }
+    /// A fresh P-256 key, for tests; callers of the public API read their key from PEM.
+    package static func generateP256() -> ModelSigningPrivateKey { .init(storage: .p256(P256.Signing.PrivateKey())) }
 
     /// Reads a PEM private key (`EC PRIVATE KEY` or unencrypted PKCS #8 `PRIVATE KEY`).
     public init(pemFile path: String) throws(SigningError) {
