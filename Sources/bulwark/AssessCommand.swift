@@ -112,7 +112,7 @@ struct AssessCommand: AsyncParsableCommand {
             }
         } catch {
             line.finish()
-            throw CLIError(error.description)
+            throw error
         }
         line.finish("assessment finished in \(formatDuration(outcome.seconds))")
         let html = outcome.files.first { $0.lastPathComponent == "index.html" }?.path ?? out

@@ -48,7 +48,7 @@ struct AttestCommand: AsyncParsableCommand {
             print("Attested '\(model)': \(attestation.manifest.fileCount) files bound to '\(report)' in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             print("Attestation: \(out) (sha256 \(attestation.bundleDigestHex))")
         } catch let error as SigningError {
-            throw CLIError(error.message)
+            throw error
         }
     }
 }

@@ -99,7 +99,7 @@ struct CertifyCommand: ParsableCommand {
             }
         } catch {
             line.finish()
-            throw CLIError(error.description)
+            throw error
         }
         line.finish("certified \(y.count) examples in \(formatDuration(result.seconds))")
         let meanRadius = result.examples.filter(\.correct).map(\.certificate.radius).reduce(0, +) / Double(max(y.count, 1))

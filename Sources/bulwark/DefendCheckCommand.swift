@@ -90,7 +90,7 @@ struct DefendCheckCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t: any InputTransform
-        do { t = try TransformSpec.parse(transform) } catch { throw CLIError(error.description) }
+        do { t = try TransformSpec.parse(transform) } catch { throw error }
         let base = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
         guard t.outputShape(for: base.inputShape) == base.inputShape else {
             throw CLIError("transform \(t.name) changes the input shape; the model must expect its output")
@@ -109,7 +109,7 @@ struct DefendCheckCommand: ParsableCommand {
         do {
             evidence = try runner.evidence(model: naive, adaptive: naive.withGradient(adaptiveGradient), transferSource: base, inputs: x, labels: y)
             report = runner.checklist.assess(evidence)
-        } catch { throw CLIError(error.description) }
+        } catch { throw error }
         let seconds = Date().timeIntervalSince(start)
         let undefended = base.accuracy(x, labels: y), defended = naive.accuracy(x, labels: y)
         let adaptiveRobust = AttackMetrics(outcomes: evidence.adaptive ?? []).robustAccuracy

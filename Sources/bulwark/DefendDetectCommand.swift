@@ -145,7 +145,7 @@ struct DefendDetectCommand: ParsableCommand {
                                       targetFalsePositiveRate: fpr, detectorWeight: detectorWeight, batchSize: batchSize, seed: seed)
         let start = Date()
         let result: DetectorEvaluationResult
-        do { result = try plan.run(model: base, detector: det, calibration: calX, inputs: testX, labels: testY) } catch { throw CLIError(error.description) }
+        do { result = try plan.run(model: base, detector: det, calibration: calX, inputs: testX, labels: testY) } catch { throw error }
         let seconds = Date().timeIntervalSince(start)
         var written: [String] = []
         if let out {

@@ -145,7 +145,7 @@ struct DefendTrainCommand: ParsableCommand {
             let plan = Evaluation(specs: [AttackSpec(.pgd, maxIterations: evalSteps)], epsilons: [eps], batchSize: 256, seed: seed)
             do {
                 robust = try plan.run(model: net, inputs: subset.inputs, labels: subset.labels).attacks.first?.metrics.robustAccuracy
-            } catch { throw CLIError(error.description) }
+            } catch { throw error }
             checkSeconds = Date().timeIntervalSince(checkStart)
         }
 

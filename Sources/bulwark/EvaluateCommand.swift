@@ -163,7 +163,7 @@ struct EvaluateCommand: ParsableCommand {
         plan.keptExamples = AdversarialGallery.examplesToKeep(count: EvaluationReport.galleryRows)
         var defence: TransformDefence?
         if let defense {
-            do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw CLIError(error.description) }
+            do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw error }
         }
         let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: input.arch) }
         let attackerGradient = gradient
@@ -178,7 +178,7 @@ struct EvaluateCommand: ParsableCommand {
             }
         } catch {
             line.finish()
-            throw CLIError(error.description)
+            throw error
         }
         let result = outcome.evaluation
         line.finish("evaluated \(y.count) examples in \(formatDuration(result.seconds))"

@@ -139,7 +139,7 @@ struct PrivacyAuditCommand: ParsableCommand {
             let command = quotedCommandLine()
             let report = PrivacyFindings.report(result, model: model, command: command, inputShape: classifier.inputShape,
                                                 toolVersion: Bulwark.configuration.version)
-            do { try ReportWriter.write(report, to: URL(fileURLWithPath: out)) } catch { throw CLIError("\(error)") }
+            do { try ReportWriter.write(report, to: URL(fileURLWithPath: out)) } catch { throw error }
         }
         if json {
             var rows: [[String: Any]] = []

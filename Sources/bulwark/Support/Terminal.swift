@@ -72,7 +72,7 @@ func printJSON(_ object: [String: Any]) throws {
 /// Refuses, with one line, an output that would overwrite one of the command's inputs or land
 /// inside a folder the command reads whole (`FileChecks.checkOutput`).
 func refuseOverwrite(_ output: String, inputs: [String?], trees: [String] = [], role: String) throws {
-    do { try FileChecks.checkOutput(output, notOverwriting: inputs.compactMap { $0 }, notInside: trees, role: role) } catch { throw CLIError(error.message) }
+    do { try FileChecks.checkOutput(output, notOverwriting: inputs.compactMap { $0 }, notInside: trees, role: role) } catch { throw error }
 }
 
 /// Prints `value` as one line of JSON (keys sorted, slashes unescaped): every `--json` output is
