@@ -131,7 +131,7 @@ struct PrivacyAuditCommand: ParsableCommand {
             result = try audit.run(classifier, members: memberSet, nonMembers: nonMemberSet, shadowTrainer: trainer) { line.update($0, force: true) }
         } catch {
             line.finish()
-            throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)")
+            throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)")
         }
         line.finish()
         let seconds = Date().timeIntervalSince(start)

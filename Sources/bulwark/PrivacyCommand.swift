@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkModels
 import BulwarkPrivacy
 import Foundation
 
@@ -33,6 +34,13 @@ func failPrivacy(_ error: any Error) -> ExitCode {
     let text = (error as? PrivacyError).map(flagMessage) ?? "\(error)"
     FileHandle.standardError.write(Data("error: \(text)\n".utf8))
     return ExitCode.validationFailure
+}
+
+/// The privacy error behind `error` (itself, or the cause a training error carries), if any.
+func privacyCause(_ error: any Error) -> PrivacyError? {
+    if let p = error as? PrivacyError { return p }
+    if let m = error as? ModelError { return m.underlying.flatMap(privacyCause) }
+    return nil
 }
 
 /// A privacy error as a person at the command line reads it: the library parameter

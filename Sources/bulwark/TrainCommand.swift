@@ -188,11 +188,11 @@ extension TrainCommand {
                 sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: targetEpsilon ?? 0, samplingRate: q,
                                                                steps: epochs * stepsPerEpoch, delta: delta)
             }
-        } catch { throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)") }
+        } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
         let config = DPSGDConfiguration(noiseMultiplier: sigma, maxGradientNorm: clip, samplingRate: q, epochs: epochs, delta: delta,
                                         randomness: insecureSeededNoise ? .seededInsecure(seed: seed) : .secure)
         let planned: Double
-        do { planned = try config.plannedEpsilon } catch { throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)") }
+        do { planned = try config.plannedEpsilon } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
         if let targetEpsilon, planned > targetEpsilon {
             throw CLIError(String(format: "refusing to train: %d epochs at σ = %.4g, q = %.4g would spend ε = %.4f > --target-epsilon %.4g (δ = %g)",
                                   epochs, sigma, q, planned, targetEpsilon, delta))
@@ -226,7 +226,7 @@ extension TrainCommand {
                 let dp = DPSGDProcedure(configuration: config, optimizer: Adam(learningRate: learningRate), progress: progress, epochEnded: epochEnded)
                 run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
             }
-        } catch { throw CLIError((error as? PrivacyError).map(flagMessage) ?? "\(error)") }
+        } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
         let result = run.outcome, seconds = run.trainingSeconds, accuracy = run.testAccuracy
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
         if json {

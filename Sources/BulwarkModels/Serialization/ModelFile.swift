@@ -33,7 +33,7 @@ public enum ModelFile {
         } else {
             let recorded: ZooArchitecture?
             do { recorded = try ModelProvenance.architecture(in: file.metadata) } catch {
-                throw ModelError(error.code, "\(path): \(error.message)")
+                throw ModelError(error.code, "\(path): \(error.message)", underlying: error)
             }
             guard let recorded else {
                 throw ModelError(.unknownArchitecture, "\(path) does not say its architecture; pass --arch \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|"))")
@@ -42,7 +42,7 @@ public enum ModelFile {
         }
         var model = arch.makeModel()
         do { try model.load(file.tensors) } catch {
-            throw ModelError(error.code, "\(path) is not a '\(arch.rawValue)' model: \(error.message)")
+            throw ModelError(error.code, "\(path) is not a '\(arch.rawValue)' model: \(error.message)", underlying: error)
         }
         return (model, arch, file.metadata)
     }

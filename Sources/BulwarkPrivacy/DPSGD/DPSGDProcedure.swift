@@ -44,7 +44,7 @@ public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {
             result = try DPSGD.train(&model, inputs: inputs, labels: labels, optimizer: &opt, configuration: configuration,
                                      progress: progress, epochEnded: epochEnded)
         } catch {
-            throw ModelError(.training, error.description)
+            throw ModelError(.training, error.description, underlying: error)
         }
         if let last = result.epochs.last, !last.loss.isFinite {
             throw ModelError(.training, "training diverged in epoch \(last.epoch) of \(configuration.epochs): the loss became \(last.loss) "
