@@ -18,7 +18,7 @@ struct BomCommand: AsyncParsableCommand {
     @Argument(help: "The model file or directory.")
     var model: String
 
-    @Option(help: "Write the BOM here instead of standard output.")
+    @Option(name: [.customLong("out"), .customLong("output")], help: "Write the BOM here instead of standard output (--output is the older name).")
     var output: String?
 
     @Option(help: "Model-card file (JSON or YAML): name, version, description, license, task, approach, architecture_family, model_architecture, authors, datasets, users, intended_use, limitations, tradeoffs, ethical_considerations, metrics.")

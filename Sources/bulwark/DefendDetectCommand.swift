@@ -34,8 +34,8 @@ struct DefendDetectCommand: ParsableCommand {
     @OptionGroup var input: ModelOptions
     @OptionGroup var examples: LabelledDataOptions
 
-    @Option(help: "Detector: feature-squeezing|mahalanobis.")
-    var detector: String
+    @Option(help: "The detector.")
+    var detector: DetectorChoice
 
     @Option(help: "Attack: pgd.")
     var attack: String = "pgd"
@@ -79,10 +79,8 @@ struct DefendDetectCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    static let detectors = ["feature-squeezing", "mahalanobis"]
 
     func validate() throws {
-        guard Self.detectors.contains(detector) else { throw ValidationError("unknown --detector '\(detector)' (supported: \(Self.detectors.joined(separator: ", ")))") }
         guard attack == "pgd" else { throw ValidationError("unknown --attack '\(attack)' (supported: pgd)") }
         guard eps > 0, eps.isFinite else { throw ValidationError("--eps must be positive") }
         try Bounds.check(steps, in: 1...Bounds.steps, "--steps")
@@ -126,14 +124,14 @@ struct DefendDetectCommand: ParsableCommand {
         let det: any DifferentiableDetector
         do {
             switch detector {
-            case "mahalanobis":
+            case .mahalanobis:
                 guard let net = base as? Sequential else { throw CLIError("--detector mahalanobis needs a safetensors model (its hidden layers)") }
                 let k = layer ?? max(0, net.layers.count - 2)
                 let fit = split * 2 / 3
                 guard fit >= 1, fit < split else { throw CLIError("--calibration \(split) is too small to both fit and calibrate the detector") }
                 det = try MahalanobisDetector(model: net, layer: k, inputs: x.rows(0..<fit), labels: Array(y[0..<fit]), ridge: ridge)
                 calX = x.rows(fit..<split)
-            default:
+            case .featureSqueezing:
                 let s = try parsedSqueezers()
                 for t in s where t.outputShape(for: base.inputShape) != base.inputShape {
                     throw CLIError("squeezer \(t.name) changes the input shape")

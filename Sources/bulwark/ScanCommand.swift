@@ -22,8 +22,11 @@ struct ScanCommand: AsyncParsableCommand {
     @Argument(help: "Files or directories (scanned recursively).")
     var paths: [String] = []
 
-    @Option(help: "Output format: text, json or sarif.")
-    var format: String = "text"
+    @Option(help: "Output format.")
+    var format: ScanFormat = .text
+
+    @Flag(help: "Print JSON (the same as --format json).")
+    var json = false
 
     @Option(help: "Extra policy file (lines '<safe|dangerous> <module> <name|*> [reason]') merged over the built-in one: its lines take precedence, so it can allow (safe) or forbid (dangerous) callables.")
     var policy: String?
@@ -39,7 +42,6 @@ struct ScanCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !paths.isEmpty else { Terminal.note("error: give at least one PATH"); throw ExitCode(ExitStatus.usage) }
-        guard ["text", "json", "sarif"].contains(format) else { Terminal.note("error: --format must be text, json or sarif"); throw ExitCode(ExitStatus.usage) }
         guard jobs >= 1 && jobs <= 256 else { Terminal.note("error: --jobs must be 1…256"); throw ExitCode(ExitStatus.usage) }
         var p = ScanPolicy.default
         if let file = policy {
@@ -57,13 +59,13 @@ struct ScanCommand: AsyncParsableCommand {
         if !explain {
             for i in files.indices { for j in files[i].findings.indices { files[i].findings[j].explanation = nil } }
         }
-        switch format {
-        case "json": try render(JSONReport(files: files))
-        case "sarif":
+        switch json ? .json : format {
+        case .json: try render(JSONReport(files: files))
+        case .sarif:
             let command = quotedCommandLine()
             print(String(decoding: try SARIF.render(SARIF.log(scannedFiles: files, toolVersion: Bulwark.configuration.version,
                                                               commandLine: command)), as: UTF8.self))
-        default:
+        case .text:
             for f in files {
                 print("\(f.verdict.rawValue.uppercased())  \(f.path)  [\(f.format)]\(f.reason.map { "  (\($0))" } ?? "")")
                 for x in f.findings.prefix(50) {

@@ -35,7 +35,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: out + "/detection.json") && FileManager.default.fileExists(atPath: out + "/report.sarif"))
         }
         let base = ["defend", "detect", "--model", f.model, "--data", f.data, "--labels", f.labels]
-        for (args, needle) in [(["--detector", "oracle"], "unknown --detector"), (["--detector", "mahalanobis", "--fpr", "1.5"], "--fpr"),
+        for (args, needle) in [(["--detector", "oracle"], "invalid for '--detector"), (["--detector", "mahalanobis", "--fpr", "1.5"], "--fpr"),
                                (["--detector", "mahalanobis", "--attack", "cw"], "--attack"),
                                (["--detector", "mahalanobis", "--calibration", "64"], "no examples to attack")] {
             let r = try CLI.run(base + args)

@@ -24,6 +24,16 @@ enum TrainingDefenceChoice: String, CaseIterable, ExpressibleByArgument {
     case pgdAT = "pgd-at", trades, fastAT = "fast-at", distillation, noise
 }
 
+/// `--detector` of `defend detect`.
+enum DetectorChoice: String, CaseIterable, ExpressibleByArgument {
+    case featureSqueezing = "feature-squeezing", mahalanobis
+}
+
+/// `--format` of `scan`.
+enum ScanFormat: String, CaseIterable, ExpressibleByArgument {
+    case text, json, sarif
+}
+
 /// Upper bounds on work-size options, so a typo cannot start a run that never ends.
 enum Bounds {
     /// `--steps` (iterations per example).
