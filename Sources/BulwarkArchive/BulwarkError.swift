@@ -16,8 +16,10 @@
 /// `underlying`, which need not be `Equatable`.
 ///
 /// ```swift
-/// do { _ = try ZipArchive(path: path) } catch {
-///     if error.code == .encrypted { … }
+/// do {
+///     _ = try ZipArchive(source: try FileSource(path: "model.pt"))
+/// } catch {
+///     if error.code == .encrypted { print("encrypted entries are never opened") }
 ///     print(error)        // one line: the message, then the cause it does not already quote
 /// }
 /// ```
