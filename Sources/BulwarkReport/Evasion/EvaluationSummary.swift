@@ -225,7 +225,7 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         func rows(_ e: EvaluationResult, reliable: Bool?) -> [Row] {
             e.attacks.map { cell in
                 let m = cell.metrics
-                return Row(attack: cell.spec.kind.rawValue, eps: Double(cell.epsilon), norm: cell.spec.norm.rawValue,
+                return Row(attack: cell.spec.kind.rawValue, eps: decimal(cell.epsilon), norm: cell.spec.norm.rawValue,
                            robustAccuracy: m.robustAccuracy, successRate: m.attackSuccessRate, meanL2: m.meanL2, meanLinf: m.meanLinf,
                            meanQueries: m.meanQueries, seconds: cell.outcomes.reduce(0) { $0 + $1.seconds }, reliable: reliable)
             }
@@ -234,11 +234,11 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         examples = r.examples
         seed = r.seed
         results = rows(r, reliable: reliable)
-        ensemble = r.curve.map { CurvePoint(norm: $0.norm.rawValue, eps: Double($0.epsilon), robustAccuracy: $0.robustAccuracy) }
+        ensemble = r.curve.map { CurvePoint(norm: $0.norm.rawValue, eps: decimal($0.epsilon), robustAccuracy: $0.robustAccuracy) }
         self.reliable = reliable
         failedChecks = checked.failedChecks.map(\.rawValue)
         checklist = checked.checklist.map { c in
-            Checklist(summary: checked.summary ?? c.summary, attack: c.primaryAttack, eps: Double(c.epsilon), norm: c.norm.rawValue,
+            Checklist(summary: checked.summary ?? c.summary, attack: c.primaryAttack, eps: decimal(c.epsilon), norm: c.norm.rawValue,
                       examples: checked.checklistExamples, seconds: checked.checklistSeconds,
                       claimedRobustAccuracy: c.claimedRobustAccuracy, worstCaseRobustAccuracy: c.worstCaseRobustAccuracy,
                       notRunChecks: c.notRunChecks.map(\.rawValue),
@@ -251,3 +251,7 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         self.report = report
     }
 }
+
+/// A `Float` as the `Double` of its shortest decimal form, so ε = 0.1 is written `0.1` in JSON,
+/// not `0.10000000149011612`.
+func decimal(_ value: Float) -> Double { Double(String(value)) ?? Double(value) }
