@@ -22,20 +22,11 @@ struct DefendCheckCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model file (.safetensors or ONNX); it sees the transformed inputs.")
-    var model: String
-
-    @Option(help: "Architecture when the safetensors file does not record it.")
-    var arch: String?
+    @OptionGroup var input: ModelOptions
+    @OptionGroup var examples: LabelledDataOptions
 
     @Option(help: "The defence, e.g. jpeg:75 or bit-depth:1.")
     var transform: String
-
-    @Option(help: "Inputs (.npy) in [0, 1].")
-    var data: String
-
-    @Option(help: "Integer labels (.npy).")
-    var labels: String
 
     @Option(parsing: .unconditional, help: "L∞ ε of the figure under test.")
     var eps: Float = 0.1
@@ -55,9 +46,6 @@ struct DefendCheckCommand: ParsableCommand {
     @Option(name: .customLong("eot-samples"), parsing: .unconditional, help: "EOT samples for random transforms (default: the transform's recommendation).")
     var eotSamples: Int?
 
-    @Option(parsing: .unconditional, help: "Check only the first N examples.")
-    var limit: Int?
-
     @Option(parsing: .unconditional, help: "Seed of every attack.")
     var seed: UInt64 = 0
 
@@ -68,8 +56,6 @@ struct DefendCheckCommand: ParsableCommand {
         guard eps > 0, eps <= 1 else { throw ValidationError("--eps must be in (0, 1]") }
         guard steps >= 1, restarts >= 0, queries >= 0 else { throw ValidationError("--steps must be ≥ 1, --restarts and --queries ≥ 0") }
         if let eotSamples, eotSamples < 1 { throw ValidationError("--eot-samples must be ≥ 1") }
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        if let arch, ZooArchitecture(rawValue: arch) == nil { throw ValidationError("unknown architecture '\(arch)'") }
         _ = try parsedSweep()
     }
 
@@ -88,17 +74,17 @@ struct DefendCheckCommand: ParsableCommand {
     }
 
     func run() throws {
+        let data = examples.data
         configureNumerics()
         let t: any InputTransform
         do { t = try TransformSpec.parse(transform) } catch { throw error }
-        let base = try ModelLoader.classifier(path: model, architecture: arch.flatMap(ZooArchitecture.init(rawValue:)))
+        let base = try input.load()
         guard t.outputShape(for: base.inputShape) == base.inputShape else {
             throw CLIError("transform \(t.name) changes the input shape; the model must expect its output")
         }
-        let examples = try ArrayFiles.labelled(inputs: data, labels: labels, exampleShape: base.inputShape, classCount: base.classCount, limit: limit)
-        let (x, y) = (examples.inputs, examples.labels)
+        let loaded = try examples.load(for: base)
+        let (x, y) = (loaded.inputs, loaded.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples") }
-        if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let naive = PreprocessedClassifier(ErasedClassifier(base), transform: t, gradient: .plain, seed: seed)
         let adaptiveGradient: AttackerGradient = t.isRandom ? .eot(samples: eotSamples ?? t.recommendedEOTSamples) : .bpda
         let runner = ChecklistRunner(epsilon: eps, sweep: try parsedSweep(), iterations: steps, restarts: restarts,

@@ -67,7 +67,7 @@ import Testing
     try Data(npyFloat32(shape: [2, 1, 8, 8], values: [Float](repeating: 3, count: 128))).write(to: x)
     try Data(npyInt64(shape: [2], values: [0, 1])).write(to: y)
     for args in [["evaluate", "--out", dir.appendingPathComponent("e").path], ["certify", "--sigma", "0.25"],
-                 ["defend", "detect", "--detector", "feature-squeezing"]] {
+                 ["defend", "detect", "--detector", "feature-squeezing"], ["defend", "check", "--transform", "bit-depth:1"]] {
         let r = try CLI.run(args + ["--model", model, "--data", x.path, "--labels", y.path])
         #expect(r.status == 2 && r.isCleanFailure && r.stderr.contains("outside the clip range [0.0, 1.0]"), "\(args): \(r.stderr)")
     }
