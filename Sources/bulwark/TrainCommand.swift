@@ -118,13 +118,12 @@ struct TrainCommand: ParsableCommand {
                                      learningRate: learningRate, seed: seed, limit: limit, out: out,
                                      progress: ProgressLine(enabled: !quiet)).run()
         if json {
-            try printJSON([
-                "test_accuracy": result.testAccuracy, "epochs": epochs, "seconds": result.seconds,
-                "model": arch.rawValue, "out": out, "seed": seed, "batch_size": batchSize, "learning_rate": Double("\(learningRate)") ?? 0,
-                "train_images": result.trainImages, "test_images": result.testImages,
-                "per_epoch": result.epochs.map { ["epoch": $0.epoch, "loss": $0.loss, "train_accuracy": $0.trainAccuracy,
-                                                 "seconds": $0.seconds, "images_per_second": $0.imagesPerSecond] },
-            ])
+            try printJSON(TrainResult(
+                testAccuracy: result.testAccuracy, epochs: epochs, seconds: result.seconds, model: arch.rawValue, out: out, seed: seed,
+                batchSize: batchSize, learningRate: Double(String(learningRate)) ?? 0, trainImages: result.trainImages,
+                testImages: result.testImages,
+                perEpoch: result.epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
+                                                                seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
         } else {
             print(String(format: "test accuracy %.4f (%d images) — %@ trained %d epoch%@ in %@ → %@",
                          result.testAccuracy, result.testImages, arch.rawValue, epochs, epochs == 1 ? "" : "s",
@@ -230,20 +229,57 @@ extension TrainCommand {
         let result = run.outcome, seconds = run.trainingSeconds, accuracy = run.testAccuracy
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
         if json {
-            try printJSON([
-                "test_accuracy": accuracy, "epsilon": result.epsilon, "delta": delta, "noise_multiplier": sigma,
-                "max_grad_norm": clip, "sampling_rate": q, "steps": result.steps, "epochs": epochs, "seconds": seconds,
-                "seconds_per_epoch": secondsPerEpoch, "model": arch.rawValue, "out": out, "seed": seed,
-                "optimizer": optimizer.rawValue, "learning_rate": Double("\(learningRate)") ?? 0, "train_images": n,
-                "privacy_claim": !insecureSeededNoise,
-                "per_epoch": result.epochs.map { ["epoch": $0.epoch, "loss": $0.loss, "train_accuracy": $0.trainAccuracy,
-                                                 "epsilon": $0.epsilon, "seconds": $0.seconds, "clipped_fraction": $0.clippedFraction,
-                                                 "mean_batch_size": $0.meanBatchSize] },
-            ])
+            try printJSON(DPTrainResult(
+                testAccuracy: accuracy, epsilon: result.epsilon, delta: delta, noiseMultiplier: sigma, maxGradNorm: clip, samplingRate: q,
+                steps: result.steps, epochs: epochs, seconds: seconds, secondsPerEpoch: secondsPerEpoch, model: arch.rawValue, out: out,
+                seed: seed, optimizer: optimizer.rawValue, learningRate: Double(String(learningRate)) ?? 0, trainImages: n,
+                privacyClaim: !insecureSeededNoise,
+                perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
+                                                                  epsilon: $0.epsilon, seconds: $0.seconds, clippedFraction: $0.clippedFraction,
+                                                                  meanBatchSize: $0.meanBatchSize) }))
         } else {
             print(String(format: "test accuracy %.4f (%d images) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
                          accuracy, testSet.count, arch.rawValue, epochs, epochs == 1 ? "" : "s", formatDuration(seconds), secondsPerEpoch,
                          result.epsilon, delta, insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", out))
         }
+    }
+}
+
+/// What `train --json` prints.
+struct TrainResult: Codable {
+    /// One epoch.
+    struct Epoch: Codable {
+        var epoch: Int, loss: Double, trainAccuracy: Double, seconds: Double, imagesPerSecond: Double
+        enum CodingKeys: String, CodingKey {
+            case epoch, loss, seconds, trainAccuracy = "train_accuracy", imagesPerSecond = "images_per_second"
+        }
+    }
+    var testAccuracy: Double, epochs: Int, seconds: Double, model: String, out: String, seed: UInt64, batchSize: Int
+    var learningRate: Double, trainImages: Int, testImages: Int, perEpoch: [Epoch]
+    enum CodingKeys: String, CodingKey {
+        case epochs, seconds, model, out, seed
+        case testAccuracy = "test_accuracy", batchSize = "batch_size", learningRate = "learning_rate", trainImages = "train_images"
+        case testImages = "test_images", perEpoch = "per_epoch"
+    }
+}
+
+/// What `train --dp --json` prints.
+struct DPTrainResult: Codable {
+    /// One epoch, with the ε spent so far.
+    struct Epoch: Codable {
+        var epoch: Int, loss: Double, trainAccuracy: Double, epsilon: Double, seconds: Double, clippedFraction: Double, meanBatchSize: Double
+        enum CodingKeys: String, CodingKey {
+            case epoch, loss, epsilon, seconds
+            case trainAccuracy = "train_accuracy", clippedFraction = "clipped_fraction", meanBatchSize = "mean_batch_size"
+        }
+    }
+    var testAccuracy: Double, epsilon: Double, delta: Double, noiseMultiplier: Double, maxGradNorm: Double, samplingRate: Double
+    var steps: Int, epochs: Int, seconds: Double, secondsPerEpoch: Double, model: String, out: String, seed: UInt64
+    var optimizer: String, learningRate: Double, trainImages: Int, privacyClaim: Bool, perEpoch: [Epoch]
+    enum CodingKeys: String, CodingKey {
+        case epsilon, delta, steps, epochs, seconds, model, out, seed, optimizer
+        case testAccuracy = "test_accuracy", noiseMultiplier = "noise_multiplier", maxGradNorm = "max_grad_norm"
+        case samplingRate = "sampling_rate", secondsPerEpoch = "seconds_per_epoch", learningRate = "learning_rate"
+        case trainImages = "train_images", privacyClaim = "privacy_claim", perEpoch = "per_epoch"
     }
 }
