@@ -114,11 +114,10 @@ struct CertifyCommand: ParsableCommand {
             written = try ReportWriter.write(report, result: result, resultName: "certification.json", to: URL(fileURLWithPath: out)).map(\.path)
         }
         if json {
-            try printJSON([
-                "sigma": Double(sigma), "n0": n0, "n": n, "alpha": alpha, "seed": Int(seed), "examples": y.count,
-                "abstention_rate": result.abstentionRate, "seconds": result.seconds, "mean_certified_radius": meanRadius,
-                "curve": result.curve.map { ["radius": $0.radius, "certified_accuracy": $0.certifiedAccuracy] }, "report": written,
-            ])
+            try printJSON(CertifyResult(
+                sigma: Double(String(sigma)) ?? 0, n0: n0, n: n, alpha: alpha, seed: seed, examples: y.count,
+                abstentionRate: result.abstentionRate, seconds: result.seconds, meanCertifiedRadius: meanRadius,
+                curve: result.curve.map { CertifyResult.Point(radius: $0.radius, certifiedAccuracy: $0.certifiedAccuracy) }, report: written))
         } else {
             print("randomized smoothing: σ=\(sigma)  n0=\(n0)  n=\(n)  α=\(alpha)  seed=\(seed)  examples=\(y.count)")
             print("L2 radius   certified accuracy")
@@ -128,5 +127,20 @@ struct CertifyCommand: ParsableCommand {
             print("each certificate holds with probability ≥ \(1 - alpha) over the sampling noise")
             if !written.isEmpty { print("wrote " + written.joined(separator: ", ")) }
         }
+    }
+}
+
+/// What `certify --json` prints.
+struct CertifyResult: Codable {
+    /// A point of the certified-accuracy curve.
+    struct Point: Codable {
+        var radius: Double, certifiedAccuracy: Double
+        enum CodingKeys: String, CodingKey { case radius, certifiedAccuracy = "certified_accuracy" }
+    }
+    var sigma: Double, n0: Int, n: Int, alpha: Double, seed: UInt64, examples: Int, abstentionRate: Double, seconds: Double
+    var meanCertifiedRadius: Double, curve: [Point], report: [String]
+    enum CodingKeys: String, CodingKey {
+        case sigma, n0, n, alpha, seed, examples, seconds, curve, report
+        case abstentionRate = "abstention_rate", meanCertifiedRadius = "mean_certified_radius"
     }
 }

@@ -158,18 +158,18 @@ struct DefendDetectCommand: ParsableCommand {
             let files = try ReportWriter.write(report, result: result, resultName: "detection.json", to: dir)
             written = files.map(\.path)
         }
-        func pipeline(_ m: PipelineMetrics) -> [String: Any] {
-            ["attack": m.attack, "model_robust_accuracy": m.modelRobustAccuracy, "fooled_model": m.fooledModel,
-             "detection_rate": m.detectionRate, "pipeline_robust_accuracy": m.pipelineRobustAccuracy,
-             "undetected_success_rate": m.undetectedSuccessRate, "roc_auc": m.rocAUC, "seconds": m.seconds]
+        func pipeline(_ m: PipelineMetrics) -> DetectResult.Pipeline {
+            DetectResult.Pipeline(attack: m.attack, modelRobustAccuracy: m.modelRobustAccuracy, fooledModel: m.fooledModel,
+                                  detectionRate: m.detectionRate, pipelineRobustAccuracy: m.pipelineRobustAccuracy,
+                                  undetectedSuccessRate: m.undetectedSuccessRate, rocAUC: m.rocAUC, seconds: m.seconds)
         }
         if json {
-            try printJSON([
-                "detector": result.detector, "threshold": result.threshold, "target_fpr": fpr, "fpr": result.falsePositiveRate,
-                "roc_auc": result.detection.rocAUC, "tpr": result.truePositiveRate, "clean_accuracy": result.cleanAccuracy,
-                "calibration_examples": result.calibrationExamples, "held_out_examples": split, "examples": testY.count, "eps": Double(eps), "norm": norm.rawValue, "steps": steps, "seed": Int(seed),
-                "non_adaptive": pipeline(result.nonAdaptive), "adaptive": pipeline(result.adaptive), "seconds": seconds, "report": written,
-            ])
+            try printJSON(DetectResult(
+                detector: result.detector, threshold: result.threshold, targetFPR: fpr, fpr: result.falsePositiveRate,
+                rocAUC: result.detection.rocAUC, tpr: result.truePositiveRate, cleanAccuracy: result.cleanAccuracy,
+                calibrationExamples: result.calibrationExamples, heldOutExamples: split, examples: testY.count,
+                eps: Double(String(eps)) ?? 0, norm: norm.rawValue, steps: steps, seed: seed,
+                nonAdaptive: pipeline(result.nonAdaptive), adaptive: pipeline(result.adaptive), seconds: seconds, report: written))
         } else {
             print("detector \(result.detector): \(split - result.calibrationExamples) examples fit it, \(result.calibrationExamples) set the threshold, \(testY.count) attacked; "
                   + "\(norm) ε=\(eps), PGD-\(steps), seed \(seed), \(formatDuration(seconds))")
@@ -185,5 +185,27 @@ struct DefendDetectCommand: ParsableCommand {
             print("robust accuracy of model + detector is under these two attacks only; an attack succeeds only if misclassified and not flagged")
             if !written.isEmpty { print("wrote " + written.joined(separator: ", ")) }
         }
+    }
+}
+
+/// What `defend detect --json` prints.
+struct DetectResult: Codable {
+    /// Model and model + detector under one attack.
+    struct Pipeline: Codable {
+        var attack: String, modelRobustAccuracy: Double, fooledModel: Int, detectionRate: Double, pipelineRobustAccuracy: Double
+        var undetectedSuccessRate: Double, rocAUC: Double, seconds: Double
+        enum CodingKeys: String, CodingKey {
+            case attack, seconds
+            case modelRobustAccuracy = "model_robust_accuracy", fooledModel = "fooled_model", detectionRate = "detection_rate"
+            case pipelineRobustAccuracy = "pipeline_robust_accuracy", undetectedSuccessRate = "undetected_success_rate", rocAUC = "roc_auc"
+        }
+    }
+    var detector: String, threshold: Double, targetFPR: Double, fpr: Double, rocAUC: Double, tpr: Double, cleanAccuracy: Double
+    var calibrationExamples: Int, heldOutExamples: Int, examples: Int, eps: Double, norm: String, steps: Int, seed: UInt64
+    var nonAdaptive: Pipeline, adaptive: Pipeline, seconds: Double, report: [String]
+    enum CodingKeys: String, CodingKey {
+        case detector, threshold, fpr, tpr, examples, eps, norm, steps, seed, adaptive, seconds, report
+        case targetFPR = "target_fpr", rocAUC = "roc_auc", cleanAccuracy = "clean_accuracy", calibrationExamples = "calibration_examples"
+        case heldOutExamples = "held_out_examples", nonAdaptive = "non_adaptive"
     }
 }
