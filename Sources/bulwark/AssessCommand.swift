@@ -130,17 +130,15 @@ struct AssessCommand: AsyncParsableCommand {
             }
         }
         if json {
-            var summary: [String: Any] = [
-                "model": outcome.model.path, "trained_now": outcome.model.trainedNow, "sha256": outcome.model.sha256,
-                "scan_verdict": outcome.model.scan.verdict.rawValue, "seconds": outcome.seconds,
-                "files": outcome.files.map(\.path),
-                "findings": outcome.report.sortedFindings.map { ["id": $0.id, "severity": $0.severity.rawValue, "atlas": $0.atlasID,
-                                                                 "owasp": $0.owaspID, "title": $0.title] },
-            ]
-            if let w = outcome.whiteBox { summary["clean_accuracy"] = w.cleanAccuracy; summary["examples"] = w.examples }
-            if let reason = outcome.stopReason { summary["stopped"] = reason }
-            if let attestationPath { summary["attestation"] = attestationPath }
-            try printJSON(summary)
+            try printJSON(AssessResult(
+                model: outcome.model.path, trainedNow: outcome.model.trainedNow, sha256: outcome.model.sha256,
+                scanVerdict: outcome.model.scan.verdict.rawValue, seconds: outcome.seconds, files: outcome.files.map(\.path),
+                findings: outcome.report.sortedFindings.map {
+                    .init(id: $0.id, severity: $0.severity.rawValue, atlas: $0.atlasID, owasp: $0.owaspID, title: $0.title,
+                          reliability: $0.reliability.label)
+                },
+                cleanAccuracy: outcome.whiteBox?.cleanAccuracy, examples: outcome.whiteBox?.examples, stopped: outcome.stopReason,
+                attestation: attestationPath))
         } else {
             print(AssessSummary.text(outcome))
             print("report: \(html)")
@@ -148,7 +146,19 @@ struct AssessCommand: AsyncParsableCommand {
         }
         if let reason = outcome.stopReason {
             Terminal.note("error: \(reason) (report written to \(html))")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.findings)
         }
+    }
+}
+
+/// What `assess --json` prints.
+struct AssessResult: Codable {
+    /// One finding, with whether its figure is reliable, unreliable or not checked.
+    struct Finding: Codable { var id: String, severity: String, atlas: String, owasp: String, title: String, reliability: String }
+    var model: String, trainedNow: Bool, sha256: String, scanVerdict: String, seconds: Double, files: [String], findings: [Finding]
+    var cleanAccuracy: Double?, examples: Int?, stopped: String?, attestation: String?
+    enum CodingKeys: String, CodingKey {
+        case model, sha256, seconds, files, findings, examples, stopped, attestation
+        case trainedNow = "trained_now", scanVerdict = "scan_verdict", cleanAccuracy = "clean_accuracy"
     }
 }

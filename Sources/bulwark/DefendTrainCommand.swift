@@ -150,17 +150,13 @@ struct DefendTrainCommand: ParsableCommand {
         }
 
         if json {
-            var object: [String: Any] = [
-                "defense": defense.rawValue, "model": arch.rawValue, "epochs": epochs, "eps": Double(eps), "seed": Int(seed),
-                "clean_accuracy": clean, "test_images": testSet.count, "train_images": trainSet.count,
-                "train_seconds": trainSeconds, "check_seconds": checkSeconds, "out": out,
-                "per_epoch": summaries.map { ["epoch": $0.epoch, "loss": $0.loss, "train_accuracy": $0.trainAccuracy, "seconds": $0.seconds] },
-            ]
-            if let robust {
-                object["pgd_accuracy"] = robust
-                object["pgd_check"] = ["eps": Double(eps), "steps": evalSteps, "examples": checked]
-            }
-            try printJSON(object)
+            try printJSON(DefendTrainResult(
+                defense: defense.rawValue, model: arch.rawValue, epochs: epochs, eps: Double(String(eps)) ?? 0, seed: seed,
+                cleanAccuracy: clean, testImages: testSet.count, trainImages: trainSet.count, trainSeconds: trainSeconds,
+                checkSeconds: checkSeconds, out: out,
+                perEpoch: summaries.map { .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, seconds: $0.seconds) },
+                pgdAccuracy: robust,
+                pgdCheck: robust.map { _ in .init(eps: Double(String(eps)) ?? 0, steps: evalSteps, examples: checked) }))
         } else {
             print(String(format: "%@ %@: clean test accuracy %.4f (%d images); trained %d epoch%@ in %@ → %@",
                          defense.rawValue, arch.rawValue, clean, testSet.count, epochs, epochs == 1 ? "" : "s", formatDuration(trainSeconds), out))
@@ -169,5 +165,24 @@ struct DefendTrainCommand: ParsableCommand {
                              evalSteps, Double(eps), checked, robust, formatDuration(checkSeconds)))
             }
         }
+    }
+}
+
+/// What `defend train --json` prints.
+struct DefendTrainResult: Codable {
+    /// One epoch.
+    struct Epoch: Codable {
+        var epoch: Int, loss: Double, trainAccuracy: Double, seconds: Double
+        enum CodingKeys: String, CodingKey { case epoch, loss, seconds, trainAccuracy = "train_accuracy" }
+    }
+    /// The PGD check after training.
+    struct Check: Codable { var eps: Double, steps: Int, examples: Int }
+    var defense: String, model: String, epochs: Int, eps: Double, seed: UInt64, cleanAccuracy: Double, testImages: Int
+    var trainImages: Int, trainSeconds: Double, checkSeconds: Double, out: String, perEpoch: [Epoch]
+    var pgdAccuracy: Double?, pgdCheck: Check?
+    enum CodingKeys: String, CodingKey {
+        case defense, model, epochs, eps, seed, out
+        case cleanAccuracy = "clean_accuracy", testImages = "test_images", trainImages = "train_images", trainSeconds = "train_seconds"
+        case checkSeconds = "check_seconds", perEpoch = "per_epoch", pgdAccuracy = "pgd_accuracy", pgdCheck = "pgd_check"
     }
 }

@@ -142,26 +142,22 @@ struct PrivacyAuditCommand: ParsableCommand {
             do { try ReportWriter.write(report, to: URL(fileURLWithPath: out)) } catch { throw error }
         }
         if json {
-            var rows: [[String: Any]] = []
-            for a in result.attacks {
-                rows.append(["attack": a.attack.rawValue, "auc": a.metrics.auc, "tpr_at_fpr_0.1%": a.metrics.tprAtFPR0_1Percent,
-                             "tpr_at_fpr_1%": a.metrics.tprAtFPR1Percent, "advantage": a.metrics.advantage,
-                             "epsilon_lower_bound": a.empiricalEpsilon.epsilonLowerBound, "seconds": a.seconds])
-            }
-            var object: [String: Any] = ["members": result.members, "non_members": result.nonMembers, "attacks": rows,
-                                         "shadow_models": result.shadowModels, "seed": Int(seed), "delta": delta, "seconds": seconds,
-                                         "confidence": 0.95, "claim_contradicted": result.contradictsClaim]
-            if let c = result.claimedEpsilon { object["claimed_epsilon"] = c }
-            if let a = result.attributeInference {
-                object["attribute_inference"] = ["feature": a.featureIndex, "member_accuracy": a.memberAccuracy,
-                                                 "non_member_accuracy": a.nonMemberAccuracy, "baseline_accuracy": a.baselineAccuracy,
-                                                 "advantage": a.advantage]
-            }
-            if let inv = result.inversion {
-                object["inversion"] = inv.map { ["class": $0.classIndex, "confidence": $0.confidence, "similarity_to_member_mean": $0.similarityToClassMean ?? 0] }
-            }
-            if let out { object["out"] = out }
-            try printJSON(object)
+            try printJSON(AuditResult(
+                members: result.members, nonMembers: result.nonMembers,
+                attacks: result.attacks.map { a in
+                    .init(attack: a.attack.rawValue, auc: a.metrics.auc, tprAtFPR0_1: a.metrics.tprAtFPR0_1Percent,
+                          tprAtFPR1: a.metrics.tprAtFPR1Percent, advantage: a.metrics.advantage,
+                          epsilonLowerBound: a.empiricalEpsilon.epsilonLowerBound, seconds: a.seconds)
+                },
+                shadowModels: result.shadowModels, seed: seed, delta: delta, seconds: seconds, confidence: 0.95,
+                claimContradicted: result.contradictsClaim, claimedEpsilon: result.claimedEpsilon,
+                attributeInference: result.attributeInference.map {
+                    .init(feature: $0.featureIndex, memberAccuracy: $0.memberAccuracy, nonMemberAccuracy: $0.nonMemberAccuracy,
+                          baselineAccuracy: $0.baselineAccuracy, advantage: $0.advantage)
+                },
+                inversion: result.inversion?.map { .init(classIndex: $0.classIndex, confidence: $0.confidence,
+                                                         similarityToMemberMean: $0.similarityToClassMean ?? 0) },
+                out: out))
         } else {
             print("members: \(result.members)   non-members: \(result.nonMembers)   shadow models: \(result.shadowModels)   seed: \(seed)")
             if let c = result.claimedEpsilon { print(String(format: "claimed ε (model metadata): %.4f at δ = %@", c, dp.map { "\($0.delta)" } ?? "?")) }
@@ -181,5 +177,38 @@ struct PrivacyAuditCommand: ParsableCommand {
             if result.contradictsClaim { print("CLAIM CONTRADICTED: an attack's ε lower bound exceeds the model's claimed ε") }
             if let out { print("wrote \(out)/index.html, report.json, report.sarif") }
         }
+    }
+}
+
+/// What `privacy audit --json` prints.
+struct AuditResult: Codable {
+    /// One membership attack.
+    struct Attack: Codable {
+        var attack: String, auc: Double, tprAtFPR0_1: Double, tprAtFPR1: Double, advantage: Double, epsilonLowerBound: Double, seconds: Double
+        enum CodingKeys: String, CodingKey {
+            case attack, auc, advantage, seconds
+            case tprAtFPR0_1 = "tpr_at_fpr_0.1%", tprAtFPR1 = "tpr_at_fpr_1%", epsilonLowerBound = "epsilon_lower_bound"
+        }
+    }
+    /// Attribute inference.
+    struct Attribute: Codable {
+        var feature: Int, memberAccuracy: Double, nonMemberAccuracy: Double, baselineAccuracy: Double, advantage: Double
+        enum CodingKeys: String, CodingKey {
+            case feature, advantage
+            case memberAccuracy = "member_accuracy", nonMemberAccuracy = "non_member_accuracy", baselineAccuracy = "baseline_accuracy"
+        }
+    }
+    /// One inversion.
+    struct Inversion: Codable {
+        var classIndex: Int, confidence: Double, similarityToMemberMean: Double
+        enum CodingKeys: String, CodingKey { case confidence, classIndex = "class", similarityToMemberMean = "similarity_to_member_mean" }
+    }
+    var members: Int, nonMembers: Int, attacks: [Attack], shadowModels: Int, seed: UInt64, delta: Double, seconds: Double
+    var confidence: Double, claimContradicted: Bool, claimedEpsilon: Double?, attributeInference: Attribute?, inversion: [Inversion]?
+    var out: String?
+    enum CodingKeys: String, CodingKey {
+        case members, attacks, seed, delta, seconds, confidence, inversion, out
+        case nonMembers = "non_members", shadowModels = "shadow_models", claimContradicted = "claim_contradicted"
+        case claimedEpsilon = "claimed_epsilon", attributeInference = "attribute_inference"
     }
 }

@@ -63,11 +63,6 @@ func formatDuration(_ seconds: Double) -> String {
     return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
 }
 
-/// Prints a JSON object on stdout with sorted keys.
-func printJSON(_ object: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
-}
 
 /// Refuses, with one line, an output that would overwrite one of the command's inputs or land
 /// inside a folder the command reads whole (`FileChecks.checkOutput`).
