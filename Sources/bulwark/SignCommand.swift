@@ -34,6 +34,9 @@ struct SignCommand: AsyncParsableCommand {
 
     @OptionGroup var hashing: HashingArguments
 
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
     func run() async throws {
         try refuseOverwrite(signature, inputs: [model, privateKey, signingCertificate] + certificateChain, trees: [model], role: "--signature")
         let options = try hashing.options(model: model, signature: signature, requireMethod: true)
@@ -58,11 +61,22 @@ struct SignCommand: AsyncParsableCommand {
             case .key(let key): signer = "\(key.publicKey.curveName) key \(key.publicKey.hint.prefix(16))…"
             case .certificate(_, let leaf, let chain): signer = "certificate '\(leaf.subject)' (+\(chain.count) in chain)"
             }
-            print("Signed '\(result.manifest.modelName)': \(files) files, \(result.manifest.items.count) \(options.hashing.method.name == "files" ? "digests" : "shards"), \(HashingArguments.formatBytes(bytes)) in \(String(format: "%.2f", seconds)) s, by \(signer)")
-            print("Signature: \(signature) (sha256 \(result.bundleDigestHex))")
+            if json {
+                try printJSON(SignResult(model: result.manifest.modelName, files: files, items: result.manifest.items.count,
+                                         method: options.hashing.method.name, bytes: bytes, seconds: seconds, signer: signer,
+                                         signature: signature, sha256: result.bundleDigestHex))
+            } else {
+                print("Signed '\(result.manifest.modelName)': \(files) files, \(result.manifest.items.count) \(options.hashing.method.name == "files" ? "digests" : "shards"), \(HashingArguments.formatBytes(bytes)) in \(String(format: "%.2f", seconds)) s, by \(signer)")
+                print("Signature: \(signature) (sha256 \(result.bundleDigestHex))")
+            }
         } catch let error as SigningError {
             Terminal.note("error: \(error.message)")
             throw ExitCode(2)
         }
     }
+}
+
+/// What `sign --json` prints.
+struct SignResult: Codable {
+    var model: String, files: Int, items: Int, method: String, bytes: Int64, seconds: Double, signer: String, signature: String, sha256: String
 }

@@ -37,6 +37,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var hashing: HashingArguments
 
+    @Flag(help: "Print one JSON object on stdout when verification passes (failures stay one line each on stderr).")
+    var json = false
+
     func validate() throws {
         guard (publicKey == nil) != certificateChain.isEmpty else {
             throw ValidationError("give either --public-key or --certificate-chain (not both)")
@@ -71,7 +74,12 @@ struct VerifyCommand: AsyncParsableCommand {
             let verified = try await ModelVerifier.verify(modelAt: model, signatureFile: signature ?? "", key: key, options: options)
             let seconds = Date().timeIntervalSince(started)
             let manifest = verified.manifest
-            print("Verified '\(model)': \(manifest.fileCount) files (\(manifest.items.count) \(manifest.serialization.method.name == "files" ? "digests" : "shards")) match the signature by \(verified.signer), in \(String(format: "%.2f", seconds)) s")
+            if json {
+                try? printJSON(VerifyResult(verified: true, model: model, files: manifest.fileCount, items: manifest.items.count,
+                                           signer: verified.signer, seconds: seconds, attestation: nil))
+            } else {
+                print("Verified '\(model)': \(manifest.fileCount) files (\(manifest.items.count) \(manifest.serialization.method.name == "files" ? "digests" : "shards")) match the signature by \(verified.signer), in \(String(format: "%.2f", seconds)) s")
+            }
         } catch {
             Terminal.note("error: \(error.message)")
             for difference in error.differences { Terminal.note("  \(difference)") }
@@ -87,6 +95,14 @@ struct VerifyCommand: AsyncParsableCommand {
             do { reportBytes = try FileChecks.readRegularFile(report, maxBytes: AssessmentAttestation.maxReportBytes) } catch { throw SigningError(.io, "cannot read the report: \(error.message)") }
         }
         let v = try await AssessmentAttestation.verify(modelAt: model, attestation: bytes, file: file, key: key, report: reportBytes, options: options)
+        if json {
+            try? printJSON(VerifyResult(verified: true, model: model, files: v.manifest.fileCount, items: v.manifest.items.count,
+                                        signer: v.signer, seconds: Date().timeIntervalSince(started),
+                                        attestation: .init(file: file, reportTitle: v.reportTitle, reportSHA256: v.reportDigestHex,
+                                                           command: v.command, seed: v.seed, toolVersion: v.toolVersion,
+                                                           findings: v.findings.map { .init(severity: $0.severity, title: $0.title) })))
+            return
+        }
         print("Verified attestation '\(file)': '\(model)' (\(v.manifest.fileCount) files) matches its subjects, signed by \(v.signer), in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         print("report: \(v.reportTitle) (sha256 \(v.reportDigestHex.prefix(16))…\(report != nil ? ", matches \(report ?? "")" : ""))")
         if !v.command.isEmpty { print("command: \(v.command)") }
@@ -98,4 +114,19 @@ struct VerifyCommand: AsyncParsableCommand {
             print("  \(f.severity)  \(f.title)")
         }
     }
+}
+
+/// What `verify --json` prints when verification passes.
+struct VerifyResult: Codable {
+    /// What an attestation binds.
+    struct Attestation: Codable {
+        /// One finding of the attested report.
+        struct Finding: Codable { var severity: String, title: String }
+        var file: String, reportTitle: String, reportSHA256: String, command: String, seed: Int64?, toolVersion: String, findings: [Finding]
+        enum CodingKeys: String, CodingKey {
+            case file, command, seed, findings
+            case reportTitle = "report_title", reportSHA256 = "report_sha256", toolVersion = "tool_version"
+        }
+    }
+    var verified: Bool, model: String, files: Int, items: Int, signer: String, seconds: Double, attestation: Attestation?
 }

@@ -48,3 +48,24 @@ import Testing
         #expect(inside.isCleanFailure && inside.stderr.contains("lies inside"))
     }
 }
+
+/// `sign --json` and `verify --json` print Codable results; a failed verification stays one line
+/// per difference on stderr with exit 1.
+@Test func signAndVerifyPrintJSON() throws {
+    let dir = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let model = dir.appendingPathComponent("model")
+    try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+    try Data("weights v1".utf8).write(to: model.appendingPathComponent("w.bin"))
+    let key = AttestTests.keys.appendingPathComponent("key.pem").path, pub = AttestTests.keys.appendingPathComponent("key.pub.pem").path
+    let sig = dir.appendingPathComponent("model.sig").path
+    let signed = try CLI.run(["sign", model.path, "--private-key", key, "--signature", sig, "--json"])
+    let s = try #require(try JSONSerialization.jsonObject(with: Data(signed.stdout.utf8)) as? [String: Any], "\(signed.stderr)")
+    #expect(signed.status == 0 && s["files"] as? Int == 1 && (s["sha256"] as? String)?.count == 64)
+    let ok = try CLI.run(["verify", model.path, "--public-key", pub, "--signature", sig, "--json"])
+    let v = try #require(try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any], "\(ok.stderr)")
+    #expect(ok.status == 0 && v["verified"] as? Bool == true && v["files"] as? Int == 1)
+    try Data("weights v2".utf8).write(to: model.appendingPathComponent("w.bin"))
+    let bad = try CLI.run(["verify", model.path, "--public-key", pub, "--signature", sig, "--json"])
+    #expect(bad.status == 1 && bad.stdout.isEmpty && bad.stderr.contains("modified: 'w.bin'"), "\(bad.stdout)\(bad.stderr)")
+}
