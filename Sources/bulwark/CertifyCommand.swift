@@ -115,7 +115,7 @@ struct CertifyCommand: ParsableCommand {
         }
         if json {
             try printJSON(CertifyResult(
-                sigma: Double(String(sigma)) ?? 0, n0: n0, n: n, alpha: alpha, seed: seed, examples: y.count,
+                sigma: decimal(sigma), n0: n0, n: n, alpha: alpha, seed: seed, examples: y.count,
                 abstentionRate: result.abstentionRate, seconds: result.seconds, meanCertifiedRadius: meanRadius,
                 curve: result.curve.map { CertifyResult.Point(radius: $0.radius, certifiedAccuracy: $0.certifiedAccuracy) }, report: written))
         } else {

@@ -168,7 +168,7 @@ struct DefendDetectCommand: ParsableCommand {
                 detector: result.detector, threshold: result.threshold, targetFPR: fpr, fpr: result.falsePositiveRate,
                 rocAUC: result.detection.rocAUC, tpr: result.truePositiveRate, cleanAccuracy: result.cleanAccuracy,
                 calibrationExamples: result.calibrationExamples, heldOutExamples: split, examples: testY.count,
-                eps: Double(String(eps)) ?? 0, norm: norm.rawValue, steps: steps, seed: seed,
+                eps: decimal(eps), norm: norm.rawValue, steps: steps, seed: seed,
                 nonAdaptive: pipeline(result.nonAdaptive), adaptive: pipeline(result.adaptive), seconds: seconds, report: written))
         } else {
             print("detector \(result.detector): \(split - result.calibrationExamples) examples fit it, \(result.calibrationExamples) set the threshold, \(testY.count) attacked; "

@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
+import BulwarkReport
 import BulwarkTensor
 import Foundation
 
@@ -151,12 +152,12 @@ struct DefendTrainCommand: ParsableCommand {
 
         if json {
             try printJSON(DefendTrainResult(
-                defense: defense.rawValue, model: arch.rawValue, epochs: epochs, eps: Double(String(eps)) ?? 0, seed: seed,
+                defense: defense.rawValue, model: arch.rawValue, epochs: epochs, eps: decimal(eps), seed: seed,
                 cleanAccuracy: clean, testImages: testSet.count, trainImages: trainSet.count, trainSeconds: trainSeconds,
                 checkSeconds: checkSeconds, out: out,
                 perEpoch: summaries.map { .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, seconds: $0.seconds) },
                 pgdAccuracy: robust,
-                pgdCheck: robust.map { _ in .init(eps: Double(String(eps)) ?? 0, steps: evalSteps, examples: checked) }))
+                pgdCheck: robust.map { _ in .init(eps: decimal(eps), steps: evalSteps, examples: checked) }))
         } else {
             print(String(format: "%@ %@: clean test accuracy %.4f (%d images); trained %d epoch%@ in %@ → %@",
                          defense.rawValue, arch.rawValue, clean, testSet.count, epochs, epochs == 1 ? "" : "s", formatDuration(trainSeconds), out))

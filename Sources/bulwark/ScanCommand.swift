@@ -81,10 +81,10 @@ struct ScanCommand: AsyncParsableCommand {
     }
 
     static func exitCode(_ files: [ScannedFile]) -> Int32 {
-        if files.contains(where: { $0.verdict == .error }) { return 2 }
-        if files.contains(where: { $0.verdict == .malicious || $0.verdict == .suspicious }) { return 1 }
-        if files.contains(where: { $0.verdict == .unsupported }) { return 3 }
-        return 0
+        if files.contains(where: { $0.verdict == .error }) { return ExitStatus.error }
+        if files.contains(where: { $0.verdict == .malicious || $0.verdict == .suspicious }) { return ExitStatus.findings }
+        if files.contains(where: { $0.verdict == .unsupported }) { return ExitStatus.incomplete }
+        return ExitStatus.ok
     }
 
     private func render<T: Encodable>(_ value: T) throws {

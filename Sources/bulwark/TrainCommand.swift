@@ -1,6 +1,7 @@
 import ArgumentParser
 import BulwarkData
 import BulwarkModels
+import BulwarkReport
 import BulwarkPrivacy
 import BulwarkTensor
 import Foundation
@@ -120,7 +121,7 @@ struct TrainCommand: ParsableCommand {
         if json {
             try printJSON(TrainResult(
                 testAccuracy: result.testAccuracy, epochs: epochs, seconds: result.seconds, model: arch.rawValue, out: out, seed: seed,
-                batchSize: batchSize, learningRate: Double(String(learningRate)) ?? 0, trainImages: result.trainImages,
+                batchSize: batchSize, learningRate: decimal(learningRate), trainImages: result.trainImages,
                 testImages: result.testImages,
                 perEpoch: result.epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
                                                                 seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
@@ -232,7 +233,7 @@ extension TrainCommand {
             try printJSON(DPTrainResult(
                 testAccuracy: accuracy, epsilon: result.epsilon, delta: delta, noiseMultiplier: sigma, maxGradNorm: clip, samplingRate: q,
                 steps: result.steps, epochs: epochs, seconds: seconds, secondsPerEpoch: secondsPerEpoch, model: arch.rawValue, out: out,
-                seed: seed, optimizer: optimizer.rawValue, learningRate: Double(String(learningRate)) ?? 0, trainImages: n,
+                seed: seed, optimizer: optimizer.rawValue, learningRate: decimal(learningRate), trainImages: n,
                 privacyClaim: !insecureSeededNoise,
                 perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
                                                                   epsilon: $0.epsilon, seconds: $0.seconds, clippedFraction: $0.clippedFraction,

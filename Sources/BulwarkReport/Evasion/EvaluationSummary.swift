@@ -253,5 +253,5 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
 }
 
 /// A `Float` as the `Double` of its shortest decimal form, so ε = 0.1 is written `0.1` in JSON,
-/// not `0.10000000149011612`.
-func decimal(_ value: Float) -> Double { Double(String(value)) ?? Double(value) }
+/// not `0.10000000149011612`. Package-internal: every `--json` output uses it for `Float` values.
+package func decimal(_ value: Float) -> Double { Double(String(value)) ?? Double(value) }
