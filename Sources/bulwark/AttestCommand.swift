@@ -33,6 +33,9 @@ struct AttestCommand: AsyncParsableCommand {
 
     @OptionGroup var hashing: HashingArguments
 
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
     func run() async throws {
         try refuseOverwrite(out, inputs: [model, report, privateKey], trees: [model], role: "--out")
         let options = try hashing.options(model: model, signature: out, requireMethod: true)
@@ -45,10 +48,20 @@ struct AttestCommand: AsyncParsableCommand {
             let key = try ModelSigningPrivateKey(pemFile: privateKey)
             let attestation = try await AssessmentAttestation.sign(modelAt: model, report: reportBytes, identity: .key(key), options: options.hashing)
             try attestation.write(to: out)
-            print("Attested '\(model)': \(attestation.manifest.fileCount) files bound to '\(report)' in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            let seconds = Date().timeIntervalSince(started)
+            if json {
+                return try printJSON(AttestResult(model: model, files: attestation.manifest.fileCount, report: report, seconds: seconds,
+                                                  attestation: out, sha256: attestation.bundleDigestHex))
+            }
+            print("Attested '\(model)': \(attestation.manifest.fileCount) files bound to '\(report)' in \(String(format: "%.2f", seconds)) s")
             print("Attestation: \(out) (sha256 \(attestation.bundleDigestHex))")
         } catch let error as SigningError {
             throw error
         }
     }
+}
+
+/// What `attest --json` prints.
+struct AttestResult: Codable {
+    var model: String, files: Int, report: String, seconds: Double, attestation: String, sha256: String
 }

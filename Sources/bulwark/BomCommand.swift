@@ -47,7 +47,7 @@ struct BomCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: model) else { throw ValidationError("no such model file or directory '\(model)'") }
-        if let output { try refuseOverwrite(output, inputs: [model, signature, card], trees: [model], role: "--output") }
+        if let output { try refuseOverwrite(output, inputs: [model, signature, card], trees: [model], role: "--out") }
         var options = MLBOMOptions()
         do {
             var fromOptions = ModelCard()

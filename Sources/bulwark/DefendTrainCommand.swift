@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
+import BulwarkAssessment
 import BulwarkReport
 import BulwarkTensor
 import Foundation
@@ -26,17 +27,7 @@ struct DefendTrainCommand: ParsableCommand {
     @Option(help: "Training-time defence.")
     var defense: TrainingDefenceChoice
 
-    @Option(help: "Dataset.")
-    var dataset: DatasetChoice = .fashionMNIST
-
-    @Option(name: .customLong("data-dir"), help: "Directory holding the IDX files.")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
-
-    @Option(name: [.customLong("model"), .customLong("arch")], help: "The zoo model to train (--arch is the same option).")
-    var model: ZooArchitecture
-
-    @Option(parsing: .unconditional, help: "Passes over the training set (each of teacher and student for distillation).")
-    var epochs: Int = 3
+    @OptionGroup var training: TrainingOptions
 
     @Option(parsing: .unconditional, help: "L∞ budget ε for adversarial training and the robustness check.")
     var eps: Float = 0.1
@@ -56,114 +47,62 @@ struct DefendTrainCommand: ParsableCommand {
     @Option(name: .customLong("warmup-epochs"), parsing: .unconditional, help: "Epochs over which ε ramps up from 0 (adversarial defences).")
     var warmupEpochs: Int = 0
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
-    var batchSize: Int = 128
-
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.")
-    var learningRate: Float = ZooArchitecture.defaultLearningRate
-
-    @Option(parsing: .unconditional, help: "Use only the first N training images.")
-    var limit: Int?
-
     @Option(name: .customLong("eval-limit"), parsing: .unconditional, help: "Test images for the PGD check (0 skips it).")
     var evalLimit: Int = 1000
 
     @Option(name: .customLong("eval-steps"), parsing: .unconditional, help: "PGD iterations of the check.")
     var evalSteps: Int = 20
 
-    @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and perturbations.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Where to write the hardened model (.safetensors).")
-    var out: String
-
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
-
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
-
     func validate() throws {
-        guard epochs > 0, epochs <= 1000 else { throw ValidationError("--epochs must be between 1 and 1000") }
         guard eps >= 0, eps <= 1, eps.isFinite else { throw ValidationError("--eps must be between 0 and 1") }
-        guard steps >= 1, steps <= 1000 else { throw ValidationError("--steps must be between 1 and 1000") }
+        try Bounds.check(steps, in: 1...1000, "--steps")
         guard beta >= 0, beta.isFinite else { throw ValidationError("--beta must be ≥ 0") }
         guard sigma > 0, sigma.isFinite else { throw ValidationError("--sigma must be positive") }
         guard temperature > 0, temperature.isFinite else { throw ValidationError("--temperature must be positive") }
         guard warmupEpochs >= 0 else { throw ValidationError("--warmup-epochs must be ≥ 0") }
-        guard batchSize > 0, batchSize <= 65_536 else { throw ValidationError("--batch-size must be between 1 and 65536") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number") }
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        guard evalLimit >= 0, evalSteps >= 1 else { throw ValidationError("--eval-limit must be ≥ 0 and --eval-steps ≥ 1") }
-        guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must name a .safetensors file") }
+        try Bounds.check(evalLimit, in: 0...Int.max, "--eval-limit")
+        try Bounds.check(evalSteps, in: 1...Bounds.steps, "--eval-steps")
     }
 
-    var trainingDefense: TrainingDefense? {
+    /// The library's description of the chosen defence.
+    var hardening: HardenedTraining.Hardening {
         switch defense {
-        case .pgdAT: .pgd(epsilon: eps, steps: steps, stepSize: nil)
-        case .trades: .trades(epsilon: eps, steps: steps, beta: beta)
-        case .fastAT: .fast(epsilon: eps, stepSize: nil)
-        case .noise: .gaussianNoise(sigma: sigma)
-        case .distillation: nil
+        case .pgdAT: .adversarial(.pgd(epsilon: eps, steps: steps, stepSize: nil))
+        case .trades: .adversarial(.trades(epsilon: eps, steps: steps, beta: beta))
+        case .fastAT: .adversarial(.fast(epsilon: eps, stepSize: nil))
+        case .noise: .adversarial(.gaussianNoise(sigma: sigma))
+        case .distillation: .distillation(temperature: temperature)
         }
     }
 
     func run() throws {
         configureNumerics()
-        let arch = model
-        let trainSet = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
-        let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
-        let progress = ProgressLine(enabled: !quiet)
-        let config = TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed)
-        let show: (String, TrainingProgress) -> Void = { stage, p in
-            progress.update(String(format: "%@ epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
-                                   stage, p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
-                            force: p.step == p.stepsPerEpoch)
+        let t = training
+        let (trainSet, testSet) = try t.load()
+        let job = HardenedTraining(hardening: hardening, architecture: t.model, configuration: t.configuration, learningRate: t.learningRate,
+                                   epsilonWarmupEpochs: warmupEpochs, check: .init(epsilon: eps, steps: evalSteps, examples: evalLimit))
+        let line = ProgressLine(enabled: !t.quiet)
+        let result = try job.run(dataset: t.dataset.rawValue, training: trainSet, test: testSet, saveTo: t.out) { stage, p in
+            line.update(String(format: "%@ epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+                               stage, p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
+                        force: p.step == p.stepsPerEpoch)
         }
-        let training = (inputs: trainSet.inputs, labels: trainSet.labels), test = (inputs: testSet.inputs, labels: testSet.labels)
-        let net: Sequential, summaries: [EpochSummary], trainSeconds: Double, clean: Double
-        if let d = trainingDefense {
-            let defense = self.defense.rawValue
-            let plan = AdversarialTraining(defense: d, configuration: config, epsilonWarmupEpochs: warmupEpochs)
-                .procedure(optimizer: Adam(learningRate: learningRate)) { show(defense, $0) }
-            let run = try ModelTraining.run(plan, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
-            (net, summaries, trainSeconds, clean) = (run.model, run.outcome, run.trainingSeconds, run.testAccuracy)
-        } else {
-            let (learningRate, teacherSeed) = (self.learningRate, seed &+ 1)
-            let plan = DefensiveDistillation(temperature: temperature, configuration: config)
-                .procedure(makeTeacher: { arch.makeModel(seed: teacherSeed) }, makeOptimizer: { Adam(learningRate: learningRate) }, progress: show)
-            let run = try ModelTraining.run(plan, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
-            (net, summaries, trainSeconds, clean) = (run.model, run.outcome.teacher + run.outcome.student, run.trainingSeconds, run.testAccuracy)
-        }
-        progress.finish()
-
-        var robust: Double?
-        var checkSeconds = 0.0
-        let checked = min(evalLimit, testSet.count)
-        if checked > 0 && eps > 0 {
-            let checkStart = Date()
-            let subset = testSet.prefix(checked)
-            let plan = Evaluation(specs: [AttackSpec(.pgd, maxIterations: evalSteps)], epsilons: [eps], batchSize: 256, seed: seed)
-            do {
-                robust = try plan.run(model: net, inputs: subset.inputs, labels: subset.labels).attacks.first?.metrics.robustAccuracy
-            } catch { throw error }
-            checkSeconds = Date().timeIntervalSince(checkStart)
-        }
-
-        if json {
+        line.finish()
+        if t.json {
             try printJSON(DefendTrainResult(
-                defense: defense.rawValue, model: arch.rawValue, epochs: epochs, eps: decimal(eps), seed: seed,
-                cleanAccuracy: clean, testImages: testSet.count, trainImages: trainSet.count, trainSeconds: trainSeconds,
-                checkSeconds: checkSeconds, out: out,
-                perEpoch: summaries.map { .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, seconds: $0.seconds) },
-                pgdAccuracy: robust,
-                pgdCheck: robust.map { _ in .init(eps: decimal(eps), steps: evalSteps, examples: checked) }))
+                defense: defense.rawValue, model: t.model.rawValue, epochs: t.epochs, eps: decimal(eps), seed: t.seed,
+                cleanAccuracy: result.cleanAccuracy, testImages: testSet.count, trainImages: trainSet.count,
+                trainSeconds: result.trainingSeconds, checkSeconds: result.checkSeconds, out: t.out,
+                perEpoch: result.epochs.map { .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, seconds: $0.seconds) },
+                pgdAccuracy: result.checkedAccuracy,
+                pgdCheck: result.checkedAccuracy.map { _ in .init(eps: decimal(eps), steps: evalSteps, examples: result.checkedExamples) }))
         } else {
             print(String(format: "%@ %@: clean test accuracy %.4f (%d images); trained %d epoch%@ in %@ → %@",
-                         defense.rawValue, arch.rawValue, clean, testSet.count, epochs, epochs == 1 ? "" : "s", formatDuration(trainSeconds), out))
-            if let robust {
+                         defense.rawValue, t.model.rawValue, result.cleanAccuracy, testSet.count, t.epochs, t.epochs == 1 ? "" : "s",
+                         formatDuration(result.trainingSeconds), t.out))
+            if let robust = result.checkedAccuracy {
                 print(String(format: "accuracy under PGD-%d L∞ ε=%g on the first %d test images: %.4f (%@; one attack, an upper bound on robust accuracy)",
-                             evalSteps, Double(eps), checked, robust, formatDuration(checkSeconds)))
+                             evalSteps, Double(eps), result.checkedExamples, robust, formatDuration(result.checkSeconds)))
             }
         }
     }

@@ -21,15 +21,15 @@ struct PrivacyAuditCommand: ParsableCommand {
         (epochs, batch size, Adam learning rate; non-DP), trained on balanced halves of members ∪ non-members.
 
         Example:
-          bulwark privacy audit --model mlp.safetensors --members xm.npy,ym.npy \\
-            --non-members xn.npy,yn.npy --attack loss,confidence,lira-online --out audit --json
+          bulwark privacy audit --model mlp.safetensors --data xm.npy --labels ym.npy \\
+            --non-member-data xn.npy --non-member-labels yn.npy --attack loss,confidence,lira-online --out audit --json
         """
     )
 
-    @Option(help: "Model file (.safetensors written by bulwark train, or ONNX for attacks without shadows).") var model: String
-    @Option(help: "Architecture when the safetensors file does not record it.") var arch: ZooArchitecture?
-    @Option(help: "Training-set examples: inputs.npy,labels.npy.") var members: String
-    @Option(name: .customLong("non-members"), help: "Examples not trained on, from the same distribution: inputs.npy,labels.npy.") var nonMembers: String
+    @OptionGroup(title: "Model (.safetensors written by bulwark train; ONNX for attacks without shadow models)") var target: ModelOptions
+    @OptionGroup(title: "Members: examples the model was trained on") var members: LabelledDataOptions
+    @Option(name: .customLong("non-member-data"), help: "Examples not trained on, from the same distribution (.npy inputs in [0, 1]).") var nonMemberData: String
+    @Option(name: .customLong("non-member-labels"), help: "Integer labels of the non-members (.npy).") var nonMemberLabels: String
     @Option(help: "Comma-separated attacks: \(Self.attackNames.joined(separator: ", ")).") var attack: String = "loss,confidence"
     @Option(name: .customLong("shadow-models"), parsing: .unconditional, help: "Shadow models for shadow/LiRA (even, 2–64).") var shadowModels: Int = 8
     @Option(name: .customLong("shadow-epochs"), parsing: .unconditional, help: "Shadow training epochs (default: the target's, from its metadata).") var shadowEpochs: Int?
@@ -71,47 +71,36 @@ struct PrivacyAuditCommand: ParsableCommand {
         return (kinds, attribute, inversion)
     }
 
-    func loadPair(_ spec: String, for classifier: any DifferentiableClassifier, option: String) throws -> (Tensor, [Int]) {
-        let parts = spec.split(separator: ",").map(String.init)
-        guard parts.count == 2 else { throw CLIError("\(option) expects inputs.npy,labels.npy, got '\(spec)'") }
-        let examples = try ArrayFiles.labelled(inputs: parts[0], labels: parts[1], exampleShape: classifier.inputShape,
-                                               classCount: classifier.classCount)
-        guard examples.count >= 2 else { throw CLIError("\(option): need at least two examples") }
-        return (examples.inputs, examples.labels)
+    /// The non-members, checked like the members (shape, classes, the clip range [0, 1]).
+    func loadNonMembers(for classifier: any DifferentiableClassifier) throws -> LabeledDataset {
+        let examples = try ArrayFiles.labelled(inputs: nonMemberData, labels: nonMemberLabels, exampleShape: classifier.inputShape,
+                                               classCount: classifier.classCount, limit: members.limit)
+        try ArrayFiles.checkRange(examples.inputs, 0...1, path: nonMemberData)
+        return examples
     }
 
     func run() throws {
         if let out {
-            let inputs = [model] + (members + "," + nonMembers).split(separator: ",").map(String.init)
+            let inputs = [target.model, members.data, members.labels, nonMemberData, nonMemberLabels]
             for name in ["", "/index.html", "/report.json", "/report.sarif"] {
                 try refuseOverwrite(out + name, inputs: inputs, role: "--out")
             }
         }
         configureNumerics()
         let selected = try parsedAttacks()
-        let classifier = try ModelLoader.classifier(path: model, architecture: arch)
-        let memberSet = try loadPair(members, for: classifier, option: "--members")
-        let nonMemberSet = try loadPair(nonMembers, for: classifier, option: "--non-members")
+        let classifier = try target.load()
+        let memberSet = try members.load(for: classifier)
+        let nonMemberSet = try loadNonMembers(for: classifier)
+        // a zoo model's provenance gives the shadows' recipe and the ε it claims
+        let zoo = try? ModelFile.load(path: target.model, architecture: target.arch)
         var provenance: ModelProvenance?
-        var architecture: ZooArchitecture?
-        if let loaded = try? ModelFile.load(path: model, architecture: arch) {
-            do { provenance = try ModelProvenance(metadata: loaded.metadata) } catch { throw CLIError("\(model): \(error.message)") }
-            architecture = loaded.architecture
+        if let zoo {
+            do { provenance = try ModelProvenance(metadata: zoo.metadata) } catch { throw CLIError("\(target.model): \(error.message)") }
         }
-        var trainer: ShadowTrainer?
+        var recipe: ShadowRecipe?
         if selected.membership.contains(where: \.needsShadowModels) {
-            guard let architecture else { throw CLIError("shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture") }
-            let epochs = shadowEpochs ?? provenance?.epochs ?? 10
-            // shadows train with Adam; a target's learning rate is reused only if it was Adam's too
-            let targetAdam = (provenance?.optimizer ?? "adam") == "adam"
-            let lr = shadowLearningRate ?? (targetAdam ? provenance?.learningRate : nil) ?? ZooArchitecture.defaultLearningRate
-            let batch = provenance?.batchSize ?? 128
-            trainer = { x, y, seed in
-                var m = architecture.makeModel(seed: seed)
-                var adam = Adam(learningRate: lr)
-                train(&m, inputs: x, labels: y, optimizer: &adam, configuration: TrainingConfiguration(epochs: epochs, batchSize: batch, seed: seed))
-                return m
-            }
+            guard let zoo else { throw CLIError("shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture") }
+            recipe = ShadowRecipe(architecture: zoo.architecture, provenance: provenance, epochs: shadowEpochs, learningRate: shadowLearningRate)
         }
         var attribute: (featureIndex: Int, candidates: [Float])?
         if selected.attribute, let f = attributeFeature, let v = attributeValues {
@@ -128,7 +117,8 @@ struct PrivacyAuditCommand: ParsableCommand {
         let start = Date()
         let result: PrivacyAuditResult
         do {
-            result = try audit.run(classifier, members: memberSet, nonMembers: nonMemberSet, shadowTrainer: trainer) { line.update($0, force: true) }
+            result = try audit.run(classifier, members: (memberSet.inputs, memberSet.labels),
+                                   nonMembers: (nonMemberSet.inputs, nonMemberSet.labels), shadowTrainer: recipe?.trainer) { line.update($0, force: true) }
         } catch {
             line.finish()
             throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)")
@@ -137,27 +127,12 @@ struct PrivacyAuditCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         if let out {
             let command = quotedCommandLine()
-            let report = PrivacyFindings.report(result, model: model, command: command, inputShape: classifier.inputShape,
+            let report = PrivacyFindings.report(result, model: target.model, command: command, inputShape: classifier.inputShape,
                                                 toolVersion: Bulwark.configuration.version)
             do { try ReportWriter.write(report, to: URL(fileURLWithPath: out)) } catch { throw error }
         }
         if json {
-            try printJSON(AuditResult(
-                members: result.members, nonMembers: result.nonMembers,
-                attacks: result.attacks.map { a in
-                    .init(attack: a.attack.rawValue, auc: a.metrics.auc, tprAtFPR0_1: a.metrics.tprAtFPR0_1Percent,
-                          tprAtFPR1: a.metrics.tprAtFPR1Percent, advantage: a.metrics.advantage,
-                          epsilonLowerBound: a.empiricalEpsilon.epsilonLowerBound, seconds: a.seconds)
-                },
-                shadowModels: result.shadowModels, seed: seed, delta: delta, seconds: seconds, confidence: 0.95,
-                claimContradicted: result.contradictsClaim, claimedEpsilon: result.claimedEpsilon,
-                attributeInference: result.attributeInference.map {
-                    .init(feature: $0.featureIndex, memberAccuracy: $0.memberAccuracy, nonMemberAccuracy: $0.nonMemberAccuracy,
-                          baselineAccuracy: $0.baselineAccuracy, advantage: $0.advantage)
-                },
-                inversion: result.inversion?.map { .init(classIndex: $0.classIndex, confidence: $0.confidence,
-                                                         similarityToMemberMean: $0.similarityToClassMean ?? 0) },
-                out: out))
+            try printJSON(PrivacyAuditSummary(result, seconds: seconds, out: out))
         } else {
             print("members: \(result.members)   non-members: \(result.nonMembers)   shadow models: \(result.shadowModels)   seed: \(seed)")
             if let c = result.claimedEpsilon { print(String(format: "claimed ε (model metadata): %.4f at δ = %@", c, dp.map { "\($0.delta)" } ?? "?")) }
@@ -177,38 +152,5 @@ struct PrivacyAuditCommand: ParsableCommand {
             if result.contradictsClaim { print("CLAIM CONTRADICTED: an attack's ε lower bound exceeds the model's claimed ε") }
             if let out { print("wrote \(out)/index.html, report.json, report.sarif") }
         }
-    }
-}
-
-/// What `privacy audit --json` prints.
-struct AuditResult: Codable {
-    /// One membership attack.
-    struct Attack: Codable {
-        var attack: String, auc: Double, tprAtFPR0_1: Double, tprAtFPR1: Double, advantage: Double, epsilonLowerBound: Double, seconds: Double
-        enum CodingKeys: String, CodingKey {
-            case attack, auc, advantage, seconds
-            case tprAtFPR0_1 = "tpr_at_fpr_0.1%", tprAtFPR1 = "tpr_at_fpr_1%", epsilonLowerBound = "epsilon_lower_bound"
-        }
-    }
-    /// Attribute inference.
-    struct Attribute: Codable {
-        var feature: Int, memberAccuracy: Double, nonMemberAccuracy: Double, baselineAccuracy: Double, advantage: Double
-        enum CodingKeys: String, CodingKey {
-            case feature, advantage
-            case memberAccuracy = "member_accuracy", nonMemberAccuracy = "non_member_accuracy", baselineAccuracy = "baseline_accuracy"
-        }
-    }
-    /// One inversion.
-    struct Inversion: Codable {
-        var classIndex: Int, confidence: Double, similarityToMemberMean: Double
-        enum CodingKeys: String, CodingKey { case confidence, classIndex = "class", similarityToMemberMean = "similarity_to_member_mean" }
-    }
-    var members: Int, nonMembers: Int, attacks: [Attack], shadowModels: Int, seed: UInt64, delta: Double, seconds: Double
-    var confidence: Double, claimContradicted: Bool, claimedEpsilon: Double?, attributeInference: Attribute?, inversion: [Inversion]?
-    var out: String?
-    enum CodingKeys: String, CodingKey {
-        case members, attacks, seed, delta, seconds, confidence, inversion, out
-        case nonMembers = "non_members", shadowModels = "shadow_models", claimContradicted = "claim_contradicted"
-        case claimedEpsilon = "claimed_epsilon", attributeInference = "attribute_inference"
     }
 }

@@ -53,5 +53,31 @@ func flagMessage(_ error: PrivacyError) -> String {
     return "invalid \(flag): \(error.message)"
 }
 
-/// A JSON number, or null for a value that is not finite (ε = +∞: no privacy).
-func jsonNumber(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
+/// What `privacy epsilon|noise|steps --json` prints: the mechanism's parameters and the answer
+/// (`epsilon` is `null` when it is not finite: no privacy).
+struct AccountingResult: Encodable {
+    var epsilon: Double?
+    var noiseMultiplier: Double?
+    var samplingRate: Double
+    var steps: Int?
+    var delta: Double
+    var accountant: String
+    /// Set when `steps` hit the search limit (`privacy steps --max-steps`).
+    var stepsCapped: Bool? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case epsilon, steps, delta, accountant
+        case noiseMultiplier = "noise_multiplier", samplingRate = "sampling_rate", stepsCapped = "steps_capped"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epsilon.flatMap { $0.isFinite ? $0 : nil }, forKey: .epsilon)   // explicit null
+        try c.encodeIfPresent(noiseMultiplier, forKey: .noiseMultiplier)
+        try c.encode(samplingRate, forKey: .samplingRate)
+        try c.encodeIfPresent(steps, forKey: .steps)
+        try c.encode(delta, forKey: .delta)
+        try c.encode(accountant, forKey: .accountant)
+        try c.encodeIfPresent(stepsCapped, forKey: .stepsCapped)
+    }
+}

@@ -14,8 +14,11 @@ struct PrivacyEpsilonCommand: ParsableCommand {
         do {
             let eps = try PrivacyCalibration.epsilon(noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: steps,
                                                      delta: common.delta, accountant: common.accountant.kind)
-            print(common.json ? "{\"epsilon\": \(jsonNumber(eps))}"
-                  : "epsilon = \(eps) (delta = \(common.delta), accountant = \(common.accountant.rawValue))\(eps.isFinite ? "" : " — no privacy")")
+            if common.json {
+                return try printJSON(AccountingResult(epsilon: eps, noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: steps,
+                                                      delta: common.delta, accountant: common.accountant.rawValue))
+            }
+            print("epsilon = \(eps) (delta = \(common.delta), accountant = \(common.accountant.rawValue))\(eps.isFinite ? "" : " — no privacy")")
         } catch {
             throw failPrivacy(error)
         }

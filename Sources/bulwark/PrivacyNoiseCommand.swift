@@ -16,8 +16,11 @@ struct PrivacyNoiseCommand: ParsableCommand {
             let tol = tolerance ?? (common.accountant == .pld ? 1e-4 : 1e-6)
             let sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: epsilon, samplingRate: samplingRate, steps: steps,
                                                                delta: common.delta, tolerance: tol, accountant: common.accountant.kind)
-            print(common.json ? "{\"noise_multiplier\": \(sigma)}"
-                  : "noise multiplier = \(sigma) (epsilon = \(epsilon), delta = \(common.delta), accountant = \(common.accountant.rawValue))")
+            if common.json {
+                return try printJSON(AccountingResult(epsilon: epsilon, noiseMultiplier: sigma, samplingRate: samplingRate, steps: steps,
+                                                      delta: common.delta, accountant: common.accountant.rawValue))
+            }
+            print("noise multiplier = \(sigma) (epsilon = \(epsilon), delta = \(common.delta), accountant = \(common.accountant.rawValue))")
         } catch {
             throw failPrivacy(error)
         }

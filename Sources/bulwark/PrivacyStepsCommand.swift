@@ -16,8 +16,11 @@ struct PrivacyStepsCommand: ParsableCommand {
             let steps = try PrivacyCalibration.steps(targetEpsilon: epsilon, noiseMultiplier: noiseMultiplier, samplingRate: samplingRate,
                                                      delta: common.delta, maxSteps: maxSteps, accountant: common.accountant.kind)
             let capped = steps == maxSteps ? " (the search limit --max-steps)" : ""
-            print(common.json ? "{\"steps\": \(steps)}"
-                  : "steps = \(steps)\(capped) (epsilon = \(epsilon), delta = \(common.delta), accountant = \(common.accountant.rawValue))")
+            if common.json {
+                return try printJSON(AccountingResult(epsilon: epsilon, noiseMultiplier: noiseMultiplier, samplingRate: samplingRate, steps: steps,
+                                                      delta: common.delta, accountant: common.accountant.rawValue, stepsCapped: steps == maxSteps))
+            }
+            print("steps = \(steps)\(capped) (epsilon = \(epsilon), delta = \(common.delta), accountant = \(common.accountant.rawValue))")
         } catch {
             throw failPrivacy(error)
         }

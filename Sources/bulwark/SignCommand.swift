@@ -29,7 +29,8 @@ struct SignCommand: AsyncParsableCommand {
     @Option(name: .customLong("signing-certificate"), help: "PEM signing certificate, when it is not in --certificate-chain.")
     var signingCertificate: String?
 
-    @Option(help: "Where to write the signature bundle.")
+    @Option(name: [.customLong("out"), .customLong("signature")],
+            help: "Where to write the signature bundle (--signature, model_signing's spelling, is the same option).")
     var signature: String = "model.sig"
 
     @OptionGroup var hashing: HashingArguments
@@ -38,7 +39,7 @@ struct SignCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try refuseOverwrite(signature, inputs: [model, privateKey, signingCertificate] + certificateChain, trees: [model], role: "--signature")
+        try refuseOverwrite(signature, inputs: [model, privateKey, signingCertificate] + certificateChain, trees: [model], role: "--out")
         let options = try hashing.options(model: model, signature: signature, requireMethod: true)
         let started = Date()
         do {

@@ -28,35 +28,7 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Dataset to train on.")
-    var dataset: DatasetChoice = .fashionMNIST
-
-    @Option(name: .customLong("data-dir"), help: "Directory holding the IDX files.")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
-
-    @Option(name: [.customLong("model"), .customLong("arch")], help: "The zoo model to train (--arch is the same option).")
-    var model: ZooArchitecture
-
-    @Option(parsing: .unconditional, help: "Passes over the training set.")
-    var epochs: Int = 3
-
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
-    var batchSize: Int = 128
-
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Adam learning rate.")
-    var learningRate: Float = ZooArchitecture.defaultLearningRate
-
-    @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.")
-    var seed: UInt64 = 0
-
-    @Option(parsing: .unconditional, help: "Use only the first N training images (for quick runs).")
-    var limit: Int?
-
-    @Option(help: "Where to write the trained model (.safetensors).")
-    var out: String
-
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var training: TrainingOptions
 
     @Flag(help: "Train with DP-SGD (needs --noise-multiplier or --target-epsilon, --max-grad-norm and --delta).")
     var dp = false
@@ -85,15 +57,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("insecure-seeded-noise"), help: "DP-SGD: draw noise and batches from --seed (reproducible, NO privacy guarantee; recorded in the metadata).")
     var insecureSeededNoise = false
 
-    @Flag(help: "No progress on stderr.")
-    var quiet = false
-
     func validate() throws {
-        guard epochs > 0, epochs <= 1000 else { throw ValidationError("--epochs must be between 1 and 1000") }
-        guard batchSize > 0, batchSize <= 65_536 else { throw ValidationError("--batch-size must be between 1 and 65536") }
-        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number") }
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must name a .safetensors file") }
         guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
         let dpOptions = [noiseMultiplier != nil, maxGradNorm != nil, delta != nil, samplingRate != nil, targetEpsilon != nil, insecureSeededNoise]
         if !dp {
@@ -112,136 +76,98 @@ struct TrainCommand: ParsableCommand {
         if let targetEpsilon { guard targetEpsilon > 0, targetEpsilon.isFinite else { throw ValidationError("--target-epsilon must be a positive number") } }
     }
 
+    /// The chosen optimiser.
+    var chosenOptimizer: ChosenOptimizer {
+        switch optimizer {
+        case .adam: .adam(Adam(learningRate: training.learningRate))
+        case .sgd: .sgd(SGD(learningRate: training.learningRate, momentum: momentum))
+        }
+    }
+
+    /// Progress of a training epoch, on one line.
+    static func progressText(_ p: TrainingProgress) -> String {
+        String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s  ETA %@", p.epoch, p.epochs, p.step, p.stepsPerEpoch,
+               p.loss, p.accuracy, p.imagesPerSecond, formatDuration(p.secondsRemaining))
+    }
+
     func run() throws {
-        let arch = model
-        if dp { return try runDP(arch) }
-        let result = try TrainingJob(architecture: arch, dataDirectory: dataDirectory, epochs: epochs, batchSize: batchSize,
-                                     learningRate: learningRate, seed: seed, limit: limit, out: out,
-                                     progress: ProgressLine(enabled: !quiet)).run()
-        if json {
+        configureNumerics()
+        let t = training
+        let (trainSet, testSet) = try t.load()
+        if dp { return try runDP(trainSet: trainSet, testSet: testSet) }
+        let line = ProgressLine(enabled: !t.quiet)
+        let plain = SupervisedTraining(configuration: t.configuration, optimizer: chosenOptimizer) { p in
+            line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch)
+        }
+        let run = try ModelTraining.run(plain, architecture: t.model, seed: t.seed, dataset: t.dataset.rawValue,
+                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: t.out)
+        line.finish()
+        if t.json {
             try printJSON(TrainResult(
-                testAccuracy: result.testAccuracy, epochs: epochs, seconds: result.seconds, model: arch.rawValue, out: out, seed: seed,
-                batchSize: batchSize, learningRate: decimal(learningRate), trainImages: result.trainImages,
-                testImages: result.testImages,
-                perEpoch: result.epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                                seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
+                testAccuracy: run.testAccuracy, epochs: t.epochs, seconds: run.trainingSeconds, model: t.model.rawValue, out: t.out,
+                seed: t.seed, batchSize: t.batchSize, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
+                testImages: testSet.count,
+                perEpoch: run.outcome.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
+                                                              seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
         } else {
             print(String(format: "test accuracy %.4f (%d images) — %@ trained %d epoch%@ in %@ → %@",
-                         result.testAccuracy, result.testImages, arch.rawValue, epochs, epochs == 1 ? "" : "s",
-                         formatDuration(result.seconds), out))
+                         run.testAccuracy, testSet.count, t.model.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
+                         formatDuration(run.trainingSeconds), t.out))
         }
-    }
-}
-
-/// `train` without --dp: loads Fashion-MNIST and hands the run to `ModelTraining.run` (train, test, save with provenance).
-struct TrainingJob {
-    var architecture: ZooArchitecture
-    var dataDirectory: String
-    var epochs: Int, batchSize: Int
-    var learningRate: Float
-    var seed: UInt64
-    var limit: Int?
-    var out: String
-    var progress: ProgressLine
-
-    struct Result {
-        var testAccuracy: Double
-        var seconds: Double
-        var trainImages: Int, testImages: Int
-        var epochs: [EpochSummary]
-    }
-
-    func run() throws -> Result {
-        configureNumerics()
-        let trainSet = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
-        let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
-        let progress = self.progress
-        let plain = SupervisedTraining(configuration: TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed),
-                                       optimizer: Adam(learningRate: learningRate)) { p in
-            progress.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s  ETA %@",
-                                   p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond,
-                                   formatDuration(p.secondsRemaining)), force: p.step == p.stepsPerEpoch)
-        }
-        let run = try ModelTraining.run(plain, architecture: architecture, seed: seed, dataset: "fashion-mnist",
-                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: out)
-        progress.finish()
-        return Result(testAccuracy: run.testAccuracy, seconds: run.trainingSeconds, trainImages: trainSet.count, testImages: testSet.count,
-                      epochs: run.outcome)
     }
 }
 
 extension TrainCommand {
     /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata.
-    func runDP(_ arch: ZooArchitecture) throws {
-        configureNumerics()
-        let trainSet = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
-        let testSet = try FashionMNIST.load(.test, directory: dataDirectory)
-        let n = trainSet.count
-        let q = samplingRate ?? min(1, Double(batchSize) / Double(n))
-        let clip = maxGradNorm ?? 0, delta = self.delta ?? 0  // both validated present
-        let stepsPerEpoch = max(1, Int((1 / q).rounded()))
-        let sigma: Double
+    func runDP(trainSet: LabeledDataset, testSet: LabeledDataset) throws {
+        let t = training
+        let plan: DPSGDPlan
         do {
-            if let noiseMultiplier {
-                sigma = noiseMultiplier
-            } else {
-                sigma = try PrivacyCalibration.noiseMultiplier(targetEpsilon: targetEpsilon ?? 0, samplingRate: q,
-                                                               steps: epochs * stepsPerEpoch, delta: delta)
-            }
-        } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
-        let config = DPSGDConfiguration(noiseMultiplier: sigma, maxGradientNorm: clip, samplingRate: q, epochs: epochs, delta: delta,
-                                        randomness: insecureSeededNoise ? .seededInsecure(seed: seed) : .secure)
-        let planned: Double
-        do { planned = try config.plannedEpsilon } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
-        if let targetEpsilon, planned > targetEpsilon {
-            throw CLIError(String(format: "refusing to train: %d epochs at σ = %.4g, q = %.4g would spend ε = %.4f > --target-epsilon %.4g (δ = %g)",
-                                  epochs, sigma, q, planned, targetEpsilon, delta))
-        }
-        if !quiet {
+            plan = try DPSGDPlan(noiseMultiplier: noiseMultiplier, targetEpsilon: targetEpsilon, maxGradientNorm: maxGradNorm ?? 0,
+                                 delta: delta ?? 0, samplingRate: samplingRate, batchSize: t.batchSize, examples: trainSet.count,
+                                 epochs: t.epochs, randomness: insecureSeededNoise ? .seededInsecure(seed: t.seed) : .secure)
+        } catch { throw CLIError(flagMessage(error)) }
+        let config = plan.configuration
+        if !t.quiet {
             Terminal.note(String(format: "DP-SGD: σ = %.4g, C = %.4g, q = %.4g (expected batch %.1f), %d steps/epoch, planned ε = %.4f at δ = %g%@",
-                                 sigma, clip, q, q * Double(n), stepsPerEpoch, planned, delta,
+                                 config.noiseMultiplier, config.maxGradientNorm, config.samplingRate,
+                                 config.samplingRate * Double(trainSet.count), config.stepsPerEpoch, plan.plannedEpsilon, config.delta,
                                  insecureSeededNoise ? " — SEEDED NOISE, NO PRIVACY GUARANTEE" : ""))
         }
-        let line = ProgressLine(enabled: !quiet)
-        let quiet = self.quiet
+        let line = ProgressLine(enabled: !t.quiet)
+        let quiet = t.quiet
+        let procedure = DPSGDProcedure(configuration: config, optimizer: chosenOptimizer, progress: { p in
+            line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+                               p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
+        }, epochEnded: { e in
+            line.finish()
+            if !quiet {
+                Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
+                                     e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
+            }
+        })
         let run: TrainedModel<DPSGDResult>
         do {
-            let progress: (DPSGDProgress) -> Void = { p in
-                line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
-                                   p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
-            }
-            let epochEnded: (DPSGDEpochSummary) -> Void = { e in
-                line.finish()
-                if !quiet {
-                    Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
-                                         e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, delta))
-                }
-            }
-            let training = (inputs: trainSet.inputs, labels: trainSet.labels), test = (inputs: testSet.inputs, labels: testSet.labels)
-            if optimizer == .sgd {
-                let dp = DPSGDProcedure(configuration: config, optimizer: SGD(learningRate: learningRate, momentum: momentum),
-                                        progress: progress, epochEnded: epochEnded)
-                run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
-            } else {
-                let dp = DPSGDProcedure(configuration: config, optimizer: Adam(learningRate: learningRate), progress: progress, epochEnded: epochEnded)
-                run = try ModelTraining.run(dp, architecture: arch, seed: seed, dataset: "fashion-mnist", training: training, test: test, saveTo: out)
-            }
+            run = try ModelTraining.run(procedure, architecture: t.model, seed: t.seed, dataset: t.dataset.rawValue,
+                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: t.out)
         } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
-        let result = run.outcome, seconds = run.trainingSeconds, accuracy = run.testAccuracy
+        let result = run.outcome
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
-        if json {
+        if t.json {
             try printJSON(DPTrainResult(
-                testAccuracy: accuracy, epsilon: result.epsilon, delta: delta, noiseMultiplier: sigma, maxGradNorm: clip, samplingRate: q,
-                steps: result.steps, epochs: epochs, seconds: seconds, secondsPerEpoch: secondsPerEpoch, model: arch.rawValue, out: out,
-                seed: seed, optimizer: optimizer.rawValue, learningRate: decimal(learningRate), trainImages: n,
+                testAccuracy: run.testAccuracy, epsilon: result.epsilon, delta: config.delta, noiseMultiplier: config.noiseMultiplier,
+                maxGradNorm: config.maxGradientNorm, samplingRate: config.samplingRate, steps: result.steps, epochs: t.epochs,
+                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: t.model.rawValue, out: t.out, seed: t.seed,
+                optimizer: optimizer.rawValue, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
                 privacyClaim: !insecureSeededNoise,
                 perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
                                                                   epsilon: $0.epsilon, seconds: $0.seconds, clippedFraction: $0.clippedFraction,
                                                                   meanBatchSize: $0.meanBatchSize) }))
         } else {
             print(String(format: "test accuracy %.4f (%d images) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
-                         accuracy, testSet.count, arch.rawValue, epochs, epochs == 1 ? "" : "s", formatDuration(seconds), secondsPerEpoch,
-                         result.epsilon, delta, insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", out))
+                         run.testAccuracy, testSet.count, t.model.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
+                         formatDuration(run.trainingSeconds), secondsPerEpoch, result.epsilon, config.delta,
+                         insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
         }
     }
 }

@@ -16,8 +16,10 @@ import Testing
         try Data(#"{"title":"Evasion","tool":"bulwark","toolVersion":"0.1.0","command":"bulwark evaluate --seed 3","seed":3,"findings":[{"id":"a","severity":"high","title":"PGD drops accuracy to 5%"}]}"#.utf8).write(to: report)
         let key = Self.keys.appendingPathComponent("key.pem").path, pub = Self.keys.appendingPathComponent("key.pub.pem").path
         let att = dir.appendingPathComponent("att.json").path
-        let signed = try CLI.run(["attest", "--model", model.path, "--report", report.path, "--private-key", key, "--out", att])
+        let signed = try CLI.run(["attest", "--model", model.path, "--report", report.path, "--private-key", key, "--out", att, "--json"])
         #expect(signed.status == 0, "\(signed.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(signed.stdout.utf8)) as? [String: Any], "\(signed.stdout)")
+        #expect(summary["files"] as? Int == 1 && (summary["sha256"] as? String)?.count == 64 && summary["attestation"] as? String == att)
         let ok = try CLI.run(["verify", model.path, "--attestation", att, "--public-key", pub, "--report", report.path])
         #expect(ok.status == 0 && ok.stdout.contains("high  PGD drops accuracy to 5%") && ok.stdout.contains("seed: 3"), "\(ok.stdout)\(ok.stderr)")
 
@@ -59,7 +61,7 @@ import Testing
     try Data("weights v1".utf8).write(to: model.appendingPathComponent("w.bin"))
     let key = AttestTests.keys.appendingPathComponent("key.pem").path, pub = AttestTests.keys.appendingPathComponent("key.pub.pem").path
     let sig = dir.appendingPathComponent("model.sig").path
-    let signed = try CLI.run(["sign", model.path, "--private-key", key, "--signature", sig, "--json"])
+    let signed = try CLI.run(["sign", model.path, "--private-key", key, "--out", sig, "--json"])
     let s = try #require(try JSONSerialization.jsonObject(with: Data(signed.stdout.utf8)) as? [String: Any], "\(signed.stderr)")
     #expect(signed.status == 0 && s["files"] as? Int == 1 && (s["sha256"] as? String)?.count == 64)
     let ok = try CLI.run(["verify", model.path, "--public-key", pub, "--signature", sig, "--json"])

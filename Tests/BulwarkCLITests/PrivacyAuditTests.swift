@@ -49,8 +49,9 @@ import Testing
         }
         let out = dir.appendingPathComponent("audit").path
         let a = try CLI.run(["privacy", "audit", "--model", model,
-                             "--members", dir.appendingPathComponent("mx.npy").path + "," + dir.appendingPathComponent("my.npy").path,
-                             "--non-members", dir.appendingPathComponent("nx.npy").path + "," + dir.appendingPathComponent("ny.npy").path,
+                             "--data", dir.appendingPathComponent("mx.npy").path, "--labels", dir.appendingPathComponent("my.npy").path,
+                             "--non-member-data", dir.appendingPathComponent("nx.npy").path,
+                             "--non-member-labels", dir.appendingPathComponent("ny.npy").path,
                              "--attack", "loss,confidence,lira-online,shadow,inversion", "--shadow-models", "2", "--shadow-epochs", "1",
                              "--inversion-steps", "5", "--out", out, "--json"], timeoutSeconds: 300)
         #expect(a.status == 0, "\(a.stderr)")
@@ -71,12 +72,24 @@ import Testing
         try Data(npyFloat32(shape: [4, 784], values: [Float](repeating: 0.5, count: 4 * 784))).write(to: URL(fileURLWithPath: x))
         try Data(npyInt64(shape: [3], values: [0, 1, 2])).write(to: URL(fileURLWithPath: y))
         let missing = dir.appendingPathComponent("missing.safetensors").path
-        let cases: [([String], String)] = [
-            (["privacy", "audit", "--model", missing, "--members", "\(x),\(y)", "--non-members", "\(x),\(y)"], "not found"),
-            (["privacy", "audit", "--model", missing, "--members", x, "--non-members", "\(x),\(y)", "--attack", "nope"], "unknown attack"),
-            (["privacy", "audit", "--model", missing, "--members", x, "--non-members", "\(x),\(y)", "--shadow-models", "3"], "--shadow-models"),
-            (["privacy", "audit", "--model", missing, "--members", x, "--non-members", "\(x),\(y)", "--attack", "attribute"], "--attribute-feature"),
-        ]
+        let (x5, y5) = (dir.appendingPathComponent("x5.npy").path, dir.appendingPathComponent("y5.npy").path)
+        try Data(npyFloat32(shape: [4, 784], values: [Float](repeating: 1.5, count: 4 * 784))).write(to: URL(fileURLWithPath: x5))
+        try Data(npyInt64(shape: [4], values: [0, 1, 2, 3])).write(to: URL(fileURLWithPath: y5))
+        let model = dir.appendingPathComponent("m.safetensors").path
+        let trained = try CLI.run(["train", "--model", "mlp", "--limit", "64", "--epochs", "1", "--out", model])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let data: [String] = ["--data", x, "--labels", y, "--non-member-data", x, "--non-member-labels", y]
+        let outOfRange: [String] = ["--data", x5, "--labels", y5, "--non-member-data", x5, "--non-member-labels", y5]
+        let audit: [String] = ["privacy", "audit", "--model"]
+        var cases: [([String], String)] = []
+        cases.append((audit + [missing] + data, "not found"))
+        cases.append((audit + [missing] + data + ["--attack", "nope"], "unknown attack"))
+        cases.append((audit + [missing] + data + ["--shadow-models", "3"], "--shadow-models"))
+        cases.append((audit + [missing] + data + ["--attack", "attribute"], "--attribute-feature"))
+        cases.append((audit + [missing, "--data", x, "--labels", y], "--non-member-data"))
+        cases.append((audit + [model] + data, "3 labels"))
+        cases.append((audit + [model] + outOfRange, "[0, 1]"))
+        cases.append((audit + [model] + data + ["--delta", "-1"], "--delta"))
         for (args, needle) in cases {
             let r = try CLI.run(args, currentDirectory: dir)
             #expect(r.isCleanFailure, "\(args): status \(r.status), stderr: \(r.stderr)")

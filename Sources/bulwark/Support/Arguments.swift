@@ -88,3 +88,56 @@ struct LabelledDataOptions: ParsableArguments {
         return examples
     }
 }
+
+/// The options of every command that trains a zoo model (`train`, `defend train`): dataset,
+/// architecture, schedule, output.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Dataset to train on.")
+    var dataset: DatasetChoice = .fashionMNIST
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding the IDX files.")
+    var dataDirectory: String = FashionMNIST.defaultDirectory
+
+    @Option(name: [.customLong("model"), .customLong("arch")], help: "The zoo model to train (--arch is the same option).")
+    var model: ZooArchitecture
+
+    @Option(parsing: .unconditional, help: "Passes over the training set (each of teacher and student for distillation).")
+    var epochs: Int = 3
+
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
+    var batchSize: Int = 128
+
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate.")
+    var learningRate: Float = ZooArchitecture.defaultLearningRate
+
+    @Option(parsing: .unconditional, help: "Seed of initialisation, shuffling and any perturbations.")
+    var seed: UInt64 = 0
+
+    @Option(parsing: .unconditional, help: "Use only the first N training images (for quick runs).")
+    var limit: Int?
+
+    @Option(help: "Where to write the trained model (.safetensors).")
+    var out: String
+
+    @Flag(help: "Print one JSON object on stdout instead of text.")
+    var json = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        try Bounds.check(epochs, in: 1...1000, "--epochs")
+        try Bounds.check(batchSize, in: 1...Bounds.batchSize, "--batch-size")
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number") }
+        if let limit { try Bounds.check(limit, in: 1...Int.max, "--limit") }
+        guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must name a .safetensors file") }
+    }
+
+    /// Epochs, batch size and seed.
+    var configuration: TrainingConfiguration { TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed) }
+
+    /// The training split (first `--limit` examples) and the whole test split.
+    func load() throws -> (training: LabeledDataset, test: LabeledDataset) {
+        (try FashionMNIST.load(.train, directory: dataDirectory, limit: limit), try FashionMNIST.load(.test, directory: dataDirectory))
+    }
+}

@@ -1,0 +1,46 @@
+public import BulwarkModels
+import BulwarkTensor
+
+/// How shadow models are trained for a target model: the target's own architecture and recipe
+/// (epochs, batch size, Adam learning rate) as its provenance records them, unless overridden.
+///
+/// Shadows always train without DP and with Adam; the target's learning rate is reused only
+/// if the target was trained with Adam too.
+///
+/// ```swift
+/// let recipe = ShadowRecipe(architecture: .mlp, provenance: nil, epochs: 1)
+/// let trainer = recipe.trainer   // hand to PrivacyAudit.run(…, shadowTrainer:)
+/// ```
+public struct ShadowRecipe: Sendable, Codable, Equatable {
+    /// The shadows' architecture (the target's).
+    public var architecture: ZooArchitecture
+    /// Training epochs per shadow.
+    public var epochs: Int
+    /// Examples per step.
+    public var batchSize: Int
+    /// Adam learning rate.
+    public var learningRate: Float
+
+    /// The recipe of a target trained as `provenance` records (defaults where it says nothing:
+    /// 10 epochs, batch 128, the zoo's default learning rate); `epochs` and `learningRate`
+    /// override it.
+    public init(architecture: ZooArchitecture, provenance: ModelProvenance?, epochs: Int? = nil, learningRate: Float? = nil) {
+        self.architecture = architecture
+        self.epochs = epochs ?? provenance?.epochs ?? 10
+        let targetUsedAdam = (provenance?.optimizer ?? "adam") == "adam"
+        self.learningRate = learningRate ?? (targetUsedAdam ? provenance?.learningRate : nil) ?? ZooArchitecture.defaultLearningRate
+        self.batchSize = provenance?.batchSize ?? 128
+    }
+
+    /// Trains one fresh model of ``architecture`` per call, seeded by the call's seed.
+    public var trainer: ShadowTrainer {
+        let recipe = self
+        return { inputs, labels, seed in
+            var model = recipe.architecture.makeModel(seed: seed)
+            var adam = Adam(learningRate: recipe.learningRate)
+            train(&model, inputs: inputs, labels: labels, optimizer: &adam,
+                  configuration: TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize, seed: seed))
+            return model
+        }
+    }
+}
