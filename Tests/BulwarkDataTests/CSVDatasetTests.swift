@@ -28,6 +28,14 @@ import Testing
         #expect(ints.dataset.labels == [2, 0] && ints.dataset.classCount == 3 && ints.classNames == nil && ints.featureNames == ["f1", "f2"])
         let names = try table("x,label\n1,malignant\n2,benign\n3,malignant\n")
         #expect(names.classNames == ["benign", "malignant"] && names.dataset.labels == [1, 0, 1])
+        // test rows use the training classes, even when one class is missing from them
+        let test = try CSVDataset.decode(Array("x,label\n1,malignant\n".utf8), label: "test.csv", labelColumn: "label",
+                                         classNames: ["benign", "malignant"])
+        #expect(test.dataset.labels == [1] && test.dataset.classCount == 2)
+        #expect(throws: DataError(.shapeMismatch, "test.csv: line 3: label 'cyst' is not one of the 2 classes")) {
+            try CSVDataset.decode(Array("x,label\n1,benign\n2,cyst\n".utf8), label: "test.csv", labelColumn: "label",
+                                  classNames: ["benign", "malignant"])
+        }
     }
 
     @Test func badTablesAreOneLineErrorsWithLineAndColumn() {

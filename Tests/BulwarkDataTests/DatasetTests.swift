@@ -56,7 +56,7 @@ import Testing
             (.arrays(data: path("x.npy"), labels: path("negative.npy")), .init(), "negative.npy: label -1 of example 1 is negative"),
             (.arrays(data: path("x.npy"), labels: path("float.npy")), .init(), "float.npy: labels must have an integer dtype"),
             (.arrays(data: path("x.npy"), labels: path("two.npy")), .init(exampleShape: [1, 28, 28]),
-             "x.npy: examples are 3×32×32 (array [3, 3, 32, 32]), the model expects N×1×28×28"),
+             "x.npy: inputs have shape [3, 3, 32, 32], the model expects N×1×28×28"),
             (.arrays(data: path("inf.npy"), labels: path("two.npy")), .init(), "inf.npy: inputs contain NaN or infinity (example 2, value inf)"),
             (.arrays(data: path("empty.npy"), labels: path("two.npy")), .init(), "empty.npy: no examples (empty dataset)"),
             (.arrays(data: path("none.npz")), .init(), "input file not found"),

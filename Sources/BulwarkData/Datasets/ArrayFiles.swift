@@ -139,8 +139,7 @@ public enum ArrayFiles {
             if x.rank == 2 && x.shape[1] == perExample && exampleShape.count > 1 { x = x.reshaped([x.shape[0]] + exampleShape) }
             if x.shape == exampleShape { x = x.reshaped([1] + exampleShape) }  // a single example
             guard Array(x.shape.dropFirst()) == exampleShape, x.rank >= 1 else {
-                let shown = array.shape.count > 1 ? array.shape.dropFirst().map(String.init).joined(separator: "×") : "shape \(array.shape)"
-                throw DataError(.shapeMismatch, "\(path): examples are \(shown) (array \(array.shape)), the model expects N×\(exampleShape.map(String.init).joined(separator: "×"))")
+                throw DataError(.shapeMismatch, "\(path): inputs have shape \(array.shape), the model expects N×\(exampleShape.map(String.init).joined(separator: "×"))")
             }
         } else {
             guard x.rank >= 2 else {

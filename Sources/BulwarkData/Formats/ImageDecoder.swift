@@ -21,7 +21,9 @@ public struct DecodedImage: Sendable, Equatable {
 /// Every output is 8-bit grey or RGB:
 /// - PNG: grey and grey+alpha files decode to grey, every other colour type (RGB, RGBA,
 ///   palette) to RGB; an alpha channel is composited onto black; 16-bit samples are reduced
-///   to 8 bits by libpng.
+///   to 8 bits by libpng. Values are sRGB-encoded as the simplified API delivers them: a file
+///   whose `gAMA`/`cHRM`/`iCCP` chunks say otherwise is converted by libpng (most files have
+///   none, and their bytes come out unchanged).
 /// - JPEG: greyscale files decode to grey, YCbCr/RGB files to RGB; CMYK is refused.
 ///
 /// Width and height are checked against the limits right after the header is read, before any
