@@ -37,11 +37,13 @@ let package = Package(
         .systemLibrary(name: "CLZMA", path: "Sources/CLZMA", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "BulwarkTensor", dependencies: ["CBLAS"], swiftSettings: strictSettings),
         .target(name: "BulwarkArchive", dependencies: ["CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
 
         // floor 1: models and data
-        .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive"], swiftSettings: strictSettings),
+        .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive", "CPNG", "CJPEG"], swiftSettings: strictSettings),
         .target(
             name: "BulwarkModels",
             dependencies: ["BulwarkTensor", "BulwarkArchive", .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses of Bulwark's parsers and runs each for N executions.
 #
-#   Fuzz/run.sh [RUNS] [TARGET...]     RUNS defaults to 1000000; targets: zip npy idx safetensors
+#   Fuzz/run.sh [RUNS] [TARGET...]     RUNS defaults to 1000000; targets: zip npy idx safetensors csv image
 #
 # Module sources are compiled directly with swiftc (-sanitize=fuzzer,address), so SwiftPM is not
 # involved. Seeds come from the test fixtures; corpora and crash files live in $FUZZ_WORK
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 RUNS="${1:-1000000}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(zip npy idx safetensors)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(zip npy idx safetensors csv image)
 WORK="${FUZZ_WORK:-/tmp/bulwark-fuzz}"
 BUILD="$WORK/build"
 mkdir -p "$BUILD"
@@ -19,7 +19,7 @@ mkdir -p "$BUILD"
 FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name Bulwark
        -enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature ExistentialAny
        -enable-upcoming-feature MemberImportVisibility -I "$BUILD" -I Sources/CZlib -I Sources/CBLAS
-       -I Sources/CBZip2 -I Sources/CLZMA -I Sources/CLZ4 -I Sources/CZstd)
+       -I Sources/CBZip2 -I Sources/CLZMA -I Sources/CLZ4 -I Sources/CZstd -I Sources/CPNG -I Sources/CJPEG)
 
 module() {  # module NAME -- compiles Sources/NAME into $BUILD/NAME.o and its .swiftmodule
     local name="$1"
@@ -38,7 +38,7 @@ harness() {  # harness TARGET FILE MODULES...
     for m in "$@"; do module "$m"; objects+=("$BUILD/$m.o"); done
     echo "== linking fuzz_$target"
     swiftc "${FLAGS[@]}" -module-name "Fuzz_$target" "Fuzz/Harnesses/$file" "${objects[@]}" \
-        -lz -lbz2 -llzma -llz4 -lzstd -lopenblas -o "$BUILD/fuzz_$target" 2>"$BUILD/link-$target.log" \
+        -lz -lbz2 -llzma -llz4 -lzstd -lopenblas -lpng16 -ljpeg -o "$BUILD/fuzz_$target" 2>"$BUILD/link-$target.log" \
         || { cat "$BUILD/link-$target.log"; exit 1; }
 }
 
@@ -63,6 +63,14 @@ for target in "${TARGETS[@]}"; do
         safetensors)
             harness safetensors FuzzSafeTensors.swift BulwarkTensor BulwarkModels
             seeds safetensors Tests/BulwarkModelsTests/Fixtures/*.safetensors ;;
+        csv)
+            harness csv FuzzCSV.swift BulwarkArchive BulwarkTensor BulwarkData
+            seeds csv Tests/BulwarkDataTests/Fixtures/*.csv
+            printf 'a,b,label\n1,2.5,0\n"3","-4e2",1\n' >"$WORK/corpus/csv/seed-ints.csv"
+            printf 'x,"y ""q""",label\r\n1,2,cat\r\n3,nan,"dog, big"\r\n' >"$WORK/corpus/csv/seed-names.csv" ;;
+        image)
+            harness image FuzzImage.swift BulwarkArchive BulwarkTensor BulwarkData
+            seeds image Tests/BulwarkDataTests/Fixtures/*.png Tests/BulwarkDataTests/Fixtures/*.jpg ;;
         *) echo "unknown target $target" >&2; exit 2 ;;
     esac
     echo "== fuzzing $target for $RUNS executions"
