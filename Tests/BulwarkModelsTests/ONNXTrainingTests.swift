@@ -125,6 +125,15 @@ import BulwarkModels
         let bytes = try ONNXExporter.serialize(model)
         let reloaded = try ONNXModel(serialized: bytes)
         #expect(reloaded.logits(x).scalars == model.logits(x).scalars)
+        // Benchmarks/onnx/finetune-check.sh sets this to check the file with onnxruntime; the test
+        // itself never needs Python.
+        if let dir = ProcessInfo.processInfo.environment["BULWARK_ONNX_FINETUNE_OUT"] {
+            let out = URL(fileURLWithPath: dir)
+            try bytes.write(to: out.appendingPathComponent("finetuned_bn.onnx"))
+            try x.scalars.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: out.appendingPathComponent("x.f32"))
+            try reloaded.logits(x).scalars.withUnsafeBufferPointer { Data(buffer: $0) }
+                .write(to: out.appendingPathComponent("bulwark_logits.f32"))
+        }
         #expect(reloaded.namedTensors.map(\.name) == model.namedTensors.map(\.name))
 
         let comparison = try ONNXFileComparison(original, bytes)

@@ -179,7 +179,7 @@ extension ONNXExporter {
         }
     }
 
-    /// Writes a (fine-tuned) imported model to `url` as ONNX (atomically); see ``serialize(_:)-(ONNXModel)``.
+    /// Writes a (fine-tuned) imported model to `url` as ONNX (atomically), as `serialize` makes it.
     public static func write(_ model: ONNXModel, to url: URL) throws(ONNXError) {
         let bytes = try serialize(model)
         do { try bytes.write(to: url, options: .atomic) } catch {

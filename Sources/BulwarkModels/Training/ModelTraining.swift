@@ -60,8 +60,17 @@ public enum ModelTraining {
     }
 
     /// Fine-tunes an existing model (e.g. an imported ``ONNXModel``) with `procedure` and measures
-    /// its accuracy on `test`; saving is the caller's (``ONNXExporter/write(_:to:)-(ONNXModel,_)`` for
-    /// an ONNX model, which keeps the file's graph and changes only initializer values).
+    /// its accuracy on `test`; saving is the caller's (for an ONNX model `ONNXExporter.write(model, to:)`,
+    /// which keeps the file's graph and changes only initializer values).
+    ///
+    /// ```swift
+    /// let imported = try ONNXModel(contentsOf: URL(fileURLWithPath: "cnn.onnx"))
+    /// let data = (inputs: Tensor.zeros([16] + imported.inputShape), labels: [Int](repeating: 0, count: 16))
+    /// let plan = SupervisedTrainingOf<ONNXModel, Adam, StandardTrainingStep>(
+    ///     configuration: TrainingConfiguration(epochs: 1), optimizer: Adam(learningRate: 1e-4))
+    /// let run = try ModelTraining.fineTune(plan, model: imported, training: data, test: data)
+    /// try ONNXExporter.write(run.model, to: URL(fileURLWithPath: "cnn-finetuned.onnx"))
+    /// ```
     ///
     /// Cost: the procedure's, plus one inference pass over the test set.
     /// - Throws: ``ModelError`` from the procedure.

@@ -14,6 +14,7 @@ public import BulwarkTensor
 ///
 /// ```swift
 /// var model = ZooArchitecture.cnn.makeModel(seed: 0)      // or try ONNXModel(contentsOf: url)
+/// let (x, y) = (Tensor.zeros([8, 1, 28, 28]), [Int](repeating: 3, count: 8))
 /// var sgd = SGD(learningRate: 0.01)
 /// var context = ForwardContext(training: true)
 /// let (loss, _) = trainStep(&model, optimizer: &sgd, inputs: x, labels: y, context: &context)

@@ -39,6 +39,7 @@ public typealias SupervisedTraining<O: Optimizer, Step: TrainingStep> = Supervis
 ///
 /// ```swift
 /// var model = try ONNXModel(contentsOf: URL(fileURLWithPath: "cnn.onnx"))
+/// let (x, y) = (Tensor.zeros([8] + model.inputShape), [Int](repeating: 0, count: 8))
 /// let plan = SupervisedTrainingOf<ONNXModel, SGD, StandardTrainingStep>(
 ///     configuration: TrainingConfiguration(epochs: 1), optimizer: SGD(learningRate: 0.01))
 /// let summaries = try plan.train(&model, inputs: x, labels: y)
