@@ -32,6 +32,14 @@ let package = Package(
             ],
             path: "evasion/swift"
         ),
+        .executableTarget(
+            name: "onnx-train-bench",
+            dependencies: [
+                .product(name: "BulwarkTensor", package: root),
+                .product(name: "BulwarkModels", package: root),
+            ],
+            path: "onnx/train"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,8 @@
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
 # pinned in $BULWARK_VENV/constraints.txt and every later install here goes through that file, so
-# no peer (opacus, ART, modelscan, …) can replace it with another build.
+# no peer (opacus, ART, modelscan, …) can replace it with another build. numpy, safetensors, onnx
+# and onnxruntime (the ONNX peers: export and fine-tune checks) are always installed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${BULWARK_VENV:-$here/.venv}"
@@ -29,5 +30,5 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     fi
 fi
 echo "torch==$("$venv/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null)" > "$constraints"
-PIP_CONSTRAINT="$constraints" "${pip[@]}" numpy safetensors "$@" >&2
+PIP_CONSTRAINT="$constraints" "${pip[@]}" numpy safetensors onnx onnxruntime "$@" >&2
 echo "$venv"

@@ -1,11 +1,11 @@
 public import BulwarkTensor
 
 /// A stack of layers applied in order; a ``DifferentiableClassifier`` when its output is a
-/// vector of logits.
+/// vector of logits, and a ``TrainableModel``.
 ///
 /// Parameters are named as PyTorch names the `state_dict` of an `nn.Sequential`
 /// (`"<layer index>.<name>"`), so weights move between the two unchanged.
-public struct Sequential: DifferentiableClassifier {
+public struct Sequential: TrainableModel {
     /// The layers, applied first to last.
     public var layers: [any Layer]
     /// Shape of one input example.
@@ -44,6 +44,12 @@ public struct Sequential: DifferentiableClassifier {
             }
             precondition(k == newValue.count, "expected \(k) parameters, got \(newValue.count)")
         }
+    }
+
+    /// The PyTorch `state_dict` name of each trainable tensor (`"<layer index>.<name>"`), in the
+    /// order of ``parameters``.
+    public var parameterNames: [String] {
+        layers.enumerated().flatMap { i, layer in layer.parameterNames.map { "\(i).\($0)" } }
     }
 
     /// Total number of trainable scalars.

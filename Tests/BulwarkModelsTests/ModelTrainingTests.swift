@@ -13,7 +13,7 @@ private final class StepLog {
 private struct RecordingStep: TrainingStep {
     let log: StepLog
 
-    func step<O: Optimizer>(_ model: inout Sequential, optimizer: inout O, batch: TrainingBatch,
+    func step<Model: TrainableModel, O: Optimizer>(_ model: inout Model, optimizer: inout O, batch: TrainingBatch,
                             context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
         log.batches.append(batch)
         return StandardTrainingStep().step(&model, optimizer: &optimizer, batch: batch, context: &context, rng: &rng)

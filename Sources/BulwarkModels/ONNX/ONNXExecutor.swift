@@ -27,9 +27,22 @@ struct ONNXExecutor {
     }
 
     func run(_ input: Variable) throws(ONNXError) -> Variable {
+        try run(input, parameters: [:], training: false).output
+    }
+
+    /// Runs the graph with the initializers named in `parameters` replaced by those variables (so
+    /// gradients reach them). In training mode `BatchNormalization` uses batch statistics and the
+    /// new running statistics are returned under their initializer names.
+    func run(_ input: Variable, parameters: [String: Variable], training: Bool) throws(ONNXError)
+        -> (output: Variable, bufferUpdates: [String: Tensor]) {
         let tape = input.tape
         var env: [String: ONNXValue] = [:]
+        var updates: [String: Tensor] = [:]
         for (name, c) in graph.initializers {
+            if let p = parameters[name] {
+                env[name] = .float(p)
+                continue
+            }
             switch c {
             case .float(let t): env[name] = .float(tape.constant(t))
             case .ints(let s, let v): env[name] = .ints(shape: s, values: v)
@@ -52,7 +65,9 @@ struct ONNXExecutor {
                 i += 2
                 continue
             }
-            let outs = try execute(node, env: env, tape: tape)
+            let outs = training && node.opType == "BatchNormalization"
+                ? [.float(try batchNormTraining(node, env, tape: tape, updates: &updates))]
+                : try execute(node, env: env, tape: tape)
             for (name, v) in zip(node.outputs, outs) where !name.isEmpty { env[name] = v }
             i += 1
         }
@@ -60,7 +75,34 @@ struct ONNXExecutor {
             throw ONNXError(.invalidGraph, "the graph has no output value")
         }
         guard case .float(let v) = out else { throw ONNXError(.unsupported, "graph output '\(outName)' is not a float tensor") }
-        return v
+        return (v, updates)
+    }
+
+    /// Training-mode batch normalisation: batch statistics (biased variance) normalise; the running
+    /// statistics, when they are initializers, become `m · old + (1 − m) · batch` with ONNX's
+    /// `momentum` m (PyTorch's 1 − m) and the unbiased batch variance, as `torch.nn.BatchNorm2d` does.
+    func batchNormTraining(_ node: ONNXNode, _ env: [String: ONNXValue], tape: Tape,
+                           updates: inout [String: Tensor]) throws(ONNXError) -> Variable {
+        let x = try floatInput(node, 0, env, tape: tape)
+        guard x.shape.count >= 2 else { throw fail(node, "expects N×C×…, got \(x.shape)") }
+        let c = x.shape[1]
+        let params = try (1...4).map { (i) throws(ONNXError) in try floatInput(node, i, env, tape: tape) }
+        guard params.allSatisfy({ $0.shape == [c] }) else { throw fail(node, "scale, bias, mean and var must be [\(c)]") }
+        let momentum = try node.float("momentum", default: 0.9)
+        let (runningMean, runningVariance) = (params[2].value.scalars, params[3].value.scalars)
+        let (y, mean, variance) = batchNorm(x, scale: params[0], offset: params[1], runningMean: runningMean,
+                                            runningVariance: runningVariance,
+                                            epsilon: try node.float("epsilon", default: 1e-5), training: true)
+        let m = x.value.count / max(c, 1)
+        let unbiased = m > 1 ? Float(m) / Float(m - 1) : 1
+        let keep = momentum, take = 1 - momentum
+        if graph.initializers[node.inputs[3]] != nil {
+            updates[node.inputs[3]] = Tensor((0..<c).map { keep * runningMean[$0] + take * mean[$0] })
+        }
+        if graph.initializers[node.inputs[4]] != nil {
+            updates[node.inputs[4]] = Tensor((0..<c).map { keep * runningVariance[$0] + take * variance[$0] * unbiased })
+        }
+        return y
     }
 
     // MARK: helpers

@@ -2,11 +2,16 @@ public import Foundation
 public import BulwarkTensor
 import SwiftProtobuf
 
-/// Writes a `Sequential` model as an ONNX file (opset 17) that onnxruntime and Bulwark's own
-/// loader run with the same outputs.
+/// Writes models as ONNX files that onnxruntime and Bulwark's own loader run with the same outputs.
 ///
-/// Layers map one to one onto ONNX nodes; parameters become float initializers named like
-/// PyTorch's `nn.Sequential` state_dict (`0.weight`, `3.bias`, …). The batch axis is symbolic.
+/// A `Sequential` model becomes a new graph (opset 17): layers map one to one onto ONNX nodes;
+/// parameters become float initializers named like PyTorch's `nn.Sequential` state_dict
+/// (`0.weight`, `3.bias`, …). The batch axis is symbolic.
+///
+/// An ``ONNXModel`` (fine-tuned after import) is written back into its own file's message: the
+/// graph, node names, opset, inputs, outputs, metadata, unknown fields and initializer names
+/// stay as loaded; only the values of its parameters and running statistics change, each in
+/// the encoding it had (`raw_data` or `float_data`).
 public enum ONNXExporter {
     /// The ONNX bytes of `model`. Throws `ONNXError(.unsupported)` for a layer with no ONNX mapping.
     public static func serialize(_ model: Sequential, graphName: String = "bulwark") throws(ONNXError) -> Data {
@@ -125,5 +130,66 @@ public enum ONNXExporter {
         do { try bytes.write(to: url, options: .atomic) } catch {
             throw ONNXError(.io, "\(url.path): cannot write the ONNX file", underlying: error)
         }
+    }
+}
+
+extension ONNXExporter {
+    /// The ONNX bytes of a (fine-tuned) imported model: the loaded file's message with every
+    /// parameter and buffer initializer replaced by the model's current values.
+    ///
+    /// An initializer that was held in external data is written inline (`raw_data`); other
+    /// external-data initializers are left as references, which resolve only next to the
+    /// original data file.
+    /// - Throws: ``ONNXError`` (`.unsupported`) for a trained initializer stored in a type other
+    ///   than float32, (`.malformed`) if the bytes cannot be re-read or written.
+    public static func serialize(_ model: ONNXModel) throws(ONNXError) -> Data {
+        var proto: Onnx_ModelProto
+        do {
+            var options = BinaryDecodingOptions()
+            options.messageDepthLimit = 64
+            proto = try Onnx_ModelProto(serializedBytes: model.source, options: options)
+        } catch {
+            throw ONNXError(.malformed, "could not re-read the imported ONNX model: \(error)", underlying: error)
+        }
+        var values: [String: Tensor] = [:]
+        for (name, t) in model.namedTensors { values[name] = t }
+        for i in proto.graph.initializer.indices {
+            let name = proto.graph.initializer[i].name
+            guard let t = values[name] else { continue }
+            var p = proto.graph.initializer[i]
+            guard p.dataType == 1 else {
+                throw ONNXError(.unsupported, "initializer '\(name)' is stored as \(ONNXLoader.typeName(Int(p.dataType))); only float32 initializers can be written back")
+            }
+            guard p.dims.map({ Int($0) }) == t.shape || (p.dims.isEmpty && t.count == 1) else {
+                throw ONNXError(.shapeMismatch, "initializer '\(name)' has dims \(p.dims), the model holds \(t.shape)")
+            }
+            if p.dataLocation == .external || !p.rawData.isEmpty {
+                if p.dataLocation == .external {
+                    p.clearDataLocation()
+                    p.externalData = []
+                }
+                p.rawData = littleEndianBytes(t.scalars)
+            } else {
+                p.floatData = t.scalars
+            }
+            proto.graph.initializer[i] = p
+        }
+        do { return try proto.serializedBytes() } catch {
+            throw ONNXError(.malformed, "could not serialize the ONNX model: \(error)", underlying: error)
+        }
+    }
+
+    /// Writes a (fine-tuned) imported model to `url` as ONNX (atomically), as `serialize` makes it.
+    public static func write(_ model: ONNXModel, to url: URL) throws(ONNXError) {
+        let bytes = try serialize(model)
+        do { try bytes.write(to: url, options: .atomic) } catch {
+            throw ONNXError(.io, "\(url.path): cannot write the ONNX file", underlying: error)
+        }
+    }
+
+    static func littleEndianBytes(_ scalars: [Float]) -> Data {
+        var out = Data(capacity: scalars.count * 4)
+        for f in scalars { withUnsafeBytes(of: f.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        return out
     }
 }

@@ -1,7 +1,8 @@
 public import Foundation
 public import BulwarkTensor
 
-/// A classifier imported from an ONNX file, differentiable with respect to its input.
+/// A classifier imported from an ONNX file, differentiable with respect to its input, and a
+/// ``TrainableModel``: it can be fine-tuned and written back with ``ONNXExporter``.
 ///
 /// Loading validates everything before any tensor is allocated at the size a file asks for:
 /// the file size, opset (13 to 21), that every operator is supported (an unsupported one is
@@ -15,8 +16,23 @@ public import BulwarkTensor
 /// let x = Tensor.zeros([2] + model.inputShape), y = [3, 7]   // a batch of two examples
 /// let (loss, grad) = model.lossAndInputGradient(x, labels: y)
 /// ```
-public struct ONNXModel: DifferentiableClassifier {
-    let graph: ONNXGraph
+///
+/// Trainable parameters are the float initializers that are weights or biases: inputs 1–2 of
+/// `Conv` and `Gemm`, initializer operands of `MatMul` and `Add`, and the scale and bias of
+/// `BatchNormalization`; integer initializers (shapes, indices) never are. Parameters are named
+/// by their initializer names and ordered by first use in the graph. The running mean and
+/// variance of `BatchNormalization` are buffers: a training-mode forward pass normalises with
+/// batch statistics and updates them as PyTorch does (ONNX `momentum` m keeps m of the old
+/// value, i.e. PyTorch's momentum 1 − m; the variance folded in is the unbiased batch variance).
+/// `Dropout` stays the identity in training.
+public struct ONNXModel: TrainableModel {
+    var graph: ONNXGraph
+    /// The file's bytes as loaded; ``ONNXExporter`` rewrites only initializer values in them.
+    let source: Data
+    /// Names of the trainable initializers, in order of first use.
+    public let parameterNames: [String]
+    /// Names of the batch-normalisation running statistics (`mean`, `var` initializers), in order of first use.
+    public let bufferNames: [String]
     /// Shape of one example, without the batch axis (from the graph's first input).
     public let inputShape: [Int]
     /// Number of classes (width of the graph's first output).
@@ -26,17 +42,19 @@ public struct ONNXModel: DifferentiableClassifier {
     public init(contentsOf url: URL, limits: ONNXLoadLimits = ONNXLoadLimits()) throws(ONNXError) {
         let bytes = try ONNXLoader.readFile(url, limits: limits)
         var loader = ONNXLoader(limits: limits, folder: url.deletingLastPathComponent(), fileLabel: url.lastPathComponent)
-        try self.init(graph: try loader.decode(bytes))
+        try self.init(graph: try loader.decode(bytes), source: bytes)
     }
 
     /// Loads and validates an ONNX model held in memory (external data is refused).
     public init(serialized bytes: Data, limits: ONNXLoadLimits = ONNXLoadLimits()) throws(ONNXError) {
         var loader = ONNXLoader(limits: limits, folder: nil, fileLabel: "<memory>")
-        try self.init(graph: try loader.decode(bytes))
+        try self.init(graph: try loader.decode(bytes), source: bytes)
     }
 
-    init(graph: ONNXGraph) throws(ONNXError) {
+    init(graph: ONNXGraph, source: Data) throws(ONNXError) {
         self.graph = graph
+        self.source = source
+        (parameterNames, bufferNames) = Self.trainableInitializers(graph)
         guard graph.inputs.count == 1, let input = graph.inputs.first else {
             throw ONNXError(.unsupported, "a classifier needs exactly one non-initializer graph input, found \(graph.inputs.count)")
         }
@@ -79,6 +97,76 @@ public struct ONNXModel: DifferentiableClassifier {
             // batch size in another way gets here.
             preconditionFailure("ONNXModel: \(error)")
         }
+    }
+
+    // MARK: training
+
+    /// Float initializers that are weights or biases (parameters) or running statistics (buffers).
+    static func trainableInitializers(_ graph: ONNXGraph) -> (parameters: [String], buffers: [String]) {
+        var parameters: [String] = [], buffers: [String] = [], seen = Set<String>()
+        for node in graph.nodes {
+            let weightSlots: [Int], bufferSlots: [Int]
+            switch node.opType {
+            case "Conv", "Gemm": (weightSlots, bufferSlots) = ([1, 2], [])
+            case "MatMul", "Add": (weightSlots, bufferSlots) = ([0, 1], [])
+            case "BatchNormalization": (weightSlots, bufferSlots) = ([1, 2], [3, 4])
+            default: continue
+            }
+            for (slot, isBuffer) in weightSlots.map({ ($0, false) }) + bufferSlots.map({ ($0, true) }) where slot < node.inputs.count {
+                let name = node.inputs[slot]
+                guard !seen.contains(name), case .float? = graph.initializers[name] else { continue }
+                seen.insert(name)
+                if isBuffer { buffers.append(name) } else { parameters.append(name) }
+            }
+        }
+        return (parameters, buffers)
+    }
+
+    func initializer(_ name: String) -> Tensor {
+        guard case .float(let t)? = graph.initializers[name] else { preconditionFailure("ONNXModel: '\(name)' is not a float initializer") }
+        return t
+    }
+
+    /// The trainable initializers, in the order of ``parameterNames``. Setting replaces them
+    /// one-to-one; each new tensor must keep its shape (a programming error otherwise).
+    public var parameters: [Tensor] {
+        get { parameterNames.map(initializer) }
+        set {
+            precondition(newValue.count == parameterNames.count, "expected \(parameterNames.count) parameters, got \(newValue.count)")
+            for (name, t) in zip(parameterNames, newValue) {
+                precondition(t.shape == initializer(name).shape, "parameter '\(name)': shape \(t.shape), expected \(initializer(name).shape)")
+                graph.initializers[name] = .float(t)
+            }
+        }
+    }
+
+    /// Batch-normalisation running statistics, in the order of ``bufferNames``.
+    public var buffers: [Tensor] { bufferNames.map(initializer) }
+
+    /// Parameters then buffers, each under its initializer name.
+    public var namedTensors: [(name: String, tensor: Tensor)] {
+        zip(parameterNames, parameters).map { ($0, $1) } + zip(bufferNames, buffers).map { ($0, $1) }
+    }
+
+    /// The graph run with ``parameters`` supplied as tape variables; in training mode batch
+    /// normalisation uses batch statistics and the new running statistics are returned by name.
+    public func forward(_ input: Variable, parameters: [Variable], context: inout ForwardContext)
+        -> (output: Variable, bufferUpdates: [String: Tensor]) {
+        precondition(parameters.count == parameterNames.count, "ONNXModel: \(parameters.count) parameters for \(parameterNames.count)")
+        precondition(Array(input.shape.dropFirst()) == inputShape, "ONNXModel: input \(input.shape) does not match [N] + \(inputShape)")
+        var bound: [String: Variable] = [:]
+        for (name, v) in zip(parameterNames, parameters) { bound[name] = v }
+        do {
+            return try ONNXExecutor(graph: graph).run(input, parameters: bound, training: context.training)
+        } catch {
+            // Shapes were checked by the load-time dry runs; training mode changes no shape.
+            preconditionFailure("ONNXModel: \(error)")
+        }
+    }
+
+    /// Installs the running statistics returned by ``forward(_:parameters:context:)``.
+    public mutating func applyBufferUpdates(_ updates: [String: Tensor]) {
+        for (name, t) in updates where bufferNames.contains(name) { graph.initializers[name] = .float(t) }
     }
 
     /// A summary of the model: declared inputs and outputs, opset, operators and parameter count.

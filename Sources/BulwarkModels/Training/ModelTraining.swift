@@ -17,6 +17,18 @@ public struct TrainedModel<Outcome> {
     public var trainingSeconds: Double
 }
 
+/// A model fine-tuned by ``ModelTraining/fineTune(_:model:training:test:)``.
+public struct FineTunedModel<Model: TrainableModel, Outcome> {
+    /// The trained model.
+    public var model: Model
+    /// The procedure's own report.
+    public var outcome: Outcome
+    /// Accuracy on the whole test set after training.
+    public var testAccuracy: Double
+    /// Wall seconds of training (not of testing).
+    public var trainingSeconds: Double
+}
+
 /// Train, test and save with provenance — the one way every Bulwark command makes a model file.
 public enum ModelTraining {
     /// Initialises `architecture` from `seed`, trains it with `procedure`, measures its accuracy
@@ -29,7 +41,8 @@ public enum ModelTraining {
     /// - Throws: ``ModelError`` from the procedure or from writing the file.
     public static func run<P: TrainingProcedure>(_ procedure: P, architecture: ZooArchitecture, seed: UInt64, dataset: String,
                                                  training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]),
-                                                 saveTo path: String) throws(ModelError) -> TrainedModel<P.Outcome> {
+                                                 saveTo path: String) throws(ModelError) -> TrainedModel<P.Outcome>
+        where P.Model == Sequential {
         var provenance = ModelProvenance(architecture: architecture, dataset: dataset, seed: seed)
         provenance.trainImages = training.labels.count
         provenance.dataSHA256 = dataSHA256(inputs: training.inputs, labels: training.labels)
@@ -44,6 +57,32 @@ public enum ModelTraining {
         provenance.trainingSeconds = seconds
         try ModelFile.save(model, provenance: provenance, to: path)
         return TrainedModel(model: model, provenance: provenance, outcome: outcome, testAccuracy: accuracy, trainingSeconds: seconds)
+    }
+
+    /// Fine-tunes an existing model (e.g. an imported ``ONNXModel``) with `procedure` and measures
+    /// its accuracy on `test`; saving is the caller's (for an ONNX model `ONNXExporter.write(model, to:)`,
+    /// which keeps the file's graph and changes only initializer values).
+    ///
+    /// ```swift
+    /// let imported = try ONNXModel(contentsOf: URL(fileURLWithPath: "cnn.onnx"))
+    /// let data = (inputs: Tensor.zeros([16] + imported.inputShape), labels: [Int](repeating: 0, count: 16))
+    /// let plan = SupervisedTrainingOf<ONNXModel, Adam, StandardTrainingStep>(
+    ///     configuration: TrainingConfiguration(epochs: 1), optimizer: Adam(learningRate: 1e-4))
+    /// let run = try ModelTraining.fineTune(plan, model: imported, training: data, test: data)
+    /// try ONNXExporter.write(run.model, to: URL(fileURLWithPath: "cnn-finetuned.onnx"))
+    /// ```
+    ///
+    /// Cost: the procedure's, plus one inference pass over the test set.
+    /// - Throws: ``ModelError`` from the procedure.
+    public static func fineTune<P: TrainingProcedure>(_ procedure: P, model: P.Model,
+                                                      training: (inputs: Tensor, labels: [Int]),
+                                                      test: (inputs: Tensor, labels: [Int])) throws(ModelError) -> FineTunedModel<P.Model, P.Outcome> {
+        var model = model
+        let start = Date()
+        let outcome = try procedure.train(&model, inputs: training.inputs, labels: training.labels)
+        let seconds = Date().timeIntervalSince(start)
+        let accuracy = model.accuracy(test.inputs, labels: test.labels)
+        return FineTunedModel(model: model, outcome: outcome, testAccuracy: accuracy, trainingSeconds: seconds)
     }
 
     /// SHA-256 (hex) of training data: the inputs' scalars as little-endian `float32`, row-major,

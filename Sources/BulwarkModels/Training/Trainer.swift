@@ -48,7 +48,9 @@ public struct EpochSummary: Sendable, Codable, Equatable {
 
 /// One optimisation step on a batch: forward in training mode, backward, update.
 /// Returns the batch's mean loss and how many examples were classified correctly.
-public func trainStep(_ model: inout Sequential, optimizer: inout some Optimizer, inputs: Tensor, labels: [Int],
+///
+/// Works on any ``TrainableModel`` (a ``Sequential`` or an imported ``ONNXModel``).
+public func trainStep<Model: TrainableModel>(_ model: inout Model, optimizer: inout some Optimizer, inputs: Tensor, labels: [Int],
                       context: inout ForwardContext) -> (loss: Float, correct: Int) {
     let tape = Tape()
     var parameters = model.parameters
@@ -70,7 +72,7 @@ public func trainStep(_ model: inout Sequential, optimizer: inout some Optimizer
 /// threads). `progress` is called after every step, on the calling thread. A run whose loss
 /// becomes NaN or infinite stops at that step; the last summary's loss is then not finite.
 @discardableResult
-public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
+public func train<Model: TrainableModel>(_ model: inout Model, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
                   configuration: TrainingConfiguration,
                   progress: (TrainingProgress) -> Void = { _ in }) -> [EpochSummary] {
     train(&model, inputs: inputs, labels: labels, optimizer: &optimizer, configuration: configuration,
@@ -93,7 +95,7 @@ public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], opti
 ///       step: StandardTrainingStep())
 /// ```
 @discardableResult
-public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
+public func train<Model: TrainableModel>(_ model: inout Model, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
                   configuration: TrainingConfiguration, step hook: some TrainingStep,
                   progress: (TrainingProgress) -> Void = { _ in }) -> [EpochSummary] {
     let n = labels.count

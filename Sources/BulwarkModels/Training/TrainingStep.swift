@@ -26,7 +26,7 @@ public struct TrainingBatch: Sendable {
     }
 }
 
-/// The trainer's per-step hook: what happens to one mini-batch. A hook may replace the batch
+/// The trainer's per-step hook: what happens to one mini-batch, on any ``TrainableModel``. A hook may replace the batch
 /// (adversarial or noisy examples), the targets (soft labels) or the loss (TRADES), then
 /// updates the model once.
 ///
@@ -35,8 +35,8 @@ public struct TrainingBatch: Sendable {
 public protocol TrainingStep {
     /// Takes one optimisation step on `batch` and returns the loss it minimised (mean over the
     /// batch) and how many of the batch's examples the model classified correctly.
-    mutating func step<O: Optimizer>(_ model: inout Sequential, optimizer: inout O, batch: TrainingBatch,
-                                     context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int)
+    mutating func step<Model: TrainableModel, O: Optimizer>(_ model: inout Model, optimizer: inout O, batch: TrainingBatch,
+                                                            context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int)
 
     /// Adds what this step changes about training (a defence) to the model's provenance.
     func record(in provenance: inout ModelProvenance)
@@ -53,8 +53,8 @@ public struct StandardTrainingStep: TrainingStep {
     public init() {}
 
     /// ``trainStep(_:optimizer:inputs:labels:context:)`` on the batch; draws nothing from `rng`.
-    public func step<O: Optimizer>(_ model: inout Sequential, optimizer: inout O, batch: TrainingBatch,
-                                   context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
+    public func step<Model: TrainableModel, O: Optimizer>(_ model: inout Model, optimizer: inout O, batch: TrainingBatch,
+                                                          context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
         trainStep(&model, optimizer: &optimizer, inputs: batch.inputs, labels: batch.labels, context: &context)
     }
 }

@@ -1,7 +1,7 @@
 public import BulwarkTensor
 public import BulwarkModels
 
-/// Trains a ``Sequential`` model with a ``TrainingDefense``: each mini-batch is replaced by
+/// Trains any `TrainableModel` (a `Sequential` or an imported `ONNXModel`) with a ``TrainingDefense``: each mini-batch is replaced by
 /// adversarial (or noisy) examples crafted against the current model, or, for TRADES, the loss
 /// gains a robustness term. The plain trainer's epoch loop with ``AdversarialTrainingStep`` as
 /// its per-step hook, so optimisers, shuffling and schedules are the plain trainer's.
@@ -47,7 +47,7 @@ public struct AdversarialTraining: Sendable {
     /// examples actually trained on — adversarial ones for adversarial training): BulwarkModels'
     /// `train` with ``step`` as its per-step hook.
     @discardableResult
-    public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
+    public func train<Model: TrainableModel>(_ model: inout Model, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
                       progress: (TrainingProgress) -> Void = { _ in }) -> [EpochSummary] {
         BulwarkModels.train(&model, inputs: inputs, labels: labels, optimizer: &optimizer, configuration: configuration,
                             step: step, progress: progress)
@@ -57,6 +57,14 @@ public struct AdversarialTraining: Sendable {
     public func procedure<O: Optimizer>(optimizer: O, progress: @escaping (TrainingProgress) -> Void = { _ in })
         -> SupervisedTraining<O, AdversarialTrainingStep> {
         SupervisedTraining(configuration: configuration, optimizer: optimizer, step: step, progress: progress)
+    }
+
+    /// This plan as a procedure for another kind of model, e.g. `procedure(for: ONNXModel.self, optimizer: …)`
+    /// for `ModelTraining.fineTune`.
+    public func procedure<Model: TrainableModel, O: Optimizer>(for model: Model.Type, optimizer: O,
+                                                               progress: @escaping (TrainingProgress) -> Void = { _ in })
+        -> SupervisedTrainingOf<Model, O, AdversarialTrainingStep> {
+        SupervisedTrainingOf(configuration: configuration, optimizer: optimizer, step: step, progress: progress)
     }
 }
 

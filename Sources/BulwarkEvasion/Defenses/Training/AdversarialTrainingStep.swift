@@ -21,8 +21,8 @@ public struct AdversarialTrainingStep: TrainingStep {
     }
 
     /// Crafts this step's examples (drawing from `rng`) and takes one optimiser step on them.
-    public func step<O: Optimizer>(_ model: inout Sequential, optimizer: inout O, batch: TrainingBatch,
-                                   context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
+    public func step<Model: TrainableModel, O: Optimizer>(_ model: inout Model, optimizer: inout O, batch: TrainingBatch,
+                                                          context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
         let (x, y) = (batch.inputs, batch.labels)
         let scale = warmup(epoch: batch.epoch, step: batch.step, steps: batch.stepsPerEpoch)
         switch defense {
@@ -67,7 +67,7 @@ public struct AdversarialTrainingStep: TrainingStep {
     }
 
     /// One TRADES step: `CE(f(x), y) + β · KL(f(x) ‖ f(x'))`, both passes in training mode.
-    func tradesStep(_ model: inout Sequential, optimizer: inout some Optimizer, clean: Tensor, adversarial: Tensor,
+    func tradesStep<Model: TrainableModel>(_ model: inout Model, optimizer: inout some Optimizer, clean: Tensor, adversarial: Tensor,
                     labels: [Int], beta: Float, context: inout ForwardContext) -> (loss: Float, correct: Int) {
         let tape = Tape()
         var parameters = model.parameters

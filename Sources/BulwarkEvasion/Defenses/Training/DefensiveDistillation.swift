@@ -26,7 +26,7 @@ public struct DefensiveDistillation: Sendable {
     /// Trains `teacher` at temperature T on hard labels, then `student` on its soft labels.
     /// Returns the per-epoch summaries of (teacher, student).
     @discardableResult
-    public func train<O: Optimizer>(teacher: inout Sequential, student: inout Sequential, inputs: Tensor, labels: [Int],
+    public func train<Teacher: TrainableModel, Student: TrainableModel, O: Optimizer>(teacher: inout Teacher, student: inout Student, inputs: Tensor, labels: [Int],
                                     makeOptimizer: () -> O,
                                     progress: (String, TrainingProgress) -> Void = { _, _ in }) -> (teacher: [EpochSummary], student: [EpochSummary]) {
         let n = labels.count
@@ -50,7 +50,7 @@ public struct DefensiveDistillation: Sendable {
 
     /// Mini-batch training on soft-label cross-entropy at temperature T: the plain trainer
     /// with ``SoftLabelStep`` as its per-step hook.
-    func run(_ model: inout Sequential, inputs: Tensor, targets: Tensor, labels: [Int], optimizer: inout some Optimizer,
+    func run<Model: TrainableModel>(_ model: inout Model, inputs: Tensor, targets: Tensor, labels: [Int], optimizer: inout some Optimizer,
              seed: UInt64, progress: (TrainingProgress) -> Void) -> [EpochSummary] {
         var plan = configuration
         plan.seed = seed
@@ -63,6 +63,14 @@ public struct DefensiveDistillation: Sendable {
     public func procedure<O: Optimizer>(makeTeacher: @escaping () -> Sequential, makeOptimizer: @escaping () -> O,
                                         progress: @escaping (String, TrainingProgress) -> Void = { _, _ in }) -> DistillationTraining<O> {
         DistillationTraining(distillation: self, makeTeacher: makeTeacher, makeOptimizer: makeOptimizer, progress: progress)
+    }
+
+    /// This plan as a procedure for other kinds of models (e.g. an imported `ONNXModel` as the
+    /// student, fine-tuned by `ModelTraining.fineTune`, with a copy of it as the teacher).
+    public func procedure<Teacher: TrainableModel, Student: TrainableModel, O: Optimizer>(
+        student: Student.Type, makeTeacher: @escaping () -> Teacher, makeOptimizer: @escaping () -> O,
+        progress: @escaping (String, TrainingProgress) -> Void = { _, _ in }) -> DistillationTrainingOf<Teacher, Student, O> {
+        DistillationTrainingOf(distillation: self, makeTeacher: makeTeacher, makeOptimizer: makeOptimizer, progress: progress)
     }
 }
 
@@ -81,8 +89,8 @@ public struct SoftLabelStep: TrainingStep {
     }
 
     /// One optimiser step on soft-label cross-entropy at temperature T; draws nothing from `rng`.
-    public func step<O: Optimizer>(_ model: inout Sequential, optimizer: inout O, batch: TrainingBatch,
-                                   context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
+    public func step<Model: TrainableModel, O: Optimizer>(_ model: inout Model, optimizer: inout O, batch: TrainingBatch,
+                                                          context: inout ForwardContext, rng: inout SeededGenerator) -> (loss: Float, correct: Int) {
         let c = targets.shape[1]
         var tb = [Float]()
         tb.reserveCapacity(batch.indices.count * c)
@@ -99,20 +107,24 @@ public struct SoftLabelStep: TrainingStep {
     }
 }
 
+/// Defensive distillation of ``Sequential`` models as a ``TrainingProcedure``
+/// (``DistillationTrainingOf`` with both models ``Sequential``).
+public typealias DistillationTraining<O: Optimizer> = DistillationTrainingOf<Sequential, Sequential, O>
+
 /// Defensive distillation as a ``TrainingProcedure``: trains a teacher, then the given model as
 /// the student, and records the defence (`distillation`, its temperature) in the provenance.
-public struct DistillationTraining<O: Optimizer>: TrainingProcedure {
+public struct DistillationTrainingOf<Teacher: TrainableModel, Student: TrainableModel, O: Optimizer>: TrainingProcedure {
     /// The plan.
     public var distillation: DefensiveDistillation
     /// Makes the (untrained) teacher.
-    public var makeTeacher: () -> Sequential
+    public var makeTeacher: () -> Teacher
     /// Makes a fresh optimiser for each of teacher and student.
     public var makeOptimizer: () -> O
     /// Called after every step with the stage (`teacher`, `student`).
     public var progress: (String, TrainingProgress) -> Void
 
     /// Trains the teacher from `makeTeacher()`, then `model` as the student; returns both runs' epoch summaries.
-    public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError)
+    public func train(_ model: inout Student, inputs: Tensor, labels: [Int]) throws(ModelError)
         -> (teacher: [EpochSummary], student: [EpochSummary]) {
         var teacher = makeTeacher()
         return distillation.train(teacher: &teacher, student: &model, inputs: inputs, labels: labels,
