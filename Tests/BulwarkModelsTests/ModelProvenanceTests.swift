@@ -85,7 +85,7 @@ private func temporaryPath(_ name: String) -> String {
 
 @Test func provenanceNamesTheKeyItCannotRead() throws {
     #expect(try ModelProvenance(metadata: ["format": "pt"]) == nil)
-    #expect(throws: ModelError.self) { try ModelProvenance(metadata: ["bulwark.architecture": "resnet"]) }
+    #expect(throws: ModelError.self) { try ModelProvenance(metadata: ["bulwark.architecture": "transformer"]) }
     do {
         _ = try ModelProvenance(metadata: ["bulwark.architecture": "mlp", "bulwark.seed": "-1"])
         Issue.record("a negative seed was accepted")

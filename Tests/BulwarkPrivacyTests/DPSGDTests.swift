@@ -84,11 +84,54 @@ func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
     #expect(throws: PrivacyError.self) { try PerExampleGradients(model: model, inputs: x, labels: y).clipped(maxNorm: 0) }
 }
 
+/// Batch normalisation mixes examples, so no per-example gradient exists and clipping bounds
+/// nothing: refused with one line, alone, inside a residual block or in the zoo resnet, and by
+/// `DPSGD.train` before any step.
 @Test func batchNormIsRefused() throws {
     var rng = SeededGenerator(seed: 1)
-    let model = try Sequential(inputShape: [4], layers: [Dense(4, 3, rng: &rng), BatchNorm(channels: 3)])
-    let (x, y) = batch([4], n: 3, classes: 3, seed: 1)
-    #expect(throws: PrivacyError.self) { try PerExampleGradients(model: model, inputs: x, labels: y) }
+    let plain = try Sequential(inputShape: [4], layers: [Dense(4, 3, rng: &rng), BatchNorm(channels: 3)])
+    let nested = try Sequential(inputShape: [2, 4, 4], layers: [ResidualBlock(2, 4, stride: 2, rng: &rng), GlobalAvgPool(), Flatten(), Dense(4, 3, rng: &rng)])
+    var resnet = try ZooArchitecture.resnet.makeModel(exampleShape: [1, 8, 8], classCount: 3, seed: 1)
+    for (model, layer) in [(plain, "layer 1 BatchNorm(3)"), (nested, "layer 0 ResidualBlock(2→4, stride 2)"), (resnet, "layer 1 BatchNorm(16)")] {
+        let (x, y) = batch(model.inputShape, n: 3, classes: 3, seed: 1)
+        do throws(PrivacyError) {
+            _ = try PerExampleGradients(model: model, inputs: x, labels: y)
+            Issue.record("DP-SGD accepted \(layer)")
+        } catch {
+            #expect(error.message.contains(layer) && error.message.contains("batch statistics") && !error.message.contains("\n"), "\(error.message)")
+        }
+    }
+    let before = resnet.parameters
+    let (x, y) = batch([1, 8, 8], n: 20, classes: 3, seed: 2)
+    var sgd = SGD(learningRate: 0.1)
+    let config = DPSGDConfiguration(noiseMultiplier: 1, maxGradientNorm: 1, samplingRate: 0.5, epochs: 1, delta: 1e-5,
+                                    randomness: .seededInsecure(seed: 3))
+    #expect(throws: PrivacyError.self) { try DPSGD.train(&resnet, inputs: x, labels: y, optimizer: &sgd, configuration: config) }
+    #expect(resnet.parameters == before)
+}
+
+/// The zoo `tabular` model is Dense and ReLU only: per-example gradients are exact and DP-SGD
+/// learns a separable set.
+@Test func tabularTrainsWithDPSGD() throws {
+    var model = try ZooArchitecture.tabular.makeModel(exampleShape: [30], classCount: 2, seed: 5)
+    var rng = SeededGenerator(seed: 6)
+    let direction = Tensor.normal([30], using: &rng)
+    let n = 400
+    let labels = (0..<n).map { $0 % 2 }
+    let shift = Tensor(shape: [n, 1], scalars: labels.map { $0 == 0 ? -3 : 3 }) * direction.reshaped([1, 30])
+        * (1 / direction.scalars.map { $0 * $0 }.reduce(0, +).squareRoot())
+    let x = Tensor.normal([n, 30], using: &rng) + shift
+    let per = try PerExampleGradients(model: model, inputs: x.rows(0..<4), labels: Array(labels[0..<4]))
+    for i in 0..<4 {
+        let direct = norm(singleExampleGradient(model, x.rows(i..<(i + 1)).reshaped([30]), labels[i]))
+        #expect(abs(per.norms[i] - direct) <= 1e-4 * max(1, direct))
+    }
+    let config = DPSGDConfiguration(noiseMultiplier: 0.8, maxGradientNorm: 1, samplingRate: 0.1, epochs: 4, delta: 1e-5,
+                                    randomness: .seededInsecure(seed: 7))
+    var sgd = SGD(learningRate: 0.5, momentum: 0.5)
+    let result = try DPSGD.train(&model, inputs: x, labels: labels, optimizer: &sgd, configuration: config)
+    #expect(result.epsilon.isFinite && result.epsilon > 0)
+    #expect(model.accuracy(x, labels: labels) > 0.9)
 }
 
 @Test func poissonBatchSizesHaveTheRateAsMean() throws {

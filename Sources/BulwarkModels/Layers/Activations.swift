@@ -142,5 +142,8 @@ public struct BatchNorm: Layer {
         return r.output
     }
 
+    /// True: training-mode outputs are normalised with the statistics of the whole batch.
+    public var mixesExamplesInTraining: Bool { true }
+
     public var summary: String { "BatchNorm(\(channels))" }
 }

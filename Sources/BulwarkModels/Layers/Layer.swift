@@ -36,6 +36,10 @@ public protocol Layer: Sendable {
     func forward(_ input: Variable, parameters: ArraySlice<Variable>, context: inout ForwardContext) -> Variable
     /// A short description such as `Conv2D(1→32, 3×3, pad 1)`.
     var summary: String { get }
+    /// Whether, in training mode, one example's output depends on the other examples of the
+    /// batch (batch normalisation does). Per-example gradients, and so DP-SGD's clipping, are
+    /// meaningless for such a layer. `false` unless a layer says otherwise.
+    var mixesExamplesInTraining: Bool { get }
 }
 
 extension Layer {
@@ -45,6 +49,7 @@ extension Layer {
         set { precondition(newValue.isEmpty, "\(summary) has no parameters") }
     }
     public var bufferNames: [String] { [] }
+    public var mixesExamplesInTraining: Bool { false }
     public var buffers: [Tensor] {
         get { [] }
         set { precondition(newValue.isEmpty, "\(summary) has no buffers") }

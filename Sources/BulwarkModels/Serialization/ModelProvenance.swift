@@ -16,6 +16,11 @@ import Foundation
 public struct ModelProvenance: Codable, Sendable, Equatable {
     /// The zoo architecture.
     public var architecture: ZooArchitecture
+    /// The example shape (without the batch axis) the model was built for; recorded for the
+    /// architectures sized from the data (``ZooArchitecture/isSizedFromData``), `nil` otherwise.
+    public var inputShape: [Int]?
+    /// The number of classes the model was built for; recorded with ``inputShape``.
+    public var classCount: Int?
     /// Name of the training dataset (`fashion-mnist`).
     public var dataset: String?
     /// SHA-256 (hex) of the training data as trained on; see ``ModelTraining/dataSHA256(inputs:labels:)``.
@@ -131,6 +136,8 @@ extension ModelProvenance {
     /// time with 1.
     public var metadata: [String: String] {
         var m: [String: String] = [Key.architecture: architecture.rawValue]
+        m[Key.inputShape] = inputShape.map { $0.map(String.init).joined(separator: ",") }
+        m[Key.classCount] = classCount.map { String($0) }
         m[Key.dataset] = dataset
         m[Key.dataSHA256] = dataSHA256
         m[Key.trainImages] = trainImages.map { String($0) }
@@ -183,6 +190,8 @@ extension ModelProvenance {
         guard let arch = try Self.architecture(in: m) else { return nil }
         let r = MetadataReader(m)
         self.init(architecture: arch, dataset: m[Key.dataset], seed: try r.value(Key.seed))
+        inputShape = try r.shape(Key.inputShape)
+        classCount = try r.value(Key.classCount)
         dataSHA256 = m[Key.dataSHA256]
         trainImages = try r.value(Key.trainImages)
         epochs = try r.value(Key.epochs)
@@ -217,9 +226,18 @@ extension ModelProvenance {
         return arch
     }
 
+    /// Only the input shape and class count recorded in `metadata` (each `nil` when absent).
+    /// - Throws: ``ModelError`` (`.malformed`) naming the key whose value does not parse.
+    public static func shape(in metadata: [String: String]) throws(ModelError) -> (inputShape: [Int]?, classCount: Int?) {
+        let r = MetadataReader(metadata)
+        return (try r.shape(Key.inputShape), try r.value(Key.classCount))
+    }
+
     /// The metadata keys, here and nowhere else.
     enum Key {
         static let architecture = "bulwark.architecture"
+        static let inputShape = "bulwark.input_shape"
+        static let classCount = "bulwark.class_count"
         static let dataset = "bulwark.dataset"
         static let dataSHA256 = "bulwark.data_sha256"
         static let trainImages = "bulwark.train_images"
@@ -251,7 +269,7 @@ extension ModelProvenance {
         static let dpRandomness = "bulwark.dp.randomness"
         static let prefix = "bulwark."
         static let readingOrder = [
-            architecture, dataset, dataSHA256, trainImages, seed, epochs, batchSize, optimizer, learningRate, testAccuracy,
+            architecture, inputShape, classCount, dataset, dataSHA256, trainImages, seed, epochs, batchSize, optimizer, learningRate, testAccuracy,
             trainingSeconds, toolVersion, defence, defenceEpsilon, defenceSteps, defenceBeta, defenceSigma, defenceTemperature,
             defenceWarmupEpochs, dp, dpEpsilon, dpDelta, dpNoiseMultiplier, dpMaxGradientNorm, dpSamplingRate, dpSampler, dpSteps,
             dpAccountant, dpRandomness,
@@ -268,6 +286,16 @@ private struct MetadataReader {
         guard let text = metadata[key] else { return nil }
         guard let v = T(text) else { throw ModelError(.malformed, "metadata \(key) = '\(text)' is not a valid \(T.self)") }
         return v
+    }
+
+    /// A shape written as positive decimal sizes separated by commas (`3,32,32`).
+    func shape(_ key: String) throws(ModelError) -> [Int]? {
+        guard let text = metadata[key] else { return nil }
+        let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+        guard !sizes.isEmpty, sizes.count <= 8, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ModelError(.malformed, "metadata \(key) = '\(text)' is not a list of positive sizes such as 3,32,32")
+        }
+        return sizes.compactMap { $0 }
     }
 
     func required<T: LosslessStringConvertible>(_ key: String) throws(ModelError) -> T {

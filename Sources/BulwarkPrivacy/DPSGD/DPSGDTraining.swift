@@ -119,6 +119,7 @@ public enum DPSGD {
                              progress: (DPSGDProgress) -> Void = { _ in },
                              epochEnded: (DPSGDEpochSummary) -> Void = { _ in }) throws(PrivacyError) -> DPSGDResult {
         try configuration.validate()
+        try PerExampleGradients.checkLayers(of: model)  // before any step, not at the first batch
         let n = labels.count
         guard inputs.shape.first == n else {
             throw PrivacyError(parameter: "inputs", message: "\(inputs.shape) inputs for \(n) labels")

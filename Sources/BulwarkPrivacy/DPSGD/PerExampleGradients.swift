@@ -52,19 +52,16 @@ public struct PerExampleGradients {
 
     /// Runs one forward and one backward pass of `model` on a batch and collects the factors.
     ///
-    /// - Throws: ``PrivacyError`` when the model has a trainable layer other than Dense or
-    ///   Conv2D with groups = 1 (batch normalisation, for one, mixes examples and has no
-    ///   per-example gradient), or when the inputs do not fit the model.
+    /// - Throws: ``PrivacyError`` when a layer mixes examples in training (batch normalisation,
+    ///   alone or inside a ``ResidualBlock``: no per-example gradient exists, so clipping bounds
+    ///   nothing), when the model has another trainable layer than Dense or Conv2D with
+    ///   groups = 1, or when the inputs do not fit the model.
     public init(model: Sequential, inputs: Tensor, labels: [Int]) throws(PrivacyError) {
         let n = labels.count
         guard inputs.shape.first == n, Array(inputs.shape.dropFirst()) == model.inputShape else {
             throw PrivacyError(parameter: "inputs", message: "expected \(n)×\(model.inputShape) inputs, got \(inputs.shape)")
         }
-        for (i, layer) in model.layers.enumerated() where !layer.parameterNames.isEmpty {
-            if layer is Dense { continue }
-            if let c = layer as? Conv2D, c.groups == 1 { continue }
-            throw PrivacyError(parameter: "model", message: "layer \(i) \(layer.summary) has no per-example gradient in DP-SGD (supported: Dense, Conv2D with groups 1)")
-        }
+        try Self.checkLayers(of: model)
         if let bad = labels.first(where: { $0 < 0 || $0 >= model.classCount }) {
             throw PrivacyError(parameter: "labels", message: "label \(bad) outside 0..<\(model.classCount)")
         }
@@ -130,6 +127,20 @@ public struct PerExampleGradients {
         losses = (0..<n).map { -logp.scalars[$0 * c + labels[$0]] }
         predictions = logits.value.argmaxRows()
         squaredNorms = sq
+    }
+
+    /// Refuses a model DP-SGD cannot train: one with a layer that mixes examples in training
+    /// (batch normalisation) or with a trainable layer other than Dense or Conv2D with groups 1.
+    static func checkLayers(of model: Sequential) throws(PrivacyError) {
+        for (i, layer) in model.layers.enumerated() where layer.mixesExamplesInTraining {
+            // Opacus refuses batch normalisation for the same reason.
+            throw PrivacyError(parameter: "model", message: "layer \(i) \(layer.summary) uses batch statistics, which mix examples, so per-example clipping does not bound DP-SGD's sensitivity; train a model without batch normalisation (mlp, cnn, tabular)")
+        }
+        for (i, layer) in model.layers.enumerated() where !layer.parameterNames.isEmpty {
+            if layer is Dense { continue }
+            if let c = layer as? Conv2D, c.groups == 1 { continue }
+            throw PrivacyError(parameter: "model", message: "layer \(i) \(layer.summary) has no per-example gradient in DP-SGD (supported: Dense, Conv2D with groups 1)")
+        }
     }
 
     /// The clipped sum Σ_i min(1, C/‖g_i‖)·g_i, one tensor per model parameter (in
