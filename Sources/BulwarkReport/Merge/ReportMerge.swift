@@ -26,7 +26,7 @@ public struct MergedReport: Sendable {
     public static func merge(_ parts: [ReportPart]) throws(ReportError) -> MergedReport {
         guard let first = parts.first else { throw ReportError("merge: no parts given") }
         if let p = parts.firstIndex(where: { $0.kind != first.kind }) {
-            throw ReportError("merge: part 1 is a '\(first.kind.rawValue)' part, part \(p + 1) a '\(parts[p].kind.rawValue)' part")
+            throw ReportError("merge: parts of different kinds: part 1 is '\(first.kind.rawValue)', part \(p + 1) is '\(parts[p].kind.rawValue)'")
         }
         // shard 1's context (files, command) describes the run
         let context = { (shardOne: Int?) in shardOne.map { parts[$0].context } ?? first.context }
