@@ -52,7 +52,7 @@ let package = Package(
         ),
 
         // floor 2: threat modules
-        .target(name: "BulwarkEvasion", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkModels"], swiftSettings: strictSettings),
+        .target(name: "BulwarkEvasion", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
         .target(
             name: "BulwarkSupplyChain",
             dependencies: [
@@ -64,7 +64,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkModels"], swiftSettings: strictSettings),
+        .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
 
         // floor 3: findings and their renderings
         .target(

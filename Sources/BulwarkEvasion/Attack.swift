@@ -33,6 +33,11 @@ public struct AttackConfiguration: Codable, Sendable, Equatable {
     /// onto the ε-ball, so a step above ε acts as ε); APGD starts its step-size schedule at it
     /// instead of 2ε. Other attacks ignore it.
     public var stepSize: Float?
+    /// One seed per example: when set, every random choice about example `i` (random start,
+    /// restarts, Square and HopSkipJump proposals) comes from its own stream seeded by
+    /// `exampleSeeds[i]`, so an example's result does not depend on the batch it was run in;
+    /// `nil` draws from one stream seeded by ``seed`` in batch order.
+    public var exampleSeeds: [UInt64]?
 
     /// A configuration; defaults: clip range [0, 1], 10 iterations, untargeted, seed 0, the
     /// attack's own step schedule.
@@ -167,6 +172,9 @@ extension EvasionAttack {
         }
         if let t = c.targets, t.count != labels.count {
             throw EvasionError("\(name): \(t.count) targets for \(labels.count) examples")
+        }
+        if let s = c.exampleSeeds, s.count != labels.count {
+            throw EvasionError("\(name): \(s.count) example seeds for \(labels.count) examples")
         }
     }
 

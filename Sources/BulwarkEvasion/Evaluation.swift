@@ -1,3 +1,4 @@
+public import BulwarkData
 public import BulwarkTensor
 public import BulwarkModels
 
@@ -154,11 +155,19 @@ public struct Evaluation: Sendable {
     public var batchSize: Int
     /// Input clip range.
     public var clipMin: Float, clipMax: Float
-    /// Seed; batch `b` of (attack `a`, ε `e`) uses a seed derived from it deterministically.
+    /// Seed. Cell (attack `a`, ε `e`) has the seed `seed + a·1 000 003 + e·10 007`, and example
+    /// `i` of the dataset draws its random choices (random start, restarts, Square and
+    /// HopSkipJump proposals) from its own stream seeded by
+    /// `Shard.exampleSeed(run: cellSeed, index: i)`, `i` its global index: a figure does not
+    /// depend on the batch size or on the shard an example ran in.
     public var seed: UInt64
-    /// Adversarial inputs of the first this-many examples are kept in every cell
-    /// (``AttackEvaluation/adversarialExamples``) for an image grid; 0 keeps none. Keeping
-    /// examples changes no figure.
+    /// The part of the dataset this run evaluates (default: all of it). `run` is given the
+    /// whole dataset and evaluates only ``Shard/range(of:)`` of it; the result's outcomes are
+    /// those of that block, in data order (see ``PartialEvaluation``).
+    public var shard: Shard = .whole
+    /// Adversarial inputs of the first this-many examples of the dataset (global indices) are
+    /// kept in every cell (``AttackEvaluation/adversarialExamples``) for an image grid; 0 keeps
+    /// none. Keeping examples changes no figure. A shard keeps those that fall in its block.
     public var keptExamples = 0
 
     /// An evaluation plan.
@@ -171,7 +180,7 @@ public struct Evaluation: Sendable {
         self.seed = seed
     }
 
-    /// Runs the plan on `model` over `inputs`/`labels`.
+    /// Runs the plan on `model` over the examples of `inputs`/`labels` in ``shard``'s block.
     ///
     /// - Throws: ``EvasionError`` for inconsistent data or plan (named in the message).
     public func run(model: any DifferentiableClassifier, inputs: Tensor, labels: [Int],
@@ -182,7 +191,8 @@ public struct Evaluation: Sendable {
         guard batchSize > 0 else { throw EvasionError("evaluation: batch size must be positive, got \(batchSize)") }
         guard !specs.isEmpty, !epsilons.isEmpty else { throw EvasionError("evaluation: needs at least one attack and one epsilon") }
         let start = now()
-        let n = labels.count
+        let owned = shard.range(of: labels.count)
+        let n = owned.count
         let batches = (n + batchSize - 1) / batchSize
         let total = batches * specs.count * epsilons.count
         var completed = 0
@@ -193,13 +203,13 @@ public struct Evaluation: Sendable {
                 var outcomes: [ExampleOutcome] = []
                 outcomes.reserveCapacity(n)
                 var kept: [Tensor] = []
+                let cellSeed = seed &+ UInt64(a) &* 1_000_003 &+ UInt64(e) &* 10_007
                 for b in 0..<batches {
-                    let range = (b * batchSize)..<min(n, (b + 1) * batchSize)
-                    let batchSeed = seed &+ UInt64(a) &* 1_000_003 &+ UInt64(e) &* 10_007 &+ UInt64(b)
-                    var seeder = SeededGenerator(seed: batchSeed)
-                    let config = AttackConfiguration(norm: spec.norm, epsilon: eps, clipMin: clipMin, clipMax: clipMax,
+                    let range = (owned.lowerBound + b * batchSize)..<min(owned.upperBound, owned.lowerBound + (b + 1) * batchSize)
+                    var config = AttackConfiguration(norm: spec.norm, epsilon: eps, clipMin: clipMin, clipMax: clipMax,
                                                      maxIterations: spec.maxIterations, maxQueries: spec.maxQueries,
-                                                     seed: seeder.next(), stepSize: spec.stepSize)
+                                                     seed: cellSeed, stepSize: spec.stepSize)
+                    config.exampleSeeds = range.map { Shard.exampleSeed(run: cellSeed, index: $0) }
                     let r = try attack.run(inputs: inputs.rows(range), labels: Array(labels[range]),
                                            model: .whiteBox(model), configuration: config)
                     outcomes += r.outcomes
@@ -216,10 +226,21 @@ public struct Evaluation: Sendable {
                                               adversarialExamples: kept.isEmpty ? nil : Tensor.concatenateRows(kept)))
             }
         }
+        return Self.result(cells: cells, epsilons: epsilons, clipMin: clipMin, clipMax: clipMax, batchSize: batchSize,
+                           seed: seed, seconds: now() - start)
+    }
+
+    /// The result of `cells` (their outcomes complete): every aggregate — metrics, clean
+    /// accuracy, curve — computed from the per-example outcomes, so a merge of shards recomputes
+    /// exactly what one run computes.
+    static func result(cells: [AttackEvaluation], epsilons: [Float], clipMin: Float, clipMax: Float, batchSize: Int,
+                       seed: UInt64, seconds: Double) -> EvaluationResult {
+        var cells = cells
+        for k in cells.indices { cells[k].metrics = AttackMetrics(outcomes: cells[k].outcomes) }
         let clean = cells.first.map { AttackMetrics(outcomes: $0.outcomes).cleanAccuracy } ?? 0
-        return EvaluationResult(examples: n, cleanAccuracy: clean, attacks: cells, curve: Self.curve(cells),
+        return EvaluationResult(examples: cells.first?.outcomes.count ?? 0, cleanAccuracy: clean, attacks: cells, curve: curve(cells),
                                 epsilons: epsilons, clipMin: clipMin, clipMax: clipMax, batchSize: batchSize,
-                                seed: seed, seconds: now() - start)
+                                seed: seed, seconds: seconds)
     }
 
     /// Ensemble robust accuracy per norm and ε, cumulative over smaller ε (monotone in ε).

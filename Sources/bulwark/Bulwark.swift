@@ -22,6 +22,7 @@ struct Bulwark: AsyncParsableCommand {
             InspectCommand.self,
             PredictCommand.self,
             PrivacyCommand.self,
+            ReportCommand.self,
             ScanCommand.self,
             SignCommand.self,
             TrainCommand.self,

@@ -23,11 +23,17 @@ struct CertifyCommand: ParsableCommand {
 
         --out DIR writes DIR/certification.json (every certificate) and the report: DIR/index.html \
         (certified-accuracy curve as inline SVG), DIR/report.json and DIR/report.sarif.
+
+        --shard K/N certifies only shard K's contiguous block of the examples and writes \
+        DIR/certification.part-K-of-N.json instead (--out is then required); 'bulwark report merge' \
+        combines shards 1…N into the files one run writes (each example's noise is keyed by its \
+        index in the whole data set).
         """
     )
 
     @OptionGroup var input: ModelOptions
     @OptionGroup var examples: LabelledDataOptions
+    @OptionGroup var sharding: ShardOptions
 
     @Option(parsing: .unconditional, help: "Noise standard deviation σ.")
     var sigma: Float
@@ -65,6 +71,7 @@ struct CertifyCommand: ParsableCommand {
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1)") }
         guard batchSize > 0, batchSize <= 100_000 else { throw ValidationError("--batch-size must be between 1 and 100000") }
         _ = try parsedRadii()
+        if sharding.shard != nil && out == nil { throw ValidationError("--shard needs --out DIR for the partial result") }
     }
 
     func parsedRadii() throws -> [Double] {
@@ -78,8 +85,11 @@ struct CertifyCommand: ParsableCommand {
 
     func run() throws {
         let (model, data, labels) = (input.model, examples.data, examples.labels)
+        let shard = try sharding.parsed()
         if let out {
-            for name in ["", "/index.html", "/report.json", "/report.sarif", "/certification.json"] {
+            let names = shard.map { ["", "/" + ReportPart.fileName(kind: .certification, shard: $0.description)] }
+                ?? ["", "/index.html", "/report.json", "/report.sarif", "/certification.json"]
+            for name in names {
                 try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
             }
         }
@@ -92,6 +102,30 @@ struct CertifyCommand: ParsableCommand {
         let smoothing: RandomizedSmoothing
         let result: CertificationResult
         let line = ProgressLine(enabled: !quiet)
+        if let shard, let out {
+            let part: PartialCertification
+            do {
+                smoothing = try RandomizedSmoothing(base: classifier, sigma: sigma, n0: n0, n: n, alpha: alpha, batchSize: batchSize)
+                part = try smoothing.certify(shard: shard, toolVersion: Bulwark.configuration.version, inputs: x, labels: y,
+                                             radii: radiusList, seed: seed) { done, total in
+                    line.update("shard \(shard): certified \(done)/\(total)")
+                }
+            } catch {
+                line.finish()
+                throw error
+            }
+            let block = shard.range(of: y.count)
+            line.finish("shard \(shard): certified examples \(block.lowerBound)..<\(block.upperBound) in \(formatDuration(part.result.seconds))")
+            let context = ShardOptions.context(model: model, data: data, labels: labels, inputShape: classifier.inputShape)
+            let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
+            if json {
+                try printJSON(ShardOptions.Written(kind: ReportPart.Kind.certification.rawValue, shard: shard.description,
+                                                   examples: block.count, part: url.path))
+            } else {
+                print("wrote \(url.path) (shard \(shard), \(block.count) of \(y.count) examples); merge shards 1…\(shard.count) with 'bulwark report merge'")
+            }
+            return
+        }
         do {
             smoothing = try RandomizedSmoothing(base: classifier, sigma: sigma, n0: n0, n: n, alpha: alpha, batchSize: batchSize)
             result = try smoothing.certify(inputs: x, labels: y, radii: radiusList, seed: seed) { done, total in
@@ -105,12 +139,8 @@ struct CertifyCommand: ParsableCommand {
         let meanRadius = result.examples.filter(\.correct).map(\.certificate.radius).reduce(0, +) / Double(max(y.count, 1))
         var written: [String] = []
         if let out {
-            let evidence = DefenceEvidence(name: "\(URL(fileURLWithPath: model).lastPathComponent), σ = \(sigma)", certification: result,
-                                           reproduce: quotedCommandLine(), artifact: model)
-            let report = DefenceFindings.report(evidence, title: "Bulwark certification: \(URL(fileURLWithPath: model).lastPathComponent)", seed: seed,
-                                                parameters: ["model": model, "data": data, "labels": labels, "sigma": String(sigma), "n0": String(n0),
-                                                             "n": String(n), "alpha": String(alpha), "examples": String(y.count), "seed": String(seed)],
-                                                toolVersion: Bulwark.configuration.version)
+            let report = CertificationReport.make(result, modelPath: model, dataPath: data, labelsPath: labels, command: quotedCommandLine(),
+                                                  toolVersion: Bulwark.configuration.version)
             written = try ReportWriter.write(report, result: result, resultName: "certification.json", to: URL(fileURLWithPath: out)).map(\.path)
         }
         if json {

@@ -31,6 +31,11 @@ struct EvaluateCommand: ParsableCommand {
         and the same attacks run on the undefended model for comparison; --baseline FILE does the \
         same for a model hardened by training.
 
+        --shard K/N runs only shard K's contiguous block of the examples (the checklist runs in \
+        shard 1, on the first examples of the whole data) and writes OUT/evaluation.part-K-of-N.json \
+        instead of the report; 'bulwark report merge' combines shards 1…N into the report one run \
+        writes (every example's random choices are keyed by its index in the whole data set).
+
         Examples:
           bulwark evaluate --model cnn.safetensors --data x.npy --labels y.npy \\
             --attack fgsm,pgd --eps 0.05,0.1 --limit 500 --out eval --json
@@ -41,6 +46,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var input: ModelOptions
     @OptionGroup var examples: LabelledDataOptions
+    @OptionGroup var sharding: ShardOptions
 
     @Option(help: "Comma-separated attacks.")
     var attack: String = "fgsm,pgd"
@@ -142,7 +148,10 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let (model, data, labels) = (input.model, examples.data, examples.labels)
-        for name in ["", "/index.html", "/report.json", "/report.sarif"] {
+        let shard = try sharding.parsed()
+        let outputs = shard.map { ["", "/" + ReportPart.fileName(kind: .evaluation, shard: $0.description)] }
+            ?? ["", "/index.html", "/report.json", "/report.sarif"]
+        for name in outputs {
             try refuseOverwrite(out + name, inputs: [model, data, labels, baseline], role: "--out")
         }
         configureNumerics()
@@ -169,6 +178,13 @@ struct EvaluateCommand: ParsableCommand {
         let attackerGradient = gradient
         let checked = CheckedEvaluation(evaluation: plan, checklist: noChecklist ? nil
             : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries))
+        if let shard {
+            if defence?.transform.isRandom == true {
+                throw CLIError("--shard: a random --defense (EOT) draws its noise per batch, so its shards would not add up to one run")
+            }
+            try runShard(shard, plan: checked, classifier: classifier, defence: defence, baseline: baselineModel, inputs: x, labels: y)
+            return
+        }
         let line = ProgressLine(enabled: !quiet)
         let outcome: CheckedEvaluationResult
         do {
@@ -229,6 +245,31 @@ struct EvaluateCommand: ParsableCommand {
                 print("gradient-masking checklist skipped (--no-checklist): the robustness figures are not checked")
             }
             print("wrote \(resultURL.path), " + reportFiles.map(\.path).joined(separator: ", "))
+        }
+    }
+
+    /// `--shard K/N`: evaluates the shard's block and writes the part.
+    func runShard(_ shard: Shard, plan: CheckedEvaluation, classifier: any DifferentiableClassifier, defence: TransformDefence?,
+                  baseline: (any DifferentiableClassifier)?, inputs x: Tensor, labels y: [Int]) throws {
+        let line = ProgressLine(enabled: !quiet)
+        let part: PartialEvaluation
+        do {
+            part = try plan.run(shard: shard, toolVersion: Bulwark.configuration.version, model: classifier, defence: defence,
+                                baseline: baseline, gradient: gradient, inputs: x, labels: y, stage: { line.update($0, force: true) }) { p in
+                line.update("shard \(shard) · \(p.attack) ε=\(p.epsilon) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total) · ETA \(formatDuration(p.secondsRemaining))")
+            }
+        } catch {
+            line.finish()
+            throw error
+        }
+        let block = shard.range(of: y.count)
+        line.finish("shard \(shard): evaluated examples \(block.lowerBound)..<\(block.upperBound) in \(formatDuration(part.result.evaluation.seconds))")
+        let context = ShardOptions.context(model: input.model, data: examples.data, labels: examples.labels, inputShape: classifier.inputShape)
+        let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
+        if json {
+            try printJSON(ShardOptions.Written(kind: ReportPart.Kind.evaluation.rawValue, shard: shard.description, examples: block.count, part: url.path))
+        } else {
+            print("wrote \(url.path) (shard \(shard), \(block.count) of \(y.count) examples); merge shards 1…\(shard.count) with 'bulwark report merge'")
         }
     }
 }

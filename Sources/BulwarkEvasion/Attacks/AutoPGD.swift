@@ -78,7 +78,7 @@ public struct AutoProjectedGradientDescent: EvasionAttack {
         let d = n == 0 ? 0 : inputs.count / n
         let rowShape = Array(inputs.shape.dropFirst())
         let x0 = inputs.scalars
-        var rng = SeededGenerator(seed: c.seed)
+        var rng = ExampleRandomness(c)
         let cleanPred = net.predictions(inputs)
         var best = x0
         var done = (0..<n).map { isSuccess(cleanPred[$0], $0, labels: labels, targets: c.targets) }
@@ -95,7 +95,7 @@ public struct AutoProjectedGradientDescent: EvasionAttack {
             if start0.isEmpty || c.maxIterations == 0 { break }
             // Per-example state, full size; only active rows are touched.
             var x = x0
-            let noise = Geometry.randomPerturbation(rows: start0.count, dimension: d, norm: c.norm, epsilon: c.epsilon, rng: &rng)
+            let noise = rng.perturbations(for: start0, dimension: d, norm: c.norm, epsilon: c.epsilon)
             var startRows = [Float](); startRows.reserveCapacity(start0.count * d)
             var baseRows = [Float](); baseRows.reserveCapacity(start0.count * d)
             for (r, i) in start0.enumerated() {

@@ -56,7 +56,7 @@ public struct HopSkipJump: EvasionAttack {
         let rowShape = Array(inputs.shape.dropFirst())
         let view = model.queryView
         let x0 = inputs.scalars
-        var rng = SeededGenerator(seed: c.seed)
+        var rng = ExampleRandomness(c)
         let cleanPred = view.labels(inputs)  // charged below: one query per example
         var best = x0
         var queries = [Int](repeating: 1, count: n)
@@ -66,7 +66,7 @@ public struct HopSkipJump: EvasionAttack {
         for i in 0..<n {
             if isSuccess(cleanPred[i], i, labels: labels, targets: c.targets) { continue }
             var oracle = CountingQueryClassifier(OpenedQueryClassifier(base: view), queryLimit: budget - 1)
-            var exampleRng = rng.split()
+            var exampleRng = rng.split(for: i)
             let clean = Array(x0[(i * d)..<((i + 1) * d)])
             func adversarial(_ rows: [[Float]]) throws(OutOfQueries) -> [Bool] {
                 var flat = [Float](); flat.reserveCapacity(rows.count * d)

@@ -54,7 +54,7 @@ public struct ProjectedGradientDescent: EvasionAttack {
         let d = n == 0 ? 0 : inputs.count / n
         let rowShape = Array(inputs.shape.dropFirst())
         let x0 = inputs.scalars
-        var rng = SeededGenerator(seed: c.seed)
+        var rng = ExampleRandomness(c)
         // Without a random start the first gradient pass runs at x0 and yields the clean
         // predictions for free; with one, they cost one forward pass up front.
         let knownClean: [Int]? = randomStart || c.maxIterations == 0 ? net.predictions(inputs) : nil
@@ -77,7 +77,7 @@ public struct ProjectedGradientDescent: EvasionAttack {
             var base = [Float](); base.reserveCapacity(active.count * d)
             for i in active { x += x0[(i * d)..<((i + 1) * d)]; base += x0[(i * d)..<((i + 1) * d)] }
             if randomStart {
-                let r = Geometry.randomPerturbation(rows: active.count, dimension: d, norm: c.norm, epsilon: c.epsilon, rng: &rng)
+                let r = rng.perturbations(for: active, dimension: d, norm: c.norm, epsilon: c.epsilon)
                 for j in 0..<x.count { x[j] += r[j] }
                 Geometry.project(&x, around: base, rows: active.count, norm: c.norm, epsilon: c.epsilon, clipMin: c.clipMin, clipMax: c.clipMax)
             }

@@ -45,7 +45,7 @@ public struct SquareAttack: EvasionAttack {
         let geo = ImageGeometry(rowShape: rowShape, count: d)
         var oracle = CountingQueryClassifier(OpenedQueryClassifier(base: model.queryView), queryLimit: n * budget)
         let x0 = inputs.scalars
-        var rng = SeededGenerator(seed: c.seed)
+        var rng = ExampleRandomness(c)
         let eps = c.epsilon
         let p0 = initialFraction ?? (c.norm == .linf ? 0.05 : 0.1)
         let aim = c.targets ?? labels
@@ -66,7 +66,7 @@ public struct SquareAttack: EvasionAttack {
         if !active.isEmpty {
             var rows = [Float](); rows.reserveCapacity(active.count * d)
             for i in active {
-                let delta = c.norm == .linf ? geo.stripes(epsilon: eps, rng: &rng) : geo.l2Init(epsilon: eps, rng: &rng)
+                let delta = c.norm == .linf ? geo.stripes(epsilon: eps, rng: &rng[i]) : geo.l2Init(epsilon: eps, rng: &rng[i])
                 for j in 0..<d { rows.append(min(max(x0[i * d + j] + delta[j], c.clipMin), c.clipMax)) }
             }
             let p: Tensor
@@ -90,8 +90,8 @@ public struct SquareAttack: EvasionAttack {
             for i in active {
                 let cur = Array(best[(i * d)..<((i + 1) * d)]), base = Array(x0[(i * d)..<((i + 1) * d)])
                 let proposal = c.norm == .linf
-                    ? geo.linfProposal(current: cur, clean: base, epsilon: eps, fraction: p, clipMin: c.clipMin, clipMax: c.clipMax, rng: &rng)
-                    : geo.l2Proposal(current: cur, clean: base, epsilon: eps, fraction: p, clipMin: c.clipMin, clipMax: c.clipMax, rng: &rng)
+                    ? geo.linfProposal(current: cur, clean: base, epsilon: eps, fraction: p, clipMin: c.clipMin, clipMax: c.clipMax, rng: &rng[i])
+                    : geo.l2Proposal(current: cur, clean: base, epsilon: eps, fraction: p, clipMin: c.clipMin, clipMax: c.clipMax, rng: &rng[i])
                 rows += proposal
             }
             let probs: Tensor

@@ -1,3 +1,4 @@
+public import BulwarkData
 public import BulwarkTensor
 public import BulwarkModels
 import Foundation
@@ -132,9 +133,12 @@ public struct RandomizedSmoothing: Sendable {
                                    lowerBound: lower, votes: counts[top])
     }
 
-    /// Certifies every example of `inputs` (`N × inputShape`) and reports certified accuracy at `radii`.
-    /// Example `i` uses a seed derived from `seed` and `i`.
-    public func certify(inputs: Tensor, labels: [Int], radii: [Double], seed: UInt64,
+    /// Certifies the examples of `inputs` (`N × inputShape`) in `shard`'s block (default: all)
+    /// and reports certified accuracy at `radii` over them.
+    ///
+    /// Example `i` draws its noise from a stream seeded by ``exampleSeed(run:index:)`` of
+    /// `seed` and its global index `i`, so a certificate does not depend on the shard it ran in.
+    public func certify(inputs: Tensor, labels: [Int], radii: [Double], seed: UInt64, shard: Shard = .whole,
                         progress: (Int, Int) -> Void = { _, _ in }) throws(EvasionError) -> CertificationResult {
         guard inputs.shape.first == labels.count else {
             throw EvasionError("certify: \(labels.count) labels for inputs of shape \(inputs.shape)")
@@ -147,17 +151,39 @@ public struct RandomizedSmoothing: Sendable {
         }
         let start = Date()
         var out: [CertifiedExample] = []
-        for i in labels.indices {
-            let c = certify(inputs.slice(i), seed: seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+        let block = shard.range(of: labels.count)
+        for i in block {
+            let c = certify(inputs.slice(i), seed: Self.exampleSeed(run: seed, index: i))
             out.append(CertifiedExample(label: labels[i], certificate: c))
-            progress(i + 1, labels.count)
+            progress(i - block.lowerBound + 1, block.count)
         }
-        let total = Double(max(out.count, 1))
-        let curve = radii.sorted().map { r in
-            CertifiedPoint(radius: r, certifiedAccuracy: Double(out.filter { $0.correct && $0.certificate.radius >= r }.count) / total)
+        return result(examples: out, radii: radii, seed: seed, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The noise seed of example `index` (global) in a run seeded by `run`:
+    /// `run + index · 0x9E3779B97F4A7C15` (wrapping), per-example since certification began.
+    public static func exampleSeed(run: UInt64, index: Int) -> UInt64 {
+        run &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// The result over `examples`: the curve at `radii` (sorted) and the abstention rate are
+    /// computed from the per-example certificates alone, so merging shards recomputes what
+    /// one run computes.
+    public func result(examples out: [CertifiedExample], radii: [Double], seed: UInt64, seconds: Double) -> CertificationResult {
+        CertificationResult(sigma: sigma, n0: n0, n: n, alpha: alpha, seed: seed, examples: out,
+                            curve: Self.curve(out, radii: radii), abstentionRate: Self.abstentionRate(out), seconds: seconds)
+    }
+
+    /// Fraction of `examples` where the smoothed classifier abstained (0 for none).
+    public static func abstentionRate(_ examples: [CertifiedExample]) -> Double {
+        Double(examples.filter { $0.certificate.prediction == nil }.count) / Double(max(examples.count, 1))
+    }
+
+    /// Certified accuracy at each of `radii` (sorted ascending) over `examples`.
+    public static func curve(_ examples: [CertifiedExample], radii: [Double]) -> [CertifiedPoint] {
+        let total = Double(max(examples.count, 1))
+        return radii.sorted().map { r in
+            CertifiedPoint(radius: r, certifiedAccuracy: Double(examples.filter { $0.correct && $0.certificate.radius >= r }.count) / total)
         }
-        return CertificationResult(sigma: sigma, n0: n0, n: n, alpha: alpha, seed: seed, examples: out, curve: curve,
-                                   abstentionRate: Double(out.filter { $0.certificate.prediction == nil }.count) / total,
-                                   seconds: Date().timeIntervalSince(start))
     }
 }

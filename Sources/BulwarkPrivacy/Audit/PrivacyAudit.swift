@@ -1,3 +1,4 @@
+public import BulwarkData
 public import BulwarkModels
 public import BulwarkTensor
 import Foundation
@@ -86,6 +87,22 @@ public struct PrivacyAudit: Sendable {
     public func run(_ model: any DifferentiableClassifier, members: (Tensor, [Int]), nonMembers: (Tensor, [Int]),
                     shadowTrainer: ShadowTrainer? = nil,
                     progress: (String) -> Void = { _ in }) throws(PrivacyError) -> PrivacyAuditResult {
+        let scored = try score(model, members: members, nonMembers: nonMembers, shadowTrainer: shadowTrainer, shard: .whole,
+                               progress: progress)
+        let (attributeResult, images) = try extras(model, members: members, nonMembers: nonMembers, progress: progress)
+        return try measure(scores: scored.scores, seconds: scored.seconds, members: members.1.count, nonMembers: nonMembers.1.count,
+                           attributeInference: attributeResult, inversion: images, shadowModels: scored.shadowModels)
+    }
+
+    /// Membership scores of the candidates in `shard`'s block, per attack (in ``attacks``
+    /// order). Candidates are the members then the non-members (global index `i < members`
+    /// is member `i`, the rest non-member `i − members`). Shadow models are always trained on
+    /// all candidates from ``seed`` (every shard trains the same pool, so a candidate's score
+    /// does not depend on its shard); only the target's statistics and the scores are limited
+    /// to the block.
+    func score(_ model: any DifferentiableClassifier, members: (Tensor, [Int]), nonMembers: (Tensor, [Int]),
+               shadowTrainer: ShadowTrainer?, shard: Shard,
+               progress: (String) -> Void) throws(PrivacyError) -> (scores: [[Double]], seconds: [Double], shadowModels: Int) {
         let (mx, my) = members, (nx, ny) = nonMembers
         guard my.count >= 2, ny.count >= 2 else {
             throw PrivacyError(parameter: "members", message: "need at least two members and two non-members")
@@ -99,8 +116,13 @@ public struct PrivacyAudit: Sendable {
             }
         }
         guard !attacks.isEmpty else { throw PrivacyError(parameter: "attack", message: "no attack selected") }
-        let mStats = ExampleStatistics.of(model, inputs: mx, labels: my)
-        let nStats = ExampleStatistics.of(model, inputs: nx, labels: ny)
+        let total = my.count + ny.count
+        let block = shard.range(of: total)
+        let memberRows = block.clamped(to: 0..<my.count)
+        let nonMemberRows = (block.lowerBound - my.count)..<(block.upperBound - my.count)
+        let nonMemberBlock = nonMemberRows.clamped(to: 0..<ny.count)
+        let mine = ExampleStatistics.of(model, inputs: mx.rows(memberRows), labels: Array(my[memberRows]))
+            + ExampleStatistics.of(model, inputs: nx.rows(nonMemberBlock), labels: Array(ny[nonMemberBlock]))
         var pool: ShadowPool?
         if attacks.contains(where: \.needsShadowModels) {
             guard let shadowTrainer else {
@@ -112,25 +134,35 @@ public struct PrivacyAudit: Sendable {
                 progress("shadow model \(k)/\(shadowModels)")
             }
         }
-        var results: [MembershipAttackResult] = []
+        // The pool-based scorers read pool row i for target row i: place the block's statistics
+        // at their global indices; the placeholders elsewhere are scored and dropped.
+        var aligned: [ExampleStatistics] {
+            let filler = ExampleStatistics(logits: [Double](repeating: 0, count: max(model.classCount, 1)), label: 0)
+            var all = [ExampleStatistics](repeating: filler, count: total)
+            all.replaceSubrange(block, with: mine)
+            return all
+        }
+        var scores: [[Double]] = [], seconds: [Double] = []
         for attack in attacks {
             let start = Date()
-            let all = mStats + nStats
-            let scores: [Double]
+            let raw: [Double]
             switch attack {
-            case .loss: scores = ThresholdAttack.lossScores(all)
-            case .confidence: scores = ThresholdAttack.confidenceScores(all)
-            case .shadow: scores = pool.map { ShadowModelAttack.scores(target: all, pool: $0) } ?? []
-            case .liraOnline: scores = pool.map { LiRA.onlineScores(target: all, pool: $0) } ?? []
-            case .liraOffline: scores = pool.map { LiRA.offlineScores(target: all, pool: $0) } ?? []
+            case .loss: raw = ThresholdAttack.lossScores(mine)
+            case .confidence: raw = ThresholdAttack.confidenceScores(mine)
+            case .shadow: raw = pool.map { ShadowModelAttack.scores(target: mine, pool: $0) } ?? []
+            case .liraOnline: raw = pool.map { Array(LiRA.onlineScores(target: aligned, pool: $0)[block]) } ?? []
+            case .liraOffline: raw = pool.map { Array(LiRA.offlineScores(target: aligned, pool: $0)[block]) } ?? []
             }
-            let clean = scores.map { $0.isFinite ? $0 : ($0 > 0 ? 1e300 : -1e300) }
-            let m = Array(clean[..<my.count]), n = Array(clean[my.count...])
-            results.append(MembershipAttackResult(
-                attack: attack, metrics: try MembershipMetrics(memberScores: m, nonMemberScores: n),
-                empiricalEpsilon: try EmpiricalEpsilon(memberScores: m, nonMemberScores: n, delta: delta, confidence: confidence, seed: seed),
-                seconds: Date().timeIntervalSince(start)))
+            scores.append(raw.map { $0.isFinite ? $0 : ($0 > 0 ? 1e300 : -1e300) })
+            seconds.append(Date().timeIntervalSince(start))
         }
+        return (scores, seconds, pool?.count ?? 0)
+    }
+
+    /// Attribute inference and model inversion, when asked for (they read the whole data set;
+    /// a sharded audit runs them in shard 1).
+    func extras(_ model: any DifferentiableClassifier, members: (Tensor, [Int]), nonMembers: (Tensor, [Int]),
+                progress: (String) -> Void) throws(PrivacyError) -> (AttributeInferenceResult?, [InversionImage]?) {
         var attributeResult: AttributeInferenceResult?
         if let attribute {
             progress("attribute inference")
@@ -142,8 +174,27 @@ public struct PrivacyAudit: Sendable {
             progress("model inversion")
             images = try ModelInversion.reconstruct(model, classes: inversionClasses, steps: inversionSteps, references: members)
         }
-        return PrivacyAuditResult(members: my.count, nonMembers: ny.count, attacks: results, attributeInference: attributeResult,
-                                  inversion: images, shadowModels: pool?.count ?? 0, seed: seed,
+        return (attributeResult, images)
+    }
+
+    /// The audit's result from every candidate's scores (per attack, members first): ROC
+    /// metrics and the ε lower bound of each attack are computed here only, so a merge of
+    /// shards computes what one run computes.
+    func measure(scores: [[Double]], seconds: [Double], members: Int, nonMembers: Int,
+                 attributeInference: AttributeInferenceResult?, inversion: [InversionImage]?,
+                 shadowModels trained: Int) throws(PrivacyError) -> PrivacyAuditResult {
+        var results: [MembershipAttackResult] = []
+        for (k, attack) in attacks.enumerated() {
+            let start = Date()
+            let clean = scores[k]
+            let m = Array(clean[..<min(members, clean.count)]), n = Array(clean[min(members, clean.count)...])
+            results.append(MembershipAttackResult(
+                attack: attack, metrics: try MembershipMetrics(memberScores: m, nonMemberScores: n),
+                empiricalEpsilon: try EmpiricalEpsilon(memberScores: m, nonMemberScores: n, delta: delta, confidence: confidence, seed: seed),
+                seconds: seconds[k] + Date().timeIntervalSince(start)))
+        }
+        return PrivacyAuditResult(members: members, nonMembers: nonMembers, attacks: results, attributeInference: attributeInference,
+                                  inversion: inversion, shadowModels: trained, seed: seed,
                                   claimedEpsilon: claimedEpsilon, delta: delta)
     }
 }
