@@ -40,6 +40,7 @@ struct PrivacyAuditCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "δ for the empirical ε bound.") var delta: Double = 1e-5
     @Option(parsing: .unconditional, help: "Seed of shadow assignment, shadow training and the bound's split.") var seed: UInt64 = 0
     @Option(help: "Write a report (index.html, report.json, report.sarif) into this directory.") var out: String?
+    @OptionGroup var sharding: ShardOptions
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
 
@@ -52,6 +53,7 @@ struct PrivacyAuditCommand: ParsableCommand {
         if let shadowEpochs { guard shadowEpochs > 0, shadowEpochs <= 1000 else { throw ValidationError("--shadow-epochs must be 1–1000") } }
         guard inversionSteps > 0, inversionSteps <= 100_000 else { throw ValidationError("--inversion-steps must be 1–100000") }
         guard delta >= 0, delta < 1 else { throw ValidationError("--delta must be in [0, 1)") }
+        if sharding.shard != nil && out == nil { throw ValidationError("--shard needs --out DIR for the partial result") }
     }
 
     func parsedAttacks() throws -> (membership: [MembershipAttackKind], attribute: Bool, inversion: Bool) {
@@ -82,7 +84,9 @@ struct PrivacyAuditCommand: ParsableCommand {
     func run() throws {
         if let out {
             let inputs = [target.model, members.data, members.labels, nonMemberData, nonMemberLabels]
-            for name in ["", "/index.html", "/report.json", "/report.sarif"] {
+            let names = try sharding.parsed().map { ["", "/" + ReportPart.fileName(kind: .privacyAudit, shard: $0.description)] }
+                ?? ["", "/index.html", "/report.json", "/report.sarif"]
+            for name in names {
                 try refuseOverwrite(out + name, inputs: inputs, role: "--out")
             }
         }
@@ -114,6 +118,31 @@ struct PrivacyAuditCommand: ParsableCommand {
                                  inversionClasses: selected.inversion ? Array(0..<classifier.classCount) : nil,
                                  inversionSteps: inversionSteps, claimedEpsilon: claimed)
         let line = ProgressLine(enabled: !quiet)
+        if let shard = try sharding.parsed(), let out {
+            // every shard trains the same shadow pool from --seed and scores its block of members ∪ non-members
+            let part: PartialPrivacyAudit
+            do {
+                part = try audit.run(shard: shard, toolVersion: Bulwark.configuration.version, classifier,
+                                     members: (memberSet.inputs, memberSet.labels), nonMembers: (nonMemberSet.inputs, nonMemberSet.labels),
+                                     shadowTrainer: recipe?.trainer) { line.update("shard \(shard): " + $0, force: true) }
+            } catch {
+                line.finish()
+                throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)")
+            }
+            let total = memberSet.labels.count + nonMemberSet.labels.count
+            let block = shard.range(of: total)
+            line.finish("shard \(shard): scored candidates \(block.lowerBound)..<\(block.upperBound) of \(total)")
+            let context = ShardOptions.context(model: target.model, data: members.data + "," + members.labels,
+                                               labels: nonMemberData + "," + nonMemberLabels, inputShape: classifier.inputShape)
+            let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
+            if json {
+                try printJSON(ShardOptions.Written(kind: ReportPart.Kind.privacyAudit.rawValue, shard: shard.description,
+                                                   examples: block.count, part: url.path))
+            } else {
+                print("wrote \(url.path) (shard \(shard), \(block.count) of \(total) candidates); merge shards 1…\(shard.count) with 'bulwark report merge'")
+            }
+            return
+        }
         let start = Date()
         let result: PrivacyAuditResult
         do {
