@@ -4,95 +4,37 @@ import SwiftProtobuf
 
 /// Writes models as ONNX files that onnxruntime and Bulwark's own loader run with the same outputs.
 ///
-/// A `Sequential` model becomes a new graph (opset 17): layers map one to one onto ONNX nodes;
-/// parameters become float initializers named like PyTorch's `nn.Sequential` state_dict
-/// (`0.weight`, `3.bias`, …). The batch axis is symbolic.
+/// A `Sequential` model becomes a new graph (opset 17): most layers map onto one ONNX node named
+/// `layer<i>`; parameters and batch-normalisation running statistics become float initializers
+/// named like PyTorch's `nn.Sequential` state_dict (`0.weight`, `1.running_var`, `3.conv1.weight`,
+/// `4.shortcut.1.bias`, …), so they match the model's safetensors names. `BatchNorm` becomes
+/// `BatchNormalization` (inference mode, running statistics; an ``ONNXModel`` trains it with
+/// batch statistics), `GlobalAvgPool` `GlobalAveragePool` (N×C×1×1, which the model's `Flatten`
+/// turns into N×C), and a ``ResidualBlock`` the nodes `layer<i>.conv1`, `.bn1`, `.relu1`,
+/// `.conv2`, `.bn2`, `.shortcut.0` and `.shortcut.1` (projection shortcut only), `.add` and
+/// `.relu`. The batch axis is symbolic.
 ///
 /// An ``ONNXModel`` (fine-tuned after import) is written back into its own file's message: the
 /// graph, node names, opset, inputs, outputs, metadata, unknown fields and initializer names
 /// stay as loaded; only the values of its parameters and running statistics change, each in
 /// the encoding it had (`raw_data` or `float_data`).
+///
+/// ```swift
+/// let resnet = try ZooArchitecture.resnet.makeModel(exampleShape: [3, 32, 32], classCount: 10)
+/// try ONNXExporter.write(resnet, to: URL(fileURLWithPath: "resnet.onnx"))
+/// ```
 public enum ONNXExporter {
     /// The ONNX bytes of `model`. Throws `ONNXError(.unsupported)` for a layer with no ONNX mapping.
     public static func serialize(_ model: Sequential, graphName: String = "bulwark") throws(ONNXError) -> Data {
-        var graph = Onnx_GraphProto()
-        graph.name = graphName
+        var writer = ONNXGraphWriter()
+        writer.graph.name = graphName
         var current = "input"
         for (i, layer) in model.layers.enumerated() {
-            let out = "l\(i)"
-            var node = Onnx_NodeProto()
-            node.name = "layer\(i)"
-            node.input = [current]
-            node.output = [out]
-            func initializer(_ name: String, _ t: Tensor) {
-                var p = Onnx_TensorProto()
-                p.name = name
-                p.dataType = 1
-                p.dims = t.shape.map { Int64($0) }
-                p.floatData = t.scalars
-                graph.initializer.append(p)
-                node.input.append(name)
-            }
-            func ints(_ name: String, _ v: [Int]) {
-                var a = Onnx_AttributeProto()
-                a.name = name; a.type = .ints; a.ints = v.map { Int64($0) }
-                node.attribute.append(a)
-            }
-            func int(_ name: String, _ v: Int) {
-                var a = Onnx_AttributeProto()
-                a.name = name; a.type = .int; a.i = Int64(v)
-                node.attribute.append(a)
-            }
-            func geometry(_ g: Conv2DGeometry) {
-                ints("kernel_shape", [g.kernelHeight, g.kernelWidth])
-                ints("strides", [g.strideHeight, g.strideWidth])
-                ints("pads", [g.padTop, g.padLeft, g.padBottom, g.padRight])
-            }
-            switch layer {
-            case let d as Dense:
-                node.opType = "Gemm"
-                int("transB", 1)
-                initializer("\(i).weight", d.weight)
-                initializer("\(i).bias", d.bias)
-            case let c as Conv2D:
-                node.opType = "Conv"
-                geometry(c.geometry)
-                ints("dilations", [c.geometry.dilationHeight, c.geometry.dilationWidth])
-                int("group", c.groups)
-                initializer("\(i).weight", c.weight)
-                initializer("\(i).bias", c.bias)
-            case let p as MaxPool2D:
-                node.opType = "MaxPool"
-                geometry(p.geometry)
-            case let p as AvgPool2D:
-                node.opType = "AveragePool"
-                geometry(p.geometry)
-                int("count_include_pad", p.countIncludePad ? 1 : 0)
-            case is GlobalAvgPool:
-                node.opType = "GlobalAveragePool"
-            case is Flatten:
-                node.opType = "Flatten"
-                int("axis", 1)
-            case is Dropout:
-                node.opType = "Identity"
-            case let a as Activation:
-                switch a.kind {
-                case .relu: node.opType = "Relu"
-                case .sigmoid: node.opType = "Sigmoid"
-                case .tanh: node.opType = "Tanh"
-                case .softmax: node.opType = "Softmax"; int("axis", -1)
-                case .leakyRelu(let alpha):
-                    node.opType = "LeakyRelu"
-                    var at = Onnx_AttributeProto()
-                    at.name = "alpha"; at.type = .float; at.f = alpha
-                    node.attribute.append(at)
-                }
-            default:
-                throw ONNXError(.unsupported, "layer \(i) (\(layer.summary)) has no ONNX export")
-            }
-            graph.node.append(node)
-            current = out
+            let out = i == model.layers.count - 1 ? "logits" : "l\(i)"
+            current = try emit(layer, index: i, input: current, output: out, into: &writer)
         }
+        if model.layers.isEmpty { writer.node("Identity", name: "identity", inputs: [current], output: "logits") }
+        var graph = writer.graph
         func info(_ name: String, _ dims: [Int]) -> Onnx_ValueInfoProto {
             var v = Onnx_ValueInfoProto()
             v.name = name
@@ -109,7 +51,6 @@ public enum ONNXExporter {
             return v
         }
         graph.input = [info("input", model.inputShape)]
-        graph.node[graph.node.count - 1].output = ["logits"]
         graph.output = [info("logits", [model.classCount])]
         var m = Onnx_ModelProto()
         m.irVersion = 8
@@ -122,6 +63,69 @@ public enum ONNXExporter {
         do { return try m.serializedBytes() } catch {
             throw ONNXError(.malformed, "could not serialize the ONNX model: \(error)", underlying: error)
         }
+    }
+
+    /// Appends the nodes of layer `i` reading `input` and writing `output`; returns `output`.
+    static func emit(_ layer: any Layer, index i: Int, input: String, output: String,
+                     into w: inout ONNXGraphWriter) throws(ONNXError) -> String {
+        let name = "layer\(i)"
+        switch layer {
+        case let d as Dense:
+            return w.node("Gemm", name: name, inputs: [input, w.initializer("\(i).weight", d.weight), w.initializer("\(i).bias", d.bias)],
+                          output: output, attributes: [.int("transB", 1)])
+        case let c as Conv2D:
+            return w.conv(name: name, input: input, output: output, prefix: "\(i)", weight: c.weight, bias: c.bias,
+                          geometry: c.geometry, groups: c.groups)
+        case let bn as BatchNorm:
+            return w.batchNorm(name: name, input: input, output: output, prefix: "\(i)", bn)
+        case let block as ResidualBlock:
+            return residualBlock(block, index: i, input: input, output: output, into: &w)
+        case let p as MaxPool2D:
+            return w.node("MaxPool", name: name, inputs: [input], output: output, attributes: ONNXGraphWriter.window(p.geometry))
+        case let p as AvgPool2D:
+            return w.node("AveragePool", name: name, inputs: [input], output: output,
+                          attributes: ONNXGraphWriter.window(p.geometry) + [.int("count_include_pad", p.countIncludePad ? 1 : 0)])
+        case is GlobalAvgPool:
+            return w.node("GlobalAveragePool", name: name, inputs: [input], output: output)
+        case is Flatten:
+            return w.node("Flatten", name: name, inputs: [input], output: output, attributes: [.int("axis", 1)])
+        case is Dropout:
+            return w.node("Identity", name: name, inputs: [input], output: output)
+        case let a as Activation:
+            let (op, attributes): (String, [Onnx_AttributeProto]) = switch a.kind {
+            case .relu: ("Relu", [])
+            case .sigmoid: ("Sigmoid", [])
+            case .tanh: ("Tanh", [])
+            case .softmax: ("Softmax", [.int("axis", -1)])
+            case .leakyRelu(let alpha): ("LeakyRelu", [.float("alpha", alpha)])
+            }
+            return w.node(op, name: name, inputs: [input], output: output, attributes: attributes)
+        default:
+            throw ONNXError(.unsupported, "layer \(i) (\(layer.summary)) has no ONNX export")
+        }
+    }
+
+    /// `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))` with node and value names
+    /// `layer<i>.conv1`, `l<i>.conv1`, … and tensors named as ``ResidualBlock/parameterNames``.
+    static func residualBlock(_ b: ResidualBlock, index i: Int, input: String, output: String,
+                              into w: inout ONNXGraphWriter) -> String {
+        let node = "layer\(i)", value = "l\(i)"
+        var h = w.conv(name: "\(node).conv1", input: input, output: "\(value).conv1", prefix: "\(i).conv1",
+                       weight: b.conv1, bias: nil, geometry: b.geometry1)
+        h = w.batchNorm(name: "\(node).bn1", input: h, output: "\(value).bn1", prefix: "\(i).bn1", b.bn1)
+        h = w.node("Relu", name: "\(node).relu1", inputs: [h], output: "\(value).relu1")
+        h = w.conv(name: "\(node).conv2", input: h, output: "\(value).conv2", prefix: "\(i).conv2",
+                   weight: b.conv2, bias: nil, geometry: b.geometry2)
+        h = w.batchNorm(name: "\(node).bn2", input: h, output: "\(value).bn2", prefix: "\(i).bn2", b.bn2)
+        var shortcut = input
+        if let projection = b.projection {
+            shortcut = w.conv(name: "\(node).shortcut.0", input: input, output: "\(value).shortcut.0", prefix: "\(i).shortcut.0",
+                              weight: projection.kernel, bias: nil, geometry: b.shortcutGeometry)
+            shortcut = w.batchNorm(name: "\(node).shortcut.1", input: shortcut, output: "\(value).shortcut.1",
+                                   prefix: "\(i).shortcut.1", projection.bn)
+        }
+        let sum = w.node("Add", name: "\(node).add", inputs: [h, shortcut], output: "\(value).add")
+        return w.node("Relu", name: "\(node).relu", inputs: [sum], output: output)
     }
 
     /// Writes `model` to `url` as ONNX (atomically).
