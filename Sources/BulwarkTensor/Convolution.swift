@@ -214,6 +214,9 @@ public enum Convolution {
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
         let biasValues = bias?.scalars
+        if !pointwise && SingleChannelConvolution.applies(channels: c, groups: groups, geometry: g) {
+            return singleChannelForward(x, w, biasValues: biasValues, geometry: g, oh: oh, ow: ow)
+        }
         if !pointwise && pixels < 64 && n > 1 {
             return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow)
         }
@@ -271,6 +274,38 @@ public enum Convolution {
                                     }
                                     start += count
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// `forward` for one input channel at stride 1: the direct kernel of
+    /// ``SingleChannelConvolution``, images in parallel, each written straight into the output.
+    static func singleChannelForward(_ x: Tensor, _ w: Tensor, biasValues: [Float]?, geometry g: Conv2DGeometry,
+                                     oh: Int, ow: Int) -> Tensor {
+        let (n, h, wd) = (x.shape[0], x.shape[2], x.shape[3])
+        let o = w.shape[0]
+        let taps = g.kernelHeight * g.kernelWidth
+        let bias = biasValues ?? []
+        return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
+            let pout = SharedPointer(out.baseAddress!)
+            x.scalars.withUnsafeBufferPointer { px in
+                w.scalars.withUnsafeBufferPointer { pw in
+                    bias.withUnsafeBufferPointer { pb in
+                        let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
+                        let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
+                        parallelChunks(n, costPerItem: o * taps * oh * ow) { range in
+                            let scratch = UnsafeMutablePointer<Float>.allocate(
+                                capacity: SingleChannelConvolution.scratchCount(height: h, width: wd, geometry: g))
+                            let tapVectors = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: taps)
+                            defer { scratch.deallocate(); tapVectors.deallocate() }
+                            for i in range {
+                                SingleChannelConvolution.forwardImage(px.value + i * h * wd, height: h, width: wd, weights: pw.value,
+                                                                      outputChannels: o, bias: pb.value, geometry: g, oh: oh, ow: ow,
+                                                                      into: pout.base + i * o * oh * ow, scratch: scratch, taps: tapVectors)
                             }
                         }
                     }
@@ -367,7 +402,7 @@ public enum Convolution {
         let cg = c / groups, og = o / groups
         let rows = cg * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
-        // each worker zeroes its own images' part of dx just before adding into it
+        // each worker zeroes its own blocks' part of dx just before adding into it
         var dx = needInput ? [Float](unsafeUninitializedCapacity: x.count) { _, initialized in initialized = x.count } : []
         let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
         // one weight-gradient accumulator per worker, summed at the end
@@ -385,7 +420,6 @@ public enum Convolution {
                             let chunks = workers
                             let run = { (chunk: Int) in
                                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-                                if needInput, let dxBase = pdx.value { (dxBase + lo * c * h * wd).update(repeating: 0, count: (hi - lo) * c * h * wd) }
                                 var cols = Im2Col.scratch(rows * pixels * block)
                                 var gathered = Im2Col.scratch(block > 1 ? og * pixels * block : 0)
                                 cols.withUnsafeMutableBufferPointer { pc in
@@ -395,6 +429,10 @@ public enum Convolution {
                                         while start < hi {
                                             let count = Swift.min(block, hi - start)
                                             let width = count * pixels
+                                            // the block's part of dx, zeroed just before it is added into (still in cache)
+                                            if needInput, let dxBase = pdx.value {
+                                                (dxBase + start * c * h * wd).update(repeating: 0, count: count * c * h * wd)
+                                            }
                                             for grp in 0..<groups {
                                                 // dy of the block's images for this group, og × (count·pixels)
                                                 let dyg: UnsafePointer<Float>
@@ -488,10 +526,16 @@ public enum Convolution {
         let (n, o) = (dy.shape[0], dy.shape[1])
         let pixels = dy.shape[2] * dy.shape[3]
         return Tensor(shape: [o], unsafeUninitializedCapacity: { out in
-            out.initialize(repeating: 0)
+            let po = SharedPointer(out.baseAddress!)
             dy.scalars.withUnsafeBufferPointer { p in
-                for ni in 0..<n {
-                    for oc in 0..<o { out[oc] += sumContiguous(p.baseAddress! + (ni * o + oc) * pixels, count: pixels) }
+                let p = UncheckedBox(p.baseAddress!)
+                // channels in parallel; each channel's planes are added in batch order (as serially)
+                parallelChunks(o, costPerItem: n * pixels) { range in
+                    for oc in range {
+                        var s: Float = 0
+                        for ni in 0..<n { s += sumContiguous(p.value + (ni * o + oc) * pixels, count: pixels) }
+                        po.base[oc] = s
+                    }
                 }
             }
         })
