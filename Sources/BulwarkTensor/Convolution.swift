@@ -214,9 +214,6 @@ public enum Convolution {
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
         let biasValues = bias?.scalars
-        if !pointwise && SingleChannelConvolution.applies(channels: c, groups: groups, geometry: g) {
-            return singleChannelForward(x, w, biasValues: biasValues, geometry: g, oh: oh, ow: ow)
-        }
         if !pointwise && pixels < 64 && n > 1 {
             return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow)
         }
@@ -274,38 +271,6 @@ public enum Convolution {
                                     }
                                     start += count
                                 }
-                            }
-                        }
-                    }
-                }
-            }
-        })
-    }
-
-    /// `forward` for one input channel at stride 1: the direct kernel of
-    /// ``SingleChannelConvolution``, images in parallel, each written straight into the output.
-    static func singleChannelForward(_ x: Tensor, _ w: Tensor, biasValues: [Float]?, geometry g: Conv2DGeometry,
-                                     oh: Int, ow: Int) -> Tensor {
-        let (n, h, wd) = (x.shape[0], x.shape[2], x.shape[3])
-        let o = w.shape[0]
-        let taps = g.kernelHeight * g.kernelWidth
-        let bias = biasValues ?? []
-        return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
-            let pout = SharedPointer(out.baseAddress!)
-            x.scalars.withUnsafeBufferPointer { px in
-                w.scalars.withUnsafeBufferPointer { pw in
-                    bias.withUnsafeBufferPointer { pb in
-                        let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
-                        let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
-                        parallelChunks(n, costPerItem: o * taps * oh * ow) { range in
-                            let scratch = UnsafeMutablePointer<Float>.allocate(
-                                capacity: SingleChannelConvolution.scratchCount(height: h, width: wd, geometry: g))
-                            let tapVectors = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: taps)
-                            defer { scratch.deallocate(); tapVectors.deallocate() }
-                            for i in range {
-                                SingleChannelConvolution.forwardImage(px.value + i * h * wd, height: h, width: wd, weights: pw.value,
-                                                                      outputChannels: o, bias: pb.value, geometry: g, oh: oh, ow: ow,
-                                                                      into: pout.base + i * o * oh * ow, scratch: scratch, taps: tapVectors)
                             }
                         }
                     }

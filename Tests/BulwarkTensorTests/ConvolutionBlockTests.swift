@@ -78,10 +78,10 @@ import BulwarkTensor
         Self.check(n: 1, c: 2, o: 3, h: 9, w: 9, geometry: Conv2DGeometry(kernel: (3, 3)), groups: 1, seed: 24)
     }
 
-    /// One input channel at stride 1 takes the direct kernel (no im2col): the zoo cnn's first
-    /// layer (28×28, 3×3 pad 1), no padding, asymmetric and oversized padding, wide and
-    /// even-sized windows, a map narrower than the window, and no bias.
-    @Test func singleInputChannelDirectKernel() {
+    /// One input channel (K = kh·kw rows in the lowered product): the zoo cnn's first layer
+    /// (28×28, 3×3 pad 1), no padding, asymmetric and oversized padding, wide and even-sized
+    /// windows, a map narrower than the window, and no bias.
+    @Test func singleInputChannelShapes() {
         Self.check(n: 3, c: 1, o: 32, h: 28, w: 28, geometry: Conv2DGeometry(kernel: (3, 3), padding: (1, 1)), groups: 1, seed: 31)
         Self.check(n: 2, c: 1, o: 5, h: 11, w: 13, geometry: Conv2DGeometry(kernel: (3, 3)), groups: 1, seed: 32)
         Self.check(n: 4, c: 1, o: 3, h: 9, w: 20,
