@@ -19,6 +19,16 @@ let package = Package(
             path: "Sources/bulwark-bench"
         ),
         .executableTarget(
+            name: "dpsgd-bench",
+            dependencies: [
+                .product(name: "BulwarkTensor", package: root),
+                .product(name: "BulwarkData", package: root),
+                .product(name: "BulwarkModels", package: root),
+                .product(name: "BulwarkPrivacy", package: root),
+            ],
+            path: "privacy/swift"
+        ),
+        .executableTarget(
             name: "conv-bench",
             dependencies: [.product(name: "BulwarkTensor", package: root)],
             path: "conv"

@@ -367,7 +367,7 @@ public enum Convolution {
         let cg = c / groups, og = o / groups
         let rows = cg * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
-        // each worker zeroes its own images' part of dx just before adding into it
+        // each worker zeroes its own blocks' part of dx just before adding into it
         var dx = needInput ? [Float](unsafeUninitializedCapacity: x.count) { _, initialized in initialized = x.count } : []
         let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
         // one weight-gradient accumulator per worker, summed at the end
@@ -385,7 +385,6 @@ public enum Convolution {
                             let chunks = workers
                             let run = { (chunk: Int) in
                                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-                                if needInput, let dxBase = pdx.value { (dxBase + lo * c * h * wd).update(repeating: 0, count: (hi - lo) * c * h * wd) }
                                 var cols = Im2Col.scratch(rows * pixels * block)
                                 var gathered = Im2Col.scratch(block > 1 ? og * pixels * block : 0)
                                 cols.withUnsafeMutableBufferPointer { pc in
@@ -395,6 +394,10 @@ public enum Convolution {
                                         while start < hi {
                                             let count = Swift.min(block, hi - start)
                                             let width = count * pixels
+                                            // the block's part of dx, zeroed just before it is added into (still in cache)
+                                            if needInput, let dxBase = pdx.value {
+                                                (dxBase + start * c * h * wd).update(repeating: 0, count: count * c * h * wd)
+                                            }
                                             for grp in 0..<groups {
                                                 // dy of the block's images for this group, og × (count·pixels)
                                                 let dyg: UnsafePointer<Float>
@@ -488,10 +491,16 @@ public enum Convolution {
         let (n, o) = (dy.shape[0], dy.shape[1])
         let pixels = dy.shape[2] * dy.shape[3]
         return Tensor(shape: [o], unsafeUninitializedCapacity: { out in
-            out.initialize(repeating: 0)
+            let po = SharedPointer(out.baseAddress!)
             dy.scalars.withUnsafeBufferPointer { p in
-                for ni in 0..<n {
-                    for oc in 0..<o { out[oc] += sumContiguous(p.baseAddress! + (ni * o + oc) * pixels, count: pixels) }
+                let p = UncheckedBox(p.baseAddress!)
+                // channels in parallel; each channel's planes are added in batch order (as serially)
+                parallelChunks(o, costPerItem: n * pixels) { range in
+                    for oc in range {
+                        var s: Float = 0
+                        for ni in 0..<n { s += sumContiguous(p.value + (ni * o + oc) * pixels, count: pixels) }
+                        po.base[oc] = s
+                    }
                 }
             }
         })

@@ -109,12 +109,15 @@ public enum Pooling {
                 indices.withUnsafeBufferPointer { pi in
                     let (g, idx) = (UncheckedBox(pdy.baseAddress!), UncheckedBox(pi.baseAddress!))
                     parallelChunks(planes, costPerItem: inPlane) { range in
-                        (dx.base + range.lowerBound * inPlane).initialize(repeating: 0, count: range.count * inPlane)
-                        let lo = range.lowerBound * inPlane, hi = range.upperBound * inPlane
-                        for k in (range.lowerBound * outPlane)..<(range.upperBound * outPlane) {
-                            let at = Int(idx.value[k])
-                            // an index outside the plane's own range would be a bug in maxForward
-                            if at >= lo && at < hi { dx.base[at] += g.value[k] }
+                        // plane by plane, so the zeroed plane is still in cache when the scatter lands
+                        for plane in range {
+                            let lo = plane * inPlane, hi = lo + inPlane
+                            (dx.base + lo).initialize(repeating: 0, count: inPlane)
+                            for k in (plane * outPlane)..<((plane + 1) * outPlane) {
+                                let at = Int(idx.value[k])
+                                // an index outside the plane's own range would be a bug in maxForward
+                                if at >= lo && at < hi { dx.base[at] += g.value[k] }
+                            }
                         }
                     }
                 }

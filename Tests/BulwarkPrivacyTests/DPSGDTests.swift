@@ -201,9 +201,15 @@ func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
     var rng = SeededGenerator(seed: 9)
     let x = Tensor.normal([5, 2, 6, 6], using: &rng), e = Tensor.normal([5, 3, 6, 6], using: &rng)
     let g = Conv2DGeometry(kernel: (3, 3), padding: (1, 1))
-    let (whole, kept) = PerExampleGradients.convSquaredNorms(input: x, error: e, geometry: g, weightShape: [3, 2, 3, 3])
-    let (chunked, none) = PerExampleGradients.convSquaredNorms(input: x, error: e, geometry: g, weightShape: [3, 2, 3, 3], limit: 100)
+    let (whole, kept, biases) = PerExampleGradients.convSquaredNorms(input: x, error: e, geometry: g, weightShape: [3, 2, 3, 3])
+    let (chunked, none, sameBiases) = PerExampleGradients.convSquaredNorms(input: x, error: e, geometry: g, weightShape: [3, 2, 3, 3], limit: 100)
     #expect(kept?.shape == [5, 3, 18] && none == nil)
+    // per-example bias gradients: each example's error summed over its pixels
+    #expect(biases.shape == [5, 3] && biases == sameBiases)
+    for i in 0..<5 { for oc in 0..<3 {
+        let direct = (0..<36).reduce(Float(0)) { $0 + e.scalars[(i * 3 + oc) * 36 + $1] }
+        #expect(abs(biases.scalars[i * 3 + oc] - direct) <= 1e-4)
+    } }
     for i in 0..<5 { #expect(abs(whole[i] - chunked[i]) <= 1e-5 * max(1, whole[i])) }
 }
 
@@ -244,4 +250,35 @@ func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
     #expect(dp.samplingRate == 0.25 && dp.steps == result.steps && dp.sampler == "poisson" && dp.mechanism == "dp-sgd")
     #expect(!dp.supportsPrivacyClaim && dp.randomness.hasPrefix("seeded-insecure"))
     #expect(read.optimizer == "sgd" && read.learningRate == 0.1 && read.epochs == 1 && read.seed == 2)
+}
+
+/// Noise for a large gradient (its Box–Muller transform split across workers) is the serial
+/// formula applied to the same words in order: p[2j], p[2j+1] from word j; and a secure fill of
+/// that size (read in parallel parts) gives distinct, non-zero words in every part.
+@Test func parallelNoiseEqualsSerialBoxMuller() {
+    let count = 200_001  // odd: the last pair has one output
+    let start = (0..<count).map { Float($0 % 7) - 3 }
+    var noisy = start
+    var source = DPRandomSource(.seededInsecure(seed: 41))
+    noisy.withUnsafeMutableBufferPointer { source.addGaussianNoise(to: $0, standardDeviation: 2, scale: 0.5) }
+    var words = DPRandomSource(.seededInsecure(seed: 41))
+    let inv32: Float = 1.0 / 4_294_967_296.0
+    var mismatches = 0
+    for j in 0..<((count + 1) / 2) {
+        let bits = words.next()
+        let u1 = (Float(UInt32(truncatingIfNeeded: bits)) + 1) * inv32
+        let u2 = Float(UInt32(truncatingIfNeeded: bits >> 32)) * inv32
+        let r = Float(2) * (-2 * Foundation.log(min(u1, 1))).squareRoot()
+        let t = 2 * Float.pi * u2
+        if noisy[2 * j] != (start[2 * j] + r * Foundation.cos(t)) * 0.5 { mismatches += 1 }
+        if 2 * j + 1 < count, noisy[2 * j + 1] != (start[2 * j + 1] + r * Foundation.sin(t)) * 0.5 { mismatches += 1 }
+    }
+    #expect(mismatches == 0)
+    var secure = DPRandomSource(.secure)
+    var buffer = [UInt64](repeating: 0, count: 100_000)
+    buffer.withUnsafeMutableBufferPointer { secure.fill($0) }
+    for part in stride(from: 0, to: buffer.count, by: 10_000) {
+        let slice = buffer[part..<(part + 10_000)]
+        #expect(Set(slice).count == slice.count && !slice.contains(0))
+    }
 }

@@ -77,4 +77,22 @@ import BulwarkTensor
                    groups: 1, seed: 23)
         Self.check(n: 1, c: 2, o: 3, h: 9, w: 9, geometry: Conv2DGeometry(kernel: (3, 3)), groups: 1, seed: 24)
     }
+
+    /// One input channel (K = kh·kw rows in the lowered product): the zoo cnn's first layer
+    /// (28×28, 3×3 pad 1), no padding, asymmetric and oversized padding, wide and even-sized
+    /// windows, a map narrower than the window, and no bias.
+    @Test func singleInputChannelShapes() {
+        Self.check(n: 3, c: 1, o: 32, h: 28, w: 28, geometry: Conv2DGeometry(kernel: (3, 3), padding: (1, 1)), groups: 1, seed: 31)
+        Self.check(n: 2, c: 1, o: 5, h: 11, w: 13, geometry: Conv2DGeometry(kernel: (3, 3)), groups: 1, seed: 32)
+        Self.check(n: 4, c: 1, o: 3, h: 9, w: 20,
+                   geometry: Conv2DGeometry(kernel: (2, 5), stride: (1, 1), padding: (top: 0, left: 3, bottom: 2, right: 1)),
+                   groups: 1, seed: 33)
+        Self.check(n: 2, c: 1, o: 4, h: 5, w: 3, geometry: Conv2DGeometry(kernel: (5, 5), padding: (3, 3)), groups: 1, seed: 34)
+        Self.check(n: 1, c: 1, o: 2, h: 40, w: 37, geometry: Conv2DGeometry(kernel: (7, 7), padding: (3, 3)), groups: 1, seed: 35)
+        var rng = SeededGenerator(seed: 36)
+        let x = Tensor.normal([3, 1, 10, 10], using: &rng), w = Tensor.normal([4, 1, 3, 3], using: &rng)
+        let g = Conv2DGeometry(kernel: (3, 3), padding: (1, 1))
+        let withZeroBias = Convolution.forward(x, w, bias: Tensor.zeros([4]), geometry: g)
+        #expect(Convolution.forward(x, w, bias: nil, geometry: g) == withZeroBias)
+    }
 }

@@ -35,6 +35,8 @@ public struct PerExampleGradients {
         var outputError: Tensor
         /// Conv2D only, when materialised: example i's weight gradient, N × O × (C·kh·kw).
         var perExampleWeight: Tensor? = nil
+        /// Conv2D only: example i's bias gradient (its error summed over pixels), N × O.
+        var perExampleBias: Tensor? = nil
     }
 
     let layers: [LayerFactors]
@@ -115,7 +117,7 @@ public struct PerExampleGradients {
             case .dense:
                 part = Self.denseSquaredNorms(input: f.input, error: f.outputError)
             case let .conv(g, weightShape):
-                (part, f.perExampleWeight) = Self.convSquaredNorms(input: f.input, error: f.outputError, geometry: g,
+                (part, f.perExampleWeight, f.perExampleBias) = Self.convSquaredNorms(input: f.input, error: f.outputError, geometry: g,
                                                                    weightShape: weightShape)
             }
             for i in 0..<n { sq[i] += part[i] }
@@ -156,30 +158,26 @@ public struct PerExampleGradients {
         }
         var gradients: [Tensor] = []
         for f in layers {
-            let scaled = Self.scaleRows(f.outputError, by: factors)
             switch f.kind {
             case .dense:
+                let scaled = Self.scaleRows(f.outputError, by: factors)
                 gradients.append(Tensor.matmul(scaled, f.input, transposeA: true))
                 gradients.append(scaled.sum(axes: [0]))
             case let .conv(g, weightShape):
                 if let perExample = f.perExampleWeight {
                     // Σ_i c_i·g_i: a 1×N by N×|w| product
-                    let count = perExample.count / Swift.max(batchSize, 1)
-                    let sum = Tensor(shape: weightShape, unsafeUninitializedCapacity: { out in
-                        factors.withUnsafeBufferPointer { pf in
-                            perExample.scalars.withUnsafeBufferPointer { pg in
-                                BLAS.gemm(transposeA: false, transposeB: false, m: 1, n: count, k: batchSize,
-                                          a: pf.baseAddress!, b: pg.baseAddress!, c: out.baseAddress!)
-                            }
-                        }
-                    })
-                    gradients.append(sum)
+                    gradients.append(Self.weightedSum(perExample, factors: factors, shape: weightShape))
                 } else {
+                    let scaled = Self.scaleRows(f.outputError, by: factors)
                     let weight = Tensor.zeros(weightShape)  // only its shape is read by the weight gradient
                     let dw = Convolution.backward(scaled, f.input, weight, geometry: g, groups: 1, needInput: false, needWeight: true).dw
                     gradients.append(dw ?? Tensor.zeros(weightShape))
                 }
-                gradients.append(Convolution.biasGradient(scaled))
+                if let biases = f.perExampleBias {
+                    gradients.append(Self.weightedSum(biases, factors: factors, shape: [weightShape[0]]))
+                } else {
+                    gradients.append(Convolution.biasGradient(Self.scaleRows(f.outputError, by: factors)))
+                }
             }
         }
         return ClippedGradientSum(gradients: gradients, maxNorm: maxNorm, batchSize: batchSize,
@@ -187,6 +185,20 @@ public struct PerExampleGradients {
     }
 
     // MARK: kernels
+
+    /// Σ_i factors[i]·rows[i] of an N × K tensor, as a tensor of `shape` (K elements): one
+    /// 1×N by N×K product.
+    static func weightedSum(_ rows: Tensor, factors: [Float], shape: [Int]) -> Tensor {
+        let count = rows.count / Swift.max(factors.count, 1)
+        return Tensor(shape: shape, unsafeUninitializedCapacity: { out in
+            factors.withUnsafeBufferPointer { pf in
+                rows.scalars.withUnsafeBufferPointer { pg in
+                    BLAS.gemm(transposeA: false, transposeB: false, m: 1, n: count, k: factors.count,
+                              a: pf.baseAddress!, b: pg.baseAddress!, c: out.baseAddress!)
+                }
+            }
+        })
+    }
 
     static func scaleRows(_ t: Tensor, by factors: [Float]) -> Tensor {
         let n = t.shape[0]
@@ -205,21 +217,31 @@ public struct PerExampleGradients {
     static func rowSquaredNorms(_ t: Tensor) -> [Float] {
         let n = t.shape[0]
         let inner = n == 0 ? 0 : t.count / n
-        return t.scalars.withUnsafeBufferPointer { p in
-            (0..<n).map { i in
-                let row = UnsafeRawPointer(p.baseAddress! + i * inner)
-                var acc = SIMD16<Float>()
-                var j = 0
-                while j + 16 <= inner {
-                    let v = row.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-                    acc += v * v
-                    j += 16
+        var out = [Float](repeating: 0, count: n)
+        t.scalars.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { po in
+                let (p, po) = (UncheckedBox(p.baseAddress!), SharedPointer(po.baseAddress!))
+                parallelChunks(n, costPerItem: inner) { range in
+                    for i in range { po.base[i] = squaredSum(p.value + i * inner, count: inner) }
                 }
-                var s = acc.sum()
-                while j < inner { let v = p[i * inner + j]; s += v * v; j += 1 }
-                return s
             }
         }
+        return out
+    }
+
+    /// Σ_j p[j]², 16 SIMD lanes at a time.
+    static func squaredSum(_ p: UnsafePointer<Float>, count inner: Int) -> Float {
+        let row = UnsafeRawPointer(p)
+        var acc = SIMD16<Float>()
+        var j = 0
+        while j + 16 <= inner {
+            let v = row.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            acc += v * v
+            j += 16
+        }
+        var s = acc.sum()
+        while j < inner { let v = p[j]; s += v * v; j += 1 }
+        return s
     }
 
     /// ‖a_i‖²·‖δ_i‖² + ‖δ_i‖² per example.
@@ -234,24 +256,35 @@ public struct PerExampleGradients {
 
     /// Per-example ‖Δ_i U_iᵀ‖² + ‖Δ_i·1‖², by the cheaper of the direct and ghost forms; the
     /// direct form also returns the per-example weight gradients (N × O × rows) when they fit in
-    /// ``materialisedLimit``.
+    /// ``materialisedLimit``. Always returns the per-example bias gradients Δ_i·1 (N × O).
     static func convSquaredNorms(input: Tensor, error: Tensor, geometry g: Conv2DGeometry,
-                                 weightShape: [Int], limit: Int = materialisedLimit) -> ([Float], Tensor?) {
+                                 weightShape: [Int], limit: Int = materialisedLimit) -> ([Float], Tensor?, Tensor) {
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (o, oh, ow) = (error.shape[1], error.shape[2], error.shape[3])
         let rows = c * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
         let errorSize = o * pixels
         var out = [Float](repeating: 0, count: n)
-        // bias part: ‖Δ_i·1‖²
-        error.scalars.withUnsafeBufferPointer { pe in
-            for i in 0..<n {
-                for oc in 0..<o {
-                    let b = sumContiguous(pe.baseAddress! + i * errorSize + oc * pixels, count: pixels)
-                    out[i] += b * b
+        // bias part: Δ_i·1 and its squared norm, examples in parallel
+        let biases = Tensor(shape: [n, o], unsafeUninitializedCapacity: { pb in
+            let pb = SharedPointer(pb.baseAddress!)
+            error.scalars.withUnsafeBufferPointer { pe in
+                out.withUnsafeMutableBufferPointer { po in
+                    let (pe, po) = (UncheckedBox(pe.baseAddress!), SharedPointer(po.baseAddress!))
+                    parallelChunks(n, costPerItem: errorSize) { range in
+                        for i in range {
+                            var sq: Float = 0
+                            for oc in 0..<o {
+                                let b = sumContiguous(pe.value + i * errorSize + oc * pixels, count: pixels)
+                                pb.base[i * o + oc] = b
+                                sq += b * b
+                            }
+                            po.base[i] = sq
+                        }
+                    }
                 }
             }
-        }
+        })
         let useGhost = pixels * pixels * (o + rows) < o * rows * pixels
         if !useGhost {
             // direct form, in chunks of examples so that at most `limit` floats are live
@@ -269,7 +302,7 @@ public struct PerExampleGradients {
                 if whole { kept = part }
                 start = end
             }
-            return (out, kept)
+            return (out, kept, biases)
         }
         // ghost form: ⟨U_iᵀU_i, Δ_iᵀΔ_i⟩, two pixels × pixels products per example
         let imageSize = c * h * w
@@ -301,7 +334,7 @@ public struct PerExampleGradients {
                 }
             }
         }
-        return (out, nil)
+        return (out, nil, biases)
     }
 }
 

@@ -91,15 +91,22 @@ public struct DPRandomSource: RandomNumberGenerator {
         local.withUnsafeMutableBufferPointer { w in
             let buffer = UnsafeMutableBufferPointer(rebasing: w[0..<pairs])
             fill(buffer)
-            for j in 0..<pairs {
-                let bits = buffer[j]
-                let u1 = (Float(UInt32(truncatingIfNeeded: bits)) + 1) * inv32  // (0, 1]
-                let u2 = Float(UInt32(truncatingIfNeeded: bits >> 32)) * inv32
-                let r = sd * (-2 * Foundation.log(min(u1, 1))).squareRoot()
-                let t = twoPi * u2
-                let i = 2 * j
-                p[i] = (p[i] + r * Foundation.cos(t)) * sc
-                if i + 1 < p.count { p[i + 1] = (p[i + 1] + r * Foundation.sin(t)) * sc }
+            // The words are drawn first, in order; turning them into normals is independent per
+            // pair, so the transcendental part (most of the cost) runs on every worker with
+            // the same result as a serial loop.
+            let count = p.count
+            let (src, dst) = (UncheckedBox(UnsafePointer(buffer.baseAddress!)), SharedPointer(p.baseAddress!))
+            parallelChunks(pairs, costPerItem: 64) { range in
+                for j in range {
+                    let bits = src.value[j]
+                    let u1 = (Float(UInt32(truncatingIfNeeded: bits)) + 1) * inv32  // (0, 1]
+                    let u2 = Float(UInt32(truncatingIfNeeded: bits >> 32)) * inv32
+                    let r = sd * (-2 * Foundation.log(min(u1, 1))).squareRoot()
+                    let t = twoPi * u2
+                    let i = 2 * j
+                    dst.base[i] = (dst.base[i] + r * Foundation.cos(t)) * sc
+                    if i + 1 < count { dst.base[i + 1] = (dst.base[i + 1] + r * Foundation.sin(t)) * sc }
+                }
             }
         }
     }
@@ -129,7 +136,24 @@ final class SecureEntropyGenerator {
     private let buffer = Buffer()
 
     /// Fills `out` straight from the device (large reads), falling back to the system generator.
+    /// A buffer of over 64 KiB (a step's noise: megabytes) is split into one part per worker,
+    /// read concurrently: the kernel generates each read's bytes on the reading CPU, so the
+    /// parts come in parallel.
     func fill(_ out: UnsafeMutableBufferPointer<UInt64>) {
+        let parts = out.count >= 8192 ? Swift.max(1, Swift.min(parallelWorkerCount, 8)) : 1
+        if parts == 1 {
+            fillPart(out)
+            return
+        }
+        let (whole, count) = (UncheckedBox(out), out.count)
+        let this = UncheckedBox(self)
+        DispatchQueue.concurrentPerform(iterations: parts) { k in
+            let lo = count * k / parts, hi = count * (k + 1) / parts
+            this.value.fillPart(UnsafeMutableBufferPointer(rebasing: whole.value[lo..<hi]))
+        }
+    }
+
+    private func fillPart(_ out: UnsafeMutableBufferPointer<UInt64>) {
         var filled = 0
         let total = out.count * 8
         #if canImport(Glibc)
