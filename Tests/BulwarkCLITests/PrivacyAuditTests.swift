@@ -88,7 +88,7 @@ import Testing
         cases.append((audit + [missing] + data + ["--attack", "attribute"], "--attribute-feature"))
         cases.append((audit + [missing, "--data", x, "--labels", y], "--non-member-data"))
         cases.append((audit + [model] + data, "3 labels"))
-        cases.append((audit + [model] + outOfRange, "[0, 1]"))
+        cases.append((audit + [model] + outOfRange, "outside the clip range"))
         cases.append((audit + [model] + data + ["--delta", "-1"], "--delta"))
         for (args, needle) in cases {
             let r = try CLI.run(args, currentDirectory: dir)
