@@ -10,7 +10,7 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a zoo model on a dataset and save it as safetensors.",
+        abstract: "Train a zoo model (or fine-tune an ONNX model) on Fashion-MNIST or your own data and save it.",
         discussion: """
         Defaults (Adam, learning rate 0.001, batch 128, 3 epochs) reach ≥ 85% test accuracy with \
         mlp and ≥ 88% with cnn on Fashion-MNIST. Progress goes to stderr; the result to stdout.
@@ -21,8 +21,15 @@ struct TrainCommand: ParsableCommand {
         parameter are written into the model's metadata. Noise and sampling come from the \
         system CSPRNG unless --insecure-seeded-noise is given (then the model claims no privacy).
 
+        With your own data (--data, --image-folder or --csv), --test-fraction of the examples \
+        (a permutation drawn from --seed) is the test split; CSV features are standardised with \
+        statistics of the training split, stored in the model for predict/evaluate/privacy audit.
+
         Examples:
           bulwark train --dataset fashion-mnist --model cnn --out cnn.safetensors
+          bulwark train --csv table.csv --label-column target --model tabular --out tabular.safetensors
+          bulwark train --image-folder photos --image-size 32x32 --channels 3 --model resnet --out resnet.safetensors
+          bulwark train --model mine.onnx --data x.npz --epochs 1 --out mine-tuned.onnx
           bulwark train --model mlp --dp --noise-multiplier 1.0 --max-grad-norm 1 --delta 1e-5 \\
             --sampling-rate 0.004 --epochs 10 --out mlp-dp.safetensors
         """
