@@ -23,7 +23,7 @@ if [ -n "${AT_LIMIT:-}" ]; then limit=(--limit "$AT_LIMIT"); fi
 cd "$work"
 rm -rf before after cnn-pgd-at.onnx cnn-exported.onnx logits.npy
 
-step() { local name="$1"; shift; local t0; t0=$(date +%s.%N); "$@"; printf '[%s: %.1f s]\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+step() { local name="$1"; shift; local t0; t0=$(date +%s.%N); "$@"; printf '[%s: %.1f s]\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)" >&2; }
 robust() { "$ort_python" -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"clean accuracy {r['clean_accuracy']:.4f}, accuracy under PGD-20 L∞ ε=0.1 {r['results'][0]['robust_accuracy']:.4f}\")" "$1"; }
 
 if [ "${REUSE_TORCH:-0}" = 1 ] && [ -f cnn.onnx ]; then
