@@ -95,7 +95,7 @@ struct CertifyCommand: ParsableCommand {
         }
         configureNumerics()
         let classifier = try input.load()
-        let loaded = try examples.load(for: classifier)
+        let loaded = try examples.load(for: classifier, modelPath: input.model)
         let (x, y) = (loaded.inputs, loaded.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }
         let radiusList = try parsedRadii()

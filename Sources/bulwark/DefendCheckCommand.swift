@@ -82,7 +82,7 @@ struct DefendCheckCommand: ParsableCommand {
         guard t.outputShape(for: base.inputShape) == base.inputShape else {
             throw CLIError("transform \(t.name) changes the input shape; the model must expect its output")
         }
-        let loaded = try examples.load(for: base)
+        let loaded = try examples.load(for: base, modelPath: input.model)
         let (x, y) = (loaded.inputs, loaded.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples") }
         let naive = PreprocessedClassifier(ErasedClassifier(base), transform: t, gradient: .plain, seed: seed)

@@ -112,7 +112,7 @@ struct DefendDetectCommand: ParsableCommand {
         }
         configureNumerics()
         let base = try input.load()
-        let loaded = try examples.load(for: base)
+        let loaded = try examples.load(for: base, modelPath: input.model)
         let (x, y) = (loaded.inputs, loaded.labels)
         if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
         let split = calibration ?? y.count / 2

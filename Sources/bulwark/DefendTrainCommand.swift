@@ -11,7 +11,7 @@ import Foundation
 struct DefendTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a zoo model with a training-time defence and save it as safetensors.",
+        abstract: "Train a zoo model (or fine-tune an ONNX model) with a training-time defence and save it.",
         discussion: """
         Defences: pgd-at (Madry et al. 2018), trades (Zhang et al. 2019), fast-at (FGSM with random \
         start, Wong et al. 2020), distillation (Papernot et al. 2016; known to mask gradients), \
@@ -21,6 +21,7 @@ struct DefendTrainCommand: ParsableCommand {
 
         Example:
           bulwark defend train --defense pgd-at --dataset fashion-mnist --model cnn --epochs 5 --eps 0.1 --out hardened.safetensors
+          bulwark defend train --defense pgd-at --model cnn.onnx --epochs 2 --eps 0.1 --out cnn-robust.onnx
         """
     )
 
@@ -78,11 +79,24 @@ struct DefendTrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        let (trainSet, testSet) = try t.load()
-        let job = HardenedTraining(hardening: hardening, architecture: t.model, configuration: t.configuration, learningRate: t.learningRate,
+        try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
+        let (start, imported, data) = try t.prepare()
+        if t.source.isCSV, case .adversarial = hardening {
+            throw CLIError("defend train --csv: adversarial defences perturb and clip inputs to [0, 1], which does not fit standardised table features")
+        }
+        let (trainSet, testSet) = (data.training, data.test)
+        let from: HardenedTraining.Start
+        switch start {
+        case .zoo(let arch): from = .zoo(arch)
+        case .onnx:
+            guard let imported else { throw CLIError("--model: the ONNX model was not loaded") }
+            from = .onnx(imported)
+        }
+        let job = HardenedTraining(hardening: hardening, start: from, configuration: t.configuration, learningRate: t.learningRate,
                                    epsilonWarmupEpochs: warmupEpochs, check: .init(epsilon: eps, steps: evalSteps, examples: evalLimit))
         let line = ProgressLine(enabled: !t.quiet)
-        let result = try job.run(dataset: t.dataset.rawValue, training: trainSet, test: testSet, saveTo: t.out) { stage, p in
+        let result = try job.run(dataset: data.description, training: trainSet, test: testSet, classCount: data.classCount,
+                                 featureStandardisation: try data.standardisationJSON(), saveTo: t.out) { stage, p in
             line.update(String(format: "%@ epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
                                stage, p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond),
                         force: p.step == p.stepsPerEpoch)
@@ -90,18 +104,18 @@ struct DefendTrainCommand: ParsableCommand {
         line.finish()
         if t.json {
             try printJSON(DefendTrainResult(
-                defense: defense.rawValue, model: t.model.rawValue, epochs: t.epochs, eps: decimal(eps), seed: t.seed,
+                defense: defense.rawValue, model: start.name, epochs: t.epochs, eps: decimal(eps), seed: t.seed,
                 cleanAccuracy: result.cleanAccuracy, testImages: testSet.count, trainImages: trainSet.count,
                 trainSeconds: result.trainingSeconds, checkSeconds: result.checkSeconds, out: t.out,
                 perEpoch: result.epochs.map { .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, seconds: $0.seconds) },
                 pgdAccuracy: result.checkedAccuracy,
                 pgdCheck: result.checkedAccuracy.map { _ in .init(eps: decimal(eps), steps: evalSteps, examples: result.checkedExamples) }))
         } else {
-            print(String(format: "%@ %@: clean test accuracy %.4f (%d images); trained %d epoch%@ in %@ → %@",
-                         defense.rawValue, t.model.rawValue, result.cleanAccuracy, testSet.count, t.epochs, t.epochs == 1 ? "" : "s",
+            print(String(format: "%@ %@: clean test accuracy %.4f (%d examples); trained %d epoch%@ in %@ → %@",
+                         defense.rawValue, start.name, result.cleanAccuracy, testSet.count, t.epochs, t.epochs == 1 ? "" : "s",
                          formatDuration(result.trainingSeconds), t.out))
             if let robust = result.checkedAccuracy {
-                print(String(format: "accuracy under PGD-%d L∞ ε=%g on the first %d test images: %.4f (%@; one attack, an upper bound on robust accuracy)",
+                print(String(format: "accuracy under PGD-%d L∞ ε=%g on the first %d test examples: %.4f (%@; one attack, an upper bound on robust accuracy)",
                              evalSteps, Double(eps), result.checkedExamples, robust, formatDuration(result.checkSeconds)))
             }
         }

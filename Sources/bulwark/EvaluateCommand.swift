@@ -161,7 +161,7 @@ struct EvaluateCommand: ParsableCommand {
             throw CLIError("attack '\(kind.rawValue)' is defined for --norm l2 only")
         }
         let classifier = try input.load()
-        let loaded = try examples.load(for: classifier)
+        let loaded = try examples.load(for: classifier, modelPath: input.model)
         let (x, y) = (loaded.inputs, loaded.labels)
         guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
         let outURL = URL(fileURLWithPath: out)

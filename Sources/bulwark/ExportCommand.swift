@@ -6,10 +6,10 @@ import BulwarkModels
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a zoo model (safetensors weights) as ONNX that onnxruntime runs with the same outputs."
+        abstract: "Write a zoo model (safetensors weights) or a fine-tuned ONNX model as ONNX that onnxruntime runs with the same outputs."
     )
 
-    @Option(help: "The safetensors weights file.")
+    @Option(help: "The safetensors weights file, or an ONNX model (e.g. one fine-tuned by train/defend train), rewritten as is.")
     var model: String
 
     @Option(help: "Architecture: \(ZooArchitecture.allCases.map(\.rawValue).joined(separator: "|")) (default: from the file's metadata).")
@@ -30,12 +30,20 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try refuseOverwrite(out, inputs: [model], role: "--out")
-        let loaded = try ModelFile.load(path: model, architecture: arch).model
-        try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out))
-        if json {
-            try printJSON(Result(out: out, opset: 17, parameters: loaded.parameterCount))
+        let parameters: Int, opset: Int
+        if sniffedModelFormat(model) == .onnx {
+            let imported = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
+            try ONNXExporter.write(imported, to: URL(fileURLWithPath: out))
+            (parameters, opset) = (imported.summary.parameterCount, imported.summary.opsetVersion)
         } else {
-            print("wrote \(out) (opset 17, \(loaded.parameterCount) parameters)")
+            let loaded = try ModelFile.load(path: model, architecture: arch).model
+            try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out))
+            (parameters, opset) = (loaded.parameterCount, 17)
+        }
+        if json {
+            try printJSON(Result(out: out, opset: opset, parameters: parameters))
+        } else {
+            print("wrote \(out) (opset \(opset), \(parameters) parameters)")
         }
     }
 }

@@ -93,7 +93,7 @@ struct PrivacyAuditCommand: ParsableCommand {
         configureNumerics()
         let selected = try parsedAttacks()
         let classifier = try target.load()
-        let memberSet = try members.load(for: classifier)
+        let memberSet = try members.load(for: classifier, modelPath: target.model)
         let nonMemberSet = try loadNonMembers(for: classifier)
         // a zoo model's provenance gives the shadows' recipe and the ε it claims
         let zoo = try? ModelFile.load(path: target.model, architecture: target.arch)

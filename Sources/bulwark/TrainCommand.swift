@@ -10,7 +10,7 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a zoo model on a dataset and save it as safetensors.",
+        abstract: "Train a zoo model (or fine-tune an ONNX model) on Fashion-MNIST or your own data and save it.",
         discussion: """
         Defaults (Adam, learning rate 0.001, batch 128, 3 epochs) reach ≥ 85% test accuracy with \
         mlp and ≥ 88% with cnn on Fashion-MNIST. Progress goes to stderr; the result to stdout.
@@ -21,8 +21,15 @@ struct TrainCommand: ParsableCommand {
         parameter are written into the model's metadata. Noise and sampling come from the \
         system CSPRNG unless --insecure-seeded-noise is given (then the model claims no privacy).
 
+        With your own data (--data, --image-folder or --csv), --test-fraction of the examples \
+        (a permutation drawn from --seed) is the test split; CSV features are standardised with \
+        statistics of the training split, stored in the model for predict/evaluate/privacy audit.
+
         Examples:
           bulwark train --dataset fashion-mnist --model cnn --out cnn.safetensors
+          bulwark train --csv table.csv --label-column target --model tabular --out tabular.safetensors
+          bulwark train --image-folder photos --image-size 32x32 --channels 3 --model resnet --out resnet.safetensors
+          bulwark train --model mine.onnx --data x.npz --epochs 1 --out mine-tuned.onnx
           bulwark train --model mlp --dp --noise-multiplier 1.0 --max-grad-norm 1 --delta 1e-5 \\
             --sampling-rate 0.004 --epochs 10 --out mlp-dp.safetensors
         """
@@ -64,6 +71,9 @@ struct TrainCommand: ParsableCommand {
             guard !dpOptions.contains(true) else { throw ValidationError("DP-SGD options need --dp") }
             return
         }
+        if case .onnx = try training.start() {
+            throw ValidationError("train --dp: DP-SGD needs per-example gradients, which Bulwark computes for zoo models only; give --model mlp, cnn or tabular")
+        }
         guard noiseMultiplier != nil || targetEpsilon != nil else {
             throw ValidationError("--dp needs --noise-multiplier (or --target-epsilon to calibrate it): without noise there is no ε")
         }
@@ -93,34 +103,55 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        let (trainSet, testSet) = try t.load()
-        if dp { return try runDP(trainSet: trainSet, testSet: testSet) }
-        let line = ProgressLine(enabled: !t.quiet)
-        let plain = SupervisedTraining(configuration: t.configuration, optimizer: chosenOptimizer) { p in
-            line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch)
+        try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
+        let (start, imported, data) = try t.prepare()
+        let (trainSet, testSet) = (data.training, data.test)
+        if dp {
+            guard case .zoo(let arch) = start else {
+                throw CLIError("train --dp: DP-SGD needs per-example gradients, which Bulwark computes for zoo models only; give --model mlp, cnn or tabular")
+            }
+            return try runDP(arch, data: data)
         }
-        let run = try ModelTraining.run(plain, architecture: t.model, seed: t.seed, dataset: t.dataset.rawValue,
-                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: t.out)
+        let line = ProgressLine(enabled: !t.quiet)
+        let progress: (TrainingProgress) -> Void = { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }
+        let accuracy: Double, seconds: Double, epochs: [EpochSummary]
+        switch start {
+        case .zoo(let arch):
+            let plain = SupervisedTraining(configuration: t.configuration, optimizer: chosenOptimizer, progress: progress)
+            let run = try ModelTraining.run(plain, architecture: arch, seed: t.seed, dataset: data.description,
+                                            training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels),
+                                            classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: t.out)
+            (accuracy, seconds, epochs) = (run.testAccuracy, run.trainingSeconds, run.outcome)
+        case .onnx:
+            guard let imported else { throw CLIError("--model: the ONNX model was not loaded") }
+            let plain = SupervisedTrainingOf<ONNXModel, ChosenOptimizer, StandardTrainingStep>(
+                configuration: t.configuration, optimizer: chosenOptimizer, progress: progress)
+            let run = try ModelTraining.fineTune(plain, model: imported, training: (trainSet.inputs, trainSet.labels),
+                                                 test: (testSet.inputs, testSet.labels))
+            try ONNXExporter.write(run.model, to: URL(fileURLWithPath: t.out))
+            (accuracy, seconds, epochs) = (run.testAccuracy, run.trainingSeconds, run.outcome)
+        }
         line.finish()
         if t.json {
             try printJSON(TrainResult(
-                testAccuracy: run.testAccuracy, epochs: t.epochs, seconds: run.trainingSeconds, model: t.model.rawValue, out: t.out,
+                testAccuracy: accuracy, epochs: t.epochs, seconds: seconds, model: start.name, out: t.out,
                 seed: t.seed, batchSize: t.batchSize, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
                 testImages: testSet.count,
-                perEpoch: run.outcome.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                              seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
+                perEpoch: epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
+                                                         seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
         } else {
-            print(String(format: "test accuracy %.4f (%d images) — %@ trained %d epoch%@ in %@ → %@",
-                         run.testAccuracy, testSet.count, t.model.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
-                         formatDuration(run.trainingSeconds), t.out))
+            print(String(format: "test accuracy %.4f (%d examples) — %@ trained %d epoch%@ in %@ → %@",
+                         accuracy, testSet.count, start.name, t.epochs, t.epochs == 1 ? "" : "s",
+                         formatDuration(seconds), t.out))
         }
     }
 }
 
 extension TrainCommand {
     /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata.
-    func runDP(trainSet: LabeledDataset, testSet: LabeledDataset) throws {
+    func runDP(_ architecture: ZooArchitecture, data: TrainingData) throws {
         let t = training
+        let (trainSet, testSet) = (data.training, data.test)
         let plan: DPSGDPlan
         do {
             plan = try DPSGDPlan(noiseMultiplier: noiseMultiplier, targetEpsilon: targetEpsilon, maxGradientNorm: maxGradNorm ?? 0,
@@ -148,8 +179,9 @@ extension TrainCommand {
         })
         let run: TrainedModel<DPSGDResult>
         do {
-            run = try ModelTraining.run(procedure, architecture: t.model, seed: t.seed, dataset: t.dataset.rawValue,
-                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels), saveTo: t.out)
+            run = try ModelTraining.run(procedure, architecture: architecture, seed: t.seed, dataset: data.description,
+                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels),
+                                        classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: t.out)
         } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
         let result = run.outcome
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
@@ -157,15 +189,15 @@ extension TrainCommand {
             try printJSON(DPTrainResult(
                 testAccuracy: run.testAccuracy, epsilon: result.epsilon, delta: config.delta, noiseMultiplier: config.noiseMultiplier,
                 maxGradNorm: config.maxGradientNorm, samplingRate: config.samplingRate, steps: result.steps, epochs: t.epochs,
-                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: t.model.rawValue, out: t.out, seed: t.seed,
+                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: architecture.rawValue, out: t.out, seed: t.seed,
                 optimizer: optimizer.rawValue, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
                 privacyClaim: !insecureSeededNoise,
                 perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
                                                                   epsilon: $0.epsilon, seconds: $0.seconds, clippedFraction: $0.clippedFraction,
                                                                   meanBatchSize: $0.meanBatchSize) }))
         } else {
-            print(String(format: "test accuracy %.4f (%d images) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
-                         run.testAccuracy, testSet.count, t.model.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
+            print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
+                         run.testAccuracy, testSet.count, architecture.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
                          formatDuration(run.trainingSeconds), secondsPerEpoch, result.epsilon, config.delta,
                          insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
         }

@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func badOptionsFailCleanly() throws {
-        for (args, needle) in [(["assess", "--model", "transformer"], "unknown model"), (["assess", "--limit", "0"], "--limit"),
+        for (args, needle) in [(["assess", "--model", "nope"], "unknown model"), (["assess", "--limit", "0"], "--limit"),
                                (["assess", "--epochs", "0"], "--epochs")] {
             let r = try CLI.run(args)
             #expect(r.isCleanFailure, "\(args): \(r.stderr)")

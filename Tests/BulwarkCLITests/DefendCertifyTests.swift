@@ -21,7 +21,7 @@ import Testing
         try Data(npyInt64(shape: [3], values: [0, 1, 2])).write(to: y)
         let cases: [([String], String)] = [
             (["defend", "train", "--defense", "magic", "--model", "mlp", "--out", "m.safetensors"], "Please provide one of 'pgd-at'"),
-            (["defend", "train", "--defense", "pgd-at", "--model", "transformer", "--out", "m.safetensors"], "'transformer' is invalid for '--model"),
+            (["defend", "train", "--defense", "pgd-at", "--model", "transformer", "--out", "m.safetensors"], "--model must be a zoo architecture"),
             (["defend", "train", "--defense", "pgd-at", "--model", "mlp", "--eps", "2", "--out", "m.safetensors"], "--eps"),
             (["defend", "train", "--defense", "noise", "--model", "mlp", "--out", "m.bin"], ".safetensors"),
             (["certify", "--model", "missing.safetensors", "--sigma", "0.5", "--data", x.path, "--labels", y.path], "not found"),

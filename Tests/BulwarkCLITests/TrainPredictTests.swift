@@ -14,7 +14,7 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let cases: [([String], String)] = [
-            (["train", "--model", "transformer", "--out", "m.safetensors"], "'transformer' is invalid for '--model"),
+            (["train", "--model", "resnet.bin", "--out", "m.safetensors"], "--model must be a zoo architecture"),
             (["train", "--model", "mlp", "--epochs", "0", "--out", "m.safetensors"], "--epochs"),
             (["train", "--model", "mlp", "--out", "m.bin"], ".safetensors"),
             (["train", "--model", "mlp", "--out", "m.safetensors", "--no-such-option"], "no-such-option"),

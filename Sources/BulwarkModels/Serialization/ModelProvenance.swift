@@ -47,6 +47,9 @@ public struct ModelProvenance: Codable, Sendable, Equatable {
     public var differentialPrivacy: DifferentialPrivacy?
     /// The Bulwark version that trained the model (`nil` for files from before it was recorded).
     public var toolVersion: String?
+    /// The feature standardisation (JSON of BulwarkData's `FeatureStandardisation`) applied to
+    /// CSV inputs before the model sees them; every command that feeds the model CSV data applies it.
+    public var featureStandardisation: String?
 
     /// A record that knows only the architecture; the trainer fills in the rest.
     public init(architecture: ZooArchitecture, dataset: String? = nil, seed: UInt64? = nil) {
@@ -149,6 +152,7 @@ extension ModelProvenance {
         m[Key.testAccuracy] = testAccuracy.map { String(format: "%.4f", $0) }
         m[Key.trainingSeconds] = trainingSeconds.map { String(format: "%.1f", $0) }
         m[Key.toolVersion] = toolVersion
+        m[Key.featureStandardisation] = featureStandardisation
         if let d = defence {
             m[Key.defence] = d.name
             m[Key.defenceEpsilon] = d.epsilon.map { String($0) }
@@ -201,6 +205,7 @@ extension ModelProvenance {
         testAccuracy = try r.value(Key.testAccuracy)
         trainingSeconds = try r.value(Key.trainingSeconds)
         toolVersion = m[Key.toolVersion]
+        featureStandardisation = m[Key.featureStandardisation]
         if let name = m[Key.defence] {
             defence = Defence(name: name, epsilon: try r.value(Key.defenceEpsilon), steps: try r.value(Key.defenceSteps),
                               beta: try r.value(Key.defenceBeta), sigma: try r.value(Key.defenceSigma),
@@ -249,6 +254,7 @@ extension ModelProvenance {
         static let testAccuracy = "bulwark.test_accuracy"
         static let trainingSeconds = "bulwark.training_seconds"
         static let toolVersion = "bulwark.tool_version"
+        static let featureStandardisation = "bulwark.standardisation"
         // The defence keys kept their first names (`bulwark.epsilon`, …) so older files read back.
         static let defence = "bulwark.defense"
         static let defenceEpsilon = "bulwark.epsilon"

@@ -3,7 +3,7 @@ import BulwarkArchive
 import Crypto
 import Foundation
 
-/// A model trained, tested and saved by ``ModelTraining/run(_:architecture:seed:dataset:training:test:saveTo:)``.
+/// A model trained, tested and saved by ``ModelTraining/run(_:architecture:seed:dataset:training:test:classCount:featureStandardisation:saveTo:)``.
 public struct TrainedModel<Outcome> {
     /// The trained model.
     public var model: Sequential
@@ -36,18 +36,26 @@ public enum ModelTraining {
     /// the data's SHA-256, the procedure's settings, the test accuracy, the training time and
     /// the tool version.
     ///
+    /// The model is built for the training data: its example shape (the inputs' shape after the
+    /// batch axis, e.g. 3×32×32 for `resnet`, F for `tabular`) and `classCount` classes (nil:
+    /// the largest label in either split + 1; `mlp` and `cnn` always have 10).
+    /// `featureStandardisation` (JSON) is recorded for models trained on standardised CSV features.
+    ///
     /// Cost: the procedure's, plus one SHA-256 pass over the training data and one inference
     /// pass over the test set.
-    /// - Throws: ``ModelError`` from the procedure or from writing the file.
+    /// - Throws: ``ModelError`` from building the model for the data's shape, from the procedure
+    ///   or from writing the file.
     public static func run<P: TrainingProcedure>(_ procedure: P, architecture: ZooArchitecture, seed: UInt64, dataset: String,
                                                  training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]),
+                                                 classCount: Int? = nil, featureStandardisation: String? = nil,
                                                  saveTo path: String) throws(ModelError) -> TrainedModel<P.Outcome>
         where P.Model == Sequential {
         var provenance = ModelProvenance(architecture: architecture, dataset: dataset, seed: seed)
         provenance.trainImages = training.labels.count
         provenance.dataSHA256 = dataSHA256(inputs: training.inputs, labels: training.labels)
         provenance.toolVersion = BulwarkVersion.current
-        var model = architecture.makeModel(seed: seed)
+        provenance.featureStandardisation = featureStandardisation
+        var model = try makeModel(architecture, seed: seed, training: training, test: test, classCount: classCount)
         let start = Date()
         let outcome = try procedure.train(&model, inputs: training.inputs, labels: training.labels)
         let seconds = Date().timeIntervalSince(start)
@@ -83,6 +91,16 @@ public enum ModelTraining {
         let seconds = Date().timeIntervalSince(start)
         let accuracy = model.accuracy(test.inputs, labels: test.labels)
         return FineTunedModel(model: model, outcome: outcome, testAccuracy: accuracy, trainingSeconds: seconds)
+    }
+
+    /// `architecture` initialised from `seed` for the example shape of `training` and its classes.
+    package static func makeModel(_ architecture: ZooArchitecture, seed: UInt64, training: (inputs: Tensor, labels: [Int]),
+                                  test: (inputs: Tensor, labels: [Int]), classCount: Int?) throws(ModelError) -> Sequential {
+        let labelled = max(training.labels.max() ?? 0, test.labels.max() ?? 0) + 1
+        var classes = classCount ?? labelled
+        if !architecture.isSizedFromData, classes <= ZooArchitecture.defaultClassCount { classes = ZooArchitecture.defaultClassCount }
+        let shape = Array(training.inputs.shape.dropFirst())
+        return try architecture.makeModel(exampleShape: shape, classCount: max(classes, labelled), seed: seed)
     }
 
     /// SHA-256 (hex) of training data: the inputs' scalars as little-endian `float32`, row-major,
