@@ -104,7 +104,10 @@ struct PrivacyAuditCommand: ParsableCommand {
         var recipe: ShadowRecipe?
         if selected.membership.contains(where: \.needsShadowModels) {
             guard let zoo else { throw CLIError("shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture") }
-            recipe = ShadowRecipe(architecture: zoo.architecture, provenance: provenance, epochs: shadowEpochs, learningRate: shadowLearningRate)
+            do {
+                recipe = try ShadowRecipe(architecture: zoo.architecture, exampleShape: classifier.inputShape, classCount: classifier.classCount,
+                                          provenance: provenance, epochs: shadowEpochs, learningRate: shadowLearningRate)
+            } catch { throw CLIError(flagMessage(error)) }
         }
         var attribute: (featureIndex: Int, candidates: [Float])?
         if selected.attribute, let f = attributeFeature, let v = attributeValues {

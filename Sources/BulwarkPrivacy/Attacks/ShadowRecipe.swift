@@ -8,12 +8,14 @@ import BulwarkTensor
 /// if the target was trained with Adam too.
 ///
 /// ```swift
-/// let recipe = ShadowRecipe(architecture: .mlp, provenance: nil, epochs: 1)
+/// let recipe = try ShadowRecipe(architecture: .mlp, provenance: nil, epochs: 1)
 /// let trainer = recipe.trainer   // hand to PrivacyAudit.run(…, shadowTrainer:)
 /// ```
 public struct ShadowRecipe: Sendable, Codable, Equatable {
     /// The shadows' architecture (the target's).
     public var architecture: ZooArchitecture
+    /// The target's example shape and class count, which the shadows are built for.
+    public var exampleShape: [Int], classCount: Int
     /// Training epochs per shadow.
     public var epochs: Int
     /// Examples per step.
@@ -21,11 +23,19 @@ public struct ShadowRecipe: Sendable, Codable, Equatable {
     /// Adam learning rate.
     public var learningRate: Float
 
-    /// The recipe of a target trained as `provenance` records (defaults where it says nothing:
-    /// 10 epochs, batch 128, the zoo's default learning rate); `epochs` and `learningRate`
-    /// override it.
-    public init(architecture: ZooArchitecture, provenance: ModelProvenance?, epochs: Int? = nil, learningRate: Float? = nil) {
+    /// The recipe of a target of `architecture` built for `exampleShape` and `classCount`,
+    /// trained as `provenance` records (defaults where it says nothing: 10 epochs, batch 128,
+    /// the zoo's default learning rate); `epochs` and `learningRate` override it.
+    /// - Throws: ``PrivacyError`` when the architecture cannot be built for that shape.
+    public init(architecture: ZooArchitecture, exampleShape: [Int] = ZooArchitecture.defaultExampleShape,
+                classCount: Int = ZooArchitecture.defaultClassCount, provenance: ModelProvenance?,
+                epochs: Int? = nil, learningRate: Float? = nil) throws(PrivacyError) {
+        do { _ = try architecture.makeModel(exampleShape: exampleShape, classCount: classCount) } catch {
+            throw PrivacyError(parameter: "model", message: error.message)
+        }
         self.architecture = architecture
+        self.exampleShape = exampleShape
+        self.classCount = classCount
         self.epochs = epochs ?? provenance?.epochs ?? 10
         let targetUsedAdam = (provenance?.optimizer ?? "adam") == "adam"
         self.learningRate = learningRate ?? (targetUsedAdam ? provenance?.learningRate : nil) ?? ZooArchitecture.defaultLearningRate
@@ -36,7 +46,9 @@ public struct ShadowRecipe: Sendable, Codable, Equatable {
     public var trainer: ShadowTrainer {
         let recipe = self
         return { inputs, labels, seed in
-            var model = recipe.architecture.makeModel(seed: seed)
+            // the shape was checked when the recipe was made
+            var model = (try? recipe.architecture.makeModel(exampleShape: recipe.exampleShape, classCount: recipe.classCount, seed: seed))
+                ?? recipe.architecture.makeModel(seed: seed)
             var adam = Adam(learningRate: recipe.learningRate)
             train(&model, inputs: inputs, labels: labels, optimizer: &adam,
                   configuration: TrainingConfiguration(epochs: recipe.epochs, batchSize: recipe.batchSize, seed: seed))
