@@ -19,8 +19,9 @@ import Foundation
 /// let job = HardenedTraining(hardening: .adversarial(.pgd(epsilon: 0.1, steps: 7, stepSize: nil)),
 ///                            architecture: .mlp, configuration: TrainingConfiguration(epochs: 1), learningRate: 1e-3,
 ///                            check: .init(epsilon: 0.1, steps: 20, examples: 500))
+/// let (train, test) = (try FashionMNIST.load(.train, limit: 2000), try FashionMNIST.load(.test, limit: 500))
 /// let result = try job.run(dataset: "fashion-mnist", training: train, test: test, saveTo: "hardened.safetensors")
-/// print(result.cleanAccuracy, result.checkedAccuracy ?? .nan)
+/// print(result.cleanAccuracy, result.checkedAccuracy ?? Double.nan)
 /// ```
 public struct HardenedTraining: Sendable {
     /// The defence.
