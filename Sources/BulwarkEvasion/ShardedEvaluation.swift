@@ -82,18 +82,10 @@ public struct PartialEvaluation: Codable, Sendable, Equatable {
     /// - Throws: ``EvasionError`` in one line when the parts are not shards 1…N of one run
     ///   (naming what differs, or the duplicate or missing shard) or are inconsistent.
     public static func merge(_ parts: [PartialEvaluation]) throws(EvasionError) -> Merged {
-        let order: [Int]
-        do { order = try ShardedRun.checkComplete(parts.map(\.run)) } catch { throw EvasionError(error.message, underlying: error) }
-        let first = parts[order[0]]
-        for (p, part) in parts.enumerated() {
-            if let what = part.plan.difference(from: first.plan) {
-                throw EvasionError("merge: part \(p + 1) differs from shard 1 in \(what): they are not shards of one run")
-            }
-            if part.inputShape != first.inputShape {
-                throw EvasionError("merge: part \(p + 1) has input shape \(part.inputShape), shard 1 \(first.inputShape)")
-            }
+        let sorted = try shardsInOrder(parts, run: \.run) { part, first in
+            part.plan.difference(from: first.plan) ?? (part.inputShape != first.inputShape ? "input shape" : nil)
         }
-        let sorted = order.map { parts[$0] }
+        let first = sorted[0]
         for part in sorted {
             let expected = part.run.shard.range(of: part.run.examples).count
             let cells = part.plan.specs.count * part.plan.epsilons.count
@@ -168,4 +160,20 @@ extension CheckedEvaluation {
                                  keptAdversarial: result.evaluation.attacks.map { $0.adversarialExamples?.scalars ?? [] },
                                  keptInputs: keptRange.isEmpty ? [] : inputs.rows(keptRange).scalars, keptLabels: Array(labels[keptRange]))
     }
+}
+
+/// `parts` in shard order, after checking they are shards 1…N of one run (``ShardedRun/checkComplete(_:)``)
+/// and that `difference(part, shard1)` finds nothing that sets a part apart from shard 1 (it
+/// returns what differs, e.g. `"epsilons"`).
+func shardsInOrder<Part>(_ parts: [Part], run: (Part) -> ShardedRun,
+                         difference: (Part, Part) -> String?) throws(EvasionError) -> [Part] {
+    let order: [Int]
+    do { order = try ShardedRun.checkComplete(parts.map(run)) } catch { throw EvasionError(error.message, underlying: error) }
+    let first = parts[order[0]]
+    for (p, part) in parts.enumerated() {
+        if let what = difference(part, first) {
+            throw EvasionError("merge: part \(p + 1) differs from shard 1 in \(what): they are not shards of one run")
+        }
+    }
+    return order.map { parts[$0] }
 }

@@ -57,19 +57,14 @@ public struct PartialCertification: Codable, Sendable, Equatable {
     /// Combines shards 1…N of one run into the result one run gives (wall seconds summed).
     /// - Throws: ``EvasionError`` in one line naming what differs, or the duplicate or missing shard.
     public static func merge(_ parts: [PartialCertification]) throws(EvasionError) -> CertificationResult {
-        let order: [Int]
-        do { order = try ShardedRun.checkComplete(parts.map(\.run)) } catch { throw EvasionError(error.message, underlying: error) }
-        let first = parts[order[0]]
-        for (p, part) in parts.enumerated() {
-            if let what = part.plan.difference(from: first.plan) {
-                throw EvasionError("merge: part \(p + 1) differs from shard 1 in \(what): they are not shards of one run")
-            }
+        let sorted = try shardsInOrder(parts, run: \.run) { part, first in part.plan.difference(from: first.plan) }
+        let first = sorted[0]
+        for part in sorted {
             let expected = part.run.shard.range(of: part.run.examples).count
             guard part.result.examples.count == expected else {
                 throw EvasionError("merge: shard \(part.run.shard) holds \(part.result.examples.count) certificates for a block of \(expected)")
             }
         }
-        let sorted = order.map { parts[$0] }
         let examples = sorted.flatMap(\.result.examples)
         let c = first.plan
         return CertificationResult(sigma: c.sigma, n0: c.n0, n: c.n, alpha: c.alpha, seed: first.run.seed, examples: examples,
