@@ -85,6 +85,12 @@ public struct ONNXModel: TrainableModel {
             classes = out.shape[1]
         }
         classCount = classes ?? 0
+        // Training mode differs only in batch normalisation (batch statistics): one dry run in that
+        // mode too, so `forward` does not meet a shape error on a graph that trains.
+        if !bufferNames.isEmpty {
+            let tape = Tape()
+            _ = try ONNXExecutor(graph: graph).run(tape.constant(Tensor.zeros([2] + shape)), parameters: [:], training: true)
+        }
     }
 
     /// Differentiable logits on `input`'s tape. `input` must be N × `inputShape` (a programming error otherwise).
@@ -159,7 +165,7 @@ public struct ONNXModel: TrainableModel {
         do {
             return try ONNXExecutor(graph: graph).run(input, parameters: bound, training: context.training)
         } catch {
-            // Shapes were checked by the load-time dry runs; training mode changes no shape.
+            // Shapes were checked by the load-time dry runs, in training mode too.
             preconditionFailure("ONNXModel: \(error)")
         }
     }
