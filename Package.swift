@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BulwarkEvasion", targets: ["BulwarkEvasion"]),
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
         .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
+        .library(name: "BulwarkPoisoning", targets: ["BulwarkPoisoning"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
         .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
     ],
@@ -65,12 +66,13 @@ let package = Package(
         ),
 
         .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
+        .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
 
         // floor 3: findings and their renderings
         .target(
             name: "BulwarkReport",
             dependencies: [
-                "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy",
+                "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "BulwarkAssessment",
             dependencies: [
-                "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkReport",
+                "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkReport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -91,7 +93,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
-                "BulwarkAssessment",
+                "BulwarkPoisoning", "BulwarkAssessment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -105,6 +107,8 @@ let package = Package(
         .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], exclude: ["Fixtures/make_certification_fixtures.py"],
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkPoisoningTests", dependencies: ["BulwarkPoisoning", "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels"],
+                    swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
