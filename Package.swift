@@ -12,6 +12,7 @@ let package = Package(
     name: "Bulwark",
     products: [
         .executable(name: "bulwark", targets: ["bulwark"]),
+        .library(name: "BulwarkErrors", targets: ["BulwarkErrors"]),
         .library(name: "BulwarkTensor", targets: ["BulwarkTensor"]),
         .library(name: "BulwarkArchive", targets: ["BulwarkArchive"]),
         .library(name: "BulwarkData", targets: ["BulwarkData"]),
@@ -40,8 +41,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        .target(name: "BulwarkTensor", dependencies: ["CBLAS"], swiftSettings: strictSettings),
-        .target(name: "BulwarkArchive", dependencies: ["CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
+        .target(name: "BulwarkErrors", swiftSettings: strictSettings),
+        .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS"], swiftSettings: strictSettings),
+        .target(name: "BulwarkArchive", dependencies: ["BulwarkErrors", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
 
         // floor 1: models and data
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive", "CPNG", "CJPEG"], swiftSettings: strictSettings),
@@ -99,6 +101,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .testTarget(name: "BulwarkErrorsTests", dependencies: ["BulwarkErrors"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkTensorTests", dependencies: ["BulwarkTensor"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkArchiveTests", dependencies: ["BulwarkArchive", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkDataTests", dependencies: ["BulwarkData"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),

@@ -1,4 +1,4 @@
-public import BulwarkArchive
+@_exported public import BulwarkErrors
 
 /// An error from the differential-privacy module: names the parameter that failed and what was expected.
 ///

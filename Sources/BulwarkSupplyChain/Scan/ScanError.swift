@@ -1,56 +1,26 @@
-public import BulwarkArchive
+@_exported public import BulwarkErrors
 
 /// A scan could not proceed (bad policy file, unreadable path).
 ///
-/// Follows the package's error design (`BulwarkError`): a non-frozen ``Code``, a one-line
-/// ``message`` (sanitised when the error is made) and the ``underlying`` error that caused it.
-/// Equality compares ``code`` and ``message``, never ``underlying``.
-public struct ScanError: BulwarkError, Equatable {
-    /// The kind of failure, for callers that branch on it. New codes may be added: compare with
-    /// `==`, or `switch` with a `default:`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Kind: String {
-            case invalidPolicy, io
-        }
-        private let kind: Kind
-        private init(_ kind: Kind) { self.kind = kind }
+/// A ``ModuleError`` of the package's one error design (`BulwarkError`): a non-frozen code,
+/// a one-line `message` (sanitised when the error is made) and the `underlying` error that
+/// caused it; equality compares code and message, never the cause.
+public typealias ScanError = ModuleError<ScanErrorDomain>
 
-        /// A policy file or line is not acceptable (the code of
-        /// ``ScanError/init(_:underlying:)``).
-        public static let invalidPolicy = Code(.invalidPolicy)
-        /// A path could not be read.
-        public static let io = Code(.io)
+/// The domain of ``ScanError``: tells its codes from other modules'.
+public enum ScanErrorDomain: ErrorDomain {}
 
-        /// A short stable name of the code, such as `invalidPolicy`.
-        public var description: String { kind.rawValue }
-    }
+extension ErrorCode<ScanErrorDomain> {
+    /// A policy file or line is not acceptable (the code of
+    /// ``ScanError/init(_:underlying:)``).
+    public static var invalidPolicy: Self { Self("invalidPolicy") }
+    /// A path could not be read.
+    public static var io: Self { Self("io") }
+}
 
-    /// The failure kind.
-    public let code: Code
-    /// One line naming what failed and what was expected.
-    public let message: String
-    /// The error that caused this one, if any.
-    public let underlying: (any Error)?
-
-    /// Creates an ``Code/invalidPolicy`` error with a one-line message.
+extension ScanError {
+    /// Creates an `invalidPolicy` error with a one-line message.
     public init(_ message: String, underlying: (any Error)? = nil) {
         self.init(.invalidPolicy, message, underlying: underlying)
-    }
-
-    /// Creates an error of `code` caused by `underlying`; control characters in `message` are
-    /// escaped and it is cut to 400 characters, so it stays one line whatever it quotes.
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
-        self.code = code
-        self.message = message.oneLine()
-        self.underlying = underlying
-    }
-
-    /// One line: the message, then the part of the cause's description it does not already
-    /// quote (the rules are on `BulwarkError.description`).
-    public var description: String { describing(message) }
-
-    /// Equal when code and message are; ``underlying`` is not compared.
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message
     }
 }

@@ -1,4 +1,4 @@
-public import BulwarkArchive
+@_exported public import BulwarkErrors
 
 /// Why signing or verifying a model failed: a stable ``Code`` and a one-line message that names
 /// the file, field or certificate at fault and what was expected.
