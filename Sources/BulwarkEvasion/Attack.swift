@@ -178,6 +178,18 @@ extension EvasionAttack {
         }
     }
 
+    /// Validates a query-based attack's call like ``validate(inputs:labels:configuration:)``, then
+    /// its per-example query budget (`maxQueries`, else `defaultQueries`; at least 1), and returns
+    /// the budget with the batch's layout: example count, values per example and example shape.
+    func validateQueryAttack(inputs: Tensor, labels: [Int], configuration c: AttackConfiguration, defaultQueries: Int)
+        throws(EvasionError) -> (budget: Int, count: Int, width: Int, rowShape: [Int]) {
+        try validate(inputs: inputs, labels: labels, configuration: c)
+        let budget = c.maxQueries ?? defaultQueries
+        guard budget >= 1 else { throw EvasionError("\(name): maxQueries must be ≥ 1") }
+        let n = labels.count
+        return (budget, n, n == 0 ? 0 : inputs.count / n, Array(inputs.shape.dropFirst()))
+    }
+
     /// The differentiable model, or an error naming the attack.
     func differentiable(_ model: AttackModel) throws(EvasionError) -> any DifferentiableClassifier {
         guard case .whiteBox(let m) = model else {

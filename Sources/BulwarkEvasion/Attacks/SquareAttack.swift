@@ -35,13 +35,9 @@ public struct SquareAttack: EvasionAttack {
     /// Runs the Square Attack on a batch.
     public func run(inputs: Tensor, labels: [Int], model: AttackModel,
                     configuration c: AttackConfiguration) throws(EvasionError) -> AttackResult {
-        try validate(inputs: inputs, labels: labels, configuration: c)
-        let budget = c.maxQueries ?? Self.defaultQueries
-        guard budget >= 1 else { throw EvasionError("square: maxQueries must be ≥ 1") }
+        let (budget, n, d, rowShape) = try validateQueryAttack(inputs: inputs, labels: labels, configuration: c,
+                                                                defaultQueries: Self.defaultQueries)
         let start = now()
-        let n = labels.count
-        let d = n == 0 ? 0 : inputs.count / n
-        let rowShape = Array(inputs.shape.dropFirst())
         let geo = ImageGeometry(rowShape: rowShape, count: d)
         var oracle = CountingQueryClassifier(OpenedQueryClassifier(base: model.queryView), queryLimit: n * budget)
         let x0 = inputs.scalars
