@@ -14,6 +14,10 @@ public enum ATLAS {
     public static let unsafeMLArtifacts = "AML.T0011.000"
     /// Poison Training Data.
     public static let poisonTrainingData = "AML.T0020"
+    /// Backdoor ML Model (a trigger planted through training data or weights).
+    public static let backdoorModel = "AML.T0018"
+    /// Backdoor ML Model: Poison ML Model (the backdoor is trained in from poisoned data).
+    public static let poisonModel = "AML.T0018.000"
     /// Infer Training Data Membership.
     public static let membershipInference = "AML.T0024.000"
     /// Invert ML Model.
@@ -31,6 +35,8 @@ public enum ATLAS {
         case supplyChainModel: "ML Supply Chain Compromise: Model"
         case unsafeMLArtifacts: "User Execution: Unsafe ML Artifacts"
         case poisonTrainingData: "Poison Training Data"
+        case backdoorModel: "Backdoor ML Model"
+        case poisonModel: "Backdoor ML Model: Poison ML Model"
         case membershipInference: "Exfiltration via ML Inference API: Infer Training Data Membership"
         case modelInversion: "Exfiltration via ML Inference API: Invert ML Model"
         case extractModel: "Exfiltration via ML Inference API: Extract ML Model"
@@ -56,6 +62,8 @@ public enum OWASPML {
     public static let modelTheft = "ML05:2023"
     /// AI Supply Chain Attacks.
     public static let supplyChain = "ML06:2023"
+    /// Model Poisoning (the model's behaviour altered, e.g. a backdoor).
+    public static let modelPoisoning = "ML10:2023"
 
     /// Human name of an entry, for rendering.
     public static func name(of id: String) -> String {
@@ -66,6 +74,7 @@ public enum OWASPML {
         case membershipInference: "Membership Inference Attack"
         case modelTheft: "Model Theft"
         case supplyChain: "AI Supply Chain Attacks"
+        case modelPoisoning: "Model Poisoning"
         default: id
         }
     }
