@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import BulwarkAssessment
 import BulwarkModels
 
 /// `bulwark export`: a zoo model's safetensors weights as an ONNX file.
@@ -31,7 +32,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try refuseOverwrite(out, inputs: [model], role: "--out")
         let parameters: Int, opset: Int
-        if sniffedModelFormat(model) == .onnx {
+        if ModelExamples.format(ofFile: model) == .onnx {
             let imported = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
             try ONNXExporter.write(imported, to: URL(fileURLWithPath: out))
             (parameters, opset) = (imported.summary.parameterCount, imported.summary.opsetVersion)

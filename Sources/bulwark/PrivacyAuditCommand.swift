@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkModels
 import BulwarkPrivacy
@@ -135,15 +136,9 @@ struct PrivacyAuditCommand: ParsableCommand {
             let total = memberSet.labels.count + nonMemberSet.labels.count
             let block = shard.range(of: total)
             line.finish("shard \(shard): scored candidates \(block.lowerBound)..<\(block.upperBound) of \(total)")
-            let context = ShardOptions.context(model: target.model, data: members.data + "," + members.labels,
-                                               labels: nonMemberData + "," + nonMemberLabels, inputShape: classifier.inputShape)
-            let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
-            if json {
-                try printJSON(ShardOptions.Written(kind: ReportPart.Kind.privacyAudit.rawValue, shard: shard.description,
-                                                   examples: block.count, part: url.path))
-            } else {
-                print("wrote \(url.path) (shard \(shard), \(block.count) of \(total) candidates); merge shards 1…\(shard.count) with 'bulwark report merge'")
-            }
+            let context = RunContext(model: target.model, data: members.data + "," + members.labels, labels: nonMemberData + "," + nonMemberLabels,
+                                     arguments: Array(CommandLine.arguments.dropFirst()), inputShape: classifier.inputShape)
+            try ShardOptions.render(try WrittenPart.write(ReportPart(part, context: context), shard: shard, total: total, to: out), json: json, unit: "candidates")
             return
         }
         let start = Date()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkData
+import BulwarkAssessment
 import BulwarkModels
 import BulwarkReport
 import BulwarkPrivacy
@@ -104,7 +105,8 @@ struct TrainCommand: ParsableCommand {
         configureNumerics()
         let t = training
         try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
-        let (start, imported, data) = try t.prepare()
+        let prepared = try t.prepare()
+        let (start, imported, data) = (prepared.start, prepared.onnx, prepared.data)
         let (trainSet, testSet) = (data.training, data.test)
         if dp {
             guard case .zoo(let arch) = start else {
