@@ -1,0 +1,57 @@
+import BulwarkData
+import BulwarkEvasion
+import BulwarkModels
+import BulwarkReport
+import BulwarkTensor
+import Foundation
+import Testing
+@testable import BulwarkAssessment
+
+/// The library calls behind `certify`, `defend detect`, `defend check` and `evaluate`: each gives
+/// what the threat module gives when called directly on the same model and examples, and writes
+/// the files the command lists.
+@Suite struct CommandJobTests {
+    /// A directory with a 4-feature, 2-class tabular model and `count` examples in [0, 1].
+    struct Fixture {
+        let dir: URL, modelPath: String, inputs: RunInputs, model: Sequential, x: Tensor, y: [Int]
+
+        init(count: Int = 12) throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-jobs-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            model = try ZooArchitecture.tabular.makeModel(exampleShape: [4], classCount: 2, seed: 7)
+            modelPath = dir.appendingPathComponent("tabular.safetensors").path
+            try ModelFile.save(model, provenance: ModelProvenance(architecture: .tabular), to: modelPath)
+            // deterministic inputs in [0, 1]; label 1 when the first feature is above 0.5
+            let scalars = (0..<(4 * count)).map { Float(($0 * 37) % 101) / 100 }
+            x = Tensor(shape: [count, 4], scalars: scalars)
+            y = (0..<count).map { scalars[4 * $0] > 0.5 ? 1 : 0 }
+            let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
+            try NPY.write(NDArray(x), path: xPath)
+            try NPY.write(NDArray(labels: y), path: yPath)
+            inputs = RunInputs(modelPath: modelPath, source: .arrays(data: xPath, labels: yPath), dataName: xPath, labelsName: yPath)
+        }
+
+        func out(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        func remove() { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    @Test func certifyJobGivesRandomizedSmoothingsCertificatesAndWritesTheReport() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let job = CertifyJob(inputs: f.inputs, sigma: 0.25, n0: 10, n: 40, alpha: 0.01, radii: [0, 0.1], batchSize: 40, seed: 5,
+                             outputDirectory: f.out("cert"))
+        let outcome = try job.run()
+        let direct = try RandomizedSmoothing(base: f.model, sigma: 0.25, n0: 10, n: 40, alpha: 0.01, batchSize: 40)
+            .certify(inputs: f.x, labels: f.y, radii: [0, 0.1], seed: 5)
+        #expect(outcome.result.examples == direct.examples && outcome.result.curve == direct.curve)
+        #expect(outcome.summary.examples == 12 && outcome.summary.curve.count == 2 && outcome.summary.sigma == 0.25)
+        for name in ["certification.json", "index.html", "report.json", "report.sarif"] {
+            #expect(FileManager.default.fileExists(atPath: f.out("cert/" + name)), "\(name) written")
+        }
+        // shard 2 of 3 covers examples 4..<8 and writes its part
+        let (part, written) = try job.run(shard: try Shard(parsing: "2/3"))
+        #expect(written.block == 4..<8 && written.total == 12 && part.result.examples.count == 4)
+        #expect(FileManager.default.fileExists(atPath: written.url.path))
+        #expect(try ReportPart.read(written.url).context.model == f.modelPath)
+    }
+}
