@@ -54,4 +54,26 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: written.url.path))
         #expect(try ReportPart.read(written.url).context.model == f.modelPath)
     }
+
+    @Test func detectorJobRefusesCalibrationSplitsThatLeaveASideEmpty() throws {
+        let f = try Fixture(count: 6)
+        defer { f.remove() }
+        let whole = DetectorJob(inputs: f.inputs, detector: .mahalanobis(layer: nil, ridge: 0.01), calibration: 6)
+        #expect(throws: AssessmentError(.invalidConfiguration, "--calibration 6 leaves no examples to attack (6 examples)")) { try whole.run() }
+        let tiny = DetectorJob(inputs: f.inputs, detector: .mahalanobis(layer: nil, ridge: 0.01), calibration: 1)
+        #expect(throws: AssessmentError(.invalidConfiguration, "--calibration 1 is too small to both fit and calibrate the detector")) { try tiny.run() }
+    }
+
+    @Test func detectorJobAttacksModelAndDetectorAndSummarises() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let job = DetectorJob(inputs: f.inputs, detector: .featureSqueezing([try TransformSpec.parse("bit-depth:2")]), epsilon: 0.1,
+                              steps: 3, batchSize: 16, seed: 1, outputDirectory: f.out("detect"))
+        let outcome = try job.run()
+        #expect(outcome.heldOut == 6 && outcome.attacked == 6)
+        #expect(outcome.summary.examples == 6 && outcome.summary.heldOutExamples == 6 && outcome.summary.eps == 0.1)
+        #expect(outcome.summary.nonAdaptive.attack == outcome.result.nonAdaptive.attack)
+        #expect((0...1).contains(outcome.summary.adaptive.pipelineRobustAccuracy))
+        #expect(FileManager.default.fileExists(atPath: f.out("detect/detection.json")))
+    }
 }
