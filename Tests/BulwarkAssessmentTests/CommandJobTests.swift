@@ -76,4 +76,20 @@ import Testing
         #expect((0...1).contains(outcome.summary.adaptive.pipelineRobustAccuracy))
         #expect(FileManager.default.fileExists(atPath: f.out("detect/detection.json")))
     }
+
+    @Test func transformCheckSweepDefaultsAndRun() throws {
+        #expect(TransformCheckJob.defaultSweep(epsilon: 0.1) == [0.05, 0.1, 0.2, 0.5])
+        #expect(TransformCheckJob.defaultSweep(epsilon: 0.4) == [0.2, 0.4, 0.5])
+        #expect(TransformCheckJob.defaultSweep(epsilon: 0.5) == [0.25, 0.5])
+        let f = try Fixture(count: 8)
+        defer { f.remove() }
+        let job = TransformCheckJob(inputs: f.inputs, transform: try TransformSpec.parse("bit-depth:2"), epsilon: 0.1, steps: 2,
+                                    restarts: 0, queries: 0, seed: 3)
+        let outcome = try job.run()
+        let bits = PreprocessedClassifier(ErasedClassifier(f.model), transform: try TransformSpec.parse("bit-depth:2"), gradient: .plain, seed: 3)
+        #expect(outcome.examples == 8 && outcome.adaptiveGradient == .bpda)
+        #expect(outcome.undefendedAccuracy == f.model.accuracy(f.x, labels: f.y))
+        #expect(outcome.defendedAccuracy == bits.accuracy(f.x, labels: f.y))
+        #expect(outcome.report.verdicts.count > 0)
+    }
 }
