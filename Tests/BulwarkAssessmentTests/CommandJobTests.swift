@@ -92,4 +92,28 @@ import Testing
         #expect(outcome.defendedAccuracy == bits.accuracy(f.x, labels: f.y))
         #expect(outcome.report.verdicts.count > 0)
     }
+
+    @Test func evaluateJobRefusesCWUnderLinf() throws {
+        let f = try Fixture(count: 4)
+        defer { f.remove() }
+        let job = EvaluateJob(inputs: f.inputs, attacks: [AttackSpec(.fgsm), AttackSpec(.cw)], epsilons: [0.1], outputDirectory: f.out("e"))
+        #expect(throws: AssessmentError(.invalidConfiguration, "attack 'cw' is defined for --norm l2 only")) { try job.run() }
+    }
+
+    @Test func evaluateJobMatchesTheEvaluationAndWritesItsFiles() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let job = EvaluateJob(inputs: f.inputs, attacks: [AttackSpec(.fgsm)], epsilons: [0.05, 0.2], batchSize: 8, seed: 2, checklist: nil,
+                              outputDirectory: f.out("eval"))
+        let outcome = try job.run()
+        let direct = try Evaluation(specs: [AttackSpec(.fgsm)], epsilons: [0.05, 0.2], batchSize: 8, seed: 2).run(model: f.model, inputs: f.x, labels: f.y)
+        #expect(outcome.examples == 12)
+        #expect(outcome.checked.evaluation.attacks.map(\.metrics.robustAccuracy) == direct.attacks.map(\.metrics.robustAccuracy))
+        #expect(outcome.checked.reliable == nil)
+        for name in ["evaluation.json", "checked-evaluation.json", "index.html", "report.json", "report.sarif"] {
+            #expect(FileManager.default.fileExists(atPath: f.out("eval/" + name)), "\(name) written")
+        }
+        let (_, written) = try job.run(shard: try Shard(parsing: "1/2"))
+        #expect(written.block == 0..<6 && written.kind == .evaluation)
+    }
 }

@@ -29,16 +29,6 @@ struct ShardOptions: ParsableArguments {
         }
     }
 
-    /// The context a part records: files as given and the command line as typed.
-    static func context(model: String, data: String, labels: String, inputShape: [Int]) -> RunContext {
-        RunContext(model: model, data: data, labels: labels, arguments: Array(CommandLine.arguments.dropFirst()), inputShape: inputShape)
-    }
-
-    /// Writes `part` as `out/KIND.part-K-of-N.json` and returns its path.
-    static func write(_ part: ReportPart, out: String) throws -> URL {
-        try WrittenPart.write(part, shard: Shard(parsing: part.shard), total: 0, to: out).url
-    }
-
     /// What `--shard … --json` prints.
     struct Written: Codable {
         var kind: String, shard: String, examples: Int, part: String
