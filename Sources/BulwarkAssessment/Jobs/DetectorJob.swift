@@ -15,6 +15,7 @@ import BulwarkTensor
 /// on the last third; feature squeezing (Xu et al. 2018) sets its threshold on all of them.
 ///
 /// ```swift
+/// let inputs = RunInputs(modelPath: "cnn.safetensors", source: .arrays(data: "x.npy", labels: "y.npy"), dataName: "x.npy", labelsName: "y.npy")
 /// let job = DetectorJob(inputs: inputs, detector: .mahalanobis(layer: nil, ridge: 0.01), epsilon: 0.1)
 /// let outcome = try job.run()
 /// print(outcome.result.detection.rocAUC)

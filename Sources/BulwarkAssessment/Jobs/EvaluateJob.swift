@@ -11,6 +11,7 @@ import BulwarkModels
 /// `checked-evaluation.json` and the report — or, for a shard, its part for `bulwark report merge`.
 ///
 /// ```swift
+/// let inputs = RunInputs(modelPath: "cnn.safetensors", source: .arrays(data: "x.npy", labels: "y.npy"), dataName: "x.npy", labelsName: "y.npy")
 /// let job = EvaluateJob(inputs: inputs, attacks: [AttackSpec(.pgd)], epsilons: [0.05, 0.1], outputDirectory: "eval")
 /// let outcome = try job.run()
 /// print(outcome.summary.reliable as Any)

@@ -10,6 +10,7 @@ import Foundation
 /// by the gradient-masking checklist.
 ///
 /// ```swift
+/// let inputs = RunInputs(modelPath: "cnn.safetensors", source: .arrays(data: "x.npy", labels: "y.npy"), dataName: "x.npy", labelsName: "y.npy")
 /// let job = TransformCheckJob(inputs: inputs, transform: try TransformSpec.parse("jpeg:75"), epsilon: 0.1)
 /// let outcome = try job.run()
 /// print(outcome.report.reliable, outcome.adaptiveRobustAccuracy)
