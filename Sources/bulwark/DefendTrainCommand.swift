@@ -79,7 +79,6 @@ struct DefendTrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
         let prepared = try t.prepare()
         let (start, imported, data) = (prepared.start, prepared.onnx, prepared.data)
         if t.source.isCSV, case .adversarial = hardening {

@@ -154,40 +154,23 @@ public struct DetectorJob: Sendable {
 /// What `defend detect --json` prints: the detector's calibration, both attacks on model and
 /// model + detector, the parameters as given and the files written.
 public struct DetectorSummary: Codable, Sendable, Equatable {
-    /// Model and model + detector under one attack.
+    /// Model and model + detector under one attack: ``PipelineMetrics`` (which documents each
+    /// figure) without its example count, under snake-case keys.
     public struct Pipeline: Codable, Sendable, Equatable {
-        /// The attack's name.
-        public var attack: String
-        /// Robust accuracy of the model alone.
-        public var modelRobustAccuracy: Double
-        /// Examples whose adversarial input fooled the model.
-        public var fooledModel: Int
-        /// Fraction of adversarial inputs the detector flagged.
-        public var detectionRate: Double
-        /// Robust accuracy of model + detector (a flagged input counts as defended).
-        public var pipelineRobustAccuracy: Double
-        /// Fraction of examples both misclassified and not flagged.
-        public var undetectedSuccessRate: Double
-        /// ROC AUC of the detector, clean against adversarial inputs.
-        public var rocAUC: Double
-        /// Wall seconds of the attack.
-        public var seconds: Double
+        /// The attack's name, then the figures of ``PipelineMetrics``.
+        public var attack: String, modelRobustAccuracy: Double, fooledModel: Int, detectionRate: Double, pipelineRobustAccuracy: Double
+        /// The rest of the figures of ``PipelineMetrics``.
+        public var undetectedSuccessRate: Double, rocAUC: Double, seconds: Double
         enum CodingKeys: String, CodingKey {
             case attack, seconds
             case modelRobustAccuracy = "model_robust_accuracy", fooledModel = "fooled_model", detectionRate = "detection_rate"
             case pipelineRobustAccuracy = "pipeline_robust_accuracy", undetectedSuccessRate = "undetected_success_rate", rocAUC = "roc_auc"
         }
 
-        /// The row of `metrics`.
+        /// The row of `m`.
         public init(_ m: PipelineMetrics) {
-            attack = m.attack
-            modelRobustAccuracy = m.modelRobustAccuracy
-            fooledModel = m.fooledModel
-            detectionRate = m.detectionRate
-            pipelineRobustAccuracy = m.pipelineRobustAccuracy
-            undetectedSuccessRate = m.undetectedSuccessRate
-            rocAUC = m.rocAUC
-            seconds = m.seconds
+            (attack, modelRobustAccuracy, fooledModel, detectionRate) = (m.attack, m.modelRobustAccuracy, m.fooledModel, m.detectionRate)
+            (pipelineRobustAccuracy, undetectedSuccessRate, rocAUC, seconds) = (m.pipelineRobustAccuracy, m.undetectedSuccessRate, m.rocAUC, m.seconds)
         }
     }
     /// The detector's name.

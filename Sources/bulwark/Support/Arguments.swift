@@ -292,6 +292,10 @@ struct TrainingOptions: ParsableArguments {
                                 testFraction: testFraction, seed: seed, limit: limit)
     }
 
-    /// Loads the model and data (``TrainingDataPlan/prepare(_:)``).
-    func prepare() throws -> TrainingDataPlan.Prepared { try plan().prepare(try start()) }
+    /// Refuses an `--out` that would overwrite an input, then loads the model and data
+    /// (``TrainingDataPlan/prepare(_:)``).
+    func prepare() throws -> TrainingDataPlan.Prepared {
+        try refuseOverwrite(out, inputs: inputPaths, role: "--out")
+        return try plan().prepare(try start())
+    }
 }
