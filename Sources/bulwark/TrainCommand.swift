@@ -104,56 +104,32 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
-        let prepared = try t.prepare()
-        let (start, imported, data) = (prepared.start, prepared.onnx, prepared.data)
-        let (trainSet, testSet) = (data.training, data.test)
-        if dp {
-            guard case .zoo(let arch) = start else {
-                throw CLIError("train --dp: DP-SGD needs per-example gradients, which Bulwark computes for zoo models only; give --model mlp, cnn or tabular")
-            }
-            return try runDP(arch, data: data)
-        }
+        let job = TrainJob(prepared: try t.prepare(), configuration: t.configuration, optimizer: chosenOptimizer, seed: t.seed, outputPath: t.out)
+        if dp { return try runDP(job) }
+        let (name, trainSet, testSet) = (job.prepared.start.name, job.prepared.data.training, job.prepared.data.test)
         let line = ProgressLine(enabled: !t.quiet)
-        let progress: (TrainingProgress) -> Void = { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }
-        let accuracy: Double, seconds: Double, epochs: [EpochSummary]
-        switch start {
-        case .zoo(let arch):
-            let plain = SupervisedTraining(configuration: t.configuration, optimizer: chosenOptimizer, progress: progress)
-            let run = try ModelTraining.run(plain, architecture: arch, seed: t.seed, dataset: data.description,
-                                            training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels),
-                                            classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: t.out)
-            (accuracy, seconds, epochs) = (run.testAccuracy, run.trainingSeconds, run.outcome)
-        case .onnx:
-            guard let imported else { throw CLIError("--model: the ONNX model was not loaded") }
-            let plain = SupervisedTrainingOf<ONNXModel, ChosenOptimizer, StandardTrainingStep>(
-                configuration: t.configuration, optimizer: chosenOptimizer, progress: progress)
-            let run = try ModelTraining.fineTune(plain, model: imported, training: (trainSet.inputs, trainSet.labels),
-                                                 test: (testSet.inputs, testSet.labels))
-            try ONNXExporter.write(run.model, to: URL(fileURLWithPath: t.out))
-            (accuracy, seconds, epochs) = (run.testAccuracy, run.trainingSeconds, run.outcome)
-        }
+        let outcome = try job.run { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }
         line.finish()
         if t.json {
             try printJSON(TrainResult(
-                testAccuracy: accuracy, epochs: t.epochs, seconds: seconds, model: start.name, out: t.out,
+                testAccuracy: outcome.testAccuracy, epochs: t.epochs, seconds: outcome.trainingSeconds, model: name, out: t.out,
                 seed: t.seed, batchSize: t.batchSize, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
                 testImages: testSet.count,
-                perEpoch: epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                         seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
+                perEpoch: outcome.epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
+                                                                 seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
         } else {
             print(String(format: "test accuracy %.4f (%d examples) — %@ trained %d epoch%@ in %@ → %@",
-                         accuracy, testSet.count, start.name, t.epochs, t.epochs == 1 ? "" : "s",
-                         formatDuration(seconds), t.out))
+                         outcome.testAccuracy, testSet.count, name, t.epochs, t.epochs == 1 ? "" : "s",
+                         formatDuration(outcome.trainingSeconds), t.out))
         }
     }
 }
 
 extension TrainCommand {
     /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata.
-    func runDP(_ architecture: ZooArchitecture, data: TrainingData) throws {
+    func runDP(_ job: TrainJob) throws {
         let t = training
-        let (trainSet, testSet) = (data.training, data.test)
+        let (trainSet, testSet) = (job.prepared.data.training, job.prepared.data.test)
         let plan: DPSGDPlan
         do {
             plan = try DPSGDPlan(noiseMultiplier: noiseMultiplier, targetEpsilon: targetEpsilon, maxGradientNorm: maxGradNorm ?? 0,
@@ -169,29 +145,27 @@ extension TrainCommand {
         }
         let line = ProgressLine(enabled: !t.quiet)
         let quiet = t.quiet
-        let procedure = DPSGDProcedure(configuration: config, optimizer: chosenOptimizer, progress: { p in
-            line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
-                               p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
-        }, epochEnded: { e in
-            line.finish()
-            if !quiet {
-                Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
-                                     e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
-            }
-        })
         let run: TrainedModel<DPSGDResult>
         do {
-            run = try ModelTraining.run(procedure, architecture: architecture, seed: t.seed, dataset: data.description,
-                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels),
-                                        classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: t.out)
+            run = try job.runDP(plan, progress: { p in
+                line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+                                   p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
+            }, epochEnded: { e in
+                line.finish()
+                if !quiet {
+                    Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
+                                         e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
+                }
+            })
         } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
         let result = run.outcome
         let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
+        let name = job.prepared.start.name
         if t.json {
             try printJSON(DPTrainResult(
                 testAccuracy: run.testAccuracy, epsilon: result.epsilon, delta: config.delta, noiseMultiplier: config.noiseMultiplier,
                 maxGradNorm: config.maxGradientNorm, samplingRate: config.samplingRate, steps: result.steps, epochs: t.epochs,
-                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: architecture.rawValue, out: t.out, seed: t.seed,
+                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: name, out: t.out, seed: t.seed,
                 optimizer: optimizer.rawValue, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
                 privacyClaim: !insecureSeededNoise,
                 perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
@@ -199,7 +173,7 @@ extension TrainCommand {
                                                                   meanBatchSize: $0.meanBatchSize) }))
         } else {
             print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
-                         run.testAccuracy, testSet.count, architecture.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
+                         run.testAccuracy, testSet.count, name, t.epochs, t.epochs == 1 ? "" : "s",
                          formatDuration(run.trainingSeconds), secondsPerEpoch, result.epsilon, config.delta,
                          insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
         }

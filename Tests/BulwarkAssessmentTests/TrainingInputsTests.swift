@@ -1,5 +1,6 @@
 import BulwarkData
 import BulwarkModels
+import BulwarkPrivacy
 import BulwarkTensor
 import Foundation
 import Testing
@@ -105,6 +106,30 @@ import Testing
             Issue.record("inputs outside [0, 1] were accepted")
         } catch {
             #expect(error.description.contains(x))
+        }
+    }
+
+    /// A tabular model trained on a CSV table stores the training split's statistics, and
+    /// loading examples for it applies exactly those; DP-SGD refuses an ONNX start.
+    @Test func trainJobSavesTheStatisticsThatLoadingApplies() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let table = try Self.table(rows: 20, in: dir)
+        let prepared = try TrainingDataPlan(source: .csv(path: table, labelColumn: "label"), testFraction: 0.25, seed: 1)
+            .prepare(try TrainingStart("tabular"))
+        let out = dir.appendingPathComponent("tabular.safetensors").path
+        let job = TrainJob(prepared: prepared, configuration: TrainingConfiguration(epochs: 2, batchSize: 5, seed: 1),
+                           optimizer: .adam(Adam(learningRate: 0.01)), seed: 1, outputPath: out)
+        var steps = 0
+        let outcome = try job.run { _ in steps += 1 }
+        #expect(outcome.epochs.count == 2 && steps == 2 * 3 && (0...1).contains(outcome.testAccuracy))
+        #expect(try ModelExamples.standardisation(ofModel: out) == prepared.data.standardisation)
+        let onnx = TrainingDataPlan.Prepared(start: .onnx(path: "m.onnx"), onnx: nil, data: prepared.data)
+        let dp = try DPSGDPlan(noiseMultiplier: 1, targetEpsilon: nil, maxGradientNorm: 1, delta: 1e-5, samplingRate: nil, batchSize: 5,
+                               examples: 15, epochs: 1, randomness: .seededInsecure(seed: 0))
+        #expect(throws: AssessmentError.self) {
+            try TrainJob(prepared: onnx, configuration: TrainingConfiguration(epochs: 1), optimizer: .adam(Adam(learningRate: 0.01)),
+                         seed: 0, outputPath: dir.appendingPathComponent("x.safetensors").path).runDP(dp)
         }
     }
 }

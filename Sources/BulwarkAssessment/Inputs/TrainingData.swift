@@ -122,6 +122,13 @@ public struct TrainingDataPlan: Sendable {
         public var onnx: ONNXModel?
         /// The training and test splits.
         public var data: TrainingData
+
+        /// A start with its data (`onnx` only for an ONNX start).
+        public init(start: TrainingStart, onnx: ONNXModel?, data: TrainingData) {
+            self.start = start
+            self.onnx = onnx
+            self.data = data
+        }
     }
 
     /// Loads the model and data: a zoo architecture sized from the data (mlp and cnn take
