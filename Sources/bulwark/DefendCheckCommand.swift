@@ -2,7 +2,6 @@ import ArgumentParser
 import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
-import BulwarkModels
 import BulwarkTensor
 import Foundation
 

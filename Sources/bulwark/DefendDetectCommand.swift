@@ -2,8 +2,6 @@ import ArgumentParser
 import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
-import BulwarkModels
-import BulwarkReport
 import BulwarkTensor
 import Foundation
 

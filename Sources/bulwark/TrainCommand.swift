@@ -1,8 +1,7 @@
 import ArgumentParser
-import BulwarkData
 import BulwarkAssessment
+import BulwarkData
 import BulwarkModels
-import BulwarkReport
 import BulwarkPrivacy
 import BulwarkTensor
 import Foundation
@@ -106,22 +105,13 @@ struct TrainCommand: ParsableCommand {
         let t = training
         let job = TrainJob(prepared: try t.prepare(), configuration: t.configuration, optimizer: chosenOptimizer, seed: t.seed, outputPath: t.out)
         if dp { return try runDP(job) }
-        let (name, trainSet, testSet) = (job.prepared.start.name, job.prepared.data.training, job.prepared.data.test)
         let line = ProgressLine(enabled: !t.quiet)
         let outcome = try job.run { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }
         line.finish()
-        if t.json {
-            try printJSON(TrainResult(
-                testAccuracy: outcome.testAccuracy, epochs: t.epochs, seconds: outcome.trainingSeconds, model: name, out: t.out,
-                seed: t.seed, batchSize: t.batchSize, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
-                testImages: testSet.count,
-                perEpoch: outcome.epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                                 seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
-        } else {
-            print(String(format: "test accuracy %.4f (%d examples) — %@ trained %d epoch%@ in %@ → %@",
-                         outcome.testAccuracy, testSet.count, name, t.epochs, t.epochs == 1 ? "" : "s",
-                         formatDuration(outcome.trainingSeconds), t.out))
-        }
+        let summary = TrainingSummary(outcome, of: job)
+        if t.json { return try printJSON(summary) }
+        print(String(format: "test accuracy %.4f (%d examples) — %@ trained %d epoch%@ in %@ → %@", summary.testAccuracy, summary.testImages,
+                     summary.model, t.epochs, t.epochs == 1 ? "" : "s", formatDuration(summary.seconds), t.out))
     }
 }
 
@@ -158,63 +148,11 @@ extension TrainCommand {
                 }
             })
         } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
-        let result = run.outcome
-        let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
-        let name = job.prepared.start.name
-        if t.json {
-            try printJSON(DPTrainResult(
-                testAccuracy: run.testAccuracy, epsilon: result.epsilon, delta: config.delta, noiseMultiplier: config.noiseMultiplier,
-                maxGradNorm: config.maxGradientNorm, samplingRate: config.samplingRate, steps: result.steps, epochs: t.epochs,
-                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: name, out: t.out, seed: t.seed,
-                optimizer: optimizer.rawValue, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
-                privacyClaim: !insecureSeededNoise,
-                perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                                  epsilon: $0.epsilon, seconds: $0.seconds, clippedFraction: $0.clippedFraction,
-                                                                  meanBatchSize: $0.meanBatchSize) }))
-        } else {
-            print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
-                         run.testAccuracy, testSet.count, name, t.epochs, t.epochs == 1 ? "" : "s",
-                         formatDuration(run.trainingSeconds), secondsPerEpoch, result.epsilon, config.delta,
-                         insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
-        }
-    }
-}
-
-/// What `train --json` prints.
-struct TrainResult: Codable {
-    /// One epoch.
-    struct Epoch: Codable {
-        var epoch: Int, loss: Double, trainAccuracy: Double, seconds: Double, imagesPerSecond: Double
-        enum CodingKeys: String, CodingKey {
-            case epoch, loss, seconds, trainAccuracy = "train_accuracy", imagesPerSecond = "images_per_second"
-        }
-    }
-    var testAccuracy: Double, epochs: Int, seconds: Double, model: String, out: String, seed: UInt64, batchSize: Int
-    var learningRate: Double, trainImages: Int, testImages: Int, perEpoch: [Epoch]
-    enum CodingKeys: String, CodingKey {
-        case epochs, seconds, model, out, seed
-        case testAccuracy = "test_accuracy", batchSize = "batch_size", learningRate = "learning_rate", trainImages = "train_images"
-        case testImages = "test_images", perEpoch = "per_epoch"
-    }
-}
-
-/// What `train --dp --json` prints.
-struct DPTrainResult: Codable {
-    /// One epoch, with the ε spent so far.
-    struct Epoch: Codable {
-        var epoch: Int, loss: Double, trainAccuracy: Double, epsilon: Double, seconds: Double, clippedFraction: Double, meanBatchSize: Double
-        enum CodingKeys: String, CodingKey {
-            case epoch, loss, epsilon, seconds
-            case trainAccuracy = "train_accuracy", clippedFraction = "clipped_fraction", meanBatchSize = "mean_batch_size"
-        }
-    }
-    var testAccuracy: Double, epsilon: Double, delta: Double, noiseMultiplier: Double, maxGradNorm: Double, samplingRate: Double
-    var steps: Int, epochs: Int, seconds: Double, secondsPerEpoch: Double, model: String, out: String, seed: UInt64
-    var optimizer: String, learningRate: Double, trainImages: Int, privacyClaim: Bool, perEpoch: [Epoch]
-    enum CodingKeys: String, CodingKey {
-        case epsilon, delta, steps, epochs, seconds, model, out, seed, optimizer
-        case testAccuracy = "test_accuracy", noiseMultiplier = "noise_multiplier", maxGradNorm = "max_grad_norm"
-        case samplingRate = "sampling_rate", secondsPerEpoch = "seconds_per_epoch", learningRate = "learning_rate"
-        case trainImages = "train_images", privacyClaim = "privacy_claim", perEpoch = "per_epoch"
+        let summary = DPTrainingSummary(run, of: job)
+        if t.json { return try printJSON(summary) }
+        print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
+                     summary.testAccuracy, testSet.count, summary.model, t.epochs, t.epochs == 1 ? "" : "s",
+                     formatDuration(summary.seconds), summary.secondsPerEpoch, summary.epsilon, summary.delta,
+                     insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
     }
 }

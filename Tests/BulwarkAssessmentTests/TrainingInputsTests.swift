@@ -124,6 +124,9 @@ import Testing
         let outcome = try job.run { _ in steps += 1 }
         #expect(outcome.epochs.count == 2 && steps == 2 * 3 && (0...1).contains(outcome.testAccuracy))
         #expect(try ModelExamples.standardisation(ofModel: out) == prepared.data.standardisation)
+        let summary = TrainingSummary(outcome, of: job)
+        #expect(summary.model == "tabular" && summary.trainImages == 15 && summary.testImages == 5 && summary.learningRate == 0.01)
+        #expect(summary.perEpoch.map(\.epoch) == [1, 2] && summary.testAccuracy == outcome.testAccuracy && summary.out == out)
         let onnx = TrainingDataPlan.Prepared(start: .onnx(path: "m.onnx"), onnx: nil, data: prepared.data)
         let dp = try DPSGDPlan(noiseMultiplier: 1, targetEpsilon: nil, maxGradientNorm: 1, delta: 1e-5, samplingRate: nil, batchSize: 5,
                                examples: 15, epochs: 1, randomness: .seededInsecure(seed: 0))
