@@ -116,4 +116,28 @@ import Testing
         let (_, written) = try job.run(shard: try Shard(parsing: "1/2"))
         #expect(written.block == 0..<6 && written.kind == .evaluation)
     }
+
+    /// Batched prediction gives the logits of one forward pass over all inputs, and their argmax.
+    @Test func predictionInBatchesMatchesOnePass() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let batched = Prediction(f.model, inputs: f.x, batchSize: 5)
+        let whole = f.model.logits(f.x)
+        #expect(batched.logits.shape == [12, 2])
+        for (a, b) in zip(batched.logits.scalars, whole.scalars) { #expect(abs(a - b) < 1e-5) }
+        #expect(batched.classes == (0..<12).map { whole.scalars[2 * $0 + 1] > whole.scalars[2 * $0] ? 1 : 0 })
+        #expect(Prediction(f.model, inputs: Tensor.zeros([0, 4])).logits.shape == [0, 2])
+    }
+
+    /// A zoo model exports as ONNX with its parameters; an ONNX file is rewritten as is.
+    @Test func modelExportWritesOnnxWithTheModelsParameters() throws {
+        let f = try Fixture(count: 2)
+        defer { f.remove() }
+        let written = try ModelExport.write(model: f.modelPath, architecture: nil, to: f.out("m.onnx"))
+        #expect(written == ModelExport.Written(out: f.out("m.onnx"), opset: 17, parameters: f.model.parameterCount))
+        let imported = try ONNXModel(contentsOf: URL(fileURLWithPath: f.out("m.onnx")))
+        for (a, b) in zip(imported.logits(f.x).scalars, f.model.logits(f.x).scalars) { #expect(abs(a - b) < 1e-4) }
+        let again = try ModelExport.write(model: f.out("m.onnx"), architecture: nil, to: f.out("again.onnx"))
+        #expect(again.parameters == written.parameters && again.opset == imported.summary.opsetVersion)
+    }
 }
