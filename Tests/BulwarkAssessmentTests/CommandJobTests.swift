@@ -1,6 +1,7 @@
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
+import BulwarkPrivacy
 import BulwarkReport
 import BulwarkTensor
 import Foundation
@@ -139,5 +140,30 @@ import Testing
         for (a, b) in zip(imported.logits(f.x).scalars, f.model.logits(f.x).scalars) { #expect(abs(a - b) < 1e-4) }
         let again = try ModelExport.write(model: f.out("m.onnx"), architecture: nil, to: f.out("again.onnx"))
         #expect(again.parameters == written.parameters && again.opset == imported.summary.opsetVersion)
+    }
+
+    /// The audit scores members against non-members and writes its report; shadow attacks on an
+    /// ONNX model (no architecture to copy) are refused in one line.
+    @Test func privacyAuditJobScoresMembersAndRefusesShadowsWithoutAZooModel() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let xo = f.out("xo.npy"), yo = f.out("yo.npy")
+        try NPY.write(NDArray(Tensor(shape: [12, 4], scalars: f.x.scalars.map { 1 - $0 })), path: xo)
+        try NPY.write(NDArray(labels: f.y.map { 1 - $0 }), path: yo)
+        let job = PrivacyAuditJob(members: f.inputs, nonMemberData: xo, nonMemberLabels: yo, attacks: [.loss, .confidence],
+                                  outputDirectory: f.out("audit"))
+        let outcome = try job.run()
+        #expect(outcome.result.members == 12 && outcome.result.nonMembers == 12)
+        #expect(outcome.result.attacks.map(\.attack) == [.loss, .confidence] && outcome.claimedDelta == nil)
+        #expect(FileManager.default.fileExists(atPath: f.out("audit/report.json")))
+        _ = try ModelExport.write(model: f.modelPath, architecture: nil, to: f.out("m.onnx"))
+        var onnx = job
+        onnx.members.modelPath = f.out("m.onnx")
+        onnx.attacks = [.shadow]
+        #expect(throws: AssessmentError(.invalidConfiguration, "shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture")) {
+            try onnx.run()
+        }
+        let (_, written) = try job.run(shard: try Shard(parsing: "2/2"))
+        #expect(written.total == 24 && written.block == 12..<24 && written.kind == .privacyAudit)
     }
 }
