@@ -1,7 +1,7 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
-import BulwarkModels
 import BulwarkReport
 import BulwarkTensor
 import Foundation
@@ -84,93 +84,33 @@ struct CertifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, data, labels) = (input.model, examples.data, examples.labels)
         let shard = try sharding.parsed()
         if let out {
             let names = shard.map { ["", "/" + ReportPart.fileName(kind: .certification, shard: $0.description)] }
                 ?? ["", "/index.html", "/report.json", "/report.sarif", "/certification.json"]
-            for name in names {
-                try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
-            }
+            try refuseOverwrite(out, names: names, inputs: [input.model, examples.data, examples.labels])
         }
         configureNumerics()
-        let classifier = try input.load()
-        let loaded = try examples.load(for: classifier, modelPath: input.model)
-        let (x, y) = (loaded.inputs, loaded.labels)
-        guard !y.isEmpty else { throw CLIError("\(data): no examples to certify") }
-        let radiusList = try parsedRadii()
-        let smoothing: RandomizedSmoothing
-        let result: CertificationResult
+        let job = CertifyJob(inputs: try examples.runInputs(input), sigma: sigma, n0: n0, n: n, alpha: alpha, radii: try parsedRadii(),
+                             batchSize: batchSize, seed: seed, outputDirectory: out, command: quotedCommandLine(),
+                             arguments: Array(CommandLine.arguments.dropFirst()), toolVersion: Bulwark.configuration.version)
         let line = ProgressLine(enabled: !quiet)
-        if let shard, let out {
-            let part: PartialCertification
-            do {
-                smoothing = try RandomizedSmoothing(base: classifier, sigma: sigma, n0: n0, n: n, alpha: alpha, batchSize: batchSize)
-                part = try smoothing.certify(shard: shard, toolVersion: Bulwark.configuration.version, inputs: x, labels: y,
-                                             radii: radiusList, seed: seed) { done, total in
-                    line.update("shard \(shard): certified \(done)/\(total)")
-                }
-            } catch {
-                line.finish()
-                throw error
-            }
-            let block = shard.range(of: y.count)
-            line.finish("shard \(shard): certified examples \(block.lowerBound)..<\(block.upperBound) in \(formatDuration(part.result.seconds))")
-            let context = ShardOptions.context(model: model, data: data, labels: labels, inputShape: classifier.inputShape)
-            let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
-            if json {
-                try printJSON(ShardOptions.Written(kind: ReportPart.Kind.certification.rawValue, shard: shard.description,
-                                                   examples: block.count, part: url.path))
-            } else {
-                print("wrote \(url.path) (shard \(shard), \(block.count) of \(y.count) examples); merge shards 1…\(shard.count) with 'bulwark report merge'")
-            }
+        if let shard {
+            let (part, written) = try line.around { try job.run(shard: shard) { line.update("shard \(shard): certified \($0)/\($1)") } }
+            line.finish("shard \(shard): certified examples \(written.block.lowerBound)..<\(written.block.upperBound) in \(formatDuration(part.result.seconds))")
+            try ShardOptions.render(written, json: json)
             return
         }
-        do {
-            smoothing = try RandomizedSmoothing(base: classifier, sigma: sigma, n0: n0, n: n, alpha: alpha, batchSize: batchSize)
-            result = try smoothing.certify(inputs: x, labels: y, radii: radiusList, seed: seed) { done, total in
-                line.update("certified \(done)/\(total)")
-            }
-        } catch {
-            line.finish()
-            throw error
-        }
-        line.finish("certified \(y.count) examples in \(formatDuration(result.seconds))")
-        let meanRadius = result.examples.filter(\.correct).map(\.certificate.radius).reduce(0, +) / Double(max(y.count, 1))
-        var written: [String] = []
-        if let out {
-            let report = CertificationReport.make(result, modelPath: model, dataPath: data, labelsPath: labels, command: quotedCommandLine(),
-                                                  toolVersion: Bulwark.configuration.version)
-            written = try ReportWriter.write(report, result: result, resultName: "certification.json", to: URL(fileURLWithPath: out)).map(\.path)
-        }
-        if json {
-            try printJSON(CertifyResult(
-                sigma: decimal(sigma), n0: n0, n: n, alpha: alpha, seed: seed, examples: y.count,
-                abstentionRate: result.abstentionRate, seconds: result.seconds, meanCertifiedRadius: meanRadius,
-                curve: result.curve.map { CertifyResult.Point(radius: $0.radius, certifiedAccuracy: $0.certifiedAccuracy) }, report: written))
-        } else {
-            print("randomized smoothing: σ=\(sigma)  n0=\(n0)  n=\(n)  α=\(alpha)  seed=\(seed)  examples=\(y.count)")
-            print("L2 radius   certified accuracy")
-            for p in result.curve { print(String(format: "%-11.3g %.4f", p.radius, p.certifiedAccuracy)) }
-            print(String(format: "abstained on %.1f%%; mean certified radius (correct, others 0) %.3f; %@",
-                         result.abstentionRate * 100, meanRadius, formatDuration(result.seconds)))
-            print("each certificate holds with probability ≥ \(1 - alpha) over the sampling noise")
-            if !written.isEmpty { print("wrote " + written.joined(separator: ", ")) }
-        }
-    }
-}
-
-/// What `certify --json` prints.
-struct CertifyResult: Codable {
-    /// A point of the certified-accuracy curve.
-    struct Point: Codable {
-        var radius: Double, certifiedAccuracy: Double
-        enum CodingKeys: String, CodingKey { case radius, certifiedAccuracy = "certified_accuracy" }
-    }
-    var sigma: Double, n0: Int, n: Int, alpha: Double, seed: UInt64, examples: Int, abstentionRate: Double, seconds: Double
-    var meanCertifiedRadius: Double, curve: [Point], report: [String]
-    enum CodingKeys: String, CodingKey {
-        case sigma, n0, n, alpha, seed, examples, seconds, curve, report
-        case abstentionRate = "abstention_rate", meanCertifiedRadius = "mean_certified_radius"
+        let outcome = try line.around { try job.run { line.update("certified \($0)/\($1)") } }
+        let (result, summary) = (outcome.result, outcome.summary)
+        line.finish("certified \(summary.examples) examples in \(formatDuration(result.seconds))")
+        if json { return try printJSON(summary) }
+        print("randomized smoothing: σ=\(sigma)  n0=\(n0)  n=\(n)  α=\(alpha)  seed=\(seed)  examples=\(summary.examples)")
+        print("L2 radius   certified accuracy")
+        for p in result.curve { print(String(format: "%-11.3g %.4f", p.radius, p.certifiedAccuracy)) }
+        print(String(format: "abstained on %.1f%%; mean certified radius (correct, others 0) %.3f; %@",
+                     result.abstentionRate * 100, summary.meanCertifiedRadius, formatDuration(result.seconds)))
+        print("each certificate holds with probability ≥ \(1 - alpha) over the sampling noise")
+        if !outcome.written.isEmpty { print("wrote " + outcome.written.joined(separator: ", ")) }
     }
 }

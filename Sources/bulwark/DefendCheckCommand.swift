@@ -1,7 +1,7 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
-import BulwarkModels
 import BulwarkTensor
 import Foundation
 
@@ -60,11 +60,7 @@ struct DefendCheckCommand: ParsableCommand {
     }
 
     func parsedSweep() throws -> [Float] {
-        guard let sweep else {
-            var values: [Float] = []
-            for v in [eps / 2, eps, min(2 * eps, 0.5), 0.5] where values.last.map({ v > $0 }) ?? true { values.append(v) }
-            return values
-        }
+        guard let sweep else { return TransformCheckJob.defaultSweep(epsilon: eps) }
         let values = try sweep.split(separator: ",").map { part -> Float in
             guard let v = Float(part.trimmingCharacters(in: .whitespaces)), v > 0, v <= 1 else { throw ValidationError("--sweep: '\(part)' is not in (0, 1]") }
             return v
@@ -74,41 +70,21 @@ struct DefendCheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data = examples.data
         configureNumerics()
-        let t: any InputTransform
-        do { t = try TransformSpec.parse(transform) } catch { throw error }
-        let base = try input.load()
-        guard t.outputShape(for: base.inputShape) == base.inputShape else {
-            throw CLIError("transform \(t.name) changes the input shape; the model must expect its output")
-        }
-        let loaded = try examples.load(for: base, modelPath: input.model)
-        let (x, y) = (loaded.inputs, loaded.labels)
-        guard !y.isEmpty else { throw CLIError("\(data): no examples") }
-        let naive = PreprocessedClassifier(ErasedClassifier(base), transform: t, gradient: .plain, seed: seed)
-        let adaptiveGradient: AttackerGradient = t.isRandom ? .eot(samples: eotSamples ?? t.recommendedEOTSamples) : .bpda
-        let runner = ChecklistRunner(epsilon: eps, sweep: try parsedSweep(), iterations: steps, restarts: restarts,
-                                     squareQueries: queries, seed: seed)
-        let start = Date()
-        let report: ChecklistReport
-        let evidence: MaskingEvidence
-        do {
-            evidence = try runner.evidence(model: naive, adaptive: naive.withGradient(adaptiveGradient), transferSource: base, inputs: x, labels: y)
-            report = runner.checklist.assess(evidence)
-        } catch { throw error }
-        let seconds = Date().timeIntervalSince(start)
-        let undefended = base.accuracy(x, labels: y), defended = naive.accuracy(x, labels: y)
-        let adaptiveRobust = AttackMetrics(outcomes: evidence.adaptive ?? []).robustAccuracy
+        let job = TransformCheckJob(inputs: try examples.runInputs(input), transform: try TransformSpec.parse(transform), epsilon: eps,
+                                    sweep: try parsedSweep(), steps: steps, restarts: restarts, queries: queries, eotSamples: eotSamples, seed: seed)
+        let outcome = try job.run()
+        let report = outcome.report
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print("defence \(t.name) on \(y.count) examples, L∞ ε=\(eps), PGD-\(steps), seed \(seed), \(formatDuration(seconds))")
-            print(String(format: "clean accuracy: undefended %.4f, defended %.4f", undefended, defended))
-            print(String(format: "accuracy under plain PGD %.4f; under %@ PGD %.4f", report.claimedRobustAccuracy, adaptiveGradient.label, adaptiveRobust))
-            for v in report.verdicts { print("  [\(v.status.rawValue)] \(v.check.rawValue): \(v.detail)") }
-            print(report.summary)
+            return print(String(decoding: try encoder.encode(report), as: UTF8.self))
         }
+        print("defence \(job.transform.name) on \(outcome.examples) examples, L∞ ε=\(eps), PGD-\(steps), seed \(seed), \(formatDuration(outcome.seconds))")
+        print(String(format: "clean accuracy: undefended %.4f, defended %.4f", outcome.undefendedAccuracy, outcome.defendedAccuracy))
+        print(String(format: "accuracy under plain PGD %.4f; under %@ PGD %.4f", report.claimedRobustAccuracy, outcome.adaptiveGradient.label,
+                     outcome.adaptiveRobustAccuracy))
+        for v in report.verdicts { print("  [\(v.status.rawValue)] \(v.check.rawValue): \(v.detail)") }
+        print(report.summary)
     }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
-import BulwarkModels
-import BulwarkReport
 import BulwarkTensor
 import Foundation
 
@@ -104,108 +103,33 @@ struct DefendDetectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, data, labels) = (input.model, examples.data, examples.labels)
         if let out {
-            for name in ["", "/index.html", "/report.json", "/report.sarif", "/detection.json"] {
-                try refuseOverwrite(out + name, inputs: [model, data, labels], role: "--out")
-            }
+            try refuseOverwrite(out, names: ["", "/index.html", "/report.json", "/report.sarif", "/detection.json"],
+                                inputs: [input.model, examples.data, examples.labels])
         }
         configureNumerics()
-        let base = try input.load()
-        let loaded = try examples.load(for: base, modelPath: input.model)
-        let (x, y) = (loaded.inputs, loaded.labels)
-        if let outside = x.scalars.first(where: { $0 < 0 || $0 > 1 }) { throw CLIError("\(data): input value \(outside) outside [0, 1]") }
-        let split = calibration ?? y.count / 2
-        guard split >= 1, split < y.count else {
-            throw CLIError("--calibration \(split) leaves no examples to attack (\(y.count) examples)")
+        let chosen: DetectorJob.Detector = switch detector {
+        case .mahalanobis: .mahalanobis(layer: layer, ridge: ridge)
+        case .featureSqueezing: .featureSqueezing(try parsedSqueezers())
         }
-        var calX = x.rows(0..<split)
-        let testX = x.rows(split..<y.count), testY = Array(y[split..<y.count])
-        let det: any DifferentiableDetector
-        do {
-            switch detector {
-            case .mahalanobis:
-                guard let net = base as? Sequential else { throw CLIError("--detector mahalanobis needs a safetensors model (its hidden layers)") }
-                let k = layer ?? max(0, net.layers.count - 2)
-                let fit = split * 2 / 3
-                guard fit >= 1, fit < split else { throw CLIError("--calibration \(split) is too small to both fit and calibrate the detector") }
-                det = try MahalanobisDetector(model: net, layer: k, inputs: x.rows(0..<fit), labels: Array(y[0..<fit]), ridge: ridge)
-                calX = x.rows(fit..<split)
-            case .featureSqueezing:
-                let s = try parsedSqueezers()
-                for t in s where t.outputShape(for: base.inputShape) != base.inputShape {
-                    throw CLIError("squeezer \(t.name) changes the input shape")
-                }
-                det = FeatureSqueezingDetector(model: base, squeezers: s)
-            }
-        } catch let e as EvasionError { throw CLIError(e.description) }
-        let plan = DetectorEvaluation(norm: norm, epsilon: eps, iterations: steps,
-                                      targetFalsePositiveRate: fpr, detectorWeight: detectorWeight, batchSize: batchSize, seed: seed)
-        let start = Date()
-        let result: DetectorEvaluationResult
-        do { result = try plan.run(model: base, detector: det, calibration: calX, inputs: testX, labels: testY) } catch { throw error }
-        let seconds = Date().timeIntervalSince(start)
-        var written: [String] = []
-        if let out {
-            let dir = URL(fileURLWithPath: out)
-            let evidence = DefenceEvidence(name: "\(URL(fileURLWithPath: model).lastPathComponent) + \(result.detector)", detector: result,
-                                           reproduce: quotedCommandLine(), artifact: model)
-            let report = DefenceFindings.report(evidence, title: "Bulwark detector evaluation: \(result.detector)", seed: seed,
-                                                parameters: ["model": model, "data": data, "labels": labels, "detector": result.detector,
-                                                             "eps": String(eps), "norm": norm.rawValue, "steps": String(steps), "fpr": String(fpr),
-                                                             "held_out_examples": String(split), "seed": String(seed)],
-                                                toolVersion: Bulwark.configuration.version)
-            let files = try ReportWriter.write(report, result: result, resultName: "detection.json", to: dir)
-            written = files.map(\.path)
+        let job = DetectorJob(inputs: try examples.runInputs(input), detector: chosen, norm: norm, epsilon: eps, steps: steps,
+                              targetFalsePositiveRate: fpr, calibration: calibration, detectorWeight: detectorWeight, batchSize: batchSize,
+                              seed: seed, outputDirectory: out, command: quotedCommandLine(), toolVersion: Bulwark.configuration.version)
+        let outcome = try job.run()
+        let result = outcome.result
+        if json { return try printJSON(outcome.summary) }
+        print("detector \(result.detector): \(outcome.heldOut - result.calibrationExamples) examples fit it, \(result.calibrationExamples) set the threshold, \(outcome.attacked) attacked; "
+              + "\(norm) ε=\(eps), PGD-\(steps), seed \(seed), \(formatDuration(outcome.seconds))")
+        print(String(format: "clean accuracy %.4f; threshold %.4g for target FPR %.3f (FPR on the attacked examples' clean inputs %.4f)",
+                     result.cleanAccuracy, result.threshold, fpr, result.falsePositiveRate))
+        print(String(format: "vs non-adaptive PGD: ROC AUC %.4f, TPR at the threshold %.4f", result.detection.rocAUC, result.truePositiveRate))
+        print("attack                         model robust  fooled  detected  model+detector robust  undetected success")
+        for m in [result.nonAdaptive, result.adaptive] {
+            print(m.attack.padding(toLength: 30, withPad: " ", startingAt: 0)
+                  + String(format: " %12.4f %7d %9.4f %22.4f %19.4f", m.modelRobustAccuracy, m.fooledModel, m.detectionRate,
+                           m.pipelineRobustAccuracy, m.undetectedSuccessRate))
         }
-        func pipeline(_ m: PipelineMetrics) -> DetectResult.Pipeline {
-            DetectResult.Pipeline(attack: m.attack, modelRobustAccuracy: m.modelRobustAccuracy, fooledModel: m.fooledModel,
-                                  detectionRate: m.detectionRate, pipelineRobustAccuracy: m.pipelineRobustAccuracy,
-                                  undetectedSuccessRate: m.undetectedSuccessRate, rocAUC: m.rocAUC, seconds: m.seconds)
-        }
-        if json {
-            try printJSON(DetectResult(
-                detector: result.detector, threshold: result.threshold, targetFPR: fpr, fpr: result.falsePositiveRate,
-                rocAUC: result.detection.rocAUC, tpr: result.truePositiveRate, cleanAccuracy: result.cleanAccuracy,
-                calibrationExamples: result.calibrationExamples, heldOutExamples: split, examples: testY.count,
-                eps: decimal(eps), norm: norm.rawValue, steps: steps, seed: seed,
-                nonAdaptive: pipeline(result.nonAdaptive), adaptive: pipeline(result.adaptive), seconds: seconds, report: written))
-        } else {
-            print("detector \(result.detector): \(split - result.calibrationExamples) examples fit it, \(result.calibrationExamples) set the threshold, \(testY.count) attacked; "
-                  + "\(norm) ε=\(eps), PGD-\(steps), seed \(seed), \(formatDuration(seconds))")
-            print(String(format: "clean accuracy %.4f; threshold %.4g for target FPR %.3f (FPR on the attacked examples' clean inputs %.4f)",
-                         result.cleanAccuracy, result.threshold, fpr, result.falsePositiveRate))
-            print(String(format: "vs non-adaptive PGD: ROC AUC %.4f, TPR at the threshold %.4f", result.detection.rocAUC, result.truePositiveRate))
-            print("attack                         model robust  fooled  detected  model+detector robust  undetected success")
-            for m in [result.nonAdaptive, result.adaptive] {
-                print(m.attack.padding(toLength: 30, withPad: " ", startingAt: 0)
-                      + String(format: " %12.4f %7d %9.4f %22.4f %19.4f", m.modelRobustAccuracy, m.fooledModel, m.detectionRate,
-                               m.pipelineRobustAccuracy, m.undetectedSuccessRate))
-            }
-            print("robust accuracy of model + detector is under these two attacks only; an attack succeeds only if misclassified and not flagged")
-            if !written.isEmpty { print("wrote " + written.joined(separator: ", ")) }
-        }
-    }
-}
-
-/// What `defend detect --json` prints.
-struct DetectResult: Codable {
-    /// Model and model + detector under one attack.
-    struct Pipeline: Codable {
-        var attack: String, modelRobustAccuracy: Double, fooledModel: Int, detectionRate: Double, pipelineRobustAccuracy: Double
-        var undetectedSuccessRate: Double, rocAUC: Double, seconds: Double
-        enum CodingKeys: String, CodingKey {
-            case attack, seconds
-            case modelRobustAccuracy = "model_robust_accuracy", fooledModel = "fooled_model", detectionRate = "detection_rate"
-            case pipelineRobustAccuracy = "pipeline_robust_accuracy", undetectedSuccessRate = "undetected_success_rate", rocAUC = "roc_auc"
-        }
-    }
-    var detector: String, threshold: Double, targetFPR: Double, fpr: Double, rocAUC: Double, tpr: Double, cleanAccuracy: Double
-    var calibrationExamples: Int, heldOutExamples: Int, examples: Int, eps: Double, norm: String, steps: Int, seed: UInt64
-    var nonAdaptive: Pipeline, adaptive: Pipeline, seconds: Double, report: [String]
-    enum CodingKeys: String, CodingKey {
-        case detector, threshold, fpr, tpr, examples, eps, norm, steps, seed, adaptive, seconds, report
-        case targetFPR = "target_fpr", rocAUC = "roc_auc", cleanAccuracy = "clean_accuracy", calibrationExamples = "calibration_examples"
-        case heldOutExamples = "held_out_examples", nonAdaptive = "non_adaptive"
+        print("robust accuracy of model + detector is under these two attacks only; an attack succeeds only if misclassified and not flagged")
+        if !outcome.written.isEmpty { print("wrote " + outcome.written.joined(separator: ", ")) }
     }
 }

@@ -79,8 +79,8 @@ struct DefendTrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
-        let (start, imported, data) = try t.prepare()
+        let prepared = try t.prepare()
+        let (start, imported, data) = (prepared.start, prepared.onnx, prepared.data)
         if t.source.isCSV, case .adversarial = hardening {
             throw CLIError("defend train --csv: adversarial defences perturb and clip inputs to [0, 1], which does not fit standardised table features")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
@@ -147,129 +148,70 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, data, labels) = (input.model, examples.data, examples.labels)
         let shard = try sharding.parsed()
         let outputs = shard.map { ["", "/" + ReportPart.fileName(kind: .evaluation, shard: $0.description)] }
             ?? ["", "/index.html", "/report.json", "/report.sarif"]
-        for name in outputs {
-            try refuseOverwrite(out + name, inputs: [model, data, labels, baseline], role: "--out")
-        }
+        try refuseOverwrite(out, names: outputs, inputs: [input.model, examples.data, examples.labels, baseline])
         configureNumerics()
-        let kinds = try parsedAttacks()
-        let epsilons = try parsedEpsilons()
-        if norm == .linf, let kind = kinds.first(where: { $0 == .cw }) {
-            throw CLIError("attack '\(kind.rawValue)' is defined for --norm l2 only")
+        let specs = try parsedAttacks().map {
+            AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries, stepSize: stepSize)
         }
-        let classifier = try input.load()
-        let loaded = try examples.load(for: classifier, modelPath: input.model)
-        let (x, y) = (loaded.inputs, loaded.labels)
-        guard !y.isEmpty else { throw CLIError("\(data): no examples to evaluate") }
-        let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-
-        let specs = kinds.map { AttackSpec($0, norm: norm, maxIterations: steps, restarts: restarts, maxQueries: queries, stepSize: stepSize) }
-        var plan = Evaluation(specs: specs, epsilons: epsilons, batchSize: batchSize, seed: seed)
-        plan.keptExamples = AdversarialGallery.examplesToKeep(count: EvaluationReport.galleryRows)
-        var defence: TransformDefence?
-        if let defense {
-            do { defence = TransformDefence(transform: try TransformSpec.parse(defense), eotSamples: eotSamples, seed: seed) } catch { throw error }
-        }
-        let baselineModel = try baseline.map { try ModelLoader.classifier(path: $0, architecture: input.arch) }
-        let attackerGradient = gradient
-        let checked = CheckedEvaluation(evaluation: plan, checklist: noChecklist ? nil
-            : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries))
-        if let shard {
-            if defence?.transform.isRandom == true {
-                throw CLIError("--shard: a random --defense (EOT) draws its noise per batch, so its shards would not add up to one run")
-            }
-            try runShard(shard, plan: checked, classifier: classifier, defence: defence, baseline: baselineModel, inputs: x, labels: y)
-            return
-        }
+        let job = EvaluateJob(
+            inputs: try examples.runInputs(input), attacks: specs, epsilons: try parsedEpsilons(), batchSize: batchSize, seed: seed,
+            defence: try defense.map { try TransformSpec.parse($0) }, eotSamples: eotSamples, gradient: gradient, baselinePath: baseline,
+            checklist: noChecklist ? nil : ChecklistSettings(examples: checklistLimit, restarts: checklistRestarts, squareQueries: checklistQueries),
+            outputDirectory: out, command: quotedCommandLine(), arguments: Array(CommandLine.arguments.dropFirst()),
+            toolVersion: Bulwark.configuration.version)
         let line = ProgressLine(enabled: !quiet)
-        let outcome: CheckedEvaluationResult
-        do {
-            outcome = try checked.run(model: classifier, defence: defence, baseline: baselineModel, gradient: attackerGradient,
-                                      inputs: x, labels: y, stage: { line.update($0, force: true) }) { p in
-                line.update("\(p.attack) ε=\(p.epsilon) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total) · ETA \(formatDuration(p.secondsRemaining))")
+        if let shard {
+            let (part, written) = try line.around {
+                try job.run(shard: shard, stage: { line.update($0, force: true) }) { line.update("shard \(shard) · " + Self.progressText($0)) }
             }
-        } catch {
-            line.finish()
-            throw error
+            line.finish("shard \(shard): evaluated examples \(written.block.lowerBound)..<\(written.block.upperBound) in \(formatDuration(part.result.evaluation.seconds))")
+            return try ShardOptions.render(written, json: json)
         }
-        let result = outcome.evaluation
-        line.finish("evaluated \(y.count) examples in \(formatDuration(result.seconds))"
+        let evaluated = try line.around { try job.run(stage: { line.update($0, force: true) }) { line.update(Self.progressText($0)) } }
+        let (outcome, result) = (evaluated.checked, evaluated.checked.evaluation)
+        line.finish("evaluated \(evaluated.examples) examples in \(formatDuration(result.seconds))"
                     + (outcome.checklist == nil ? "" : "; checklist on \(outcome.checklistExamples) in \(formatDuration(outcome.checklistSeconds))"))
-        let report = EvaluationReport.make(outcome, inputShape: classifier.inputShape, inputs: x, labels: y, modelPath: model,
-                                           dataPath: data, labelsPath: labels, command: quotedCommandLine(),
-                                           toolVersion: Bulwark.configuration.version)
-        let resultURL = outURL.appendingPathComponent("evaluation.json")
-        // evaluation.json (every per-example outcome), then the checklist's verdicts and evidence
-        // and the undefended run, then the report.
-        try ReportWriter.writeJSON(result, to: resultURL)
-        try ReportWriter.writeJSON(outcome, to: outURL.appendingPathComponent("checked-evaluation.json"))
-        let reportFiles = try ReportWriter.write(report, to: outURL)
+        if json { return try printJSON(evaluated.summary) }
         let reliable = outcome.reliable
         let verdictWord = reliable.map { $0 ? "reliable" : "UNRELIABLE" } ?? "not checked"
-
-        if json {
-            try printJSON(EvaluationSummary(outcome, out: resultURL.path, report: reportFiles.map(\.path)))
-        } else {
-            if let d = outcome.defence { print("defence: \(d.transform), attacked with the \(d.gradient) gradient") }
-            print("examples: \(result.examples)   clean accuracy: \(String(format: "%.4f", result.cleanAccuracy))   seed: \(seed)")
-            if reliable == false {
-                print("!! robustness figures below are UNRELIABLE — failed checks: " + outcome.failedChecks.map(\.rawValue).joined(separator: ", "))
-            }
-            print("attack     norm  eps      robust acc  success  mean L2   mean L∞   seconds  verdict")
-            for cell in result.attacks {
-                let m = cell.metrics
-                let seconds = cell.outcomes.reduce(0) { $0 + $1.seconds }
-                let name = cell.spec.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                let normName = cell.spec.norm.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-                print(name + " " + normName + " " + String(format: "%-8.4g %10.4f %8.4f %9.4f %9.4f %8.2f  ",
-                             Double(cell.epsilon), m.robustAccuracy, m.attackSuccessRate, m.meanL2, m.meanLinf, seconds) + verdictWord)
-            }
-            for point in result.curve {
-                print("ensemble (worst case over the attacks) \(point.norm.rawValue) " + String(format: "ε=%.4g: %.4f", Double(point.epsilon), point.robustAccuracy)
-                      + (reliable == true ? "" : " (\(verdictWord))"))
-            }
-            if let u = outcome.undefended {
-                print("undefended model: clean accuracy \(String(format: "%.4f", u.cleanAccuracy)); " + u.attacks.map {
-                    "\($0.spec.kind.rawValue) ε=\(String(format: "%.4g", Double($0.epsilon))): \(String(format: "%.4f", $0.metrics.robustAccuracy))"
-                }.joined(separator: ", "))
-            }
-            if let c = outcome.checklist {
-                print("gradient-masking checklist (\(outcome.checklistExamples) examples, \(formatDuration(outcome.checklistSeconds))):")
-                for v in c.verdicts { print("  [\(v.status.rawValue)] \(v.check.rawValue): \(v.detail)") }
-                print(outcome.summary ?? c.summary)
-            } else {
-                print("gradient-masking checklist skipped (--no-checklist): the robustness figures are not checked")
-            }
-            print("wrote \(resultURL.path), " + reportFiles.map(\.path).joined(separator: ", "))
+        if let d = outcome.defence { print("defence: \(d.transform), attacked with the \(d.gradient) gradient") }
+        print("examples: \(result.examples)   clean accuracy: \(String(format: "%.4f", result.cleanAccuracy))   seed: \(seed)")
+        if reliable == false {
+            print("!! robustness figures below are UNRELIABLE — failed checks: " + outcome.failedChecks.map(\.rawValue).joined(separator: ", "))
         }
+        print("attack     norm  eps      robust acc  success  mean L2   mean L∞   seconds  verdict")
+        for cell in result.attacks {
+            let m = cell.metrics
+            let seconds = cell.outcomes.reduce(0) { $0 + $1.seconds }
+            let name = cell.spec.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+            let normName = cell.spec.norm.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
+            print(name + " " + normName + " " + String(format: "%-8.4g %10.4f %8.4f %9.4f %9.4f %8.2f  ",
+                         Double(cell.epsilon), m.robustAccuracy, m.attackSuccessRate, m.meanL2, m.meanLinf, seconds) + verdictWord)
+        }
+        for point in result.curve {
+            print("ensemble (worst case over the attacks) \(point.norm.rawValue) " + String(format: "ε=%.4g: %.4f", Double(point.epsilon), point.robustAccuracy)
+                  + (reliable == true ? "" : " (\(verdictWord))"))
+        }
+        if let u = outcome.undefended {
+            print("undefended model: clean accuracy \(String(format: "%.4f", u.cleanAccuracy)); " + u.attacks.map {
+                "\($0.spec.kind.rawValue) ε=\(String(format: "%.4g", Double($0.epsilon))): \(String(format: "%.4f", $0.metrics.robustAccuracy))"
+            }.joined(separator: ", "))
+        }
+        if let c = outcome.checklist {
+            print("gradient-masking checklist (\(outcome.checklistExamples) examples, \(formatDuration(outcome.checklistSeconds))):")
+            for v in c.verdicts { print("  [\(v.status.rawValue)] \(v.check.rawValue): \(v.detail)") }
+            print(outcome.summary ?? c.summary)
+        } else {
+            print("gradient-masking checklist skipped (--no-checklist): the robustness figures are not checked")
+        }
+        print("wrote \(evaluated.resultURL.path), " + evaluated.reportFiles.map(\.path).joined(separator: ", "))
     }
 
-    /// `--shard K/N`: evaluates the shard's block and writes the part.
-    func runShard(_ shard: Shard, plan: CheckedEvaluation, classifier: any DifferentiableClassifier, defence: TransformDefence?,
-                  baseline: (any DifferentiableClassifier)?, inputs x: Tensor, labels y: [Int]) throws {
-        let line = ProgressLine(enabled: !quiet)
-        let part: PartialEvaluation
-        do {
-            part = try plan.run(shard: shard, toolVersion: Bulwark.configuration.version, model: classifier, defence: defence,
-                                baseline: baseline, gradient: gradient, inputs: x, labels: y, stage: { line.update($0, force: true) }) { p in
-                line.update("shard \(shard) · \(p.attack) ε=\(p.epsilon) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total) · ETA \(formatDuration(p.secondsRemaining))")
-            }
-        } catch {
-            line.finish()
-            throw error
-        }
-        let block = shard.range(of: y.count)
-        line.finish("shard \(shard): evaluated examples \(block.lowerBound)..<\(block.upperBound) in \(formatDuration(part.result.evaluation.seconds))")
-        let context = ShardOptions.context(model: input.model, data: examples.data, labels: examples.labels, inputShape: classifier.inputShape)
-        let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
-        if json {
-            try printJSON(ShardOptions.Written(kind: ReportPart.Kind.evaluation.rawValue, shard: shard.description, examples: block.count, part: url.path))
-        } else {
-            print("wrote \(url.path) (shard \(shard), \(block.count) of \(y.count) examples); merge shards 1…\(shard.count) with 'bulwark report merge'")
-        }
+    /// One batch's progress, on one line.
+    static func progressText(_ p: EvaluationProgress) -> String {
+        "\(p.attack) ε=\(p.epsilon) batch \(p.batch)/\(p.batches) · \(p.completed)/\(p.total) · ETA \(formatDuration(p.secondsRemaining))"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import BulwarkAssessment
 import BulwarkModels
 
 /// `bulwark export`: a zoo model's safetensors weights as an ONNX file.
@@ -21,29 +22,10 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    /// What `--json` prints.
-    struct Result: Codable {
-        var out: String
-        var opset: Int
-        var parameters: Int
-    }
-
     func run() throws {
         try refuseOverwrite(out, inputs: [model], role: "--out")
-        let parameters: Int, opset: Int
-        if sniffedModelFormat(model) == .onnx {
-            let imported = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
-            try ONNXExporter.write(imported, to: URL(fileURLWithPath: out))
-            (parameters, opset) = (imported.summary.parameterCount, imported.summary.opsetVersion)
-        } else {
-            let loaded = try ModelFile.load(path: model, architecture: arch).model
-            try ONNXExporter.write(loaded, to: URL(fileURLWithPath: out))
-            (parameters, opset) = (loaded.parameterCount, 17)
-        }
-        if json {
-            try printJSON(Result(out: out, opset: opset, parameters: parameters))
-        } else {
-            print("wrote \(out) (opset \(opset), \(parameters) parameters)")
-        }
+        let written = try ModelExport.write(model: model, architecture: arch, to: out)
+        if json { return try printJSON(written) }
+        print("wrote \(out) (opset \(written.opset), \(written.parameters) parameters)")
     }
 }

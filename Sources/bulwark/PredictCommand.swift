@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkArchive
 import BulwarkData
 import BulwarkModels
@@ -66,17 +67,11 @@ struct PredictCommand: ParsableCommand {
         configureNumerics()
         let classifier = try ModelLoader.classifier(path: model, architecture: arch)
         let x = try inputs(for: classifier)
-        var logits: [Tensor] = []
-        let n = x.shape[0]
-        for start in stride(from: 0, to: n, by: 256) {
-            logits.append(classifier.logits(x.rows(start..<min(n, start + 256))))
-        }
-        let y = n == 0 ? Tensor.zeros([0, classifier.classCount]) : Tensor.concatenateRows(logits)
+        let prediction = Prediction(classifier, inputs: x)
+        let (n, y) = (x.shape[0], prediction.logits)
         try NPY.write(NDArray(y), path: out)
         if json {
-            let k = classifier.classCount
-            let predictions = (0..<n).map { i in (0..<k).max { y.scalars[i * k + $0] < y.scalars[i * k + $1] } ?? 0 }
-            try printJSON(Result(out: out, examples: n, classes: k, predictions: predictions))
+            try printJSON(Result(out: out, examples: n, classes: classifier.classCount, predictions: prediction.classes))
         } else {
             Terminal.note("wrote \(out): logits \(y.shape)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkModels
 import BulwarkPrivacy
@@ -73,116 +74,58 @@ struct PrivacyAuditCommand: ParsableCommand {
         return (kinds, attribute, inversion)
     }
 
-    /// The non-members, checked like the members (shape, classes, the clip range [0, 1]).
-    func loadNonMembers(for classifier: any DifferentiableClassifier) throws -> LabeledDataset {
-        let examples = try ArrayFiles.labelled(inputs: nonMemberData, labels: nonMemberLabels, exampleShape: classifier.inputShape,
-                                               classCount: classifier.classCount, limit: members.limit)
-        try ArrayFiles.checkRange(examples.inputs, 0...1, path: nonMemberData)
-        return examples
-    }
-
     func run() throws {
+        let shard = try sharding.parsed()
         if let out {
-            let inputs = [target.model, members.data, members.labels, nonMemberData, nonMemberLabels]
-            let names = try sharding.parsed().map { ["", "/" + ReportPart.fileName(kind: .privacyAudit, shard: $0.description)] }
+            let names = shard.map { ["", "/" + ReportPart.fileName(kind: .privacyAudit, shard: $0.description)] }
                 ?? ["", "/index.html", "/report.json", "/report.sarif"]
-            for name in names {
-                try refuseOverwrite(out + name, inputs: inputs, role: "--out")
-            }
+            try refuseOverwrite(out, names: names, inputs: [target.model, members.data, members.labels, nonMemberData, nonMemberLabels])
         }
         configureNumerics()
         let selected = try parsedAttacks()
-        let classifier = try target.load()
-        let memberSet = try members.load(for: classifier, modelPath: target.model)
-        let nonMemberSet = try loadNonMembers(for: classifier)
-        // a zoo model's provenance gives the shadows' recipe and the ε it claims
-        let zoo = try? ModelFile.load(path: target.model, architecture: target.arch)
-        var provenance: ModelProvenance?
-        if let zoo {
-            do { provenance = try ModelProvenance(metadata: zoo.metadata) } catch { throw CLIError("\(target.model): \(error.message)") }
-        }
-        var recipe: ShadowRecipe?
-        if selected.membership.contains(where: \.needsShadowModels) {
-            guard let zoo else { throw CLIError("shadow and LiRA attacks need a zoo model (.safetensors) to copy its architecture") }
-            do {
-                recipe = try ShadowRecipe(architecture: zoo.architecture, exampleShape: classifier.inputShape, classCount: classifier.classCount,
-                                          provenance: provenance, epochs: shadowEpochs, learningRate: shadowLearningRate)
-            } catch { throw CLIError(flagMessage(error)) }
-        }
         var attribute: (featureIndex: Int, candidates: [Float])?
         if selected.attribute, let f = attributeFeature, let v = attributeValues {
-            let values = v.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-            attribute = (f, values)
+            attribute = (f, v.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) })
         }
-        let dp = provenance?.differentialPrivacy
-        let claimed = dp.flatMap { $0.supportsPrivacyClaim ? $0.epsilon : nil }
-        let audit = PrivacyAudit(attacks: selected.membership.isEmpty ? [.loss] : selected.membership, shadowModels: shadowModels,
-                                 seed: seed, delta: delta, attribute: attribute,
-                                 inversionClasses: selected.inversion ? Array(0..<classifier.classCount) : nil,
-                                 inversionSteps: inversionSteps, claimedEpsilon: claimed)
+        let job = PrivacyAuditJob(
+            members: try members.runInputs(target), nonMemberData: nonMemberData, nonMemberLabels: nonMemberLabels, attacks: selected.membership,
+            attribute: attribute, inversion: selected.inversion, shadowModels: shadowModels, shadowEpochs: shadowEpochs,
+            shadowLearningRate: shadowLearningRate, inversionSteps: inversionSteps, delta: delta, seed: seed, outputDirectory: out,
+            command: quotedCommandLine(), arguments: Array(CommandLine.arguments.dropFirst()), toolVersion: Bulwark.configuration.version)
         let line = ProgressLine(enabled: !quiet)
-        if let shard = try sharding.parsed(), let out {
-            // every shard trains the same shadow pool from --seed and scores its block of members ∪ non-members
-            let part: PartialPrivacyAudit
-            do {
-                part = try audit.run(shard: shard, toolVersion: Bulwark.configuration.version, classifier,
-                                     members: (memberSet.inputs, memberSet.labels), nonMembers: (nonMemberSet.inputs, nonMemberSet.labels),
-                                     shadowTrainer: recipe?.trainer) { line.update("shard \(shard): " + $0, force: true) }
-            } catch {
-                line.finish()
-                throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)")
-            }
-            let total = memberSet.labels.count + nonMemberSet.labels.count
-            let block = shard.range(of: total)
-            line.finish("shard \(shard): scored candidates \(block.lowerBound)..<\(block.upperBound) of \(total)")
-            let context = ShardOptions.context(model: target.model, data: members.data + "," + members.labels,
-                                               labels: nonMemberData + "," + nonMemberLabels, inputShape: classifier.inputShape)
-            let url = try ShardOptions.write(ReportPart(part, context: context), out: out)
-            if json {
-                try printJSON(ShardOptions.Written(kind: ReportPart.Kind.privacyAudit.rawValue, shard: shard.description,
-                                                   examples: block.count, part: url.path))
-            } else {
-                print("wrote \(url.path) (shard \(shard), \(block.count) of \(total) candidates); merge shards 1…\(shard.count) with 'bulwark report merge'")
-            }
-            return
+        if let shard {
+            let (_, written) = try Self.namingFlags { try line.around { try job.run(shard: shard) { line.update("shard \(shard): " + $0, force: true) } } }
+            line.finish("shard \(shard): scored candidates \(written.block.lowerBound)..<\(written.block.upperBound) of \(written.total)")
+            return try ShardOptions.render(written, json: json, unit: "candidates")
         }
-        let start = Date()
-        let result: PrivacyAuditResult
-        do {
-            result = try audit.run(classifier, members: (memberSet.inputs, memberSet.labels),
-                                   nonMembers: (nonMemberSet.inputs, nonMemberSet.labels), shadowTrainer: recipe?.trainer) { line.update($0, force: true) }
-        } catch {
-            line.finish()
-            throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)")
-        }
+        let outcome = try Self.namingFlags { try line.around { try job.run { line.update($0, force: true) } } }
         line.finish()
-        let seconds = Date().timeIntervalSince(start)
-        if let out {
-            let command = quotedCommandLine()
-            let report = PrivacyFindings.report(result, model: target.model, command: command, inputShape: classifier.inputShape,
-                                                toolVersion: Bulwark.configuration.version)
-            do { try ReportWriter.write(report, to: URL(fileURLWithPath: out)) } catch { throw error }
+        let result = outcome.result
+        if json { return try printJSON(PrivacyAuditSummary(result, seconds: outcome.seconds, out: out)) }
+        print("members: \(result.members)   non-members: \(result.nonMembers)   shadow models: \(result.shadowModels)   seed: \(seed)")
+        if let c = result.claimedEpsilon { print(String(format: "claimed ε (model metadata): %.4f at δ = %@", c, outcome.claimedDelta.map { "\($0)" } ?? "?")) }
+        print("attack        AUC     TPR@0.1%FPR  TPR@1%FPR  advantage  ε lower bound (95%)")
+        for a in result.attacks {
+            print(a.attack.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+                  + String(format: "%.4f  %11.4f  %9.4f  %9.4f  %.4f", a.metrics.auc, a.metrics.tprAtFPR0_1Percent,
+                           a.metrics.tprAtFPR1Percent, a.metrics.advantage, a.empiricalEpsilon.epsilonLowerBound))
         }
-        if json {
-            try printJSON(PrivacyAuditSummary(result, seconds: seconds, out: out))
-        } else {
-            print("members: \(result.members)   non-members: \(result.nonMembers)   shadow models: \(result.shadowModels)   seed: \(seed)")
-            if let c = result.claimedEpsilon { print(String(format: "claimed ε (model metadata): %.4f at δ = %@", c, dp.map { "\($0.delta)" } ?? "?")) }
-            print("attack        AUC     TPR@0.1%FPR  TPR@1%FPR  advantage  ε lower bound (95%)")
-            for a in result.attacks {
-                print(a.attack.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
-                      + String(format: "%.4f  %11.4f  %9.4f  %9.4f  %.4f", a.metrics.auc, a.metrics.tprAtFPR0_1Percent,
-                               a.metrics.tprAtFPR1Percent, a.metrics.advantage, a.empiricalEpsilon.epsilonLowerBound))
-            }
-            if let a = result.attributeInference {
-                print(String(format: "attribute inference (feature %d): members %.4f, non-members %.4f, baseline %.4f",
-                             a.featureIndex, a.memberAccuracy, a.nonMemberAccuracy, a.baselineAccuracy))
-            }
-            if let inv = result.inversion {
-                print("model inversion: " + inv.map { String(format: "class %d p=%.3f", $0.classIndex, $0.confidence) }.joined(separator: ", "))
-            }
-            if result.contradictsClaim { print("CLAIM CONTRADICTED: an attack's ε lower bound exceeds the model's claimed ε") }
-            if let out { print("wrote \(out)/index.html, report.json, report.sarif") }
+        if let a = result.attributeInference {
+            print(String(format: "attribute inference (feature %d): members %.4f, non-members %.4f, baseline %.4f",
+                         a.featureIndex, a.memberAccuracy, a.nonMemberAccuracy, a.baselineAccuracy))
+        }
+        if let inv = result.inversion {
+            print("model inversion: " + inv.map { String(format: "class %d p=%.3f", $0.classIndex, $0.confidence) }.joined(separator: ", "))
+        }
+        if result.contradictsClaim { print("CLAIM CONTRADICTED: an attack's ε lower bound exceeds the model's claimed ε") }
+        if let out { print("wrote \(out)/index.html, report.json, report.sarif") }
+    }
+
+    /// Runs `body`, naming the flag behind a privacy error (`--shadow-lr`, not `learningRate`).
+    static func namingFlags<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            if let cause = privacyCause(error) { throw CLIError(flagMessage(cause)) }
+            throw error
         }
     }
 }

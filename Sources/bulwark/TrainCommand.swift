@@ -1,7 +1,7 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkModels
-import BulwarkReport
 import BulwarkPrivacy
 import BulwarkTensor
 import Foundation
@@ -103,55 +103,23 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        try refuseOverwrite(t.out, inputs: t.inputPaths, role: "--out")
-        let (start, imported, data) = try t.prepare()
-        let (trainSet, testSet) = (data.training, data.test)
-        if dp {
-            guard case .zoo(let arch) = start else {
-                throw CLIError("train --dp: DP-SGD needs per-example gradients, which Bulwark computes for zoo models only; give --model mlp, cnn or tabular")
-            }
-            return try runDP(arch, data: data)
-        }
+        let job = TrainJob(prepared: try t.prepare(), configuration: t.configuration, optimizer: chosenOptimizer, seed: t.seed, outputPath: t.out)
+        if dp { return try runDP(job) }
         let line = ProgressLine(enabled: !t.quiet)
-        let progress: (TrainingProgress) -> Void = { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }
-        let accuracy: Double, seconds: Double, epochs: [EpochSummary]
-        switch start {
-        case .zoo(let arch):
-            let plain = SupervisedTraining(configuration: t.configuration, optimizer: chosenOptimizer, progress: progress)
-            let run = try ModelTraining.run(plain, architecture: arch, seed: t.seed, dataset: data.description,
-                                            training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels),
-                                            classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: t.out)
-            (accuracy, seconds, epochs) = (run.testAccuracy, run.trainingSeconds, run.outcome)
-        case .onnx:
-            guard let imported else { throw CLIError("--model: the ONNX model was not loaded") }
-            let plain = SupervisedTrainingOf<ONNXModel, ChosenOptimizer, StandardTrainingStep>(
-                configuration: t.configuration, optimizer: chosenOptimizer, progress: progress)
-            let run = try ModelTraining.fineTune(plain, model: imported, training: (trainSet.inputs, trainSet.labels),
-                                                 test: (testSet.inputs, testSet.labels))
-            try ONNXExporter.write(run.model, to: URL(fileURLWithPath: t.out))
-            (accuracy, seconds, epochs) = (run.testAccuracy, run.trainingSeconds, run.outcome)
-        }
+        let outcome = try job.run { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }
         line.finish()
-        if t.json {
-            try printJSON(TrainResult(
-                testAccuracy: accuracy, epochs: t.epochs, seconds: seconds, model: start.name, out: t.out,
-                seed: t.seed, batchSize: t.batchSize, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
-                testImages: testSet.count,
-                perEpoch: epochs.map { TrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                         seconds: $0.seconds, imagesPerSecond: $0.imagesPerSecond) }))
-        } else {
-            print(String(format: "test accuracy %.4f (%d examples) — %@ trained %d epoch%@ in %@ → %@",
-                         accuracy, testSet.count, start.name, t.epochs, t.epochs == 1 ? "" : "s",
-                         formatDuration(seconds), t.out))
-        }
+        let summary = TrainingSummary(outcome, of: job)
+        if t.json { return try printJSON(summary) }
+        print(String(format: "test accuracy %.4f (%d examples) — %@ trained %d epoch%@ in %@ → %@", summary.testAccuracy, summary.testImages,
+                     summary.model, t.epochs, t.epochs == 1 ? "" : "s", formatDuration(summary.seconds), t.out))
     }
 }
 
 extension TrainCommand {
     /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata.
-    func runDP(_ architecture: ZooArchitecture, data: TrainingData) throws {
+    func runDP(_ job: TrainJob) throws {
         let t = training
-        let (trainSet, testSet) = (data.training, data.test)
+        let (trainSet, testSet) = (job.prepared.data.training, job.prepared.data.test)
         let plan: DPSGDPlan
         do {
             plan = try DPSGDPlan(noiseMultiplier: noiseMultiplier, targetEpsilon: targetEpsilon, maxGradientNorm: maxGradNorm ?? 0,
@@ -167,78 +135,24 @@ extension TrainCommand {
         }
         let line = ProgressLine(enabled: !t.quiet)
         let quiet = t.quiet
-        let procedure = DPSGDProcedure(configuration: config, optimizer: chosenOptimizer, progress: { p in
-            line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
-                               p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
-        }, epochEnded: { e in
-            line.finish()
-            if !quiet {
-                Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
-                                     e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
-            }
-        })
         let run: TrainedModel<DPSGDResult>
         do {
-            run = try ModelTraining.run(procedure, architecture: architecture, seed: t.seed, dataset: data.description,
-                                        training: (trainSet.inputs, trainSet.labels), test: (testSet.inputs, testSet.labels),
-                                        classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: t.out)
+            run = try job.runDP(plan, progress: { p in
+                line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+                                   p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
+            }, epochEnded: { e in
+                line.finish()
+                if !quiet {
+                    Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
+                                         e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
+                }
+            })
         } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
-        let result = run.outcome
-        let secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
-        if t.json {
-            try printJSON(DPTrainResult(
-                testAccuracy: run.testAccuracy, epsilon: result.epsilon, delta: config.delta, noiseMultiplier: config.noiseMultiplier,
-                maxGradNorm: config.maxGradientNorm, samplingRate: config.samplingRate, steps: result.steps, epochs: t.epochs,
-                seconds: run.trainingSeconds, secondsPerEpoch: secondsPerEpoch, model: architecture.rawValue, out: t.out, seed: t.seed,
-                optimizer: optimizer.rawValue, learningRate: decimal(t.learningRate), trainImages: trainSet.count,
-                privacyClaim: !insecureSeededNoise,
-                perEpoch: result.epochs.map { DPTrainResult.Epoch(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy,
-                                                                  epsilon: $0.epsilon, seconds: $0.seconds, clippedFraction: $0.clippedFraction,
-                                                                  meanBatchSize: $0.meanBatchSize) }))
-        } else {
-            print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
-                         run.testAccuracy, testSet.count, architecture.rawValue, t.epochs, t.epochs == 1 ? "" : "s",
-                         formatDuration(run.trainingSeconds), secondsPerEpoch, result.epsilon, config.delta,
-                         insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
-        }
-    }
-}
-
-/// What `train --json` prints.
-struct TrainResult: Codable {
-    /// One epoch.
-    struct Epoch: Codable {
-        var epoch: Int, loss: Double, trainAccuracy: Double, seconds: Double, imagesPerSecond: Double
-        enum CodingKeys: String, CodingKey {
-            case epoch, loss, seconds, trainAccuracy = "train_accuracy", imagesPerSecond = "images_per_second"
-        }
-    }
-    var testAccuracy: Double, epochs: Int, seconds: Double, model: String, out: String, seed: UInt64, batchSize: Int
-    var learningRate: Double, trainImages: Int, testImages: Int, perEpoch: [Epoch]
-    enum CodingKeys: String, CodingKey {
-        case epochs, seconds, model, out, seed
-        case testAccuracy = "test_accuracy", batchSize = "batch_size", learningRate = "learning_rate", trainImages = "train_images"
-        case testImages = "test_images", perEpoch = "per_epoch"
-    }
-}
-
-/// What `train --dp --json` prints.
-struct DPTrainResult: Codable {
-    /// One epoch, with the ε spent so far.
-    struct Epoch: Codable {
-        var epoch: Int, loss: Double, trainAccuracy: Double, epsilon: Double, seconds: Double, clippedFraction: Double, meanBatchSize: Double
-        enum CodingKeys: String, CodingKey {
-            case epoch, loss, epsilon, seconds
-            case trainAccuracy = "train_accuracy", clippedFraction = "clipped_fraction", meanBatchSize = "mean_batch_size"
-        }
-    }
-    var testAccuracy: Double, epsilon: Double, delta: Double, noiseMultiplier: Double, maxGradNorm: Double, samplingRate: Double
-    var steps: Int, epochs: Int, seconds: Double, secondsPerEpoch: Double, model: String, out: String, seed: UInt64
-    var optimizer: String, learningRate: Double, trainImages: Int, privacyClaim: Bool, perEpoch: [Epoch]
-    enum CodingKeys: String, CodingKey {
-        case epsilon, delta, steps, epochs, seconds, model, out, seed, optimizer
-        case testAccuracy = "test_accuracy", noiseMultiplier = "noise_multiplier", maxGradNorm = "max_grad_norm"
-        case samplingRate = "sampling_rate", secondsPerEpoch = "seconds_per_epoch", learningRate = "learning_rate"
-        case trainImages = "train_images", privacyClaim = "privacy_claim", perEpoch = "per_epoch"
+        let summary = DPTrainingSummary(run, of: job)
+        if t.json { return try printJSON(summary) }
+        print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
+                     summary.testAccuracy, testSet.count, summary.model, t.epochs, t.epochs == 1 ? "" : "s",
+                     formatDuration(summary.seconds), summary.secondsPerEpoch, summary.epsilon, summary.delta,
+                     insecureSeededNoise ? " (seeded noise: no privacy guarantee)" : "", t.out))
     }
 }

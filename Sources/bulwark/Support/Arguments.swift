@@ -1,4 +1,5 @@
 public import ArgumentParser
+import BulwarkAssessment
 import BulwarkEvasion
 import BulwarkData
 import BulwarkModels
@@ -143,27 +144,14 @@ struct DataSourceOptions: ParsableArguments {
         return "csv:" + (csv ?? "") + "," + (labelColumn ?? "")
     }
 
-    /// The CSV standardisation recorded in the model file at `modelPath` (nil: none recorded,
-    /// e.g. an ONNX model, which then sees the raw features).
-    static func standardisation(ofModel modelPath: String) throws -> FeatureStandardisation? {
-        guard sniffedModelFormat(modelPath) == .safetensors else { return nil }
-        let metadata = try SafeTensors.read(from: URL(fileURLWithPath: modelPath)).metadata
-        guard let provenance = try ModelProvenance(metadata: metadata), let json = provenance.featureStandardisation else { return nil }
-        return try FeatureStandardisation.decodeJSON(Array(json.utf8), label: "\(modelPath): metadata bulwark.standardisation")
-    }
-
     /// Reads the examples for `model` (loaded from `modelPath`): checked against its input shape
     /// and class count; CSV features standardised with the statistics stored in the model; other
-    /// inputs checked against the clip range [0, 1].
+    /// inputs checked against the clip range [0, 1] (``ModelExamples/examples(from:for:modelPath:limit:)``).
     func load(for model: any DifferentiableClassifier, modelPath: String, limit: Int?) throws -> LabeledDataset {
         guard let source = try dataset() else {
             throw ValidationError("give the examples: --data X.npy --labels Y.npy, --image-folder DIR, or --csv FILE --label-column NAME")
         }
-        var options = DatasetLoadOptions(exampleShape: model.inputShape, classCount: model.classCount, standardise: .off, limit: limit)
-        if isCSV, let stored = try Self.standardisation(ofModel: modelPath) { options.standardise = .apply(stored) }
-        let examples = try source.load(options).examples
-        if !isCSV { try ArrayFiles.checkRange(examples.inputs, 0...1, path: source.path) }
-        return examples
+        return try ModelExamples.examples(from: source, for: model, modelPath: modelPath, limit: limit)
     }
 }
 
@@ -197,48 +185,19 @@ struct LabelledDataOptions: ParsableArguments {
         return source.imageFolder.map { "\($0)#\(source.imageSize ?? "")#\(source.channels.map(String.init) ?? "")" } ?? data
     }
 
+    /// The model of `model` and these examples as the library's ``RunInputs``.
+    func runInputs(_ model: ModelOptions) throws -> RunInputs {
+        guard let dataset = try source.dataset() else {
+            throw ValidationError("give the examples: --data X.npy --labels Y.npy, --image-folder DIR, or --csv FILE --label-column NAME")
+        }
+        return RunInputs(modelPath: model.model, architecture: model.arch, source: dataset, limit: limit, dataName: data, labelsName: labels)
+    }
+
     /// The examples, checked against `model` (shape, classes); CSV features standardised as
     /// recorded in the model file; other inputs checked against the clip range [0, 1].
     func load(for model: any DifferentiableClassifier, modelPath: String) throws -> LabeledDataset {
         try source.load(for: model, modelPath: modelPath, limit: limit)
     }
-}
-
-/// `--model` of the training commands: a zoo architecture, built for the data, or an ONNX file
-/// to fine-tune.
-enum TrainingStart {
-    case zoo(ZooArchitecture)
-    case onnx(path: String)
-
-    init(_ text: String) throws {
-        if let arch = ZooArchitecture(rawValue: text) {
-            self = .zoo(arch)
-        } else if text.lowercased().hasSuffix(".onnx") {
-            self = .onnx(path: text)
-        } else {
-            throw ValidationError("--model must be a zoo architecture (\(ZooArchitecture.allCases.map(\.rawValue).joined(separator: ", "))) or an .onnx file to fine-tune, got '\(text)'")
-        }
-    }
-
-    /// The name reported: the architecture or the file's name.
-    var name: String {
-        switch self {
-        case .zoo(let arch): arch.rawValue
-        case .onnx(let path): URL(fileURLWithPath: path).lastPathComponent
-        }
-    }
-}
-
-/// The training and test examples of a training command, with what loading learned.
-struct TrainingData {
-    var training: LabeledDataset
-    var test: LabeledDataset
-    /// CSV only: fitted on the training split, applied to both.
-    var standardisation: FeatureStandardisation?
-    /// The source, for the model's provenance.
-    var description: String
-    /// The class count the model gets (nil: from the labels).
-    var classCount: Int?
 }
 
 /// The options of every command that trains (`train`, `defend train`): data source, model (zoo
@@ -311,8 +270,10 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// What training starts from.
-    func start() throws -> TrainingStart { try TrainingStart(model) }
+    /// What training starts from (a bad `--model` is a usage error).
+    func start() throws -> TrainingStart {
+        do { return try TrainingStart(model) } catch { throw ValidationError(error.message) }
+    }
 
     /// Epochs, batch size and seed.
     var configuration: TrainingConfiguration { TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed) }
@@ -324,78 +285,17 @@ struct TrainingOptions: ParsableArguments {
         return paths
     }
 
-    /// The training and test splits for a model taking `exampleShape` and `classCount` (nil:
-    /// the data's own). Fashion-MNIST: its training split (first `--limit`) and its whole test
-    /// split. Own data: `--test-data`, or a `--test-fraction` test split drawn from `--seed`, then the first
-    /// `--limit` of the rest; CSV features standardised with statistics of the training split
-    /// when `standardise` (zoo models), raw otherwise (ONNX models see what they were built for).
-    func load(exampleShape: [Int]?, classCount: Int?, standardise: Bool) throws -> TrainingData {
-        guard let own = try source.dataset() else {
-            let training = try FashionMNIST.load(.train, directory: dataDirectory, limit: limit)
-            let test = try FashionMNIST.load(.test, directory: dataDirectory)
-            if let exampleShape, exampleShape != training.exampleShape || (classCount ?? 10) != 10 {
-                throw CLIError("--model \(model) takes \(exampleShape.map(String.init).joined(separator: "×")) inputs and \(classCount ?? 10) classes; Fashion-MNIST has 1×28×28 and 10")
-            }
-            return TrainingData(training: training, test: test, standardisation: nil, description: DatasetChoice.fashionMNIST.rawValue,
-                                classCount: classCount)
-        }
-        let all = try own.load(DatasetLoadOptions(exampleShape: exampleShape, classCount: classCount, standardise: .off)).examples
-        var (training, test) = all.split(testFraction: testFraction, seed: seed)
-        if let testData {
-            training = all
-            test = try Dataset.arrays(data: testData, labels: testLabels)
-                .load(DatasetLoadOptions(exampleShape: all.exampleShape, classCount: classCount)).examples
-            if test.classCount > all.classCount, classCount == nil {
-                throw CLIError("\(testData): labels up to \(test.classCount - 1), the training data has \(all.classCount) classes")
-            }
-            try ArrayFiles.checkRange(test.inputs, 0...1, path: testData)
-        }
-        guard training.count > 0, test.count > 0 else {
-            throw CLIError("\(own.path): \(all.count) example(s) cannot be split by --test-fraction \(testFraction) into non-empty training and test sets")
-        }
-        if let limit { training = training.prefix(limit) }
-        if !source.isCSV { try ArrayFiles.checkRange(all.inputs, 0...1, path: own.path) }
-        var standardisation: FeatureStandardisation?
-        if source.isCSV, standardise {
-            let fitted = try FeatureStandardisation.fit(training.inputs)
-            training = try LabeledDataset(inputs: try fitted.apply(to: training.inputs, label: own.path), labels: training.labels,
-                                          classCount: training.classCount)
-            test = try LabeledDataset(inputs: try fitted.apply(to: test.inputs, label: own.path), labels: test.labels, classCount: test.classCount)
-            standardisation = fitted
-        }
-        return TrainingData(training: training, test: test, standardisation: standardisation, description: own.description,
-                            classCount: classCount ?? all.classCount)
+    /// Where the examples come from and how they are split.
+    func plan() throws -> TrainingDataPlan {
+        let testSet = testData.map { Dataset.arrays(data: $0, labels: testLabels) }
+        return TrainingDataPlan(source: try source.dataset(), fashionMNISTDirectory: dataDirectory, testSet: testSet,
+                                testFraction: testFraction, seed: seed, limit: limit)
     }
 
-    /// Loads the model and data: a zoo architecture sized from the data (mlp and cnn take
-    /// 1×28×28), or the ONNX model with the data checked against its input shape and classes.
-    func prepare() throws -> (start: TrainingStart, onnx: ONNXModel?, data: TrainingData) {
-        let start = try start()
-        switch start {
-        case .zoo(let arch):
-            let shape = arch.isSizedFromData ? nil : ZooArchitecture.defaultExampleShape
-            return (start, nil, try load(exampleShape: shape, classCount: nil, standardise: true))
-        case .onnx(let path):
-            let imported: ONNXModel
-            do { imported = try ONNXModel(contentsOf: URL(fileURLWithPath: path)) } catch {
-                throw CLIError("--model \(path): \(error.message)")
-            }
-            return (start, imported, try load(exampleShape: imported.inputShape, classCount: imported.classCount, standardise: false))
-        }
+    /// Refuses an `--out` that would overwrite an input, then loads the model and data
+    /// (``TrainingDataPlan/prepare(_:)``).
+    func prepare() throws -> TrainingDataPlan.Prepared {
+        try refuseOverwrite(out, inputs: inputPaths, role: "--out")
+        return try plan().prepare(try start())
     }
-}
-
-extension TrainingData {
-    /// The standardisation as the JSON text stored in the model's metadata (`bulwark.standardisation`).
-    func standardisationJSON() throws -> String? {
-        try standardisation.map { String(decoding: try $0.jsonBytes(), as: UTF8.self) }
-    }
-}
-
-/// The format of the model file at `path`, recognised by content (nil when it cannot be read).
-func sniffedModelFormat(_ path: String) -> ModelFormat? {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-    defer { try? handle.close() }
-    let head = (try? handle.read(upToCount: 9)).flatMap { $0 }.map { [UInt8]($0) } ?? []
-    return ModelFormat.sniff(head: head, path: path)
 }

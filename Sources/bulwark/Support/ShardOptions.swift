@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkAssessment
 import BulwarkData
 import BulwarkReport
 import Foundation
@@ -17,18 +18,15 @@ struct ShardOptions: ParsableArguments {
         do { return try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error.message)") }
     }
 
-    /// The context a part records: files as given and the command line as typed.
-    static func context(model: String, data: String, labels: String, inputShape: [Int]) -> RunContext {
-        RunContext(model: model, data: data, labels: labels, arguments: Array(CommandLine.arguments.dropFirst()), inputShape: inputShape)
-    }
-
-    /// Writes `part` as `out/KIND.part-K-of-N.json` and returns its path.
-    static func write(_ part: ReportPart, out: String) throws -> URL {
-        let dir = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(ReportPart.fileName(kind: part.kind, shard: part.shard))
-        try ReportWriter.writeJSON(part, to: url)
-        return url
+    /// Prints what a shard wrote: one JSON object (``Written``) or a line naming the part and
+    /// how to merge it; `unit` names what the shard covered (examples, candidates).
+    static func render(_ written: WrittenPart, json: Bool, unit: String = "examples") throws {
+        let shard = written.shard
+        if json {
+            try printJSON(Written(kind: written.kind.rawValue, shard: shard.description, examples: written.block.count, part: written.url.path))
+        } else {
+            print("wrote \(written.url.path) (shard \(shard), \(written.block.count) of \(written.total) \(unit)); merge shards 1…\(shard.count) with 'bulwark report merge'")
+        }
     }
 
     /// What `--shard … --json` prints.

@@ -47,6 +47,14 @@ final class ProgressLine {
         }
     }
 
+    /// Runs `body`, ending the line before its error is rethrown (so the error starts a fresh line).
+    func around<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            finish()
+            throw error
+        }
+    }
+
     /// Ends the line (on a terminal) so following output starts on a fresh line.
     func finish(_ text: String? = nil) {
         guard enabled else { return }
@@ -68,6 +76,12 @@ func formatDuration(_ seconds: Double) -> String {
 /// inside a folder the command reads whole (`FileChecks.checkOutput`).
 func refuseOverwrite(_ output: String, inputs: [String?], trees: [String] = [], role: String) throws {
     do { try FileChecks.checkOutput(output, notOverwriting: inputs.compactMap { $0 }, notInside: trees, role: role) } catch { throw error }
+}
+
+/// Refuses an output directory `directory` whose files `names` (relative, `""` for the
+/// directory itself) would overwrite an input (`--out`).
+func refuseOverwrite(_ directory: String, names: [String], inputs: [String?]) throws {
+    for name in names { try refuseOverwrite(directory + name, inputs: inputs, role: "--out") }
 }
 
 /// Prints `value` as one line of JSON (keys sorted, slashes unescaped): every `--json` output is
