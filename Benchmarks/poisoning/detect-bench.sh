@@ -35,14 +35,22 @@ bulwark="${BULWARK:-$root/.build/release/bulwark}"
 work="${WORK:-$(mktemp -d)}"
 echo "work directory: $work" >&2
 
-"$python" "$here/detect-bench.py" prepare --out "$work" --train "$train" --rate "$rate" --epochs "$epochs" >&2
+# WORK=DIR with a prepare.json reuses that poisoned set and model (training takes minutes).
+if [ -f "$work/prepare.json" ]; then
+    echo "reusing $work/prepare.json: $(cat "$work/prepare.json")" >&2
+else
+    "$python" "$here/detect-bench.py" prepare --out "$work" --train "$train" --rate "$rate" --epochs "$epochs" >&2
+fi
 : > "$work/results.jsonl"
-for method in activation-clustering spectral; do
+# spectral runs twice: the paper's centred score, and --uncentred (ART's projection) as "spectral-uncentred".
+for run in activation-clustering spectral spectral-uncentred; do
+    method="${run%-uncentred}" extra=()
+    [ "$run" = spectral-uncentred ] && extra=(--uncentred)
     start=$(date +%s.%N)
     "$bulwark" detect-poison --model "$work/model.safetensors" --arch cnn --data "$work/x.npy" --labels "$work/y.npy" \
-        --method "$method" --expected-rate "$expected" --poison-indices "$work/poison_indices.npy" --json > "$work/bulwark-$method.json"
+        --method "$method" "${extra[@]}" --expected-rate "$expected" --poison-indices "$work/poison_indices.npy" --json > "$work/bulwark-$run.json"
     end=$(date +%s.%N)
-    "$python" - "$work/bulwark-$method.json" "$method" "$start" "$end" >> "$work/results.jsonl" <<'PY'
+    "$python" - "$work/bulwark-$run.json" "$run" "$start" "$end" >> "$work/results.jsonl" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(json.dumps({"tool": "bulwark", "method": sys.argv[2], "layer": "penultimate",
@@ -66,8 +74,9 @@ def pick(tool, method, **kw):
     for r in rows:
         if r["tool"] == tool and r["method"] == method and r["layer"] == "penultimate" and all(r.get(k) == v for k, v in kw.items()):
             return r
-for method, kw in [("activation-clustering", {"analysis": "relative-size"}), ("spectral", {})]:
-    b, a = pick("bulwark", method), pick("art", method, **kw)
-    print(f"{method}: Bulwark ÷ ART precision {b['precision'] - a['precision']:+.4f}, recall {b['recall'] - a['recall']:+.4f} (differences); "
+for method, art_method, kw in [("activation-clustering", "activation-clustering", {"analysis": "relative-size"}),
+                               ("spectral", "spectral", {}), ("spectral-uncentred", "spectral", {})]:
+    b, a = pick("bulwark", method), pick("art", art_method, **kw)
+    print(f"{method} vs ART: Bulwark − ART precision {b['precision'] - a['precision']:+.4f}, recall {b['recall'] - a['recall']:+.4f} (differences); "
           f"speed ART/Bulwark = {a['seconds'] / b['seconds']:.2f}×")
 PY

@@ -58,6 +58,9 @@ struct DetectPoisonCommand: ParsableCommand {
     @Option(name: .customLong("expected-rate"), parsing: .unconditional, help: "spectral: expected poison fraction of each class.")
     var expectedRate: Double = 0.1
 
+    @Flag(help: "spectral: project raw (uncentred) representations, as ART 1.20 does, instead of the paper's centred ones.")
+    var uncentred = false
+
     @Option(parsing: .unconditional, help: "activation-clustering: PCA dimensions.")
     var dimensions: Int = 10
 
@@ -134,7 +137,7 @@ struct DetectPoisonCommand: ParsableCommand {
             result = try ActivationClustering(dimensions: dimensions, rule: rule, layer: layer)
                 .detect(model: try network(), inputs: data.inputs, labels: data.labels)
         case .spectral:
-            result = try SpectralSignatures(expectedPoisonRate: expectedRate, layer: layer)
+            result = try SpectralSignatures(expectedPoisonRate: expectedRate, layer: layer, projection: uncentred ? .uncentred : .centred)
                 .detect(model: try network(), inputs: data.inputs, labels: data.labels)
         case .loss:
             result = try LossOutliers(threshold: threshold).detect(model: classifier, inputs: data.inputs, labels: data.labels)

@@ -114,6 +114,9 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-9) -> Bool
     let result = try SpectralSignatures(expectedPoisonRate: 0.1, removalMultiplier: 1.0)
         .detect(features: Tensor(shape: [100, 4], scalars: f), labels: [Int](repeating: 0, count: 100))
     #expect(result.flaggedIndices == Array(90..<100))
+    let uncentred = try SpectralSignatures(expectedPoisonRate: 0.1, removalMultiplier: 1.0, projection: .uncentred)
+        .detect(features: Tensor(shape: [100, 4], scalars: f), labels: [Int](repeating: 0, count: 100))
+    #expect(uncentred.flaggedIndices == Array(90..<100))
     let clustering = try ActivationClustering(dimensions: 2).detect(features: Tensor(shape: [100, 4], scalars: f),
                                                                     labels: [Int](repeating: 0, count: 100))
     #expect(clustering.flaggedIndices == Array(90..<100))

@@ -20,6 +20,8 @@ public import BulwarkModels
 /// eigen-decomposition and O(n·k) per 2-means round.
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
 /// let result = try ActivationClustering().detect(model: model, inputs: x, labels: y)
 /// print(result.flaggedIndices.count)
 /// ```

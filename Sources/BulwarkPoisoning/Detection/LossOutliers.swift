@@ -15,6 +15,8 @@ public import BulwarkModels
 /// Cost: one forward pass over the data.
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
 /// let result = try LossOutliers().detect(model: model, inputs: x, labels: y)
 /// ```
 public struct LossOutliers: Sendable {

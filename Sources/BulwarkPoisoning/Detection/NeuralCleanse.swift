@@ -18,7 +18,9 @@ public import BulwarkModels
 /// inputs, learning rate 0.1. Cost: `classes × steps` forward and backward passes on a batch.
 ///
 /// ```swift
-/// let result = try NeuralCleanse().run(model: model, cleanInputs: heldOut)
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let heldOut = Tensor.zeros([64, 1, 28, 28])
+/// let result = try NeuralCleanse(steps: 10).run(model: model, cleanInputs: heldOut)
 /// print(result.detection.flaggedIndices)   // suspected target classes
 /// ```
 public struct NeuralCleanse: Sendable {

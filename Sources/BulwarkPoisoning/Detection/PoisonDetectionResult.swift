@@ -5,6 +5,9 @@
 /// flagged indices with ground truth (``DetectionQuality``).
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
+/// let truth = [3, 7]   // e.g. read from poison_indices.npy
 /// let result = try SpectralSignatures(expectedPoisonRate: 0.1).detect(model: model, inputs: x, labels: y)
 /// let quality = try DetectionQuality(flagged: result.flaggedIndices, poisonIndices: truth, count: y.count)
 /// print(result.method, quality.precision, quality.recall)

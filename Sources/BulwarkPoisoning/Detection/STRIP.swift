@@ -21,6 +21,8 @@ import Foundation
 /// Cost: `overlays` forward passes per input.
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let (heldOut, suspects) = (Tensor.zeros([1000, 1, 28, 28]), Tensor.ones([4, 1, 28, 28]))
 /// let strip = try STRIP(model: model, background: heldOut.rows(0..<500))
 /// let threshold = try strip.calibrate(clean: heldOut.rows(500..<1000), falseRejectionRate: 0.05)
 /// let result = try strip.detect(suspects, threshold: threshold)

@@ -13,12 +13,28 @@ public import BulwarkModels
 /// ART's `expected_pp_poison`, ``expectedPoisonRate`` is the fraction of **each class** expected
 /// to be poison; every class loses that many examples, so precision is bounded by construction.
 ///
+/// ``Projection/uncentred`` scores `(r · v)²` instead, projecting the raw representation as ART
+/// 1.20's `SpectralSignatureDefense` does (it departs from the paper there). The shift by `μ · v`
+/// makes the ranking one-sided, which on BadNets poison can raise recall (Benchmarks/poisoning).
+///
 /// Cost: one forward pass, then per class an O(n·d²) Gram matrix and O(d²) per power step.
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
 /// let result = try SpectralSignatures(expectedPoisonRate: 0.33).detect(model: model, inputs: x, labels: y)
 /// ```
 public struct SpectralSignatures: Sendable {
+    /// What is projected on the top singular vector.
+    public enum Projection: String, Sendable, Codable {
+        /// `r − μ`, the paper's score.
+        case centred
+        /// `r`, as ART 1.20 scores.
+        case uncentred
+    }
+
+    /// What is projected (default the paper's centred representations).
+    public var projection: Projection
     /// The expected fraction of a class's examples that are poison, ε, in (0, 1].
     public var expectedPoisonRate: Double
     /// How many times ε·n examples to remove per class (the paper's 1.5).
@@ -29,7 +45,9 @@ public struct SpectralSignatures: Sendable {
     public var batchSize: Int
 
     /// A detector removing `removalMultiplier · expectedPoisonRate` of each class.
-    public init(expectedPoisonRate: Double = 0.1, removalMultiplier: Double = 1.5, layer: Int? = nil, batchSize: Int = 256) {
+    public init(expectedPoisonRate: Double = 0.1, removalMultiplier: Double = 1.5, layer: Int? = nil, batchSize: Int = 256,
+                projection: Projection = .centred) {
+        self.projection = projection
         self.expectedPoisonRate = expectedPoisonRate
         self.removalMultiplier = removalMultiplier
         self.layer = layer
@@ -57,12 +75,14 @@ public struct SpectralSignatures: Sendable {
         let fraction = min(1, removalMultiplier * expectedPoisonRate)
         for (label, indices) in DetectionInputs.byClass(labels) {
             let n = indices.count
-            let x = DetectionMath.centred(DetectionInputs.rows(features, indices), rows: n, columns: d)
+            let raw = DetectionInputs.rows(features, indices)
+            let x = DetectionMath.centred(raw, rows: n, columns: d)
             let v = DetectionMath.topRightSingularVector(x, rows: n, columns: d)
+            let projected = projection == .centred ? x : raw
             var classScores = [Double](repeating: 0, count: n)
             for r in 0..<n {
                 var s = 0.0
-                for j in 0..<d { s += x[r * d + j] * v[j] }
+                for j in 0..<d { s += projected[r * d + j] * v[j] }
                 classScores[r] = s * s
                 scores[indices[r]] = s * s
             }
@@ -74,6 +94,7 @@ public struct SpectralSignatures: Sendable {
         }
         return PoisonDetectionResult(method: "spectral-signatures", scores: scores, flaggedIndices: flagged,
                                      parameters: ["expectedPoisonRate": "\(expectedPoisonRate)", "removalMultiplier": "\(removalMultiplier)",
+                                                  "projection": projection.rawValue,
                                                   "layer": layer.map(String.init) ?? "penultimate"],
                                      classes: summaries)
     }

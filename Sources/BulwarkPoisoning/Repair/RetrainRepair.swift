@@ -31,11 +31,15 @@ public struct RepairReport: Codable, Sendable, Equatable {
 /// with the same procedure, then compare clean accuracy and attack success before and after.
 ///
 /// ```swift
+/// let poisoned = ZooArchitecture.cnn.makeModel(seed: 0)   // in practice: trained on x, y
+/// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
+/// let (xTest, yTest) = (Tensor.zeros([10, 1, 28, 28]), Array(0..<10))
+/// func stampPatch(_ t: Tensor) -> Tensor { var s = t; s.scalars[0] = 1; return s }
 /// let flagged = try ActivationClustering().detect(model: poisoned, inputs: x, labels: y).flaggedIndices
-/// let plan = SupervisedTraining(configuration: TrainingConfiguration(epochs: 3), optimizer: Adam())
+/// let plan = SupervisedTraining(configuration: TrainingConfiguration(epochs: 1), optimizer: Adam())
 /// let (repaired, report) = try RetrainRepair.repair(poisoned: poisoned, initialModel: ZooArchitecture.cnn.makeModel(seed: 0),
 ///     procedure: plan, inputs: x, labels: y, flagged: flagged,
-///     test: (xTest, yTest), targetClass: 0, stamp: { stampPatch($0) })
+///     test: (xTest, yTest), targetClass: 0, stamp: stampPatch)
 /// ```
 public enum RetrainRepair {
     /// Clean accuracy of `model` on the test set and the success rate of the backdoor: the share
