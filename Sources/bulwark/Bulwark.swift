@@ -17,6 +17,7 @@ struct Bulwark: AsyncParsableCommand {
             BomCommand.self,
             CertifyCommand.self,
             DefendCommand.self,
+            DetectPoisonCommand.self,  // temporary: becomes `data detect` when the data group lands
             EvaluateCommand.self,
             ExportCommand.self,
             InspectCommand.self,
