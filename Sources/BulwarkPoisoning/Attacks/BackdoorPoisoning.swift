@@ -13,6 +13,8 @@ public import BulwarkTensor
 /// rows, drawn from `seed`.
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (x, y) = (Tensor.uniform([40, 1, 28, 28], using: &rng), (0..<40).map { $0 % 10 })
 /// let poisoned = try BackdoorPoisoning.poison(inputs: x, labels: y, classCount: 10,
 ///     trigger: .whiteSquare(size: 3), targetClass: 0, rate: 0.1, seed: 7)
 /// ```

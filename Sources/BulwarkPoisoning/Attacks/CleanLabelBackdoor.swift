@@ -14,6 +14,9 @@ public import BulwarkTensor
 /// unchanged. The paper's reduced-amplitude trigger is not applied; pass a dimmer pattern to get it.
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (x, y) = (Tensor.uniform([40, 1, 28, 28], using: &rng), (0..<40).map { $0 % 10 })
+/// let cleanModel = ZooArchitecture.mlp.makeModel(seed: 0)      // train it on clean data first
 /// let poisoned = try CleanLabelBackdoor.poison(inputs: x, labels: y, model: cleanModel,
 ///     trigger: .whiteSquare(size: 3), targetClass: 0, rate: 0.5, epsilon: 16.0 / 255, steps: 10, seed: 3)
 /// ```

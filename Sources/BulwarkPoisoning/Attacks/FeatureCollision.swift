@@ -27,9 +27,13 @@ public import BulwarkTensor
 /// the bases in turn. β defaults to the paper's `β₀·(feature dim / input dim)²` with β₀ = 0.25.
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (x, y) = (Tensor.uniform([40, 1, 28, 28], using: &rng), (0..<40).map { $0 % 10 })
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)           // trained on clean data
+/// let victim = Tensor.uniform([1, 1, 28, 28], using: &rng)        // a test image of another class
 /// let features = FeatureCollision.penultimateFeatures(of: model) ?? model
 /// let poisoned = try FeatureCollision.poison(inputs: x, labels: y, features: features, classCount: 10,
-///     victims: victim, targetClass: 2, rate: 0.01, steps: 200, seed: 0)
+///     victims: victim, targetClass: 2, rate: 0.5, steps: 200, seed: 0)
 /// ```
 public enum FeatureCollision {
     /// `model` without its last layer when that is a dense layer producing the logits; nil otherwise.

@@ -26,8 +26,12 @@ import Foundation
 /// `rate` is the fraction of the **target-class** examples that become poisons.
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (x, y) = (Tensor.uniform([40, 1, 28, 28], using: &rng), (0..<40).map { $0 % 10 })
+/// let cleanModel = ZooArchitecture.mlp.makeModel(seed: 0)       // trained on clean data
+/// let victim = Tensor.uniform([1, 1, 28, 28], using: &rng)
 /// let poisoned = try GradientMatching.poison(inputs: x, labels: y, model: cleanModel, victims: victim,
-///     targetClass: 4, rate: 0.05, epsilon: 16.0 / 255, steps: 40, seed: 0)
+///     targetClass: 4, rate: 0.5, epsilon: 16.0 / 255, steps: 40, seed: 0)
 /// print(poisoned.objective!)     // 1 − cosine before and after
 /// ```
 public enum GradientMatching {

@@ -9,6 +9,8 @@ public import BulwarkTensor
 ///   confusion between two classes).
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (x, y) = (Tensor.uniform([40, 1, 28, 28], using: &rng), (0..<40).map { $0 % 10 })
 /// let poisoned = try LabelFlipping.targeted(inputs: x, labels: y, classCount: 10, pairs: [(source: 3, target: 5)], rate: 0.2, seed: 1)
 /// print(poisoned.poisonIndices.count)
 /// ```

@@ -36,6 +36,8 @@ public enum PoisoningAttackKind: String, CaseIterable, Sendable, Codable {
 /// builds from its flags.
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (x, y) = (Tensor.uniform([40, 1, 28, 28], using: &rng), (0..<40).map { $0 % 10 })
 /// let recipe = PoisoningRecipe(attack: .badnets, targetClass: 0, rate: 0.1, seed: 1, trigger: .whiteSquare(size: 3))
 /// let result = try recipe.run(inputs: x, labels: y, classCount: 10)
 /// print(result.summary.poisonedCount)

@@ -91,6 +91,9 @@ public struct PoisoningMetrics: Sendable, Codable, Equatable {
 /// A poisoned model against the same architecture trained on clean data: the attack's effect.
 ///
 /// ```swift
+/// var rng = SeededGenerator(seed: 0)
+/// let (xt, yt) = (Tensor.uniform([20, 1, 28, 28], using: &rng), (0..<20).map { $0 % 10 })
+/// let (backdooredModel, cleanModel) = (ZooArchitecture.cnn.makeModel(seed: 1), ZooArchitecture.cnn.makeModel(seed: 2))
 /// let evaluation = try PoisoningEvaluation(poisoned: backdooredModel, clean: cleanModel, testInputs: xt, testLabels: yt,
 ///                                          targetClass: 0, trigger: .whiteSquare(size: 3))
 /// print(evaluation.poisoned.attackSuccessRate!, evaluation.cleanAccuracyDelta!)
