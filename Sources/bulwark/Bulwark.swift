@@ -21,6 +21,7 @@ struct Bulwark: AsyncParsableCommand {
             EvaluateCommand.self,
             ExportCommand.self,
             InspectCommand.self,
+            PoisonCommand.self,
             PredictCommand.self,
             PrivacyCommand.self,
             ReportCommand.self,
