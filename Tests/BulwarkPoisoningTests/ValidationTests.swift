@@ -137,6 +137,8 @@ private func uniformExamples(_ count: Int, _ d: Int, seed: UInt64, low: Float = 
         _ = try DatasetProfile.decode(try profile.jsonBytes(), label: "ref.json")
     }
     #expect(wrongVersion?.message == "ref.json: profile version 99 is not supported (this build reads version 1)")
+    let bare = #expect(throws: PoisoningError.self) { try DatasetProfile.decode(Array("{\"version\": 2}".utf8), label: "ref.json") }
+    #expect(bare?.message == "ref.json: profile version 2 is not supported (this build reads version 1)")
     let notJSON = #expect(throws: PoisoningError.self) { try DatasetProfile.decode(Array("[1,\n2".utf8), label: "ref.json") }
     #expect(notJSON?.message == "ref.json: not a Bulwark dataset profile (invalid JSON)")
     let counts = #expect(throws: PoisoningError.self) { try ValidationExamples(values: [1, 2, 3], exampleShape: [2], labels: [0, 1]) }

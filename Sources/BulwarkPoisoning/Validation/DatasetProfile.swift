@@ -182,9 +182,12 @@ public struct DatasetProfile: Codable, Sendable, Equatable {
         x.values.withUnsafeBufferPointer { v in
             for i in 0..<x.count {
                 var bad = false, outside = false
-                for k in (i * d)..<((i + 1) * d) {
-                    let value = v[k]
-                    if !value.isFinite { bad = true } else if let r = validRange, !r.contains(Double(value)) { outside = true }
+                var k = i * d
+                let end = k + d, low = validRange?.lowerBound ?? -.infinity, high = validRange?.upperBound ?? .infinity
+                while k < end {
+                    let value = Double(v[k])
+                    if !value.isFinite { bad = true } else if value < low || value > high { outside = true }
+                    k += 1
                 }
                 if bad { nonFinite.append(i) }
                 if outside { outOfRange.append(i) }
@@ -205,6 +208,10 @@ public struct DatasetProfile: Codable, Sendable, Equatable {
     /// Reads a profile from JSON, refusing an unknown version or inconsistent fields.
     /// - Throws: ``PoisoningError`` `.shapeMismatch` naming `label` and the field.
     public static func decode(_ bytes: [UInt8], label: String = "profile.json") throws(PoisoningError) -> DatasetProfile {
+        struct Version: Decodable { var version: Int? }
+        if let found = (try? JSONDecoder().decode(Version.self, from: Data(bytes)))?.version, found != currentVersion {
+            throw PoisoningError(.shapeMismatch, "\(label): profile version \(found) is not supported (this build reads version \(currentVersion))")
+        }
         let profile: DatasetProfile
         do { profile = try JSONDecoder().decode(DatasetProfile.self, from: Data(bytes)) } catch {
             throw PoisoningError(.shapeMismatch, "\(label): not a Bulwark dataset profile (\(JSONErrorText.describe(error)))", underlying: error)

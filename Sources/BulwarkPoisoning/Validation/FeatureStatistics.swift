@@ -23,22 +23,6 @@ public struct Histogram: Codable, Sendable, Equatable {
         above = 0
     }
 
-    /// The bin of a finite `value`: -1 below, `counts.count` above.
-    @inline(__always)
-    func bin(of value: Double) -> Int {
-        if value < lower { return -1 }
-        if value > upper { return counts.count }
-        let b = Int((value - lower) / (upper - lower) * Double(counts.count))
-        return min(b, counts.count - 1)
-    }
-
-    /// Adds a finite value.
-    @inline(__always)
-    mutating func add(_ value: Double) {
-        let b = bin(of: value)
-        if b < 0 { below += 1 } else if b >= counts.count { above += 1 } else { counts[b] += 1 }
-    }
-
     /// All counted values.
     public var total: Int { counts.reduce(0, +) + below + above }
 
@@ -103,52 +87,88 @@ public enum StatisticsAxis: String, Codable, Sendable, CaseIterable {
 }
 
 enum StatisticsComputation {
-    /// Per-group statistics of `examples` (rows `rows`, all when nil), with histograms of `bins`
-    /// bins over `ranges[g]` (nil: each group's own finite min…max).
+    /// Per-group statistics of `examples`, with histograms of `bins` bins over `ranges[g]`
+    /// (nil: each group's own finite min…max).
     ///
-    /// Cost: two passes over the values, O(N·D).
+    /// Cost: two passes over the values, O(N·D); the loops work on flat buffers, so they stay
+    /// fast in debug builds too.
     static func compute(_ examples: ValidationExamples, axis: StatisticsAxis, bins: Int,
                         ranges: [(Double, Double)]?) -> [FeatureStatistics] {
         let shape = examples.exampleShape
-        let groups = axis.groupCount(shape), width = axis.groupWidth(shape), size = examples.exampleSize
+        let groups = axis.groupCount(shape), width = axis.groupWidth(shape), size = examples.exampleSize, n = examples.count
         var lo = [Double](repeating: .infinity, count: groups), hi = [Double](repeating: -.infinity, count: groups)
         var sum = [Double](repeating: 0, count: groups), sumSquares = [Double](repeating: 0, count: groups)
         var finite = [Int](repeating: 0, count: groups), nonFinite = [Int](repeating: 0, count: groups)
         examples.values.withUnsafeBufferPointer { v in
-            for row in 0..<examples.count {
-                let base = row * size
-                for offset in 0..<size {
-                    let x = v[base + offset]
-                    let g = offset / width
-                    guard x.isFinite else { nonFinite[g] += 1; continue }
-                    let d = Double(x)
-                    if d < lo[g] { lo[g] = d }
-                    if d > hi[g] { hi[g] = d }
-                    sum[g] += d
-                    sumSquares[g] += d * d
-                    finite[g] += 1
+            lo.withUnsafeMutableBufferPointer { lo in
+            hi.withUnsafeMutableBufferPointer { hi in
+            sum.withUnsafeMutableBufferPointer { sum in
+            sumSquares.withUnsafeMutableBufferPointer { sq in
+            finite.withUnsafeMutableBufferPointer { fin in
+            nonFinite.withUnsafeMutableBufferPointer { bad in
+                var row = 0
+                while row < n {
+                    var g = 0
+                    while g < groups {
+                        var k = row * size + g * width
+                        let end = k + width
+                        var l = lo[g], h = hi[g], s = 0.0, s2 = 0.0, f = 0, b = 0
+                        while k < end {
+                            let x = v[k]
+                            k += 1
+                            if !x.isFinite { b += 1; continue }
+                            let d = Double(x)
+                            if d < l { l = d }
+                            if d > h { h = d }
+                            s += d
+                            s2 += d * d
+                            f += 1
+                        }
+                        lo[g] = l; hi[g] = h; sum[g] += s; sq[g] += s2; fin[g] += f; bad[g] += b
+                        g += 1
+                    }
+                    row += 1
                 }
-            }
+            }}}}}}
         }
-        var histograms = (0..<groups).map { g in
-            let range = ranges?[g] ?? (finite[g] > 0 ? (lo[g], hi[g]) : (0, 1))
-            return Histogram(lower: range.0, upper: range.1, bins: bins)
-        }
+        let edges = (0..<groups).map { g in ranges?[g] ?? (finite[g] > 0 ? (lo[g], hi[g]) : (0, 1)) }
+        let empty = edges.map { Histogram(lower: $0.0, upper: $0.1, bins: bins) }
+        let lower = empty.map(\.lower), scale = empty.map { Double(bins) / ($0.upper - $0.lower) }, upper = empty.map(\.upper)
+        let cells = bins + 2  // below, bins…, above
+        var counts = [Int](repeating: 0, count: groups * cells)
         examples.values.withUnsafeBufferPointer { v in
-            for row in 0..<examples.count {
-                let base = row * size
-                for offset in 0..<size {
-                    let x = v[base + offset]
-                    if x.isFinite { histograms[offset / width].add(Double(x)) }
+            counts.withUnsafeMutableBufferPointer { c in
+                var row = 0
+                while row < n {
+                    var g = 0
+                    while g < groups {
+                        var k = row * size + g * width
+                        let end = k + width, base = g * cells, low = lower[g], high = upper[g], factor = scale[g]
+                        while k < end {
+                            let x = v[k]
+                            k += 1
+                            guard x.isFinite else { continue }
+                            let d = Double(x)
+                            if d < low { c[base] += 1 } else if d > high { c[base + cells - 1] += 1 } else {
+                                c[base + 1 + Swift.min(Int((d - low) * factor), bins - 1)] += 1
+                            }
+                        }
+                        g += 1
+                    }
+                    row += 1
                 }
             }
         }
         return (0..<groups).map { g in
-            let n = Double(finite[g])
-            let mean = n > 0 ? sum[g] / n : 0
-            let variance = n > 0 ? Swift.max(0, sumSquares[g] / n - mean * mean) : 0
+            var histogram = empty[g]
+            histogram.below = counts[g * cells]
+            histogram.above = counts[g * cells + cells - 1]
+            histogram.counts = Array(counts[(g * cells + 1)..<(g * cells + 1 + bins)])
+            let count = Double(finite[g])
+            let mean = count > 0 ? sum[g] / count : 0
+            let variance = count > 0 ? Swift.max(0, sumSquares[g] / count - mean * mean) : 0
             return FeatureStatistics(min: finite[g] > 0 ? lo[g] : 0, max: finite[g] > 0 ? hi[g] : 0, mean: mean,
-                                     std: variance.squareRoot(), nonFinite: nonFinite[g], histogram: histograms[g])
+                                     std: variance.squareRoot(), nonFinite: nonFinite[g], histogram: histogram)
         }
     }
 }

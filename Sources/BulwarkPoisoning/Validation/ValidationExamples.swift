@@ -125,7 +125,16 @@ public struct ValidationExamples: Sendable {
             }
             let values: [Float]
             if case .uint8(let bytes) = inputs.storage {
-                values = bytes.map { Float($0) / 255 }
+                values = [Float](unsafeUninitializedCapacity: bytes.count) { out, initialized in
+                    bytes.withUnsafeBufferPointer { b in
+                        var k = 0
+                        while k < b.count {
+                            out[k] = Float(b[k]) / 255
+                            k += 1
+                        }
+                    }
+                    initialized = bytes.count
+                }
             } else {
                 values = try inputs.toTensor().scalars
             }
