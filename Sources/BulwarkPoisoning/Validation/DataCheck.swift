@@ -210,14 +210,18 @@ public enum DataCheck {
 
         let width = reference.axis.groupWidth(reference.exampleShape), d = examples.exampleSize
         let margins = reference.features.map { max(1e-9, options.rangeMargin * ($0.max - $0.min)) }
+        let lows = zip(reference.features, margins).map { $0.min - $1 }, highs = zip(reference.features, margins).map { $0.max + $1 }
         var outside: [Int] = []
         examples.values.withUnsafeBufferPointer { v in
-            for i in 0..<examples.count {
-                for k in 0..<d {
-                    let x = Double(v[i * d + k])
-                    let g = k / width, f = reference.features[g]
-                    if x.isFinite, x < f.min - margins[g] || x > f.max + margins[g] { outside.append(i); break }
+            var i = 0
+            while i < examples.count {
+                var k = 0
+                while k < d {
+                    let x = Double(v[i * d + k]), g = k / width
+                    if x.isFinite, x < lows[g] || x > highs[g] { outside.append(i); break }
+                    k += 1
                 }
+                i += 1
             }
         }
         scores["out_of_reference_range"] = Double(outside.count)
