@@ -68,7 +68,8 @@ let package = Package(
         ),
 
         .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
-        .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
+        .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
+                                                   .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
 
         // floor 3: findings and their renderings
         .target(

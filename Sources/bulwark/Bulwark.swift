@@ -16,6 +16,7 @@ struct Bulwark: AsyncParsableCommand {
             AttestCommand.self,
             BomCommand.self,
             CertifyCommand.self,
+            DataCommand.self,
             DefendCommand.self,
             DetectPoisonCommand.self,  // temporary: becomes `data detect` when the data group lands
             EvaluateCommand.self,
