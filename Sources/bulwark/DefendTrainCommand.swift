@@ -85,14 +85,7 @@ struct DefendTrainCommand: ParsableCommand {
             throw CLIError("defend train --csv: adversarial defences perturb and clip inputs to [0, 1], which does not fit standardised table features")
         }
         let (trainSet, testSet) = (data.training, data.test)
-        let from: HardenedTraining.Start
-        switch start {
-        case .zoo(let arch): from = .zoo(arch)
-        case .onnx:
-            guard let imported else { throw CLIError("--model: the ONNX model was not loaded") }
-            from = .onnx(imported)
-        }
-        let job = HardenedTraining(hardening: hardening, start: from, configuration: t.configuration, learningRate: t.learningRate,
+        let job = HardenedTraining(hardening: hardening, start: try HardenedTraining.Start(start, imported: imported), configuration: t.configuration, learningRate: t.learningRate,
                                    epsilonWarmupEpochs: warmupEpochs, check: .init(epsilon: eps, steps: evalSteps, examples: evalLimit))
         let line = ProgressLine(enabled: !t.quiet)
         let result = try job.run(dataset: data.description, training: trainSet, test: testSet, classCount: data.classCount,
@@ -103,13 +96,8 @@ struct DefendTrainCommand: ParsableCommand {
         }
         line.finish()
         if t.json {
-            try printJSON(DefendTrainResult(
-                defense: defense.rawValue, model: start.name, epochs: t.epochs, eps: decimal(eps), seed: t.seed,
-                cleanAccuracy: result.cleanAccuracy, testImages: testSet.count, trainImages: trainSet.count,
-                trainSeconds: result.trainingSeconds, checkSeconds: result.checkSeconds, out: t.out,
-                perEpoch: result.epochs.map { .init(epoch: $0.epoch, loss: $0.loss, trainAccuracy: $0.trainAccuracy, seconds: $0.seconds) },
-                pgdAccuracy: result.checkedAccuracy,
-                pgdCheck: result.checkedAccuracy.map { _ in .init(eps: decimal(eps), steps: evalSteps, examples: result.checkedExamples) }))
+            try printJSON(HardenedTrainingSummary(result, of: job, defense: defense.rawValue, model: start.name,
+                                                  trainImages: trainSet.count, testImages: testSet.count, out: t.out))
         } else {
             print(String(format: "%@ %@: clean test accuracy %.4f (%d examples); trained %d epoch%@ in %@ → %@",
                          defense.rawValue, start.name, result.cleanAccuracy, testSet.count, t.epochs, t.epochs == 1 ? "" : "s",
@@ -119,24 +107,5 @@ struct DefendTrainCommand: ParsableCommand {
                              evalSteps, Double(eps), result.checkedExamples, robust, formatDuration(result.checkSeconds)))
             }
         }
-    }
-}
-
-/// What `defend train --json` prints.
-struct DefendTrainResult: Codable {
-    /// One epoch.
-    struct Epoch: Codable {
-        var epoch: Int, loss: Double, trainAccuracy: Double, seconds: Double
-        enum CodingKeys: String, CodingKey { case epoch, loss, seconds, trainAccuracy = "train_accuracy" }
-    }
-    /// The PGD check after training.
-    struct Check: Codable { var eps: Double, steps: Int, examples: Int }
-    var defense: String, model: String, epochs: Int, eps: Double, seed: UInt64, cleanAccuracy: Double, testImages: Int
-    var trainImages: Int, trainSeconds: Double, checkSeconds: Double, out: String, perEpoch: [Epoch]
-    var pgdAccuracy: Double?, pgdCheck: Check?
-    enum CodingKeys: String, CodingKey {
-        case defense, model, epochs, eps, seed, out
-        case cleanAccuracy = "clean_accuracy", testImages = "test_images", trainImages = "train_images", trainSeconds = "train_seconds"
-        case checkSeconds = "check_seconds", perEpoch = "per_epoch", pgdAccuracy = "pgd_accuracy", pgdCheck = "pgd_check"
     }
 }
