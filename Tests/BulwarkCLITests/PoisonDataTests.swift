@@ -147,4 +147,62 @@ import Testing
         let found = Set(planted).intersection(flagged).count
         #expect(found >= planted.count * 3 / 4, "flagged \(flagged), planted \(planted)")
     }
+
+    /// `n` images 1×8×8 in [0, 0.5) with labels cycling over `classes`, class k brightening row k.
+    static func smallImages(_ dir: URL, _ name: String, n: Int, classes: Int, seed: UInt64) throws -> (x: String, y: String, labels: [Int]) {
+        let x = dir.appendingPathComponent("\(name)_x.npy"), y = dir.appendingPathComponent("\(name)_y.npy")
+        let labels = (0..<n).map { $0 % classes }
+        var values = uniform(n * 64, seed: seed).map { $0 * 0.5 }
+        for i in 0..<n { for c in 0..<8 { values[i * 64 + labels[i] * 8 + c] = 1 } }
+        try Data(npyFloat32(shape: [n, 1, 8, 8], values: values)).write(to: x)
+        try Data(npyInt64(shape: [n], values: labels.map(Int64.init))).write(to: y)
+        return (x.path, y.path, labels)
+    }
+
+    @Test func poisonRepairAndEvaluateAgree() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = try Self.smallImages(dir, "train", n: 120, classes: 3, seed: 21)
+        let test = try Self.smallImages(dir, "test", n: 30, classes: 3, seed: 22)
+        let out = dir.appendingPathComponent("p").path
+        let poisoned = try CLI.run(["poison", "--attack", "badnets", "--data", train.x, "--labels", train.y, "--target-class", "0",
+                                    "--rate", "0.25", "--patch-size", "2", "--seed", "4", "--out", out])
+        try #require(poisoned.status == 0, "\(poisoned.stderr)")
+        let model = dir.appendingPathComponent("poisoned.safetensors").path
+        let trained = try CLI.run(["train", "--model", "tabular", "--data", out + "/x.npy", "--labels", out + "/y.npy", "--test-data", test.x,
+                                   "--test-labels", test.y, "--epochs", "5", "--out", model, "--quiet"])
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let repaired = dir.appendingPathComponent("repaired.safetensors").path
+        let repair = try CLI.run(["poison", "repair", "--model", model, "--arch", "tabular", "--data", out + "/x.npy", "--labels", out + "/y.npy",
+                                  "--flagged", out + "/poison_indices.npy", "--test-data", test.x, "--test-labels", test.y,
+                                  "--trigger", out + "/trigger.npy", "--target-class", "0", "--epochs", "5", "--out", repaired, "--json"])
+        try #require(repair.status == 0, "\(repair.stderr)")
+        let report = try #require((try JSONSerialization.jsonObject(with: Data(repair.stdout.utf8)) as? [String: Any])?["report"] as? [String: Any])
+        let poison = try Self.int64s(out + "/poison_indices.npy")
+        #expect(poison.count == 20)  // 80 non-target rows × 0.25
+        #expect(report["removedExamples"] as? Int == poison.count)
+        #expect(report["keptExamples"] as? Int == 120 - poison.count)
+        let before = try #require(report["before"] as? [String: Any]), after = try #require(report["after"] as? [String: Any])
+        #expect(after["triggeredInputs"] as? Int == 20)  // the 20 test rows not of class 0
+        // evaluate measures the same models the same way: its figures equal repair's before and after
+        for (path, expected) in [(model, before), (repaired, after)] {
+            let run = try CLI.run(["poison", "evaluate", "--model", path, "--data", test.x, "--labels", test.y, "--trigger", out + "/trigger.npy",
+                                   "--target-class", "0", "--json"])
+            try #require(run.status == 0, "\(run.stderr)")
+            let evaluation = try #require((try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["evaluation"] as? [String: Any])
+            let metrics = try #require(evaluation["poisoned"] as? [String: Any])
+            #expect(metrics["triggeredCount"] as? Int == 20)
+            #expect(metrics["attackSuccessRate"] as? Double == expected["attackSuccessRate"] as? Double)
+            #expect(metrics["cleanAccuracy"] as? Double == expected["cleanAccuracy"] as? Double)
+        }
+        // with the clean-model comparison, the deltas are the differences
+        let both = try CLI.run(["poison", "evaluate", "--model", model, "--clean-model", repaired, "--data", test.x, "--labels", test.y,
+                                "--trigger", out + "/trigger.npy", "--target-class", "0", "--victims", "0,3", "--json"])
+        try #require(both.status == 0, "\(both.stderr)")
+        let e = try #require((try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any])?["evaluation"] as? [String: Any])
+        let delta = try #require(e["attackSuccessDelta"] as? Double)
+        let a = try #require(before["attackSuccessRate"] as? Double), b = try #require(after["attackSuccessRate"] as? Double)
+        #expect(abs(delta - (a - b)) < 1e-12)
+        #expect(((e["poisoned"] as? [String: Any])?["victimCount"] as? Int) == 2)
+    }
 }
