@@ -80,7 +80,7 @@ import Testing
             (["data", "detect", "--model", "m.safetensors", "--data", train.x, "--labels", train.y, "--method", "strip"], 64, "--clean"),
             (["data", "check", "--data", train.x, "--labels", train.y, "--model", "m.safetensors", "--method", "all"], 64, "--clean"),
             (["data", "check", "--data", train.x, "--labels", train.y, "--method", "spectral"], 64, "--model"),
-            (["detect-poison", "--model", "m.safetensors", "--data", train.x, "--labels", train.y, "--method", "loss"], 64, "detect-poison"),
+            (["detect-poison", "--model", "m.safetensors", "--data", train.x, "--labels", train.y, "--method", "loss"], 64, "Unknown"),  // moved to `data detect`
         ]
         for (args, status, mention) in cases {
             let run = try CLI.run(args)
@@ -136,7 +136,7 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let methods = try #require(json["methods"] as? [[String: Any]])
         #expect(methods.count == 1)
-        #expect(methods.first?["method"] as? String == "spectral")
+        #expect(methods.first?["method"] as? String == "spectral-signatures")
         let flagged = try #require(methods.first?["flagged"] as? [Int])
         let union = try #require(json["flagged_indices"] as? [Int])
         #expect(!flagged.isEmpty)
