@@ -148,7 +148,7 @@ struct DataCheckCommand: ParsableCommand {
         (medium ≥ 0.1, high ≥ 0.25). Label skew: total-variation distance (medium ≥ 0.1, high ≥ 0.25). \
         Exit status: 0 no finding at or above --fail-on; 1 findings at or above it, or the data no \
         longer matches --manifest (one line naming the file); 2 an input is missing or malformed; \
-        64 a bad option, or a --method this build does not have. \
+        64 a bad option (e.g. --method strip without --clean). \
         With --model M --method, the detectors' flagged examples join flagged_indices and each \
         method's score summary is listed under methods (neural-cleanse flags classes, which stay \
         out of flagged_indices); detector flags do not change the exit status (spectral signatures \
@@ -193,10 +193,6 @@ struct DataCheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let method, let missing = method.expanded.first(where: { !$0.isAvailable }) {
-            Terminal.note("error: \((method == .all ? method : missing).unavailableError.message)")
-            throw ExitCode(ExitStatus.usage)
-        }
         let started = Date()
         var manifestSummary: ManifestCheck?
         if let manifest {
