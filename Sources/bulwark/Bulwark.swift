@@ -18,7 +18,6 @@ struct Bulwark: AsyncParsableCommand {
             CertifyCommand.self,
             DataCommand.self,
             DefendCommand.self,
-            DetectPoisonCommand.self,  // temporary: becomes `data detect` when the data group lands
             EvaluateCommand.self,
             ExportCommand.self,
             InspectCommand.self,

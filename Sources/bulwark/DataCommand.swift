@@ -1,14 +1,16 @@
 public import ArgumentParser
 import BulwarkData
+import BulwarkModels
 import BulwarkPoisoning
+import BulwarkTensor
 import Foundation
 
 /// `bulwark data`: validate training data and record its provenance before training.
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Validate training data (profile, check) and record its provenance (manifest).",
-        subcommands: [DataProfileCommand.self, DataCheckCommand.self, DataManifestCommand.self]
+        abstract: "Validate training data (profile, check), find poison in it (detect) and record its provenance (manifest).",
+        subcommands: [DataProfileCommand.self, DataCheckCommand.self, DataDetectCommand.self, DataManifestCommand.self]
     )
 }
 
@@ -146,7 +148,12 @@ struct DataCheckCommand: ParsableCommand {
         (medium ≥ 0.1, high ≥ 0.25). Label skew: total-variation distance (medium ≥ 0.1, high ≥ 0.25). \
         Exit status: 0 no finding at or above --fail-on; 1 findings at or above it, or the data no \
         longer matches --manifest (one line naming the file); 2 an input is missing or malformed; \
-        64 a bad option, or a --method this build does not have.
+        64 a bad option (e.g. --method strip without --clean). \
+        With --model M --method, the detectors' flagged examples join flagged_indices and each \
+        method's score summary is listed under methods (neural-cleanse flags classes, which stay \
+        out of flagged_indices); detector flags do not change the exit status (spectral signatures \
+        always remove 1.5 × --expected-rate of each class), so read them. A method that did not run \
+        is not listed.
         """
     )
 
@@ -162,8 +169,13 @@ struct DataCheckCommand: ParsableCommand {
     @Option(help: "With --method: the model trained on this data.")
     var model: String?
 
-    @Option(help: "A poison detector to run: activation-clustering, spectral, strip, neural-cleanse, all.")
+    @Option(help: "With --model: its architecture, when the safetensors file does not record it.")
+    var arch: ZooArchitecture?
+
+    @Option(help: "Poison detectors to run with --model: activation-clustering, spectral, loss, strip, neural-cleanse, all (strip, neural-cleanse and all need --clean).")
     var method: DataCheckMethod?
+
+    @OptionGroup(title: "Detector settings (with --method)") var detector: DetectorOptions
 
     @Option(name: .customLong("fail-on"), help: "Exit 1 when a finding is at least this severe (info, low, medium, high).")
     var failOn: ValidationFinding.Severity = .medium
@@ -174,13 +186,13 @@ struct DataCheckCommand: ParsableCommand {
     func validate() throws {
         if method != nil, model == nil { throw ValidationError("--method needs --model M (the model trained on this data)") }
         if model != nil, method == nil { throw ValidationError("--model goes with --method") }
+        if let method, method.needsCleanImages, detector.clean == nil {
+            throw ValidationError("--method \(method.rawValue) needs --clean CLEAN.npy (held-out clean images for strip and neural-cleanse)")
+        }
+        if method == nil, detector.clean != nil { throw ValidationError("--clean goes with --method") }
     }
 
     func run() throws {
-        if let method, let missing = method.expanded.first(where: { !$0.isAvailable }) {
-            Terminal.note("error: \((method == .all ? method : missing).unavailableError.message)")
-            throw ExitCode(ExitStatus.usage)
-        }
         let started = Date()
         var manifestSummary: ManifestCheck?
         if let manifest {
@@ -202,8 +214,16 @@ struct DataCheckCommand: ParsableCommand {
         }
         let examples = try validationExamples(data)
         let reference = try profile.map { try DatasetProfile.read(from: $0) }
-        let report = try DataCheck.run(examples, reference: reference,
+        var report = try DataCheck.run(examples, reference: reference,
                                        options: DataCheckOptions(profile: try profileOptions.options(isCSV: data.source.isCSV)))
+        if let method, let model {
+            configureNumerics()
+            let classifier = try ModelLoader.classifier(path: model, architecture: arch)
+            let inputs = try data.load(for: classifier, modelPath: model)
+            let clean = try detector.clean.map { path throws -> Tensor in try ArrayFiles.inputs(path: path, exampleShape: classifier.inputShape) }
+            report.add(detections: try PoisonDetectorJob.runAll([method], model: classifier, inputs: inputs.inputs, labels: inputs.labels,
+                                                                clean: clean, settings: detector.settings))
+        }
         let seconds = Date().timeIntervalSince(started)
         let failed = (report.worstSeverity.map { $0 >= failOn }) ?? false
         if json {
@@ -218,6 +238,13 @@ struct DataCheckCommand: ParsableCommand {
             for finding in report.findings { print("  [\(finding.severity.rawValue)] \(finding.kind.rawValue): \(finding.message)") }
             if let psi = report.scores["max_psi"], let tv = report.scores["label_total_variation"] {
                 print("  max PSI \(String(format: "%.4f", psi)), label total variation \(String(format: "%.4f", tv))")
+            }
+            if report.methods.isEmpty {
+                print("  poison detectors: none run (give --model M --method …)")
+            }
+            for m in report.methods {
+                let what = m.unit == "class" ? "class(es) \(m.flagged)" : "example(s)"
+                print("  \(m.method): flagged \(m.flagged.count) \(what); scores \(fmt(m.summary.min))…\(fmt(m.summary.max)), median \(fmt(m.summary.median))\(m.threshold.map { ", threshold \(fmt($0))" } ?? "")")
             }
             print(failed ? "FAIL: findings at or above \(failOn.rawValue)" : "PASS: nothing at or above \(failOn.rawValue)")
         }

@@ -40,10 +40,21 @@ enum PatternArgument: ExpressibleByArgument {
     }
 }
 
-/// `bulwark poison`: writes a poisoned copy of a training set and the ground truth of the poison.
+/// `bulwark poison`: red-team a training set (attack, the default) and measure what the poison did
+/// to a model trained on it (evaluate).
 struct PoisonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "poison",
+        abstract: "Poison a training set for red-teaming (attack, the default), measure the poisoned model (evaluate), retrain without flagged rows (repair).",
+        subcommands: [PoisonAttackCommand.self, PoisonEvaluateCommand.self, PoisonRepairCommand.self],
+        defaultSubcommand: PoisonAttackCommand.self
+    )
+}
+
+/// `bulwark poison [attack]`: writes a poisoned copy of a training set and the ground truth of the poison.
+struct PoisonAttackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attack",
         abstract: "Poison a training set (label flipping, backdoors, clean-label attacks) for red-teaming.",
         discussion: """
         Writes DIR/x.npy (float32 inputs), DIR/y.npy (int64 labels), DIR/poison_indices.npy (the \

@@ -148,7 +148,7 @@ private func uniformExamples(_ count: Int, _ d: Int, seed: UInt64, low: Float = 
     let missing = #expect(throws: PoisoningError.self) { try ValidationExamples.load(.arrays(data: "/nonexistent/x.npy", labels: nil)) }
     #expect(missing?.message == "input file not found: /nonexistent/x.npy")
     #expect(DataCheckMethod.spectral.unavailableError.message == "method spectral is not available in this build")
-    #expect(DataCheckMethod.all.expanded.count == 4)
+    #expect(DataCheckMethod.all.expanded.count == 5)
     let mismatch = try DataCheck.run(try uniformExamples(10, 4, seed: 1), reference: try DatasetProfile.make(try tiny()))
     #expect(mismatch.findings.map(\.kind) == [.shapeMismatch])
     for error in [wrongVersion, notJSON, counts, bins, missing] { #expect(error?.message.contains("\n") == false) }

@@ -32,20 +32,51 @@ public struct DataCheckOptions: Sendable, Equatable {
     }
 }
 
-/// Per-example scores of one detection method, with the examples it flagged.
+/// The spread of one detector's scores: count, min, median, mean, max (zeros when empty).
+public struct ScoreSummary: Codable, Sendable, Equatable {
+    /// Scores summarised.
+    public var count: Int
+    /// Smallest score.
+    public var min: Double
+    /// Median score.
+    public var median: Double
+    /// Mean score.
+    public var mean: Double
+    /// Largest score.
+    public var max: Double
+
+    /// Summarises `scores` (non-finite scores are left out).
+    public init(_ scores: [Double]) {
+        let s = scores.filter(\.isFinite).sorted()
+        count = s.count
+        min = s.first ?? 0
+        max = s.last ?? 0
+        mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
+        median = s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+    }
+}
+
+/// What one poison detector run by a data check found: a summary of its scores and the indices
+/// it flagged (examples, or classes when ``unit`` is `class`).
 public struct MethodScores: Codable, Sendable, Equatable {
     /// The method's name (e.g. `spectral`).
     public var method: String
-    /// One score per example (higher: more suspicious).
-    public var scores: [Double]
-    /// The examples the method flagged, sorted.
+    /// What the scores and flagged indices index: `example` or `class`.
+    public var unit: String
+    /// The spread of its scores.
+    public var summary: ScoreSummary
+    /// The threshold it flagged at, when it has one.
+    public var threshold: Double?
+    /// The indices the method flagged, sorted.
     public var flagged: [Int]
 
-    /// Creates scores.
-    public init(method: String, scores: [Double], flagged: [Int]) {
+    /// Creates a method's entry.
+    public init(method: String, unit: String = "example", summary: ScoreSummary, threshold: Double? = nil, flagged: [Int]) {
         self.method = method
-        self.scores = scores
-        self.flagged = flagged
+        self.unit = unit
+        self.summary = summary
+        self.threshold = threshold
+        self.flagged = flagged.sorted()
     }
 }
 
@@ -55,12 +86,14 @@ public struct DataCheckReport: Codable, Sendable, Equatable {
     public var count: Int
     /// Every finding, most serious first.
     public var findings: [ValidationFinding]
-    /// The union of the indices of all findings at `low` or above, sorted.
+    /// The union of the indices of all findings at `low` or above and of the examples every
+    /// detector flagged, sorted.
     public var flaggedIndices: [Int]
     /// Summary measures by name: `max_psi`, `label_total_variation`, `non_finite`,
     /// `invalid_value`, `out_of_reference_range`, `exact_duplicates`, `near_duplicate_pairs`.
     public var scores: [String: Double]
-    /// Per-example scores of the poison detectors run (empty when none ran).
+    /// The poison detectors run, with their score summaries and flagged indices (empty when
+    /// none ran: no detector vouches for the data then).
     public var methods: [MethodScores]
     /// Whether a reference profile was compared.
     public var comparedWithReference: Bool

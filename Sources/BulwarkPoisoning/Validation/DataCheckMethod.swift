@@ -16,11 +16,17 @@ public enum DataCheckMethod: String, Codable, Sendable, CaseIterable {
     /// Neural Cleanse (Wang et al. 2019, "Neural Cleanse: identifying and mitigating backdoor
     /// attacks in neural networks").
     case neuralCleanse = "neural-cleanse"
+    /// Per-class robust z-scores of the training loss (``LossOutliers``).
+    case loss
     /// Every available method.
     case all
 
-    /// Whether this build can run the method (none of the detectors is wired in yet).
-    public var isAvailable: Bool { false }
+    /// Whether this build can run the method (every one can, through ``PoisonDetectorJob``).
+    public var isAvailable: Bool { true }
+
+    /// Whether the method needs clean held-out images besides the training set (strip,
+    /// neural-cleanse, and so all).
+    public var needsCleanImages: Bool { expanded.contains { $0 == .strip || $0 == .neuralCleanse } }
 
     /// The methods `self` stands for (`all`: every other case).
     public var expanded: [DataCheckMethod] {
