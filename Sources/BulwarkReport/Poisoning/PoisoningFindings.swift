@@ -18,8 +18,10 @@ import Foundation
 /// thresholds.
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
 /// let result = try SpectralSignatures().detect(model: model, inputs: x, labels: y)
-/// let findings = PoisoningFindings.findings(detections: [result], examples: y.count, reproduce: "bulwark detect-poison …")
+/// let findings = PoisoningFindings.findings(detections: [result], reproduce: "bulwark detect-poison …")
 /// ```
 public enum PoisoningFindings {
     /// The caveat every detection finding and the section carry.
