@@ -16,6 +16,8 @@ public struct AssessmentProgress: Sendable {
         case scan
         /// Running the attacks.
         case evaluate
+        /// Profiling the training data and running the poison detectors.
+        case poisoning
         /// Drawing the image grid and writing the report.
         case report
     }
@@ -46,6 +48,8 @@ public struct AssessmentOutcome: Sendable {
     public var whiteBox: EvaluationResult?
     /// Black-box evaluation on the first examples (`nil` when skipped or stopped).
     public var blackBox: EvaluationResult?
+    /// The poisoning stage's result with its timings (`nil` when skipped, stopped or failed).
+    public var poisoning: PoisoningStageResult?
     /// Why the evaluation did not run (the scan verdict), or `nil` when it ran.
     public var stopReason: String?
     /// Wall seconds of the whole run.
@@ -53,8 +57,10 @@ public struct AssessmentOutcome: Sendable {
 }
 
 /// `bulwark assess` as a library call: train (or reuse) a zoo model on Fashion-MNIST, scan the
-/// file before loading it, attack it with the evasion suite and write one report with the scan
-/// and evasion findings (`index.html`, `report.json`, `report.sarif`).
+/// file before loading it, attack it with the evasion suite, profile its training data and run
+/// two poison detectors with it (``PoisoningStageResult``; off with
+/// ``AssessmentConfiguration/poisoningChecks``), and write one report with the scan, evasion and
+/// poisoning findings (`index.html`, `report.json`, `report.sarif`).
 ///
 /// It lives in BulwarkAssessment (floor 4, above the report) because it combines threat modules
 /// (supply chain and evasion), which may not import each other, and turns their results into a
@@ -95,7 +101,7 @@ public struct Assessment: Sendable {
             let report = makeReport(findings: findings, sections: sections, parameters: parameters)
             let files = try write(report, evaluations: [])
             return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: nil, blackBox: nil,
-                                     stopReason: reason, seconds: Date().timeIntervalSince(start))
+                                     poisoning: nil, stopReason: reason, seconds: Date().timeIntervalSince(start))
         }
         let (model, provenance) = try ModelCache.load(accepted, c)
         if let a = provenance.testAccuracy { parameters["model.test_accuracy_at_training"] = String(format: "%.4f", a) }
@@ -116,6 +122,26 @@ public struct Assessment: Sendable {
             runs.append(EvaluationRun(name: "black-box", result: r, reproduce: reproduce, artifact: scanned.path))
             black = r
         }
+        var poisoning: PoisoningStageResult?
+        var poisoningSection: Section
+        if c.poisoningChecks {
+            do {
+                let r = try PoisoningStage.run(model: model, configuration: c, evaluation: testSet, progress: progress)
+                findings += PoisoningStage.findings(r, reproduce: reproduce, artifact: scanned.path)
+                poisoningSection = PoisoningStage.section(r)
+                parameters["poisoning.detection_examples"] = "first \(r.detectionExamples) training images"
+                parameters["poisoning.profile_seconds"] = String(format: "%.2f", r.profileSeconds)
+                parameters["poisoning.detection_seconds"] = String(format: "%.2f", r.detectionSeconds)
+                poisoning = r
+            } catch {
+                // the other stages' findings stand; the report says why this one is missing
+                poisoningSection = Section(title: "Poisoning (not run)", text: "The poisoning stage failed: \(error.message)")
+                parameters["poisoning"] = "failed: \(error.message)"
+            }
+        } else {
+            poisoningSection = Section(title: "Poisoning (not run)", text: "Skipped (--no-poisoning): the training data was not profiled and no poison detector ran.")
+            parameters["poisoning"] = "skipped"
+        }
         progress(AssessmentProgress(stage: .report, message: "drawing adversarial examples"))
         var grids: [ImageGrid] = []
         if let cell = AdversarialGallery.pick(white),
@@ -129,9 +155,10 @@ public struct Assessment: Sendable {
         sections.append(modelSection(scanned, provenance: provenance))
         sections.append(ScanFindings.section([scanned.scan]))
         sections.append(EvasionFindings.section(runs, imageGrids: grids))
+        sections.append(poisoningSection)
         let report = makeReport(findings: findings, sections: sections, parameters: parameters)
         let files = try write(report, evaluations: [("evaluation-white-box.json", white)] + (black.map { [("evaluation-black-box.json", $0)] } ?? []))
-        return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: white, blackBox: black, stopReason: nil,
+        return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: white, blackBox: black, poisoning: poisoning, stopReason: nil,
                                  seconds: Date().timeIntervalSince(start))
     }
 

@@ -42,6 +42,14 @@ public struct AssessmentConfiguration: Sendable {
     public var blackBoxEpsilons: [Float] = [0.1]
     /// Examples per attack batch.
     public var batchSize = 128
+    /// Whether to run the poisoning stage: profile the training data (with duplicates against
+    /// the evaluation images) and run activation clustering and spectral signatures with the
+    /// assessed model (`--no-poisoning` turns it off).
+    public var poisoningChecks = true
+    /// Training images the poison detectors examine (the first N; default 5000).
+    public var poisoningDetectionLimit = AssessmentConfiguration.defaultPoisoningDetectionLimit
+    /// The default of ``poisoningDetectionLimit``.
+    public static let defaultPoisoningDetectionLimit = 5000
     /// Seed of training and of every attack.
     public var seed: UInt64 = 0
     /// Rows of the image grid.
@@ -89,6 +97,11 @@ public struct AssessmentConfiguration: Sendable {
         parts += ["--model", architecture.rawValue, "--epochs", String(epochs)]
         if let trainLimit { parts += ["--train-limit", String(trainLimit)] }
         parts += ["--limit", String(evaluationLimit), "--black-box-limit", String(blackBoxLimit), "--seed", String(seed)]
+        if !poisoningChecks {
+            parts.append("--no-poisoning")
+        } else if poisoningDetectionLimit != Self.defaultPoisoningDetectionLimit {
+            parts += ["--poisoning-limit", String(poisoningDetectionLimit)]
+        }
         if dataDirectory != FashionMNIST.defaultDirectory { parts += ["--data-dir", dataDirectory] }
         parts += ["--model-dir", modelDirectory, "--out", outputDirectory]
         return parts.map(shellQuoted).joined(separator: " ")
@@ -100,6 +113,9 @@ public struct AssessmentConfiguration: Sendable {
         if let trainLimit, trainLimit <= 0 { throw AssessmentError(.invalidConfiguration, "train limit must be positive, got \(trainLimit)") }
         guard evaluationLimit > 0 else { throw AssessmentError(.invalidConfiguration, "evaluation limit must be positive, got \(evaluationLimit)") }
         guard blackBoxLimit >= 0 else { throw AssessmentError(.invalidConfiguration, "black-box limit must be ≥ 0, got \(blackBoxLimit)") }
+        guard poisoningDetectionLimit >= 0 else {
+            throw AssessmentError(.invalidConfiguration, "poisoning limit must be ≥ 0, got \(poisoningDetectionLimit)")
+        }
         guard batchSize > 0, trainBatchSize > 0 else { throw AssessmentError(.invalidConfiguration, "batch sizes must be positive") }
         guard !whiteBoxAttacks.isEmpty, !epsilons.isEmpty else { throw AssessmentError(.invalidConfiguration, "the white-box suite needs an attack and an ε") }
         guard (epsilons + blackBoxEpsilons).allSatisfy({ $0 > 0 && $0.isFinite }) else { throw AssessmentError(.invalidConfiguration, "every ε must be a positive number") }

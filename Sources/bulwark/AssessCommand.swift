@@ -59,6 +59,12 @@ struct AssessCommand: AsyncParsableCommand {
     @Flag(help: "A tiny run (mlp, 1 epoch on 2000 images, 48 test images, small budgets) for tests and smoke checks.")
     var quick = false
 
+    @Flag(name: .customLong("no-poisoning"), help: "Skip the poisoning stage (training-data profile, activation clustering and spectral signatures).")
+    var noPoisoning = false
+
+    @Option(name: .customLong("poisoning-limit"), parsing: .unconditional, help: "Poison detectors examine the first N training images (default 5000).")
+    var poisoningLimit: Int?
+
     @Flag(help: "Retrain even when a matching model is cached.")
     var retrain = false
 
@@ -79,6 +85,7 @@ struct AssessCommand: AsyncParsableCommand {
         if let blackBoxLimit, blackBoxLimit < 0 { throw ValidationError("--black-box-limit must be ≥ 0, got \(blackBoxLimit)") }
         if let epochs, epochs <= 0 || epochs > 1000 { throw ValidationError("--epochs must be between 1 and 1000, got \(epochs)") }
         if let trainLimit, trainLimit <= 0 { throw ValidationError("--train-limit must be positive, got \(trainLimit)") }
+        if let poisoningLimit, poisoningLimit <= 0 { throw ValidationError("--poisoning-limit must be positive, got \(poisoningLimit)") }
     }
 
     func run() async throws {
@@ -91,6 +98,8 @@ struct AssessCommand: AsyncParsableCommand {
         if let blackBoxLimit { c.blackBoxLimit = blackBoxLimit }
         if let epochs { c.epochs = epochs }
         if let trainLimit { c.trainLimit = trainLimit }
+        c.poisoningChecks = !noPoisoning
+        if let poisoningLimit { c.poisoningDetectionLimit = poisoningLimit }
         c.seed = seed
         c.retrain = retrain
         c.toolVersion = Bulwark.configuration.version
