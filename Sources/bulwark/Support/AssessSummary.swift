@@ -1,5 +1,6 @@
 import BulwarkAssessment
 import BulwarkEvasion
+import BulwarkPoisoning
 import BulwarkReport
 import BulwarkSupplyChain
 import Foundation
@@ -28,6 +29,15 @@ enum AssessSummary {
                     lines.append("  worst case over the attacks \(p.norm.rawValue) " + String(format: "ε=%.4g: %.4f", Double(p.epsilon), p.robustAccuracy))
                 }
             }
+        }
+        if let p = o.poisoning {
+            let d = p.profile.duplicates
+            lines.append("poisoning: \(p.trainingExamples) training examples profiled (\(d.exactGroups.count) exact-duplicate groups, "
+                         + "\(d.nearPairCount) near pairs, \(d.crossSplitExactCount + d.crossSplitNearCount) shared with the evaluation set), "
+                         + formatDuration(p.profileSeconds))
+            let flagged = p.detections.map { "\($0.method) \($0.flaggedIndices.count)" }.joined(separator: ", ")
+            lines.append("  detectors on \(p.detectionExamples) examples, flagged: \(flagged) (\(formatDuration(p.detectionSeconds)); "
+                         + "candidates to inspect, not proof of poison; clean-label poison is not found this way)")
         }
         var counts: [Severity: Int] = [:]
         for f in o.report.findings { counts[f.severity, default: 0] += 1 }
