@@ -6,7 +6,7 @@
 # 1. detect-bench.py prepare: Fashion-MNIST, BadNets 3×3 patch on round(R·N) images of classes 1–9
 #    relabelled to 0 (default N 60000, R 0.05 = a third of the target class), the zoo `cnn` trained
 #    in PyTorch for E epochs (default 3); weights saved as safetensors.
-# 2. bulwark detect-poison (release build: $BULWARK, default .build/release/bulwark; build it with
+# 2. bulwark data detect (release build: $BULWARK, default .build/release/bulwark; build it with
 #    `swift build -c release --product bulwark`) runs activation clustering and spectral signatures.
 # 3. detect-bench.py art runs ART's ActivationDefence (PCA to 10 dims, 2-means; relative-size and
 #    ART's default "smaller" analysis) and SpectralSignatureDefense (1.5·ε) on the same file,
@@ -47,7 +47,7 @@ for run in activation-clustering spectral spectral-uncentred; do
     method="${run%-uncentred}" extra=()
     [ "$run" = spectral-uncentred ] && extra=(--uncentred)
     start=$(date +%s.%N)
-    "$bulwark" detect-poison --model "$work/model.safetensors" --arch cnn --data "$work/x.npy" --labels "$work/y.npy" \
+    "$bulwark" data detect --model "$work/model.safetensors" --arch cnn --data "$work/x.npy" --labels "$work/y.npy" \
         --method "$method" "${extra[@]}" --expected-rate "$expected" --poison-indices "$work/poison_indices.npy" --json > "$work/bulwark-$run.json"
     end=$(date +%s.%N)
     "$python" - "$work/bulwark-$run.json" "$run" "$start" "$end" >> "$work/results.jsonl" <<'PY'

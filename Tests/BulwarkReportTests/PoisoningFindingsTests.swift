@@ -5,7 +5,7 @@ import Testing
 
 /// Poisoning results → findings (tags, severities, formatted evidence) and the report section.
 @Suite struct PoisoningFindingsTests {
-    static let reproduce = "bulwark detect-poison --model m.safetensors --data x.npy --labels y.npy"
+    static let reproduce = "bulwark data detect --model m.safetensors --data x.npy --labels y.npy"
 
     @Test func backdoorEvaluationIsPoisonModelAndModelPoisoning() throws {
         let e = PoisoningEvaluation(targetClass: 0,

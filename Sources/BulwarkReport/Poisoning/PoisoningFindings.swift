@@ -21,7 +21,7 @@ import Foundation
 /// let model = ZooArchitecture.cnn.makeModel(seed: 0)
 /// let (x, y) = (Tensor.zeros([20, 1, 28, 28]), (0..<20).map { $0 % 10 })
 /// let result = try SpectralSignatures().detect(model: model, inputs: x, labels: y)
-/// let findings = PoisoningFindings.findings(detections: [result], reproduce: "bulwark detect-poison …")
+/// let findings = PoisoningFindings.findings(detections: [result], reproduce: "bulwark data detect …")
 /// ```
 public enum PoisoningFindings {
     /// The caveat every detection finding and the section carry.
@@ -75,7 +75,7 @@ public enum PoisoningFindings {
             detail += natural.map { " (the clean model: \(percent($0)), the trigger's natural effect)." } ?? " (no clean model was measured, so the trigger's natural effect is not subtracted)."
             detail += " Clean accuracy stays \(percent(p.cleanAccuracy))"
             detail += e.cleanAccuracyDelta.map { " (\(signedPoints($0)) against the clean model)" } ?? ""
-            detail += ": the backdoor is invisible to an accuracy check. Inspect the training data (bulwark detect-poison) and retrain on a verified set."
+            detail += ": the backdoor is invisible to an accuracy check. Inspect the training data (bulwark data detect) and retrain on a verified set."
             out.append(Finding(
                 id: "poisoning.backdoor.target-\(e.targetClass)", threat: .poisoning, technique: technique,
                 atlasID: ATLAS.poisonModel, owaspID: OWASPML.modelPoisoning, severity: severity(successIncrease: increase),
@@ -153,7 +153,7 @@ public enum PoisoningFindings {
         if fixedFraction {
             detail += "Spectral signatures removes a fixed fraction of every class by construction, so a flag is a candidate to inspect, not evidence of poison. "
         } else {
-            detail += "Inspect the flagged \(noun) before trusting the data; retraining without them (bulwark detect-poison --repair) shows whether they carried a backdoor. "
+            detail += "Inspect the flagged \(noun) before trusting the data; retraining without them (bulwark poison repair) shows whether they carried a backdoor. "
         }
         let severity: Severity
         if let truth = poisonIndices, !truth.isEmpty, !isClass {
