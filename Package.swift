@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
         .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
         .library(name: "BulwarkPoisoning", targets: ["BulwarkPoisoning"]),
+        .library(name: "BulwarkExtraction", targets: ["BulwarkExtraction"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
         .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
     ],
@@ -70,12 +71,14 @@ let package = Package(
         .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
         .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
                                                    .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
+        .target(name: "BulwarkExtraction", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
+                                                    .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
 
         // floor 3: findings and their renderings
         .target(
             name: "BulwarkReport",
             dependencies: [
-                "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning",
+                "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkExtraction",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -85,7 +88,7 @@ let package = Package(
         .target(
             name: "BulwarkAssessment",
             dependencies: [
-                "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkReport",
+                "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkExtraction", "BulwarkReport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -96,7 +99,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
-                "BulwarkPoisoning", "BulwarkAssessment",
+                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -112,6 +115,8 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPoisoningTests", dependencies: ["BulwarkPoisoning", "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels"],
+                    swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkExtractionTests", dependencies: ["BulwarkExtraction", "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels"],
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain", "BulwarkPoisoning", "BulwarkData", "BulwarkTensor"], swiftSettings: strictSettings),
