@@ -4,6 +4,7 @@ import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
 import BulwarkModels
+import BulwarkPoisoning
 import BulwarkReport
 import BulwarkSupplyChain
 import Foundation
@@ -147,7 +148,7 @@ struct AssessCommand: AsyncParsableCommand {
                           reliability: $0.reliability.label)
                 },
                 cleanAccuracy: outcome.whiteBox?.cleanAccuracy, examples: outcome.whiteBox?.examples, stopped: outcome.stopReason,
-                attestation: attestationPath))
+                attestation: attestationPath, poisoning: outcome.poisoning.map(AssessResult.Poisoning.init)))
         } else {
             print(AssessSummary.text(outcome))
             print("report: \(html)")
@@ -166,8 +167,43 @@ struct AssessResult: Codable {
     struct Finding: Codable { var id: String, severity: String, atlas: String, owasp: String, title: String, reliability: String }
     var model: String, trainedNow: Bool, sha256: String, scanVerdict: String, seconds: Double, files: [String], findings: [Finding]
     var cleanAccuracy: Double?, examples: Int?, stopped: String?, attestation: String?
+    /// The poisoning stage's figures (`null` when it was skipped or failed).
+    var poisoning: Poisoning?
+
+    /// The poisoning stage: the profile's counts and what each detector flagged. Flags are
+    /// candidates to inspect, never a verdict that the data is clean.
+    struct Poisoning: Codable {
+        /// One detector's flags.
+        struct Detector: Codable {
+            var method: String, flagged: Int, flaggedIndices: [Int]
+            enum CodingKeys: String, CodingKey { case method, flagged, flaggedIndices = "flagged_indices" }
+        }
+        var trainingExamples: Int, detectionExamples: Int, profileSeconds: Double, detectionSeconds: Double
+        var exactDuplicateGroups: Int, conflictingLabelGroups: Int, crossSplitDuplicates: Int, corruptRecords: Int
+        var detectors: [Detector]
+        enum CodingKeys: String, CodingKey {
+            case detectors
+            case trainingExamples = "training_examples", detectionExamples = "detection_examples", profileSeconds = "profile_seconds"
+            case detectionSeconds = "detection_seconds", exactDuplicateGroups = "exact_duplicate_groups"
+            case conflictingLabelGroups = "conflicting_label_groups", crossSplitDuplicates = "cross_split_duplicates", corruptRecords = "corrupt_records"
+        }
+
+        init(_ r: PoisoningStageResult) {
+            let d = r.profile.duplicates
+            trainingExamples = r.trainingExamples
+            detectionExamples = r.detectionExamples
+            profileSeconds = r.profileSeconds
+            detectionSeconds = r.detectionSeconds
+            exactDuplicateGroups = d.exactGroups.count
+            conflictingLabelGroups = d.conflictingLabelGroups.count
+            crossSplitDuplicates = d.crossSplitExactCount + d.crossSplitNearCount
+            corruptRecords = Set(r.profile.corrupt.nonFinite + r.profile.corrupt.outOfRange).count
+            detectors = r.detections.map { Detector(method: $0.method, flagged: $0.flaggedIndices.count, flaggedIndices: $0.flaggedIndices) }
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case model, sha256, seconds, files, findings, examples, stopped, attestation
+        case model, sha256, seconds, files, findings, examples, stopped, attestation, poisoning
         case trainedNow = "trained_now", scanVerdict = "scan_verdict", cleanAccuracy = "clean_accuracy"
     }
 }

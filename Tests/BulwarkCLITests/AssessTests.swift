@@ -18,6 +18,11 @@ import Testing
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(summary["trained_now"] as? Bool == true)
         #expect(summary["scan_verdict"] as? String == "clean")
+        let poisoning = try #require(summary["poisoning"] as? [String: Any])
+        let detectors = try #require(poisoning["detectors"] as? [[String: Any]])
+        #expect(detectors.compactMap { $0["method"] as? String } == ["activation-clustering", "spectral-signatures"])
+        #expect(detectors.allSatisfy { ($0["flagged"] as? Int) == ($0["flagged_indices"] as? [Int])?.count })
+        #expect((poisoning["detection_examples"] as? Int ?? 0) > 0)
         let findings = try #require(summary["findings"] as? [[String: Any]])
         let ids = findings.compactMap { $0["id"] as? String }
         #expect(ids.contains("supply-chain.scan.0"))
