@@ -37,7 +37,8 @@ public enum OutputHardening: Sendable, Equatable, Codable, CustomStringConvertib
     /// [0, 1] and divided by its sum (ART's `ReverseSigmoid`, default β = 1, γ = 0.1).
     /// The formula alone can move the argmax when β·γ is large (the map is not monotone near
     /// 0 and 1); when it does, the answer's largest value is swapped into the original argmax,
-    /// so the top-1 label is always kept.
+    /// so the top-1 label is always kept (when clipping leaves a tie at the top, the original
+    /// argmax is lifted one ulp above it).
     case reverseSigmoid(beta: Double, gamma: Double)
     /// Gaussian noise of standard deviation `sigma` added to each probability, negatives set
     /// to 0 and the row divided by its sum (ART's `GaussianNoise`, which does not keep the
@@ -202,6 +203,9 @@ public enum OutputHardening: Sendable, Equatable, Codable, CustomStringConvertib
         if keepArgmax {
             let now = Self.argmax(row)
             if now != argmax { row.swapAt(now, argmax) }
+            // Clipping can leave several classes at the top value; the first of them would win
+            // the argmax, so the original argmax is lifted by one ulp above the tie.
+            if Self.argmax(row) != argmax { row[argmax] = row[Self.argmax(row)].nextUp }
         }
     }
 
