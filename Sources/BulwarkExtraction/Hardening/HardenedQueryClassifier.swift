@@ -11,8 +11,14 @@ public import BulwarkTensor
 /// query) and a run is reproducible whatever the batching or thread order.
 ///
 /// ```swift
-/// let hardened = try HardenedQueryClassifier(QueryAdapter(model), hardening: .labelsOnly)
+/// struct Victim: QueryClassifier {   // any model: QueryAdapter(model) for a trained one
+///     var inputShape: [Int] { [4] }
+///     var classCount: Int { 3 }
+///     func probabilities(_ input: Tensor) -> Tensor { Tensor(repeating: 1.0 / 3, shape: [input.shape[0], 3]) }
+/// }
+/// let hardened = try HardenedQueryClassifier(Victim(), hardening: .labelsOnly)
 /// var oracle = ExtractionOracle(victim: hardened, budget: 10_000)
+/// let answers = try oracle.query(Tensor.zeros([2, 4]))   // one-hot rows
 /// ```
 public struct HardenedQueryClassifier: QueryClassifier {
     /// The classifier whose answers are hardened.

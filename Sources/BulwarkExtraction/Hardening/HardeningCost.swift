@@ -9,8 +9,13 @@ public import BulwarkTensor
 /// value) into 15 equal-width bins of (0, 1]; ECE = Σ_b |B_b|/N · |accuracy(B_b) − mean confidence(B_b)|.
 ///
 /// ```swift
-/// let cost = try HardeningCost(victim: QueryAdapter(model), hardening: .rounding(decimals: 1),
-///                              inputs: test.inputs, labels: test.labels)
+/// struct Victim: QueryClassifier {   // any model: QueryAdapter(model) for a trained one
+///     var inputShape: [Int] { [4] }
+///     var classCount: Int { 3 }
+///     func probabilities(_ input: Tensor) -> Tensor { Tensor(repeating: 1.0 / 3, shape: [input.shape[0], 3]) }
+/// }
+/// let cost = try HardeningCost(victim: Victim(), hardening: .rounding(decimals: 1),
+///                              inputs: Tensor.zeros([2, 4]), labels: [0, 2])
 /// print(cost.accuracyAfter - cost.accuracyBefore, cost.meanL1Change)
 /// ```
 public struct HardeningCost: Sendable, Codable, Equatable {

@@ -19,7 +19,9 @@ import Foundation
 ///
 /// ```swift
 /// let defence = try OutputHardening(parsing: "reverse-sigmoid=0.7,0.4")
-/// let victim = try HardenedQueryClassifier(QueryAdapter(model), hardening: defence, seed: 1)
+/// let probabilities = Tensor(shape: [1, 3], scalars: [0.7, 0.2, 0.1])
+/// let answer = defence.apply(to: probabilities, inputs: Tensor.zeros([1, 4]), seed: 0)
+/// print(answer.argmaxRows())   // [0]: the top-1 label is kept
 /// ```
 public enum OutputHardening: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Answer only the label: the one-hot vector of the argmax.

@@ -24,7 +24,9 @@ import BulwarkTensor
 /// `n` distances. Memory: the growing sets (`d` floats per member) and the distances.
 ///
 /// ```swift
-/// var prada = PRADADetector(delta: 0.95)
+/// var prada = try PRADADetector(delta: 0.95)
+/// let query = ObservedQuery(client: "key-17", streamIndex: 0, clientIndex: 0,
+///                           input: [0.1, 0.7, 0.3][...], output: [0.9, 0.1][...])
 /// if let alert = prada.observe(query) { print(alert.client, alert.value) }
 /// ```
 public struct PRADADetector: QueryPatternDetector {

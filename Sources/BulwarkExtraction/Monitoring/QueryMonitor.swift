@@ -5,6 +5,7 @@ public import BulwarkTensor
 ///
 /// ```swift
 /// var monitor = QueryMonitor(detectors: [try PRADADetector()])
+/// let batch = Tensor.zeros([2, 4]), answers = Tensor(repeating: 0.5, shape: [2, 2])
 /// try monitor.observe(client: "key-17", inputs: batch, outputs: answers)
 /// for alert in monitor.alerts { print(alert.client, alert.detector, alert.clientQueryIndex) }
 /// ```
