@@ -1,0 +1,191 @@
+public import BulwarkTensor
+import Foundation
+
+/// A coverage and class-balance detector: per client, over a sliding window of its last
+/// ``Calibration/window`` queries, the entropy of the input-space cells the queries fall in and
+/// the entropy of their predicted classes, compared with the range benign traffic gives.
+///
+/// The partition is fixed by ``fit(benign:window:bits:seed:tolerance:)``: `bits` random Gaussian
+/// directions (seeded), each split at the median projection of the benign inputs, so each bit
+/// halves the benign data and a query's cell is its `bits`-bit sign code (a locality-sensitive
+/// hash). Benign users asking about natural inputs spread over many cells and over the classes in
+/// a way the calibration records; an extraction attack departs from it — synthetic augmentation
+/// around a few seeds covers few cells (low entropy), random or crafted probes land in unusual
+/// proportions, active learning balances classes. So the alert is two-sided: a statistic below
+/// its benign band or above it flags the client.
+///
+/// Calibration: benign inputs are shuffled (seeded) and cut into windows of `window` queries;
+/// for each statistic the band is `[mean − k·std, mean + k·std]` over those windows, `k` being
+/// `tolerance` (default 5), clipped to the statistic's possible range. The false-alarm rate this
+/// gives is measured on separate benign streams by ``MonitorEvaluation``.
+///
+/// Cost per query: `O(bits · d)` for the cell and `O(1)` for the entropies (counts are updated
+/// incrementally); memory: the window per client.
+public struct CoverageDetector: QueryPatternDetector {
+    /// The name in alerts: `coverage`.
+    public var name: String { "coverage" }
+
+    /// The partition and the benign bands.
+    public struct Calibration: Sendable, Codable, Equatable {
+        /// Queries per window.
+        public var window: Int
+        /// Bits of the cell code (`2^bits` cells).
+        public var bits: Int
+        /// Dimension of a flattened input.
+        public var dimension: Int
+        /// The directions, `bits × dimension`.
+        public var directions: [Float]
+        /// The median benign projection on each direction.
+        public var medians: [Float]
+        /// Benign band of the cell entropy (bits) of a window.
+        public var cellEntropyBand: ClosedRange<Double>
+        /// Benign band of the predicted-class entropy (bits) of a window.
+        public var classEntropyBand: ClosedRange<Double>
+        /// Benign windows the bands were measured on.
+        public var benignWindows: Int
+    }
+
+    /// The partition and bands in use.
+    public let calibration: Calibration
+    private var clients: [String: WindowState] = [:]
+
+    /// A detector with a calibration from ``fit(benign:window:bits:seed:tolerance:)``.
+    public init(calibration: Calibration) { self.calibration = calibration }
+
+    /// Calibrates on benign traffic: `inputs` (`N × …`) and the victim's `predictedClasses` for them.
+    /// - Throws: ``ExtractionError`` (`invalidParameter`) for a window below 10, bits outside
+    ///   1...20, a tolerance ≤ 0, or fewer than two windows of benign data; (`shapeMismatch`) when
+    ///   the classes do not match the inputs.
+    public static func fit(benign inputs: Tensor, predictedClasses: [Int], window: Int = 100, bits: Int = 10, seed: UInt64 = 0,
+                           tolerance: Double = 5) throws(ExtractionError) -> Calibration {
+        guard window >= 10 else { throw ExtractionError(.invalidParameter, "coverage: window must be at least 10 queries, got \(window)") }
+        guard (1...20).contains(bits) else { throw ExtractionError(.invalidParameter, "coverage: bits must be in 1...20, got \(bits)") }
+        guard tolerance > 0, tolerance.isFinite else { throw ExtractionError(.invalidParameter, "coverage: tolerance must be > 0, got \(tolerance)") }
+        let n = inputs.shape.first ?? 0
+        guard predictedClasses.count == n else {
+            throw ExtractionError(.shapeMismatch, "coverage: \(predictedClasses.count) predicted classes for \(n) benign inputs")
+        }
+        guard n >= 2 * window else { throw ExtractionError(.invalidParameter, "coverage: needs at least \(2 * window) benign queries (two windows), got \(n)") }
+        let d = inputs.count / n
+        var rng = SeededGenerator(seed: seed)
+        let directions = (0..<(bits * d)).map { _ in rng.nextNormal() }
+        var medians = [Float](repeating: 0, count: bits)
+        for b in 0..<bits {
+            var projections = [Float](repeating: 0, count: n)
+            for r in 0..<n { projections[r] = project(inputs.scalars[(r * d)..<((r + 1) * d)], directions, b, d) }
+            projections.sort()
+            medians[b] = projections[n / 2]
+        }
+        var partial = Calibration(window: window, bits: bits, dimension: d, directions: directions, medians: medians,
+                                  cellEntropyBand: 0...0, classEntropyBand: 0...0, benignWindows: 0)
+        let order = randomPermutation(n, using: &rng)
+        var cellEntropies: [Double] = [], classEntropies: [Double] = []
+        for start in stride(from: 0, through: n - window, by: window) {
+            var cells: [Int: Int] = [:], classes: [Int: Int] = [:]
+            for i in order[start..<(start + window)] {
+                cells[partial.cell(of: inputs.scalars[(i * d)..<((i + 1) * d)]), default: 0] += 1
+                classes[predictedClasses[i], default: 0] += 1
+            }
+            cellEntropies.append(entropy(cells.values, total: window))
+            classEntropies.append(entropy(classes.values, total: window))
+        }
+        let maxEntropy = log2(Double(window))
+        partial.cellEntropyBand = band(cellEntropies, tolerance: tolerance, maximum: maxEntropy)
+        partial.classEntropyBand = band(classEntropies, tolerance: tolerance, maximum: maxEntropy)
+        partial.benignWindows = cellEntropies.count
+        return partial
+    }
+
+    /// One client's window.
+    private struct WindowState: Sendable {
+        var cells: [Int] = []
+        var classes: [Int] = []
+        var cellCounts: [Int: Int] = [:]
+        var classCounts: [Int: Int] = [:]
+        var queries = 0
+        var flagged = false
+    }
+
+    /// Consumes one query; an alert when a window statistic leaves its benign band.
+    /// Inputs of another dimension than the calibration's are ignored.
+    public mutating func observe(_ query: ObservedQuery) -> ExtractionAlert? {
+        guard query.input.count == calibration.dimension else { return nil }
+        var state = clients[query.client] ?? WindowState()
+        clients[query.client] = nil
+        let window = calibration.window
+        let cell = calibration.cell(of: query.input), cls = query.predictedClass
+        if state.cells.count == window {
+            let slot = state.queries % window
+            Self.decrement(&state.cellCounts, state.cells[slot])
+            Self.decrement(&state.classCounts, state.classes[slot])
+            state.cells[slot] = cell
+            state.classes[slot] = cls
+        } else {
+            state.cells.append(cell)
+            state.classes.append(cls)
+        }
+        state.cellCounts[cell, default: 0] += 1
+        state.classCounts[cls, default: 0] += 1
+        state.queries += 1
+        var alert: ExtractionAlert?
+        if state.cells.count == window {
+            let checks: [(String, Double, ClosedRange<Double>)] = [
+                ("cell-entropy", Self.entropy(state.cellCounts.values, total: window), calibration.cellEntropyBand),
+                ("class-entropy", Self.entropy(state.classCounts.values, total: window), calibration.classEntropyBand),
+            ]
+            let outside = checks.first { !$0.2.contains($0.1) }
+            if let (statistic, value, band) = outside, !state.flagged {
+                let below = value < band.lowerBound
+                alert = ExtractionAlert(client: query.client, detector: name, clientQueryIndex: query.clientIndex, streamIndex: query.streamIndex,
+                                        statistic: statistic, value: value, threshold: below ? band.lowerBound : band.upperBound,
+                                        direction: below ? "below" : "above")
+            }
+            state.flagged = outside != nil
+        }
+        clients[query.client] = state
+        return alert
+    }
+
+    private static func decrement(_ counts: inout [Int: Int], _ key: Int) {
+        let left = (counts[key] ?? 1) - 1
+        counts[key] = left > 0 ? left : nil
+    }
+
+    /// Shannon entropy in bits of a histogram with `total` entries.
+    package static func entropy(_ counts: some Sequence<Int>, total: Int) -> Double {
+        var h = 0.0
+        for c in counts where c > 0 {
+            let p = Double(c) / Double(total)
+            h -= p * log2(p)
+        }
+        return h
+    }
+
+    private static func band(_ values: [Double], tolerance: Double, maximum: Double) -> ClosedRange<Double> {
+        let n = Double(values.count)
+        let mean = values.reduce(0, +) / n
+        let std = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)).squareRoot()
+        let low = max(0, mean - tolerance * std), high = min(maximum, mean + tolerance * std)
+        return low...max(low, high)
+    }
+
+    fileprivate static func project(_ x: ArraySlice<Float>, _ directions: [Float], _ b: Int, _ d: Int) -> Float {
+        var s: Float = 0
+        x.withUnsafeBufferPointer { xp in
+            directions.withUnsafeBufferPointer { dp in
+                for k in 0..<d { s += xp[k] * dp[b * d + k] }
+            }
+        }
+        return s
+    }
+}
+
+extension CoverageDetector.Calibration {
+    /// The cell of a flattened input of ``dimension`` values: bit `b` is set when its projection on
+    /// direction `b` exceeds the benign median.
+    public func cell(of input: ArraySlice<Float>) -> Int {
+        var code = 0
+        for b in 0..<bits where CoverageDetector.project(input, directions, b, dimension) > medians[b] { code |= 1 << b }
+        return code
+    }
+}

@@ -1,0 +1,184 @@
+import BulwarkTensor
+
+/// PRADA (Juuti, Szyller, Marchal and Asokan 2019, "PRADA: protecting against DNN model stealing
+/// attacks"): per client, the distribution of each new query's distance to the client's earlier
+/// queries of the same predicted class is tested for normality; natural queries give a roughly
+/// normal distribution, synthetic ones (each a small step from an earlier query, as in
+/// Papernot et al.'s Jacobian-based augmentation) do not.
+///
+/// Per client and predicted class `c` it keeps a *growing set* `G_c` and a threshold `T_c`
+/// (0 at first). A query `x` of class `c`:
+/// - seeds `G_c` when it is empty;
+/// - otherwise gives `d = min_{y ∈ G_c} ‖x − y‖₂`, appended to the class's distance list; when
+///   `d > T_c`, `x` joins `G_c` and `T_c ← max(T_c, mean − std of the distances that admitted
+///   members of G_c)` (the seed counts as distance 0, as the authors' code does).
+///
+/// Every ``testInterval`` queries of a client, the distances of the classes with at least
+/// ``minimumClassDistances`` are pooled, values further than 3 standard deviations from their
+/// mean are dropped, and when more than ``minimumDistances`` remain, the Shapiro–Wilk W
+/// (``ShapiroWilk``) is computed; the client is flagged while `W < δ` (``delta``). These rules
+/// follow the authors' published code (Secure Systems Group, Aalto University).
+///
+/// Cost per query: `O(|G_c| · d)` for the minimum distance (Float, one BLAS matrix–vector
+/// product against the growing set) and, every ``testInterval`` queries, `O(n log n)` for the test over the client's
+/// `n` distances. Memory: the growing sets (`d` floats per member) and the distances.
+///
+/// ```swift
+/// var prada = try PRADADetector(delta: 0.95)
+/// let query = ObservedQuery(client: "key-17", streamIndex: 0, clientIndex: 0,
+///                           input: [0.1, 0.7, 0.3][...], output: [0.9, 0.1][...])
+/// if let alert = prada.observe(query) { print(alert.client, alert.value) }
+/// ```
+public struct PRADADetector: QueryPatternDetector {
+    /// The name in alerts: `prada`.
+    public var name: String { "prada" }
+    /// The client is flagged while W is below δ. The paper tunes δ per victim (values around
+    /// 0.9–0.96); 0.95 is the default of the authors' code and its MNIST-style setting.
+    public let delta: Double
+    /// Distances needed (after outlier removal) before the test runs (the paper: 100).
+    public let minimumDistances: Int
+    /// A class's distances are pooled once it has this many (the authors' code: 10).
+    public let minimumClassDistances: Int
+    /// The test runs every this many queries of a client (the authors' code: 10; 1 tests every query).
+    public let testInterval: Int
+
+    private var clients: [String: ClientState] = [:]
+
+    /// The default δ.
+    public static let defaultDelta = 0.95
+
+    /// A detector with threshold `delta`.
+    /// - Throws: ``ExtractionError`` (`invalidParameter`) for δ outside (0, 1], fewer than 3
+    ///   minimum distances, or an interval or class minimum below 1.
+    public init(delta: Double = defaultDelta, minimumDistances: Int = 100, minimumClassDistances: Int = 10, testInterval: Int = 10) throws(ExtractionError) {
+        guard delta > 0, delta <= 1 else { throw ExtractionError(.invalidParameter, "prada: delta must be in (0, 1], got \(delta)") }
+        guard minimumDistances >= 3 else { throw ExtractionError(.invalidParameter, "prada: minimum distances must be at least 3, got \(minimumDistances)") }
+        guard minimumClassDistances >= 1, testInterval >= 1 else {
+            throw ExtractionError(.invalidParameter, "prada: class minimum and test interval must be at least 1, got \(minimumClassDistances), \(testInterval)")
+        }
+        self.delta = delta
+        self.minimumDistances = minimumDistances
+        self.minimumClassDistances = minimumClassDistances
+        self.testInterval = testInterval
+    }
+
+    /// One client's growing sets and distances.
+    private struct ClientState: Sendable {
+        var classes: [Int: ClassState] = [:]
+        var queries = 0
+        var flagged = false
+        var lastW: Double?
+    }
+
+    /// One predicted class of one client.
+    private struct ClassState: Sendable {
+        /// Members of the growing set, flattened (`count × dimension`).
+        var members: [Float] = []
+        var memberCount = 0
+        /// Squared L2 norm of each member.
+        var memberNorms: [Float] = []
+        /// Distances that admitted members (the seed counts as 0).
+        var memberDistances: [Double] = [0]
+        var threshold = 0.0
+        /// Every query's minimum distance (all queries of this class after the seed).
+        var distances: [Double] = []
+    }
+
+    /// The last W computed for `client`, if any.
+    public func lastStatistic(client: String) -> Double? { clients[client]?.lastW }
+
+    /// Number of growing-set members kept for `client` (all classes).
+    public func growingSetSize(client: String) -> Int { clients[client]?.classes.values.reduce(0) { $0 + $1.memberCount } ?? 0 }
+
+    /// Consumes one query; an alert when `W < δ` flags the client.
+    public mutating func observe(_ query: ObservedQuery) -> ExtractionAlert? {
+        var state = clients[query.client] ?? ClientState()
+        clients[query.client] = nil   // keep the state uniquely referenced while it is mutated
+        let cls = query.predictedClass
+        var classState = state.classes[cls] ?? ClassState()
+        state.classes[cls] = nil
+        Self.add(query.input, to: &classState)
+        state.classes[cls] = classState
+        state.queries += 1
+        var alert: ExtractionAlert?
+        if state.queries % testInterval == 0 {
+            var pooled: [Double] = []
+            for c in state.classes.values where c.distances.count >= minimumClassDistances { pooled.append(contentsOf: c.distances) }
+            let kept = Self.rejectingOutliers(pooled)
+            if kept.count > minimumDistances, let result = try? ShapiroWilk.test(kept) {
+                state.lastW = result.w
+                let now = result.w < delta
+                if now, !state.flagged {
+                    alert = ExtractionAlert(client: query.client, detector: name, clientQueryIndex: query.clientIndex, streamIndex: query.streamIndex,
+                                            statistic: "shapiro-wilk-w", value: result.w, threshold: delta, direction: "below")
+                }
+                state.flagged = now
+            }
+        }
+        clients[query.client] = state
+        return alert
+    }
+
+    /// Adds `input` to a class's state: its minimum distance to the growing set, and membership.
+    private static func add(_ input: ArraySlice<Float>, to state: inout ClassState) {
+        let d = input.count
+        guard state.memberCount > 0 else {
+            state.members.append(contentsOf: input)
+            state.memberNorms.append(squaredNorm(input))
+            state.memberCount = 1
+            return
+        }
+        // ‖g − x‖² = ‖g‖² − 2 g·x + ‖x‖², the products G·x in one BLAS call.
+        var products = [Float](repeating: 0, count: state.memberCount)
+        var inputNorm: Float = 0
+        input.withUnsafeBufferPointer { x in
+            for k in 0..<d { inputNorm += x[k] * x[k] }
+            state.members.withUnsafeBufferPointer { g in
+                products.withUnsafeMutableBufferPointer { out in
+                    if let gp = g.baseAddress, let xp = x.baseAddress, let op = out.baseAddress {
+                        BLAS.gemm(transposeA: false, transposeB: false, m: state.memberCount, n: 1, k: d, a: gp, b: xp, c: op)
+                    }
+                }
+            }
+        }
+        var best = Float.infinity
+        for m in 0..<state.memberCount {
+            let squared = state.memberNorms[m] - 2 * products[m] + inputNorm
+            if squared < best { best = squared }
+        }
+        best = max(best, 0)
+        let distance = Double(best.squareRoot())
+        state.distances.append(distance)
+        if distance > state.threshold {
+            state.members.append(contentsOf: input)
+            state.memberNorms.append(squaredNorm(input))
+            state.memberCount += 1
+            state.memberDistances.append(distance)
+            let (mean, std) = meanAndStandardDeviation(state.memberDistances)
+            state.threshold = max(state.threshold, mean - std)
+        }
+    }
+
+    private static func squaredNorm(_ x: ArraySlice<Float>) -> Float {
+        var s: Float = 0
+        for v in x { s += v * v }
+        return s
+    }
+
+    /// Values within 3 standard deviations of the mean (all of them when the spread is 0).
+    private static func rejectingOutliers(_ values: [Double]) -> [Double] {
+        guard values.count > 1 else { return values }
+        let (mean, std) = meanAndStandardDeviation(values)
+        guard std > 0 else { return values }
+        return values.filter { abs($0 - mean) < 3 * std }
+    }
+
+    /// Mean and population standard deviation (NumPy's default, as the authors' code uses).
+    private static func meanAndStandardDeviation(_ values: [Double]) -> (Double, Double) {
+        let n = Double(values.count)
+        let mean = values.reduce(0, +) / n
+        var ss = 0.0
+        for v in values { ss += (v - mean) * (v - mean) }
+        return (mean, (ss / n).squareRoot())
+    }
+}
