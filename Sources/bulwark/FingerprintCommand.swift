@@ -31,9 +31,12 @@ struct FingerprintMakeCommand: ParsableCommand {
         optimised to transfer to --surrogates (models trained on the owner's labels, like stolen \
         copies) and not to --optimisation-references (trained on the true labels). In both, the \
         chance agreement p0 is measured on --references further models trained independently \
-        (not used to make the fingerprint), as for watermarks.
+        (not used to make the fingerprint), as for watermarks. Train them like the owner's model: \
+        --limit and --epochs apply to them, and references trained on less data than the suspects \
+        under-estimate p0 (measured on Fashion-MNIST mlps: independent models trained on 10 000 \
+        rows agree 12 % with an ipguard key that models trained on all 60 000 agree 40–53 % with).
 
-          bulwark fingerprint make --model cnn.safetensors --method ipguard --count 100 --limit 5000 --out fp.key
+          bulwark fingerprint make --model cnn.safetensors --method ipguard --count 100 --out fp.key
         """
     )
 

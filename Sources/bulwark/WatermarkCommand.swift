@@ -27,7 +27,8 @@ struct WatermarkEmbedCommand: ParsableCommand {
         Kinds: trigger-set (Adi et al. 2018: abstract images with random labels), content and noise \
         (Zhang et al. 2018: training images stamped with a pattern or a fixed Gaussian noise pattern, \
         relabelled to --target-class). The triggers are mixed into the training set (about 5 % of \
-        its rows). The key's chance agreement p0 is measured: --references models are trained on \
+        its rows; --copies). Exit status 1 when the trained model does not verify against its own \
+        key (the watermark did not take). The key's chance agreement p0 is measured: --references models are trained on \
         the same data without the watermark (a zoo model from other seeds; a model file from the \
         same starting weights with other shuffling seeds) and p0 = max(1/classes, their largest \
         agreement, the 99.9 % Wilson upper bound of their pooled agreement).
@@ -54,6 +55,8 @@ struct WatermarkEmbedCommand: ParsableCommand {
     var noiseStd: Float = 0.3
     @Option(parsing: .unconditional, help: "Independent models trained to measure the chance agreement p0.")
     var references: Int = 3
+    @Option(parsing: .unconditional, help: "Copies of the key mixed into the training set (default: about 5 % of its rows, at least 2).")
+    var copies: Int?
     @Option(parsing: .unconditional, help: "Passes over the training set.")
     var epochs: Int = 3
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.")
@@ -94,7 +97,8 @@ struct WatermarkEmbedCommand: ParsableCommand {
         let inputs = source.paths + [ZooArchitecture(rawValue: model) == nil ? model : nil]
         try refuseOverwrite(out, inputs: inputs, role: "--out")
         try refuseOverwrite(keyOut, inputs: inputs + [out], role: "--key-out")
-        let recipe = WatermarkRecipe(kind: kind, keySize: keySize, seed: seed, targetClass: targetClass, noiseStandardDeviation: noiseStd)
+        let recipe = WatermarkRecipe(kind: kind, keySize: keySize, seed: seed, targetClass: targetClass, noiseStandardDeviation: noiseStd,
+                                     copies: copies)
         let configuration = TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed)
         let plan = TrainingDataPlan(source: try source.dataset(), fashionMNISTDirectory: dataDirectory, testFraction: 0.2, seed: seed, limit: limit)
         let started = Date()
@@ -127,11 +131,18 @@ struct WatermarkEmbedCommand: ParsableCommand {
         }
         var result = summary
         result.seconds = Date().timeIntervalSince(started)
-        if json { return try printJSON(result) }
-        print("Embedded a \(kind.rawValue) watermark of \(keySize) inputs in \(formatDuration(result.seconds)): test accuracy \(String(format: "%.4f", result.testAccuracy))")
-        print("Key matched by the watermarked model: \(result.matches)/\(keySize) (p = \(String(format: "%.3g", result.pValue)))")
-        print("Chance agreement p0 = \(String(format: "%.4f", result.chanceAgreement)) from \(references) reference models (\(result.referenceAgreements.map { String(format: "%.3f", $0) }.joined(separator: ", ")))")
-        print("Wrote \(out) and the key \(keyOut) (keep it secret)")
+        if json {
+            try printJSON(result)
+        } else {
+            print("Embedded a \(kind.rawValue) watermark of \(keySize) inputs in \(formatDuration(result.seconds)): test accuracy \(String(format: "%.4f", result.testAccuracy))")
+            print("Key matched by the watermarked model: \(result.matches)/\(keySize) (p = \(String(format: "%.3g", result.pValue)))")
+            print("Chance agreement p0 = \(String(format: "%.4f", result.chanceAgreement)) from \(references) reference models (\(result.referenceAgreements.map { String(format: "%.3f", $0) }.joined(separator: ", ")))")
+            print("Wrote \(out) and the key \(keyOut) (keep it secret)")
+        }
+        if !result.verified {
+            Terminal.note("warning: the watermark did not take: the model matches \(result.matches)/\(keySize) of its key (p = \(String(format: "%.3g", result.pValue)), threshold \(OwnershipVerifier.defaultThreshold)); train longer (--epochs) or mix in more --copies")
+            throw ExitCode(ExitStatus.findings)
+        }
     }
 
     /// Embeds, measures p0 on references trained without the watermark, writes model and key.
@@ -154,7 +165,7 @@ struct WatermarkEmbedCommand: ParsableCommand {
         let check = try OwnershipVerifier.verify(model: run.model, key: key)
         return WatermarkEmbedSummary(kind: recipe.kind, keySize: recipe.keySize, seed: recipe.seed, model: out, key: keyOut,
                                      testAccuracy: run.model.accuracy(data.test.inputs, labels: data.test.labels),
-                                     matches: check.matches, pValue: check.pValue, chanceAgreement: key.chanceAgreement,
+                                     matches: check.matches, pValue: check.pValue, verified: check.verified, chanceAgreement: key.chanceAgreement,
                                      referenceAgreements: key.referenceAgreements, seconds: 0)
     }
 }
@@ -162,10 +173,10 @@ struct WatermarkEmbedCommand: ParsableCommand {
 /// What `watermark embed --json` prints.
 struct WatermarkEmbedSummary: Codable {
     var kind: OwnershipMethod, keySize: Int, seed: UInt64, model: String, key: String, testAccuracy: Double
-    var matches: Int, pValue: Double, chanceAgreement: Double, referenceAgreements: [Double], seconds: Double
+    var matches: Int, pValue: Double, verified: Bool, chanceAgreement: Double, referenceAgreements: [Double], seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case kind, seed, model, key, matches, seconds
+        case kind, seed, model, key, matches, seconds, verified
         case keySize = "key_size", testAccuracy = "test_accuracy", pValue = "p_value", chanceAgreement = "chance_agreement"
         case referenceAgreements = "reference_agreements"
     }
