@@ -39,6 +39,8 @@ struct WatermarkSetup: Sendable {
     let s = try WatermarkSetup.shared.get()
     #expect(s.key.chanceAgreement >= 0.1 && s.key.referenceAgreements.count == 3)
     let own = try OwnershipVerifier.verify(model: s.watermarked, key: s.key)
+    // Measured: the watermarked mlp matches 20/30 (p 2e-10 at p0 0.149: the Wilson bound over
+    // reference agreements of 1/30 each); the two independent models match 1/30 each.
     #expect(own.verified, "watermarked: \(own.matches)/\(own.keySize), p \(own.pValue), p0 \(own.chanceAgreement)")
     for model in s.independent {
         let other = try OwnershipVerifier.verify(model: model, key: s.key)
@@ -52,6 +54,7 @@ struct WatermarkSetup: Sendable {
                                                  fineTune: Optional<(procedure: SupervisedTraining<Adam, StandardTrainingStep>, data: (inputs: Tensor, labels: [Int]))>.none,
                                                  noiseSigmas: [], test: s.test)
     #expect(table.rows.map(\.modification) == ["original", "prune-global-30%"])
+    // Measured: 20/30 before and after pruning 30 % (test accuracy 0.635 both).
     #expect(table.rows[1].verified, "\(table.text)")
 }
 
