@@ -20,6 +20,7 @@ struct Bulwark: AsyncParsableCommand {
             DefendCommand.self,
             EvaluateCommand.self,
             ExportCommand.self,
+            FingerprintCommand.self,
             InspectCommand.self,
             PoisonCommand.self,
             PredictCommand.self,
@@ -29,6 +30,7 @@ struct Bulwark: AsyncParsableCommand {
             SignCommand.self,
             TrainCommand.self,
             VerifyCommand.self,
+            WatermarkCommand.self,
         ]
     )
 

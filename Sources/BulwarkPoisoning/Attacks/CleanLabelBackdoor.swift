@@ -43,7 +43,7 @@ public enum CleanLabelBackdoor {
         guard !chosen.isEmpty else { return PoisonedData(inputs: inputs, labels: labels, poisonIndices: [], trigger: trigger) }
         let base = inputs.gatherRows(chosen)
         let y = chosen.map { labels[$0] }
-        let hard = Perturbation.projectedGradientAscent(model: model, inputs: base, labels: y, epsilon: epsilon,
+        let hard = InputPerturbation.projectedGradientAscent(model: model, inputs: base, labels: y, epsilon: epsilon,
                                                         stepSize: stepSize ?? max(epsilon / 4, 1e-4), steps: steps, rng: &rng)
         let objective = PoisoningObjective(name: "cross-entropy on the true label (raised)",
                                            before: ModelInputs.meanLoss(model, base, y), after: ModelInputs.meanLoss(model, hard, y))

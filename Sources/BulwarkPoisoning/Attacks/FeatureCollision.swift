@@ -108,7 +108,7 @@ public enum FeatureCollision {
                 let forward = next[i] - lambda * g.scalars[i]
                 next[i] = (forward + lambda * beta * base.scalars[i]) / shrink
             }
-            if let bounds { Perturbation.project(&next, center: base.scalars, epsilon: bounds) } else {
+            if let bounds { InputPerturbation.project(&next, center: base.scalars, epsilon: bounds) } else {
                 for i in next.indices { next[i] = min(max(next[i], 0), 1) }
             }
             let candidate = Tensor(shape: x.shape, scalars: next)

@@ -66,7 +66,7 @@ public enum GradientMatching {
         for _ in 0..<restarts {
             var x = base.scalars
             for i in x.indices { x[i] += epsilon * (2 * rng.nextUniform() - 1) }
-            Perturbation.project(&x, center: base.scalars, epsilon: epsilon)
+            InputPerturbation.project(&x, center: base.scalars, epsilon: epsilon)
             var stepSize = epsilon / 10
             for step in 0..<steps {
                 if step == steps / 2 || step == (3 * steps) / 4 { stepSize /= 2 }
@@ -74,7 +74,7 @@ public enum GradientMatching {
                 let (loss, gradient) = matcher.lossAndGradient(current, y)
                 if loss < best.loss { best = (current, loss) }
                 for i in x.indices where gradient[i] != 0 { x[i] -= stepSize * (gradient[i] > 0 ? 1 : -1) }
-                Perturbation.project(&x, center: base.scalars, epsilon: epsilon)
+                InputPerturbation.project(&x, center: base.scalars, epsilon: epsilon)
             }
             let last = Tensor(shape: base.shape, scalars: x)
             let loss = matcher.loss(last, y)
