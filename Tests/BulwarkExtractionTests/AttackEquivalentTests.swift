@@ -61,4 +61,22 @@ private func randomReLUNetwork(features: Int, hidden: Int, classes: Int, seed: U
     #expect(throws: ExtractionError(.invalidParameter, "equivalent: the victim answered a zero probability, so log p is not finite; it needs full-precision probabilities")) {
         _ = try FunctionallyEquivalentExtraction(hiddenWidth: 2).run(oracle: &oracle, pool: Tensor.normal([10, 3], using: &rng))
     }
+    // the 6 × 17 grid queries (the line halved five times) it sent before refusing are on the oracle's count
+    #expect(oracle.queriesUsed == 6 * 17)
+}
+
+@Test func equivalentExtractionRecoversAPyTorchInitialisedNetwork() throws {
+    // small weights (±1/√20) and biases, as a freshly initialised or lightly trained layer has
+    var rng = SeededGenerator(seed: 12)
+    let victimModel = try Sequential(inputShape: [20], layers: [Flatten(), Dense(20, 12, rng: &rng), ReLU(), Dense(12, 4, rng: &rng)])
+    let pool = Tensor.uniform([300, 20], using: &rng)
+    var oracle = ExtractionOracle(victim: QueryAdapter(victimModel), budget: 200_000)
+    let run = try FunctionallyEquivalentExtraction(hiddenWidth: 12, seed: 2).run(oracle: &oracle, pool: pool)
+    let truth = try #require(ExtractionMetrics.oneHiddenLayerReLU(victimModel))
+    let comparison = ExtractionMetrics.firstLayerError(recoveredWeights: run.firstLayerWeights, recoveredBias: run.firstLayerBias,
+                                                       trueWeights: truth.weights, trueBias: truth.bias)
+    #expect(run.neuronsRecovered == 12 && comparison.matched == 12, "\(run.neuronsRecovered) recovered, \(comparison.matched) matched, \(run.linesSearched) lines")
+    #expect(comparison.maxRelativeError < 1e-2, "max relative error \(comparison.maxRelativeError)")
+    let test = Tensor.uniform([1000, 20], using: &rng)
+    #expect(ExtractionMetrics.fidelity(substitute: run.substitute, victim: QueryAdapter(victimModel), inputs: test) > 0.99)
 }

@@ -76,31 +76,35 @@ public struct FunctionallyEquivalentExtraction: Sendable {
             throw ExtractionError(.shapeMismatch, "equivalent: query pool examples of shape \(Array(pool.shape.dropFirst())) do not fit the victim's input shape \(oracle.inputShape)")
         }
         var search = LineSearch(oracle: oracle, pool: pool, budget: min(queries ?? Int.max, oracle.queriesLeft), seed: seed)
+        // the caller's oracle counts (and records) every query sent, also when the attack throws
+        defer { oracle = search.oracle }
         let secondLayerQueries = 4 * hiddenWidth + 64
-        var neurons: [(row: [Double], bias: Double)] = []
+        var candidates: [NeuronEstimate] = []
         var criticalPoints = 0, lines = 0
-        while neurons.count < hiddenWidth, lines < maxLines,
+        func confirmed() -> Int { candidates.filter { $0.count >= 2 }.count }
+        while confirmed() < hiddenWidth, lines < maxLines,
               search.queriesLeft >= secondLayerQueries + 64 + 2 * (search.features + 1) {
             lines += 1
             let found = try search.criticalPoints(reserve: secondLayerQueries)
             criticalPoints += found.count
             for point in found {
                 guard let (row, bias) = try search.neuron(at: point, reserve: secondLayerQueries) else { continue }
-                let duplicate = neurons.contains { n in
-                    let cosine = zip(n.row, row).reduce(0) { $0 + $1.0 * $1.1 }
-                    return abs(cosine) > 0.995 && abs(n.bias - bias) < 0.02 * (1 + abs(bias))
+                if let same = candidates.firstIndex(where: { $0.matches(row: row, bias: bias) }) {
+                    candidates[same].add(row: row, bias: bias)
+                } else {
+                    candidates.append(NeuronEstimate(row: row, bias: bias))
                 }
-                if !duplicate { neurons.append((row, bias)) }
-                if neurons.count == hiddenWidth { break }
             }
-            progress(ExtractionProgress(stage: "critical points: \(neurons.count) of \(hiddenWidth) neurons after \(lines) lines", queriesUsed: search.oracle.queriesUsed))
+            progress(ExtractionProgress(stage: "critical points: \(confirmed()) of \(hiddenWidth) neurons confirmed after \(lines) lines", queriesUsed: search.oracle.queriesUsed))
         }
+        // neurons seen at two critical points or more first, then the best of the rest, up to h
+        let ranked = candidates.enumerated().sorted { ($0.element.count, -$0.offset) > ($1.element.count, -$1.offset) }.map(\.element)
+        let neurons = ranked.prefix(hiddenWidth).map { $0.mean }
         guard search.queriesLeft >= secondLayerQueries else {
             throw ExtractionError(.budgetExhausted, "equivalent: \(search.queriesLeft) queries left, the second layer needs \(secondLayerQueries)")
         }
         progress(ExtractionProgress(stage: "second layer", queriesUsed: search.oracle.queriesUsed))
         let fitted = try search.fitSecondLayer(neurons: neurons, points: secondLayerQueries)
-        oracle = search.oracle
         return EquivalentExtractionRun(substitute: fitted.model, firstLayerWeights: fitted.weights, firstLayerBias: fitted.bias,
                                        neuronsRecovered: neurons.count, criticalPoints: criticalPoints, linesSearched: lines,
                                        queriesUsed: search.used, seconds: Date().timeIntervalSince(start))
@@ -196,27 +200,53 @@ struct LineSearch {
         origin = (0..<features).map { pool[row * features + $0] }
         direction = (0..<features).map { 2 * deviation[$0] * rng.nextNormal() }
         let grid = (0...16).map { -1 + Double($0) / 8 }
-        guard queriesLeft - reserve >= grid.count else { return [] }
-        let g = try logitDifferences(points(grid), rows: grid.count)
+        // a line reaching where the victim's softmax underflows is halved (up to five times)
+        var g: [[Double]] = []
+        for attempt in 0..<6 {
+            guard queriesLeft - reserve >= grid.count else { return [] }
+            do {
+                g = try logitDifferences(points(grid), rows: grid.count)
+                break
+            } catch where error.code == .invalidParameter && attempt < 5 {
+                direction = direction.map { $0 / 2 }
+            }
+        }
         var scale = 1.0
         for row in g { for v in row { scale = max(scale, 1 + abs(v)) } }
         var intervals: [Interval] = (0..<16).map { Interval(a: grid[$0], b: grid[$0 + 1], ga: g[$0], gb: g[$0 + 1]) }
-        var found: [Double] = []
+        var narrow: [Interval] = []
         while !intervals.isEmpty {
             guard queriesLeft - reserve >= intervals.count else { break }
             let mids: [Double] = intervals.map { ($0.a + $0.b) / 2 }
             let gm = try logitDifferences(points(mids), rows: mids.count)
             var next: [Interval] = []
             for (i, iv) in intervals.enumerated() {
-                guard iv.deviation(atMidpoint: gm[i]) > 2e-5 * scale else { continue }
-                if iv.b - iv.a < 2e-4 {
-                    found.append(mids[i])
-                } else {
-                    next.append(Interval(a: iv.a, b: mids[i], ga: iv.ga, gb: gm[i]))
-                    next.append(Interval(a: mids[i], b: iv.b, ga: gm[i], gb: iv.gb))
-                }
+                guard iv.deviation(atMidpoint: gm[i]) > 4e-6 * scale else { continue }
+                let halves = [Interval(a: iv.a, b: mids[i], ga: iv.ga, gb: gm[i]), Interval(a: mids[i], b: iv.b, ga: gm[i], gb: iv.gb)]
+                if iv.b - iv.a < 2e-3 { narrow.append(iv) } else { next += halves }
             }
             intervals = next
+        }
+        // each narrow interval: the lines through its ends and one more point outside each end
+        // meet at the kink (Carlini et al.'s refinement), far more precisely than bisection could
+        var found: [Double] = []
+        let candidates = narrow
+        guard !candidates.isEmpty, queriesLeft - reserve >= 2 * candidates.count else { return [] }
+        let outside = candidates.flatMap { [$0.a - ($0.b - $0.a), $0.b + ($0.b - $0.a)] }
+        let go = try logitDifferences(points(outside), rows: outside.count)
+        for (i, iv) in candidates.enumerated() {
+            let w = iv.b - iv.a
+            var best = 0, bestJump = 0.0
+            var left = [Double](), right = [Double]()
+            for k in iv.ga.indices {
+                left.append((iv.ga[k] - go[2 * i][k]) / w)
+                right.append((go[2 * i + 1][k] - iv.gb[k]) / w)
+                if abs(left[k] - right[k]) > bestJump { bestJump = abs(left[k] - right[k]); best = k }
+            }
+            guard bestJump > 0 else { continue }
+            // ga + sL (t − a) = gb + sR (t − b)
+            let t = (iv.gb[best] - iv.ga[best] + left[best] * iv.a - right[best] * iv.b) / (left[best] - right[best])
+            if t >= iv.a - w / 2, t <= iv.b + w / 2 { found.append(t) }
         }
         return found
     }
@@ -224,8 +254,8 @@ struct LineSearch {
     /// The weight row (unit norm, largest component positive) and bias of the neuron whose kink
     /// lies at `t` on the current line, or `nil` when the jump is not rank one.
     mutating func neuron(at t: Double, reserve: Int) throws(ExtractionError) -> (row: [Double], bias: Double)? {
-        let delta = 0.01, length = direction.map { Double($0 * $0) }.reduce(0, +).squareRoot()
-        let h = Float(0.25 * delta * length / Double(max(1, features)).squareRoot())
+        let delta = 0.02, length = direction.map { Double($0 * $0) }.reduce(0, +).squareRoot()
+        let h = Float(0.5 * delta * length / Double(max(1, features)).squareRoot())
         guard queriesLeft - reserve >= 2 * (features + 1) else { return nil }
         let base = points([t - delta, t + delta])
         var batch = base
@@ -326,6 +356,39 @@ struct LineSearch {
             throw ExtractionError(.shapeMismatch, "equivalent: \(error.message)", underlying: error)
         }
         return (model, Tensor(shape: [h, features], scalars: w1), Tensor(shape: [h], scalars: b1))
+    }
+}
+
+/// The running estimate of one hidden neuron: the sum of the unit rows (signs aligned) and biases
+/// measured at its critical points.
+struct NeuronEstimate {
+    var rowSum: [Double], biasSum: Double, count: Int
+
+    init(row: [Double], bias: Double) {
+        rowSum = row
+        biasSum = bias
+        count = 1
+    }
+
+    /// The mean row (unit norm) and the bias on its scale.
+    var mean: (row: [Double], bias: Double) {
+        let norm = rowSum.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? (rowSum.map { $0 / norm }, biasSum / norm) : (rowSum, biasSum)
+    }
+
+    /// Whether `row` (unit norm) and `bias` describe this neuron's hyperplane, up to sign.
+    func matches(row: [Double], bias: Double) -> Bool {
+        let m = mean
+        let cosine = zip(m.row, row).reduce(0) { $0 + $1.0 * $1.1 }
+        return abs(cosine) > 0.99 && abs(m.bias - (cosine < 0 ? -bias : bias)) < 0.05 * (1 + abs(bias))
+    }
+
+    /// Adds one more measurement, its sign aligned with the estimate's.
+    mutating func add(row: [Double], bias: Double) {
+        let sign: Double = zip(rowSum, row).reduce(0) { $0 + $1.0 * $1.1 } < 0 ? -1 : 1
+        for k in rowSum.indices { rowSum[k] += sign * row[k] }
+        biasSum += sign * bias
+        count += 1
     }
 }
 
