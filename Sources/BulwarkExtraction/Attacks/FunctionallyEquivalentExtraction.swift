@@ -255,7 +255,9 @@ struct LineSearch {
     /// lies at `t` on the current line, or `nil` when the jump is not rank one.
     mutating func neuron(at t: Double, reserve: Int) throws(ExtractionError) -> (row: [Double], bias: Double)? {
         let delta = 0.02, length = direction.map { Double($0 * $0) }.reduce(0, +).squareRoot()
-        let h = Float(0.5 * delta * length / Double(max(1, features)).squareRoot())
+        // a step h along one coordinate moves a pre-activation by w_k·h ≈ (‖w‖/√d)·h, well inside the
+        // margin δ·(w·D) ≈ δ‖w‖‖D‖/√d when h < δ‖D‖; d^⅓ (not d^½) keeps room for uneven rows
+        let h = Float(0.5 * delta * length / Foundation.pow(Double(max(1, features)), 1.0 / 3))
         guard queriesLeft - reserve >= 2 * (features + 1) else { return nil }
         let base = points([t - delta, t + delta])
         var batch = base
