@@ -20,6 +20,7 @@ struct Bulwark: AsyncParsableCommand {
             DefendCommand.self,
             EvaluateCommand.self,
             ExportCommand.self,
+            ExtractCommand.self,
             FingerprintCommand.self,
             InspectCommand.self,
             PoisonCommand.self,
