@@ -79,22 +79,9 @@ public enum MonitorJob {
         if let clients, clients.count != n {
             throw ExtractionError(.shapeMismatch, "\(clients.count) client ids for \(n) queries: give one per query")
         }
-        var detectors: [any QueryPatternDetector] = []
-        var calibration: CoverageDetector.Calibration?
-        if choice != .coverage {
-            detectors.append(try PRADADetector(delta: settings.delta, testInterval: settings.testInterval))
-        }
-        if choice != .prada {
-            guard let benign else { throw ExtractionError(.invalidParameter, "the coverage detector needs benign inputs to calibrate on") }
-            guard Array(benign.shape.dropFirst()) == victim.inputShape else {
-                throw ExtractionError(.shapeMismatch, "benign inputs of shape \(benign.shape) do not fit the victim's input shape \(victim.inputShape)")
-            }
-            let fitted = try CoverageDetector.fit(benign: benign, predictedClasses: labels(victim, benign), window: settings.window, bits: settings.bits,
-                                                  seed: settings.seed, tolerance: settings.tolerance)
-            calibration = fitted
-            detectors.append(CoverageDetector(calibration: fitted))
-        }
-        var monitor = QueryMonitor(detectors: detectors)
+        let (fresh, calibration) = try monitor(victim: victim, detectors: choice, benign: benign, settings: settings)
+        var monitor = fresh
+        let detectors = monitor.detectors
         var seconds = 0.0
         let chunk = 256
         for start in stride(from: 0, to: n, by: chunk) {
@@ -120,6 +107,31 @@ public enum MonitorJob {
                                 cellEntropyBand: calibration.map { [$0.cellEntropyBand.lowerBound, $0.cellEntropyBand.upperBound] },
                                 classEntropyBand: calibration.map { [$0.classEntropyBand.lowerBound, $0.classEntropyBand.upperBound] },
                                 benignWindows: calibration?.benignWindows, monitorSeconds: seconds)
+    }
+
+    /// A fresh monitor with the chosen detectors: PRADA, and the coverage detector calibrated on
+    /// `benign` (the victim's labels of it give the benign class histogram), with its calibration.
+    /// - Throws: ``ExtractionError`` for a bad setting, or when coverage is chosen without benign
+    ///   inputs or with inputs that do not fit the victim.
+    public static func monitor(victim: any QueryClassifier, detectors choice: MonitorDetectorChoice, benign: Tensor?,
+                               settings: MonitorJobSettings = MonitorJobSettings()) throws(ExtractionError)
+        -> (monitor: QueryMonitor, calibration: CoverageDetector.Calibration?) {
+        var detectors: [any QueryPatternDetector] = []
+        var calibration: CoverageDetector.Calibration?
+        if choice != .coverage {
+            detectors.append(try PRADADetector(delta: settings.delta, testInterval: settings.testInterval))
+        }
+        if choice != .prada {
+            guard let benign else { throw ExtractionError(.invalidParameter, "the coverage detector needs benign inputs to calibrate on (--benign)") }
+            guard Array(benign.shape.dropFirst()) == victim.inputShape else {
+                throw ExtractionError(.shapeMismatch, "benign inputs of shape \(benign.shape) do not fit the victim's input shape \(victim.inputShape)")
+            }
+            let fitted = try CoverageDetector.fit(benign: benign, predictedClasses: labels(victim, benign), window: settings.window, bits: settings.bits,
+                                                  seed: settings.seed, tolerance: settings.tolerance)
+            calibration = fitted
+            detectors.append(CoverageDetector(calibration: fitted))
+        }
+        return (QueryMonitor(detectors: detectors), calibration)
     }
 
     /// The victim's labels for `inputs`, 256 rows at a time.

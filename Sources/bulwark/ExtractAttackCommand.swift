@@ -9,11 +9,23 @@ import Foundation
 extension ExtractionAttackKind: ExpressibleByArgument {}
 extension KnockoffSelection: ExpressibleByArgument {}
 
-/// `bulwark extract`: steal a model through its query interface (Copycat CNN, Knockoff Nets,
-/// JBDA, functionally-equivalent extraction) and measure how faithful the copy is.
+/// `bulwark extract`: red-team a model's query interface (attack, the default) and replay query
+/// streams through the extraction detectors (monitor).
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
+        abstract: "Steal a model through its queries (attack, the default) and detect extraction in query streams (monitor).",
+        subcommands: [ExtractAttackCommand.self, ExtractMonitorCommand.self],
+        defaultSubcommand: ExtractAttackCommand.self
+    )
+}
+
+/// `bulwark extract [attack]`: steal a model through its query interface (Copycat CNN, Knockoff
+/// Nets, JBDA, functionally-equivalent extraction) and measure how faithful the copy is, against
+/// an output-hardening defence (`--harden`) and under query-pattern detectors (`--monitor`).
+struct ExtractAttackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attack",
         abstract: "Steal a model through its query interface (model extraction) and measure the copy's fidelity.",
         discussion: """
         Every attack sees the victim only as a query interface answering probabilities, through a \
@@ -28,11 +40,19 @@ struct ExtractCommand: ParsableCommand {
         (accuracy too with --test-labels). --curve reruns the attack afresh at 1/8, 1/4, 1/2 and all of \
         --queries.
 
+        --harden SPEC answers every query through an output defence (labels, top-k=K, round=D, \
+        reverse-sigmoid=BETA[,GAMMA], noise=SIGMA[,keep-argmax]); with --test-labels the JSON also \
+        has its cost to honest users (accuracy and calibration before and after). --monitor \
+        prada|coverage|all replays the attack's queries, in order, through the query-pattern \
+        detectors and reports after how many queries each first alerted (coverage calibrates on --benign).
+
         Examples:
           bulwark extract --victim cnn.safetensors --attack knockoff --query-data pool.npy \\
             --test-data xt.npy --test-labels yt.npy --queries 10000 --arch cnn --epochs 10 --out stolen.safetensors --json
           bulwark extract --victim mlp1.onnx --attack equivalent --hidden 32 --query-data x.npy \\
             --test-data xt.npy --queries 200000 --out extracted.onnx
+          bulwark extract --victim cnn.safetensors --attack jbda --query-data pool.npy --test-data xt.npy \
+            --queries 2000 --arch cnn --harden round=2 --monitor prada --out jbda.safetensors --json
         """
     )
 
@@ -72,6 +92,12 @@ struct ExtractCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Where to write the stolen model: .safetensors (zoo substitutes) or .onnx.")
     var out: String
+    @Option(help: "Answer through an output-hardening defence: labels, top-k=K[,renormalise], round=D, reverse-sigmoid=BETA[,GAMMA], noise=SIGMA[,keep-argmax].")
+    var harden: String?
+    @Option(help: "Replay the attack's queries through query-pattern detectors: \(MonitorDetectorChoice.allCases.map(\.rawValue).joined(separator: "|")).")
+    var monitor: MonitorDetectorChoice?
+    @Option(help: "--monitor coverage|all: benign inputs to calibrate on (.npy/.npz), not the attacker's.")
+    var benign: String?
     @Flag(help: "Rerun the attack at 1/8, 1/4, 1/2 and all of --queries, each a fresh run.")
     var curve = false
     @Flag(help: "Print one JSON object on stdout.")
@@ -86,6 +112,21 @@ struct ExtractCommand: ParsableCommand {
         var substitute: String
         var out: String
         var report: ExtractionReport
+        /// The output defence the victim answered through.
+        var hardening: String?
+        /// Its cost to honest users on --test-data/--test-labels.
+        var hardeningCost: HardeningCost?
+        /// What each query-pattern detector saw of the attack's queries.
+        var detection: [Detection]?
+    }
+
+    /// One detector's view of the attack: the queries it took to alert (`nil`: it never did).
+    struct Detection: Codable {
+        var detector: String
+        var queriesUntilAlert: Int?
+        var statistic: String?
+        var value: Double?
+        var threshold: Double?
     }
 
     func validate() throws {
@@ -94,6 +135,10 @@ struct ExtractCommand: ParsableCommand {
         try Bounds.check(batchSize, in: 1...Bounds.batchSize, "--batch-size")
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number, got \(learningRate)") }
         if testLabels != nil, testData == nil { throw ValidationError("--test-labels goes with --test-data") }
+        if let harden { do { _ = try OutputHardening(parsing: harden) } catch { throw ValidationError("--harden: \(error.message)") } }
+        if benign != nil, monitor == nil || monitor == .prada { throw ValidationError("--benign goes with --monitor coverage|all") }
+        if monitor == .coverage || monitor == .all, benign == nil { throw ValidationError("--monitor \(monitor?.rawValue ?? "") needs --benign (inputs to calibrate the coverage detector on)") }
+        if monitor != nil, curve { throw ValidationError("--monitor does not go with --curve: it replays one run's queries") }
         if attack == .equivalent {
             guard let hidden else { throw ValidationError("--attack equivalent needs --hidden N, the victim's hidden width (it only extracts one-hidden-layer ReLU networks)") }
             try Bounds.check(hidden, in: 1...4096, "--hidden")
@@ -113,9 +158,19 @@ struct ExtractCommand: ParsableCommand {
 
     func run() throws {
         configureNumerics()
-        try refuseOverwrite(out, inputs: [victim, queryData, testData, testLabels, arch], role: "--out")
+        try refuseOverwrite(out, inputs: [victim, queryData, testData, testLabels, arch, benign], role: "--out")
         let classifier = try ModelLoader.classifier(path: victim, architecture: victimArch)
-        let queryView = Self.queryClassifier(classifier)
+        let plain = Self.queryClassifier(classifier)
+        let hardening = try harden.map { spec throws -> OutputHardening in
+            do throws(ExtractionError) { return try OutputHardening(parsing: spec) } catch { throw CLIError("--harden: \(error.message)") }
+        }
+        let queryView: any QueryClassifier
+        do throws(ExtractionError) {
+            if let hardening { queryView = try HardenedQueryClassifier(plain, hardening: hardening, seed: seed) } else { queryView = plain }
+        } catch {
+            throw CLIError("--harden: \(error.message)")
+        }
+        let benignInputs = try benign.map { try ArrayFiles.inputs(path: $0, exampleShape: classifier.inputShape) }
         let pool = try ArrayFiles.inputs(path: queryData, exampleShape: classifier.inputShape)
         let test = try testData.map { path throws -> (inputs: Tensor, labels: [Int]?) in
             if let testLabels {
@@ -128,7 +183,7 @@ struct ExtractCommand: ParsableCommand {
         let job = ExtractJob(attack: attack, selection: selection, queries: queries,
                              training: SubstituteTraining(epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed),
                              hiddenWidth: hidden, jbdaSeedSize: seedSize, jbdaRounds: rounds, jbdaStepSize: lambda,
-                             curveFractions: curve ? [0.125, 0.25, 0.5, 1] : nil)
+                             curveFractions: curve ? [0.125, 0.25, 0.5, 1] : nil, recordTranscript: monitor != nil)
         let line = ProgressLine(enabled: !quiet)
         let outcome: ExtractJob.Outcome
         do {
@@ -146,7 +201,28 @@ struct ExtractCommand: ParsableCommand {
         line.finish()
         try save(outcome.model, architecture: architecture)
         let report = outcome.report
-        if json { return try printJSON(Output(victim: victim, queryData: queryData, substitute: arch ?? "equivalent", out: out, report: report)) }
+        var cost: HardeningCost?
+        if let hardening, let test, let labels = test.labels {
+            do throws(ExtractionError) { cost = try HardeningCost(victim: plain, hardening: hardening, inputs: test.inputs, labels: labels, seed: seed) } catch {
+                throw CLIError("--harden: \(error.message)")
+            }
+        }
+        var detection: [Detection]?
+        if let monitor {
+            do throws(ExtractionError) {
+                let fresh = try MonitorJob.monitor(victim: queryView, detectors: monitor, benign: benignInputs).monitor
+                let seen = try MonitorEvaluation.detection(transcript: outcome.transcript, monitor: fresh)
+                detection = fresh.detectors.map { d in
+                    let first = seen.alerts.first { $0.detector == d.name }
+                    return Detection(detector: d.name, queriesUntilAlert: first.map { $0.clientQueryIndex + 1 }, statistic: first?.statistic,
+                                     value: first?.value, threshold: first?.threshold)
+                }
+            } catch { throw CLIError("--monitor: \(error.message)") }
+        }
+        if json {
+            return try printJSON(Output(victim: victim, queryData: queryData, substitute: arch ?? "equivalent", out: out, report: report,
+                                        hardening: harden, hardeningCost: cost, detection: detection))
+        }
         func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "–" }
         print("\(attack.rawValue)\(attack == .knockoff ? " (\(selection.rawValue))" : ""): \(report.queriesUsed) of \(report.queryBudget) queries, transfer set \(report.transferSetSize), \(formatDuration(report.seconds))")
         if report.testExamples > 0 {
@@ -158,6 +234,14 @@ struct ExtractCommand: ParsableCommand {
         }
         for point in report.curve ?? [] {
             print("  budget \(point.queryBudget): fidelity \(pct(point.fidelity)), accuracy \(pct(point.accuracy)), \(formatDuration(point.seconds))")
+        }
+        if let harden { print("  victim answered through --harden \(harden)") }
+        if let cost {
+            print(String(format: "  honest users: accuracy %.4f → %.4f, calibration error %.4f → %.4f", cost.accuracyBefore, cost.accuracyAfter,
+                         cost.calibrationErrorBefore, cost.calibrationErrorAfter))
+        }
+        for d in detection ?? [] {
+            print("  \(d.detector): " + (d.queriesUntilAlert.map { "alert after \($0) queries" + (d.statistic.map { " (\($0))" } ?? "") } ?? "no alert in \(report.queriesUsed) queries"))
         }
         print("Stolen model: \(out)")
     }
