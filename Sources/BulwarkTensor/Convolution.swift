@@ -220,7 +220,8 @@ public enum Convolution {
     /// `relu`).
     ///
     /// The values are those of ``forward(_:_:bias:geometry:groups:)`` followed by
-    /// ``Pooling/maxForward(_:geometry:)`` and ``Tensor/relu()``, bit for bit, but the
+    /// ``Pooling/maxForward(_:geometry:)`` and ``Tensor/relu()`` (bit for bit with ReLU;
+    /// without it a pooled zero's sign may differ), but the
     /// full-resolution output is never written to memory: each worker pools a block's product
     /// while it is still in cache. No gradient can be taken through it.
     public static func fusedForward(_ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1,

@@ -83,7 +83,8 @@ public enum Pooling {
         return (out, indices)
     }
 
-    /// Inference-mode max pooling: the values of ``maxForward(_:geometry:)`` without the indices
+    /// Inference-mode max pooling: the values of ``maxForward(_:geometry:)`` (see `poolPlane`
+    /// for the one exception, a zero's sign) without the indices
     /// a backward pass needs, optionally followed by ReLU (`relu`: max(·, 0) of each output,
     /// as ReLU after pooling — the same values as ReLU before it, since ReLU is monotone).
     public static func maxValues(_ x: Tensor, geometry g: Conv2DGeometry, relu: Bool = false) -> Tensor {
@@ -108,8 +109,9 @@ public enum Pooling {
     /// Max-pools one `height`×`width` plane whose values are `plane[k] + bias` into `oh`×`ow`
     /// outputs at `dst`, then clamps them at 0 when `relu`. The comparisons are those of
     /// ``maxForward(_:geometry:)`` (a window over padding only gives 0), so the values agree
-    /// with pooling the biased plane there, bit for bit. Fused convolution epilogues call this
-    /// on a product still in cache.
+    /// with pooling the biased plane there (bit for bit except, on even planes pooled 2×2, the
+    /// sign of a zero or which NaN wins). Fused convolution epilogues call this on a product
+    /// still in cache.
     @inline(__always)
     static func poolPlane(_ src: UnsafePointer<Float>, height h: Int, width w: Int, bias: Float, relu: Bool,
                           geometry g: Conv2DGeometry, oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
