@@ -140,6 +140,54 @@ public struct Sequential: TrainableModel {
         return forward(input, parameters: parameters.map { tape.constant($0) }, context: &context).output
     }
 
+    /// Inference-mode logits computed on plain tensors, with no tape (see
+    /// ``inferenceOutput(_:through:)``); the same values as ``logits(_:)-(Variable)``.
+    public func logits(_ input: Tensor) -> Tensor {
+        inferenceOutput(input, through: layers.count - 1)
+    }
+
+    /// The inference-mode output of layers `0...last` for a batch, computed on plain tensors
+    /// with no tape.
+    ///
+    /// Neighbouring layers are fused where that saves a pass over memory and changes no value:
+    /// a ``Conv2D`` followed by ReLU and/or ``MaxPool2D`` (in either order) runs as one
+    /// convolution whose epilogue pools and clamps each product while it is in cache, a
+    /// ``Dense`` followed by ReLU clamps in its bias pass, and ReLU followed by max pooling
+    /// pools first (ReLU is monotone, so the values are the same). Fusion never crosses `last`.
+    /// - Precondition: `last` is an index into ``layers`` and `input` is `N × inputShape`.
+    public func inferenceOutput(_ input: Tensor, through last: Int) -> Tensor {
+        precondition(layers.indices.contains(last), "inferenceOutput: layer \(last) is outside 0..<\(layers.count)")
+        func isReLU(_ i: Int) -> Bool { i <= last && (layers[i] as? Activation)?.kind == .relu }
+        func maxPool(_ i: Int) -> MaxPool2D? { i <= last ? layers[i] as? MaxPool2D : nil }
+        var x = input
+        var i = 0
+        while i <= last {
+            if let conv = layers[i] as? Conv2D {
+                var j = i + 1
+                var relu = false, pool: Conv2DGeometry?
+                if isReLU(j) {
+                    relu = true; j += 1
+                    if let p = maxPool(j) { pool = p.geometry; j += 1 }
+                } else if let p = maxPool(j) {
+                    pool = p.geometry; j += 1
+                    if isReLU(j) { relu = true; j += 1 }
+                }
+                x = conv.infer(x, maxPool: pool, relu: relu)
+                i = j
+            } else if let dense = layers[i] as? Dense, isReLU(i + 1) {
+                x = dense.infer(x, relu: true)
+                i += 2
+            } else if isReLU(i), let p = maxPool(i + 1) {
+                x = Pooling.maxValues(x, geometry: p.geometry, relu: true)
+                i += 2
+            } else {
+                x = layers[i].infer(x)
+                i += 1
+            }
+        }
+        return x
+    }
+
     /// One line per layer with its output shape and parameter count.
     public var summary: String {
         var shape = inputShape

@@ -72,8 +72,8 @@ enum Im2Col {
                     (dst + from).update(from: plane + (from + yOffset * width + xOffset), count: to - from)
                     for i in iLo..<iHi {
                         let line = dst + i * ow
-                        for j in 0..<jLo { line[j] = 0 }
-                        for j in jHi..<ow { line[j] = 0 }
+                        zeroFew(line, jLo)
+                        zeroFew(line + jHi, ow - jHi)
                     }
                 } else {
                     for q in (iLo * ow)..<(iHi * ow) { dst[q] = 0 }
@@ -120,8 +120,8 @@ enum Im2Col {
                 guard iHi > iLo && jHi > jLo else { continue }
                 for i in iLo..<iHi {
                     let line = src + i * ow
-                    for j in 0..<jLo { line[j] = 0 }
-                    for j in jHi..<ow { line[j] = 0 }
+                    zeroFew(line, jLo)
+                    zeroFew(line + jHi, ow - jHi)
                 }
                 let from = iLo * ow + jLo, to = (iHi - 1) * ow + jHi
                 let dst = plane + (yOffset * width + xOffset)
@@ -139,6 +139,19 @@ enum Im2Col {
                     for j in jLo..<jHi { dst[j * g.strideWidth] += s[j] }
                 }
             }
+        }
+    }
+
+    /// Zeroes `count` floats at `p`. The runs here are a padding column or two per output row,
+    /// so short ones are plain stores: the compiler turns a zeroing loop into a `memset` call,
+    /// and thousands of calls per image showed up in profiles.
+    @inline(__always)
+    static func zeroFew(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        switch count {
+        case ..<1: break
+        case 1: p[0] = 0
+        case 2: p[0] = 0; p[1] = 0
+        default: p.update(repeating: 0, count: count)
         }
     }
 
@@ -199,6 +212,54 @@ public enum Convolution {
     /// Images are processed in parallel; each worker lowers one image at a time into a
     /// cache-sized buffer and multiplies it straight into the N×O×H×W output (no scatter pass).
     public static func forward(_ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1) -> Tensor {
+        forward(x, w, bias: bias, geometry: g, groups: groups, epilogue: nil)
+    }
+
+    /// Inference-mode convolution fused with the layers that follow it in a network:
+    /// y = conv(x, w) + b, then max pooling over `maxPool` windows (when given), then ReLU (when
+    /// `relu`).
+    ///
+    /// The values are those of ``forward(_:_:bias:geometry:groups:)`` followed by
+    /// ``Pooling/maxForward(_:geometry:)`` and ``Tensor/relu()`` (bit for bit with ReLU;
+    /// without it a pooled zero's sign may differ), but the
+    /// full-resolution output is never written to memory: each worker pools a block's product
+    /// while it is still in cache. No gradient can be taken through it.
+    public static func fusedForward(_ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1,
+                                    maxPool: Conv2DGeometry? = nil, relu: Bool = false) -> Tensor {
+        precondition(x.rank == 4, "conv2d needs N×C×H×W input, got \(x.shape)")
+        let (oh, ow) = g.outputSize(height: x.shape[2], width: x.shape[3])
+        var e = Epilogue(pool: maxPool, relu: relu, inHeight: oh, inWidth: ow, height: oh, width: ow)
+        if let maxPool {
+            (e.height, e.width) = maxPool.outputSize(height: oh, width: ow)
+            precondition(e.height > 0 && e.width > 0, "maxPool2d: window larger than the convolution's \(oh)×\(ow) output")
+        }
+        return forward(x, w, bias: bias, geometry: g, groups: groups, epilogue: e)
+    }
+
+    /// What a fused inference convolution does to each output plane after the bias: max
+    /// pooling (optional), then ReLU (optional). `height`×`width` is the size it writes.
+    struct Epilogue {
+        var pool: Conv2DGeometry?
+        var relu: Bool
+        var inHeight: Int, inWidth: Int
+        var height: Int, width: Int
+
+        /// Writes the epilogue of one product plane (`src[q] + bias`) to `dst`.
+        @inline(__always)
+        func apply(_ src: UnsafePointer<Float>, bias: Float, into dst: UnsafeMutablePointer<Float>) {
+            if let pool {
+                Pooling.poolPlane(src, height: inHeight, width: inWidth, bias: bias, relu: relu, geometry: pool,
+                                  oh: height, ow: width, into: dst)
+            } else if relu {
+                for q in 0..<(inHeight * inWidth) { let v = src[q] + bias; dst[q] = v > 0 ? v : 0 }
+            } else {
+                for q in 0..<(inHeight * inWidth) { dst[q] = src[q] + bias }
+            }
+        }
+    }
+
+    static func forward(_ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, groups: Int,
+                        epilogue: Epilogue?) -> Tensor {
         precondition(x.rank == 4 && w.rank == 4, "conv2d needs N×C×H×W input and O×C×kh×kw weight, got \(x.shape), \(w.shape)")
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = w.shape[0]
@@ -215,17 +276,19 @@ public enum Convolution {
             && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
         let biasValues = bias?.scalars
         if !pointwise && pixels < 64 && n > 1 {
-            return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow)
+            return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow, epilogue: epilogue)
         }
         let block = pointwise ? 1 : Im2Col.imageBlock(pixels: pixels)
-        return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
+        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
+        let outPixels = outH * outW
+        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
             let pout = SharedPointer(out.baseAddress!)
             x.scalars.withUnsafeBufferPointer { px in
                 w.scalars.withUnsafeBufferPointer { pw in
                     let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
                     parallelChunks(n, costPerItem: o * rows * pixels) { range in
                         var cols = Im2Col.scratch(pointwise ? 0 : rows * pixels * block)
-                        var prod = Im2Col.scratch(block > 1 ? og * pixels * block : 0)
+                        var prod = Im2Col.scratch(block > 1 || epilogue != nil ? og * pixels * block : 0)
                         cols.withUnsafeMutableBufferPointer { pc in
                             prod.withUnsafeMutableBufferPointer { pp in
                                 var start = range.lowerBound
@@ -235,9 +298,10 @@ public enum Convolution {
                                     for grp in 0..<groups {
                                         let weights = pw.value + grp * og * rows
                                         if count == 1 {
-                                            // one image: multiply straight into the output, bias pre-filled
+                                            // one image: multiply straight into the output (or, with an
+                                            // epilogue, into the product buffer), bias pre-filled
                                             let image = px.value + start * c * h * wd
-                                            let dst = pout.base + (start * o + grp * og) * pixels
+                                            let dst = epilogue == nil ? pout.base + (start * o + grp * og) * pixels : pp.baseAddress!
                                             let b: UnsafePointer<Float>
                                             if pointwise {
                                                 b = image + grp * cg * h * wd
@@ -251,6 +315,12 @@ public enum Convolution {
                                             }
                                             BLAS.serialGemm(false, false, og, pixels, rows, 1, weights, rows,
                                                             b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
+                                            if let epilogue {
+                                                for oc in 0..<og {
+                                                    epilogue.apply(dst + oc * pixels, bias: 0,
+                                                                   into: pout.base + (start * o + grp * og + oc) * outPixels)
+                                                }
+                                            }
                                             continue
                                         }
                                         // a block of images side by side: one og × (count·pixels) product, then scatter
@@ -263,9 +333,13 @@ public enum Convolution {
                                         for k in 0..<count {
                                             for oc in 0..<og {
                                                 let src = pp.baseAddress! + oc * width + k * pixels
-                                                let dst = pout.base + ((start + k) * o + grp * og + oc) * pixels
+                                                let dst = pout.base + ((start + k) * o + grp * og + oc) * outPixels
                                                 let bv = biasValues?[grp * og + oc] ?? 0
-                                                for q in 0..<pixels { dst[q] = src[q] + bv }
+                                                if let epilogue {
+                                                    epilogue.apply(src, bias: bv, into: dst)
+                                                } else {
+                                                    for q in 0..<pixels { dst[q] = src[q] + bv }
+                                                }
                                             }
                                         }
                                     }
@@ -285,7 +359,7 @@ public enum Convolution {
     /// rows × (images·pixels) matrix, multiplied once per group, and scattered with the bias into
     /// the N×O×H×W output. Same arithmetic per output as `forward` (sums may differ by rounding).
     static func smallImageForward(_ x: Tensor, _ w: Tensor, biasValues: [Float]?, geometry g: Conv2DGeometry,
-                                  groups: Int, oh: Int, ow: Int) -> Tensor {
+                                  groups: Int, oh: Int, ow: Int, epilogue: Epilogue? = nil) -> Tensor {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = w.shape[0]
         let cg = c / groups, og = o / groups
@@ -306,7 +380,9 @@ public enum Convolution {
             }
         }
         let block = Swift.max(1, 512 / pixels)  // images lowered together: about 512 columns
-        return Tensor(shape: [n, o, oh, ow], unsafeUninitializedCapacity: { out in
+        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
+        let outPixels = outH * outW
+        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
             let pout = SharedPointer(out.baseAddress!)
             x.scalars.withUnsafeBufferPointer { px in
                 w.scalars.withUnsafeBufferPointer { pw in
@@ -341,9 +417,13 @@ public enum Convolution {
                                             for b in 0..<count {
                                                 for oc in 0..<og {
                                                     let src = pp + oc * width + b * pixels
-                                                    let dst = pout.base + ((start + b) * o + grp * og + oc) * pixels
+                                                    let dst = pout.base + ((start + b) * o + grp * og + oc) * outPixels
                                                     let bv = biasValues?[grp * og + oc] ?? 0
-                                                    for p in 0..<pixels { dst[p] = src[p] + bv }
+                                                    if let epilogue {
+                                                        epilogue.apply(src, bias: bv, into: dst)
+                                                    } else {
+                                                        for p in 0..<pixels { dst[p] = src[p] + bv }
+                                                    }
                                                 }
                                             }
                                         }

@@ -33,6 +33,16 @@ public struct Activation: Layer {
         }
     }
 
+    public func infer(_ input: Tensor) -> Tensor {
+        switch kind {
+        case .relu: input.relu()
+        case .leakyRelu(let a): input.leakyRelu(alpha: a)
+        case .sigmoid: input.sigmoid()
+        case .tanh: input.tanh()
+        case .softmax: input.softmax(axis: -1)
+        }
+    }
+
     public var summary: String {
         switch kind {
         case .relu: "ReLU"
@@ -63,6 +73,7 @@ public struct Flatten: Layer {
     public func forward(_ input: Variable, parameters: ArraySlice<Variable>, context: inout ForwardContext) -> Variable {
         input.flattened()
     }
+    public func infer(_ input: Tensor) -> Tensor { input.reshaped([input.shape[0], -1]) }
     public var summary: String { "Flatten" }
 }
 
@@ -86,6 +97,8 @@ public struct Dropout: Layer {
         let mask = Tensor.bernoulli(input.shape, probability: keep, using: &context.rng) * (1 / keep)
         return input * input.tape.constant(mask)
     }
+
+    public func infer(_ input: Tensor) -> Tensor { input }
 
     public var summary: String { "Dropout(\(rate))" }
 }

@@ -45,6 +45,17 @@ public struct Conv2D: Layer {
         conv2d(input, weight: p[p.startIndex], bias: p[p.startIndex + 1], geometry: geometry, groups: groups)
     }
 
+    public func infer(_ input: Tensor) -> Tensor {
+        Convolution.forward(input, weight, bias: bias, geometry: geometry, groups: groups)
+    }
+
+    /// Inference with the max pooling (`maxPool` windows) and ReLU that follow this layer in a
+    /// network fused in: the values of `infer` then pooling then ReLU, without writing the
+    /// full-resolution output (``Convolution/fusedForward(_:_:bias:geometry:groups:maxPool:relu:)``).
+    public func infer(_ input: Tensor, maxPool: Conv2DGeometry?, relu: Bool) -> Tensor {
+        Convolution.fusedForward(input, weight, bias: bias, geometry: geometry, groups: groups, maxPool: maxPool, relu: relu)
+    }
+
     public var summary: String {
         let g = geometry
         var s = "Conv2D(\(inputChannels)→\(outputChannels), \(g.kernelHeight)×\(g.kernelWidth)"

@@ -34,5 +34,26 @@ public struct Dense: Layer {
         dense(input, weight: p[p.startIndex], bias: p[p.startIndex + 1])
     }
 
+    public func infer(_ input: Tensor) -> Tensor { infer(input, relu: false) }
+
+    /// Inference with an optional ReLU fused into the bias addition: the values of `infer`
+    /// then ReLU, in one pass over the output.
+    public func infer(_ input: Tensor, relu: Bool) -> Tensor {
+        precondition(input.rank == 2 && input.shape[1] == inputSize, "dense: input \(input.shape) does not match \(summary)")
+        var y = Tensor.matmul(input, weight, transposeB: true)
+        let n = input.shape[0], outF = outputSize
+        y.scalars.withUnsafeMutableBufferPointer { p in
+            bias.scalars.withUnsafeBufferPointer { pb in
+                for r in 0..<n {
+                    for c in 0..<outF {
+                        let v = p[r * outF + c] + pb[c]
+                        p[r * outF + c] = relu ? (v > 0 ? v : 0) : v
+                    }
+                }
+            }
+        }
+        return y
+    }
+
     public var summary: String { "Dense(\(inputSize)→\(outputSize))" }
 }

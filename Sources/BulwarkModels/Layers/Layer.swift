@@ -34,6 +34,11 @@ public protocol Layer: Sendable {
     func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int]
     /// The forward pass. `parameters` are this layer's parameters as tape variables.
     func forward(_ input: Variable, parameters: ArraySlice<Variable>, context: inout ForwardContext) -> Variable
+    /// The inference-mode forward pass on a plain tensor, with no tape: the value of
+    /// ``forward(_:parameters:context:)`` with this layer's parameters as constants and
+    /// `context.training` false. The default records on a throw-away tape; layers override it
+    /// with direct kernels.
+    func infer(_ input: Tensor) -> Tensor
     /// A short description such as `Conv2D(1→32, 3×3, pad 1)`.
     var summary: String { get }
     /// Whether, in training mode, one example's output depends on the other examples of the
@@ -50,6 +55,11 @@ extension Layer {
     }
     public var bufferNames: [String] { [] }
     public var mixesExamplesInTraining: Bool { false }
+    public func infer(_ input: Tensor) -> Tensor {
+        let tape = Tape()
+        var context = ForwardContext(training: false)
+        return forward(tape.constant(input), parameters: parameters.map { tape.constant($0) }[...], context: &context).value
+    }
     public var buffers: [Tensor] {
         get { [] }
         set { precondition(newValue.isEmpty, "\(summary) has no buffers") }

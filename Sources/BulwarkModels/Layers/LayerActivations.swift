@@ -8,8 +8,9 @@ extension Sequential {
     /// Activations after layer `layer` (an index into ``layers``; default the penultimate
     /// layer, ``penultimateLayerIndex``), one flattened row per example: `N × d`.
     ///
-    /// Runs in inference mode, `batchSize` examples at a time; the cost is a forward pass through
-    /// layers `0...layer`. Representation-based defences (activation clustering, spectral
+    /// Runs in inference mode, `batchSize` examples at a time, on plain tensors with no tape
+    /// (``inferenceOutput(_:through:)``, which fuses convolution, ReLU and pooling); the cost is
+    /// a forward pass through layers `0...layer`. Representation-based defences (activation clustering, spectral
     /// signatures, feature-space detectors) read their features here.
     ///
     /// ```swift
@@ -30,19 +31,12 @@ extension Sequential {
         var shape = inputShape
         for i in 0...k { shape = try layers[i].outputShape(for: shape) }
         let width = shape.reduce(1, *)
-        var out: [Float] = []
-        out.reserveCapacity(n * width)
         let step = Swift.max(1, batchSize)
-        for start in stride(from: 0, to: n, by: step) {
-            let tape = Tape()
-            var x = tape.constant(inputs.rows(start..<Swift.min(n, start + step)))
-            var context = ForwardContext(training: false)
-            for i in 0...k {
-                let parameters = layers[i].parameters.map { tape.constant($0) }
-                x = layers[i].forward(x, parameters: parameters[...], context: &context)
+        return Tensor(shape: [n, width], unsafeUninitializedCapacity: { out in
+            for start in stride(from: 0, to: n, by: step) {
+                let y = inferenceOutput(inputs.rows(start..<Swift.min(n, start + step)), through: k)
+                _ = UnsafeMutableBufferPointer(rebasing: out[(start * width)...]).initialize(from: y.scalars)
             }
-            out += x.value.scalars
-        }
-        return Tensor(shape: [n, width], scalars: out)
+        })
     }
 }

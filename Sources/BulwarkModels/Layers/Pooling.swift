@@ -16,6 +16,8 @@ public struct MaxPool2D: Layer {
         maxPool2d(input, geometry: geometry)
     }
 
+    public func infer(_ input: Tensor) -> Tensor { Pooling.maxValues(input, geometry: geometry) }
+
     public var summary: String { "MaxPool2D(\(geometry.kernelHeight)×\(geometry.kernelWidth))" }
 }
 
