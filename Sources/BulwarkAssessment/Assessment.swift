@@ -2,6 +2,7 @@ public import BulwarkEvasion
 public import BulwarkReport
 public import Foundation
 import BulwarkData
+import BulwarkExtraction
 import BulwarkModels
 import BulwarkSupplyChain
 import BulwarkTensor
@@ -18,6 +19,8 @@ public struct AssessmentProgress: Sendable {
         case evaluate
         /// Profiling the training data and running the poison detectors.
         case poisoning
+        /// Stealing the model through its queries and replaying them through PRADA.
+        case extraction
         /// Drawing the image grid and writing the report.
         case report
     }
@@ -50,6 +53,8 @@ public struct AssessmentOutcome: Sendable {
     public var blackBox: EvaluationResult?
     /// The poisoning stage's result with its timings (`nil` when skipped, stopped or failed).
     public var poisoning: PoisoningStageResult?
+    /// The extraction stage's result (`nil` when skipped, stopped or failed).
+    public var extraction: ExtractionStageResult?
     /// Why the evaluation did not run (the scan verdict), or `nil` when it ran.
     public var stopReason: String?
     /// Wall seconds of the whole run.
@@ -101,7 +106,7 @@ public struct Assessment: Sendable {
             let report = makeReport(findings: findings, sections: sections, parameters: parameters)
             let files = try write(report, evaluations: [])
             return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: nil, blackBox: nil,
-                                     poisoning: nil, stopReason: reason, seconds: Date().timeIntervalSince(start))
+                                     poisoning: nil, extraction: nil, stopReason: reason, seconds: Date().timeIntervalSince(start))
         }
         let (model, provenance) = try ModelCache.load(accepted, c)
         if let a = provenance.testAccuracy { parameters["model.test_accuracy_at_training"] = String(format: "%.4f", a) }
@@ -142,6 +147,24 @@ public struct Assessment: Sendable {
             poisoningSection = Section(title: "Poisoning (not run)", text: "Skipped (--no-poisoning): the training data was not profiled and no poison detector ran.")
             parameters["poisoning"] = "skipped"
         }
+        var extraction: ExtractionStageResult?
+        var extractionSection: Section
+        if c.extractionChecks {
+            do {
+                let r = try ExtractionStage.run(model: model, configuration: c, evaluationCount: testSet.count, progress: progress)
+                findings += ExtractionStage.findings(r, reproduce: reproduce, artifact: scanned.path)
+                extractionSection = ExtractionStage.section(r)
+                parameters["extraction.queries"] = String(r.report.queriesUsed)
+                parameters["extraction.seconds"] = String(format: "%.2f", r.seconds)
+                extraction = r
+            } catch {
+                extractionSection = Section(title: "Model extraction (not run)", text: "The extraction stage failed: \(error.message)")
+                parameters["extraction"] = "failed: \(error.message)"
+            }
+        } else {
+            extractionSection = Section(title: "Model extraction (not run)", text: "Skipped (--no-extraction): no extraction attack ran.")
+            parameters["extraction"] = "skipped"
+        }
         progress(AssessmentProgress(stage: .report, message: "drawing adversarial examples"))
         var grids: [ImageGrid] = []
         if let cell = AdversarialGallery.pick(white),
@@ -156,9 +179,11 @@ public struct Assessment: Sendable {
         sections.append(ScanFindings.section([scanned.scan]))
         sections.append(EvasionFindings.section(runs, imageGrids: grids))
         sections.append(poisoningSection)
+        sections.append(extractionSection)
         let report = makeReport(findings: findings, sections: sections, parameters: parameters)
         let files = try write(report, evaluations: [("evaluation-white-box.json", white)] + (black.map { [("evaluation-black-box.json", $0)] } ?? []))
-        return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: white, blackBox: black, poisoning: poisoning, stopReason: nil,
+        return AssessmentOutcome(report: report, files: files, model: scanned, whiteBox: white, blackBox: black, poisoning: poisoning,
+                                 extraction: extraction, stopReason: nil,
                                  seconds: Date().timeIntervalSince(start))
     }
 

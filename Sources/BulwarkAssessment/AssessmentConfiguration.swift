@@ -50,6 +50,14 @@ public struct AssessmentConfiguration: Sendable {
     public var poisoningDetectionLimit = AssessmentConfiguration.defaultPoisoningDetectionLimit
     /// The default of ``poisoningDetectionLimit``.
     public static let defaultPoisoningDetectionLimit = 5000
+    /// Whether to run the extraction stage: Knockoff Nets (random selection) against the
+    /// assessed model with ``extractionQueries`` test images it was not evaluated on, an `mlp`
+    /// substitute, and PRADA replaying the attack's queries (`--no-extraction` turns it off).
+    public var extractionChecks = true
+    /// The extraction stage's query budget (`--extraction-queries`).
+    public var extractionQueries = AssessmentConfiguration.defaultExtractionQueries
+    /// The default of ``extractionQueries``.
+    public static let defaultExtractionQueries = 2000
     /// Seed of training and of every attack.
     public var seed: UInt64 = 0
     /// Rows of the image grid.
@@ -81,6 +89,7 @@ public struct AssessmentConfiguration: Sendable {
         c.blackBoxAttacks = [AttackSpec(.square, maxQueries: 200)]
         c.blackBoxEpsilons = [0.1]
         c.galleryCount = 4
+        c.extractionQueries = 500
         return c
     }
 
@@ -102,6 +111,11 @@ public struct AssessmentConfiguration: Sendable {
         } else if poisoningDetectionLimit != Self.defaultPoisoningDetectionLimit {
             parts += ["--poisoning-limit", String(poisoningDetectionLimit)]
         }
+        if !extractionChecks {
+            parts.append("--no-extraction")
+        } else if extractionQueries != (quick ? 500 : Self.defaultExtractionQueries) {
+            parts += ["--extraction-queries", String(extractionQueries)]
+        }
         if dataDirectory != FashionMNIST.defaultDirectory { parts += ["--data-dir", dataDirectory] }
         parts += ["--model-dir", modelDirectory, "--out", outputDirectory]
         return parts.map(shellQuoted).joined(separator: " ")
@@ -115,6 +129,9 @@ public struct AssessmentConfiguration: Sendable {
         guard blackBoxLimit >= 0 else { throw AssessmentError(.invalidConfiguration, "black-box limit must be ≥ 0, got \(blackBoxLimit)") }
         guard poisoningDetectionLimit >= 0 else {
             throw AssessmentError(.invalidConfiguration, "poisoning limit must be ≥ 0, got \(poisoningDetectionLimit)")
+        }
+        guard extractionQueries >= 1, extractionQueries <= 9000 else {
+            throw AssessmentError(.invalidConfiguration, "extraction queries must be in 1…9000 (test images the attacker draws from), got \(extractionQueries)")
         }
         guard batchSize > 0, trainBatchSize > 0 else { throw AssessmentError(.invalidConfiguration, "batch sizes must be positive") }
         guard !whiteBoxAttacks.isEmpty, !epsilons.isEmpty else { throw AssessmentError(.invalidConfiguration, "the white-box suite needs an attack and an ε") }

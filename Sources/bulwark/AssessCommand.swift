@@ -3,6 +3,7 @@ import BulwarkArchive
 import BulwarkAssessment
 import BulwarkData
 import BulwarkEvasion
+import BulwarkExtraction
 import BulwarkModels
 import BulwarkPoisoning
 import BulwarkReport
@@ -66,6 +67,12 @@ struct AssessCommand: AsyncParsableCommand {
     @Option(name: .customLong("poisoning-limit"), parsing: .unconditional, help: "Poison detectors examine the first N training images (default 5000).")
     var poisoningLimit: Int?
 
+    @Flag(name: .customLong("no-extraction"), help: "Skip the extraction stage (Knockoff Nets against the model, PRADA on its queries).")
+    var noExtraction = false
+
+    @Option(name: .customLong("extraction-queries"), parsing: .unconditional, help: "Queries the extraction stage's attacker sends (default 2000; 500 with --quick).")
+    var extractionQueries: Int?
+
     @Flag(help: "Retrain even when a matching model is cached.")
     var retrain = false
 
@@ -86,6 +93,8 @@ struct AssessCommand: AsyncParsableCommand {
         if let blackBoxLimit, blackBoxLimit < 0 { throw ValidationError("--black-box-limit must be ≥ 0, got \(blackBoxLimit)") }
         if let epochs, epochs <= 0 || epochs > 1000 { throw ValidationError("--epochs must be between 1 and 1000, got \(epochs)") }
         if let trainLimit, trainLimit <= 0 { throw ValidationError("--train-limit must be positive, got \(trainLimit)") }
+        if let extractionQueries { try Bounds.check(extractionQueries, in: 1...9000, "--extraction-queries") }
+        if extractionQueries != nil, noExtraction { throw ValidationError("--extraction-queries does not go with --no-extraction") }
         if let poisoningLimit, poisoningLimit <= 0 { throw ValidationError("--poisoning-limit must be positive, got \(poisoningLimit)") }
     }
 
@@ -101,6 +110,8 @@ struct AssessCommand: AsyncParsableCommand {
         if let trainLimit { c.trainLimit = trainLimit }
         c.poisoningChecks = !noPoisoning
         if let poisoningLimit { c.poisoningDetectionLimit = poisoningLimit }
+        c.extractionChecks = !noExtraction
+        if let extractionQueries { c.extractionQueries = extractionQueries }
         c.seed = seed
         c.retrain = retrain
         c.toolVersion = Bulwark.configuration.version
@@ -148,7 +159,8 @@ struct AssessCommand: AsyncParsableCommand {
                           reliability: $0.reliability.label)
                 },
                 cleanAccuracy: outcome.whiteBox?.cleanAccuracy, examples: outcome.whiteBox?.examples, stopped: outcome.stopReason,
-                attestation: attestationPath, poisoning: outcome.poisoning.map(AssessResult.Poisoning.init)))
+                attestation: attestationPath, poisoning: outcome.poisoning.map(AssessResult.Poisoning.init),
+                extraction: outcome.extraction.map(AssessResult.Extraction.init)))
         } else {
             print(AssessSummary.text(outcome))
             print("report: \(html)")
@@ -202,8 +214,30 @@ struct AssessResult: Codable {
         }
     }
 
+    /// The extraction stage's figures (`null` when it was skipped or failed).
+    var extraction: Extraction?
+
+    /// The extraction stage: the attack's queries, the copy's fidelity and what PRADA saw.
+    struct Extraction: Codable {
+        var attack: String, queries: Int, fidelity: Double?, substituteAccuracy: Double?, seconds: Double
+        var pradaQueriesUntilAlert: Int?
+        enum CodingKeys: String, CodingKey {
+            case attack, queries, fidelity, seconds
+            case substituteAccuracy = "substitute_accuracy", pradaQueriesUntilAlert = "prada_queries_until_alert"
+        }
+
+        init(_ r: ExtractionStageResult) {
+            attack = r.report.attack + (r.report.selection.map { "-\($0)" } ?? "")
+            queries = r.report.queriesUsed
+            fidelity = r.report.fidelity
+            substituteAccuracy = r.report.accuracy
+            seconds = r.seconds
+            pradaQueriesUntilAlert = r.detections.first { $0.detector == "prada" }?.queriesUntilAlert
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case model, sha256, seconds, files, findings, examples, stopped, attestation, poisoning
+        case model, sha256, seconds, files, findings, examples, stopped, attestation, poisoning, extraction
         case trainedNow = "trained_now", scanVerdict = "scan_verdict", cleanAccuracy = "clean_accuracy"
     }
 }

@@ -23,10 +23,14 @@ import Testing
         #expect(detectors.compactMap { $0["method"] as? String } == ["activation-clustering", "spectral-signatures"])
         #expect(detectors.allSatisfy { ($0["flagged"] as? Int) == ($0["flagged_indices"] as? [Int])?.count })
         #expect((poisoning["detection_examples"] as? Int ?? 0) > 0)
+        let extraction = try #require(summary["extraction"] as? [String: Any])
+        #expect(extraction["attack"] as? String == "knockoff-random" && extraction["queries"] as? Int == 500)
+        #expect((extraction["fidelity"] as? Double).map { $0 > 0 && $0 <= 1 } == true)
         let findings = try #require(summary["findings"] as? [[String: Any]])
         let ids = findings.compactMap { $0["id"] as? String }
         #expect(ids.contains("supply-chain.scan.0"))
         #expect(ids.contains("evasion.white-box.pgd-linf") && ids.contains("evasion.black-box.square-linf"))
+        #expect(ids.contains("extraction.knockoff-random"))
         for f in findings {
             #expect((f["atlas"] as? String)?.hasPrefix("AML.T00") == true)
             #expect((f["owasp"] as? String)?.hasPrefix("ML0") == true)
@@ -36,7 +40,7 @@ import Testing
         }
         let html = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("class=\"grid\""))
-        #expect(html.contains("Supply chain") && html.contains("Evasion"))
+        #expect(html.contains("Supply chain") && html.contains("Evasion") && html.contains("Model extraction"))
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any])
         let reportFindings = try #require(report["findings"] as? [[String: Any]])
         #expect(reportFindings.count == findings.count)

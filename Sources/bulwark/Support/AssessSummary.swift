@@ -1,5 +1,6 @@
 import BulwarkAssessment
 import BulwarkEvasion
+import BulwarkExtraction
 import BulwarkPoisoning
 import BulwarkReport
 import BulwarkSupplyChain
@@ -38,6 +39,13 @@ enum AssessSummary {
             let flagged = p.detections.map { "\($0.method) \($0.flaggedIndices.count)" }.joined(separator: ", ")
             lines.append("  detectors on \(p.detectionExamples) examples, flagged: \(flagged) (\(formatDuration(p.detectionSeconds)); "
                          + "candidates to inspect, not proof of poison; clean-label poison is not found this way)")
+        }
+        if let e = o.extraction {
+            let r = e.report
+            let fidelity = r.fidelity.map { String(format: "fidelity %.4f", $0) } ?? "fidelity not measured"
+            let prada = e.detections.map { d in "\(ExtractionFindings.detectorName(d.detector)) " + (d.queriesUntilAlert.map { "alerted after \($0)" } ?? "did not alert") }
+            lines.append("extraction: \(ExtractionFindings.attackName(r.attack, selection: r.selection)), \(r.queriesUsed) queries → \(fidelity) on \(e.fidelityExamples) held-out images"
+                         + (r.accuracy.map { String(format: ", substitute accuracy %.4f", $0) } ?? "") + "; " + prada.joined(separator: ", ") + ", " + formatDuration(e.seconds))
         }
         var counts: [Severity: Int] = [:]
         for f in o.report.findings { counts[f.severity, default: 0] += 1 }
