@@ -96,7 +96,7 @@ struct ExtractAttackCommand: ParsableCommand {
     var harden: String?
     @Option(help: "Replay the attack's queries through query-pattern detectors: \(MonitorDetectorChoice.allCases.map(\.rawValue).joined(separator: "|")).")
     var monitor: MonitorDetectorChoice?
-    @Option(help: "--monitor coverage|all: benign inputs to calibrate on (.npy/.npz), not the attacker's.")
+    @Option(help: "--monitor: benign inputs (.npy/.npz, not the attacker's) to calibrate on: PRADA's δ (lowered to below the lowest W benign users of 1 000 queries reach) and the coverage detector's bands.")
     var benign: String?
     @Flag(help: "Rerun the attack at 1/8, 1/4, 1/2 and all of --queries, each a fresh run.")
     var curve = false
@@ -118,6 +118,8 @@ struct ExtractAttackCommand: ParsableCommand {
         var hardeningCost: HardeningCost?
         /// What each query-pattern detector saw of the attack's queries.
         var detection: [Detection]?
+        /// PRADA's δ as used (calibrated on --benign when given).
+        var pradaDelta: Double?
     }
 
     /// One detector's view of the attack: the queries it took to alert (`nil`: it never did).
@@ -136,7 +138,7 @@ struct ExtractAttackCommand: ParsableCommand {
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--lr must be a positive number, got \(learningRate)") }
         if testLabels != nil, testData == nil { throw ValidationError("--test-labels goes with --test-data") }
         if let harden { do { _ = try OutputHardening(parsing: harden) } catch { throw ValidationError("--harden: \(error.message)") } }
-        if benign != nil, monitor == nil || monitor == .prada { throw ValidationError("--benign goes with --monitor coverage|all") }
+        if benign != nil, monitor == nil { throw ValidationError("--benign goes with --monitor") }
         if monitor == .coverage || monitor == .all, benign == nil { throw ValidationError("--monitor \(monitor?.rawValue ?? "") needs --benign (inputs to calibrate the coverage detector on)") }
         if monitor != nil, curve { throw ValidationError("--monitor does not go with --curve: it replays one run's queries") }
         if attack == .equivalent {
@@ -208,9 +210,12 @@ struct ExtractAttackCommand: ParsableCommand {
             }
         }
         var detection: [Detection]?
+        var pradaDelta: Double?
         if let monitor {
             do throws(ExtractionError) {
-                let fresh = try MonitorJob.monitor(victim: queryView, detectors: monitor, benign: benignInputs).monitor
+                let built = try MonitorJob.monitor(victim: queryView, detectors: monitor, benign: benignInputs)
+                let fresh = built.monitor
+                pradaDelta = built.pradaDelta
                 let seen = try MonitorEvaluation.detection(transcript: outcome.transcript, monitor: fresh)
                 detection = fresh.detectors.map { d in
                     let first = seen.alerts.first { $0.detector == d.name }
@@ -221,7 +226,7 @@ struct ExtractAttackCommand: ParsableCommand {
         }
         if json {
             return try printJSON(Output(victim: victim, queryData: queryData, substitute: arch ?? "equivalent", out: out, report: report,
-                                        hardening: harden, hardeningCost: cost, detection: detection))
+                                        hardening: harden, hardeningCost: cost, detection: detection, pradaDelta: pradaDelta))
         }
         func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "–" }
         print("\(attack.rawValue)\(attack == .knockoff ? " (\(selection.rawValue))" : ""): \(report.queriesUsed) of \(report.queryBudget) queries, transfer set \(report.transferSetSize), \(formatDuration(report.seconds))")
@@ -241,7 +246,7 @@ struct ExtractAttackCommand: ParsableCommand {
                          cost.calibrationErrorBefore, cost.calibrationErrorAfter))
         }
         for d in detection ?? [] {
-            print("  \(d.detector): " + (d.queriesUntilAlert.map { "alert after \($0) queries" + (d.statistic.map { " (\($0))" } ?? "") } ?? "no alert in \(report.queriesUsed) queries"))
+            print("  \(d.detector)" + (d.detector == "prada" ? (pradaDelta.map { String(format: " (δ %.4f)", $0) } ?? "") : "") + ": " + (d.queriesUntilAlert.map { "alert after \($0) queries" + (d.statistic.map { " (\($0))" } ?? "") } ?? "no alert in \(report.queriesUsed) queries"))
         }
         print("Stolen model: \(out)")
     }

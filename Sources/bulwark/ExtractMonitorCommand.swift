@@ -16,7 +16,9 @@ struct ExtractMonitorCommand: ParsableCommand {
         discussion: """
         prada (Juuti et al. 2019): per client and predicted class, each query's L2 distance to the \
         client's growing set; every --test-interval queries the pooled distances (3σ outliers \
-        dropped, more than 100 needed) are tested with Shapiro–Wilk; W < --delta flags the client. \
+        dropped, more than 100 needed) are tested with Shapiro–Wilk; W < δ flags the client, δ being \
+        --delta, lowered with --benign to 0.02 below the lowest W that benign users of 1 000 --benign \
+        queries each reach (the paper sets δ per victim on benign traffic; --no-calibration keeps --delta). \
         coverage: per client, the entropies of the input-space cells (--bits random hyperplanes split \
         at the benign medians) and of the predicted classes over the last --window queries; a value \
         outside benign mean ± --tolerance standard deviations (measured on --benign) flags the client. \
@@ -45,7 +47,7 @@ struct ExtractMonitorCommand: ParsableCommand {
     @Option(help: "Detectors: \(MonitorDetectorChoice.allCases.map(\.rawValue).joined(separator: "|")) (coverage and all need --benign).")
     var detector: MonitorDetectorChoice = .prada
 
-    @Option(help: "coverage: benign inputs to calibrate on (.npy/.npz), not part of --queries.")
+    @Option(help: "Benign inputs to calibrate on (.npy/.npz), not part of --queries: PRADA's δ and the coverage detector's bands.")
     var benign: String?
 
     @Option(help: "Answer through this output-hardening defence.")
@@ -53,6 +55,9 @@ struct ExtractMonitorCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "prada: flag while Shapiro–Wilk W is below this.")
     var delta: Double = PRADADetector.defaultDelta
+
+    @Flag(name: .customLong("no-calibration"), help: "prada: keep --delta even with --benign.")
+    var noCalibration = false
 
     @Option(name: .customLong("test-interval"), parsing: .unconditional, help: "prada: test every this many queries of a client.")
     var testInterval: Int = 10
@@ -105,6 +110,7 @@ struct ExtractMonitorCommand: ParsableCommand {
         let loadSeconds = Date().timeIntervalSince(loadStart)
         var settings = MonitorJobSettings()
         settings.delta = delta
+        settings.calibratePRADA = !noCalibration
         settings.testInterval = testInterval
         settings.window = window
         settings.bits = bits
@@ -116,7 +122,7 @@ struct ExtractMonitorCommand: ParsableCommand {
         } else {
             let flagged = result.clients.filter { $0.firstAlertAfter != nil }
             print("\(result.detectors.joined(separator: "+")): \(result.queries) queries from \(result.clients.count) clients, \(flagged.count) flagged, "
-                  + String(format: "%.2f s in the detectors", result.monitorSeconds))
+                  + String(format: "%.2f s in the detectors", result.monitorSeconds) + (result.pradaDelta.map { String(format: "; prada δ %.4f", $0) } ?? ""))
             for alert in result.alerts {
                 print(String(format: "client %@  %@  query %d (stream %d)  %@ %.4f %@ %.4f", alert.client, alert.detector, alert.clientQueryIndex + 1,
                              alert.streamIndex + 1, alert.statistic, alert.value, alert.direction, alert.threshold))

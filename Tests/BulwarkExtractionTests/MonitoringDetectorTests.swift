@@ -127,3 +127,20 @@ private struct Constant: QueryClassifier {
     let quiet = try MonitorEvaluation.detection(transcript: [QueryBatch(inputs: natural, outputs: Sign().probabilities(natural))], monitor: monitor)
     #expect(quiet.delay == nil, "\(quiet.alerts)")
 }
+
+@Test(.enabled(if: fashionPresent, "needs the Debian package dataset-fashion-mnist"))
+func pradaDeltaCalibratedOnBenignUsersStaysBelowTheirLowestStatisticAndStillFlagsAugmentation() throws {
+    let (victim, transcript, test) = try victimAndAttackTranscript()
+    // calibration traffic: test rows 2000..<5000 (disjoint from the victim's centroids and the attack seeds)
+    let calibration = try ClientStream.benign(inputs: test.subset(Array(2000..<5000)).inputs, victim: victim, clients: 3, queriesPerClient: 1000, seed: 5)
+    let delta = try #require(try PRADADetector.calibratedDelta(benign: calibration))
+    #expect(delta <= PRADADetector.defaultDelta && delta > 0.5)
+    // replaying the calibration traffic with the calibrated δ flags nobody: δ is below every W it reached
+    let monitor = QueryMonitor(detectors: [try PRADADetector(delta: delta)])
+    #expect(try MonitorEvaluation.falseAlarms(streams: calibration, monitor: monitor).alerts == 0)
+    // and the augmentation attack is still caught
+    #expect(try MonitorEvaluation.detection(transcript: transcript, monitor: monitor).delay != nil)
+    // too little traffic for a test gives no calibration, rather than a made-up δ
+    let short = try ClientStream.benign(inputs: test.subset(Array(2000..<2050)).inputs, victim: victim, clients: 1, queriesPerClient: 50, seed: 5)
+    #expect(try PRADADetector.calibratedDelta(benign: short) == nil)
+}

@@ -16,6 +16,9 @@ public enum MonitorDetectorChoice: String, CaseIterable, Sendable, Codable {
 public struct MonitorJobSettings: Sendable, Equatable {
     /// PRADA's δ.
     public var delta = PRADADetector.defaultDelta
+    /// prada: with benign inputs, lower δ to ``PRADADetector/calibratedDelta(benign:margin:minimumDistances:minimumClassDistances:testInterval:)``
+    /// on them (benign clients of 1 000 queries each), so that benign traffic like them is not flagged.
+    public var calibratePRADA = true
     /// PRADA's test interval, in queries of a client.
     public var testInterval = 10
     /// The coverage detector's window, in queries.
@@ -58,6 +61,8 @@ public struct MonitorJobResult: Sendable, Codable, Equatable {
     public var classEntropyBand: [Double]?
     /// See ``cellEntropyBand``.
     public var benignWindows: Int?
+    /// PRADA's δ as used (calibrated on the benign inputs when they were given); `nil` without PRADA.
+    public var pradaDelta: Double?
     /// Wall seconds spent in the detectors (not answering queries).
     public var monitorSeconds: Double
 }
@@ -79,7 +84,7 @@ public enum MonitorJob {
         if let clients, clients.count != n {
             throw ExtractionError(.shapeMismatch, "\(clients.count) client ids for \(n) queries: give one per query")
         }
-        let (fresh, calibration) = try monitor(victim: victim, detectors: choice, benign: benign, settings: settings)
+        let (fresh, calibration, pradaDelta) = try monitor(victim: victim, detectors: choice, benign: benign, settings: settings)
         var monitor = fresh
         let detectors = monitor.detectors
         var seconds = 0.0
@@ -106,7 +111,7 @@ public enum MonitorJob {
         return MonitorJobResult(queries: n, detectors: detectors.map(\.name), alerts: monitor.alerts, clients: summaries,
                                 cellEntropyBand: calibration.map { [$0.cellEntropyBand.lowerBound, $0.cellEntropyBand.upperBound] },
                                 classEntropyBand: calibration.map { [$0.classEntropyBand.lowerBound, $0.classEntropyBand.upperBound] },
-                                benignWindows: calibration?.benignWindows, monitorSeconds: seconds)
+                                benignWindows: calibration?.benignWindows, pradaDelta: pradaDelta, monitorSeconds: seconds)
     }
 
     /// A fresh monitor with the chosen detectors: PRADA, and the coverage detector calibrated on
@@ -115,11 +120,25 @@ public enum MonitorJob {
     ///   inputs or with inputs that do not fit the victim.
     public static func monitor(victim: any QueryClassifier, detectors choice: MonitorDetectorChoice, benign: Tensor?,
                                settings: MonitorJobSettings = MonitorJobSettings()) throws(ExtractionError)
-        -> (monitor: QueryMonitor, calibration: CoverageDetector.Calibration?) {
+        -> (monitor: QueryMonitor, calibration: CoverageDetector.Calibration?, pradaDelta: Double?) {
         var detectors: [any QueryPatternDetector] = []
         var calibration: CoverageDetector.Calibration?
+        var pradaDelta: Double?
         if choice != .coverage {
-            detectors.append(try PRADADetector(delta: settings.delta, testInterval: settings.testInterval))
+            var delta = settings.delta
+            if settings.calibratePRADA, let benign, let n = benign.shape.first, n > 0 {
+                guard Array(benign.shape.dropFirst()) == victim.inputShape else {
+                    throw ExtractionError(.shapeMismatch, "benign inputs of shape \(benign.shape) do not fit the victim's input shape \(victim.inputShape)")
+                }
+                let perClient = min(1000, n)
+                let streams = try ClientStream.benign(inputs: benign, victim: victim, clients: max(1, n / perClient), queriesPerClient: perClient,
+                                                      seed: settings.seed)
+                if let calibrated = try PRADADetector.calibratedDelta(benign: streams, testInterval: settings.testInterval) {
+                    delta = min(delta, max(calibrated, 1e-6))
+                }
+            }
+            pradaDelta = delta
+            detectors.append(try PRADADetector(delta: delta, testInterval: settings.testInterval))
         }
         if choice != .prada {
             guard let benign else { throw ExtractionError(.invalidParameter, "the coverage detector needs benign inputs to calibrate on (--benign)") }
@@ -131,7 +150,7 @@ public enum MonitorJob {
             calibration = fitted
             detectors.append(CoverageDetector(calibration: fitted))
         }
-        return (QueryMonitor(detectors: detectors), calibration)
+        return (QueryMonitor(detectors: detectors), calibration, pradaDelta)
     }
 
     /// The victim's labels for `inputs`, 256 rows at a time.

@@ -68,6 +68,7 @@ public struct PRADADetector: QueryPatternDetector {
         var queries = 0
         var flagged = false
         var lastW: Double?
+        var lowestW: Double?
     }
 
     /// One predicted class of one client.
@@ -86,6 +87,34 @@ public struct PRADADetector: QueryPatternDetector {
 
     /// The last W computed for `client`, if any.
     public func lastStatistic(client: String) -> Double? { clients[client]?.lastW }
+
+    /// The lowest W computed for `client` so far, if any.
+    public func lowestStatistic(client: String) -> Double? { clients[client]?.lowestW }
+
+    /// δ calibrated on benign traffic, as the paper sets δ per victim so that benign clients are
+    /// not flagged: the lowest W any client of `streams` reaches (replayed with this detector's
+    /// other settings), less `margin`, and never above ``defaultDelta``. `nil` when no client sent
+    /// enough queries for a test.
+    public static func calibratedDelta(benign streams: [ClientStream], margin: Double = 0.02, minimumDistances: Int = 100,
+                                       minimumClassDistances: Int = 10, testInterval: Int = 10) throws(ExtractionError) -> Double? {
+        var probe = try PRADADetector(delta: 1e-9, minimumDistances: minimumDistances, minimumClassDistances: minimumClassDistances, testInterval: testInterval)
+        var index = 0
+        for stream in streams {
+            var clientIndex = 0
+            for batch in stream.batches {
+                let n = batch.inputs.shape.first ?? 0, width = n > 0 ? batch.inputs.scalars.count / n : 0, classes = batch.outputs.shape.last ?? 0
+                for r in 0..<n {
+                    _ = probe.observe(ObservedQuery(client: stream.client, streamIndex: index, clientIndex: clientIndex,
+                                                    input: batch.inputs.scalars[(r * width)..<((r + 1) * width)],
+                                                    output: batch.outputs.scalars[(r * classes)..<((r + 1) * classes)]))
+                    index += 1
+                    clientIndex += 1
+                }
+            }
+        }
+        let lowest = streams.compactMap { probe.lowestStatistic(client: $0.client) }.min()
+        return lowest.map { min(defaultDelta, $0 - margin) }
+    }
 
     /// Number of growing-set members kept for `client` (all classes).
     public func growingSetSize(client: String) -> Int { clients[client]?.classes.values.reduce(0) { $0 + $1.memberCount } ?? 0 }
@@ -107,6 +136,7 @@ public struct PRADADetector: QueryPatternDetector {
             let kept = Self.rejectingOutliers(pooled)
             if kept.count > minimumDistances, let result = try? ShapiroWilk.test(kept) {
                 state.lastW = result.w
+                state.lowestW = min(state.lowestW ?? result.w, result.w)
                 let now = result.w < delta
                 if now, !state.flagged {
                     alert = ExtractionAlert(client: query.client, detector: name, clientQueryIndex: query.clientIndex, streamIndex: query.streamIndex,
