@@ -154,20 +154,7 @@ struct FingerprintVerifyCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var suspect: ModelOptions
-    @Option(help: "The key written by fingerprint make.")
-    var key: String
-    @Option(parsing: .unconditional, help: "Verify only when the p-value is below this.")
-    var threshold: Double = OwnershipVerifier.defaultThreshold
-    @Flag(help: "Print one JSON object on stdout (a report `bulwark attest` can sign).")
-    var json = false
+    @OptionGroup var claim: OwnershipVerifyOptions
 
-    func validate() throws {
-        guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be in (0, 1), got \(threshold)") }
-    }
-
-    func run() throws {
-        try OwnershipClaim.verify(modelPath: suspect.model, architecture: suspect.arch, keyPath: key, threshold: threshold, json: json,
-                                  command: "bulwark fingerprint verify --model \(suspect.model) --key \(key) --threshold \(threshold)")
-    }
+    func run() throws { try claim.verify(command: "fingerprint verify") }
 }

@@ -198,8 +198,16 @@ struct WatermarkVerifyCommand: ParsableCommand {
         """
     )
 
+    @OptionGroup var claim: OwnershipVerifyOptions
+
+    func run() throws { try claim.verify(command: "watermark verify") }
+}
+
+/// The options of `watermark verify` and `fingerprint verify`: the suspect, the key, the
+/// threshold and `--json`, and the verification they run.
+struct OwnershipVerifyOptions: ParsableArguments {
     @OptionGroup var suspect: ModelOptions
-    @Option(help: "The secret key written by watermark embed.")
+    @Option(help: "The secret key written by watermark embed or fingerprint make.")
     var key: String
     @Option(parsing: .unconditional, help: "Verify only when the p-value is below this.")
     var threshold: Double = OwnershipVerifier.defaultThreshold
@@ -210,9 +218,10 @@ struct WatermarkVerifyCommand: ParsableCommand {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be in (0, 1), got \(threshold)") }
     }
 
-    func run() throws {
+    /// Verifies, prints, and exits 1 when the claim is refused; `command` is `watermark verify` or `fingerprint verify`.
+    func verify(command: String) throws {
         try OwnershipClaim.verify(modelPath: suspect.model, architecture: suspect.arch, keyPath: key, threshold: threshold, json: json,
-                                  command: "bulwark watermark verify --model \(suspect.model) --key \(key) --threshold \(threshold)")
+                                  command: "bulwark \(command) --model \(suspect.model) --key \(key) --threshold \(threshold)")
     }
 }
 
