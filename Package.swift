@@ -118,7 +118,7 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkExtractionTests", dependencies: ["BulwarkExtraction", "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels"],
                     swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkExtraction"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain", "BulwarkPoisoning", "BulwarkData", "BulwarkTensor"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
