@@ -64,6 +64,8 @@ struct FingerprintMakeCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "Where to write the key (safetensors with metadata).")
     var out: String
+    @Flag(help: "Replace an existing --out key (the models fingerprinted with the old key lose their proof).")
+    var force = false
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -79,6 +81,7 @@ struct FingerprintMakeCommand: ParsableCommand {
 
     func run() throws {
         try refuseOverwrite(out, inputs: source.paths + [owner.model], role: "--out")
+        try refuseReplacingKey(out, role: "--out", force: force)
         let model = try owner.load()
         let arch: ZooArchitecture
         if let referenceArch { arch = referenceArch } else if let recorded = try? ModelFile.load(path: owner.model, architecture: owner.arch).architecture {

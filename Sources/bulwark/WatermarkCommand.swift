@@ -71,6 +71,8 @@ struct WatermarkEmbedCommand: ParsableCommand {
     var out: String
     @Option(name: .customLong("key-out"), help: "Where to write the secret key (safetensors with metadata).")
     var keyOut: String
+    @Flag(help: "Replace an existing --key-out file (the models made with the old key lose their proof).")
+    var force = false
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -97,6 +99,7 @@ struct WatermarkEmbedCommand: ParsableCommand {
         let inputs = source.paths + [ZooArchitecture(rawValue: model) == nil ? model : nil]
         try refuseOverwrite(out, inputs: inputs, role: "--out")
         try refuseOverwrite(keyOut, inputs: inputs + [out], role: "--key-out")
+        try refuseReplacingKey(keyOut, role: "--key-out", force: force)
         let recipe = WatermarkRecipe(kind: kind, keySize: keySize, seed: seed, targetClass: targetClass, noiseStandardDeviation: noiseStd,
                                      copies: copies)
         let configuration = TrainingConfiguration(epochs: epochs, batchSize: batchSize, seed: seed)

@@ -29,6 +29,16 @@ import Testing
         #expect(verify.status == (p < 1e-6 ? 0 : 1), "p \(p), status \(verify.status)")
         #expect(verify.status == 0, "the owner's own model must verify: \(matches)/\(size), p \(p)")
 
+        // an existing key is never replaced without --force: models made with it would lose their proof
+        let keyBytes = try #require(FileManager.default.contents(atPath: key))
+        let again = try CLI.run(["watermark", "embed", "--model", "mlp", "--limit", "100", "--epochs", "1",
+                                 "--out", dir.appendingPathComponent("other.safetensors").path, "--key-out", key])
+        #expect(again.status == 2 && again.stderr.contains("already exists"), "\(again.stderr)")
+        #expect(FileManager.default.contents(atPath: key) == keyBytes)
+        let fingerprint = try CLI.run(["fingerprint", "make", "--model", model, "--limit", "100", "--out", key])
+        #expect(fingerprint.status == 2 && fingerprint.stderr.contains("already exists"), "\(fingerprint.stderr)")
+        #expect(FileManager.default.contents(atPath: key) == keyBytes)
+
         // a stricter threshold than the p-value refuses the same claim with status 1
         let strict = try CLI.run(["watermark", "verify", "--model", model, "--key", key, "--threshold", String(p / 10)])
         #expect(strict.status == 1, "\(strict.stdout)\(strict.stderr)")

@@ -78,6 +78,14 @@ func refuseOverwrite(_ output: String, inputs: [String?], trees: [String] = [], 
     do { try FileChecks.checkOutput(output, notOverwriting: inputs.compactMap { $0 }, notInside: trees, role: role) } catch { throw error }
 }
 
+/// Refuses to replace an existing ownership key at `path` (`role` names the option) unless
+/// `force`: a key is the only proof of ownership for every model already embedded or
+/// fingerprinted with it, and it cannot be made again.
+func refuseReplacingKey(_ path: String, role: String, force: Bool) throws {
+    guard !force, FileManager.default.fileExists(atPath: path) else { return }
+    throw CLIError("\(role) '\(path)' already exists: a key is the only proof for the models made with it; refusing to replace it (choose another path, or --force)")
+}
+
 /// Refuses an output directory `directory` whose files `names` (relative, `""` for the
 /// directory itself) would overwrite an input (`--out`).
 func refuseOverwrite(_ directory: String, names: [String], inputs: [String?]) throws {
