@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
         .library(name: "BulwarkPoisoning", targets: ["BulwarkPoisoning"]),
         .library(name: "BulwarkExtraction", targets: ["BulwarkExtraction"]),
+        .library(name: "BulwarkStore", targets: ["BulwarkStore"]),
+        .library(name: "BulwarkAccess", targets: ["BulwarkAccess"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
         .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
     ],
@@ -31,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // floor 0: system libraries and the numeric core
@@ -42,9 +47,16 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", providers: [.apt(["libargon2-dev"])]),
         .target(name: "BulwarkErrors", swiftSettings: strictSettings),
         .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS"], swiftSettings: strictSettings),
         .target(name: "BulwarkArchive", dependencies: ["BulwarkErrors", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
+        // storage for the control plane: SQLite (GRDB) by default, PostgreSQL for several nodes
+        .target(
+            name: "BulwarkStore",
+            dependencies: ["BulwarkErrors", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strictSettings
+        ),
 
         // floor 1: models and data
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive", "CPNG", "CJPEG"], swiftSettings: strictSettings),
@@ -73,6 +85,13 @@ let package = Package(
                                                    .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
         .target(name: "BulwarkExtraction", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
                                                     .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
+
+        // identity, MFA, tokens, RBAC/ABAC policies and the Merkle-tree audit log (no tensor code)
+        .target(
+            name: "BulwarkAccess",
+            dependencies: ["BulwarkErrors", "BulwarkStore", "CArgon2", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
 
         // floor 3: findings and their renderings
         .target(
@@ -120,6 +139,8 @@ let package = Package(
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkExtraction"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain", "BulwarkPoisoning", "BulwarkData", "BulwarkTensor"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkStoreTests", dependencies: ["BulwarkStore"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkAccessTests", dependencies: ["BulwarkAccess", "BulwarkStore"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
