@@ -75,48 +75,77 @@ public struct ActivationClustering: Sendable {
             ruleText = "silhouette>=\(m)"
         }
         let d = features.shape[1]
+        let groups = DetectionInputs.byClass(labels)
+        // Classes are independent: analyse them on parallel workers (the eigen-decomposition,
+        // 2-means and silhouette are serial per class), then merge in class order.
+        let analyses = [ClassAnalysis?](unsafeUninitializedCapacity: groups.count) { buffer, count in
+            let out = UncheckedBox(buffer)
+            parallelChunks(groups.count, costPerItem: 32_768) { range in
+                for g in range {
+                    out.value.initializeElement(at: g, to: analyse(features: features, columns: d, indices: groups[g].indices))
+                }
+            }
+            count = groups.count
+        }
         var scores = [Double](repeating: 0, count: labels.count)
         var flagged: [Int] = []
         var summaries: [PoisonDetectionResult.ClassSummary] = []
-        for (label, indices) in DetectionInputs.byClass(labels) {
-            let n = indices.count
-            guard n >= 2 else {
-                summaries.append(.init(label: label, examples: n, flagged: 0))
+        for ((label, indices), analysis) in zip(groups, analyses) {
+            guard let analysis else {
+                summaries.append(.init(label: label, examples: indices.count, flagged: 0))
                 continue
             }
-            let x = DetectionMath.centred(DetectionInputs.rows(features, indices), rows: n, columns: d)
-            let (reduced, k) = DetectionMath.principalComponents(x, rows: n, columns: d, keep: dimensions)
-            let assignment = DetectionMath.twoMeans(reduced, rows: n, columns: k)
-            let sizes = [assignment.filter { $0 == 0 }.count, assignment.filter { $0 == 1 }.count]
-            let small = sizes[0] <= sizes[1] ? 0 : 1
-            let fraction = Double(sizes[small]) / Double(n)
-            var centres = [[Double]](repeating: [Double](repeating: 0, count: k), count: 2)
-            for (r, c) in assignment.enumerated() { for j in 0..<k { centres[c][j] += reduced[r * k + j] } }
-            for c in 0..<2 where sizes[c] > 0 { centres[c] = centres[c].map { $0 / Double(sizes[c]) } }
-            for r in 0..<n {
-                var ds = 0.0, dl = 0.0
-                for j in 0..<k {
-                    let v = reduced[r * k + j]
-                    ds += (v - centres[small][j]) * (v - centres[small][j])
-                    dl += (v - centres[1 - small][j]) * (v - centres[1 - small][j])
-                }
-                let (a, b) = (ds.squareRoot(), dl.squareRoot())
-                scores[indices[r]] = a + b > 0 ? (b - a) / (a + b) : 0
-            }
-            let silhouette = DetectionMath.silhouette(reduced, rows: n, columns: k, assignment: assignment)
+            for (r, score) in analysis.scores.enumerated() { scores[indices[r]] = score }
             let poisoned: Bool
             switch rule {
-            case .relativeSize(let m): poisoned = fraction < m
-            case .silhouette(let m): poisoned = silhouette >= m && sizes[small] > 0
+            case .relativeSize(let m): poisoned = analysis.fraction < m
+            case .silhouette(let m): poisoned = analysis.silhouette >= m && analysis.smallSize > 0
             }
-            let members = poisoned ? (0..<n).filter { assignment[$0] == small }.map { indices[$0] } : []
+            let members = poisoned ? analysis.smallMembers.map { indices[$0] } : []
             flagged += members
-            summaries.append(.init(label: label, examples: n, flagged: members.count,
-                                   values: ["smallerClusterFraction": fraction, "silhouette": silhouette]))
+            summaries.append(.init(label: label, examples: indices.count, flagged: members.count,
+                                   values: ["smallerClusterFraction": analysis.fraction, "silhouette": analysis.silhouette]))
         }
         return PoisonDetectionResult(method: "activation-clustering", scores: scores, flaggedIndices: flagged,
                                      parameters: ["dimensions": "\(dimensions)", "reduction": "pca", "rule": ruleText,
                                                   "layer": layer.map(String.init) ?? "penultimate"],
                                      classes: summaries)
+    }
+
+    /// One class's clustering: per-row scores (row order of the class), the smaller cluster's
+    /// rows, its share and the silhouette. `nil` for a class of fewer than two examples.
+    private struct ClassAnalysis {
+        var scores: [Double]
+        var smallMembers: [Int]
+        var smallSize: Int
+        var fraction: Double
+        var silhouette: Double
+    }
+
+    private func analyse(features: Tensor, columns d: Int, indices: [Int]) -> ClassAnalysis? {
+        let n = indices.count
+        guard n >= 2 else { return nil }
+        let x = DetectionMath.centred(DetectionInputs.rows(features, indices), rows: n, columns: d)
+        let (reduced, k) = DetectionMath.principalComponents(x, rows: n, columns: d, keep: dimensions)
+        let assignment = DetectionMath.twoMeans(reduced, rows: n, columns: k)
+        let sizes = [assignment.filter { $0 == 0 }.count, assignment.filter { $0 == 1 }.count]
+        let small = sizes[0] <= sizes[1] ? 0 : 1
+        var centres = [[Double]](repeating: [Double](repeating: 0, count: k), count: 2)
+        for (r, c) in assignment.enumerated() { for j in 0..<k { centres[c][j] += reduced[r * k + j] } }
+        for c in 0..<2 where sizes[c] > 0 { centres[c] = centres[c].map { $0 / Double(sizes[c]) } }
+        var scores = [Double](repeating: 0, count: n)
+        for r in 0..<n {
+            var ds = 0.0, dl = 0.0
+            for j in 0..<k {
+                let v = reduced[r * k + j]
+                ds += (v - centres[small][j]) * (v - centres[small][j])
+                dl += (v - centres[1 - small][j]) * (v - centres[1 - small][j])
+            }
+            let (a, b) = (ds.squareRoot(), dl.squareRoot())
+            scores[r] = a + b > 0 ? (b - a) / (a + b) : 0
+        }
+        return ClassAnalysis(scores: scores, smallMembers: (0..<n).filter { assignment[$0] == small }, smallSize: sizes[small],
+                             fraction: Double(sizes[small]) / Double(n),
+                             silhouette: DetectionMath.silhouette(reduced, rows: n, columns: k, assignment: assignment))
     }
 }
