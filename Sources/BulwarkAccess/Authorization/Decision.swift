@@ -31,11 +31,22 @@ public struct Decision: Sendable, Hashable, CustomStringConvertible {
     /// One line saying why: the effect, the deciding rule and where it is written, and for a
     /// deny by an `unless` rule the requirement that was not met.
     public var reason: String {
-        if ruleID == Self.defaultDenyRuleID { return "denied by default: \(ruleLabel)" }
+        if ruleID == Self.defaultDenyRuleID {
+            switch ruleLabel {
+            case Self.unknownActionLabel: return "denied by default: unknown action '\(action)'"
+            case Self.anonymousLabel:
+                return "denied by default: anonymous principals get only what names 'anonymous', and nothing allows '\(action)'"
+            default: return "denied by default: no role grant or rule allows '\(action)' for this principal"
+            }
+        }
         let verdict = allowed ? "allowed" : "denied"
         guard let unmetRequirement else { return "\(verdict) by \(ruleLabel)" }
         return "\(verdict) by \(ruleLabel): requirement '\(unmetRequirement)' not met"
     }
+
+    static let unknownActionLabel = "unknown action"
+    static let anonymousLabel = "anonymous"
+    static let noGrantLabel = "no grant"
 
     /// `allow`/`deny`, the rule id and the reason.
     public var description: String { "\(allowed ? "allow" : "deny") [\(ruleID)] \(reason)" }

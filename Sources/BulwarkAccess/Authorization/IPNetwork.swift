@@ -40,11 +40,12 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     /// The network's first address.
     public let address: IPAddress
-    /// The number of leading bits that must match.
+    /// The number of leading bits that must match (an IPv4-mapped IPv6 network counts the
+    /// bits of the IPv4 address it maps: `::ffff:10.0.0.0/104` has 8).
     public let prefixLength: Int
 
     /// The network in CIDR notation, as written.
-    public var description: String { "\(address)/\(prefixLength)" }
+    public let description: String
 
     /// Parses `address/prefix`; nil if either part is malformed or host bits are set.
     public init?(_ text: String) {
@@ -61,6 +62,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         guard prefix <= address.bytes.count * 8 else { return nil }
         self.address = address
         self.prefixLength = prefix
+        self.description = text
         for (index, byte) in address.bytes.enumerated() where byte & ~Self.mask(byteIndex: index, prefix: prefix) != 0 {
             return nil
         }

@@ -134,7 +134,7 @@ public struct Policy: Sendable {
     public func evaluate(principal: Principal, action: Action, resource: Resource, context: AuthorizationContext) -> Decision {
         guard let actionPosition = actionIndex[action.name] else {
             return Decision(allowed: false, ruleID: Decision.defaultDenyRuleID, action: action.name, policyDigest: digest,
-                            ruleLabel: "unknown action '\(action.name)'", unmetRequirement: nil)
+                            ruleLabel: Decision.unknownActionLabel, unmetRequirement: nil)
         }
         let mask = roleMask(of: principal)
         let request = AuthorizationRequest(principal: principal, action: action.name, resource: resource, context: context)
@@ -159,11 +159,8 @@ public struct Policy: Sendable {
                                 unmetRequirement: nil)
             }
         }
-        let label = principal.kind == .anonymous
-            ? "anonymous principals get only what names 'anonymous', and nothing allows '\(action.name)'"
-            : "no role grant or rule allows '\(action.name)' for this principal"
         return Decision(allowed: false, ruleID: Decision.defaultDenyRuleID, action: action.name, policyDigest: digest,
-                        ruleLabel: label, unmetRequirement: nil)
+                        ruleLabel: principal.kind == .anonymous ? Decision.anonymousLabel : Decision.noGrantLabel, unmetRequirement: nil)
     }
 
     /// The actions role `role` is granted outright by `roles:` (conditional rules not included).
@@ -182,8 +179,9 @@ public struct Policy: Sendable {
     }
 }
 
-/// A rule after compilation: role grants and `rules:` entries alike.
-struct CompiledRule: Sendable {
+/// A rule after compilation: role grants and `rules:` entries alike (a class, so that
+/// evaluation passes one reference rather than copying every field).
+final class CompiledRule: Sendable {
     let id: String
     let allows: Bool
     let actionIndices: [Int]
@@ -193,6 +191,16 @@ struct CompiledRule: Sendable {
     let unless: [Condition]
     /// "rule 'id' (policy.yaml:12)" or "role grant 'publisher' (policy.yaml:5)".
     let label: String
+
+    init(id: String, allows: Bool, actionIndices: [Int], roleMask: UInt64, when: [Condition], unless: [Condition], label: String) {
+        self.id = id
+        self.allows = allows
+        self.actionIndices = actionIndices
+        self.roleMask = roleMask
+        self.when = when
+        self.unless = unless
+        self.label = label
+    }
 
     func matchesRoles(_ mask: UInt64, anonymous: Bool) -> Bool {
         roleMask == 0 ? !anonymous : (roleMask & mask) != 0

@@ -47,3 +47,11 @@ func networkRejectsMalformedCIDR(cidr: String) {
     #expect(!allowed("fe80::1"))
     #expect(!allowed(nil))
 }
+
+@Test func networkKeepsItsTextAndMappedPrefix() throws {
+    let mapped = try #require(IPNetwork("::ffff:10.0.0.0/104"))
+    #expect(mapped.description == "::ffff:10.0.0.0/104")
+    #expect(mapped.prefixLength == 8)
+    #expect(mapped.address.bytes == [10, 0, 0, 0])
+    #expect(try #require(IPAddress("2001:db8::1")).bytes.count == 16)
+}
