@@ -118,7 +118,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
-                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment",
+                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

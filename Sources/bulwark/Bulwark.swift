@@ -24,6 +24,7 @@ struct Bulwark: AsyncParsableCommand {
             FingerprintCommand.self,
             InspectCommand.self,
             PoisonCommand.self,
+            PolicyCommand.self,
             PredictCommand.self,
             PrivacyCommand.self,
             ReportCommand.self,

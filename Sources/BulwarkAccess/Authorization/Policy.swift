@@ -163,6 +163,9 @@ public struct Policy: Sendable {
                         ruleLabel: principal.kind == .anonymous ? Decision.anonymousLabel : Decision.noGrantLabel, unmetRequirement: nil)
     }
 
+    /// The id of every rule in evaluation order: role grants (`role:<name>`) then `rules:`.
+    public var ruleIDs: [String] { rules.map(\.id) }
+
     /// The actions role `role` is granted outright by `roles:` (conditional rules not included).
     public func grantedActions(of role: String) -> [Action] {
         guard let rule = rules.first(where: { $0.id == "role:\(role)" }) else { return [] }
