@@ -34,7 +34,8 @@ public struct NoteSigner: Sendable {
     /// Parses a signer key string (see the type's documentation); throws `.malformed` for any
     /// other text, or when its key id does not match its name and key.
     public init(signerKey: String) throws(AccessError) {
-        let parts = signerKey.split(separator: "+", omittingEmptySubsequences: false)
+        // The base64 key may itself contain '+': split off the four fields before it only.
+        let parts = signerKey.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
         guard signerKey.utf8.count <= 1024, parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
               let keyID = NoteVerifier.parseKeyID(parts[3]),
               let material = Base64.decode(parts[4]), material.count == 33, material[0] == 0x01,
@@ -93,7 +94,8 @@ public struct NoteVerifier: Sendable, Hashable {
     /// Parses a verifier key string; throws `.malformed` for any other text or a key id that does
     /// not match.
     public init(verifierKey: String) throws(AccessError) {
-        let parts = verifierKey.split(separator: "+", omittingEmptySubsequences: false)
+        // The base64 key may itself contain '+': split off the two fields before it only.
+        let parts = verifierKey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard verifierKey.utf8.count <= 1024, parts.count == 3, Self.isValidKeyName(parts[0]),
               let keyID = Self.parseKeyID(parts[1]),
               let material = Base64.decode(parts[2]), material.count == 33, material[0] == 0x01,
