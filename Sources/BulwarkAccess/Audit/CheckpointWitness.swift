@@ -34,6 +34,23 @@ public enum CheckpointWitness {
         }
     }
 
+    /// Accepts `note` into the witness file at `path`: opens it with `verifier` for `origin`, and
+    /// when the file already holds a checkpoint, requires `proof` to show the new one extends it;
+    /// then replaces the file atomically and returns the accepted checkpoint.
+    ///
+    /// A checkpoint older than the witnessed one is refused (`.tampered`), so the file only ever
+    /// moves forward; a missing file is the first checkpoint and needs no proof.
+    public static func accept(_ note: String, proof: [MerkleHash], at path: String, origin: String,
+                              verifier: NoteVerifier) throws(AccessError) -> Checkpoint {
+        let newer = try Checkpoint.open(note, origin: origin, verifier: verifier)
+        if FileManager.default.fileExists(atPath: path) {
+            let older = try read(from: path, origin: origin, verifier: verifier)
+            try verifyExtension(older: older, newer: newer, proof: proof)
+        }
+        try write(try SignedNote.parse(note), to: path)
+        return newer
+    }
+
     /// Writes `note` to `path` atomically: a temporary file in the same directory, flushed, then
     /// renamed over `path`, so a reader sees the old checkpoint or the new one, never a mix.
     /// Throws `.io` when any step fails (the temporary file is then removed).

@@ -185,6 +185,24 @@ private struct InMemoryFrontierForTests {
     #expect(throws: AccessError.self) { try CheckpointWitness.read(from: path + ".missing", origin: origin, verifier: signer.verifier) }
 }
 
+@Test func witnessFileMovesOnlyForward() async throws {
+    let signer = try NoteSigner.generate(name: origin)
+    let (log, _) = try await makeLog(5, signer: signer)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-witness-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let first = try await log.checkpoint().serialized
+    #expect(try CheckpointWitness.accept(first, proof: [], at: path, origin: origin, verifier: signer.verifier).size == 5)
+    _ = try await log.append(AuditEvent(actor: "d", action: "w", resource: "r", outcome: .allowed))
+    let second = try await log.checkpoint().serialized
+    let proof = try await log.consistencyProof(from: 5, to: 6)
+    #expect(try CheckpointWitness.accept(second, proof: proof, at: path, origin: origin, verifier: signer.verifier).size == 6)
+    // Going back, or a fork of the same size signed by the same key, is refused and leaves the file alone.
+    #expect(throws: AccessError.self) { try CheckpointWitness.accept(first, proof: [], at: path, origin: origin, verifier: signer.verifier) }
+    let fork = try Checkpoint(origin: origin, size: 6, rootHash: .leaf([6])).signed(by: signer).serialized
+    #expect(throws: AccessError.self) { try CheckpointWitness.accept(fork, proof: proof, at: path, origin: origin, verifier: signer.verifier) }
+    #expect(try CheckpointWitness.read(from: path, origin: origin, verifier: signer.verifier).size == 6)
+}
+
 @Test func exportWritesOneCanonicalLinePerEntry() async throws {
     let signer = try NoteSigner.generate(name: origin)
     let (_, storage) = try await makeLog(12, signer: signer)
