@@ -45,6 +45,11 @@ public struct Migration: Sendable, Hashable {
 /// is at a version this code does not know (written by a newer build) is refused.
 ///
 /// ```swift
+/// let createUsers = Migration(version: 1, name: "create users",
+///     sqlite: "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+///     postgres: "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+/// let addEmail = Migration(version: 2, name: "add email", sql: "ALTER TABLE users ADD COLUMN email TEXT")
+/// let db = try await openDatabase("sqlite:/tmp/bulwark-example.db")
 /// let migrator = try Migrator(namespace: "access", [createUsers, addEmail])
 /// let version = try await migrator.migrate(db)   // 2
 /// ```

@@ -39,6 +39,13 @@ final class PostgreSQLDatabase: SQLDatabase {
                 host: location.host, port: location.port, username: location.user,
                 password: location.password, database: location.database, tls: tls)
         }
+        // one direct connection first: the pool retries a refused connection for a minute or more
+        // before a lease fails, while this fails at once with the real reason
+        do {
+            try await Self.probe(location, connectTimeoutSeconds: options.connectTimeoutSeconds)
+        } catch {
+            throw StoreError(.unavailable, "\(location): cannot connect (\(Self.reason(error)))", underlying: error)
+        }
         configuration.options.maximumConnections = max(1, options.maximumConnections)
         configuration.options.connectTimeout = .milliseconds(Int64(options.connectTimeoutSeconds * 1000))
         var logger = Logger(label: "bulwark.store")
@@ -54,6 +61,31 @@ final class PostgreSQLDatabase: SQLDatabase {
             throw StoreError(.unavailable, "\(location): cannot connect (\(Self.reason(error.underlying ?? error)))",
                              underlying: error.underlying)
         }
+    }
+
+    /// Opens and closes one connection with the pool's settings.
+    private static func probe(_ location: PostgresLocation, connectTimeoutSeconds: Double) async throws {
+        var configuration: PostgresConnection.Configuration
+        if let socketDirectory = location.unixSocketDirectory {
+            configuration = PostgresConnection.Configuration(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(location.port)", username: location.user,
+                password: location.password, database: location.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            switch location.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = PostgresConnection.Configuration(
+                host: location.host, port: location.port, username: location.user,
+                password: location.password, database: location.database, tls: tls)
+        }
+        configuration.options.connectTimeout = .milliseconds(Int64(connectTimeoutSeconds * 1000))
+        var logger = Logger(label: "bulwark.store")
+        logger.logLevel = .critical
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
     }
 
     deinit {

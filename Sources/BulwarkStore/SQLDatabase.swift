@@ -70,6 +70,7 @@ extension SQLDatabase {
     /// Runs `body` inside one transaction: commits when it returns, rolls back when it throws.
     ///
     /// ```swift
+    /// let db = try await openDatabase("sqlite:/tmp/bulwark-example.db")
     /// let balance = try await db.transaction { tx throws(StoreError) in
     ///     try await tx.lock(key: "accounts")
     ///     let row = try await tx.query(SQLStatement("SELECT balance FROM accounts WHERE id = ?", [7]))

@@ -4,6 +4,7 @@
 /// throws ``StoreError`` with code `decoding` naming the column.
 ///
 /// ```swift
+/// let db = try await openDatabase("sqlite:/tmp/bulwark-example.db")
 /// for row in try await db.query("SELECT id, name, avatar FROM users") {
 ///     let id = try row.int64("id")
 ///     let name = try row.string("name")

@@ -58,6 +58,7 @@ extension SQLValue: ExpressibleByNilLiteral, ExpressibleByIntegerLiteral, Expres
 /// `[UInt8]`, `Bool`, and `Optional` of any of them (where `nil` is SQL `NULL`).
 ///
 /// ```swift
+/// let row = SQLRow(columns: ["display_name"], values: [nil])
 /// let name: String? = try row.decode("display_name")   // NULL reads as nil
 /// ```
 public protocol SQLValueConvertible: Sendable {

@@ -57,10 +57,20 @@ final class SQLiteDatabase: SQLDatabase {
         try checkOpen()
         let arguments = Self.arguments(statement.bindings)
         let sql = statement.sql
+        let snapshot: [SQLRow]?
         do {
-            return try await pool.read { db in try Self.rows(db, sql, arguments) }
+            // a read-only statement runs on a reader (concurrent, never waits for writers);
+            // one that writes (`INSERT … RETURNING`) goes to the writer like `execute`
+            snapshot = try await pool.read { db -> [SQLRow]? in
+                guard try db.makeStatement(sql: sql).isReadonly else { return nil }
+                return try Self.rows(db, sql, arguments)
+            }
         } catch {
             throw mapError(error, statement)
+        }
+        if let snapshot { return snapshot }
+        return try await gate.withGate { () async throws(StoreError) -> [SQLRow] in
+            try await write(statement) { db, sql, arguments in try Self.rows(db, sql, arguments) }
         }
     }
 

@@ -47,6 +47,9 @@ enum StoreContract {
             #expect(try empty.map { try $0.int64("id") } == [2])
             let unicode = try await db.query(SQLStatement("SELECT id FROM vals WHERE t = ?", [.text("Grüße, 世界 🔐 'quoted' \"double\" ?")]))
             #expect(try unicode.map { try $0.int64("id") } == [1])
+            // a writing statement run through query() (outside a transaction) returns its rows
+            let returned = try await db.query(SQLStatement("INSERT INTO vals (id, t) VALUES (?, ?) RETURNING id, t", [5, "five"]))
+            #expect(returned == [SQLRow(columns: ["id", "t"], values: [5, "five"])])
         }
     }
 
