@@ -61,8 +61,10 @@ public protocol SQLDatabase: SQLExecutor, AnyObject, CustomStringConvertible {
         storeError: (StoreError) -> E
     ) async throws(E) -> T
 
-    /// Closes the database: waits for running work, then releases its connections. Further calls
-    /// fail with code `unavailable`. Calling it twice is harmless.
+    /// Closes the database and releases its connections; further calls fail with code
+    /// `unavailable`, and calling it twice is harmless. SQLite waits for a running transaction
+    /// to end; PostgreSQL shuts its pool down, failing statements still in flight, so finish
+    /// your work first.
     func close() async
 }
 
