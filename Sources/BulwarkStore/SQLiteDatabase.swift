@@ -37,6 +37,8 @@ final class SQLiteDatabase: SQLDatabase {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // the pool switches its writer to NORMAL when it enables WAL, after prepareDatabase
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw StoreError(.unavailable, "sqlite:\(path): cannot open (\(Self.reason(error)))", underlying: error)
         }

@@ -91,3 +91,22 @@ import Glibc
         await db.close()
     }
 }
+
+/// The settings the SQLite backend promises (WAL, `synchronous = FULL`, foreign keys), on a
+/// reader connection and on the writer.
+@Test func sqliteConnectionsUseWALFullSyncAndForeignKeys() async throws {
+    try await withFreshDatabase(.sqlite) { db, _ in
+        func settings(_ executor: any SQLExecutor) async throws -> [Int64] {
+            let journal = try await executor.query("PRAGMA journal_mode").first?.string("journal_mode")
+            #expect(journal == "wal")
+            let synchronous = try #require(try await executor.query("PRAGMA synchronous").first?.int64("synchronous"))
+            let foreignKeys = try #require(try await executor.query("PRAGMA foreign_keys").first?.int64("foreign_keys"))
+            return [synchronous, foreignKeys]
+        }
+        #expect(try await settings(db) == [2, 1])  // 2 is FULL
+        let writer = try await db.transaction { tx throws(StoreError) in
+            do { return try await settings(tx) } catch { throw StoreError(.statement, "\(error)") }
+        }
+        #expect(writer == [2, 1])
+    }
+}
