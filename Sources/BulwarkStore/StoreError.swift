@@ -19,7 +19,8 @@ extension ErrorCode<StoreErrorDomain> {
     public static var unavailable: Self { Self("unavailable") }
     /// A statement failed (a syntax error, a violated constraint, a lost connection).
     public static var statement: Self { Self("statement") }
-    /// A unique or foreign-key constraint refused the change.
+    /// A constraint refused the change: unique, primary key, foreign key, `NOT NULL` or `CHECK`
+    /// (SQLite's `SQLITE_CONSTRAINT`, PostgreSQL's SQLSTATE class 23).
     public static var constraint: Self { Self("constraint") }
     /// A row or column does not hold the type it was read as.
     public static var decoding: Self { Self("decoding") }
