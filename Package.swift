@@ -140,7 +140,8 @@ let package = Package(
         .testTarget(name: "BulwarkReportTests", dependencies: ["BulwarkReport", "BulwarkArchive", "BulwarkTensor", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkExtraction"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAssessmentTests", dependencies: ["BulwarkAssessment", "BulwarkReport", "BulwarkModels", "BulwarkSupplyChain", "BulwarkPoisoning", "BulwarkData", "BulwarkTensor"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkStoreTests", dependencies: ["BulwarkStore"], swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkAccessTests", dependencies: ["BulwarkAccess", "BulwarkStore"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkAccessTests", dependencies: ["BulwarkAccess", "BulwarkStore"],
+                    exclude: ["WebAuthn/Fixtures/make_vectors.py"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
