@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "BulwarkStore", targets: ["BulwarkStore"]),
         .library(name: "BulwarkAccess", targets: ["BulwarkAccess"]),
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
+        .library(name: "BulwarkRegistry", targets: ["BulwarkRegistry"]),
         .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
     ],
     dependencies: [
@@ -103,6 +104,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // the model registry: versions behind gates, stages and approvals, lineage (above the supply chain)
+        .target(
+            name: "BulwarkRegistry",
+            dependencies: ["BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkSupplyChain", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+
         // floor 4: the assessment pipeline (train or reuse → scan → threat modules → findings → report)
         .target(
             name: "BulwarkAssessment",
@@ -142,6 +150,7 @@ let package = Package(
         .testTarget(name: "BulwarkStoreTests", dependencies: ["BulwarkStore"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAccessTests", dependencies: ["BulwarkAccess", "BulwarkStore"],
                     exclude: ["WebAuthn/Fixtures/make_vectors.py"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkRegistryTests", dependencies: ["BulwarkRegistry", "BulwarkStore", "BulwarkAccess", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
