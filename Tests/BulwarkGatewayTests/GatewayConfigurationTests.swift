@@ -1,5 +1,6 @@
 import BulwarkGateway
 import Foundation
+import NIOSSL
 import Testing
 
 @Test(arguments: ["0.0.0.0", "::", "[::]", "10.1.2.3", "192.168.0.1", "example.com", "128.0.0.1", "::2", "127.0.0.256"])

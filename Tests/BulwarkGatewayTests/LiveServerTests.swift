@@ -3,6 +3,7 @@ import BulwarkGateway
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
 import Testing

@@ -115,7 +115,7 @@ let requestIDHeader = HTTPField.Name("X-Request-ID")!
     let chunks = [ByteBuffer(repeating: 0, count: 600), ByteBuffer(repeating: 0, count: 600)]
     var request = Request(
         head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/x"),
-        body: RequestBody(asyncSequence: chunks.async)
+        body: RequestBody(asyncSequence: chunks.asAsyncStream)
     )
     try BodyLimit.apply(to: &request, maxBytes: 1000)
     var received = 0
@@ -134,7 +134,8 @@ let requestIDHeader = HTTPField.Name("X-Request-ID")!
         let start = ContinuousClock.now
         try await client.execute(uri: "/test/sleep/5000", method: .get) { response in
             #expect(response.status == .serviceUnavailable)
-            #expect(try errorBody(response.body).error.code == "unavailable")
+            let body = try errorBody(response.body)
+            #expect(body.error.code == "unavailable")
         }
         #expect(ContinuousClock.now - start < .seconds(3))
         try await client.execute(uri: "/test/sleep/10", method: .get) { response in
@@ -152,9 +153,9 @@ let requestIDHeader = HTTPField.Name("X-Request-ID")!
     }
 }
 
-extension Array {
+extension Array where Element: Sendable {
     /// The elements as an async sequence, for a request body.
-    var async: AsyncStream<Element> {
+    var asAsyncStream: AsyncStream<Element> {
         AsyncStream { continuation in
             for element in self { continuation.yield(element) }
             continuation.finish()

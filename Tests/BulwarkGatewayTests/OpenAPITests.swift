@@ -114,7 +114,8 @@ func routedOperations(_ routes: GatewayRoutes) -> Set<Operation> {
         }
         try await client.execute(uri: "/readyz", method: .get) { response in
             #expect(response.status == .serviceUnavailable)
-            #expect(try errorBody(response.body).error.message == "not ready: store")
+            let body = try errorBody(response.body)
+            #expect(body.error.message == "not ready: store")
         }
         ready.value = true
         try await client.execute(uri: "/readyz", method: .get) { response in
