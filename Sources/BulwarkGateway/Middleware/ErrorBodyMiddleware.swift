@@ -10,7 +10,8 @@ import Logging
 /// - Hummingbird's `HTTPError` (no route, a body too large to decode) keeps its status; the
 ///   message is the status's standard phrase, never the error's own text.
 /// - Anything else is a 500 `internal` with the message `internal error`; the error itself is
-///   logged at `error` level with the request id, and never sent.
+///   logged at `error` level with the request id, and never sent. Other refusals are logged at
+///   `debug` level (the access log line has their status).
 public struct ErrorBodyMiddleware: RouterMiddleware {
     /// A middleware with no settings.
     public init() {}
@@ -23,10 +24,10 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let (status, body) = Self.describe(error, requestID: context.requestID)
-            if status.kind == .serverError {
+            if status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))", "error": "\(String(describing: error).prefix(400))"])
             } else {
-                context.logger.debug("request refused", metadata: ["error.code": .string(body.error.code)])
+                context.logger.debug("request refused", metadata: ["error.code": .string(body.error.code), "error": .string(body.error.message)])
             }
             return body.response(status: status)
         }
