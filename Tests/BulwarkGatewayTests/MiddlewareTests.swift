@@ -162,3 +162,21 @@ extension Array where Element: Sendable {
         }
     }
 }
+
+@Test(.timeLimit(.minutes(1)))
+func liveServerAppliesLimitsAndHeadersOverASocket() async throws {
+    // The same chain over a real loopback connection (HummingbirdTesting's live client).
+    let app = try testGateway().makeApplication()
+    try await app.test(.live) { client in
+        try await client.execute(uri: "/test/echo", method: .post, headers: [requestIDHeader: "live-1"], body: ByteBuffer(repeating: 7, count: 2048)) { response in
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[requestIDHeader] == "live-1")
+            #expect(response.headers[.xContentTypeOptions] == "nosniff")
+            let body = try errorBody(response.body)
+            #expect(body.error == ErrorBody.Detail(code: "payloadTooLarge", message: "request body exceeds the limit of 1024 bytes", requestId: "live-1"))
+        }
+        try await client.execute(uri: "/test/echo", method: .post, body: ByteBuffer(string: "hello")) { response in
+            #expect(response.status == .ok && String(buffer: response.body) == "hello")
+        }
+    }
+}
