@@ -4,7 +4,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOSSL
-public import ServiceLifecycle
+import ServiceLifecycle
 import UnixSignals
 
 /// The HTTP gateway behind `bulwark serve`: a Hummingbird 2 application over HTTP/1.1, with TLS

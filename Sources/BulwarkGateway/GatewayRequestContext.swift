@@ -1,5 +1,5 @@
 public import Hummingbird
-public import Logging
+import Logging
 public import NIOCore
 
 /// What the gateway knows about one request while its middleware and route run: the request

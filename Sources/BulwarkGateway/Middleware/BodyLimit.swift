@@ -1,6 +1,6 @@
 public import Hummingbird
 import HTTPTypes
-public import NIOCore
+import NIOCore
 import Synchronization
 
 /// Enforces a request body limit without buffering: a declared `Content-Length` over the limit

@@ -1,7 +1,7 @@
 import Foundation
 public import Hummingbird
 public import HTTPTypes
-public import NIOCore
+import NIOCore
 
 /// The one JSON shape of every error response:
 /// `{"error": {"code": "notFound", "message": "…", "requestId": "…"}}`.

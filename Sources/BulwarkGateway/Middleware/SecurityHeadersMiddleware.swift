@@ -1,5 +1,5 @@
 public import Hummingbird
-public import HTTPTypes
+package import HTTPTypes
 
 /// Adds the security headers to every response, error responses included:
 ///
