@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
         .library(name: "BulwarkRegistry", targets: ["BulwarkRegistry"]),
         .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
+        .library(name: "BulwarkGateway", targets: ["BulwarkGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // floor 0: system libraries and the numeric core
@@ -121,12 +129,30 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // floor 5: the HTTP server (routes, middleware, web UI), thin like the CLI beside it
+        .target(
+            name: "BulwarkGateway",
+            dependencies: [
+                "BulwarkErrors",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // floor 5: the command-line tool
         .executableTarget(
             name: "bulwark",
             dependencies: [
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
-                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess",
+                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess", "BulwarkGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -151,6 +177,24 @@ let package = Package(
         .testTarget(name: "BulwarkAccessTests", dependencies: ["BulwarkAccess", "BulwarkStore"],
                     exclude: ["WebAuthn/Fixtures/make_vectors.py"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkRegistryTests", dependencies: ["BulwarkRegistry", "BulwarkStore", "BulwarkAccess", "BulwarkSupplyChain"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "BulwarkGatewayTests",
+            dependencies: [
+                "BulwarkGateway", "BulwarkErrors",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -29,6 +29,7 @@ struct Bulwark: AsyncParsableCommand {
             PrivacyCommand.self,
             ReportCommand.self,
             ScanCommand.self,
+            ServeCommand.self,
             SignCommand.self,
             TrainCommand.self,
             VerifyCommand.self,

@@ -1,0 +1,78 @@
+import ArgumentParser
+import BulwarkGateway
+import Foundation
+
+/// `bulwark serve`: the HTTP gateway (routes, middleware and limits live in BulwarkGateway).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTPS gateway until SIGTERM or SIGINT.",
+        discussion: """
+        Serves TLS 1.2 or later with --tls-cert and --tls-key (PEM files). Plain HTTP needs \
+        --insecure-http and is refused on any address but loopback. Prints the URL it listens \
+        on (with the real port when --port is 0), then one log line per request on \
+        stderr. On SIGTERM or SIGINT it stops accepting connections and gives requests in \
+        flight --grace-period seconds to finish. The API is described at /openapi.json.
+
+          bulwark serve --host 0.0.0.0 --port 8443 --tls-cert server.pem --tls-key server.key
+          bulwark serve --insecure-http --port 0
+          bulwark serve --print-openapi > openapi.json
+        """
+    )
+
+    @Option(help: "Address to bind (an IP literal or host name).")
+    var host: String = "127.0.0.1"
+    @Option(parsing: .unconditional, help: "TCP port; 0 picks a free one.")
+    var port: Int = 8443
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain, server certificate first.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of the certificate (unencrypted; keep it mode 600).")
+    var tlsKey: String?
+    @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP (loopback addresses only; for development and tests).")
+    var insecureHTTP = false
+    @Option(name: .customLong("max-body"), parsing: .unconditional, help: "Largest API request body in bytes.")
+    var maxBody: Int = GatewayConfiguration.defaultMaxRequestBodyBytes
+    @Option(name: .customLong("max-upload"), parsing: .unconditional, help: "Largest upload body in bytes (artifact and dataset routes).")
+    var maxUpload: Int = GatewayConfiguration.defaultMaxUploadBodyBytes
+    @Option(name: .customLong("request-timeout"), parsing: .unconditional, help: "Seconds from a request's head to its response.")
+    var requestTimeout: Double = 30
+    @Option(name: .customLong("idle-timeout"), parsing: .unconditional, help: "Seconds an idle kept-alive connection stays open.")
+    var idleTimeout: Double = 60
+    @Option(name: .customLong("grace-period"), parsing: .unconditional, help: "Seconds requests in flight get to finish at shutdown.")
+    var gracePeriod: Double = 10
+    @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI 3.1 document of the API on stdout and exit (binds nothing, needs no TLS files).")
+    var printOpenAPI = false
+
+    var gatewayConfiguration: GatewayConfiguration {
+        GatewayConfiguration(
+            host: host, port: port, tlsCertificatePath: tlsCert, tlsPrivateKeyPath: tlsKey, insecureHTTP: insecureHTTP,
+            maxRequestBodyBytes: maxBody, maxUploadBodyBytes: maxUpload, requestTimeoutSeconds: requestTimeout,
+            idleTimeoutSeconds: idleTimeout, shutdownGracePeriodSeconds: gracePeriod
+        )
+    }
+
+    func validate() throws {
+        if printOpenAPI { return }
+        do {
+            try gatewayConfiguration.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        if printOpenAPI {
+            var document = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true)).openAPIDocument.encoded(pretty: true)
+            document.append(UInt8(ascii: "\n"))
+            FileHandle.standardOutput.write(document)
+            return
+        }
+        let gateway = try Gateway(configuration: gatewayConfiguration)
+        for warning in gateway.tls?.warnings ?? [] {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        try await gateway.run { url in
+            FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import BulwarkGateway
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// A plain-HTTP gateway with the test routes.
+func testGateway(_ configuration: GatewayConfiguration = loopbackConfiguration()) throws -> Gateway {
+    let gateway = try Gateway(configuration: configuration)
+    addTestRoutes(to: gateway.routes)
+    return gateway
+}
+
+let requestIDHeader = HTTPField.Name("X-Request-ID")!
+
+@Test func securityHeadersOnSuccessAndErrorResponses() async throws {
+    let app = try testGateway().makeApplication()
+    try await app.test(.router) { client in
+        for uri in ["/healthz", "/no/such/route", "/test/fail"] {
+            try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'self'") == true, "\(uri)")
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+                #expect(response.headers[.cacheControl] == "no-store")
+                // Plain HTTP: no HSTS (browsers ignore it there, and it would lie about TLS).
+                #expect(response.headers[.strictTransportSecurity] == nil)
+            }
+        }
+    }
+}
+
+@Test func strictTransportSecurityOnlyWithTLS() {
+    var headers = HTTPFields()
+    SecurityHeadersMiddleware(usesTLS: true).apply(to: &headers)
+    #expect(headers[.strictTransportSecurity] == "max-age=31536000; includeSubDomains")
+    var plain = HTTPFields()
+    plain[.cacheControl] = "public, max-age=60"
+    SecurityHeadersMiddleware(usesTLS: false).apply(to: &plain)
+    #expect(plain[.strictTransportSecurity] == nil)
+    #expect(plain[.cacheControl] == "public, max-age=60")
+}
+
+@Test func requestIDIsEchoedOrGenerated() async throws {
+    let app = try testGateway().makeApplication()
+    try await app.test(.router) { client in
+        try await client.execute(uri: "/healthz", method: .get, headers: [requestIDHeader: "client-id.42"]) { response in
+            #expect(response.headers[requestIDHeader] == "client-id.42")
+        }
+        // An id with characters that could break a log line or a header is replaced.
+        let generated = try await client.execute(uri: "/no/such/route", method: .get, headers: [requestIDHeader: "bad id\"<>"]) { response in
+            let id = try #require(response.headers[requestIDHeader])
+            #expect(id.count == 32 && id.allSatisfy(\.isHexDigit))
+            #expect(try errorBody(response.body).error.requestId == id)
+            return id
+        }
+        let another = try await client.execute(uri: "/healthz", method: .get) { $0.headers[requestIDHeader] }
+        #expect(another != nil && another != generated)
+    }
+}
+
+@Test func unknownRouteGivesJSONNotFound() async throws {
+    let app = try testGateway().makeApplication()
+    try await app.test(.router) { client in
+        try await client.execute(uri: "/api/v9/nothing", method: .get) { response in
+            #expect(response.status == .notFound)
+            #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+            let body = try errorBody(response.body)
+            #expect(body.error.code == "notFound")
+            #expect(body.error.message == "not found")
+        }
+    }
+}
+
+@Test func internalErrorsNeverLeakDetail() async throws {
+    let app = try testGateway().makeApplication()
+    try await app.test(.router) { client in
+        try await client.execute(uri: "/test/fail", method: .get) { response in
+            #expect(response.status == .internalServerError)
+            let text = String(buffer: response.body)
+            #expect(!text.contains("hunter2") && !text.contains("secret") && !text.contains("SecretLeak"))
+            let body = try errorBody(response.body)
+            #expect(body.error.code == "internal" && body.error.message == "internal error")
+            #expect(body.error.requestId == response.headers[requestIDHeader])
+        }
+    }
+}
+
+@Test func declaredBodyOverTheRouteLimitIs413() async throws {
+    // API routes get --max-body (1024 here), upload routes --max-upload (4096).
+    let app = try testGateway().makeApplication()
+    try await app.test(.router) { client in
+        let small = ByteBuffer(repeating: 1, count: 1024)
+        try await client.execute(uri: "/test/echo", method: .post, body: small) { response in
+            #expect(response.status == .ok && response.body.readableBytes == 1024)
+        }
+        try await client.execute(uri: "/test/echo", method: .post, body: ByteBuffer(repeating: 1, count: 1025)) { response in
+            #expect(response.status == .contentTooLarge)
+            let body = try errorBody(response.body)
+            #expect(body.error.code == "payloadTooLarge" && body.error.message.contains("1024 bytes"))
+        }
+        try await client.execute(uri: "/test/upload", method: .post, body: ByteBuffer(repeating: 1, count: 4096)) { response in
+            #expect(response.status == .ok && String(buffer: response.body) == "4096")
+        }
+        try await client.execute(uri: "/test/upload", method: .post, body: ByteBuffer(repeating: 1, count: 4097)) { response in
+            #expect(response.status == .contentTooLarge)
+        }
+    }
+}
+
+@Test func streamedBodyIsCountedAgainstTheLimit() async throws {
+    // No Content-Length (a chunked upload): the limit fails the read that passes it.
+    let chunks = [ByteBuffer(repeating: 0, count: 600), ByteBuffer(repeating: 0, count: 600)]
+    var request = Request(
+        head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/x"),
+        body: RequestBody(asyncSequence: chunks.asAsyncStream)
+    )
+    try BodyLimit.apply(to: &request, maxBytes: 1000)
+    var received = 0
+    do {
+        for try await buffer in request.body { received += buffer.readableBytes }
+        Issue.record("read \(received) bytes past the limit")
+    } catch let error as GatewayError {
+        #expect(error.code == .payloadTooLarge && error.httpStatus == .contentTooLarge)
+        #expect(received == 600)
+    }
+}
+
+@Test func slowHandlerTimesOutWith503() async throws {
+    let app = try testGateway(loopbackConfiguration(requestTimeout: 0.2)).makeApplication()
+    try await app.test(.router) { client in
+        let start = ContinuousClock.now
+        try await client.execute(uri: "/test/sleep/5000", method: .get) { response in
+            #expect(response.status == .serviceUnavailable)
+            let body = try errorBody(response.body)
+            #expect(body.error.code == "unavailable")
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+        try await client.execute(uri: "/test/sleep/10", method: .get) { response in
+            #expect(response.status == .ok)
+        }
+    }
+}
+
+@Test func errorStatusesMapBothWays() {
+    #expect(GatewayError(.payloadTooLarge, "x").httpStatus == .contentTooLarge)
+    #expect(GatewayError(.requestTimeout, "x").httpStatus == .requestTimeout)
+    #expect(GatewayError(.invalidConfiguration, "x").httpStatus == .internalServerError)
+    for status: HTTPResponse.Status in [.badRequest, .unauthorized, .forbidden, .notFound, .requestTimeout, .contentTooLarge, .serviceUnavailable] {
+        #expect(GatewayError.status(forCode: GatewayError.code(forStatus: status)) == status)
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements as an async sequence, for a request body.
+    var asAsyncStream: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
+    }
+}
+
+@Test(.timeLimit(.minutes(1)))
+func liveServerAppliesLimitsAndHeadersOverASocket() async throws {
+    // The same chain over a real loopback connection (HummingbirdTesting's live client).
+    let app = try testGateway().makeApplication()
+    try await app.test(.live) { client in
+        try await client.execute(uri: "/test/echo", method: .post, headers: [requestIDHeader: "live-1"], body: ByteBuffer(repeating: 7, count: 2048)) { response in
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[requestIDHeader] == "live-1")
+            #expect(response.headers[.xContentTypeOptions] == "nosniff")
+            let body = try errorBody(response.body)
+            #expect(body.error == ErrorBody.Detail(code: "payloadTooLarge", message: "request body exceeds the limit of 1024 bytes", requestId: "live-1"))
+        }
+        try await client.execute(uri: "/test/echo", method: .post, body: ByteBuffer(string: "hello")) { response in
+            #expect(response.status == .ok && String(buffer: response.body) == "hello")
+        }
+    }
+}
