@@ -39,13 +39,5 @@ package enum SecretBytes {
     }
 
     /// Lower-case hexadecimal for a digest, as a store keeps it.
-    package static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    package static func hex(_ bytes: some Sequence<UInt8>) -> String { lowercaseHex(bytes) }
 }

@@ -62,14 +62,14 @@ extension WebAuthnRelyingParty {
     ) throws(AccessError) -> AuthenticationResult {
         try checkFresh(issuedAt: pending.issuedAt, now: now)
         if !pending.allowedCredentialIds.isEmpty,
-           !pending.allowedCredentialIds.contains(where: { constantTimeEqual($0, response.credentialId) }) {
+           !pending.allowedCredentialIds.contains(where: { SecretBytes.constantTimeEquals($0, response.credentialId) }) {
             throw AccessError(.unauthenticated, "authentication: the credential is not one of allowCredentials")
         }
-        guard constantTimeEqual(response.credentialId, credential.credentialId) else {
+        guard SecretBytes.constantTimeEquals(response.credentialId, credential.credentialId) else {
             throw AccessError(.unauthenticated, "authentication: the response's credential ID is not the stored credential's")
         }
         if let handle = response.userHandle {
-            guard constantTimeEqual(handle, credential.userHandle) else {
+            guard SecretBytes.constantTimeEquals(handle, credential.userHandle) else {
                 throw AccessError(.unauthenticated, "authentication: userHandle does not belong to the credential's user")
             }
         } else if pending.allowedCredentialIds.isEmpty {

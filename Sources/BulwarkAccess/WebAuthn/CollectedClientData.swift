@@ -33,7 +33,7 @@ package struct CollectedClientData: Decodable, Sendable {
         guard data.type == expectedType else {
             throw AccessError(.unauthenticated, "clientDataJSON: type '\(data.type.prefix(40))', expected '\(expectedType)'")
         }
-        guard let received = Base64URL.decode(data.challenge), constantTimeEqual(received, challenge) else {
+        guard let received = Base64URL.decode(data.challenge), SecretBytes.constantTimeEquals(received, challenge) else {
             throw AccessError(.unauthenticated, "clientDataJSON: challenge does not match the one issued")
         }
         guard relyingParty.allowedOrigins.contains(data.origin) else {
@@ -50,12 +50,4 @@ package struct CollectedClientData: Decodable, Sendable {
             }
         }
     }
-}
-
-/// Equality of two byte strings in time that depends only on their lengths.
-package func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for index in a.indices { difference |= a[index] ^ b[index] }
-    return difference == 0
 }

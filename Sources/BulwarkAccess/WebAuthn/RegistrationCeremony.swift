@@ -71,7 +71,7 @@ extension WebAuthnRelyingParty {
         guard let attested = authData.attestedCredential, let key = authData.credentialKey else {
             throw AccessError(.malformed, "registration authenticatorData: the AT flag is not set; no credential was attested")
         }
-        guard constantTimeEqual(attested.credentialId, response.credentialId) else {
+        guard SecretBytes.constantTimeEquals(attested.credentialId, response.credentialId) else {
             throw AccessError(.unauthenticated, "registration: rawId differs from the credential ID in authenticatorData")
         }
         if pending.options.excludeCredentials.contains(where: { $0.id == Base64URL.encode(attested.credentialId) }) {
@@ -122,7 +122,7 @@ extension WebAuthnRelyingParty {
     /// The checks registration and authentication share: RP ID hash, UP, and UV when required.
     func checkCommonFlags(_ authData: AuthenticatorData, ceremony: String) throws(AccessError) {
         let expected = Array(SHA256.hash(data: Array(id.utf8)))
-        guard constantTimeEqual(authData.rpIdHash, expected) else {
+        guard SecretBytes.constantTimeEquals(authData.rpIdHash, expected) else {
             throw AccessError(.unauthenticated, "\(ceremony) authenticatorData: rpIdHash is not SHA-256 of the RP ID '\(id)'")
         }
         guard authData.flags.contains(.userPresent) else {

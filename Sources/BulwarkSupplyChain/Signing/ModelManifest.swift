@@ -135,15 +135,7 @@ public struct ModelManifest: Sendable, Equatable {
 }
 
 /// Lowercase hexadecimal of `bytes`.
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
+func hexString(_ bytes: some Sequence<UInt8>) -> String { lowercaseHex(bytes) }
 
 /// The bytes of a hexadecimal string, or `nil` if it is not one.
 func bytesFromHex(_ text: String) -> [UInt8]? {
