@@ -13,8 +13,9 @@ public import Foundation
 /// let db = try await openDatabase("sqlite:/var/lib/bulwark/bulwark.db")
 /// let key = try AccountServerKey.loadOrCreate(at: "/var/lib/bulwark/bulwark.db.accounts-key").key
 /// let store = try await AccountStore.open(database: db, serverKey: key)
-/// switch try await store.login(username: "ada", password: typed, address: "203.0.113.9", now: .now) {
-/// case .needsMFA(let pending): _ = try await store.verifyTOTP(pendingLogin: pending.token, code: code, now: .now)
+/// let (typedPassword, typedCode) = ("correct horse battery staple", "123456")   // from the login form
+/// switch try await store.login(username: "ada", password: typedPassword, address: "203.0.113.9", now: .now) {
+/// case .needsMFA(let pending): _ = try await store.verifyTOTP(pendingLogin: pending.token, code: typedCode, now: .now)
 /// case .sessionIssued(let session): print(session.record.id)
 /// case .throttled(let seconds): print("retry in \(seconds) s")
 /// case .failed: print(LoginResult.failureMessage)
