@@ -12,6 +12,7 @@ struct Bulwark: AsyncParsableCommand {
         version: BulwarkVersion.current,
         subcommands: [
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
+            AdminCommand.self,
             AssessCommand.self,
             AttestCommand.self,
             BomCommand.self,

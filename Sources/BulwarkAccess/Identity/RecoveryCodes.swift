@@ -37,6 +37,9 @@ public struct RecoveryCodes: Codable, Sendable, Equatable {
     private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
     private static let domain = "bulwark recovery code v1"
 
+    /// Stored codes as a store loads them, in the order they were shown.
+    init(entries: [Entry]) { self.entries = entries }
+
     /// Codes not yet used.
     public var remaining: Int { entries.count(where: { $0.usedAt == nil }) }
 
