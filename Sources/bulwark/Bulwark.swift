@@ -14,6 +14,7 @@ struct Bulwark: AsyncParsableCommand {
             // SUBCOMMANDS (keep one per line, sorted; each lives in its own file)
             AssessCommand.self,
             AttestCommand.self,
+            AuditCommand.self,
             BomCommand.self,
             CertifyCommand.self,
             DataCommand.self,
