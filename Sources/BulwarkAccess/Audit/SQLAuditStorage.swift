@@ -26,7 +26,7 @@ internal import Synchronization
 /// let log = try await AuditLog(storage: storage, origin: "bulwark.example/audit", signer: signer)
 /// _ = try await log.append(AuditEvent(actor: "ana", action: "login", resource: "session", outcome: .succeeded))
 /// ```
-public final class SQLAuditStorage: SharedAuditStorage {
+public final class SQLAuditStorage: AuditStorage, SharedAuditStorage {
     /// The database the log lives in.
     public let database: any SQLDatabase
     /// Where the previous ``entries(offset:limit:)`` call stopped: (next offset, last idx read),
