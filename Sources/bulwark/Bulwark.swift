@@ -15,6 +15,7 @@ struct Bulwark: AsyncParsableCommand {
             AdminCommand.self,
             AssessCommand.self,
             AttestCommand.self,
+            AuditCommand.self,
             BomCommand.self,
             CertifyCommand.self,
             DataCommand.self,

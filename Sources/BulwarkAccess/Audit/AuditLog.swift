@@ -9,7 +9,10 @@ internal import Foundation
 /// O(log n) stored node hashes in one batch.
 ///
 /// Appends are serialised in arrival order; reads run alongside them and see only committed
-/// entries.
+/// entries. Several logs (in several processes) may share one ``SQLAuditStorage``: each append
+/// takes the database's append lock and continues from whatever is stored, so the tree stays one
+/// sequence. ``size``, ``rootHash`` and ``checkpoint()`` describe the entries as of this log's last
+/// append or ``refresh()``; call ``refresh()`` before signing a head others may have extended.
 ///
 /// ```swift
 /// let signer = try NoteSigner.generate(name: "bulwark.example/audit")
@@ -64,6 +67,14 @@ public actor AuditLog {
     public func append(_ event: AuditEvent) async throws(AccessError) -> AuditEntry {
         await acquire()
         defer { release() }
+        if let shared = storage as? any SharedAuditStorage {
+            let clock = self.clock
+            let (entry, frontier) = try await shared.appendAtEnd(frontier: frontier) { index throws(AccessError) in
+                AuditEntry(index: index, timeUnixMilliseconds: clock(), event: event)
+            }
+            self.frontier = frontier
+            return entry
+        }
         let entry = AuditEntry(index: size, timeUnixMilliseconds: clock(), event: event)
         let bytes = entry.canonicalBytes
         guard bytes.count <= AuditEntry.maximumEncodedBytes else {
@@ -74,6 +85,31 @@ public actor AuditLog {
         try await storage.append(entry, nodes: nodes)
         self.frontier = frontier
         return entry
+    }
+
+    /// Brings ``size``, ``rootHash`` and ``checkpoint()`` up to the entries stored now, which
+    /// other writers sharing the storage (a second server on the same database) may have added
+    /// since this log's last append; O(log n) node reads when it changed.
+    ///
+    /// Throws `.storage` when the storage cannot be read or a frontier node is missing.
+    public func refresh() async throws(AccessError) {
+        await acquire()
+        defer { release() }
+        if let shared = storage as? any SharedAuditStorage {
+            let current = try await shared.currentFrontier()
+            if current.size > frontier.size { frontier = current }
+            return
+        }
+        let count = try await storage.count()
+        guard count > frontier.size else { return }
+        let ids = MerkleTree.decomposition(of: 0..<count)
+        let hashes = try await storage.nodeHashes(ids)
+        var loaded: [MerkleHash] = []
+        for (id, hash) in zip(ids, hashes) {
+            guard let hash else { throw AccessError(.storage, "audit storage: node \(id) of a \(count)-entry log is missing") }
+            loaded.append(hash)
+        }
+        frontier = MerkleFrontier(size: count, hashes: loaded)
     }
 
     /// The root hash of the whole log (no storage read).

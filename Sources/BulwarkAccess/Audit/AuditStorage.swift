@@ -27,6 +27,22 @@ public protocol AuditStorage: Sendable {
     func nodeHashes(_ ids: [MerkleNodeID]) async throws(AccessError) -> [MerkleHash?]
 }
 
+/// An ``AuditStorage`` that several writers (server processes sharing one database) append to:
+/// ``AuditLog`` appends through ``appendAtEnd(frontier:makeEntry:)`` instead of
+/// ``AuditStorage/append(_:nodes:)``, so an append never fails because another writer got there
+/// first, and the log's in-memory frontier is brought up to date by the same transaction.
+package protocol SharedAuditStorage: AuditStorage {
+    /// In one transaction holding the storage's append lock: reads the log's size `n`; takes
+    /// `frontier` when its size is `n` and otherwise reads the frontier of `n` entries; builds the
+    /// entry with `makeEntry(n)`, stores it with the nodes it completes, and returns it with the
+    /// frontier after it. Stores nothing when it throws.
+    func appendAtEnd(frontier: MerkleFrontier,
+                     makeEntry: @Sendable (UInt64) throws(AccessError) -> AuditEntry) async throws(AccessError) -> (AuditEntry, MerkleFrontier)
+
+    /// The frontier of the log as stored now, read in one transaction.
+    func currentFrontier() async throws(AccessError) -> MerkleFrontier
+}
+
 /// An ``AuditStorage`` in memory: for tests, for a single process that exports its log
 /// elsewhere, and as the reference a SQL implementation is tested against.
 ///
