@@ -127,15 +127,20 @@ public final class PendingUpload {
             throw RegistryError(.invalidUpload, "upload: more than the limit of \(maxBytes) bytes")
         }
         let written: Bool = chunk.withContiguousStorageIfAvailable { buffer in
-            writeAll(UnsafeRawBufferPointer(buffer))
-        } ?? Array(chunk).withUnsafeBytes { writeAll($0) }
+            consume(UnsafeRawBufferPointer(buffer))
+        } ?? Array(chunk).withUnsafeBytes { consume($0) }
         guard written else {
             let reason = String(cString: strerror(errno))
             abort()
             throw RegistryError(.storage, "upload: writing the temporary file failed (\(reason))")
         }
-        hasher.update(data: Array(chunk))
         byteCount = total
+    }
+
+    /// Hashes and writes `buffer`; `false` when the write fails (`errno` says why).
+    private func consume(_ buffer: UnsafeRawBufferPointer) -> Bool {
+        hasher.update(bufferPointer: buffer)
+        return writeAll(buffer)
     }
 
     private func writeAll(_ buffer: UnsafeRawBufferPointer) -> Bool {

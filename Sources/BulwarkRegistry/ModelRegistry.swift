@@ -37,13 +37,17 @@ public struct RegistryConfiguration: Sendable {
 /// access policy's decision, made by the caller.
 ///
 /// ```swift
+/// let alice = Principal(id: "alice", roles: ["publisher"], team: "vision", mfaVerifiedAt: Date())
 /// let db = try await openDatabase("sqlite:/var/lib/bulwark/registry.db")
 /// let registry = try await ModelRegistry.open(database: db, blobDirectory: "/var/lib/bulwark/blobs")
 /// try await registry.createModel(name: "cats", team: "vision", riskTier: .high, dataClassification: .internal, by: alice)
+/// let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.safetensors")))
+/// let signature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "model.safetensors.sig")))
 /// let upload = try registry.beginUpload()
 /// try upload.append(bytes)
-/// let v1 = try await registry.commit(upload, model: "cats", filename: "model.safetensors", by: alice, signatureBundle: sig)
-/// let report = try await registry.submit(model: "cats", version: v1.number, by: alice)
+/// let v1 = try await registry.commit(upload, model: "cats", filename: "model.safetensors", by: alice, signatureBundle: signature)
+/// let report = try await registry.submit(model: "cats", version: v1.number, by: alice)   // staging when every gate passes
+/// print(report.passed, try await registry.download(model: "cats", version: v1.number).reprDigestHeader)
 /// ```
 public struct ModelRegistry: Sendable {
     /// The database holding the records.
