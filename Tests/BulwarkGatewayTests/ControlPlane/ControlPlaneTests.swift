@@ -51,20 +51,19 @@ struct ControlPlaneFixture {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Runs `body` against the router, then closes the database.
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// Runs `body` against the router, then closes the database; the audit events written.
+    @discardableResult
+    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws -> [AuditEvent] {
         let app = try gateway.makeApplication()
         do {
             try await app.test(.router, body)
+            let events = try await plane.auditStorage.entries(offset: 0, limit: 1000).map(\.event)
+            await close()
+            return events
         } catch {
             await close()
             throw error
         }
-        await close()
-    }
-
-    func entries() async throws -> [AuditEntry] {
-        try await plane.auditStorage.entries(offset: 0, limit: 1000)
     }
 }
 
@@ -75,7 +74,7 @@ func jsonBody(_ object: [String: String]) throws -> ByteBuffer {
 }
 
 func jsonObject(_ buffer: ByteBuffer) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+    try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
 }
 
 func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
@@ -85,7 +84,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
     let user = try await fixture.plane.accounts.createUser(NewUser(username: "ada", team: "vision", roles: ["auditor"]),
                                                            password: "correct horse battery", now: Date())
     let totp = try await fixture.plane.accounts.enrollTOTP(userID: user.id, now: Date())
-    try await fixture.test { client in
+    let written = try await fixture.test { client in
         let pending = try await client.execute(uri: "/api/v1/login", method: .post, headers: jsonContentType,
                                                body: try jsonBody(["username": "ada", "password": "correct horse battery"])) { response in
             #expect(response.status == .accepted)
@@ -120,7 +119,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(response.status == .unauthorized)
         }
     }
-    let events = try await fixture.entries().map(\.event)
+    let events = written
     #expect(events.contains { $0.action == "login" && $0.actor == "ada" && $0.outcome == .succeeded && $0.details["next"] == "mfa" })
     #expect(events.contains { $0.action == "login.totp" && $0.actor == "ada" && $0.outcome == .succeeded })
     #expect(events.contains { $0.action == "POST /api/v1/logout" && $0.actor == "ada" && $0.outcome == .allowed })
@@ -129,7 +128,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
 @Test func controlPlaneWrongPasswordIsAuditedAndLocksOut() async throws {
     let fixture = try await ControlPlaneFixture()
     try await fixture.plane.accounts.createUser(NewUser(username: "bob"), password: "correct horse battery", now: Date())
-    try await fixture.test { client in
+    let written = try await fixture.test { client in
         let wrong = try jsonBody(["username": "bob", "password": "wrong password here"])
         for _ in 0..<3 {
             try await client.execute(uri: "/api/v1/login", method: .post, headers: jsonContentType, body: wrong) { response in
@@ -146,14 +145,14 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(retry >= 1)
         }
     }
-    let events = try await fixture.entries().map(\.event).filter { $0.action == "login" && $0.actor == "bob" }
+    let events = written.filter { $0.action == "login" && $0.actor == "bob" }
     #expect(events.map(\.outcome.rawValue) == ["failed", "failed", "failed", "throttled"])
     #expect(events.allSatisfy { $0.requestID?.isEmpty == false && $0.clientAddress != nil })
 }
 
 @Test func controlPlaneAnonymousAuditReadIsDeniedAndAudited() async throws {
     let fixture = try await ControlPlaneFixture()
-    try await fixture.test { client in
+    let written = try await fixture.test { client in
         for uri in ["/api/v1/audit/checkpoint", "/api/v1/audit/entries"] {
             try await client.execute(uri: uri, method: .get) { response in
                 #expect(response.status == .forbidden)
@@ -166,7 +165,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(response.status == .unauthorized)
         }
     }
-    let denials = try await fixture.entries().map(\.event).filter { $0.outcome == .denied }
+    let denials = written.filter { $0.outcome == .denied }
     #expect(denials.map(\.action) == ["audit.verify", "audit.read"])
     #expect(denials.allSatisfy { $0.rule == "default-deny" && $0.actor == "anonymous" && $0.resource == "audit/\(controlPlaneOrigin)" })
 }
@@ -174,6 +173,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
 @Test func controlPlaneAuditorTokenVerifiesCheckpointAndProofs() async throws {
     let fixture = try await ControlPlaneFixture()
     let accounts = fixture.plane.accounts
+    let plane = fixture.plane
     let service = try await accounts.createServiceAccount(name: "witness", now: Date())
     let token = try await accounts.issueAPIToken(serviceAccountID: service.id, name: "audit", scopes: ["audit.read", "audit.verify"],
                                                  lifetimeSeconds: 3600, now: Date()).token
@@ -192,7 +192,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(response.status == .ok)
             return String(buffer: response.body)
         }
-        let checkpoint = try Checkpoint.open(note, origin: controlPlaneOrigin, verifier: fixture.plane.auditVerifier)
+        let checkpoint = try Checkpoint.open(note, origin: controlPlaneOrigin, verifier: plane.auditVerifier)
         #expect(checkpoint.size == 4)
         let entries = try await client.execute(uri: "/api/v1/audit/entries?from=0&limit=10", method: .get,
                                                headers: [.authorization: "Bearer \(token)", .accept: "application/x-ndjson"]) { response in
@@ -200,7 +200,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             return String(buffer: response.body).split(separator: "\n").map(String.init)
         }
         #expect(entries.count == 4)
-        let stored = try await fixture.entries()
+        let stored = try await plane.auditStorage.entries(offset: 0, limit: 100)
         for index in [UInt64(0), 2, 3] {
             let proof = try await client.execute(uri: "/api/v1/audit/proof/inclusion?index=\(index)&size=\(checkpoint.size)", method: .get,
                                                  headers: bearer(token)) { response in
@@ -211,7 +211,7 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(entries[Int(index)].contains(entry.leafHash.hex))
             #expect(MerkleTree.verifyInclusion(leafHash: entry.leafHash, index: index, size: checkpoint.size, proof: proof, root: checkpoint.rootHash))
         }
-        let oldRoot = try await fixture.plane.audit.rootHash(size: 2)
+        let oldRoot = try await plane.audit.rootHash(size: 2)
         let consistency = try await client.execute(uri: "/api/v1/audit/proof/consistency?from=2&to=\(checkpoint.size)", method: .get,
                                                    headers: bearer(token)) { response in
             #expect(response.status == .ok)
@@ -238,4 +238,25 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
         #expect(documented.contains(Operation(method: method, path: path)), "\(method) \(path)")
     }
     #expect(routed == documented)
+}
+
+@Test func controlPlaneRecoveryCodeWorksOnce() async throws {
+    let fixture = try await ControlPlaneFixture()
+    let user = try await fixture.plane.accounts.createUser(NewUser(username: "cyd"), password: "correct horse battery", now: Date())
+    _ = try await fixture.plane.accounts.enrollTOTP(userID: user.id, now: Date())
+    let codes = try await fixture.plane.accounts.regenerateRecoveryCodes(userID: user.id)
+    let written = try await fixture.test { client in
+        var statuses: [HTTPResponse.Status] = []
+        for _ in 0..<2 {
+            let pending = try await client.execute(uri: "/api/v1/login", method: .post, headers: jsonContentType,
+                                                   body: try jsonBody(["username": "cyd", "password": "correct horse battery"])) { response in
+                try #require(try jsonObject(response.body)["pendingLogin"] as? String)
+            }
+            statuses.append(try await client.execute(uri: "/api/v1/login/recovery", method: .post, headers: jsonContentType,
+                                                     body: try jsonBody(["pendingLogin": pending, "code": codes[0]])) { $0.status })
+        }
+        #expect(statuses == [.ok, .unauthorized])
+    }
+    let events = written.filter { $0.action == "login.recovery" }
+    #expect(events.map(\.outcome) == [.succeeded, .failed])
 }
