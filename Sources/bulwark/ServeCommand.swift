@@ -95,7 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printOpenAPI {
-            var document = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true)).openAPIDocument.encoded(pretty: true)
+            let routes = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true))
+            ControlPlane.describeRoutes(on: routes)
+            var document = routes.openAPIDocument.encoded(pretty: true)
             document.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(document)
             return

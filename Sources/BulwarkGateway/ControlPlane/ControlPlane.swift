@@ -1,5 +1,5 @@
 public import BulwarkAccess
-public import BulwarkStore
+import BulwarkStore
 import Foundation
 import Hummingbird
 
@@ -51,7 +51,7 @@ public struct ControlPlaneOptions: Sendable {
 /// let plane = try await ControlPlane.open(ControlPlaneOptions(
 ///     database: "/var/lib/bulwark/bulwark.db", policyFile: "/etc/bulwark/policy.yaml",
 ///     auditKeyFile: "/etc/bulwark/audit.key", auditOrigin: "bulwark.example/audit"))
-/// let gateway = try Gateway(configuration: configuration)
+/// let gateway = try Gateway(configuration: GatewayConfiguration(host: "127.0.0.1", port: 8080, insecureHTTP: true))
 /// plane.install(on: gateway.routes)
 /// try await gateway.run()
 /// await plane.close()
@@ -149,6 +149,16 @@ public final class ControlPlane: Sendable {
         let storage = auditStorage
         routes.addReadinessCheck(named: "database") { (try? await storage.count()) != nil }
     }
+
+    /// Adds the control plane's route descriptions to `routes` without a control plane behind
+    /// them (each answers 503): for `bulwark serve --print-openapi`, which opens no database.
+    public static func describeRoutes(on routes: GatewayRoutes) {
+        AccountRoutes.add(to: routes, plane: nil)
+        AuditRoutes.add(to: routes, plane: nil)
+    }
+
+    /// The error of a control-plane route on a gateway without a control plane.
+    static var notConfigured: GatewayError { GatewayError(.unavailable, "the control plane is not configured on this server") }
 
     /// Polls the policy file until the task is cancelled, applying each change that compiles
     /// (a file that does not compile leaves the policy in force; see ``PolicyStore``).

@@ -29,7 +29,7 @@ enum AccountRoutes {
         "properties": ["session": ["type": "string"], "expiresAt": ["type": "string", "format": "date-time"], "mfaVerified": ["type": "boolean"]],
     ]
 
-    static func add(to routes: GatewayRoutes, plane: ControlPlane) {
+    static func add(to routes: GatewayRoutes, plane optionalPlane: ControlPlane?) {
         routes.add(
             GatewayRoute(
                 method: .post, path: "/api/v1/login", operationID: "login",
@@ -38,6 +38,7 @@ enum AccountRoutes {
                 requestSchema: credentialsSchema, errorStatuses: [400, 401, 429]
             )
         ) { request, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
             let body = try await request.decode(as: LoginBody.self, context: context)
             let address = ControlPlane.clientAddress(context)
             let actor = String(body.username.prefix(64))
@@ -75,6 +76,7 @@ enum AccountRoutes {
                     requestSchema: secondFactorSchema, errorStatuses: [400, 401]
                 )
             ) { request, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
                 let body = try await request.decode(as: SecondFactorBody.self, context: context)
                 let address = ControlPlane.clientAddress(context)
                 let session: IssuedSession
@@ -104,6 +106,7 @@ enum AccountRoutes {
                 errorStatuses: [401]
             )
         ) { _, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
             guard let sessionID = context.sessionID else { throw GatewayError(.unauthorized, "no session to log out of") }
             try await plane.accounts.revokeSession(id: sessionID, now: Date())
             var headers = HTTPFields()
@@ -124,6 +127,7 @@ enum AccountRoutes {
                 errorStatuses: [401]
             )
         ) { _, context in
+            guard optionalPlane != nil else { throw ControlPlane.notConfigured }
             let principal = context.principal ?? .anonymous
             return json(MeAnswer(id: principal.id, kind: principal.kind.rawValue, roles: principal.roles.sorted(), team: principal.team,
                                  mfaVerifiedAt: principal.mfaVerifiedAt, scopes: principal.scopes), status: .ok)

@@ -16,8 +16,8 @@ enum AuditRoutes {
 
     static let proofSchema: JSONValue = ["type": "array", "items": ["type": "string", "description": "a SHA-256 hash, 64 hex digits"]]
 
-    static func add(to routes: GatewayRoutes, plane: ControlPlane) {
-        let resource = Resource(type: "audit", id: plane.auditOrigin)
+    static func add(to routes: GatewayRoutes, plane optionalPlane: ControlPlane?) {
+        let resource = Resource(type: "audit", id: optionalPlane?.auditOrigin ?? "")
 
         routes.add(
             GatewayRoute(
@@ -27,6 +27,7 @@ enum AuditRoutes {
                 errorStatuses: [401, 403]
             )
         ) { request, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
             try await plane.authorize(.auditVerify, on: resource, request: request, context: context)
             try await plane.audit.refresh()
             let note = try await plane.audit.checkpoint().serialized
@@ -46,6 +47,7 @@ enum AuditRoutes {
                 errorStatuses: [400, 401, 403]
             )
         ) { request, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
             try await plane.authorize(.auditVerify, on: resource, request: request, context: context)
             let index = try number(request, "index")
             let size = try number(request, "size")
@@ -68,6 +70,7 @@ enum AuditRoutes {
                 errorStatuses: [400, 401, 403]
             )
         ) { request, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
             try await plane.authorize(.auditVerify, on: resource, request: request, context: context)
             let from = try number(request, "from")
             let to = try number(request, "to")
@@ -87,6 +90,7 @@ enum AuditRoutes {
                 errorStatuses: [400, 401, 403]
             )
         ) { request, context in
+            guard let plane = optionalPlane else { throw ControlPlane.notConfigured }
             try await plane.authorize(.auditRead, on: resource, request: request, context: context)
             let from = request.uri.queryParameters["from"] == nil ? 0 : try number(request, "from")
             let limit = request.uri.queryParameters["limit"] == nil ? 100 : try number(request, "limit")
