@@ -260,3 +260,23 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
     let events = written.filter { $0.action == "login.recovery" }
     #expect(events.map(\.outcome) == [.succeeded, .failed])
 }
+
+@Test func controlPlanePolicyReloadChangesDecisions() async throws {
+    let fixture = try await ControlPlaneFixture()
+    let plane = fixture.plane
+    try await fixture.test { client in
+        try await client.execute(uri: "/api/v1/audit/checkpoint", method: .get) { response in
+            #expect(response.status == .forbidden)
+        }
+        try Data((controlPlanePolicy.replacingOccurrences(of: "  auditor: [audit.*]", with: "  auditor: [audit.*]\n  anonymous: [audit.verify]")).utf8)
+            .write(to: URL(fileURLWithPath: plane.policies.path))
+        guard case .reloaded = plane.policies.reload() else {
+            Issue.record("the edited policy did not reload")
+            return
+        }
+        try await client.execute(uri: "/api/v1/audit/checkpoint", method: .get) { response in
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body).hasPrefix(controlPlaneOrigin + "\n"))
+        }
+    }
+}
