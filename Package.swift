@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "BulwarkGateway",
             dependencies: [
-                "BulwarkErrors",
+                "BulwarkErrors", "BulwarkStore", "BulwarkAccess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "BulwarkGatewayTests",
             dependencies: [
-                "BulwarkGateway", "BulwarkErrors",
+                "BulwarkGateway", "BulwarkErrors", "BulwarkStore", "BulwarkAccess",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,3 +1,4 @@
+public import BulwarkAccess
 public import Hummingbird
 import Logging
 public import NIOCore
@@ -20,6 +21,11 @@ public struct GatewayRequestContext: RequestContext {
     public let remoteAddress: SocketAddress?
     /// Whether the request body has been read to its end (see ``RequestTimeoutMiddleware``).
     public let bodyProgress: BodyProgress
+    /// The caller, once ``AuthenticationMiddleware`` has resolved its credentials; `nil` when no
+    /// control plane is installed or the request carries none (treat as ``Principal/anonymous``).
+    public var principal: Principal?
+    /// The public id of the session the request authenticated with, if it used a session token.
+    public var sessionID: String?
 
     /// A context for a request arriving on `source`'s channel.
     public init(source: ApplicationRequestContextSource) {

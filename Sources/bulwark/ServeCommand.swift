@@ -17,6 +17,15 @@ struct ServeCommand: AsyncParsableCommand {
           bulwark serve --host 0.0.0.0 --port 8443 --tls-cert server.pem --tls-key server.key
           bulwark serve --insecure-http --port 0
           bulwark serve --print-openapi > openapi.json
+
+        With --database (a SQLite path or postgres:// URL) the control plane is enabled: \
+        accounts and sessions (/api/v1/login, /api/v1/me), the policy in --policy (reloaded \
+        when the file changes) and the signed audit log (/api/v1/audit/…, signed with the key \
+        in --audit-key under --audit-origin). --accounts-key defaults to \
+        <database file>.accounts-key for SQLite and is created when missing.
+
+          bulwark serve --database /var/lib/bulwark/bulwark.db --policy policy.yaml \\
+            --audit-key audit.key --audit-origin bulwark.example/audit --tls-cert server.pem --tls-key server.key
         """
     )
 
@@ -42,6 +51,23 @@ struct ServeCommand: AsyncParsableCommand {
     var gracePeriod: Double = 10
     @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI 3.1 document of the API on stdout and exit (binds nothing, needs no TLS files).")
     var printOpenAPI = false
+    @Option(help: "Control-plane database: a SQLite path, sqlite:PATH or a postgres:// URL (enables accounts, policy and audit).")
+    var database: String?
+    @Option(help: "Policy file (YAML), reloaded when it changes; required with --database.")
+    var policy: String?
+    @Option(name: .customLong("audit-key"), help: "File holding the audit log's signer key (PRIVATE+KEY+…); required with --database.")
+    var auditKey: String?
+    @Option(name: .customLong("audit-origin"), help: "The audit log's origin, the first line of its checkpoints; required with --database.")
+    var auditOrigin: String?
+    @Option(name: .customLong("accounts-key"), help: "Account server key file (default <SQLite file>.accounts-key; required with PostgreSQL).")
+    var accountsKey: String?
+
+    /// The control-plane options, or nil without --database.
+    var controlPlaneOptions: ControlPlaneOptions? {
+        guard let database, let policy, let auditKey, let auditOrigin else { return nil }
+        return ControlPlaneOptions(database: database, accountsKeyFile: accountsKey, policyFile: policy,
+                                   auditKeyFile: auditKey, auditOrigin: auditOrigin)
+    }
 
     var gatewayConfiguration: GatewayConfiguration {
         GatewayConfiguration(
@@ -53,6 +79,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if printOpenAPI { return }
+        if database != nil {
+            for (flag, value) in [("--policy", policy), ("--audit-key", auditKey), ("--audit-origin", auditOrigin)] where value == nil {
+                throw ValidationError("\(flag): required with --database")
+            }
+        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil {
+            throw ValidationError("--policy, --audit-key, --audit-origin and --accounts-key: need --database")
+        }
         do {
             try gatewayConfiguration.validate()
         } catch {
@@ -62,7 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if printOpenAPI {
-            var document = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true)).openAPIDocument.encoded(pretty: true)
+            let routes = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true))
+            ControlPlane.describeRoutes(on: routes)
+            var document = routes.openAPIDocument.encoded(pretty: true)
             document.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(document)
             return
@@ -71,8 +106,23 @@ struct ServeCommand: AsyncParsableCommand {
         for warning in gateway.tls?.warnings ?? [] {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        try await gateway.run { url in
-            FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
+        var plane: ControlPlane?
+        var watcher: Task<Void, Never>?
+        if let options = controlPlaneOptions {
+            let opened = try await ControlPlane.open(options)
+            opened.install(on: gateway.routes)
+            watcher = Task { await opened.watchPolicy() }
+            plane = opened
         }
+        defer { watcher?.cancel() }
+        do {
+            try await gateway.run { url in
+                FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
+            }
+        } catch {
+            await plane?.close()
+            throw error
+        }
+        await plane?.close()
     }
 }
