@@ -128,16 +128,16 @@ let requestIDHeader = HTTPField.Name("X-Request-ID")!
     }
 }
 
-@Test func slowHandlerTimesOutWith503() async throws {
+// No wall-time assertion (tests never assert on time): the handler would answer 200 after 30 s,
+// so a 503 can only come from the 0.2 s timeout; the time limit only guards against a hang.
+@Test(.timeLimit(.minutes(1))) func slowHandlerTimesOutWith503() async throws {
     let app = try testGateway(loopbackConfiguration(requestTimeout: 0.2)).makeApplication()
     try await app.test(.router) { client in
-        let start = ContinuousClock.now
-        try await client.execute(uri: "/test/sleep/5000", method: .get) { response in
+        try await client.execute(uri: "/test/sleep/30000", method: .get) { response in
             #expect(response.status == .serviceUnavailable)
             let body = try errorBody(response.body)
             #expect(body.error.code == "unavailable")
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
         try await client.execute(uri: "/test/sleep/10", method: .get) { response in
             #expect(response.status == .ok)
         }

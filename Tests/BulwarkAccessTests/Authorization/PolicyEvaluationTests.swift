@@ -240,5 +240,5 @@ private let model = Resource(type: "model", id: "cats", riskTier: "high", stage:
     // The approver is allowed model.list/read/download, version.approve/promote.production/revoke and token.* (own
     // tokens need resource.owner, so not here): 6 of the 19 catalog actions.
     #expect(allowed == (0..<count).filter { [1, 2, 3, 6, 7, 8].contains($0 % actions.count) }.count)
-    #expect(perSecond > 20_000)
+    // The rate is printed, never asserted: tests do not assert on wall time.
 }
