@@ -68,7 +68,7 @@ func liveTLSServesTLS12AndRefusesTLS11() async throws {
 
 @Test(.timeLimit(.minutes(1)))
 func gracefulShutdownFinishesInFlightRequestsAndRefusesNewOnes() async throws {
-    let gateway = try testGateway(loopbackConfiguration(grace: 15))
+    let gateway = try testGateway(loopbackConfiguration(requestTimeout: 30, grace: 15))
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let status = try await withRunningGateway(gateway) { url, group in
         // The request in flight outlasts the polling below by far, and the grace period outlasts it.
