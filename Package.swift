@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "BulwarkGateway",
             dependencies: [
-                "BulwarkErrors", "BulwarkStore", "BulwarkAccess",
+                "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

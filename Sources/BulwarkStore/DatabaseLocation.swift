@@ -138,13 +138,13 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 /// Settings of an opened database that are not part of its location.
 public struct DatabaseOptions: Sendable, Hashable {
     /// SQLite: how long a statement waits for another process's lock before failing.
-    public var busyTimeoutSeconds: Double = 10
+    public var busyTimeoutSeconds: Double = 30
     /// PostgreSQL: the most connections the pool opens.
     public var maximumConnections: Int = 10
     /// PostgreSQL: how long connecting may take.
     public var connectTimeoutSeconds: Double = 10
 
-    /// The defaults: 10 s busy timeout, 10 connections, 10 s connect timeout.
+    /// The defaults: 30 s busy timeout, 10 connections, 10 s connect timeout.
     public init() {}
 }
 

@@ -61,12 +61,14 @@ struct ServeCommand: AsyncParsableCommand {
     var auditOrigin: String?
     @Option(name: .customLong("accounts-key"), help: "Account server key file (default <SQLite file>.accounts-key; required with PostgreSQL).")
     var accountsKey: String?
+    @Option(help: "Directory of the registry's artifacts (default <SQLite file>.blobs; required with PostgreSQL, shared by every node).")
+    var blobs: String?
 
     /// The control-plane options, or nil without --database.
     var controlPlaneOptions: ControlPlaneOptions? {
         guard let database, let policy, let auditKey, let auditOrigin else { return nil }
         return ControlPlaneOptions(database: database, accountsKeyFile: accountsKey, policyFile: policy,
-                                   auditKeyFile: auditKey, auditOrigin: auditOrigin)
+                                   auditKeyFile: auditKey, auditOrigin: auditOrigin, blobDirectory: blobs)
     }
 
     var gatewayConfiguration: GatewayConfiguration {
@@ -83,8 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
             for (flag, value) in [("--policy", policy), ("--audit-key", auditKey), ("--audit-origin", auditOrigin)] where value == nil {
                 throw ValidationError("\(flag): required with --database")
             }
-        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil {
-            throw ValidationError("--policy, --audit-key, --audit-origin and --accounts-key: need --database")
+        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil || blobs != nil {
+            throw ValidationError("--policy, --audit-key, --audit-origin, --accounts-key and --blobs: need --database")
         }
         do {
             try gatewayConfiguration.validate()

@@ -185,7 +185,7 @@ enum StoreContract {
 
     static func concurrentMigratorsApplyEachMigrationOnce(_ engine: Engine) async throws {
         try await withFreshDatabase(engine) { db, location in
-            let second = try await openDatabase(location)  // as a second server process would
+            let second = try await openDatabase(location, options: testDatabaseOptions)  // as a second server process would
             let migrator = try Migrator(namespace: "access", [usersV1, usersV2, usersV3])
             async let first = migrator.migrate(db)
             async let other = migrator.migrate(second)
@@ -203,7 +203,7 @@ enum StoreContract {
         try await withFreshDatabase(engine) { db, location in
             try await db.execute("CREATE TABLE counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)")
             try await db.execute("INSERT INTO counter (id, n) VALUES (1, 0)")
-            let second = try await openDatabase(location)
+            let second = try await openDatabase(location, options: testDatabaseOptions)
             let perHandle = 40
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for handle in [db, second] {
@@ -227,7 +227,7 @@ enum StoreContract {
 
     static func refusesUseAfterClose(_ engine: Engine) async throws {
         try await withFreshDatabase(engine) { _, location in
-            let db = try await openDatabase(location)
+            let db = try await openDatabase(location, options: testDatabaseOptions)
             #expect(try await db.query("SELECT 1 AS one").first?.int64("one") == 1)
             await db.close()
             await db.close()  // harmless

@@ -18,6 +18,14 @@ let postgresTestURL: String? = {
 let postgresSkipReason: Comment =
     "BULWARK_TEST_POSTGRES_URL is unset (scripts/test sets it when it can start PostgreSQL; or run scripts/postgres-server run swift test)"
 
+/// Options for test handles: a long SQLite busy timeout, because a loaded CI machine can keep
+/// the task holding the write lock off the CPU for longer than the production default.
+let testDatabaseOptions: DatabaseOptions = {
+    var options = DatabaseOptions()
+    options.busyTimeoutSeconds = 120
+    return options
+}()
+
 /// A fresh, empty database on `engine` for one test: a SQLite file in a new temporary
 /// directory, or a new PostgreSQL database created beside the one in `BULWARK_TEST_POSTGRES_URL`
 /// (so tests running in parallel never see each other's tables). `body` gets the location so it
@@ -31,7 +39,7 @@ func withFreshDatabase(
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let location = DatabaseLocation.sqlite(path: directory.appendingPathComponent("store.db").path)
-        let db = try await openDatabase(location)
+        let db = try await openDatabase(location, options: testDatabaseOptions)
         do {
             try await body(db, location)
         } catch {

@@ -1,4 +1,5 @@
 public import BulwarkAccess
+public import BulwarkRegistry
 import BulwarkStore
 import Foundation
 import Hummingbird
@@ -19,6 +20,11 @@ public struct ControlPlaneOptions: Sendable {
     public var auditKeyFile: String
     /// `--audit-origin`: the first line of the audit log's checkpoints.
     public var auditOrigin: String
+    /// `--blobs`: the directory of the registry's artifacts; `<SQLite file>.blobs` by default
+    /// (required with PostgreSQL: a directory every node shares).
+    public var blobDirectory: String?
+    /// The registry's limits and rules.
+    public var registryConfiguration: RegistryConfiguration
     /// The Argon2id parameters new password hashes get (tests lower them).
     public var passwordParameters: Argon2idParameters
     /// Lockout and address rate limits of password logins.
@@ -28,7 +34,8 @@ public struct ControlPlaneOptions: Sendable {
 
     /// Options with the given files; see the properties for each.
     public init(database: String, accountsKeyFile: String? = nil, createAccountsKey: Bool = true, policyFile: String,
-                auditKeyFile: String, auditOrigin: String, passwordParameters: Argon2idParameters = .rfc9106SecondRecommended,
+                auditKeyFile: String, auditOrigin: String, blobDirectory: String? = nil,
+                registryConfiguration: RegistryConfiguration = RegistryConfiguration(), passwordParameters: Argon2idParameters = .rfc9106SecondRecommended,
                 throttlePolicy: LoginThrottlePolicy = .default, policyReloadInterval: Duration = .seconds(2)) {
         self.database = database
         self.accountsKeyFile = accountsKeyFile
@@ -36,14 +43,16 @@ public struct ControlPlaneOptions: Sendable {
         self.policyFile = policyFile
         self.auditKeyFile = auditKeyFile
         self.auditOrigin = auditOrigin
+        self.blobDirectory = blobDirectory
+        self.registryConfiguration = registryConfiguration
         self.passwordParameters = passwordParameters
         self.throttlePolicy = throttlePolicy
         self.policyReloadInterval = policyReloadInterval
     }
 }
 
-/// The control plane behind `bulwark serve --database …`: accounts, the policy in force and
-/// the signed audit log over one database, installed on a gateway as an authentication
+/// The control plane behind `bulwark serve --database …`: accounts, the policy in force, the
+/// model registry and the signed audit log over one database, installed on a gateway as an authentication
 /// middleware, an audit middleware and the `/api/v1/login…`, `/api/v1/me` and
 /// `/api/v1/audit/…` routes.
 ///
@@ -63,6 +72,8 @@ public final class ControlPlane: Sendable {
     public let policies: PolicyStore
     /// The signed, append-only audit log.
     public let audit: AuditLog
+    /// The model registry (records in the same database, artifacts in the blob directory).
+    public let registry: ModelRegistry
     /// The audit log's storage (entries are read from it).
     public let auditStorage: SQLAuditStorage
     /// The verifier of the audit log's checkpoints.
@@ -74,11 +85,12 @@ public final class ControlPlane: Sendable {
     let database: any SQLDatabase
     let policyReloadInterval: Duration
 
-    private init(accounts: AccountStore, policies: PolicyStore, audit: AuditLog, auditStorage: SQLAuditStorage,
+    private init(accounts: AccountStore, policies: PolicyStore, audit: AuditLog, registry: ModelRegistry, auditStorage: SQLAuditStorage,
                  auditVerifier: NoteVerifier, auditOrigin: String, databaseDescription: String, database: any SQLDatabase, policyReloadInterval: Duration) {
         self.accounts = accounts
         self.policies = policies
         self.audit = audit
+        self.registry = registry
         self.auditStorage = auditStorage
         self.auditVerifier = auditVerifier
         self.auditOrigin = auditOrigin
@@ -106,6 +118,13 @@ public final class ControlPlane: Sendable {
         case (.postgres, nil):
             throw GatewayError(.invalidConfiguration, "--accounts-key: required with a PostgreSQL database (every node needs the same key)")
         }
+        let blobDirectory: String
+        switch (location, options.blobDirectory) {
+        case (_, let given?): blobDirectory = given
+        case (.sqlite(let path), nil): blobDirectory = path + ".blobs"
+        case (.postgres, nil):
+            throw GatewayError(.invalidConfiguration, "--blobs: required with a PostgreSQL database (a directory every node shares)")
+        }
         let policies = try mapped("--policy \(options.policyFile)") { () throws(AccessError) in try PolicyStore(path: options.policyFile) }
         let signerText: String
         do {
@@ -123,12 +142,18 @@ public final class ControlPlane: Sendable {
         } catch {
             throw GatewayError(.io, "--database \(location): cannot be opened (\(error.message))", underlying: error)
         }
-        do {
+        do throws(AccessError) {
             let accounts = try await AccountStore.open(database: database, serverKey: key, passwordParameters: options.passwordParameters,
                                                        throttlePolicy: options.throttlePolicy)
             let storage = try await SQLAuditStorage(database: database)
             let log = try await AuditLog(storage: storage, origin: options.auditOrigin, signer: signer)
-            return ControlPlane(accounts: accounts, policies: policies, audit: log, auditStorage: storage, auditVerifier: signer.verifier, auditOrigin: options.auditOrigin,
+            let registry: ModelRegistry
+            do {
+                registry = try await ModelRegistry.open(database: database, blobDirectory: blobDirectory, configuration: options.registryConfiguration)
+            } catch {
+                throw AccessError(error.code == .storage ? .io : .invalidParameter, "--blobs \(blobDirectory): \(error.message)", underlying: error)
+            }
+            return ControlPlane(accounts: accounts, policies: policies, audit: log, registry: registry, auditStorage: storage, auditVerifier: signer.verifier, auditOrigin: options.auditOrigin,
                                 databaseDescription: location.description, database: database,
                                 policyReloadInterval: options.policyReloadInterval)
         } catch {
