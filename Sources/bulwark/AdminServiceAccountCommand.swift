@@ -36,7 +36,7 @@ struct AdminServiceAccountAddCommand: AsyncParsableCommand {
             return try await accounts.createServiceAccount(name: name, ownerUserID: ownerID, roles: roles, team: team, now: Date())
         }
         print("Created service account \(account.name) (\(account.id)\(account.roles.isEmpty ? "" : ", roles " + account.roles.joined(separator: ",")))")
-        print("Issue a token with: bulwark admin token issue --database \(store.database) --service-account \(account.name) --expires-in 30d")
+        print("Issue a token with: bulwark admin token issue --database \(store.database) --service-account \(account.name) --scope '*' --expires-in 30d")
     }
 }
 
