@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkAccess
 import BulwarkGateway
 import Foundation
 
@@ -61,6 +62,14 @@ struct ServeCommand: AsyncParsableCommand {
     var auditOrigin: String?
     @Option(name: .customLong("accounts-key"), help: "Account server key file (default <SQLite file>.accounts-key; required with PostgreSQL).")
     var accountsKey: String?
+    @Option(name: .customLong("witness-file"), help: "Advance this witness file with each new signed audit checkpoint (it only moves forward).")
+    var witnessFile: String?
+    @Option(name: .customLong("witness-url"), help: "A C2SP tlog-witness submission prefix to send checkpoints to (repeat for several).")
+    var witnessURLs: [String] = []
+    @Option(name: .customLong("witness-key"), help: "A witness cosigner key (vkey, type 0x04) whose cosignature a witness answer must carry (repeat).")
+    var witnessKeys: [String] = []
+    @Option(name: .customLong("checkpoint-interval"), parsing: .unconditional, help: "Seconds between checks of the audit tree head for witnesses.")
+    var checkpointInterval: Double = 60
     @Option(help: "Directory of the registry's artifacts (default <SQLite file>.blobs; required with PostgreSQL, shared by every node).")
     var blobs: String?
 
@@ -85,13 +94,32 @@ struct ServeCommand: AsyncParsableCommand {
             for (flag, value) in [("--policy", policy), ("--audit-key", auditKey), ("--audit-origin", auditOrigin)] where value == nil {
                 throw ValidationError("\(flag): required with --database")
             }
-        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil || blobs != nil {
-            throw ValidationError("--policy, --audit-key, --audit-origin, --accounts-key and --blobs: need --database")
+        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil || blobs != nil || witnessFile != nil || !witnessURLs.isEmpty {
+            throw ValidationError("--policy, --audit-key, --audit-origin, --accounts-key, --blobs and --witness-…: need --database")
         }
+        guard checkpointInterval >= 1, checkpointInterval <= 86400 else {
+            throw ValidationError("--checkpoint-interval \(checkpointInterval): expected 1 to 86400 seconds")
+        }
+        for url in witnessURLs {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ValidationError("--witness-url \(url): expected an http:// or https:// URL")
+            }
+        }
+        _ = try parsedWitnessKeys()
         do {
             try gatewayConfiguration.validate()
         } catch {
             throw ValidationError(error.message)
+        }
+    }
+
+    func parsedWitnessKeys() throws -> [CosignatureVerifier] {
+        try witnessKeys.map { key in
+            do throws(AccessError) {
+                return try CosignatureVerifier(verifierKey: key)
+            } catch {
+                throw ValidationError("--witness-key: \(error.message)")
+            }
         }
     }
 
@@ -110,21 +138,37 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var plane: ControlPlane?
         var watcher: Task<Void, Never>?
+        var publishing: Task<Void, Never>?
+        var publisher: CheckpointPublisher?
         if let options = controlPlaneOptions {
             let opened = try await ControlPlane.open(options)
             opened.install(on: gateway.routes)
             watcher = Task { await opened.watchPolicy() }
             plane = opened
+            let witnesses = WitnessOptions(file: witnessFile, urls: witnessURLs, keys: try parsedWitnessKeys(),
+                                           interval: .milliseconds(Int64(checkpointInterval * 1000)))
+            if !witnesses.isEmpty {
+                let started = CheckpointPublisher(plane: opened, options: witnesses)
+                publishing = Task { await started.run() }
+                publisher = started
+            }
         }
-        defer { watcher?.cancel() }
+        defer {
+            watcher?.cancel()
+            publishing?.cancel()
+        }
         do {
             try await gateway.run { url in
                 FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
             }
         } catch {
+            publishing?.cancel()
+            await publisher?.shutdown()
             await plane?.close()
             throw error
         }
+        publishing?.cancel()
+        await publisher?.shutdown()
         await plane?.close()
     }
 }
