@@ -6,8 +6,8 @@ import Foundation
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Create the first administrator and manage user accounts.",
-        subcommands: [AdminInitCommand.self, AdminUserCommand.self]
+        abstract: "Create the first administrator and manage users, service accounts and API tokens.",
+        subcommands: [AdminInitCommand.self, AdminUserCommand.self, AdminServiceAccountCommand.self, AdminTokenCommand.self]
     )
 }
 

@@ -84,10 +84,17 @@ enum AccountSchema {
         }
     }
 
+    /// Service accounts get roles (comma-separated, like users') and a team.
+    static let serviceAccountRoles = """
+        ALTER TABLE accounts_service_accounts ADD COLUMN roles TEXT NOT NULL DEFAULT '';
+        ALTER TABLE accounts_service_accounts ADD COLUMN team TEXT
+        """
+
     static func migrator() throws(StoreError) -> Migrator {
         try Migrator(namespace: namespace, [
             Migration(version: 1, name: "users, mfa, sessions, tokens, throttle",
                       sqlite: script(version1, .sqlite), postgres: script(version1, .postgres)),
+            Migration(version: 2, name: "service account roles and team", sql: serviceAccountRoles),
         ])
     }
 }

@@ -223,11 +223,7 @@ public struct AccountStore: Sendable {
 
     private func prepare(_ user: NewUser, password: String) throws(AccessError) -> PreparedUser {
         let username = try UserAccount.normalizedUsername(user.username)
-        for role in user.roles {
-            guard (1...64).contains(role.count), role.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.:".unicodeScalars.contains($0) }) else {
-                throw AccessError(.invalidParameter, "role \"\(role.oneLine(limit: 40))\": expected 1...64 letters, digits, - _ . :")
-            }
-        }
+        for role in user.roles { try checkRoleName(role) }
         try passwordPolicy.check(password, username: username)
         var roles: [String] = []
         for role in user.roles where !roles.contains(role) { roles.append(role) }

@@ -49,7 +49,7 @@ public enum AttributeType: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `1d` or `1h30m` into seconds; nil if malformed.
-func parseDurationSeconds(_ text: String) -> Double? {
+package func parseDurationSeconds(_ text: String) -> Double? {
     var total = 0.0
     var digits = ""
     var sawUnit = false

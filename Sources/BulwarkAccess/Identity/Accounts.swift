@@ -77,6 +77,18 @@ public struct UserAccount: Codable, Sendable, Equatable {
     }
 }
 
+/// Checks a role name: 1...64 letters, digits, `-`, `_`, `.` or `:` (roles are stored
+/// comma-separated).
+///
+/// - Throws: ``AccessError`` `.invalidParameter` naming the role.
+package func checkRoleName(_ role: String) throws(AccessError) {
+    guard (1...64).contains(role.count),
+          role.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.:".unicodeScalars.contains($0) })
+    else {
+        throw AccessError(.invalidParameter, "role \"\(role.oneLine(limit: 40))\": expected 1...64 letters, digits, - _ . :")
+    }
+}
+
 /// A non-human principal (a CI pipeline, a training job) that authenticates with API tokens
 /// (``APIToken``), never a password.
 public struct ServiceAccount: Codable, Sendable, Equatable {
@@ -86,6 +98,11 @@ public struct ServiceAccount: Codable, Sendable, Equatable {
     public var name: String
     /// The user responsible for it, if any.
     public var ownerUserID: String?
+    /// Its roles (a CI pipeline that uploads is a `publisher`); what its tokens may do is the
+    /// policy's decision for these roles, narrowed by each token's scopes.
+    public var roles: [String]
+    /// Its team, for policy conditions such as `principal.team == resource.owningTeam`.
+    public var team: String?
     /// When it was created.
     public let createdAt: Date
     /// When it was disabled, if it was; a disabled account's tokens must be refused.
@@ -93,12 +110,16 @@ public struct ServiceAccount: Codable, Sendable, Equatable {
 
     /// A new service account.
     ///
-    /// - Throws: ``AccessError`` `.invalidParameter` for an empty id or name.
-    public init(id: String, name: String, ownerUserID: String? = nil, createdAt: Date) throws(AccessError) {
+    /// - Throws: ``AccessError`` `.invalidParameter` for an empty id, name or role.
+    public init(id: String, name: String, ownerUserID: String? = nil, roles: [String] = [], team: String? = nil,
+                createdAt: Date) throws(AccessError) {
         guard !id.isEmpty, !name.isEmpty else { throw AccessError(.invalidParameter, "service account: id and name must not be empty") }
+        for role in roles { try checkRoleName(role) }
         self.id = id
         self.name = name
         self.ownerUserID = ownerUserID
+        self.roles = roles
+        self.team = team
         self.createdAt = createdAt
     }
 }

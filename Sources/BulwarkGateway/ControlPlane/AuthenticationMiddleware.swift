@@ -5,7 +5,7 @@ import HTTPTypes
 
 /// Resolves the request's credentials to a ``Principal`` on ``GatewayRequestContext/principal``:
 ///
-/// - `Authorization: Bearer bwk_…`: an API token (``AccountStore/verifyAPIToken(_:now:)``), a
+/// - `Authorization: Bearer bwk_…`: an API token (``AccountStore/authenticateAPIToken(_:now:)``), a
 ///   `service` principal with the token's scopes;
 /// - `Authorization: Bearer bws_…` or the `__Host-bulwark_session` cookie: a session, a `user`
 ///   principal with the user's roles and team and the session's MFA time;
@@ -51,8 +51,9 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     /// Verifies an API token (`bwk_`) or a session token (`bws_`) and records the principal.
     private func resolve(token: String, now: Date, into context: inout GatewayRequestContext) async throws(AccessError) {
         if token.hasPrefix(APIToken.prefix + "_") {
-            let record = try await accounts.verifyAPIToken(token, now: now)
-            context.principal = Principal(id: record.serviceAccountID, kind: .service, scopes: record.scopes)
+            let (record, account) = try await accounts.authenticateAPIToken(token, now: now)
+            context.principal = Principal(id: record.serviceAccountID, kind: .service, roles: Set(account.roles), team: account.team,
+                                          scopes: record.scopes)
         } else if token.hasPrefix(SessionToken.prefix + "_") {
             let session = try await accounts.session(token: token, now: now)
             guard let user = try await accounts.user(id: session.userID) else {
