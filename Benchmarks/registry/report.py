@@ -50,7 +50,7 @@ def main() -> None:
     for label, name, throughput, p99 in ratios:
         print(f"{label:<36}{name:<28}{throughput:>10.1f}×{p99:>9.2f}×")
     if not ratios:
-        print("(no Bulwark rows: nothing to compare)")
+        print("(ratios need both Bulwark and MLflow rows)")
 
 
 if __name__ == "__main__":
