@@ -3,6 +3,7 @@
 # peers Bulwark is compared against. Peers are for benchmarks and fixtures only, never a runtime
 # dependency.
 #   Benchmarks/setup-venv.sh [extra pip packages…]    prints the venv's path on its last line
+#   Benchmarks/setup-venv.sh --mlflow                 the MLflow server venv (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
@@ -11,6 +12,21 @@
 # and onnxruntime (the ONNX peers: export and fine-tune checks) are always installed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+# --mlflow: MLflow (tracking server, model registry, basic-auth app) for Benchmarks/registry, in a
+# venv of its own, $BULWARK_MLFLOW_VENV, default Benchmarks/.venv-mlflow (git-ignored): mlflow
+# pins pandas, pyarrow, scikit-learn, SQLAlchemy, Flask and protobuf ranges of its own, which must
+# not move the torch/onnx peers above, and the server is measured in an environment that holds
+# nothing else. The version is pinned so that a rerun measures the same server.
+if [ "${1:-}" = "--mlflow" ]; then
+    venv="${BULWARK_MLFLOW_VENV:-$here/.venv-mlflow}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import mlflow, flask_wtf" 2>/dev/null || "$venv/bin/pip" install -q "mlflow[auth]==3.17.2" >&2
+    echo "$venv"
+    exit 0
+fi
 venv="${BULWARK_VENV:-$here/.venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" >&2
