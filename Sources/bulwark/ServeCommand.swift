@@ -23,7 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
         accounts and sessions (/api/v1/login, /api/v1/me), the policy in --policy (reloaded \
         when the file changes) and the signed audit log (/api/v1/audit/…, signed with the key \
         in --audit-key under --audit-origin). --accounts-key defaults to \
-        <database file>.accounts-key for SQLite and is created when missing.
+        <database file>.accounts-key for SQLite and is created when missing. Passkeys \
+        (/api/v1/webauthn/…, /api/v1/login/webauthn) use --webauthn-rp-id and --webauthn-origin, \
+        by default derived from the listening URL (127.0.0.1:8080 gives localhost and \
+        http://localhost:8080).
 
           bulwark serve --database /var/lib/bulwark/bulwark.db --policy policy.yaml \\
             --audit-key audit.key --audit-origin bulwark.example/audit --tls-cert server.pem --tls-key server.key
@@ -72,12 +75,17 @@ struct ServeCommand: AsyncParsableCommand {
     var checkpointInterval: Double = 60
     @Option(help: "Directory of the registry's artifacts (default <SQLite file>.blobs; required with PostgreSQL, shared by every node).")
     var blobs: String?
+    @Option(name: .customLong("webauthn-rp-id"), help: "WebAuthn relying-party ID, a domain such as bulwark.example (default: from the listening address; loopback gives localhost).")
+    var webAuthnRPID: String?
+    @Option(name: .customLong("webauthn-origin"), help: "An origin passkey ceremonies may come from, such as https://bulwark.example (repeatable; default: the listening URL with the RP ID as host).")
+    var webAuthnOrigins: [String] = []
 
     /// The control-plane options, or nil without --database.
     var controlPlaneOptions: ControlPlaneOptions? {
         guard let database, let policy, let auditKey, let auditOrigin else { return nil }
         return ControlPlaneOptions(database: database, accountsKeyFile: accountsKey, policyFile: policy,
-                                   auditKeyFile: auditKey, auditOrigin: auditOrigin, blobDirectory: blobs)
+                                   auditKeyFile: auditKey, auditOrigin: auditOrigin, blobDirectory: blobs,
+                                   webAuthnRelyingPartyID: webAuthnRPID, webAuthnOrigins: webAuthnOrigins)
     }
 
     var gatewayConfiguration: GatewayConfiguration {
@@ -94,8 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
             for (flag, value) in [("--policy", policy), ("--audit-key", auditKey), ("--audit-origin", auditOrigin)] where value == nil {
                 throw ValidationError("\(flag): required with --database")
             }
-        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil || blobs != nil || witnessFile != nil || !witnessURLs.isEmpty {
-            throw ValidationError("--policy, --audit-key, --audit-origin, --accounts-key, --blobs and --witness-…: need --database")
+        } else if policy != nil || auditKey != nil || auditOrigin != nil || accountsKey != nil || blobs != nil || witnessFile != nil || !witnessURLs.isEmpty
+                    || webAuthnRPID != nil || !webAuthnOrigins.isEmpty {
+            throw ValidationError("--policy, --audit-key, --audit-origin, --accounts-key, --blobs, --witness-… and --webauthn-…: need --database")
         }
         guard checkpointInterval >= 1, checkpointInterval <= 86400 else {
             throw ValidationError("--checkpoint-interval \(checkpointInterval): expected 1 to 86400 seconds")
@@ -157,9 +166,13 @@ struct ServeCommand: AsyncParsableCommand {
             watcher?.cancel()
             publishing?.cancel()
         }
+        let webAuthn = plane?.webAuthn
         do {
             try await gateway.run { url in
                 FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
+                if let warning = webAuthn?.serverListening(at: url) {
+                    FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                }
             }
         } catch {
             publishing?.cancel()

@@ -73,6 +73,37 @@ enum AccountSchema {
             PRIMARY KEY (kind, key))
         """
 
+    /// Version 3: WebAuthn credentials (keyed by the base64url credential ID, unique across
+    /// users) and the ceremonies in flight, at most one per `(kind, subject)`: a registration
+    /// is bound to its user, an authentication to its pending login. A challenge row is deleted
+    /// when its response arrives, whatever the outcome, so each verifies at most once.
+    static let webAuthn = """
+        CREATE TABLE accounts_webauthn_credentials (
+            credential_id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES accounts_users (id),
+            name TEXT NOT NULL,
+            user_handle {BLOB} NOT NULL,
+            public_key {BLOB} NOT NULL,
+            sign_count {INT} NOT NULL,
+            aaguid {BLOB} NOT NULL,
+            transports TEXT NOT NULL,
+            backup_eligible {INT} NOT NULL,
+            backup_state {INT} NOT NULL,
+            user_verified_at_registration {INT} NOT NULL,
+            attestation_type TEXT NOT NULL,
+            created_at {REAL} NOT NULL,
+            last_used_at {REAL});
+        CREATE INDEX accounts_webauthn_credentials_user ON accounts_webauthn_credentials (user_id);
+        CREATE TABLE accounts_webauthn_challenges (
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            user_id TEXT NOT NULL REFERENCES accounts_users (id),
+            state TEXT NOT NULL,
+            created_at {REAL} NOT NULL,
+            expires_at {REAL} NOT NULL,
+            PRIMARY KEY (kind, subject))
+        """
+
     static func script(_ template: String, _ dialect: SQLDialect) -> String {
         switch dialect {
         case .sqlite:
@@ -95,6 +126,8 @@ enum AccountSchema {
             Migration(version: 1, name: "users, mfa, sessions, tokens, throttle",
                       sqlite: script(version1, .sqlite), postgres: script(version1, .postgres)),
             Migration(version: 2, name: "service account roles and team", sql: serviceAccountRoles),
+            Migration(version: 3, name: "webauthn credentials and challenges",
+                      sqlite: script(webAuthn, .sqlite), postgres: script(webAuthn, .postgres)),
         ])
     }
 }

@@ -8,7 +8,7 @@ extension AccountStore {
     /// What the first transaction of a login decided.
     private enum Admission: Sendable {
         case throttled(TimeInterval)
-        case admitted(userID: String?, passwordHash: String?, disabled: Bool, hasTOTP: Bool)
+        case admitted(userID: String?, passwordHash: String?, disabled: Bool, hasSecondFactor: Bool)
     }
 
     /// One password login from client `address` at `now`.
@@ -19,7 +19,7 @@ extension AccountStore {
     /// 2. Argon2id verification outside any transaction — against a dummy hash for an unknown
     ///    username, so the time taken does not reveal which usernames exist.
     /// 3. On success, in one transaction: the account's failures are forgotten and either a
-    ///    session is issued or, for a user with TOTP, a pending login (5 minutes).
+    ///    session is issued or, for a user with TOTP or a WebAuthn credential, a pending login (5 minutes).
     ///
     /// A wrong password, an unknown username and a disabled account all give ``LoginResult/failed``.
     ///
@@ -39,15 +39,15 @@ extension AccountStore {
             if let remaining = accountState.lockRemaining(at: now) { return .throttled(remaining) }
             try await saveThrottle(tx, kind: "account", key: accountKey, accountState.recordingFailure(at: now, policy: policy))
             let rows = try await tx.accountRows(
-                "SELECT u.id, u.password_hash, u.disabled_at, (SELECT COUNT(*) FROM accounts_totp t WHERE t.user_id = u.id) AS totp_count FROM accounts_users u WHERE u.username = ?",
+                "SELECT u.id, u.password_hash, u.disabled_at, (SELECT COUNT(*) FROM accounts_totp t WHERE t.user_id = u.id) + (SELECT COUNT(*) FROM accounts_webauthn_credentials w WHERE w.user_id = u.id) AS factor_count FROM accounts_users u WHERE u.username = ?",
                 [.text(accountKey)])
-            guard let row = rows.first else { return .admitted(userID: nil, passwordHash: nil, disabled: false, hasTOTP: false) }
+            guard let row = rows.first else { return .admitted(userID: nil, passwordHash: nil, disabled: false, hasSecondFactor: false) }
             return try decoding { () throws(StoreError) in
                 .admitted(userID: try row.string("id"), passwordHash: try row.string("password_hash"),
-                          disabled: try !row.isNull("disabled_at"), hasTOTP: try row.int64("totp_count") > 0)
+                          disabled: try !row.isNull("disabled_at"), hasSecondFactor: try row.int64("factor_count") > 0)
             }
         }
-        guard case .admitted(let userID, let storedHash, let disabled, let hasTOTP) = admission else {
+        guard case .admitted(let userID, let storedHash, let disabled, let hasSecondFactor) = admission else {
             if case .throttled(let seconds) = admission { return .throttled(retryAfterSeconds: seconds) }
             return .failed
         }
@@ -59,7 +59,7 @@ extension AccountStore {
         return try await transact { tx throws(AccessError) -> LoginResult in
             try await tx.accountLock("accounts.throttle.account." + accountKey)
             try await saveThrottle(tx, kind: "account", key: accountKey, AccountThrottleState().recordingSuccess())
-            if hasTOTP {
+            if hasSecondFactor {
                 let token = OpaqueToken.generate()
                 let expires = now.addingTimeInterval(pendingSeconds)
                 try await tx.accountRun(
@@ -166,10 +166,10 @@ extension AccountStore {
         case refused(AccessError)
     }
 
-    /// The transaction shared by both second factors: find and check the pending login, run
+    /// The transaction shared by every second factor (TOTP, recovery code, WebAuthn): find and check the pending login, run
     /// `check`, then consume the pending login and issue the session, or count the failure.
     /// Failures are returned (not thrown) from the body so that their counting commits.
-    private func completePendingLogin(
+    func completePendingLogin(
         _ token: String, now: Date,
         check: (any SQLTransaction, String) async throws(AccessError) -> SecondFactorCheck
     ) async throws(AccessError) -> IssuedSession {

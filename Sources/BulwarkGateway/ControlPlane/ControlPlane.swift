@@ -31,12 +31,17 @@ public struct ControlPlaneOptions: Sendable {
     public var throttlePolicy: LoginThrottlePolicy
     /// How often the policy file is checked for changes.
     public var policyReloadInterval: Duration
+    /// `--webauthn-rp-id`: the WebAuthn relying-party ID; derived from the listening address when `nil`.
+    public var webAuthnRelyingPartyID: String?
+    /// `--webauthn-origin`: the origins WebAuthn ceremonies may come from; derived when empty.
+    public var webAuthnOrigins: [String]
 
     /// Options with the given files; see the properties for each.
     public init(database: String, accountsKeyFile: String? = nil, createAccountsKey: Bool = true, policyFile: String,
                 auditKeyFile: String, auditOrigin: String, blobDirectory: String? = nil,
                 registryConfiguration: RegistryConfiguration = RegistryConfiguration(), passwordParameters: Argon2idParameters = .rfc9106SecondRecommended,
-                throttlePolicy: LoginThrottlePolicy = .default, policyReloadInterval: Duration = .seconds(2)) {
+                throttlePolicy: LoginThrottlePolicy = .default, policyReloadInterval: Duration = .seconds(2),
+                webAuthnRelyingPartyID: String? = nil, webAuthnOrigins: [String] = []) {
         self.database = database
         self.accountsKeyFile = accountsKeyFile
         self.createAccountsKey = createAccountsKey
@@ -48,6 +53,8 @@ public struct ControlPlaneOptions: Sendable {
         self.passwordParameters = passwordParameters
         self.throttlePolicy = throttlePolicy
         self.policyReloadInterval = policyReloadInterval
+        self.webAuthnRelyingPartyID = webAuthnRelyingPartyID
+        self.webAuthnOrigins = webAuthnOrigins
     }
 }
 
@@ -82,11 +89,14 @@ public final class ControlPlane: Sendable {
     public let auditOrigin: String
     /// The database, printable without a password.
     public let databaseDescription: String
+    /// The WebAuthn relying party of the passkey routes.
+    public let webAuthn: WebAuthnSettings
     let database: any SQLDatabase
     let policyReloadInterval: Duration
 
     private init(accounts: AccountStore, policies: PolicyStore, audit: AuditLog, registry: ModelRegistry, auditStorage: SQLAuditStorage,
-                 auditVerifier: NoteVerifier, auditOrigin: String, databaseDescription: String, database: any SQLDatabase, policyReloadInterval: Duration) {
+                 auditVerifier: NoteVerifier, auditOrigin: String, databaseDescription: String, database: any SQLDatabase, policyReloadInterval: Duration,
+                 webAuthn: WebAuthnSettings) {
         self.accounts = accounts
         self.policies = policies
         self.audit = audit
@@ -97,6 +107,7 @@ public final class ControlPlane: Sendable {
         self.databaseDescription = databaseDescription
         self.database = database
         self.policyReloadInterval = policyReloadInterval
+        self.webAuthn = webAuthn
     }
 
     /// Loads the policy and the keys, opens the database once and brings its account and audit
@@ -125,6 +136,7 @@ public final class ControlPlane: Sendable {
         case (.postgres, nil):
             throw GatewayError(.invalidConfiguration, "--blobs: required with a PostgreSQL database (a directory every node shares)")
         }
+        let webAuthn = try WebAuthnSettings(relyingPartyID: options.webAuthnRelyingPartyID, origins: options.webAuthnOrigins)
         let policies = try mapped("--policy \(options.policyFile)") { () throws(AccessError) in try PolicyStore(path: options.policyFile) }
         let signerText: String
         do {
@@ -155,7 +167,7 @@ public final class ControlPlane: Sendable {
             }
             return ControlPlane(accounts: accounts, policies: policies, audit: log, registry: registry, auditStorage: storage, auditVerifier: signer.verifier, auditOrigin: options.auditOrigin,
                                 databaseDescription: location.description, database: database,
-                                policyReloadInterval: options.policyReloadInterval)
+                                policyReloadInterval: options.policyReloadInterval, webAuthn: webAuthn)
         } catch {
             await database.close()
             throw GatewayError(error.code == .invalidParameter ? .invalidConfiguration : .io,
@@ -171,6 +183,7 @@ public final class ControlPlane: Sendable {
         routes.router.add(middleware: AuditMiddleware(plane: self))
         AccountRoutes.add(to: routes, plane: self)
         AuditRoutes.add(to: routes, plane: self)
+        WebAuthnRoutes.add(to: routes, plane: self)
         let storage = auditStorage
         routes.addReadinessCheck(named: "database") { (try? await storage.count()) != nil }
     }
@@ -180,6 +193,7 @@ public final class ControlPlane: Sendable {
     public static func describeRoutes(on routes: GatewayRoutes) {
         AccountRoutes.add(to: routes, plane: nil)
         AuditRoutes.add(to: routes, plane: nil)
+        WebAuthnRoutes.add(to: routes, plane: nil)
     }
 
     /// The error of a control-plane route on a gateway without a control plane.

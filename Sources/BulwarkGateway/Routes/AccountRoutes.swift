@@ -4,7 +4,7 @@ import Hummingbird
 import HTTPTypes
 import NIOCore
 
-/// `POST /api/v1/login`, `/api/v1/login/totp`, `/api/v1/login/recovery`, `/api/v1/logout` and
+/// `POST /api/v1/login` (its 202 lists the user's second factors: `totp`, `recovery`, `webauthn`), `/api/v1/login/totp`, `/api/v1/login/recovery`, `/api/v1/logout` and
 /// `GET /api/v1/me`: password login with a second factor, sessions, and who the caller is.
 /// Every login attempt is audited (action `login`, `login.totp` or `login.recovery`).
 enum AccountRoutes {
@@ -53,7 +53,8 @@ enum AccountRoutes {
                 return sessionResponse(session)
             case .needsMFA(let pending):
                 await audit(.succeeded, ["next": "mfa"])
-                return json(PendingAnswer(pendingLogin: pending.token, mfa: ["totp", "recovery"], expiresAt: pending.expiresAt), status: .accepted)
+                let factors = await WebAuthnRoutes.secondFactors(plane, userID: pending.userID)
+                return json(PendingAnswer(pendingLogin: pending.token, mfa: factors, expiresAt: pending.expiresAt), status: .accepted)
             case .throttled(let seconds):
                 let retry = Int(seconds.rounded(.up))
                 await audit(AuditOutcome(rawValue: "throttled"), ["retryAfterSeconds": String(retry)])
