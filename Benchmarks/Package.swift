@@ -43,6 +43,14 @@ let package = Package(
             path: "evasion/swift"
         ),
         .executableTarget(
+            name: "audit-bench",
+            dependencies: [
+                .product(name: "BulwarkStore", package: root),
+                .product(name: "BulwarkAccess", package: root),
+            ],
+            path: "audit/swift"
+        ),
+        .executableTarget(
             name: "onnx-train-bench",
             dependencies: [
                 .product(name: "BulwarkTensor", package: root),

@@ -143,9 +143,28 @@ public struct DatabaseOptions: Sendable, Hashable {
     public var maximumConnections: Int = 10
     /// PostgreSQL: how long connecting may take.
     public var connectTimeoutSeconds: Double = 10
+    /// SQLite: when a commit reaches the disk; ``SQLiteSynchronous/full`` (the default) fsyncs
+    /// every commit. PostgreSQL keeps the server's own `synchronous_commit`.
+    public var sqliteSynchronous: SQLiteSynchronous = .full
 
-    /// The defaults: 30 s busy timeout, 10 connections, 10 s connect timeout.
+    /// The defaults: 30 s busy timeout, 10 connections, 10 s connect timeout, `synchronous = FULL`.
     public init() {}
+}
+
+/// How durable a SQLite commit is when it returns (SQLite's `PRAGMA synchronous`, in WAL mode).
+///
+/// | mode | a killed process (`kill -9`) | power loss or kernel crash |
+/// | --- | --- | --- |
+/// | ``full`` | loses nothing acknowledged | loses nothing acknowledged |
+/// | ``normal`` | loses nothing acknowledged | may roll back the last commits (never corrupts) |
+///
+/// ``full`` costs one fsync of the WAL per commit, so a commit's latency is the disk's flush
+/// latency; ``normal`` fsyncs only when the WAL is checkpointed into the database file.
+public enum SQLiteSynchronous: String, Sendable, Hashable, CaseIterable {
+    /// `PRAGMA synchronous = FULL`: every commit is on disk before it returns (the default).
+    case full = "FULL"
+    /// `PRAGMA synchronous = NORMAL`: a commit is in the OS page cache when it returns.
+    case normal = "NORMAL"
 }
 
 /// Opens the database at `location` (see ``DatabaseLocation`` for the accepted forms): a SQLite
@@ -167,7 +186,7 @@ public func openDatabase(_ location: String, options: DatabaseOptions = Database
 public func openDatabase(_ location: DatabaseLocation, options: DatabaseOptions = DatabaseOptions()) async throws(StoreError) -> any SQLDatabase {
     switch location {
     case .sqlite(let path):
-        return try SQLiteDatabase(path: path, busyTimeoutSeconds: options.busyTimeoutSeconds)
+        return try SQLiteDatabase(path: path, busyTimeoutSeconds: options.busyTimeoutSeconds, synchronous: options.sqliteSynchronous)
     case .postgres(let postgres):
         return try await PostgreSQLDatabase(location: postgres, options: options)
     }

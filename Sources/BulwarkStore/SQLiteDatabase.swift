@@ -6,10 +6,10 @@ internal import Synchronization
 ///
 /// - WAL journal (the pool's mode): readers never block the writer nor each other, and other
 ///   processes may open the same file.
-/// - `synchronous = FULL`: every commit fsyncs the WAL before it returns. In WAL mode `NORMAL`
-///   already survives a killed process (the WAL is in the OS's page cache), but may lose the last
-///   commits on power loss or a kernel crash; an audit log promises more, and one fsync per commit
-///   is the price.
+/// - `synchronous = FULL` by default: every commit fsyncs the WAL before it returns. In WAL mode
+///   `NORMAL` (``SQLiteSynchronous/normal``, chosen in ``DatabaseOptions``) already survives a
+///   killed process (the WAL is in the OS's page cache), but may lose the last commits on power
+///   loss or a kernel crash; an audit log promises more, and one fsync per commit is the price.
 /// - busy timeout: a statement that finds the file locked by another process waits for it.
 /// - foreign keys enforced.
 /// - Transactions begin with `BEGIN IMMEDIATE`, so a transaction takes the write lock before it
@@ -25,20 +25,21 @@ final class SQLiteDatabase: SQLDatabase {
 
     var description: String { "sqlite:\(path)" }
 
-    init(path: String, busyTimeoutSeconds: Double) throws(StoreError) {
+    init(path: String, busyTimeoutSeconds: Double, synchronous: SQLiteSynchronous = .full) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(busyTimeoutSeconds)
         configuration.allowsUnsafeTransactions = true  // a transaction spans several writer accesses
         configuration.label = "bulwark-store"
+        let pragma = "PRAGMA synchronous = \(synchronous.rawValue)"
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: pragma)
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // the pool switches its writer to NORMAL when it enables WAL, after prepareDatabase
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool.writeWithoutTransaction { db in try db.execute(sql: pragma) }
         } catch {
             throw StoreError(.unavailable, "sqlite:\(path): cannot open (\(Self.reason(error)))", underlying: error)
         }

@@ -8,8 +8,10 @@ internal import Foundation
 /// O(log n) hashes and one storage write, never a recomputation. Proofs at any earlier size read
 /// O(log n) stored node hashes in one batch.
 ///
-/// Appends are serialised in arrival order; reads run alongside them and see only committed
-/// entries. Several logs (in several processes) may share one ``SQLAuditStorage``: each append
+/// Appends are committed in arrival order with *group commit*: while one transaction is being
+/// written, appends that arrive queue up, and the next transaction (one fsync) stores all of
+/// them; each caller returns only after the transaction holding its entry has committed, with its
+/// own index. Reads run alongside appends and see only committed entries. Several logs (in several processes) may share one ``SQLAuditStorage``: each append
 /// takes the database's append lock and continues from whatever is stored, so the tree stays one
 /// sequence. ``size``, ``rootHash`` and ``checkpoint()`` describe the entries as of this log's last
 /// append or ``refresh()``; call ``refresh()`` before signing a head others may have extended.
@@ -29,8 +31,30 @@ public actor AuditLog {
     private let clock: @Sendable () -> Int64
     /// Roots of the complete subtrees that cover the committed entries.
     private var frontier: MerkleFrontier
-    private var appending = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Whether a caller is committing a batch (the *leader*); the others queue in `queue`.
+    private var committing = false
+    /// Appends waiting for the next commit, in arrival order.
+    private var queue: [Waiter] = []
+    /// The id the next append call takes, to find its own result in a batch.
+    private var nextWaiterID: UInt64 = 0
+
+    /// The most events one group commit stores (one call to ``append(contentsOf:)`` may exceed it).
+    package static let maximumBatchEvents = 4096
+
+    /// One queued append call: its events and how to hand it its result or the leader's turn.
+    private struct Waiter {
+        let id: UInt64
+        let events: [AuditEvent]
+        var continuation: CheckedContinuation<Turn, Never>?
+    }
+
+    /// What a queued append is woken with.
+    private enum Turn {
+        /// The batch holding its events committed (or failed).
+        case done(Result<[AuditEntry], AccessError>)
+        /// The previous leader finished; this caller commits the next batch.
+        case lead
+    }
 
     /// The current time in milliseconds since the Unix epoch.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
@@ -59,32 +83,119 @@ public actor AuditLog {
         self.frontier = MerkleFrontier(size: count, hashes: frontier)
     }
 
-    /// Appends `event` as the next entry, stamped with the clock's time, and returns it.
+    /// Appends `event` as the next entry, stamped with the clock's time, and returns it once the
+    /// transaction holding it has committed (see the group commit above).
     ///
-    /// Throws `.invalidParameter` when its canonical encoding exceeds
-    /// ``AuditEntry/maximumEncodedBytes``, and `.storage` when the storage write fails (the log
-    /// is then unchanged).
+    /// Throws `.invalidParameter` when its canonical encoding (with the widest index and time)
+    /// exceeds ``AuditEntry/maximumEncodedBytes``, and `.storage` when the storage write fails
+    /// (the entry is then not stored; neither are the others of its batch).
     public func append(_ event: AuditEvent) async throws(AccessError) -> AuditEntry {
-        await acquire()
-        defer { release() }
-        if let shared = storage as? any SharedAuditStorage {
-            let clock = self.clock
-            let (entry, frontier) = try await shared.appendAtEnd(frontier: frontier) { index throws(AccessError) in
-                AuditEntry(index: index, timeUnixMilliseconds: clock(), event: event)
-            }
-            self.frontier = frontier
-            return entry
-        }
-        let entry = AuditEntry(index: size, timeUnixMilliseconds: clock(), event: event)
-        let bytes = entry.canonicalBytes
-        guard bytes.count <= AuditEntry.maximumEncodedBytes else {
-            throw AccessError(.invalidParameter, "audit entry \(entry.index): \(bytes.count) bytes exceed the limit of \(AuditEntry.maximumEncodedBytes)")
-        }
-        var frontier = self.frontier
-        let nodes = frontier.append(.leaf(bytes))
-        try await storage.append(entry, nodes: nodes)
-        self.frontier = frontier
+        let entries = try await append(contentsOf: [event])
+        guard let entry = entries.first else { throw AccessError(.storage, "audit storage: the append returned no entry") }
         return entry
+    }
+
+    /// Appends `events` as consecutive entries in one transaction (for imports and bulk loads)
+    /// and returns them once it has committed; nothing is stored when it throws. Other appends
+    /// queued meanwhile may share the transaction but never come between these entries.
+    ///
+    /// Throws `.invalidParameter` when an event's canonical encoding (with the widest index and
+    /// time) exceeds ``AuditEntry/maximumEncodedBytes``, and `.storage` when the storage write fails.
+    /// With a storage that is not a SQL database (``InMemoryAuditStorage`` or your own), entries
+    /// are stored one by one, so a storage failure can leave the first ones stored.
+    public func append(contentsOf events: [AuditEvent]) async throws(AccessError) -> [AuditEntry] {
+        guard !events.isEmpty else { return [] }
+        for event in events {
+            // The widest index (20 digits) and time (sign and 19 digits) bound every real encoding.
+            let widest = AuditEntry(index: .max, timeUnixMilliseconds: .min, event: event).canonicalBytes.count
+            guard widest <= AuditEntry.maximumEncodedBytes else {
+                throw AccessError(.invalidParameter, "audit entry: \(widest) bytes exceed the limit of \(AuditEntry.maximumEncodedBytes)")
+            }
+        }
+        let id = nextWaiterID
+        nextWaiterID &+= 1
+        if committing {
+            let turn = await withCheckedContinuation { queue.append(Waiter(id: id, events: events, continuation: $0)) }
+            if case .done(let result) = turn { return try result.get() }
+            // `.lead`: this caller's events are first in the queue; it commits the next batch.
+        } else {
+            committing = true
+            queue.append(Waiter(id: id, events: events, continuation: nil))
+        }
+        return try await commitBatch(leader: id).get()
+    }
+
+    /// Commits the queued appends (up to ``maximumBatchEvents`` events, at least the first
+    /// caller's), wakes their callers, hands the leader's turn to the next queued caller, and
+    /// returns the leader's own result.
+    private func commitBatch(leader: UInt64) async -> Result<[AuditEntry], AccessError> {
+        var taken = 0
+        var eventCount = 0
+        while taken < queue.count, taken == 0 || eventCount + queue[taken].events.count <= Self.maximumBatchEvents {
+            eventCount += queue[taken].events.count
+            taken += 1
+        }
+        let batch = Array(queue.prefix(taken))
+        queue.removeFirst(taken)
+        let events = batch.flatMap(\.events)
+        // A task of its own, so that a cancelled leader does not fail the others' appends.
+        let storage = self.storage
+        let clock = self.clock
+        let start = self.frontier
+        let stored = await Task.detached { await Self.store(events, after: start, in: storage, clock: clock) }.value
+        if stored.frontier.size > frontier.size { frontier = stored.frontier }
+        var own: Result<[AuditEntry], AccessError> = .failure(AccessError(.storage, "audit storage: the append was not in its batch"))
+        var offset = 0
+        for waiter in batch {
+            let end = offset + waiter.events.count
+            let result: Result<[AuditEntry], AccessError>
+            if end <= stored.entries.count {
+                result = .success(Array(stored.entries[offset..<end]))
+            } else {
+                result = .failure(stored.error ?? AccessError(.storage, "audit storage: the append stored fewer entries than asked"))
+            }
+            offset = end
+            if waiter.id == leader { own = result } else { waiter.continuation?.resume(returning: .done(result)) }
+        }
+        if let next = queue.first?.continuation {
+            queue[0].continuation = nil
+            next.resume(returning: .lead)
+        } else {
+            committing = false  // only queued callers hold a continuation, so the queue is empty
+        }
+        return own
+    }
+
+    /// Stores `events` after the log `start` in one transaction on a SQL storage (all or
+    /// nothing), one by one otherwise; returns the entries stored, the frontier after them and
+    /// the error that stopped it, if any.
+    private static func store(_ events: [AuditEvent], after start: MerkleFrontier, in storage: any AuditStorage,
+                              clock: @escaping @Sendable () -> Int64) async -> (entries: [AuditEntry], frontier: MerkleFrontier, error: AccessError?) {
+        if let shared = storage as? any SharedAuditStorage {
+            do throws(AccessError) {
+                let (entries, frontier) = try await shared.appendAtEnd(frontier: start, count: events.count) { index, position in
+                    AuditEntry(index: index, timeUnixMilliseconds: clock(), event: events[position])
+                }
+                return (entries, frontier, nil)
+            } catch {
+                return ([], start, error)
+            }
+        }
+        var frontier = start
+        var entries: [AuditEntry] = []
+        for event in events {
+            let entry = AuditEntry(index: frontier.size, timeUnixMilliseconds: clock(), event: event)
+            var next = frontier
+            let nodes = next.append(.leaf(entry.canonicalBytes))
+            do throws(AccessError) {
+                try await storage.append(entry, nodes: nodes)
+            } catch {
+                return (entries, frontier, error)
+            }
+            frontier = next
+            entries.append(entry)
+        }
+        return (entries, frontier, nil)
     }
 
     /// Brings ``size``, ``rootHash`` and ``checkpoint()`` up to the entries stored now, which
@@ -93,8 +204,8 @@ public actor AuditLog {
     ///
     /// Throws `.storage` when the storage cannot be read or a frontier node is missing.
     public func refresh() async throws(AccessError) {
-        await acquire()
-        defer { release() }
+        // No lock needed: a frontier read later describes at least as many entries, and only a
+        // larger one replaces the current one (appends do the same).
         if let shared = storage as? any SharedAuditStorage {
             let current = try await shared.currentFrontier()
             if current.size > frontier.size { frontier = current }
@@ -164,21 +275,5 @@ public actor AuditLog {
             throw AccessError(.storage, "audit storage: a node the proof needs is missing")
         }
         return proof
-    }
-
-    private func acquire() async {
-        if appending {
-            await withCheckedContinuation { waiting.append($0) }
-        } else {
-            appending = true
-        }
-    }
-
-    private func release() {
-        if waiting.isEmpty {
-            appending = false
-        } else {
-            waiting.removeFirst().resume()  // hands the turn over; `appending` stays true
-        }
     }
 }

@@ -28,16 +28,18 @@ public protocol AuditStorage: Sendable {
 }
 
 /// An ``AuditStorage`` that several writers (server processes sharing one database) append to:
-/// ``AuditLog`` appends through ``appendAtEnd(frontier:makeEntry:)`` instead of
+/// ``AuditLog`` appends through ``appendAtEnd(frontier:count:makeEntry:)`` instead of
 /// ``AuditStorage/append(_:nodes:)``, so an append never fails because another writer got there
 /// first, and the log's in-memory frontier is brought up to date by the same transaction.
 package protocol SharedAuditStorage: AuditStorage {
     /// In one transaction holding the storage's append lock: reads the log's size `n`; takes
-    /// `frontier` when its size is `n` and otherwise reads the frontier of `n` entries; builds the
-    /// entry with `makeEntry(n)`, stores it with the nodes it completes, and returns it with the
-    /// frontier after it. Stores nothing when it throws.
-    func appendAtEnd(frontier: MerkleFrontier,
-                     makeEntry: @Sendable (UInt64) throws(AccessError) -> AuditEntry) async throws(AccessError) -> (AuditEntry, MerkleFrontier)
+    /// `frontier` when its size is `n` and otherwise reads the frontier of `n` entries; builds
+    /// `count` entries with `makeEntry(n + k, k)` for `k` in `0..<count`, stores them with the
+    /// nodes they complete, and returns them with the frontier after them. One commit (one fsync)
+    /// for the lot; stores nothing when it throws (`.invalidParameter` for an entry whose
+    /// encoding exceeds ``AuditEntry/maximumEncodedBytes``, `.storage` when the database fails).
+    func appendAtEnd(frontier: MerkleFrontier, count: Int,
+                     makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError) -> ([AuditEntry], MerkleFrontier)
 
     /// The frontier of the log as stored now, read in one transaction.
     func currentFrontier() async throws(AccessError) -> MerkleFrontier

@@ -12,8 +12,14 @@ internal import Synchronization
 ///
 /// Every append is one transaction under the lock ``appendLockKey`` (`pg_advisory_xact_lock` on
 /// PostgreSQL, the write lock on SQLite) that reads the log's size first and refuses an index that
-/// is not next. ``AuditLog`` appends through `appendAtEnd`, which also re-reads the frontier
-/// when another process appended meanwhile, so two logs over one database never conflict.
+/// is not next. ``AuditLog`` appends through `appendAtEnd`, which stores a whole group commit
+/// (every append queued while the previous transaction was committing) in one transaction of a
+/// few statements — lock, size, one multi-row insert per table — and re-reads the frontier when
+/// another process appended meanwhile, so two logs over one database never conflict.
+///
+/// How durable a commit is follows the database: on SQLite `DatabaseOptions.sqliteSynchronous`
+/// (`FULL` by default: every commit is fsynced; `NORMAL`: survives a killed process, may lose
+/// the last commits on power loss), on PostgreSQL the server's `synchronous_commit`.
 ///
 /// Entries are read back from their stored bytes, so edits made directly in the database reach
 /// ``AuditVerifier``; bytes that no longer decode come back as an entry whose action is
@@ -41,6 +47,9 @@ public final class SQLAuditStorage: AuditStorage, SharedAuditStorage {
 
     /// The most node keys bound in one statement.
     private static let nodesPerQuery = 2000
+
+    /// The most entry rows inserted by one statement (3 bindings each, and as many node rows).
+    private static let rowsPerInsert = 400
 
     /// The audit schema's migrations (namespace `audit`).
     public static let migrations: [Migration] = [
@@ -145,19 +154,35 @@ public final class SQLAuditStorage: AuditStorage, SharedAuditStorage {
         }, storeError: { Self.storageError($0) })
     }
 
-    package func appendAtEnd(frontier: MerkleFrontier,
-                             makeEntry: @Sendable (UInt64) throws(AccessError) -> AuditEntry) async throws(AccessError) -> (AuditEntry, MerkleFrontier) {
-        try await database.transaction({ (tx: any SQLTransaction) async throws(AccessError) -> (AuditEntry, MerkleFrontier) in
+    package func appendAtEnd(frontier: MerkleFrontier, count: Int,
+                             makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError) -> ([AuditEntry], MerkleFrontier) {
+        try await database.transaction({ (tx: any SQLTransaction) async throws(AccessError) -> ([AuditEntry], MerkleFrontier) in
             try await Self.run(tx) { () async throws(StoreError) in try await tx.lock(key: Self.appendLockKey) }
             var current = try await Self.frontier(tx, cached: frontier)
-            let entry = try makeEntry(current.size)
-            let bytes = entry.canonicalBytes
-            guard bytes.count <= AuditEntry.maximumEncodedBytes else {
-                throw AccessError(.invalidParameter, "audit entry \(entry.index): \(bytes.count) bytes exceed the limit of \(AuditEntry.maximumEncodedBytes)")
+            var entries: [AuditEntry] = []
+            entries.reserveCapacity(count)
+            var rows: [(UInt64, [UInt8])] = []
+            var nodes: [(MerkleNodeID, MerkleHash)] = []
+            for position in 0..<max(0, count) {
+                let entry = makeEntry(current.size, position)
+                let bytes = entry.canonicalBytes
+                guard entry.index == current.size else {
+                    throw AccessError(.storage, "audit storage: entry \(entry.index) is not next (\(current.size))")
+                }
+                guard bytes.count <= AuditEntry.maximumEncodedBytes else {
+                    throw AccessError(.invalidParameter, "audit entry \(entry.index): \(bytes.count) bytes exceed the limit of \(AuditEntry.maximumEncodedBytes)")
+                }
+                nodes += current.append(.leaf(bytes))
+                rows.append((entry.index, bytes))
+                entries.append(entry)
+                if rows.count == Self.rowsPerInsert {
+                    try await Self.insert(rows, nodes: nodes, tx)
+                    rows.removeAll(keepingCapacity: true)
+                    nodes.removeAll(keepingCapacity: true)
+                }
             }
-            let nodes = current.append(.leaf(bytes))
-            try await Self.insert([(entry.index, bytes)], nodes: nodes, tx)
-            return (entry, current)
+            try await Self.insert(rows, nodes: nodes, tx)
+            return (entries, current)
         }, storeError: { Self.storageError($0) })
     }
 
@@ -185,7 +210,7 @@ public final class SQLAuditStorage: AuditStorage, SharedAuditStorage {
                 let bytes = entry.canonicalBytes
                 nodes += current.append(.leaf(bytes))
                 rows.append((entry.index, bytes))
-                if rows.count == 400 {
+                if rows.count == Self.rowsPerInsert {
                     try await Self.insert(rows, nodes: nodes, tx)
                     rows.removeAll(keepingCapacity: true)
                     nodes.removeAll(keepingCapacity: true)

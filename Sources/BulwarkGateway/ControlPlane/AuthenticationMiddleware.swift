@@ -14,16 +14,32 @@ import HTTPTypes
 /// A bearer credential that does not verify is refused with 401 (the client meant to
 /// authenticate); a session cookie that does not verify (expired, revoked) is ignored, so that
 /// a browser holding a stale cookie can still reach the login route.
+///
+/// Made with ``init(plane:)`` (as ``ControlPlane/install(on:)`` does), every refused credential is
+/// audited, each time, as action `authenticate`, outcome `denied`: the actor is the credential's
+/// public part (`bwk_<id>` or `bws_<id>`, never its secret) or `anonymous` when it has none, and
+/// `details` give the credential's kind, the method, path and answer (`401`, or `ignored` for a
+/// cookie).
 public struct AuthenticationMiddleware: RouterMiddleware {
     /// The name of the session cookie (`__Host-`: Secure, path `/`, no domain).
     public static let sessionCookieName = "__Host-bulwark_session"
 
     /// The store credentials are verified against.
     public let accounts: AccountStore
+    /// Where refused credentials are audited; `nil` audits nothing.
+    let plane: ControlPlane?
 
-    /// A middleware verifying credentials against `accounts`.
+    /// A middleware verifying credentials against `accounts`, auditing nothing (see ``init(plane:)``).
     public init(accounts: AccountStore) {
         self.accounts = accounts
+        self.plane = nil
+    }
+
+    /// A middleware verifying credentials against `plane`'s accounts and auditing each refused
+    /// credential in `plane`'s audit log.
+    public init(plane: ControlPlane) {
+        self.accounts = plane.accounts
+        self.plane = plane
     }
 
     /// Sets the context's principal (and session id), then calls the rest of the chain.
@@ -34,18 +50,44 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let now = Date()
         if let header = request.headers[.authorization] {
             guard let token = Self.bearerToken(header) else {
+                await audit(credential: nil, kind: "authorization header", answer: "401", request: request, context: context)
                 throw GatewayError(.unauthorized, "Authorization: expected Bearer followed by a token")
             }
             do {
                 try await resolve(token: token, now: now, into: &context)
             } catch {
+                await audit(credential: token, kind: "bearer", answer: "401", request: request, context: context)
                 throw GatewayError(.unauthorized, "credentials are not valid")
             }
         } else if let cookie = Self.cookie(named: Self.sessionCookieName, in: request.headers[values: .cookie]) {
-            try? await resolve(token: cookie, now: now, into: &context)
+            do {
+                try await resolve(token: cookie, now: now, into: &context)
+            } catch {
+                await audit(credential: cookie, kind: "session cookie", answer: "ignored", request: request, context: context)
+            }
         }
         if context.principal == nil { context.principal = .anonymous }
         return try await next(request, context)
+    }
+
+    /// Audits a refused credential (nothing when the middleware has no control plane).
+    private func audit(credential: String?, kind: String, answer: String, request: Request, context: GatewayRequestContext) async {
+        guard let plane else { return }
+        await plane.record(
+            AuditEvent(actor: Self.publicPart(of: credential), action: "authenticate", resource: "credentials", outcome: .denied,
+                       clientAddress: ControlPlane.clientAddress(context), requestID: context.requestID,
+                       details: ["credential": kind, "method": request.method.rawValue, "path": request.uri.path, "status": answer]),
+            context: context)
+    }
+
+    /// The part of a credential that is not secret: `bwk_<id>` or `bws_<id>` for a token shaped
+    /// like an API or session token, `anonymous` for anything else (which may be a secret of
+    /// another kind, so nothing of it is kept).
+    package static func publicPart(of credential: String?) -> String {
+        guard let credential else { return "anonymous" }
+        if let id = try? APIToken.identifier(of: credential) { return "\(APIToken.prefix)_\(id)" }
+        if let id = try? SessionToken.identifier(of: credential) { return "\(SessionToken.prefix)_\(id)" }
+        return "anonymous"
     }
 
     /// Verifies an API token (`bwk_`) or a session token (`bws_`) and records the principal.

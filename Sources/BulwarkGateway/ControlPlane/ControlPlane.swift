@@ -179,7 +179,7 @@ public final class ControlPlane: Sendable {
     /// `routes`, and a `/readyz` check that the database answers. Call once, before the
     /// application is built.
     public func install(on routes: GatewayRoutes) {
-        routes.router.add(middleware: AuthenticationMiddleware(accounts: accounts))
+        routes.router.add(middleware: AuthenticationMiddleware(plane: self))
         routes.router.add(middleware: AuditMiddleware(plane: self))
         AccountRoutes.add(to: routes, plane: self)
         AuditRoutes.add(to: routes, plane: self)

@@ -165,8 +165,9 @@ func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"]
             #expect(response.status == .unauthorized)
         }
     }
-    let denials = written.filter { $0.outcome == .denied }
+    let denials = written.filter { $0.outcome == .denied && $0.action != "authenticate" }
     #expect(denials.map(\.action) == ["audit.verify", "audit.read"])
+    #expect(written.filter { $0.action == "authenticate" }.map(\.actor) == ["anonymous"])
     #expect(denials.allSatisfy { $0.rule == "default-deny" && $0.actor == "anonymous" && $0.resource == "audit/\(controlPlaneOrigin)" })
 }
 
