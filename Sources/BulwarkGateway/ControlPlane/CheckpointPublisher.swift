@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 public import BulwarkAccess
-public import Foundation
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
