@@ -171,6 +171,7 @@ public final class ControlPlane: Sendable {
         routes.router.add(middleware: AuditMiddleware(plane: self))
         AccountRoutes.add(to: routes, plane: self)
         AuditRoutes.add(to: routes, plane: self)
+        WebUI.add(to: routes, plane: self)
         let storage = auditStorage
         routes.addReadinessCheck(named: "database") { (try? await storage.count()) != nil }
     }
