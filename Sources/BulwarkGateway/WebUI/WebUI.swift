@@ -2,6 +2,7 @@ import BulwarkAccess
 import BulwarkRegistry
 import Foundation
 import Hummingbird
+import Logging
 import HTTPTypes
 import NIOCore
 
@@ -205,7 +206,8 @@ enum WebUI {
                 details: event.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
                 proofLink: canVerify ? "/ui/audit/entries/\(entry.index)" : nil)
         }
-        let checkpoint = canVerify ? try await plane.audit.checkpoint().serialized : nil
+        var checkpoint: String?
+        if canVerify { checkpoint = try await plane.audit.checkpoint().serialized }
         let frame = WebUIViews.Frame(title: "Audit log", session: session, section: .audit)
         let view = WebUIViews.Audit(
             frame: frame, first: rows.first?.index ?? 0, last: rows.last?.index ?? 0, size: size,

@@ -75,8 +75,11 @@ enum WebUILogin {
                 let address = ControlPlane.clientAddress(context)
                 let session: IssuedSession
                 do throws(AccessError) {
-                    session = recovery ? try await plane.accounts.redeemRecoveryCode(pendingLogin: pending, code: code, now: Date())
-                        : try await plane.accounts.verifyTOTP(pendingLogin: pending, code: code, now: Date())
+                    if recovery {
+                        session = try await plane.accounts.redeemRecoveryCode(pendingLogin: pending, code: code, now: Date())
+                    } else {
+                        session = try await plane.accounts.verifyTOTP(pendingLogin: pending, code: code, now: Date())
+                    }
                 } catch {
                     guard error.code == .unauthenticated || error.code == .expired else { throw error }
                     await plane.record(AuditEvent(actor: "unknown", action: action, resource: "session", outcome: .failed, clientAddress: address,
