@@ -7,7 +7,7 @@ import Logging
 /// Appends an audit entry for every state-changing request (POST, PUT, PATCH, DELETE): actor,
 /// method and path, outcome from the status, client address and request id.
 ///
-/// Login routes (`/api/v1/login…`) write their own, more precise entries, and 403 answers were
+/// Login routes (`/api/v1/login…`, `/ui/login…`) write their own, more precise entries, and 403 answers were
 /// audited by ``ControlPlane/authorize(_:on:request:context:)`` with their deciding rule, so
 /// neither is audited twice here. An entry that cannot be written is logged at `error` level;
 /// the response is not changed.
@@ -24,7 +24,8 @@ public struct AuditMiddleware: RouterMiddleware {
         _ request: Request, context: GatewayRequestContext, next: (Request, GatewayRequestContext) async throws -> Response
     ) async throws -> Response {
         let method = request.method
-        guard [.post, .put, .patch, .delete].contains(method), !request.uri.path.hasPrefix("/api/v1/login") else {
+        let path = request.uri.path
+        guard [.post, .put, .patch, .delete].contains(method), !path.hasPrefix("/api/v1/login"), !path.hasPrefix("/ui/login") else {
             return try await next(request, context)
         }
         let status: HTTPResponse.Status

@@ -184,6 +184,7 @@ public final class ControlPlane: Sendable {
         AccountRoutes.add(to: routes, plane: self)
         AuditRoutes.add(to: routes, plane: self)
         WebAuthnRoutes.add(to: routes, plane: self)
+        WebUI.add(to: routes, plane: self)
         let storage = auditStorage
         routes.addReadinessCheck(named: "database") { (try? await storage.count()) != nil }
     }
