@@ -156,6 +156,10 @@ let package = Package(
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
                 "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess", "BulwarkGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -182,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "BulwarkGatewayTests",
             dependencies: [
-                "BulwarkGateway", "BulwarkErrors", "BulwarkStore", "BulwarkAccess",
+                "BulwarkGateway", "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry", "BulwarkSupplyChain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -197,7 +201,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark", "BulwarkAccess"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -171,6 +171,7 @@ public final class ControlPlane: Sendable {
         routes.router.add(middleware: AuditMiddleware(plane: self))
         AccountRoutes.add(to: routes, plane: self)
         AuditRoutes.add(to: routes, plane: self)
+        RegistryRoutes.add(to: routes, plane: self)
         let storage = auditStorage
         routes.addReadinessCheck(named: "database") { (try? await storage.count()) != nil }
     }
@@ -180,6 +181,7 @@ public final class ControlPlane: Sendable {
     public static func describeRoutes(on routes: GatewayRoutes) {
         AccountRoutes.add(to: routes, plane: nil)
         AuditRoutes.add(to: routes, plane: nil)
+        RegistryRoutes.add(to: routes, plane: nil)
     }
 
     /// The error of a control-plane route on a gateway without a control plane.
