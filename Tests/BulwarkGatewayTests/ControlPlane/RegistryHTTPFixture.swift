@@ -32,7 +32,7 @@ struct RegistryHTTPFixture {
             auditOrigin: controlPlaneOrigin, passwordParameters: try Argon2idParameters(memoryKiB: 8 * 1024, iterations: 1, parallelism: 1))
         plane = try await ControlPlane.open(options)
         gateway = try Gateway(configuration: GatewayConfiguration(host: "127.0.0.1", port: 0, insecureHTTP: true,
-                                                                  maxRequestBodyBytes: 16 * 1024, maxUploadBodyBytes: maxUploadBytes))
+                                                                  maxRequestBodyBytes: min(16 * 1024, maxUploadBytes), maxUploadBodyBytes: maxUploadBytes))
         plane.install(on: gateway.routes)
     }
 

@@ -1,5 +1,6 @@
 import BulwarkAccess
 import BulwarkGateway
+import BulwarkRegistry
 import BulwarkSupplyChain
 import Foundation
 import Hummingbird
@@ -113,7 +114,8 @@ func object(_ buffer: ByteBuffer) throws -> [String: Any] {
         #expect(try await client.send(.post, "/api/v1/models/cats/versions/1/revoke", token: cast.approver, body: try anyJSONBody([:] as [String: String])).0 == .badRequest)
         let (revokeStatus, revokeBody, _) = try await client.send(.post, "/api/v1/models/cats/versions/1/revoke", token: cast.approver,
                                                                   body: try anyJSONBody(["reason": "training data leaked"]))
-        #expect(revokeStatus == .ok && (try object(revokeBody)["state"] as? String) == "revoked")
+        let revoked = try object(revokeBody)
+        #expect(revokeStatus == .ok && revoked["state"] as? String == "revoked")
         #expect(try await client.send(.get, "/api/v1/models/cats/versions/1/artifact", token: cast.consumer).0 == .forbidden)
         #expect(try await client.send(.get, "/api/v1/models/cats/versions/1/artifact", token: cast.admin).0 == .conflict)
         #expect(try await client.send(.post, "/api/v1/models/cats/versions/1/revoke", token: cast.admin,
