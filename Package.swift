@@ -159,6 +159,10 @@ let package = Package(
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
                 "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess", "BulwarkGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -200,7 +204,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkCLITests", dependencies: ["bulwark", "BulwarkAccess"], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

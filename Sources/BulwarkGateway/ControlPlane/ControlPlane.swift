@@ -185,6 +185,7 @@ public final class ControlPlane: Sendable {
         AuditRoutes.add(to: routes, plane: self)
         WebAuthnRoutes.add(to: routes, plane: self)
         WebUI.add(to: routes, plane: self)
+        RegistryRoutes.add(to: routes, plane: self)
         let storage = auditStorage
         routes.addReadinessCheck(named: "database") { (try? await storage.count()) != nil }
     }
@@ -195,6 +196,7 @@ public final class ControlPlane: Sendable {
         AccountRoutes.add(to: routes, plane: nil)
         AuditRoutes.add(to: routes, plane: nil)
         WebAuthnRoutes.add(to: routes, plane: nil)
+        RegistryRoutes.add(to: routes, plane: nil)
     }
 
     /// The error of a control-plane route on a gateway without a control plane.
