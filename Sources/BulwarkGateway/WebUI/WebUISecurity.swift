@@ -19,16 +19,16 @@ import NIOCore
 ///   needs no server state, works on every node of a cluster and dies with the session.
 ///   Before login it is keyed by a random `__Host-bulwark_login` cookie set by the login form
 ///   (a double-submit token: another site can neither read nor set a `__Host-` cookie).
-enum WebUISecurity {
+package enum WebUISecurity {
     /// The cookie holding the pre-login CSRF secret.
     static let loginCookieName = "__Host-bulwark_login"
     /// The form field holding the token.
-    static let tokenField = "csrf"
+    package static let tokenField = "csrf"
     /// The largest form body read (the forms hold a few short fields).
     static let maximumFormBytes = 16 * 1024
 
     /// The CSRF token for `secret` (a session token or a login cookie) and `purpose`.
-    static func token(secret: String, purpose: String) -> String {
+    package static func token(secret: String, purpose: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("bulwark web ui \(purpose) v1".utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

@@ -33,11 +33,56 @@ struct MatrixEntry: Sendable {
     var allowed: Set<MatrixCaller>
     /// Run after every other entry (it ends the caller's session).
     var endsSession = false
+    /// A web-UI route: the session goes in the cookie (the UI ignores bearer tokens), a POST is a
+    /// same-origin form carrying the session's CSRF token, and a visitor without a session is
+    /// redirected to the login page (a denial, like 401).
+    var ui = false
 
     var key: String { "\(method.rawValue) \(path)" }
 }
 
 @Suite struct RegistryMatrixTests {
+    /// The web UI's routes: pages read like the JSON API; forms change state like it.
+    static func uiMatrix() -> [MatrixEntry] {
+        let version = "/ui/models/cats/versions/1"
+        let staging = "/ui/models/dogs/versions/1"
+        return [
+            MatrixEntry(method: .get, path: "/ui", uri: "/ui", allowed: MatrixEntry.everyone, ui: true),
+            MatrixEntry(method: .get, path: "/ui/login", uri: "/ui/login", allowed: MatrixEntry.everyone, ui: true),
+            MatrixEntry(method: .get, path: "/ui/static/style.css", uri: "/ui/static/style.css", allowed: MatrixEntry.everyone, ui: true),
+            // the login forms are open to all (their CSRF token is keyed by a login cookie, absent here)
+            MatrixEntry(method: .post, path: "/ui/login", uri: "/ui/login", body: "", allowed: MatrixEntry.everyone, ui: true),
+            MatrixEntry(method: .post, path: "/ui/login/mfa", uri: "/ui/login/mfa", body: "", allowed: MatrixEntry.everyone, ui: true),
+            MatrixEntry(method: .post, path: "/ui/logout", uri: "/ui/logout", body: "", allowed: MatrixEntry.everyone, endsSession: true, ui: true),
+            MatrixEntry(method: .get, path: "/ui/models", uri: "/ui/models", allowed: MatrixEntry.signedIn, ui: true),
+            MatrixEntry(method: .get, path: "/ui/models/{name}", uri: "/ui/models/cats", allowed: MatrixEntry.signedIn, ui: true),
+            MatrixEntry(method: .get, path: "/ui/models/{name}/versions/{number}", uri: version, allowed: MatrixEntry.signedIn, ui: true),
+            MatrixEntry(method: .get, path: "/ui/approvals", uri: "/ui/approvals", allowed: [.admin, .publisher, .approver, .auditor], ui: true),
+            MatrixEntry(method: .get, path: "/ui/audit", uri: "/ui/audit", allowed: [.admin, .auditor], ui: true),
+            MatrixEntry(method: .get, path: "/ui/audit/entries/{index}", uri: "/ui/audit/entries/0", allowed: [.admin, .auditor], ui: true),
+            MatrixEntry(method: .post, path: "/ui/models/{name}/versions/{number}/approve", uri: staging + "/approve", body: "",
+                        allowed: [.admin, .approver], ui: true),
+            MatrixEntry(method: .post, path: "/ui/models/{name}/versions/{number}/promote", uri: staging + "/promote", body: "",
+                        allowed: [.admin, .approver], ui: true),
+        ]
+    }
+
+    /// The passkey routes: management needs a session; the login steps are open (a pending
+    /// login is the credential).
+    static func webAuthnMatrix() -> [MatrixEntry] {
+        [
+            MatrixEntry(method: .post, path: "/api/v1/webauthn/register/options", uri: "/api/v1/webauthn/register/options", body: "{}",
+                        allowed: MatrixEntry.signedIn),
+            MatrixEntry(method: .post, path: "/api/v1/webauthn/register", uri: "/api/v1/webauthn/register", body: "{}", allowed: MatrixEntry.signedIn),
+            MatrixEntry(method: .get, path: "/api/v1/webauthn/credentials", uri: "/api/v1/webauthn/credentials", allowed: MatrixEntry.signedIn),
+            MatrixEntry(method: .delete, path: "/api/v1/webauthn/credentials/{id}", uri: "/api/v1/webauthn/credentials/nope",
+                        allowed: MatrixEntry.signedIn),
+            MatrixEntry(method: .post, path: "/api/v1/login/webauthn/options", uri: "/api/v1/login/webauthn/options", body: "{}",
+                        allowed: MatrixEntry.everyone),
+            MatrixEntry(method: .post, path: "/api/v1/login/webauthn", uri: "/api/v1/login/webauthn", body: "{}", allowed: MatrixEntry.everyone),
+        ]
+    }
+
     /// A small artifact; `pem` is a fresh publisher key, so each key registration is new.
     static func matrix(pem: String) -> [MatrixEntry] {
         let model = "/api/v1/models/cats"
@@ -86,9 +131,10 @@ struct MatrixEntry: Sendable {
     @Test func everyRouteTimesEveryRoleMatchesTheShippedPolicy() async throws {
         let fixture = try await RegistryHTTPFixture()
         let cast = try await RegistryCast.make(fixture)
+        #expect(fixture.plane.webAuthn.serverListening(at: "http://127.0.0.1:1") == nil)  // as `serve` does once listening
         let tokens: [MatrixCaller: String] = [.admin: cast.admin, .publisher: cast.publisher, .approver: cast.approver,
                                               .consumer: cast.consumer, .auditor: cast.auditor]
-        let entries = Self.matrix(pem: ModelSigningPrivateKey.generateP256().publicKey.pemRepresentation)
+        let entries = Self.matrix(pem: ModelSigningPrivateKey.generateP256().publicKey.pemRepresentation) + Self.webAuthnMatrix() + Self.uiMatrix()
         let byKey = Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let routes = fixture.gateway.routes.descriptions.map { "\($0.method.rawValue) \($0.path)" }
         for route in routes where byKey[route] == nil {
@@ -122,16 +168,28 @@ struct MatrixEntry: Sendable {
             for entry in ordered {
                 for caller in MatrixCaller.allCases {
                     var headers: HTTPFields = [:]
-                    if let token = tokens[caller] { headers[.authorization] = "Bearer \(token)" }
-                    if entry.body != nil { headers[.contentType] = entry.contentType }
-                    let (status, text) = try await client.execute(uri: entry.uri, method: entry.method, headers: headers,
-                                                                  body: entry.body.map { ByteBuffer(string: $0) }) { response in
-                        (response.status, String(buffer: response.body))
+                    var body = entry.body
+                    if entry.ui {
+                        if let token = tokens[caller] { headers[.cookie] = "\(AuthenticationMiddleware.sessionCookieName)=\(token)" }
+                        if entry.method == .post {
+                            headers[.origin] = "http://localhost"
+                            headers[.contentType] = "application/x-www-form-urlencoded"
+                            let csrf = tokens[caller].map { WebUISecurity.token(secret: $0, purpose: "session") } ?? "none"
+                            body = "\(WebUISecurity.tokenField)=\(csrf)"
+                        }
+                    } else {
+                        if let token = tokens[caller] { headers[.authorization] = "Bearer \(token)" }
+                        if entry.body != nil { headers[.contentType] = entry.contentType }
+                    }
+                    let (status, text, location) = try await client.execute(uri: entry.uri, method: entry.method, headers: headers,
+                                                                            body: body.map { ByteBuffer(string: $0) }) { response in
+                        (response.status, String(buffer: response.body), response.headers[.location])
                     }
                     let cell = "\(entry.key) as \(caller.rawValue): \(status.code) \(text.prefix(200))"
                     // A policy denial is 401, or 403 naming the rule; a 403 from the registry's own rules
                     // (no approval yet) is the policy's allow followed by a refusal.
                     let denied = status == .unauthorized || (status == .forbidden && text.contains("denied by rule"))
+                        || (entry.ui && status == .seeOther && location == "/ui/login" && !["/ui", "/ui/logout"].contains(entry.path))
                     #expect(status.code < 500, "\(cell)")
                     if entry.allowed.contains(caller) {
                         #expect(!denied, "expected allowed: \(cell)")
