@@ -53,18 +53,7 @@ struct PasswordSource: ParsableArguments {
 
     /// Reads one line from the terminal with echo off, restoring the terminal afterwards.
     private static func prompt(_ text: String) throws -> String {
-        FileHandle.standardError.write(Data(text.utf8))
-        var saved = termios()
-        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { throw CLIError("stdin: cannot read the terminal settings") }
-        var quiet = saved
-        quiet.c_lflag &= ~tcflag_t(ECHO)
-        guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0 else { throw CLIError("stdin: cannot turn echo off") }
-        defer {
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-            FileHandle.standardError.write(Data("\n".utf8))
-        }
-        guard let line = Swift.readLine(strippingNewline: true) else { throw CLIError("stdin: no password given") }
-        return line
+        try Terminal.readSecretLine(prompt: text, nothing: "stdin: no password given")
     }
 }
 

@@ -80,21 +80,9 @@ struct LoginCommand: AsyncParsableCommand {
             }
             return line
         }
+        guard echo else { return try Terminal.readSecretLine(prompt: prompt) }
         FileHandle.standardError.write(Data(prompt.utf8))
-        if echo {
-            guard let line = Swift.readLine(strippingNewline: true) else { throw CLIError("stdin: nothing was entered") }
-            return line.trimmingCharacters(in: .whitespaces)
-        }
-        var saved = termios()
-        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { throw CLIError("stdin: cannot read the terminal settings") }
-        var quiet = saved
-        quiet.c_lflag &= ~tcflag_t(ECHO)
-        guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0 else { throw CLIError("stdin: cannot turn echo off") }
-        defer {
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-            FileHandle.standardError.write(Data("\n".utf8))
-        }
         guard let line = Swift.readLine(strippingNewline: true) else { throw CLIError("stdin: nothing was entered") }
-        return line
+        return line.trimmingCharacters(in: .whitespaces)
     }
 }

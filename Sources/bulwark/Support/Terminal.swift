@@ -13,6 +13,24 @@ struct CLIError: Error, CustomStringConvertible {
 enum Terminal {
     static let isTerminal = isatty(STDERR_FILENO) == 1
 
+    /// Writes `prompt` to stderr and reads one line from the terminal with echo off (for a
+    /// password or a code), restoring the terminal's settings afterwards; `nothing` is the error
+    /// when stdin ends first.
+    static func readSecretLine(prompt: String, nothing: String = "stdin: nothing was entered") throws -> String {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { throw CLIError("stdin: cannot read the terminal settings") }
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0 else { throw CLIError("stdin: cannot turn echo off") }
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        guard let line = Swift.readLine(strippingNewline: true) else { throw CLIError(nothing) }
+        return line
+    }
+
     /// Writes `text` to standard error.
     static func error(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
