@@ -22,17 +22,24 @@ extension AccountStore {
     ///   wrong token; `.expired` for a revoked or expired session or a disabled user.
     public func session(token: String, now: Date) async throws(AccessError) -> SessionRecord {
         let id = try SessionToken.identifier(of: token)
-        return try await transact { tx throws(AccessError) -> SessionRecord in
-            guard let (record, disabled) = try await loadSession(tx, id: id) else {
-                throw AccessError(.unauthenticated, "session is not valid")
-            }
-            let seen = try SessionToken.verify(token, against: record, now: now)
-            if disabled { throw AccessError(.expired, "session \(id) belongs to a disabled user") }
-            try await tx.accountRun("UPDATE accounts_sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
-                                    [sqlDate(seen.lastSeenAt), .text(id), sqlDate(seen.lastSeenAt)])
-            return seen
+        // A read outside a transaction (concurrent readers; no write lock per request).
+        guard let (record, disabled) = try await loadSession(database, id: id) else {
+            throw AccessError(.unauthenticated, "session is not valid")
         }
+        let seen = try SessionToken.verify(token, against: record, now: now)
+        if disabled { throw AccessError(.expired, "session \(id) belongs to a disabled user") }
+        // The idle clock is written when it moved by a tenth of the idle timeout (at most a
+        // minute), not on every request: a session may end that much before its idle timeout,
+        // never after it.
+        if seen.lastSeenAt.timeIntervalSince(record.lastSeenAt) >= Self.lastSeenGranularity(idleTimeout: record.idleTimeoutSeconds) {
+            try await database.accountRun("UPDATE accounts_sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
+                                          [sqlDate(seen.lastSeenAt), .text(id), sqlDate(seen.lastSeenAt)])
+        }
+        return seen
     }
+
+    /// How far a session's stored last-seen time may lag: a tenth of its idle timeout, at most 60 s.
+    static func lastSeenGranularity(idleTimeout: TimeInterval) -> TimeInterval { min(60, idleTimeout / 10) }
 
     /// Records that the user of session `id` passed a second factor at `now` (a step-up before a
     /// sensitive action), in one transaction.
@@ -66,7 +73,7 @@ extension AccountStore {
         }
     }
 
-    private func loadSession(_ tx: any SQLTransaction, id: String) async throws(AccessError) -> (SessionRecord, Bool)? {
+    private func loadSession(_ tx: any SQLExecutor, id: String) async throws(AccessError) -> (SessionRecord, Bool)? {
         let rows = try await tx.accountRows(
             """
             SELECT s.id, s.secret_digest, s.user_id, s.created_at, s.last_seen_at, s.idle_timeout_seconds, s.expires_at,

@@ -107,33 +107,37 @@ extension AccountStore {
     /// account it acts for (its roles and team are what the policy sees).
     public func authenticateAPIToken(_ token: String, now: Date) async throws(AccessError) -> (token: APITokenRecord, account: ServiceAccount) {
         let id = try APIToken.identifier(of: token)
-        return try await transact { tx throws(AccessError) -> (token: APITokenRecord, account: ServiceAccount) in
-            let rows = try await tx.accountRows(
-                """
-                SELECT t.id, t.service_account_id, t.name, t.scopes, t.secret_digest, t.created_at, t.expires_at, t.last_used_at,
-                       t.revoked_at, a.disabled_at, a.name AS account_name, a.owner_user_id, a.roles, a.team, a.created_at AS account_created_at
-                FROM accounts_api_tokens t JOIN accounts_service_accounts a ON a.id = t.service_account_id WHERE t.id = ?
-                """, [.text(id)])
-            guard let row = rows.first else { throw AccessError(.unauthenticated, "API token is not valid") }
-            let (record, disabled) = try decoding { () throws(StoreError) in
-                (APITokenRecord(id: try row.string("id"), serviceAccountID: try row.string("service_account_id"),
-                                name: try row.string("name"), scopes: try row.string("scopes").split(separator: " ").map(String.init),
-                                secretDigest: try row.string("secret_digest"), createdAt: try row.date("created_at"),
-                                expiresAt: try row.date("expires_at"), lastUsedAt: try row.optionalDate("last_used_at"),
-                                revokedAt: try row.optionalDate("revoked_at")),
-                 try !row.isNull("disabled_at"))
-            }
-            let used = try APIToken.verify(token, against: record, now: now)
-            if disabled { throw AccessError(.expired, "API token \(id) belongs to a disabled service account") }
-            let (name, owner, roles, team, created) = try decoding { () throws(StoreError) in
-                (try row.string("account_name"), try row.decode("owner_user_id", as: String?.self), try row.string("roles"),
-                 try row.decode("team", as: String?.self), try row.date("account_created_at"))
-            }
-            let account = try ServiceAccount(id: record.serviceAccountID, name: name, ownerUserID: owner,
-                                             roles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init), team: team, createdAt: created)
-            try await tx.accountRun("UPDATE accounts_api_tokens SET last_used_at = ? WHERE id = ?", [sqlDate(now), .text(id)])
-            return (used, account)
+        // A read outside a transaction (concurrent readers; no write lock per request).
+        let tx = database
+        let rows = try await tx.accountRows(
+            """
+            SELECT t.id, t.service_account_id, t.name, t.scopes, t.secret_digest, t.created_at, t.expires_at, t.last_used_at,
+                   t.revoked_at, a.disabled_at, a.name AS account_name, a.owner_user_id, a.roles, a.team, a.created_at AS account_created_at
+            FROM accounts_api_tokens t JOIN accounts_service_accounts a ON a.id = t.service_account_id WHERE t.id = ?
+            """, [.text(id)])
+        guard let row = rows.first else { throw AccessError(.unauthenticated, "API token is not valid") }
+        let (record, disabled) = try decoding { () throws(StoreError) in
+            (APITokenRecord(id: try row.string("id"), serviceAccountID: try row.string("service_account_id"),
+                            name: try row.string("name"), scopes: try row.string("scopes").split(separator: " ").map(String.init),
+                            secretDigest: try row.string("secret_digest"), createdAt: try row.date("created_at"),
+                            expiresAt: try row.date("expires_at"), lastUsedAt: try row.optionalDate("last_used_at"),
+                            revokedAt: try row.optionalDate("revoked_at")),
+             try !row.isNull("disabled_at"))
         }
+        let used = try APIToken.verify(token, against: record, now: now)
+        if disabled { throw AccessError(.expired, "API token \(id) belongs to a disabled service account") }
+        let (name, owner, roles, team, created) = try decoding { () throws(StoreError) in
+            (try row.string("account_name"), try row.decode("owner_user_id", as: String?.self), try row.string("roles"),
+             try row.decode("team", as: String?.self), try row.date("account_created_at"))
+        }
+        let account = try ServiceAccount(id: record.serviceAccountID, name: name, ownerUserID: owner,
+                                         roles: roles.isEmpty ? [] : roles.split(separator: ",").map(String.init), team: team, createdAt: created)
+        // The last-use time is written at most once a minute, not on every request.
+        if record.lastUsedAt.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+            try await tx.accountRun("UPDATE accounts_api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                                    [sqlDate(now), .text(id), sqlDate(now)])
+        }
+        return (used, account)
     }
 
     /// Revokes the API token with public id `id`. Returns whether it was active.
