@@ -54,6 +54,9 @@ public enum WitnessOutcome: Sendable, Equatable {
 /// witness keeps the largest consistent tree.
 ///
 /// ```swift
+/// let plane = try await ControlPlane.open(ControlPlaneOptions(
+///     database: "/var/lib/bulwark/bulwark.db", policyFile: "/etc/bulwark/policy.yaml",
+///     auditKeyFile: "/etc/bulwark/audit.key", auditOrigin: "bulwark.example/audit"))
 /// let publisher = CheckpointPublisher(plane: plane, options: WitnessOptions(urls: ["https://witness.example"]))
 /// let outcomes = await publisher.publishOnce()
 /// await publisher.shutdown()
