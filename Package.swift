@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "BulwarkReport", targets: ["BulwarkReport"]),
         .library(name: "BulwarkRegistry", targets: ["BulwarkRegistry"]),
         .library(name: "BulwarkAssessment", targets: ["BulwarkAssessment"]),
+        .library(name: "BulwarkServing", targets: ["BulwarkServing"]),
         .library(name: "BulwarkGateway", targets: ["BulwarkGateway"]),
     ],
     dependencies: [
@@ -46,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // floor 0: system libraries and the numeric core
@@ -130,12 +133,28 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // floor 4: the inference runtime behind the gateway (models served from the registry, batching,
+        // validation, rate limits, in-line defences, drift monitoring, incidents), without HTTP
+        .target(
+            name: "BulwarkServing",
+            dependencies: [
+                "BulwarkErrors", "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkExtraction",
+                "BulwarkPoisoning", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // floor 5: the HTTP server (routes, middleware, web UI), thin like the CLI beside it
         .target(
             name: "BulwarkGateway",
             dependencies: [
-                "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry",
+                "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry", "BulwarkServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -185,11 +204,14 @@ let package = Package(
         .testTarget(name: "BulwarkStoreTests", dependencies: ["BulwarkStore"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkAccessTests", dependencies: ["BulwarkAccess", "BulwarkStore"],
                     exclude: ["WebAuthn/Fixtures/make_vectors.py"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkServingTests", dependencies: ["BulwarkServing", "BulwarkErrors", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion",
+                                                     "BulwarkExtraction", "BulwarkPoisoning", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry",
+                                                     .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkRegistryTests", dependencies: ["BulwarkRegistry", "BulwarkStore", "BulwarkAccess", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(
             name: "BulwarkGatewayTests",
             dependencies: [
-                "BulwarkGateway", "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry", "BulwarkSupplyChain",
+                "BulwarkGateway", "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry", "BulwarkSupplyChain", "BulwarkServing", "BulwarkTensor", "BulwarkModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
