@@ -4,6 +4,7 @@
 # dependency.
 #   Benchmarks/setup-venv.sh [extra pip packages…]    prints the venv's path on its last line
 #   Benchmarks/setup-venv.sh --mlflow                 the MLflow server venv (see below)
+#   Benchmarks/setup-venv.sh --gateway                the inference-gateway peer venv (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
@@ -24,6 +25,25 @@ if [ "${1:-}" = "--mlflow" ]; then
         "$venv/bin/pip" install -q --upgrade pip >&2
     fi
     "$venv/bin/python" -c "import mlflow, flask_wtf" 2>/dev/null || "$venv/bin/pip" install -q "mlflow[auth]==3.17.2" >&2
+    echo "$venv"
+    exit 0
+fi
+# --gateway: the peer of issue 20's inference gateway (Benchmarks/gateway) and the Open Inference
+# Protocol client check (scripts/check-oip), in a venv of its own, $BULWARK_GATEWAY_VENV, default
+# Benchmarks/.venv-gateway (git-ignored): FastAPI served by uvicorn with its "standard" extras
+# (uvloop, httptools: what `pip install fastapi[standard]` gives a user), onnxruntime and numpy,
+# and NVIDIA's stock KServe v2 client tritonclient[http]. No torch: the benchmark model is exported
+# elsewhere (Benchmarks/gateway/make-model.sh). Versions are pinned so that a rerun measures the
+# same peer and speaks to the server with the same client.
+if [ "${1:-}" = "--gateway" ]; then
+    venv="${BULWARK_GATEWAY_VENV:-$here/.venv-gateway}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import fastapi, uvicorn, uvloop, httptools, onnxruntime, numpy, tritonclient.http" 2>/dev/null ||
+        "$venv/bin/pip" install -q "fastapi==0.165.0" "uvicorn[standard]==0.55.0" "onnxruntime==1.32.0" \
+            "numpy==2.4.6" "tritonclient[http]==2.73.0" >&2
     echo "$venv"
     exit 0
 fi
