@@ -1,6 +1,7 @@
 import ArgumentParser
 import BulwarkAccess
 import BulwarkGateway
+import BulwarkServing
 import Foundation
 
 /// `bulwark serve`: the HTTP gateway (routes, middleware and limits live in BulwarkGateway).
@@ -18,6 +19,12 @@ struct ServeCommand: AsyncParsableCommand {
           bulwark serve --host 0.0.0.0 --port 8443 --tls-cert server.pem --tls-key server.key
           bulwark serve --insecure-http --port 0
           bulwark serve --print-openapi > openapi.json
+
+        With --serve-model NAME (and a control plane: --database, --policy, --audit-key, \
+        --audit-origin) it serves the registry model's production version over the Open \
+        Inference Protocol (KServe v2: /v2/health/ready, /v2/models/NAME, \
+        POST /v2/models/NAME/infer), batching concurrent requests, and swaps in a new \
+        production version without dropping requests.
 
         With --database (a SQLite path or postgres:// URL) the control plane is enabled: \
         accounts and sessions (/api/v1/login, /api/v1/me), the policy in --policy (reloaded \
@@ -80,6 +87,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("webauthn-origin"), help: "An origin passkey ceremonies may come from, such as https://bulwark.example (repeatable; default: the listening URL with the RP ID as host).")
     var webAuthnOrigins: [String] = []
 
+    @Option(name: .customLong("serve-model"), help: "Serve a registry model over the Open Inference Protocol: NAME (its production version) or NAME@VERSION (pinned); repeatable; needs --database.")
+    var serveModels: [String] = []
+
+    @Option(name: .customLong("batch-rows"), parsing: .unconditional, help: "Most examples in one batched forward pass.")
+    var batchRows: Int = 32
+
+    @Option(name: .customLong("batch-delay-ms"), parsing: .unconditional, help: "Longest a request waits for others to join its batch, in milliseconds.")
+    var batchDelayMilliseconds: Double = 2
+
+    @Option(name: .customLong("queue-rows"), parsing: .unconditional, help: "Most examples waiting per model; beyond it requests get 503 with Retry-After.")
+    var queueRows: Int = 2048
+
+    @Option(name: .customLong("inference-workers"), parsing: .unconditional, help: "Threads running forward passes per model (default: processors, at most 4).")
+    var inferenceWorkers: Int?
+
+    @Option(name: .customLong("max-request-rows"), parsing: .unconditional, help: "Most examples in one inference request.")
+    var maxRequestRows: Int = 64
+
+    @Option(name: .customLong("input-range"), help: "Valid range of every input value, LOW:HIGH (e.g. 0:1); values outside are refused with 400.")
+    var inputRange: String?
+
+    @Option(name: .customLong("registry-refresh"), parsing: .unconditional, help: "Seconds between checks of the registry for a new production version of a served model.")
+    var registryRefresh: Double = 5
+
     /// The control-plane options, or nil without --database.
     var controlPlaneOptions: ControlPlaneOptions? {
         guard let database, let policy, let auditKey, let auditOrigin else { return nil }
@@ -106,6 +137,18 @@ struct ServeCommand: AsyncParsableCommand {
                     || webAuthnRPID != nil || !webAuthnOrigins.isEmpty {
             throw ValidationError("--policy, --audit-key, --audit-origin, --accounts-key, --blobs, --witness-… and --webauthn-…: need --database")
         }
+        if !serveModels.isEmpty && database == nil { throw ValidationError("--serve-model: needs --database (models are served from the registry)") }
+        for spec in serveModels {
+            do throws(ServingError) { _ = try ServingSpec(parsing: spec) } catch { throw ValidationError("--serve-model \(error.message)") }
+        }
+        do throws(ServingError) {
+            try batchingOptions.validate()
+        } catch {
+            throw ValidationError("--batch-rows/--batch-delay-ms/--queue-rows/--inference-workers: \(error.message)")
+        }
+        guard (1...4096).contains(maxRequestRows) else { throw ValidationError("--max-request-rows \(maxRequestRows): expected 1 to 4096") }
+        _ = try parsedInputRange()
+        guard registryRefresh >= 0.1, registryRefresh <= 3600 else { throw ValidationError("--registry-refresh \(registryRefresh): expected 0.1 to 3600 seconds") }
         guard checkpointInterval >= 1, checkpointInterval <= 86400 else {
             throw ValidationError("--checkpoint-interval \(checkpointInterval): expected 1 to 86400 seconds")
         }
@@ -122,6 +165,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    var batchingOptions: BatchingOptions {
+        BatchingOptions(maxBatchRows: batchRows, maxDelay: .microseconds(Int64(batchDelayMilliseconds * 1000)), maxQueuedRows: queueRows,
+                        workers: inferenceWorkers)
+    }
+
+    func parsedInputRange() throws -> ClosedRange<Float>? {
+        guard let inputRange else { return nil }
+        let parts = inputRange.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let low = Float(parts[0]), let high = Float(parts[1]), low.isFinite, high.isFinite, low <= high else {
+            throw ValidationError("--input-range \(inputRange): expected LOW:HIGH with LOW <= HIGH, e.g. 0:1")
+        }
+        return low...high
+    }
+
     func parsedWitnessKeys() throws -> [CosignatureVerifier] {
         try witnessKeys.map { key in
             do throws(AccessError) {
@@ -136,6 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
         if printOpenAPI {
             let routes = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true))
             ControlPlane.describeRoutes(on: routes)
+            InferenceGateway.describeRoutes(on: routes)
             var document = routes.openAPIDocument.encoded(pretty: true)
             document.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(document)
@@ -149,9 +207,29 @@ struct ServeCommand: AsyncParsableCommand {
         var watcher: Task<Void, Never>?
         var publishing: Task<Void, Never>?
         var publisher: CheckpointPublisher?
+        var refreshing: Task<Void, Never>?
+        var servingHost: ModelHost?
         if let options = controlPlaneOptions {
             let opened = try await ControlPlane.open(options)
             opened.install(on: gateway.routes)
+            if !serveModels.isEmpty {
+                let host = ModelHost(registry: opened.registry, batching: batchingOptions)
+                do throws(ServingError) {
+                    try await host.load(try serveModels.map { spec throws(ServingError) in try ServingSpec(parsing: spec) })
+                } catch {
+                    await opened.close()
+                    throw CLIError("--serve-model: \(error.message)")
+                }
+                let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()))
+                InferenceGateway(service: service).install(on: gateway.routes, plane: opened)
+                let interval = registryRefresh
+                refreshing = Task {
+                    await host.watch(every: .milliseconds(Int64(interval * 1000))) { change in
+                        FileHandle.standardError.write(Data("\(change)\n".utf8))
+                    }
+                }
+                servingHost = host
+            }
             watcher = Task { await opened.watchPolicy() }
             plane = opened
             let witnesses = WitnessOptions(file: witnessFile, urls: witnessURLs, keys: try parsedWitnessKeys(),
@@ -165,6 +243,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer {
             watcher?.cancel()
             publishing?.cancel()
+            refreshing?.cancel()
         }
         let webAuthn = plane?.webAuthn
         do {
@@ -181,6 +260,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         publishing?.cancel()
+        refreshing?.cancel()
+        await servingHost?.shutdown()
         await publisher?.shutdown()
         await plane?.close()
     }

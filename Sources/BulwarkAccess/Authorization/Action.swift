@@ -9,7 +9,7 @@
 /// let policy = try Policy(yaml: "version: 1\nroles:\n  publisher: [model.*, version.upload]\n")
 /// let decision = policy.evaluate(principal: Principal(id: "alice", roles: ["publisher"]), action: .versionUpload,
 ///                                resource: Resource(type: "version"), context: AuthorizationContext())
-/// print(decision.allowed, Action.catalog.count)   // true 19
+/// print(decision.allowed, Action.catalog.count)   // true 20
 /// ```
 public struct Action: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
     /// The dotted name.
@@ -32,6 +32,8 @@ public struct Action: Sendable, Hashable, ExpressibleByStringLiteral, CustomStri
     public static let modelRead: Action = "model.read"
     /// Download a model version's artifact.
     public static let modelDownload: Action = "model.download"
+    /// Ask a served model for predictions (the inference gateway's routes).
+    public static let modelInfer: Action = "model.infer"
     /// Upload a new version of a model.
     public static let versionUpload: Action = "version.upload"
     /// Promote a version to staging.
@@ -65,7 +67,7 @@ public struct Action: Sendable, Hashable, ExpressibleByStringLiteral, CustomStri
 
     /// Every action the control plane authorizes, in a stable order.
     public static let catalog: [Action] = [
-        .modelCreate, .modelList, .modelRead, .modelDownload, .versionUpload, .versionPromoteStaging, .versionPromoteProduction,
+        .modelCreate, .modelList, .modelRead, .modelDownload, .modelInfer, .versionUpload, .versionPromoteStaging, .versionPromoteProduction,
         .versionApprove, .versionRevoke, .gateOverride, .auditRead, .auditExport, .auditVerify, .userRead, .userAdmin, .roleAdmin,
         .tokenCreate, .tokenRevoke, .policyRead,
     ]

@@ -7,6 +7,8 @@ import Logging
 /// Appends an audit entry for every state-changing request (POST, PUT, PATCH, DELETE): actor,
 /// method and path, outcome from the status, client address and request id.
 ///
+/// Inference requests (`/v2/…`) are not audited one by one: the serving layer audits what
+/// changes state (kills, rollbacks, quarantines, blocks), and metrics count the requests.
 /// Login routes (`/api/v1/login…`, `/ui/login…`) write their own, more precise entries, and 403 answers were
 /// audited by ``ControlPlane/authorize(_:on:request:context:)`` with their deciding rule, so
 /// neither is audited twice here. An entry that cannot be written is logged at `error` level;
@@ -25,7 +27,8 @@ public struct AuditMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let method = request.method
         let path = request.uri.path
-        guard [.post, .put, .patch, .delete].contains(method), !path.hasPrefix("/api/v1/login"), !path.hasPrefix("/ui/login") else {
+        guard [.post, .put, .patch, .delete].contains(method), !path.hasPrefix("/api/v1/login"), !path.hasPrefix("/ui/login"),
+              !path.hasPrefix("/v2/") else {
             return try await next(request, context)
         }
         let status: HTTPResponse.Status

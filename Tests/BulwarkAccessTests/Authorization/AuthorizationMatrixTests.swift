@@ -13,6 +13,7 @@ private let matrix: [(action: Action, expected: String)] = [
     (.modelList,                "A A A A A D"),
     (.modelRead,                "A A A A A D"),
     (.modelDownload,            "A A A A D D"),
+    (.modelInfer,               "A A D A D D"),
     (.versionUpload,            "A A D D D D"),
     (.versionPromoteStaging,    "A A D D D D"),
     (.versionPromoteProduction, "A D A D D D"),

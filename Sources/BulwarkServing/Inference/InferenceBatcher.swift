@@ -1,0 +1,187 @@
+public import BulwarkTensor
+import Foundation
+
+/// How concurrent requests to one model are batched.
+public struct BatchingOptions: Sendable, Equatable {
+    /// Most rows (examples) in one forward pass.
+    public var maxBatchRows: Int
+    /// Longest a request waits for others to join its batch.
+    public var maxDelay: Duration
+    /// Most rows waiting; a request beyond it is refused with ``ServingError`` `.unavailable`
+    /// (the gateway answers 503 with `Retry-After`), so an overload never grows memory or latency
+    /// without bound.
+    public var maxQueuedRows: Int
+    /// Threads running forward passes (each takes one batch at a time).
+    public var workers: Int
+
+    /// Options with defaults: 32 rows, 2 ms, 2048 queued rows, one worker per processor (at most 4).
+    public init(maxBatchRows: Int = 32, maxDelay: Duration = .milliseconds(2), maxQueuedRows: Int = 2048,
+                workers: Int? = nil) {
+        self.maxBatchRows = maxBatchRows
+        self.maxDelay = maxDelay
+        self.maxQueuedRows = maxQueuedRows
+        self.workers = workers ?? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// Checks every field.
+    /// - Throws: ``ServingError`` `.invalidParameter` naming the field.
+    public func validate() throws(ServingError) {
+        guard (1...4096).contains(maxBatchRows) else { throw ServingError(.invalidParameter, "batch rows \(maxBatchRows): expected 1 to 4096") }
+        guard maxDelay >= .zero, maxDelay <= .seconds(1) else { throw ServingError(.invalidParameter, "batch delay: expected 0 to 1000 ms") }
+        guard maxQueuedRows >= maxBatchRows else { throw ServingError(.invalidParameter, "queued rows \(maxQueuedRows): expected at least the batch size \(maxBatchRows)") }
+        guard (1...64).contains(workers) else { throw ServingError(.invalidParameter, "workers \(workers): expected 1 to 64") }
+    }
+}
+
+/// Runs one model's forward passes on dedicated threads, joining concurrent requests into
+/// batches of up to ``BatchingOptions/maxBatchRows`` rows that wait at most
+/// ``BatchingOptions/maxDelay``.
+///
+/// A worker that becomes free takes the waiting requests at once when they fill a batch, and
+/// otherwise waits until the oldest has waited `maxDelay` (or the batch fills). ``drain()``
+/// refuses new work and returns once everything accepted has been answered: a reload swaps in a
+/// new batcher and drains the old one, so no accepted request is dropped.
+///
+/// ```swift
+/// let batcher = InferenceBatcher(model: served, options: BatchingOptions())
+/// let probabilities = try await batcher.probabilities(batch)
+/// ```
+public final class InferenceBatcher: @unchecked Sendable {
+    /// The model whose passes this batcher runs.
+    public let model: ServedModel
+    /// The batching options.
+    public let options: BatchingOptions
+
+    private struct Pending {
+        let input: Tensor
+        let rows: Int
+        let arrived: ContinuousClock.Instant
+        let continuation: CheckedContinuation<Result<Tensor, ServingError>, Never>
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var queueHead = 0
+    private var queuedRows = 0
+    private var running = 0
+    private var accepting = true
+    private var stopped = false
+    private var threadsAlive = 0
+    private var batchesRun = 0
+    private var rowsRun = 0
+
+    /// Starts `options.workers` threads for `model`.
+    public init(model: ServedModel, options: BatchingOptions) {
+        self.model = model
+        self.options = options
+        threadsAlive = options.workers
+        for index in 0..<options.workers {
+            let thread = Thread { [self] in work() }
+            thread.name = "bulwark-infer-\(model.name)-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Rows waiting for a worker now.
+    public var queuedRowCount: Int { condition.withLock { queuedRows } }
+
+    /// Batches and rows computed so far.
+    public var counts: (batches: Int, rows: Int) { condition.withLock { (batchesRun, rowsRun) } }
+
+    /// The probabilities for `input` (`N × inputShape`, N ≥ 1), computed in a batch with other
+    /// requests.
+    ///
+    /// - Throws: ``ServingError`` `.unavailable` when the queue is full or the batcher is draining.
+    public func probabilities(_ input: Tensor) async throws(ServingError) -> Tensor {
+        let rows = input.shape.first ?? 0
+        let result: Result<Tensor, ServingError> = await withCheckedContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard accepting else {
+                continuation.resume(returning: .failure(ServingError(.unavailable, "model '\(model.name)' version \(model.version) is being replaced; retry")))
+                return
+            }
+            guard queuedRows + rows <= options.maxQueuedRows else {
+                continuation.resume(returning: .failure(ServingError(.unavailable, "model '\(model.name)': the inference queue is full (\(options.maxQueuedRows) rows); retry later")))
+                return
+            }
+            queue.append(Pending(input: input, rows: rows, arrived: .now, continuation: continuation))
+            queuedRows += rows
+            condition.signal()
+        }
+        return try result.get()
+    }
+
+    /// Refuses new requests, waits until every accepted one is answered, and stops the threads.
+    public func drain() async {
+        condition.withLock {
+            accepting = false
+            condition.broadcast()
+        }
+        while condition.withLock({ threadsAlive > 0 }) {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    private func work() {
+        while let batch = nextBatch() {
+            let input = batch.count == 1 ? batch[0].input : Tensor.concatenateRows(batch.map(\.input))
+            let output = model.probabilities(input)
+            let rows = batch.reduce(0) { $0 + $1.rows }
+            condition.withLock {
+                running -= 1
+                batchesRun += 1
+                rowsRun += rows
+            }
+            var offset = 0
+            for pending in batch {
+                pending.continuation.resume(returning: .success(output.rows(offset..<offset + pending.rows)))
+                offset += pending.rows
+            }
+        }
+        condition.withLock {
+            threadsAlive -= 1
+        }
+    }
+
+    /// The next batch to run, or `nil` once draining has emptied the queue.
+    private func nextBatch() -> [Pending]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if queueHead < queue.count {
+                let oldest = queue[queueHead].arrived
+                let deadline = oldest.advanced(by: options.maxDelay)
+                if queuedRows >= options.maxBatchRows || !accepting || ContinuousClock.now >= deadline {
+                    return takeBatch()
+                }
+                let wait = ContinuousClock.now.duration(to: deadline)
+                let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18
+                _ = condition.wait(until: Date().addingTimeInterval(max(0, seconds)))
+                continue
+            }
+            if !accepting { return nil }
+            condition.wait()
+        }
+    }
+
+    private func takeBatch() -> [Pending] {
+        var batch: [Pending] = []
+        var rows = 0
+        while queueHead < queue.count {
+            let next = queue[queueHead]
+            if !batch.isEmpty && rows + next.rows > options.maxBatchRows { break }
+            batch.append(next)
+            rows += next.rows
+            queueHead += 1
+        }
+        queuedRows -= rows
+        running += 1
+        if queueHead > 256 && queueHead * 2 > queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+        return batch
+    }
+}

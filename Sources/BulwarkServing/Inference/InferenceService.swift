@@ -1,0 +1,76 @@
+public import BulwarkTensor
+
+/// The inference path of the gateway without HTTP: parse the Open Inference Protocol body,
+/// find the served model, validate the input against it, run it in a batch and write the
+/// response.
+///
+/// ```swift
+/// let service = InferenceService(host: host)
+/// let answer = try await service.infer(model: "fmnist", version: nil, body: bytes, client: "alice")
+/// ```
+public struct InferenceService: Sendable {
+    /// The models served.
+    public let host: ModelHost
+    /// What each request may hold.
+    public let requestLimits: InferenceRequestLimits
+    /// What inputs are accepted.
+    public let inputPolicy: InputPolicy
+
+    /// A service over `host`.
+    public init(host: ModelHost, requestLimits: InferenceRequestLimits = InferenceRequestLimits(), inputPolicy: InputPolicy = InputPolicy()) {
+        self.host = host
+        self.requestLimits = requestLimits
+        self.inputPolicy = inputPolicy
+    }
+
+    /// One answered request: the response and what the monitors need.
+    public struct Answer: Sendable {
+        /// The protocol response.
+        public var response: InferenceResponse
+        /// The model that answered.
+        public var model: ServedModel
+        /// The validated input batch.
+        public var input: Tensor
+        /// The probabilities the model computed (before any hardening).
+        public var probabilities: Tensor
+    }
+
+    /// Answers the inference request `body` for `model` (and `version`, when the path names one),
+    /// on behalf of `client`.
+    ///
+    /// - Throws: ``ServingError``: `.invalidRequest` for a body or tensor the model does not take,
+    ///   `.notFound` for a model or version not served, `.unavailable` when it is killed, being
+    ///   replaced or its queue is full.
+    public func infer(model name: String, version: Int?, body: some Collection<UInt8>, client: String) async throws(ServingError) -> Answer {
+        let batcher = try host.batcher(model: name, version: version)
+        let request = try InferenceRequest(json: body, limits: requestLimits)
+        let model = batcher.model
+        let input = try model.batch(from: request, policy: inputPolicy)
+        let probabilities = try await batcher.probabilities(input)
+        let output = InferenceOutput(name: model.outputName, shape: probabilities.shape, datatype: .fp32, data: probabilities.scalars)
+        let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: [output])
+        return Answer(response: response, model: model, input: input, probabilities: probabilities)
+    }
+
+    /// The Open Inference Protocol metadata of a served model:
+    /// `{"name", "versions", "platform", "inputs": [{"name", "datatype", "shape"}], "outputs": […]}`
+    /// with `-1` for the batch axis.
+    public func metadata(model name: String, version: Int?) throws(ServingError) -> [UInt8] {
+        let model = try host.batcher(model: name, version: version).model
+        var out: [UInt8] = []
+        out.append(contentsOf: #"{"name":"#.utf8)
+        JSONWriting.string(model.name, into: &out)
+        out.append(contentsOf: #","versions":[""#.utf8)
+        out.append(contentsOf: String(model.version).utf8)
+        out.append(contentsOf: #""],"platform":"#.utf8)
+        JSONWriting.string(model.platform, into: &out)
+        out.append(contentsOf: #","inputs":[{"name":"#.utf8)
+        JSONWriting.string(model.inputName, into: &out)
+        out.append(contentsOf: #","datatype":"FP32","shape":[-1"#.utf8)
+        for dimension in model.inputShape { out.append(contentsOf: ",\(dimension)".utf8) }
+        out.append(contentsOf: #"]}],"outputs":[{"name":"#.utf8)
+        JSONWriting.string(model.outputName, into: &out)
+        out.append(contentsOf: #","datatype":"FP32","shape":[-1,\#(model.classCount)]}]}"#.utf8)
+        return out
+    }
+}

@@ -1,0 +1,98 @@
+import BulwarkServing
+import Foundation
+import Testing
+
+private func parse(_ text: String, limits: InferenceRequestLimits = InferenceRequestLimits()) throws(ServingError) -> InferenceRequest {
+    try InferenceRequest(json: Array(text.utf8), limits: limits)
+}
+
+private func refusal(_ text: String, limits: InferenceRequestLimits = InferenceRequestLimits()) -> String? {
+    do {
+        _ = try parse(text, limits: limits)
+        return nil
+    } catch {
+        #expect(error.code == .invalidRequest)
+        #expect(!error.message.contains("\n"))
+        return error.message
+    }
+}
+
+@Test func parsesFlatAndNestedTensorsWithIDsAndParameters() throws {
+    let flat = try parse(#"{"id":"r-1","parameters":{"x":[1,{"y":null}]},"inputs":[{"name":"input","shape":[2,2],"datatype":"FP32","data":[0.5,-1,1e-3,2E+2]}],"outputs":[{"name":"probabilities","parameters":{"binary_data":false}}]}"#)
+    #expect(flat.id == "r-1")
+    #expect(flat.inputs == [InferenceInput(name: "input", shape: [2, 2], datatype: .fp32, data: [0.5, -1, 0.001, 200])])
+    #expect(flat.requestedOutputs == ["probabilities"])
+    let nested = try parse(" {\n\"inputs\" : [ {\"data\":[[1,2],[3,4]],\"shape\":[2,2],\"datatype\":\"UINT8\",\"name\":\"x\\u00e9\"} ] } ")
+    #expect(nested.inputs[0].data == [1, 2, 3, 4])
+    #expect(nested.inputs[0].name == "xé")
+    let booleans = try parse(#"{"inputs":[{"name":"b","shape":[3],"datatype":"BOOL","data":[true,false,1]}]}"#)
+    #expect(booleans.inputs[0].data == [1, 0, 1])
+}
+
+@Test func numbersReadExactlyAsTheStandardLibraryReadsThem() throws {
+    // The fast path and the fallback both must give the correctly rounded value.
+    let texts = ["0", "-0.0", "0.1", "0.30000000000000004", "123456789012345678", "1.7976931348623157e308", "4.9e-324",
+                 "2.2250738585072014e-308", "0.00000000000000000000000001", "9007199254740993", "1e22", "1e23", "3.4e38",
+                 "0.123456789012345678901234567890", "12345678901234567890123"]
+    for text in texts {
+        let expected = Float(Double(text)!)
+        if !expected.isFinite { continue }
+        let request = try parse(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[\#(text)]}]}"#)
+        #expect(request.inputs[0].data == [expected], "\(text)")
+    }
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+        let value = Double.random(in: -1000...1000, using: &generator)
+        let text = String(format: "%.*g", Int.random(in: 1...17, using: &generator), value)
+        let request = try parse(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[\#(text)]}]}"#)
+        #expect(request.inputs[0].data == [Float(Double(text)!)], "\(text)")
+    }
+}
+
+@Test func malformedRequestsAreRefusedWithOneLineNamingTheField() {
+    let tensor = #"{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}"#
+    #expect(refusal("") != nil)
+    #expect(refusal("[]") != nil)
+    #expect(refusal(#"{"inputs":[]}"#)?.contains("inputs") == true)
+    #expect(refusal(#"{"inputs":[\#(tensor)]} x"#)?.contains("after the JSON") == true)
+    #expect(refusal(#"{"inputs":[\#(tensor)],"inputs":[\#(tensor)]}"#)?.contains("duplicate") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2]}]}"#)?.contains("holds 3 elements but data has 2") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP8","data":[1,2]}]}"#)?.contains("datatype") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"UINT8","data":[1,256]}]}"#)?.contains("range") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"INT32","data":[1,2.5]}]}"#)?.contains("whole") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,1e39]}]}"#)?.contains("32-bit") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,NaN]}]}"#) != nil)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[01,2]}]}"#)?.contains("leading zero") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1.,2]}]}"#) != nil)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2],"parameters":{"binary_data_size":8}}]}"#)?.contains("binary") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[-1,2],"datatype":"FP32","data":[1,2]}]}"#)?.contains("shape") == true)
+    #expect(refusal(#"{"inputs":[{"shape":[1,2],"datatype":"FP32","data":[1,2]}]}"#)?.contains("name: missing") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x\u0001","shape":[1],"datatype":"FP32","data":[1]}]}"#) == nil)
+    #expect(refusal("{\"inputs\":[{\"name\":\"x\u{01}\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}")?.contains("control character") == true)
+    #expect(refusal(#"{"id":"\ud800","inputs":[\#(tensor)]}"#)?.contains("surrogate") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]"#) != nil)
+}
+
+@Test func limitsHoldWhileParsing() {
+    let limits = InferenceRequestLimits(maxElements: 4, maxInputs: 1, maxDepth: 6, maxStringBytes: 8)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[5],"datatype":"FP32","data":[1,2,3,4,5]}]}"#, limits: limits)?.contains("more than 4 elements") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]},{"name":"y","shape":[1],"datatype":"FP32","data":[1]}]}"#, limits: limits)?.contains("more than 1 tensors") == true)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[[[[[[1]]]]]]}]}"#, limits: limits)?.contains("deeper") == true)
+    #expect(refusal(#"{"id":"123456789","inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}"#, limits: limits)?.contains("longer than 8") == true)
+    let deep = String(repeating: "[", count: 100_000)
+    #expect(refusal(#"{"x":\#(deep)"#) != nil)
+    #expect(refusal(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":\#(deep)}]}"#) != nil)
+}
+
+@Test func responsesAreValidJSONThatRoundTrips() throws {
+    let response = InferenceResponse(modelName: "m\"1", modelVersion: "3", id: "a\nb", parameters: [("bulwark_flagged", "true"), ("note", "x y")],
+                                     outputs: [InferenceOutput(name: "probabilities", shape: [1, 3], datatype: .fp32, data: [0.1, 0.2, 0.7]),
+                                               InferenceOutput(name: "label", shape: [1], datatype: .int64, data: [2])])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(response.json())) as? [String: Any])
+    #expect(object["model_name"] as? String == "m\"1")
+    #expect(object["id"] as? String == "a\nb")
+    #expect((object["parameters"] as? [String: Any])?["bulwark_flagged"] as? Bool == true)
+    let outputs = try #require(object["outputs"] as? [[String: Any]])
+    #expect((outputs[0]["data"] as? [Double])?.map { Float($0) } == [0.1, 0.2, 0.7])
+    #expect(outputs[1]["data"] as? [Int] == [2])
+}
