@@ -197,7 +197,7 @@ struct InferenceJSONReader {
         if consume(UInt8(ascii: "}")) { return }
         while true {
             skipWhitespace()
-            let key = try string(field: "object key")
+            let key = try string(field: "request body: object key")
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw Self.invalid("request body: expected ':' at byte \(position)") }
             try member(&self, key)
