@@ -124,7 +124,8 @@ public struct InferenceGateway: Sendable {
         }
     }
 
-    /// The model (and version) named in the path, after the policy allowed `model.infer` on it.
+    /// The model (and version) named in the path, after the policy allowed `model.infer` on it
+    /// (the resource's stage is the served version's: `production`, or `staging` for a pinned one).
     /// A model not served here is authorised as a bare resource first, so the route is no oracle
     /// for names.
     func authorized(_ request: Request, _ context: GatewayRequestContext, plane: ControlPlane, versioned: Bool) async throws -> (String, Int?) {
@@ -137,7 +138,8 @@ public struct InferenceGateway: Sendable {
         }
         let resource: Resource
         if let record = service.host.record(model: name) {
-            resource = RegistryRouteSupport.resource(record, stage: VersionState.production.rawValue)
+            let stage = (try? service.host.batcher(model: name))?.model.stage
+            resource = RegistryRouteSupport.resource(record, stage: stage)
         } else {
             resource = Resource(type: "model", id: name)
         }

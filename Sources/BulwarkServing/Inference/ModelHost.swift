@@ -97,7 +97,7 @@ public final class ModelHost: Sendable {
                     }
                     target = production
                 }
-                if current?.version == target.number && current?.sha256 == target.sha256 { continue }
+                if current?.version == target.number && current?.sha256 == target.sha256 && current?.stage == target.state.rawValue { continue }
                 let loaded = try await load(target)
                 let batcher = InferenceBatcher(model: loaded, options: batching)
                 let old = swap(name, batcher: batcher, reason: nil)
@@ -241,7 +241,9 @@ public final class ModelHost: Sendable {
         } catch {
             throw Self.mapped(error)
         }
-        return try ServedModel.load(path: download.path, name: version.model, version: version.number, sha256: download.sha256)
+        var served = try ServedModel.load(path: download.path, name: version.model, version: version.number, sha256: download.sha256)
+        served.stage = version.state.rawValue
+        return served
     }
 
     private static func mapped(_ error: RegistryError) -> ServingError {

@@ -19,6 +19,9 @@ public struct ServedModel: Sendable {
     public let platform: String
     /// The input tensor's name (the ONNX graph input's, `input` for zoo models).
     public let inputName: String
+    /// The registry stage the version was in when it was loaded (`production` or `staging`), the
+    /// stage the access policy sees.
+    public var stage: String = "production"
     /// The output tensor's name: always `probabilities`.
     public let outputName: String = "probabilities"
     /// The classifier.
