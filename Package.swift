@@ -143,6 +143,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -212,6 +213,7 @@ let package = Package(
             name: "BulwarkGatewayTests",
             dependencies: [
                 "BulwarkGateway", "BulwarkErrors", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry", "BulwarkSupplyChain", "BulwarkServing", "BulwarkTensor", "BulwarkModels",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

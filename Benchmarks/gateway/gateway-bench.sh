@@ -156,35 +156,44 @@ stop_server
 # ==================================================================================================
 start_bulwark() {
     local model_path="$1" port="$2" log="$3" workdir="$4"
-    local argv=()
-    bench_token="${BULWARK_TOKEN:-}"
-    if [ -n "${BULWARK_SERVE_ARGS:-}" ]; then
-        local line="${BULWARK_SERVE_ARGS//\{model\}/$model_path}"
-        line="${line//\{name\}/$model}"; line="${line//\{port\}/$port}"
-        read -r -a argv <<< "$line"
-    else
-        # TODO(lead): the real `bulwark serve` flags (registry seeding, token, defences) go here.
-        argv=(serve --insecure-http --host 127.0.0.1 --port "$port" --serve-model "$model=$model_path")
+    shift 4
+    # The model goes through the real control plane first: accounts, a registered publisher key, a
+    # signed push through the registry's gates (scripts/seed-serving); the gateway then serves the
+    # staged version 1, and the load uses the publisher service account's API token.
+    if [ ! -f "$workdir/serve-args" ]; then
+        "$root/scripts/seed-serving" "$BULWARK_BIN" "$workdir" "$model_path" "$model" >&2
     fi
-    : "$workdir"
+    local argv=(serve --insecure-http --host 127.0.0.1 --port "$port")
+    mapfile -t -O "${#argv[@]}" argv < "$workdir/serve-args"
+    argv+=("$@")
+    bench_token="$(cat "$workdir/token")"
     "${on_server[@]}" "$BULWARK_BIN" "${argv[@]}" > "$log" 2>&1 < /dev/null &
     server_pid=$!
     bulwark_desc="$BULWARK_BIN ${argv[*]}"
 }
 
+# The Bulwark configurations measured: a name, then the extra `bulwark serve` flags.
+bulwark_configs=(
+    "bulwark|"
+)
+
 # --- Bulwark ----------------------------------------------------------------------------------------
 if [ -n "${BULWARK_BIN:-}" ] && [ "$peer_only" = 0 ]; then
-    port="$(free_port)"
     mkdir -p "$work/bulwark"
-    echo "gateway-bench: starting bulwark serve" >&2
-    start_bulwark "$model_path" "$port" "$work/bulwark.log" "$work/bulwark"
-    if wait_ready "http://127.0.0.1:$port" 120 "$work/bulwark.log"; then
-        note "bulwark: $bulwark_desc"
-        measure bulwark "http://127.0.0.1:$port"
-    else
-        note "bulwark: did not become ready, not measured: $(tail -1 "$work/bulwark.log")"
-    fi
-    stop_server
+    for config in "${bulwark_configs[@]}"; do
+        label="${config%%|*}"
+        read -r -a extra <<< "${config#*|}"
+        port="$(free_port)"
+        echo "gateway-bench: starting bulwark serve ($label)" >&2
+        start_bulwark "$model_path" "$port" "$work/$label.log" "$work/bulwark" "${extra[@]}"
+        if wait_ready "http://127.0.0.1:$port" 120 "$work/$label.log"; then
+            note "$label: $bulwark_desc"
+            measure "$label" "http://127.0.0.1:$port"
+        else
+            note "$label: did not become ready, not measured: $(tail -1 "$work/$label.log")"
+        fi
+        stop_server
+    done
 else
     note "bulwark: not measured (BULWARK_BIN unset or --peer-only)"
 fi

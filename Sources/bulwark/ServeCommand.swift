@@ -194,6 +194,7 @@ struct ServeCommand: AsyncParsableCommand {
             let routes = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true))
             ControlPlane.describeRoutes(on: routes)
             InferenceGateway.describeRoutes(on: routes)
+            MetricsEndpoint.describeRoutes(on: routes)
             var document = routes.openAPIDocument.encoded(pretty: true)
             document.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(document)
@@ -220,7 +221,10 @@ struct ServeCommand: AsyncParsableCommand {
                     await opened.close()
                     throw CLIError("--serve-model: \(error.message)")
                 }
-                let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()))
+                let metrics = MetricsEndpoint()
+                metrics.install(on: gateway.routes, plane: opened)
+                let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()),
+                                               metrics: metrics.metrics)
                 InferenceGateway(service: service).install(on: gateway.routes, plane: opened)
                 let interval = registryRefresh
                 refreshing = Task {

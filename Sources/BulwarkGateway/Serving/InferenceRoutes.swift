@@ -138,7 +138,7 @@ public struct InferenceGateway: Sendable {
         }
         let resource: Resource
         if let record = service.host.record(model: name) {
-            let stage = (try? service.host.batcher(model: name))?.model.stage
+            let stage = service.host.loaded(model: name)?.stage
             resource = RegistryRouteSupport.resource(record, stage: stage)
         } else {
             resource = Resource(type: "model", id: name)

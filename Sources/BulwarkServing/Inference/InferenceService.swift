@@ -15,12 +15,16 @@ public struct InferenceService: Sendable {
     public let requestLimits: InferenceRequestLimits
     /// What inputs are accepted.
     public let inputPolicy: InputPolicy
+    /// Where requests are counted and timed, or `nil`.
+    public let metrics: ServingMetrics?
 
     /// A service over `host`.
-    public init(host: ModelHost, requestLimits: InferenceRequestLimits = InferenceRequestLimits(), inputPolicy: InputPolicy = InputPolicy()) {
+    public init(host: ModelHost, requestLimits: InferenceRequestLimits = InferenceRequestLimits(), inputPolicy: InputPolicy = InputPolicy(),
+                metrics: ServingMetrics? = nil) {
         self.host = host
         self.requestLimits = requestLimits
         self.inputPolicy = inputPolicy
+        self.metrics = metrics
     }
 
     /// One answered request: the response and what the monitors need.
@@ -42,6 +46,19 @@ public struct InferenceService: Sendable {
     ///   `.notFound` for a model or version not served, `.unavailable` when it is killed, being
     ///   replaced or its queue is full.
     public func infer(model name: String, version: Int?, body: some Collection<UInt8>, client: String) async throws(ServingError) -> Answer {
+        let started = ContinuousClock.now
+        do throws(ServingError) {
+            let answer = try await answer(model: name, version: version, body: body, client: client)
+            metrics?.request(model: name, outcome: "ok", examples: answer.input.shape.first ?? 0, duration: started.duration(to: .now))
+            return answer
+        } catch {
+            metrics?.request(model: host.record(model: name) == nil ? "unknown" : name, outcome: ServingMetrics.outcome(error), examples: 0,
+                             duration: started.duration(to: .now))
+            throw error
+        }
+    }
+
+    private func answer(model name: String, version: Int?, body: some Collection<UInt8>, client: String) async throws(ServingError) -> Answer {
         let batcher = try host.batcher(model: name, version: version)
         let request = try InferenceRequest(json: body, limits: requestLimits)
         let model = batcher.model

@@ -148,6 +148,11 @@ public final class ModelHost: Sendable {
         state.withLock { $0.entries[model]?.record }
     }
 
+    /// The version of `model` loaded now, killed or not (`nil` when none is).
+    public func loaded(model: String) -> ServedModel? {
+        state.withLock { $0.entries[model]?.batcher?.model }
+    }
+
     /// The models being served now (killed ones included), by name.
     public var served: [ServedModel] {
         state.withLock { $0.entries.values.compactMap { $0.batcher?.model } }.sorted { $0.name < $1.name }

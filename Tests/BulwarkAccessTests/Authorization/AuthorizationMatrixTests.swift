@@ -29,6 +29,7 @@ private let matrix: [(action: Action, expected: String)] = [
     (.tokenCreate,              "A A A A A D"),
     (.tokenRevoke,              "A A A A A D"),
     (.policyRead,               "A D D D A D"),
+    (.metricsRead,              "A D D D A D"),
 ]
 
 private let columns = ["admin", "publisher", "approver", "consumer", "auditor", "anonymous"]

@@ -80,6 +80,17 @@ import Testing
         #expect(try await client.send(.get, "/v2/health/ready").0 == .serviceUnavailable)
         host.setKilled([])
         #expect(try await client.send(.post, "/v2/models/tabular/infer", token: consumer, body: ByteBuffer(string: inferBody(rows))).0 == .ok)
+
+        // Prometheus metrics count requests by outcome, for a principal allowed metrics.read only.
+        #expect(try await client.send(.get, "/metrics", token: consumer).0 == .forbidden)
+        let (metricsStatus, metricsBody, metricsHeaders) = try await client.send(.get, "/metrics", token: auditor)
+        #expect(metricsStatus == .ok && metricsHeaders[.contentType]?.hasPrefix("text/plain") == true)
+        let exposition = String(buffer: metricsBody)
+        #expect(exposition.contains(#"bulwark_inference_requests_total{model="tabular",outcome="ok"} 3"#), "\(exposition)")
+        #expect(exposition.contains(#"bulwark_inference_requests_total{model="tabular",outcome="invalid"} 6"#))
+        #expect(exposition.contains(#"bulwark_inference_requests_total{model="tabular",outcome="unavailable"} 1"#))
+        #expect(exposition.contains("bulwark_inference_duration_seconds_bucket"))
+        #expect(exposition.contains(#"bulwark_inference_examples_total{model="tabular"} 6"#))
     }
     await host.shutdown()
 }
@@ -122,7 +133,9 @@ import Testing
         _ = try await fixture.http.plane.registry.revoke(model: "tabular", version: 2, by: ServingFixture.bob, reason: "drill")
         let changes = await host.refresh()
         #expect(changes.count == 1 && changes[0].contains("not served"))
-        #expect(try await client.send(.post, "/v2/models/tabular/infer", token: consumer, body: ByteBuffer(string: body)).0 == .serviceUnavailable)
+        // (No version of the model is in production any more, so a consumer may not query it at all.)
+        #expect(try await client.send(.post, "/v2/models/tabular/infer", token: consumer, body: ByteBuffer(string: body)).0 == .forbidden)
+        #expect(host.isReady == false)
     }
     await host.shutdown()
 }

@@ -55,7 +55,9 @@ struct ServingFixture: @unchecked Sendable {
     func serve(_ specs: [ServingSpec], policy: InputPolicy = InputPolicy(), batching: BatchingOptions = BatchingOptions(maxDelay: .milliseconds(1), workers: 2)) async throws -> ModelHost {
         let host = ModelHost(registry: http.plane.registry, batching: batching)
         try await host.load(specs)
-        InferenceGateway(service: InferenceService(host: host, inputPolicy: policy)).install(on: http.gateway.routes, plane: http.plane)
+        let metrics = MetricsEndpoint()
+        metrics.install(on: http.gateway.routes, plane: http.plane)
+        InferenceGateway(service: InferenceService(host: host, inputPolicy: policy, metrics: metrics.metrics)).install(on: http.gateway.routes, plane: http.plane)
         return host
     }
 }
