@@ -70,10 +70,12 @@ public struct WebhookDeliveryStatistics: Sendable, Equatable {
 /// deliver what is queued; cancellation stops at once.
 ///
 /// ```swift
-/// let sink = try WebhookAlertSink(options: WebhookOptions(url: "https://hooks.example/bulwark",
-///                                                         signingKey: SymmetricKey(data: secret)))
-/// let group = ServiceGroup(services: [application, sink], logger: logger)   // runs the delivery
-/// let monitor = try DriftMonitor(reference: reference, sink: sink)
+/// // add `signingKey: SymmetricKey(data: secret)` (swift-crypto) to sign the bodies
+/// let sink = try WebhookAlertSink(options: WebhookOptions(url: "https://hooks.example/bulwark"))
+/// let delivery = Task { await sink.run() }   // or run the sink in the gateway's ServiceGroup
+/// await sink.send(Alert(kind: .incident, model: "mnist", severity: .critical, message: "kill switch on mnist@3"))
+/// sink.finish()
+/// await delivery.value
 /// ```
 public final class WebhookAlertSink: AlertSink, Service {
     /// The options the sink was made with.

@@ -86,9 +86,12 @@ public struct DriftObservation: Sendable {
 /// embeddings: O(F·W log W + (w² + w·R)·d); creation costs O(R²·d + permutations·w²).
 ///
 /// ```swift
-/// let monitor = try DriftMonitor(reference: reference, sink: webhook)
-/// let logits = model.logits(batch)
-/// monitor.observe(inputs: batch, predictions: logits.argmaxRows(), embeddings: logits)
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let reference = try DriftReference.make(inputs: Tensor.zeros([64, 1, 28, 28]), model: model, modelName: "mnist")
+/// let monitor = try DriftMonitor(reference: reference)          // sink: a WebhookAlertSink in the gateway
+/// let batch = Tensor.zeros([8, 1, 28, 28])
+/// let embeddings = try reference.embeddingSource.embeddings(batch, model: model)
+/// try monitor.observe(inputs: batch, predictions: model.predictions(batch), embeddings: embeddings)
 /// print(monitor.snapshot().drifted)
 /// ```
 public final class DriftMonitor: Sendable {

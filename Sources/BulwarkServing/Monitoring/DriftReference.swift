@@ -96,6 +96,8 @@ public struct DriftReferenceOptions: Sendable {
 /// RBF bandwidth from the median heuristic.
 ///
 /// ```swift
+/// let model = ZooArchitecture.cnn.makeModel(seed: 0)
+/// let validation = Tensor.zeros([64, 1, 28, 28])
 /// let reference = try DriftReference.make(inputs: validation, model: model, modelName: "mnist")
 /// try reference.write(to: "drift-reference.json")
 /// let monitor = try DriftMonitor(reference: try DriftReference.read(from: "drift-reference.json"))
