@@ -8,7 +8,8 @@ import Synchronization
 /// it asks the shared limiter for a lease of `L` tokens, with `L = min(maximumLease,
 /// ⌊leaseFraction · burst⌋)`; when the shared bucket holds fewer than `L`, or another task of
 /// this process is already fetching a lease for the key, or `L` is not above the cost, it asks
-/// the shared limiter for just the request's cost. A replica holds less than `L` leased tokens
+/// the shared limiter for just the request's cost (or refuses at once when the refused lease
+/// showed fewer tokens than the cost). A replica holds less than `L` leased tokens
 /// per key at any time, and drops leased tokens older than `leaseLifetimeSeconds`.
 ///
 /// **The bound.** Every admitted token was first taken from the shared bucket, so with `R`
@@ -136,6 +137,11 @@ public final class LeasedRateLimiter: RateLimiter {
                 return .admitted(remaining: lease.tokens + lease.sharedRemaining)
             }
             if let admitted { return admitted }
+            if leased.remaining < cost {
+                // The shared bucket cannot pay for this request either: refuse without a second
+                // round trip (the wait is over-estimated by less than one token's refill).
+                return .refused(remaining: leased.remaining, waitSeconds: Double(cost - leased.remaining) / limit.rate)
+            }
             return try await shared.acquire(key, cost: cost, limit: limit)
         }
     }
