@@ -207,7 +207,8 @@ let package = Package(
                     exclude: ["WebAuthn/Fixtures/make_vectors.py"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkServingTests", dependencies: ["BulwarkServing", "BulwarkErrors", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion",
                                                      "BulwarkExtraction", "BulwarkPoisoning", "BulwarkStore", "BulwarkAccess", "BulwarkRegistry",
-                                                     .product(name: "Metrics", package: "swift-metrics")], swiftSettings: strictSettings),
+                                                     .product(name: "Metrics", package: "swift-metrics")],
+                    exclude: ["Fixtures/make_drift_fixture.py"], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkRegistryTests", dependencies: ["BulwarkRegistry", "BulwarkStore", "BulwarkAccess", "BulwarkSupplyChain"], swiftSettings: strictSettings),
         .testTarget(
             name: "BulwarkGatewayTests",
