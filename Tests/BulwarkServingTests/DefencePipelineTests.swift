@@ -112,6 +112,10 @@ func defenceEscalatesAnExtractionClientToBlockedWhileNaturalClientsStayNormal() 
     let model = try #require(defenceModel)
     let (rx, ry) = try reference()
     let pipeline = try DefencePipeline(configuration: DefenceConfiguration(), model: model, calibrationInputs: rx, calibrationLabels: ry)
+    // δ is calibrated on the reference data (two benign streams of 500): below the default, above chance.
+    let delta = try #require(pipeline.thresholds.first { $0.kind == "prada" })
+    #expect(delta.threshold <= PRADADetector.defaultDelta && delta.threshold > 0.5 && delta.examples == 1000)
+    print("PRADA δ calibrated on the reference data: \(delta.threshold)")
     // The attacker: Jacobian-augmentation-like queries from 10 seeds, 6 rounds = 640 queries;
     // three natural users of 640 disjoint test images each, interleaved batch by batch.
     let attack = augmentationStream(seeds: data.inputs.rows(3000..<3010), rounds: 6, step: 0.05, seed: 1)
@@ -256,4 +260,23 @@ func defenceStageCostsPerExample() throws {
         print("stage cost per example (debug build): \(name) \(micro(s)), \((s / max(forward, 1e-9) * 10).rounded() / 10)× the forward pass")
         #expect(answered == 256, "\(name) answered \(answered) of 256")
     }
+}
+
+@Test(.enabled(if: defenceFashionPresent, "needs the Debian package dataset-fashion-mnist"))
+func defenceEscalatesByPRADAScoreWhenThePolicySetsBounds() throws {
+    let data = try #require(defenceFashion)
+    let model = try #require(defenceModel)
+    let (rx, ry) = try reference()
+    // Counts alone would take 50 alarms; the score bounds throttle below W 0.9 and block below 0.8.
+    let policy = EscalationPolicy(alertAfter: 50, throttleAfter: 50, blockAfter: 50, pradaThrottleBelow: 0.9, pradaBlockBelow: 0.8)
+    let config = DefenceConfiguration(extraction: ExtractionSettings(pradaDelta: 0.95, coverage: false, escalation: policy))
+    let pipeline = try DefencePipeline(configuration: config, model: model, calibrationInputs: rx, calibrationLabels: ry)
+    let attack = augmentationStream(seeds: data.inputs.rows(3000..<3010), rounds: 6, step: 0.05, seed: 1)
+    let standings = try feed(pipeline, client: "attacker", attack, model: model)
+    let blocked = try #require(standings.first { $0.level == .blocked })
+    let cause = try #require(blocked.cause)
+    print("score escalation: blocked at query \(blocked.queries) with W \(cause.value)")
+    #expect(cause.detector == "prada" && blocked.lastScore == cause.value && cause.value < 0.8)
+    #expect(standings.allSatisfy { $0.consecutiveAlarms < 50 })
+    for s in standings where s.level == .throttled { #expect((s.lastScore ?? 1) < 0.9) }
 }
