@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What the monitoring page and `GET /api/v1/monitoring` show: per served model its version,
 /// request outcomes, detections by kind, the latest drift report and the clients with the most
