@@ -20,6 +20,7 @@ struct Bulwark: AsyncParsableCommand {
             CertifyCommand.self,
             DataCommand.self,
             DefendCommand.self,
+            DriftCommand.self,
             EvaluateCommand.self,
             ExportCommand.self,
             ExtractCommand.self,

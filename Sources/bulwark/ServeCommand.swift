@@ -2,6 +2,8 @@ import ArgumentParser
 import BulwarkAccess
 import BulwarkGateway
 import BulwarkServing
+import BulwarkData
+import Crypto
 import Foundation
 
 /// `bulwark serve`: the HTTP gateway (routes, middleware and limits live in BulwarkGateway).
@@ -111,6 +113,39 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("registry-refresh"), parsing: .unconditional, help: "Seconds between checks of the registry for a new production version of a served model.")
     var registryRefresh: Double = 5
 
+    @Option(name: .customLong("rate-limit"), help: "Per-client limit on inference requests, RATE:BURST (requests per second, bucket size).")
+    var rateLimit: String?
+
+    @Option(name: .customLong("model-rate-limit"), help: "Per-model limit over all clients, RATE:BURST.")
+    var modelRateLimit: String?
+
+    @Option(name: .customLong("throttled-rate-limit"), help: "Per-client limit while extraction detection has the client throttled, RATE:BURST (default: a tenth of --rate-limit).")
+    var throttledRateLimit: String?
+
+    @Option(help: "Per-client quota of inference requests, N/day or N/hour.")
+    var quota: String?
+
+    @Flag(name: .customLong("shared-limits"), help: "Keep rate-limit and quota counters in the control-plane database, so they hold across replicas (with small local leases).")
+    var sharedLimits = false
+
+    @Option(help: "In-line defences per model (JSON: detectors, hardening, extraction detection, STRIP); needs --calibration-data.")
+    var defences: String?
+
+    @Option(name: .customLong("calibration-data"), help: "Clean reference inputs (.npy, N × the model's input shape) the detectors are calibrated on.")
+    var calibrationData: String?
+
+    @Option(name: .customLong("calibration-labels"), help: "Labels of --calibration-data (.npy).")
+    var calibrationLabels: String?
+
+    @Option(name: .customLong("drift-reference"), help: "NAME=FILE: monitor model NAME's inputs and predictions for drift against FILE (bulwark drift reference); repeatable.")
+    var driftReferences: [String] = []
+
+    @Option(name: .customLong("alert-webhook"), help: "POST drift, detection and extraction alerts as JSON to this URL.")
+    var alertWebhook: String?
+
+    @Option(name: .customLong("alert-secret-file"), help: "Sign each alert with HMAC-SHA256 keyed by this file's bytes (header Bulwark-Signature).")
+    var alertSecretFile: String?
+
     /// The control-plane options, or nil without --database.
     var controlPlaneOptions: ControlPlaneOptions? {
         guard let database, let policy, let auditKey, let auditOrigin else { return nil }
@@ -148,6 +183,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...4096).contains(maxRequestRows) else { throw ValidationError("--max-request-rows \(maxRequestRows): expected 1 to 4096") }
         _ = try parsedInputRange()
+        for (flag, value) in [("--rate-limit", rateLimit), ("--model-rate-limit", modelRateLimit), ("--throttled-rate-limit", throttledRateLimit)] {
+            _ = try Self.rateLimit(value, flag: flag)
+        }
+        _ = try parsedQuota()
+        if (defences != nil) != (calibrationData != nil) || (calibrationData != nil) != (calibrationLabels != nil) {
+            throw ValidationError("--defences, --calibration-data and --calibration-labels: give all three or none")
+        }
+        let servingFlags = rateLimit != nil || modelRateLimit != nil || quota != nil || defences != nil || !driftReferences.isEmpty || alertWebhook != nil
+        if servingFlags && serveModels.isEmpty { throw ValidationError("--rate-limit, --quota, --defences, --drift-reference, --alert-webhook: need --serve-model") }
+        if alertSecretFile != nil && alertWebhook == nil { throw ValidationError("--alert-secret-file: needs --alert-webhook") }
+        for entry in driftReferences where !entry.contains("=") { throw ValidationError("--drift-reference \(entry): expected NAME=FILE") }
         guard registryRefresh >= 0.1, registryRefresh <= 3600 else { throw ValidationError("--registry-refresh \(registryRefresh): expected 0.1 to 3600 seconds") }
         guard checkpointInterval >= 1, checkpointInterval <= 86400 else {
             throw ValidationError("--checkpoint-interval \(checkpointInterval): expected 1 to 86400 seconds")
@@ -177,6 +223,59 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--input-range \(inputRange): expected LOW:HIGH with LOW <= HIGH, e.g. 0:1")
         }
         return low...high
+    }
+
+    static func rateLimit(_ text: String?, flag: String) throws -> RateLimit? {
+        guard let text else { return nil }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let rate = Double(parts[0]), let burst = Int(parts[1]) else {
+            throw ValidationError("\(flag) \(text): expected RATE:BURST, e.g. 50:100")
+        }
+        do throws(ServingError) { return try RateLimit(rate: rate, burst: burst) } catch { throw ValidationError("\(flag) \(text): \(error.message)") }
+    }
+
+    func parsedQuota() throws -> Quota? {
+        guard let quota else { return nil }
+        let parts = quota.split(separator: "/")
+        guard parts.count == 2, let count = Int(parts[0]), ["day", "hour"].contains(parts[1]) else {
+            throw ValidationError("--quota \(quota): expected N/day or N/hour")
+        }
+        do throws(ServingError) { return parts[1] == "day" ? try Quota.perDay(count) : try Quota.perHour(count) } catch {
+            throw ValidationError("--quota \(quota): \(error.message)")
+        }
+    }
+
+    /// The protection settings of the flags (files read now).
+    func protectionSettings(alertSink: (any AlertSink)?) throws -> ProtectionSettings {
+        var settings = ProtectionSettings(alertSink: alertSink)
+        settings.clientLimit = try Self.rateLimit(rateLimit, flag: "--rate-limit")
+        settings.modelLimit = try Self.rateLimit(modelRateLimit, flag: "--model-rate-limit")
+        settings.throttledLimit = try Self.rateLimit(throttledRateLimit, flag: "--throttled-rate-limit")
+        if settings.throttledLimit == nil, let client = settings.clientLimit {
+            settings.throttledLimit = try? RateLimit(rate: max(0.01, client.rate / 10), burst: max(1, client.burst / 10))
+        }
+        settings.quota = try parsedQuota()
+        if let defences, let calibrationData, let calibrationLabels {
+            let bytes: Data
+            do { bytes = try Data(contentsOf: URL(fileURLWithPath: defences)) } catch { throw CLIError("--defences \(defences): cannot be read") }
+            do throws(ServingError) { settings.defences = try DefencePolicy.decode(json: bytes, source: defences) } catch { throw CLIError("--defences \(error.message)") }
+            do throws(DataError) {
+                let loaded = try Dataset.arrays(data: calibrationData, labels: calibrationLabels).load()
+                settings.calibrationInputs = loaded.examples.inputs
+                settings.calibrationLabels = loaded.examples.labels
+            } catch {
+                throw CLIError("--calibration-data: \(error.message)")
+            }
+        }
+        for entry in driftReferences {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            do throws(ServingError) {
+                settings.driftReferences[String(parts[0])] = try DriftReference.read(from: String(parts[1]))
+            } catch {
+                throw CLIError("--drift-reference \(entry): \(error.message)")
+            }
+        }
+        return settings
     }
 
     func parsedWitnessKeys() throws -> [CosignatureVerifier] {
@@ -209,6 +308,7 @@ struct ServeCommand: AsyncParsableCommand {
         var publishing: Task<Void, Never>?
         var publisher: CheckpointPublisher?
         var refreshing: Task<Void, Never>?
+        var alertTask: Task<Void, Never>?
         var servingHost: ModelHost?
         if let options = controlPlaneOptions {
             let opened = try await ControlPlane.open(options)
@@ -223,13 +323,52 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let metrics = MetricsEndpoint()
                 metrics.install(on: gateway.routes, plane: opened)
+                var sink: WebhookAlertSink?
+                if let alertWebhook {
+                    var key: SymmetricKey?
+                    if let alertSecretFile {
+                        guard let secret = FileManager.default.contents(atPath: alertSecretFile), !secret.isEmpty else {
+                            throw CLIError("--alert-secret-file \(alertSecretFile): cannot be read or is empty")
+                        }
+                        key = SymmetricKey(data: secret)
+                    }
+                    sink = try WebhookAlertSink(options: WebhookOptions(url: alertWebhook, signingKey: key))
+                }
+                let settings = try protectionSettings(alertSink: sink)
+                var limiter: (any RateLimiter)?
+                var quotas: (any QuotaCounter)?
+                if settings.clientLimit != nil || settings.modelLimit != nil || settings.quota != nil {
+                    if sharedLimits {
+                        do throws(ServingError) {
+                            (limiter, quotas) = try await opened.sharedLimiters()
+                        } catch {
+                            throw CLIError("--shared-limits: \(error.message)")
+                        }
+                    } else {
+                        limiter = InMemoryRateLimiter()
+                        quotas = InMemoryQuotaCounter()
+                    }
+                }
+                let protection: InferenceProtection
+                do throws(ServingError) {
+                    protection = try InferenceProtection(settings: settings, limiter: limiter, quotas: quotas, metrics: metrics.metrics)
+                    try protection.prepare(host.served)
+                } catch {
+                    throw CLIError("--defences/--drift-reference: \(error.message)")
+                }
+                if let sink { alertTask = Task { try? await sink.run() } }
                 let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()),
-                                               metrics: metrics.metrics)
+                                               metrics: metrics.metrics, protection: protection)
                 InferenceGateway(service: service).install(on: gateway.routes, plane: opened)
                 let interval = registryRefresh
                 refreshing = Task {
                     await host.watch(every: .milliseconds(Int64(interval * 1000))) { change in
                         FileHandle.standardError.write(Data("\(change)\n".utf8))
+                        do throws(ServingError) {
+                            try protection.prepare(host.served)
+                        } catch {
+                            FileHandle.standardError.write(Data("defences of the new version could not be built: \(error.message)\n".utf8))
+                        }
                     }
                 }
                 servingHost = host
@@ -248,6 +387,7 @@ struct ServeCommand: AsyncParsableCommand {
             watcher?.cancel()
             publishing?.cancel()
             refreshing?.cancel()
+            alertTask?.cancel()
         }
         let webAuthn = plane?.webAuthn
         do {

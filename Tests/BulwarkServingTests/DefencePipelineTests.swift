@@ -161,7 +161,7 @@ func defenceClientTableStaysBoundedAndSafeUnderConcurrentClients() async throws 
     let data = try #require(defenceFashion)
     let model = try #require(defenceModel)
     let (rx, ry) = try reference()
-    let clock = ManualClock()
+    let clock = DefenceClock()
     let config = DefenceConfiguration(extraction: ExtractionSettings(prada: true, coverage: false, maxClients: 4, idleSeconds: 60))
     let pipeline = try DefencePipeline(configuration: config, model: model, calibrationInputs: rx, calibrationLabels: ry, clock: { clock.now })
     let batch = data.inputs.rows(6000..<6010)

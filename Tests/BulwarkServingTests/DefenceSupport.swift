@@ -51,7 +51,7 @@ func secondsTaken(_ body: () throws -> Void) rethrows -> Double {
 }
 
 /// A clock the test moves by hand.
-final class ManualClock: Sendable {
+final class DefenceClock: Sendable {
     private let seconds = Mutex(0.0)
     func advance(_ s: Double) { seconds.withLock { $0 += s } }
     var now: Double { seconds.withLock { $0 } }

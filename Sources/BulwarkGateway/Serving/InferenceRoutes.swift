@@ -158,9 +158,17 @@ public struct InferenceGateway: Sendable {
         Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
+    /// The seconds of a `… retry in N s` message (the rate limiter's and quota's wording).
+    static func retrySeconds(in message: String) -> Int? {
+        guard let range = message.range(of: "retry in ", options: .backwards) else { return nil }
+        let digits = message[range.upperBound...].prefix { $0.isNumber }
+        return Int(digits)
+    }
+
     /// The protocol's error answer for `error`: `{"error": "…"}` with its status (and
     /// `Retry-After` on 429 and 503).
-    static func errorResponse(_ error: ServingError, retryAfter: Int = 1) -> Response {
+    static func errorResponse(_ error: ServingError) -> Response {
+        let retryAfter = retrySeconds(in: error.message) ?? 1
         let status: HTTPResponse.Status
         switch error.code {
         case .invalidRequest, .invalidParameter: status = .badRequest

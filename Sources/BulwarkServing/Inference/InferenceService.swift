@@ -17,14 +17,17 @@ public struct InferenceService: Sendable {
     public let inputPolicy: InputPolicy
     /// Where requests are counted and timed, or `nil`.
     public let metrics: ServingMetrics?
+    /// Rate limits, in-line defences and drift monitoring, or `nil` for none.
+    public let protection: InferenceProtection?
 
     /// A service over `host`.
     public init(host: ModelHost, requestLimits: InferenceRequestLimits = InferenceRequestLimits(), inputPolicy: InputPolicy = InputPolicy(),
-                metrics: ServingMetrics? = nil) {
+                metrics: ServingMetrics? = nil, protection: InferenceProtection? = nil) {
         self.host = host
         self.requestLimits = requestLimits
         self.inputPolicy = inputPolicy
         self.metrics = metrics
+        self.protection = protection
     }
 
     /// One answered request: the response and what the monitors need.
@@ -37,6 +40,10 @@ public struct InferenceService: Sendable {
         public var input: Tensor
         /// The probabilities the model computed (before any hardening).
         public var probabilities: Tensor
+        /// The detectors' verdicts per example (empty without detectors).
+        public var screenings: [Screening]
+        /// The client's extraction standing after this request (`nil` without extraction detection).
+        public var standing: ClientStanding?
     }
 
     /// Answers the inference request `body` for `model` (and `version`, when the path names one),
@@ -60,13 +67,23 @@ public struct InferenceService: Sendable {
 
     private func answer(model name: String, version: Int?, body: some Collection<UInt8>, client: String) async throws(ServingError) -> Answer {
         let batcher = try host.batcher(model: name, version: version)
-        let request = try InferenceRequest(json: body, limits: requestLimits)
         let model = batcher.model
+        try await protection?.admit(client: client, model: model, rows: 1)
+        let request = try InferenceRequest(json: body, limits: requestLimits)
         let input = try model.batch(from: request, policy: inputPolicy)
+        let screenings = try protection?.screen(model: model, batch: input) ?? []
         let probabilities = try await batcher.probabilities(input)
-        let output = InferenceOutput(name: model.outputName, shape: probabilities.shape, datatype: .fp32, data: probabilities.scalars)
-        let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: [output])
-        return Answer(response: response, model: model, input: input, probabilities: probabilities)
+        let visible = protection?.harden(model: model, probabilities: probabilities, inputs: input) ?? probabilities
+        var parameters: [(String, String)] = []
+        let flagged = screenings.indices.filter { screenings[$0].verdict == .flag }
+        if let first = flagged.first {
+            parameters = [("bulwark_flagged", "true"), ("bulwark_flagged_examples", flagged.map(String.init).joined(separator: " ")),
+                          ("bulwark_detector", screenings[first].cause ?? "detector")]
+        }
+        let output = InferenceOutput(name: model.outputName, shape: visible.shape, datatype: .fp32, data: visible.scalars)
+        let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: request.id, parameters: parameters, outputs: [output])
+        let standing = await protection?.record(model: model, client: client, inputs: input, probabilities: probabilities, visible: visible)
+        return Answer(response: response, model: model, input: input, probabilities: probabilities, screenings: screenings, standing: standing)
     }
 
     /// The Open Inference Protocol metadata of a served model:

@@ -52,12 +52,20 @@ struct ServingFixture: @unchecked Sendable {
     }
 
     /// Serves `specs` on the fixture's gateway with `policy` and `batching`.
-    func serve(_ specs: [ServingSpec], policy: InputPolicy = InputPolicy(), batching: BatchingOptions = BatchingOptions(maxDelay: .milliseconds(1), workers: 2)) async throws -> ModelHost {
+    func serve(_ specs: [ServingSpec], policy: InputPolicy = InputPolicy(), batching: BatchingOptions = BatchingOptions(maxDelay: .milliseconds(1), workers: 2),
+               protection settings: ProtectionSettings? = nil) async throws -> ModelHost {
         let host = ModelHost(registry: http.plane.registry, batching: batching)
         try await host.load(specs)
         let metrics = MetricsEndpoint()
         metrics.install(on: http.gateway.routes, plane: http.plane)
-        InferenceGateway(service: InferenceService(host: host, inputPolicy: policy, metrics: metrics.metrics)).install(on: http.gateway.routes, plane: http.plane)
+        var protection: InferenceProtection?
+        if let settings {
+            let (limiter, quotas) = try await http.plane.sharedLimiters()
+            protection = try InferenceProtection(settings: settings, limiter: limiter, quotas: quotas, metrics: metrics.metrics)
+            try protection?.prepare(host.served)
+        }
+        InferenceGateway(service: InferenceService(host: host, inputPolicy: policy, metrics: metrics.metrics, protection: protection))
+            .install(on: http.gateway.routes, plane: http.plane)
         return host
     }
 }

@@ -1,0 +1,77 @@
+import BulwarkAccess
+import BulwarkGateway
+import BulwarkModels
+import BulwarkServing
+import BulwarkTensor
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Test func rateLimitsQuotasAndHardeningApplyInLine() async throws {
+    let fixture = try await ServingFixture()
+    try await fixture.publish(seed: 11)
+    // Calibration data: 200 random 4-feature rows labelled by the model itself.
+    var rng = SystemRandomNumberGenerator()
+    let inputs = Tensor(shape: [200, 4], scalars: (0..<800).map { _ in Float.random(in: -1...1, using: &rng) })
+    let (_, model) = try ServingFixture.modelBytes(seed: 11)
+    let labels = model.logits(inputs).argmaxRows()
+    let defences = try DefencePolicy.decode(json: Data(#"{"defaults":{"hardening":"labels","extraction":null}}"#.utf8), source: "test")
+    let settings = ProtectionSettings(clientLimit: try RateLimit(rate: 0.01, burst: 3), quota: try Quota(limit: 100, windowSeconds: 3600),
+                                      defences: defences, calibrationInputs: inputs, calibrationLabels: labels)
+    let host = try await fixture.serve([ServingSpec(model: "tabular")], protection: settings)
+    let cody = try await fixture.http.person("cody", team: "vision", roles: ["consumer"])
+    let dana = try await fixture.http.person("dana", team: "vision", roles: ["consumer"])
+    try await fixture.http.test { client in
+        let body = ByteBuffer(string: inferBody([[0.5, -1, 2, 0]]))
+        let expectedLabel = model.logits(Tensor(shape: [1, 4], scalars: [0.5, -1, 2, 0])).argmaxRows()[0]
+        // Labels-only hardening: a one-hot answer, never the probabilities.
+        for _ in 0..<3 {
+            let (status, answer, _) = try await client.send(.post, "/v2/models/tabular/infer", token: cody, body: body)
+            #expect(status == .ok)
+            let data = try #require((try object(answer)["outputs"] as? [[String: Any]])?.first?["data"] as? [Double])
+            #expect(data == (0..<3).map { $0 == expectedLabel ? 1 : 0 })
+        }
+        // The fourth request within the burst of 3 is refused with 429 and a Retry-After from the bucket.
+        let (limited, limitedBody, limitedHeaders) = try await client.send(.post, "/v2/models/tabular/infer", token: cody, body: body)
+        #expect(limited == .tooManyRequests)
+        #expect(Int(limitedHeaders[.retryAfter] ?? "") ?? 0 > 1, "\(limitedHeaders)")
+        let message = try object(limitedBody)["error"] as? String
+        #expect(message?.contains("rate limit") == true)
+        // Another client has its own bucket.
+        #expect(try await client.send(.post, "/v2/models/tabular/infer", token: dana, body: body).0 == .ok)
+    }
+    await host.shutdown()
+}
+
+@Test func anExtractionClientIsEscalatedToBlockedAndStaysBlocked() async throws {
+    let fixture = try await ServingFixture()
+    try await fixture.publish(seed: 12)
+    var rng = SystemRandomNumberGenerator()
+    let inputs = Tensor(shape: [300, 4], scalars: (0..<1200).map { _ in Float.random(in: 0...1, using: &rng) })
+    let (_, model) = try ServingFixture.modelBytes(seed: 12)
+    let labels = model.logits(inputs).argmaxRows()
+    // Escalate fast: PRADA on every query, block at its fourth consecutive alarm.
+    let defences = try DefencePolicy.decode(json: Data(#"{"defaults":{"extraction":{"prada":true,"coverage":false,"escalation":{"alertAfter":1,"throttleAfter":2,"blockAfter":4}}}}"#.utf8), source: "test")
+    let settings = ProtectionSettings(defences: defences, calibrationInputs: inputs, calibrationLabels: labels)
+    let host = try await fixture.serve([ServingSpec(model: "tabular")], protection: settings)
+    let attacker = try await fixture.http.person("mallory", team: "vision", roles: ["consumer"])
+    try await fixture.http.test { client in
+        // Synthetic queries walking along a line: tiny steps from one seed, the pattern PRADA looks for.
+        var blockedAt: Int?
+        for index in 0..<400 {
+            let step = Float(index) * 1e-3
+            let (status, _, _) = try await client.send(.post, "/v2/models/tabular/infer", token: attacker,
+                                                       body: ByteBuffer(string: inferBody([[0.5 + step, 0.5, 0.5, 0.5 - step]])))
+            if status == .forbidden { blockedAt = index; break }
+            #expect(status == .ok)
+        }
+        let at = try #require(blockedAt, "the extraction client was never blocked")
+        #expect(at < 400)
+        // Blocked stays blocked, even for an ordinary-looking query.
+        #expect(try await client.send(.post, "/v2/models/tabular/infer", token: attacker, body: ByteBuffer(string: inferBody([[0.1, 0.9, 0.3, 0.7]]))).0 == .forbidden)
+    }
+    await host.shutdown()
+}
