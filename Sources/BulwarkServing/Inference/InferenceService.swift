@@ -86,6 +86,27 @@ public struct InferenceService: Sendable {
         return Answer(response: response, model: model, input: input, probabilities: probabilities, screenings: screenings, standing: standing)
     }
 
+    /// What the monitoring page shows now: every served model's version and status, requests by
+    /// outcome, detections, drift and top clients; `incidents` are the open ones (from the
+    /// incident store, when there is one).
+    public func monitoringSnapshot(incidents: [MonitoringSnapshot.OpenIncident] = []) -> MonitoringSnapshot {
+        let killed = host.killed
+        let models = host.specs.map { spec -> MonitoringSnapshot.Model in
+            let loaded = host.loaded(model: spec.model)
+            let status: String
+            if let loaded {
+                status = killed.contains(ModelHost.key(loaded.name, loaded.version)) ? "killed" : "serving"
+            } else {
+                status = "not served"
+            }
+            return MonitoringSnapshot.Model(
+                name: spec.model, version: loaded?.version, status: status, requests: metrics?.requestCounts(model: spec.model) ?? [:],
+                detections: protection?.detectionCounts(model: spec.model) ?? [:], drift: protection?.driftReport(model: spec.model),
+                topClients: protection?.topClients(model: spec.model) ?? [])
+        }
+        return MonitoringSnapshot(models: models, incidents: incidents)
+    }
+
     /// The Open Inference Protocol metadata of a served model:
     /// `{"name", "versions", "platform", "inputs": [{"name", "datatype", "shape"}], "outputs": […]}`
     /// with `-1` for the batch axis.

@@ -19,6 +19,7 @@ public final class ServingMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let timers = Mutex<[String: Timer]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
+    private let tallies = Mutex<[String: [String: Int]]>([:])
 
     /// Metrics made by `factory`.
     public init(factory: any MetricsFactory) {
@@ -28,9 +29,15 @@ public final class ServingMetrics: Sendable {
     /// One answered (or refused) inference request: its outcome, examples and time in the runtime.
     public func request(model: String, outcome: String, examples: Int, duration: Duration) {
         counter("bulwark_inference_requests_total", [("model", model), ("outcome", outcome)]).increment()
+        tallies.withLock { $0[model, default: [:]][outcome, default: 0] += 1 }
         if examples > 0 { counter("bulwark_inference_examples_total", [("model", model)]).increment(by: examples) }
         let (seconds, attoseconds) = duration.components
         timer("bulwark_inference_duration_seconds", [("model", model)]).recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Requests of `model` by outcome since start (for the monitoring page).
+    public func requestCounts(model: String) -> [String: Int] {
+        tallies.withLock { $0[model] ?? [:] }
     }
 
     /// A detector fired on an input (`action`: what was done: `log`, `flag`, `reject`).
