@@ -138,7 +138,7 @@ public struct InferenceGateway: Sendable {
         }
         let resource: Resource
         if let record = service.host.record(model: name) {
-            let stage = (try? service.host.batcher(model: name))?.model.stage
+            let stage = service.host.served.first { $0.name == name }?.stage  // a killed version keeps its stage: 503, not 403
             resource = RegistryRouteSupport.resource(record, stage: stage)
         } else {
             resource = Resource(type: "model", id: name)
