@@ -194,6 +194,7 @@ struct ServeCommand: AsyncParsableCommand {
             let routes = GatewayRoutes(configuration: GatewayConfiguration(insecureHTTP: true))
             ControlPlane.describeRoutes(on: routes)
             InferenceGateway.describeRoutes(on: routes)
+            IncidentGateway.describeRoutes(on: routes)
             var document = routes.openAPIDocument.encoded(pretty: true)
             document.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(document)
@@ -209,6 +210,7 @@ struct ServeCommand: AsyncParsableCommand {
         var publisher: CheckpointPublisher?
         var refreshing: Task<Void, Never>?
         var servingHost: ModelHost?
+        var incidentWatching: Task<Void, Never>?
         if let options = controlPlaneOptions {
             let opened = try await ControlPlane.open(options)
             opened.install(on: gateway.routes)
@@ -230,6 +232,16 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 servingHost = host
             }
+            // Incident response: shared kill set and quarantine, applied every 250 ms on every replica.
+            let incidents: IncidentGateway
+            do throws(GatewayError) {
+                incidents = try await IncidentGateway.open(plane: opened, host: servingHost)
+            } catch {
+                await opened.close()
+                throw CLIError("--database: \(error.message)")
+            }
+            incidents.install(on: gateway.routes, plane: opened)
+            incidentWatching = Task { await incidents.watcher?.run() }
             watcher = Task { await opened.watchPolicy() }
             plane = opened
             let witnesses = WitnessOptions(file: witnessFile, urls: witnessURLs, keys: try parsedWitnessKeys(),
@@ -244,6 +256,7 @@ struct ServeCommand: AsyncParsableCommand {
             watcher?.cancel()
             publishing?.cancel()
             refreshing?.cancel()
+            incidentWatching?.cancel()
         }
         let webAuthn = plane?.webAuthn
         do {
