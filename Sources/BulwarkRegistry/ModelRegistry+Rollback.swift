@@ -23,7 +23,11 @@ extension ModelRegistry {
     ///   a production version, or one with no earlier production version to return to.
     ///
     /// ```swift
+    /// let db = try await openDatabase("sqlite:/tmp/bulwark-rollback-example.db")
+    /// let registry = try await ModelRegistry.open(database: db, blobDirectory: "/tmp/bulwark-rollback-example.blobs")
+    /// let bob = Principal(id: "bob", roles: ["approver"], mfaVerifiedAt: Date())
     /// let restored = try await registry.rollback(model: "cats", by: bob, reason: "v3 misclassifies dogs")
+    /// print(restored.number)
     /// ```
     @discardableResult
     public func rollback(model: String, by principal: Principal, reason: String) async throws(RegistryError) -> ModelVersion {

@@ -13,8 +13,13 @@ import Foundation
 /// re-encodes what it parsed and demands the exact bytes, so any changed byte is caught.
 ///
 /// ```swift
-/// var bundle = try await EvidenceBundle.assemble(incident: incident, models: models, client: "mallory",
-///                                                journal: journal.entries(client: "mallory"), log: plane.audit, storage: plane.auditStorage)
+/// let signer = try NoteSigner.generate(name: "bulwark.example/audit")
+/// let storage = InMemoryAuditStorage()
+/// let log = try await AuditLog(storage: storage, origin: "bulwark.example/audit", signer: signer)
+/// let incident = Incident(id: 1, kind: "quarantine", target: "mallory", openedBy: "bob", reason: "extraction",
+///                         openedAtMilliseconds: IncidentStore.systemClock())
+/// let bundle = try await EvidenceBundle.assemble(incident: incident, models: [], client: "mallory",
+///                                                journal: QueryJournal().entries(client: "mallory"), log: log, storage: storage)
 /// let bytes = try bundle.signed(by: signer)
 /// let summary = try EvidenceBundle.verify(bytes, verifier: signer.verifier)
 /// ```

@@ -12,7 +12,8 @@ import Foundation
 /// serialised.
 ///
 /// ```swift
-/// let store = try await IncidentStore(database: plane.registry.database)
+/// let database = try await openDatabase("sqlite:/tmp/bulwark-incidents-example.db")
+/// let store = try await IncidentStore(database: database)
 /// let incident = try await store.kill(model: "cats", version: 3, by: "bob", reason: "answers leak training data")
 /// try await store.revive(model: "cats", version: 3, by: "bob")
 /// ```

@@ -8,7 +8,9 @@ import Synchronization
 /// served here too. A kill thus reaches every replica within one poll period plus one read.
 ///
 /// ```swift
-/// let watcher = IncidentWatcher(store: store, host: host, journal: journal)
+/// let store = try await IncidentStore(database: try await openDatabase("sqlite:/tmp/bulwark-incidents-example.db"))
+/// let journal = QueryJournal()
+/// let watcher = IncidentWatcher(store: store, host: nil, journal: journal)
 /// try await watcher.poll()                     // apply the state at startup
 /// let task = Task { await watcher.run() }      // then follow it
 /// if watcher.isQuarantined("service:scraper") { /* refuse */ }

@@ -67,8 +67,9 @@ public struct JournalEntry: Sendable, Hashable, Codable {
 ///
 /// ```swift
 /// let journal = QueryJournal()
-/// journal.record(client: "alice", model: answer.model.name, version: answer.model.version,
-///                input: answer.input, probabilities: answer.probabilities, detectorScores: ["prada": 0.91])
+/// let input = Tensor(shape: [1, 4], scalars: [0.1, 0.2, 0.3, 0.4])
+/// let probabilities = Tensor(shape: [1, 3], scalars: [0.7, 0.2, 0.1])
+/// journal.record(client: "alice", model: "cats", version: 3, input: input, probabilities: probabilities, detectorScores: ["prada": 0.91])
 /// let history = journal.entries(client: "alice")
 /// ```
 public final class QueryJournal: Sendable {

@@ -94,6 +94,7 @@ private func json(_ value: [String: Any]) throws -> ByteBuffer {
         let waited = try await timeUntil { (try? replica.host.batcher(model: "tabular")) == nil }
         #expect(replica.host.killed == ["tabular/1"])
         #expect(waited < .seconds(1), "the kill reached the second replica after \(waited)")
+        print("kill switch drill: the second replica (250 ms watcher) stopped the version after \(waited)")
         #expect(try await client.send(.post, "/api/v1/incidents/kill", token: approver, body: kill).0 == .conflict)
 
         // Auditors read the incident list; the audit log holds the kill with its reason.
@@ -192,11 +193,13 @@ private func json(_ value: [String: Any]) throws -> ByteBuffer {
         #expect(gateway.watcher?.isQuarantined("mallory") == true && gateway.watcher?.isQuarantined("bea") == false)
         let waited = try await timeUntil { replica.watcher.isQuarantined("mallory") }
         #expect(waited < .seconds(1), "the quarantine reached the second replica after \(waited)")
+        print("quarantine drill: the second replica refused the client after \(waited)")
 
         // The evidence bundle: auditors download it; it verifies offline with the audit verifier key.
         let (evidenceStatus, evidence, headers) = try await client.send(.get, "/api/v1/incidents/\(id)/evidence", token: auditor)
         #expect(evidenceStatus == .ok && headers[.contentDisposition]?.contains("incident-\(id)-evidence.json") == true)
         let bytes = Array(evidence.readableBytesView)
+        print("quarantine drill: evidence bundle \(bytes.count) bytes")
         let verified = try EvidenceBundle.verify(bytes, verifier: fixture.http.plane.auditVerifier)
         #expect(verified.bundle.incident.id == Int64(id) && verified.bundle.client == "mallory")
         #expect(verified.bundle.journal.count == 3 && verified.bundle.journal.last?.detectorScores["prada"] == 0.7)
