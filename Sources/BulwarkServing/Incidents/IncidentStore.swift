@@ -75,27 +75,27 @@ public struct IncidentStore: Sendable {
         return try decode { () throws(StoreError) in try rows.first?.int64("generation") ?? 0 }
     }
 
-    /// The killed versions and quarantined clients, read in one transaction with the counter.
+    /// The killed versions and quarantined clients, with the counter read *before* them (three
+    /// plain reads, no write lock): a change landing in between is seen again at the next poll,
+    /// never missed.
     public func state() async throws(ServingError) -> IncidentState {
-        try await database.transaction({ tx throws(ServingError) -> IncidentState in
-            let (generation, killed, quarantined) = try await run { () throws(StoreError) in
-                (try await tx.query(SQLStatement("SELECT generation FROM incident_generation WHERE id = 1")),
-                 try await tx.query(SQLStatement("SELECT model, version, incident_id, killed_by, killed_at FROM incident_killed ORDER BY model, version")),
-                 try await tx.query(SQLStatement("SELECT client, incident_id, quarantined_by, quarantined_at FROM incident_quarantine ORDER BY client")))
-            }
-            return try decode { () throws(StoreError) in
-                IncidentState(
-                    generation: try generation.first?.int64("generation") ?? 0,
-                    killed: try killed.map { row throws(StoreError) in
-                        KilledVersion(model: try row.string("model"), version: try row.int("version"), incident: try row.int64("incident_id"),
-                                      by: try row.string("killed_by"), atMilliseconds: try row.int64("killed_at"))
-                    },
-                    quarantined: try quarantined.map { row throws(StoreError) in
-                        QuarantinedClient(client: try row.string("client"), incident: try row.int64("incident_id"),
-                                          by: try row.string("quarantined_by"), atMilliseconds: try row.int64("quarantined_at"))
-                    })
-            }
-        }, storeError: Self.mapped)
+        let (generation, killed, quarantined) = try await run { () throws(StoreError) in
+            (try await database.query(SQLStatement("SELECT generation FROM incident_generation WHERE id = 1")),
+             try await database.query(SQLStatement("SELECT model, version, incident_id, killed_by, killed_at FROM incident_killed ORDER BY model, version")),
+             try await database.query(SQLStatement("SELECT client, incident_id, quarantined_by, quarantined_at FROM incident_quarantine ORDER BY client")))
+        }
+        return try decode { () throws(StoreError) in
+            IncidentState(
+                generation: try generation.first?.int64("generation") ?? 0,
+                killed: try killed.map { row throws(StoreError) in
+                    KilledVersion(model: try row.string("model"), version: try row.int("version"), incident: try row.int64("incident_id"),
+                                  by: try row.string("killed_by"), atMilliseconds: try row.int64("killed_at"))
+                },
+                quarantined: try quarantined.map { row throws(StoreError) in
+                    QuarantinedClient(client: try row.string("client"), incident: try row.int64("incident_id"),
+                                      by: try row.string("quarantined_by"), atMilliseconds: try row.int64("quarantined_at"))
+                })
+        }
     }
 
     /// Incidents, newest first (at most `limit`), only open ones with `openOnly`.
