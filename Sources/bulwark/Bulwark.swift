@@ -25,6 +25,7 @@ struct Bulwark: AsyncParsableCommand {
             ExportCommand.self,
             ExtractCommand.self,
             FingerprintCommand.self,
+            IncidentCommand.self,
             InspectCommand.self,
             LoginCommand.self,
             PoisonCommand.self,

@@ -294,6 +294,7 @@ struct ServeCommand: AsyncParsableCommand {
             ControlPlane.describeRoutes(on: routes)
             InferenceGateway.describeRoutes(on: routes)
             MetricsEndpoint.describeRoutes(on: routes)
+            IncidentGateway.describeRoutes(on: routes)
             var document = routes.openAPIDocument.encoded(pretty: true)
             document.append(UInt8(ascii: "\n"))
             FileHandle.standardOutput.write(document)
@@ -310,17 +311,32 @@ struct ServeCommand: AsyncParsableCommand {
         var refreshing: Task<Void, Never>?
         var alertTask: Task<Void, Never>?
         var servingHost: ModelHost?
+        var incidentWatching: Task<Void, Never>?
         if let options = controlPlaneOptions {
             let opened = try await ControlPlane.open(options)
             opened.install(on: gateway.routes)
+            var host: ModelHost?
             if !serveModels.isEmpty {
-                let host = ModelHost(registry: opened.registry, batching: batchingOptions)
+                let made = ModelHost(registry: opened.registry, batching: batchingOptions)
+                host = made
                 do throws(ServingError) {
-                    try await host.load(try serveModels.map { spec throws(ServingError) in try ServingSpec(parsing: spec) })
+                    try await made.load(try serveModels.map { spec throws(ServingError) in try ServingSpec(parsing: spec) })
                 } catch {
                     await opened.close()
                     throw CLIError("--serve-model: \(error.message)")
                 }
+            }
+            // Incident response: shared kill set and quarantine, applied every 250 ms on every replica.
+            let incidents: IncidentGateway
+            do throws(GatewayError) {
+                incidents = try await IncidentGateway.open(plane: opened, host: host)
+            } catch {
+                await opened.close()
+                throw CLIError("--database: \(error.message)")
+            }
+            incidents.install(on: gateway.routes, plane: opened)
+            incidentWatching = Task { await incidents.watcher?.run() }
+            if let host {
                 let metrics = MetricsEndpoint()
                 metrics.install(on: gateway.routes, plane: opened)
                 var sink: WebhookAlertSink?
@@ -358,7 +374,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 if let sink { alertTask = Task { try? await sink.run() } }
                 let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()),
-                                               metrics: metrics.metrics, protection: protection)
+                                               metrics: metrics.metrics, protection: protection, incidents: incidents.watcher, journal: incidents.journal)
                 InferenceGateway(service: service).install(on: gateway.routes, plane: opened)
                 let interval = registryRefresh
                 refreshing = Task {
@@ -388,6 +404,7 @@ struct ServeCommand: AsyncParsableCommand {
             publishing?.cancel()
             refreshing?.cancel()
             alertTask?.cancel()
+            incidentWatching?.cancel()
         }
         let webAuthn = plane?.webAuthn
         do {

@@ -9,7 +9,7 @@
 /// let policy = try Policy(yaml: "version: 1\nroles:\n  publisher: [model.*, version.upload]\n")
 /// let decision = policy.evaluate(principal: Principal(id: "alice", roles: ["publisher"]), action: .versionUpload,
 ///                                resource: Resource(type: "version"), context: AuthorizationContext())
-/// print(decision.allowed, Action.catalog.count)   // true 21
+/// print(decision.allowed, Action.catalog.count)   // true 23
 /// ```
 public struct Action: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
     /// The dotted name.
@@ -66,12 +66,17 @@ public struct Action: Sendable, Hashable, ExpressibleByStringLiteral, CustomStri
     public static let policyRead: Action = "policy.read"
     /// Scrape the gateway's Prometheus metrics (`GET /metrics`).
     public static let metricsRead: Action = "metrics.read"
+    /// Read incidents, killed versions, quarantined clients and evidence bundles.
+    public static let incidentRead: Action = "incident.read"
+    /// Respond to an incident: kill or revive a model version, roll a model back, quarantine or
+    /// release a client, open an incident.
+    public static let incidentRespond: Action = "incident.respond"
 
     /// Every action the control plane authorizes, in a stable order.
     public static let catalog: [Action] = [
         .modelCreate, .modelList, .modelRead, .modelDownload, .modelInfer, .versionUpload, .versionPromoteStaging, .versionPromoteProduction,
         .versionApprove, .versionRevoke, .gateOverride, .auditRead, .auditExport, .auditVerify, .userRead, .userAdmin, .roleAdmin,
-        .tokenCreate, .tokenRevoke, .policyRead, .metricsRead,
+        .tokenCreate, .tokenRevoke, .policyRead, .metricsRead, .incidentRead, .incidentRespond,
     ]
 
     /// Whether a policy pattern (`*`, `prefix.*` or an exact name) matches `name`.

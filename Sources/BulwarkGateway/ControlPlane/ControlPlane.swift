@@ -93,10 +93,12 @@ public final class ControlPlane: Sendable {
     public let webAuthn: WebAuthnSettings
     let database: any SQLDatabase
     let policyReloadInterval: Duration
+    /// The audit log's signer key, which also signs incident evidence bundles.
+    package let auditSigner: NoteSigner
 
     private init(accounts: AccountStore, policies: PolicyStore, audit: AuditLog, registry: ModelRegistry, auditStorage: SQLAuditStorage,
                  auditVerifier: NoteVerifier, auditOrigin: String, databaseDescription: String, database: any SQLDatabase, policyReloadInterval: Duration,
-                 webAuthn: WebAuthnSettings) {
+                 webAuthn: WebAuthnSettings, auditSigner: NoteSigner) {
         self.accounts = accounts
         self.policies = policies
         self.audit = audit
@@ -108,6 +110,7 @@ public final class ControlPlane: Sendable {
         self.database = database
         self.policyReloadInterval = policyReloadInterval
         self.webAuthn = webAuthn
+        self.auditSigner = auditSigner
     }
 
     /// Loads the policy and the keys, opens the database once and brings its account and audit
@@ -167,7 +170,7 @@ public final class ControlPlane: Sendable {
             }
             return ControlPlane(accounts: accounts, policies: policies, audit: log, registry: registry, auditStorage: storage, auditVerifier: signer.verifier, auditOrigin: options.auditOrigin,
                                 databaseDescription: location.description, database: database,
-                                policyReloadInterval: options.policyReloadInterval, webAuthn: webAuthn)
+                                policyReloadInterval: options.policyReloadInterval, webAuthn: webAuthn, auditSigner: signer)
         } catch {
             await database.close()
             throw GatewayError(error.code == .invalidParameter ? .invalidConfiguration : .io,

@@ -43,8 +43,13 @@ public struct BatchingOptions: Sendable, Equatable {
 /// new batcher and drains the old one, so no accepted request is dropped.
 ///
 /// ```swift
-/// let batcher = InferenceBatcher(model: served, options: BatchingOptions())
-/// let probabilities = try await batcher.probabilities(batch)
+/// let classifier = try ModelLoader.classifier(path: "model.onnx")
+/// let served = ServedModel(name: "fmnist", version: 1, sha256: String(repeating: "0", count: 64), platform: "onnx",
+///                          inputName: "input", classifier: classifier)
+/// let batcher = InferenceBatcher(model: served, options: BatchingOptions(maxBatchRows: 16, maxDelay: .milliseconds(2)))
+/// let probabilities = try await batcher.probabilities(Tensor(repeating: 0.5, shape: [1] + served.inputShape))
+/// print(probabilities.shape)   // [1, classes]
+/// await batcher.drain()
 /// ```
 public final class InferenceBatcher: @unchecked Sendable {
     /// The model whose passes this batcher runs.

@@ -5,8 +5,14 @@ public import BulwarkTensor
 /// response.
 ///
 /// ```swift
-/// let service = InferenceService(host: host)
-/// let answer = try await service.infer(model: "fmnist", version: nil, body: bytes, client: "alice")
+/// let database = try await openDatabase("sqlite:/var/lib/bulwark/bulwark.db")
+/// let registry = try await ModelRegistry.open(database: database, blobDirectory: "/var/lib/bulwark/blobs")
+/// let host = ModelHost(registry: registry)
+/// try await host.load([ServingSpec(model: "fmnist")])   // its production version
+/// let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: 32, validRange: 0...1))
+/// let body = Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[0.1,0.2,0.3,0.4]}]}"#.utf8)
+/// let answer = try await service.infer(model: "fmnist", version: nil, body: body, client: "alice")
+/// print(String(decoding: answer.response.json(), as: UTF8.self))
 /// ```
 public struct InferenceService: Sendable {
     /// The models served.
@@ -19,15 +25,21 @@ public struct InferenceService: Sendable {
     public let metrics: ServingMetrics?
     /// Rate limits, in-line defences and drift monitoring, or `nil` for none.
     public let protection: InferenceProtection?
+    /// The incident state (quarantined clients), or `nil`.
+    public let incidents: IncidentWatcher?
+    /// Where each answered query is kept per client for evidence, or `nil`.
+    public let journal: QueryJournal?
 
     /// A service over `host`.
     public init(host: ModelHost, requestLimits: InferenceRequestLimits = InferenceRequestLimits(), inputPolicy: InputPolicy = InputPolicy(),
-                metrics: ServingMetrics? = nil, protection: InferenceProtection? = nil) {
+                metrics: ServingMetrics? = nil, protection: InferenceProtection? = nil, incidents: IncidentWatcher? = nil, journal: QueryJournal? = nil) {
         self.host = host
         self.requestLimits = requestLimits
         self.inputPolicy = inputPolicy
         self.metrics = metrics
         self.protection = protection
+        self.incidents = incidents
+        self.journal = journal
     }
 
     /// One answered request: the response and what the monitors need.
@@ -68,6 +80,9 @@ public struct InferenceService: Sendable {
     private func answer(model name: String, version: Int?, body: some Collection<UInt8>, client: String) async throws(ServingError) -> Answer {
         let batcher = try host.batcher(model: name, version: version)
         let model = batcher.model
+        if incidents?.isQuarantined(client) == true {
+            throw ServingError(.refused, "client '\(client)' is quarantined by an incident; ask an operator")
+        }
         try await protection?.admit(client: client, model: model, rows: 1)
         let request = try InferenceRequest(json: body, limits: requestLimits)
         let input = try model.batch(from: request, policy: inputPolicy)
@@ -83,6 +98,12 @@ public struct InferenceService: Sendable {
         let output = InferenceOutput(name: model.outputName, shape: visible.shape, datatype: .fp32, data: visible.scalars)
         let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: request.id, parameters: parameters, outputs: [output])
         let standing = await protection?.record(model: model, client: client, inputs: input, probabilities: probabilities, visible: visible)
+        if let journal {
+            var scores: [String: Double] = [:]
+            for screening in screenings { for score in screening.scores { scores[score.name] = max(scores[score.name] ?? -.infinity, score.score) } }
+            if let last = standing?.lastScore { scores["extraction"] = last }
+            journal.record(client: client, model: model.name, version: model.version, input: input, probabilities: visible, detectorScores: scores)
+        }
         return Answer(response: response, model: model, input: input, probabilities: probabilities, screenings: screenings, standing: standing)
     }
 

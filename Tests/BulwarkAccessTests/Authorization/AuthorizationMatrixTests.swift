@@ -30,6 +30,8 @@ private let matrix: [(action: Action, expected: String)] = [
     (.tokenRevoke,              "A A A A A D"),
     (.policyRead,               "A D D D A D"),
     (.metricsRead,              "A D D D A D"),
+    (.incidentRead,             "A D A D A D"),
+    (.incidentRespond,          "A D A D D D"),
 ]
 
 private let columns = ["admin", "publisher", "approver", "consumer", "auditor", "anonymous"]
@@ -76,6 +78,7 @@ private func resourceType(of action: Action) -> String {
         ("approver", .versionPromoteProduction, "fresh-mfa-for-high-impact"),
         ("approver", .versionApprove, Decision.defaultDenyRuleID),
         ("approver", .versionRevoke, Decision.defaultDenyRuleID),
+        ("approver", .incidentRespond, Decision.defaultDenyRuleID),
     ]
     for (role, action, ruleID) in expectations {
         let principal = Principal(id: "\(role)-user", roles: [role], team: "vision", mfaVerifiedAt: now.addingTimeInterval(-1200))
