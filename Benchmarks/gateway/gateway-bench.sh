@@ -172,17 +172,39 @@ start_bulwark() {
     bulwark_desc="$BULWARK_BIN ${argv[*]}"
 }
 
-# The Bulwark configurations measured: a name, then the extra `bulwark serve` flags.
+# The Bulwark configurations measured: a name, then the extra `bulwark serve` flags. "bulwark" has
+# every defence off (identity, policy and validation stay on: they are not optional); the
+# defended one turns on everything the gateway has: per-client and per-model token buckets and a
+# quota (limits set above the load so they cost their check but refuse nothing), feature
+# squeezing (flag), labels-free hardening (rounding), PRADA and coverage per client (escalation
+# capped at "alerted", since the whole load comes from one client repeating one image, which an
+# extraction detector rightly calls abnormal), and drift monitoring with MMD embeddings.
+make_defended_inputs() {
+    local dir="$1"
+    [ -f "$dir/x_cal.npy" ] || "$py" "$here/make_reference.py" "$dir" >&2
+    [ -f "$dir/drift.json" ] || "$BULWARK_BIN" drift reference --model "$model_path" --data "$dir/x_ref.npy" --labels "$dir/y_ref.npy" \
+        --name "$model" --out "$dir/drift.json" >&2
+    cat > "$dir/defences.json" <<'JSON'
+{"defaults": {"detectors": [{"kind": "featureSqueezing", "falsePositiveRate": 0.05, "action": "flag"}],
+              "hardening": "round=3",
+              "extraction": {"prada": true, "coverage": true,
+                             "escalation": {"alertAfter": 1, "throttleAfter": 1000000000, "blockAfter": 1000000000}}}}
+JSON
+}
 bulwark_configs=(
     "bulwark|"
+    "bulwark-defended|--rate-limit 1000000:1000000 --model-rate-limit 1000000:1000000 --quota 1000000000/day --defences DEF --calibration-data DEFDIR/x_cal.npy --calibration-labels DEFDIR/y_cal.npy --drift-reference fashion-cnn=DEFDIR/drift.json"
 )
 
 # --- Bulwark ----------------------------------------------------------------------------------------
 if [ -n "${BULWARK_BIN:-}" ] && [ "$peer_only" = 0 ]; then
     mkdir -p "$work/bulwark"
+    make_defended_inputs "$bench_dir"
     for config in "${bulwark_configs[@]}"; do
         label="${config%%|*}"
-        read -r -a extra <<< "${config#*|}"
+        line="${config#*|}"
+        line="${line//DEFDIR/$bench_dir}"; line="${line//DEF/$bench_dir/defences.json}"
+        read -r -a extra <<< "$line"
         port="$(free_port)"
         echo "gateway-bench: starting bulwark serve ($label)" >&2
         start_bulwark "$model_path" "$port" "$work/$label.log" "$work/bulwark" "${extra[@]}"

@@ -75,3 +75,41 @@ import Testing
     }
     await host.shutdown()
 }
+
+@Test func theInferencePathRefusesAQuarantinedClientAndJournalsEveryAnswer() async throws {
+    let fixture = try await ServingFixture()
+    try await fixture.publish(seed: 13)
+    let box = IncidentBox()
+    let host = try await fixture.serve([ServingSpec(model: "tabular")]) { host in
+        let gateway = try await IncidentGateway.open(plane: fixture.http.plane, host: host)
+        box.gateway = gateway
+        return gateway
+    }
+    let gateway = try #require(box.gateway)
+    let watcher = try #require(gateway.watcher)
+    let watching = Task { await watcher.run() }
+    let mallory = try await fixture.http.person("mallory", team: "vision", roles: ["consumer"])
+    try await fixture.http.test { client in
+        for step in 0..<3 {
+            let body = ByteBuffer(string: inferBody([[Float(step), 1, -1, 0.5]]))
+            #expect(try await client.send(.post, "/v2/models/tabular/infer", token: mallory, body: body).0 == .ok)
+        }
+        // The inference path journaled all three answers (input digests, what the client saw).
+        let entries = gateway.journal.entries(client: "mallory")
+        #expect(entries.count == 3 && entries.allSatisfy { $0.model == "tabular" && $0.version == 1 && $0.probabilities.count == 3 })
+        _ = try await gateway.store.quarantine(client: "mallory", by: "test", reason: "drill")
+        let start = ContinuousClock.now
+        while !watcher.isQuarantined("mallory"), ContinuousClock.now - start < .seconds(2) { try await Task.sleep(for: .milliseconds(5)) }
+        let (status, answer, _) = try await client.send(.post, "/v2/models/tabular/infer", token: mallory, body: ByteBuffer(string: inferBody([[0, 0, 0, 0]])))
+        #expect(status == .forbidden)
+        let message = try object(answer)["error"] as? String
+        #expect(message?.contains("quarantined") == true)
+    }
+    watching.cancel()
+    await host.shutdown()
+}
+
+/// Hands the incident gateway made inside the fixture's closure back to the test.
+private final class IncidentBox: @unchecked Sendable {
+    var gateway: IncidentGateway?
+}

@@ -53,7 +53,7 @@ struct ServingFixture: @unchecked Sendable {
 
     /// Serves `specs` on the fixture's gateway with `policy` and `batching`.
     func serve(_ specs: [ServingSpec], policy: InputPolicy = InputPolicy(), batching: BatchingOptions = BatchingOptions(maxDelay: .milliseconds(1), workers: 2),
-               protection settings: ProtectionSettings? = nil) async throws -> ModelHost {
+               protection settings: ProtectionSettings? = nil, incidents: (ModelHost) async throws -> IncidentGateway? = { _ in nil }) async throws -> ModelHost {
         let host = ModelHost(registry: http.plane.registry, batching: batching)
         try await host.load(specs)
         let metrics = MetricsEndpoint()
@@ -64,7 +64,9 @@ struct ServingFixture: @unchecked Sendable {
             protection = try InferenceProtection(settings: settings, limiter: limiter, quotas: quotas, metrics: metrics.metrics)
             try protection?.prepare(host.served)
         }
-        InferenceGateway(service: InferenceService(host: host, inputPolicy: policy, metrics: metrics.metrics, protection: protection))
+        let incidentGateway = try await incidents(host)
+        InferenceGateway(service: InferenceService(host: host, inputPolicy: policy, metrics: metrics.metrics, protection: protection,
+                                                   incidents: incidentGateway?.watcher, journal: incidentGateway?.journal))
             .install(on: http.gateway.routes, plane: http.plane)
         return host
     }
