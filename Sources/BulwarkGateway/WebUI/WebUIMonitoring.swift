@@ -38,8 +38,10 @@ extension ControlPlane {
     /// known; a later call replaces the source. Without one both answer an empty snapshot.
     ///
     /// ```swift
-    /// plane.install(on: gateway.routes)
-    /// plane.setMonitoringSource { await service.monitoringSnapshot() }
+    /// func wire(_ plane: ControlPlane, on routes: GatewayRoutes, serving service: InferenceService) {
+    ///     plane.install(on: routes)
+    ///     plane.setMonitoringSource { service.monitoringSnapshot() }
+    /// }
     /// ```
     public func setMonitoringSource(_ source: @escaping MonitoringSource) {
         monitoring.set(source)
