@@ -95,6 +95,8 @@ public final class ControlPlane: Sendable {
     let policyReloadInterval: Duration
     /// The audit log's signer key, which also signs incident evidence bundles.
     package let auditSigner: NoteSigner
+    /// What the monitoring page shows (``setMonitoringSource(_:)``).
+    let monitoring = MonitoringBoard()
 
     private init(accounts: AccountStore, policies: PolicyStore, audit: AuditLog, registry: ModelRegistry, auditStorage: SQLAuditStorage,
                  auditVerifier: NoteVerifier, auditOrigin: String, databaseDescription: String, database: any SQLDatabase, policyReloadInterval: Duration,
@@ -200,6 +202,7 @@ public final class ControlPlane: Sendable {
         AuditRoutes.add(to: routes, plane: nil)
         WebAuthnRoutes.add(to: routes, plane: nil)
         RegistryRoutes.add(to: routes, plane: nil)
+        WebUIMonitoring.addAPI(to: routes, plane: nil)
     }
 
     /// The error of a control-plane route on a gateway without a control plane.

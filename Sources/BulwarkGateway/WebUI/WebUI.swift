@@ -15,7 +15,9 @@ import NIOCore
 ///   versions, gate reports, lineage, approvals, stage history and digests;
 /// - `/ui/approvals`: staging versions awaiting production, with Approve and Promote buttons;
 /// - `/ui/audit`: the audit log page by page, the latest signed checkpoint, and for each entry
-///   its inclusion proof checked against that checkpoint.
+///   its inclusion proof checked against that checkpoint;
+/// - `/ui/monitoring`: served models, drift, detections, top clients and open incidents
+///   (``WebUIMonitoring``).
 ///
 /// Every page asks the policy the same question as the JSON API (``ControlPlane/authorize(_:on:request:context:)``
 /// with the same ``Action``); a refusal is audited and answered with a 403 page, and a visitor
@@ -71,6 +73,7 @@ enum WebUI {
                          "Web UI: one audit entry and its inclusion proof, checked against the latest checkpoint.")) { request, context in
             await page(request, context) { session in try await auditEntryPage(plane, session, request, context) }
         }
+        WebUIMonitoring.add(to: routes, plane: plane)
     }
 
     /// The description of a UI route: tag `web-ui`, an HTML page (or a 303 after a form).

@@ -28,6 +28,7 @@ package enum WebUITemplates {
     package static let sources: [String: String] = [
         "header": header, "footer": footer, "login": login, "secondFactor": secondFactor, "message": message,
         "models": models, "model": model, "version": version, "approvals": approvals, "audit": audit, "auditEntry": auditEntry, "decide": decide,
+        "monitoring": monitoring,
     ]
 
     static let header = """
@@ -48,6 +49,7 @@ package enum WebUITemplates {
     <a href="/ui/models"{{#navModels}} class="current"{{/navModels}}>Models</a>
     <a href="/ui/approvals"{{#navApprovals}} class="current"{{/navApprovals}}>Approvals</a>
     <a href="/ui/audit"{{#navAudit}} class="current"{{/navAudit}}>Audit log</a>
+    <a href="/ui/monitoring"{{#navMonitoring}} class="current"{{/navMonitoring}}>Monitoring</a>
     </nav>
     <form class="logout" method="post" action="/ui/logout">
     <input type="hidden" name="csrf" value="{{csrf}}">
@@ -260,6 +262,84 @@ package enum WebUITemplates {
     {{>footer}}
     """
 
+    /// The monitoring page (``WebUIMonitoring``): one section per served model, then the open
+    /// incidents.
+    static let monitoring = """
+    {{#frame}}{{>header}}{{/frame}}
+    <p class="small">Snapshot taken {{takenAt}} (UTC). Counts are since the server started.</p>
+    {{^models}}<p class="empty">No served models: this server serves no model (<code>bulwark serve --serve-model …</code>).</p>{{/models}}
+    {{#models}}
+    <section class="monitored">
+    <h2>{{name}} <span class="small">{{version}}</span> <span class="badge {{statusClass}}">{{status}}</span></h2>
+    <div class="panels">
+    <div>
+    <h3>Requests by outcome</h3>
+    {{^requests}}<p class="empty">No requests yet.</p>{{/requests}}
+    {{#hasRequests}}
+    <table class="counts"><tbody>
+    {{#requests}}<tr><td>{{name}}</td><td class="num">{{value}}</td></tr>{{/requests}}
+    <tr class="total"><td>total</td><td class="num">{{totalRequests}}</td></tr>
+    </tbody></table>
+    {{/hasRequests}}
+    </div>
+    <div>
+    <h3>Detections by kind</h3>
+    {{^detections}}<p class="empty">No detections.</p>{{/detections}}
+    {{#hasDetections}}
+    <table class="counts"><tbody>
+    {{#detections}}<tr><td>{{name}}</td><td class="num">{{value}}</td></tr>{{/detections}}
+    </tbody></table>
+    {{/hasDetections}}
+    </div>
+    </div>
+    <h3>Drift</h3>
+    {{^drift}}<p class="empty">No drift monitor runs for this model.</p>{{/drift}}
+    {{#drift}}
+    <p><span class="badge {{verdictClass}}">{{verdict}}</span> Evaluated {{evaluated}} on a window of {{windowSize}} examples; {{examplesSeen}} seen, {{alertsRaised}} alerts raised.</p>
+    {{#hasStatistics}}
+    <table class="drift">
+    <thead><tr><th>Statistic</th><th>Value</th><th>Threshold</th><th>Window</th><th>Computed</th><th>Drifted</th></tr></thead>
+    <tbody>
+    {{#statistics}}<tr class="{{rowClass}}"><td>{{kind}}</td><td class="num">{{value}}</td><td>{{comparison}} {{threshold}}</td><td class="num">{{windowSize}}</td><td>{{time}}</td><td>{{#drifted}}<span class="badge fail">drifted</span>{{/drifted}}{{^drifted}}no{{/drifted}}</td></tr>{{/statistics}}
+    </tbody>
+    </table>
+    {{/hasStatistics}}
+    {{#hasFeatures}}
+    <details class="features"><summary>Features, highest PSI first ({{featureCount}} monitored)</summary>
+    <table>
+    <thead><tr><th>Feature</th><th>PSI</th><th>KS statistic</th><th>KS p-value</th></tr></thead>
+    <tbody>
+    {{#features}}<tr><td>{{name}}</td><td class="num">{{psi}}</td><td class="num">{{ksStatistic}}</td><td class="num">{{ksPValue}}</td></tr>{{/features}}
+    </tbody>
+    </table>
+    </details>
+    {{/hasFeatures}}
+    {{/drift}}
+    <h3>Top clients</h3>
+    {{^clients}}<p class="empty">No client has queried this model.</p>{{/clients}}
+    {{#hasClients}}
+    <table class="clients">
+    <thead><tr><th>Client</th><th>Queries</th><th>Level</th><th>Peak level</th><th>Last score</th><th>Cause</th></tr></thead>
+    <tbody>
+    {{#clients}}<tr><td><code>{{client}}</code></td><td class="num">{{queries}}</td><td><span class="level {{level}}">{{level}}</span></td><td><span class="level {{peakLevel}}">{{peakLevel}}</span></td><td class="num">{{lastScore}}</td><td>{{cause}}</td></tr>{{/clients}}
+    </tbody>
+    </table>
+    {{/hasClients}}
+    </section>
+    {{/models}}
+    <h2>Open incidents</h2>
+    {{^incidents}}<p class="empty">No incidents are open.</p>{{/incidents}}
+    {{#hasIncidents}}
+    <table class="incidents">
+    <thead><tr><th>Incident</th><th>Kind</th><th>Target</th><th>Opened by</th><th>Opened</th><th>Reason</th></tr></thead>
+    <tbody>
+    {{#incidents}}<tr><td><code>{{id}}</code></td><td>{{kind}}</td><td>{{target}}</td><td>{{openedBy}}</td><td>{{openedAt}}</td><td>{{reason}}</td></tr>{{/incidents}}
+    </tbody>
+    </table>
+    {{/hasIncidents}}
+    {{>footer}}
+    """
+
     /// The stylesheet, served at `/ui/static/style.css` (the CSP allows no inline style).
     static let stylesheet = """
     :root { --ink: #1d2330; --muted: #5b6475; --line: #d8dce3; --accent: #1f5fbf; --ok: #17723a; --bad: #b3261e; --warn: #8a5a00; }
@@ -305,6 +385,22 @@ package enum WebUITemplates {
     .pager { margin: .5rem 0; display: flex; gap: 1rem; }
     details.card summary { cursor: pointer; }
     details.card form { margin-top: 1rem; }
+    section.monitored { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .25rem 1rem 1rem; margin: 1rem 0; }
+    section.monitored h2 { margin-top: .75rem; }
+    h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+    .panels { display: flex; gap: 2rem; flex-wrap: wrap; }
+    .panels > div { min-width: 16rem; }
+    table.counts { width: auto; min-width: 16rem; }
+    td.num { text-align: right; font-variant-numeric: tabular-nums; }
+    tr.total td { font-weight: 600; }
+    tr.drifted td { background: #fdecea; }
+    tr.drifted td:first-child { border-left: 4px solid var(--bad); font-weight: 600; }
+    .level { display: inline-block; padding: 0 .45rem; border-radius: 3px; font-size: .85rem; border: 1px solid currentColor; }
+    .level.normal { color: var(--muted); }
+    .level.alerted, .level.throttled { color: var(--warn); }
+    .level.blocked { color: var(--bad); font-weight: 600; }
+    details.features { margin-top: .5rem; }
+    details.features summary { cursor: pointer; color: var(--accent); }
 
     """
 }

@@ -22,6 +22,7 @@ enum WebUIViews {
         var navModels = false
         var navApprovals = false
         var navAudit = false
+        var navMonitoring = false
         var notice: String?
         var error: String?
 
@@ -31,13 +32,14 @@ enum WebUIViews {
             navModels = section == .models
             navApprovals = section == .approvals
             navAudit = section == .audit
+            navMonitoring = section == .monitoring
             self.notice = notice
             self.error = error
         }
     }
 
     /// The menu entries.
-    enum Section { case models, approvals, audit }
+    enum Section { case models, approvals, audit, monitoring }
 
     struct Login { var frame: Frame; var csrf: String; var username: String }
     struct SecondFactor { var frame: Frame; var csrf: String; var pending: String }
