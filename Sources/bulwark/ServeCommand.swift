@@ -376,6 +376,16 @@ struct ServeCommand: AsyncParsableCommand {
                 let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()),
                                                metrics: metrics.metrics, protection: protection, incidents: incidents.watcher, journal: incidents.journal)
                 InferenceGateway(service: service).install(on: gateway.routes, plane: opened)
+                let store = incidents.store
+                opened.setMonitoringSource {
+                    let open = ((try? await store.incidents(openOnly: true, limit: 50)) ?? []).map { incident in
+                        MonitoringSnapshot.OpenIncident(id: String(incident.id), kind: incident.kind, target: incident.target,
+                                                        openedBy: incident.openedBy,
+                                                        openedAt: Date(timeIntervalSince1970: Double(incident.openedAtMilliseconds) / 1000),
+                                                        reason: incident.reason)
+                    }
+                    return service.monitoringSnapshot(incidents: open)
+                }
                 let interval = registryRefresh
                 refreshing = Task {
                     await host.watch(every: .milliseconds(Int64(interval * 1000))) { change in

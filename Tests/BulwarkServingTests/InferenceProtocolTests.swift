@@ -96,3 +96,49 @@ private func refusal(_ text: String, limits: InferenceRequestLimits = InferenceR
     #expect((outputs[0]["data"] as? [Double])?.map { Float($0) } == [0.1, 0.2, 0.7])
     #expect(outputs[1]["data"] as? [Int] == [2])
 }
+
+/// A seeded generator for the mutation test (SplitMix64).
+private struct MutationRNG: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Test func mutatedBodiesAreAnsweredOrRefusedNeverCrash() {
+    // 30 000 mutations (byte flips, insertions, deletions, splices of JSON punctuation) of valid
+    // bodies: each parses or is refused with a one-line invalidRequest; none traps.
+    let seeds = [
+        #"{"id":"a","inputs":[{"name":"input","shape":[2,2],"datatype":"FP32","data":[[0.5,-1e-3],[2E+2,0]]}],"outputs":[{"name":"probabilities"}]}"#,
+        #"{"inputs":[{"name":"x","shape":[3],"datatype":"BOOL","data":[true,false,1]}],"parameters":{"k":[1,{"y":null}],"s":"\u00e9\ud83d\ude00"}}"#,
+    ].map { Array($0.utf8) }
+    let alphabet = Array(#"{}[]":,.-+eE0123456789 tfnul\"#.utf8) + [0, 0xFF, 0xC3, 0x80]
+    var rng = MutationRNG(state: 20_261_206)
+    var parsed = 0
+    for round in 0..<30_000 {
+        var bytes = seeds[round % seeds.count]
+        for _ in 0..<Int.random(in: 1...4, using: &rng) {
+            let at = Int.random(in: 0..<max(1, bytes.count), using: &rng)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0 where !bytes.isEmpty: bytes[at] = alphabet.randomElement(using: &rng)!
+            case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: min(at, bytes.count))
+            case 2 where !bytes.isEmpty: bytes.remove(at: at)
+            default:
+                let other = seeds.randomElement(using: &rng)!
+                let from = Int.random(in: 0..<other.count, using: &rng)
+                bytes.insert(contentsOf: other[from..<min(other.count, from + Int.random(in: 1...20, using: &rng))], at: min(at, bytes.count))
+            }
+        }
+        do {
+            _ = try InferenceRequest(json: bytes)
+            parsed += 1
+        } catch {
+            #expect(error.code == .invalidRequest && !error.message.contains("\n"))
+        }
+    }
+    #expect(parsed > 0 && parsed < 30_000)
+}
