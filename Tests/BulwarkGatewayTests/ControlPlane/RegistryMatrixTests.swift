@@ -60,6 +60,7 @@ struct MatrixEntry: Sendable {
             MatrixEntry(method: .get, path: "/ui/approvals", uri: "/ui/approvals", allowed: [.admin, .publisher, .approver, .auditor], ui: true),
             MatrixEntry(method: .get, path: "/ui/audit", uri: "/ui/audit", allowed: [.admin, .auditor], ui: true),
             MatrixEntry(method: .get, path: "/ui/audit/entries/{index}", uri: "/ui/audit/entries/0", allowed: [.admin, .auditor], ui: true),
+            MatrixEntry(method: .get, path: "/ui/monitoring", uri: "/ui/monitoring", allowed: [.admin, .auditor], ui: true),
             MatrixEntry(method: .post, path: "/ui/models/{name}/versions/{number}/approve", uri: staging + "/approve", body: "",
                         allowed: [.admin, .approver], ui: true),
             MatrixEntry(method: .post, path: "/ui/models/{name}/versions/{number}/promote", uri: staging + "/promote", body: "",
@@ -102,6 +103,7 @@ struct MatrixEntry: Sendable {
             MatrixEntry(method: .get, path: "/api/v1/me", uri: "/api/v1/me", allowed: MatrixEntry.everyone),
             // audit
             MatrixEntry(method: .get, path: "/api/v1/audit/checkpoint", uri: "/api/v1/audit/checkpoint", allowed: [.admin, .auditor]),
+            MatrixEntry(method: .get, path: "/api/v1/monitoring", uri: "/api/v1/monitoring", allowed: [.admin, .auditor]),
             MatrixEntry(method: .get, path: "/api/v1/audit/proof/inclusion", uri: "/api/v1/audit/proof/inclusion?index=0&size=1", allowed: [.admin, .auditor]),
             MatrixEntry(method: .get, path: "/api/v1/audit/proof/consistency", uri: "/api/v1/audit/proof/consistency?from=0&to=1", allowed: [.admin, .auditor]),
             MatrixEntry(method: .get, path: "/api/v1/audit/entries", uri: "/api/v1/audit/entries?limit=5", allowed: [.admin, .auditor]),
