@@ -372,6 +372,7 @@ struct ServeCommand: AsyncParsableCommand {
                 } catch {
                     throw CLIError("--defences/--drift-reference: \(error.message)")
                 }
+                host.setPreparation { model throws(ServingError) in try protection.prepare([model]) }
                 if let sink { alertTask = Task { try? await sink.run() } }
                 let service = InferenceService(host: host, inputPolicy: InputPolicy(maxBatchRows: maxRequestRows, validRange: try parsedInputRange()),
                                                metrics: metrics.metrics, protection: protection, incidents: incidents.watcher, journal: incidents.journal)
@@ -390,11 +391,6 @@ struct ServeCommand: AsyncParsableCommand {
                 refreshing = Task {
                     await host.watch(every: .milliseconds(Int64(interval * 1000))) { change in
                         FileHandle.standardError.write(Data("\(change)\n".utf8))
-                        do throws(ServingError) {
-                            try protection.prepare(host.served)
-                        } catch {
-                            FileHandle.standardError.write(Data("defences of the new version could not be built: \(error.message)\n".utf8))
-                        }
                     }
                 }
                 servingHost = host

@@ -65,7 +65,8 @@ public final class InferenceProtection: Sendable {
     let limiter: (any RateLimiter)?
     let quotas: (any QuotaCounter)?
     let metrics: ServingMetrics?
-    private let pipelines = Mutex<[String: (version: Int, pipeline: DefencePipeline)]>([:])
+    /// Pipelines by `name/version`.
+    private let pipelines = Mutex<[String: (version: Int, pipeline: DefencePipeline, stamp: Int)]>([:])
     private let blocked = Mutex<[String: ClientStanding]>([:])
     private let monitors: [String: DriftMonitor]
     private let feeds: [String: AsyncStream<DriftBatch>.Continuation]
@@ -131,18 +132,27 @@ public final class InferenceProtection: Sendable {
     public func prepare(_ models: [ServedModel]) throws(ServingError) {
         guard let policy = settings.defences, let inputs = settings.calibrationInputs else { return }
         for model in models {
-            if pipelines.withLock({ $0[model.name]?.version == model.version }) { continue }
+            if pipelines.withLock({ $0["\(model.name)/\(model.version)"] != nil }) { continue }
             let pipeline = try DefencePipeline(configuration: policy.configuration(forModel: model.name), model: model.classifier,
                                                calibrationInputs: inputs, calibrationLabels: settings.calibrationLabels)
-            pipelines.withLock { $0[model.name] = (model.version, pipeline) }
+            let stamp = counter.add(1, ordering: .relaxed).newValue
+            pipelines.withLock { table in
+                // Keep the two most recently prepared versions per model: the one serving and the
+                // one being swapped in (a rollback prepares an older version anew).
+                table["\(model.name)/\(model.version)"] = (model.version, pipeline, stamp)
+                let mine = table.filter { $0.key.hasPrefix(model.name + "/") }.sorted { $0.value.stamp < $1.value.stamp }
+                for old in mine.dropLast(2) { table.removeValue(forKey: old.key) }
+            }
         }
     }
 
     private func pipeline(for model: ServedModel) -> DefencePipeline? {
-        pipelines.withLock { entry in
-            guard let found = entry[model.name], found.version == model.version else { return nil }
-            return found.pipeline
-        }
+        pipelines.withLock { $0["\(model.name)/\(model.version)"]?.pipeline }
+    }
+
+    /// The pipeline of the most recently prepared version of `model`.
+    private func latestPipeline(model: String) -> DefencePipeline? {
+        pipelines.withLock { table in table.filter { $0.key.hasPrefix(model + "/") }.max { $0.value.stamp < $1.value.stamp }?.value.pipeline }
     }
 
     /// Refuses a blocked client, then takes `rows` tokens from the client's and the model's
@@ -227,7 +237,7 @@ public final class InferenceProtection: Sendable {
     /// Lifts a block on `client` for `model` (and resets its extraction state there).
     public func release(client: String, model: String) {
         _ = blocked.withLock { $0.removeValue(forKey: "\(model)\u{1}\(client)") }
-        _ = pipelines.withLock { $0[model]?.pipeline }?.release(client: client)
+        _ = latestPipeline(model: model)?.release(client: client)
     }
 
     /// The latest drift report of `model`, when it has a monitor.
@@ -238,7 +248,7 @@ public final class InferenceProtection: Sendable {
 
     /// The clients of `model` with the most queries (at most `limit`), blocked ones included.
     public func topClients(model: String, limit: Int = 20) -> [ClientStanding] {
-        var clients = pipelines.withLock { $0[model]?.pipeline }?.clients(limit: limit) ?? []
+        var clients = latestPipeline(model: model)?.clients(limit: limit) ?? []
         let blockedHere = blocked.withLock { $0.filter { $0.key.hasPrefix(model + "\u{1}") }.map(\.value) }
         for standing in blockedHere where !clients.contains(where: { $0.client == standing.client }) { clients.append(standing) }
         return Array(clients.sorted { $0.queries > $1.queries }.prefix(limit))

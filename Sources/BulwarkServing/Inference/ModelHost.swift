@@ -55,6 +55,7 @@ public final class ModelHost: Sendable {
     /// Batching options for every model.
     public let batching: BatchingOptions
     private let state = Mutex<(entries: [String: Entry], killed: Set<String>)>(([:], []))
+    private let preparation = Mutex<(@Sendable (ServedModel) throws(ServingError) -> Void)?>(nil)
 
     /// A host loading from `registry`, batching with `batching`.
     public init(registry: ModelRegistry, batching: BatchingOptions = BatchingOptions()) {
@@ -74,6 +75,13 @@ public final class ModelHost: Sendable {
             let batcher = InferenceBatcher(model: model, options: batching)
             state.withLock { $0.entries[spec.model] = Entry(spec: spec, batcher: batcher, reason: nil, record: record) }
         }
+    }
+
+    /// Sets what must be done for a newly loaded version before it takes requests (the defences'
+    /// calibration, ``InferenceProtection/prepare(_:)``): ``refresh()`` runs it before the swap,
+    /// so a reload never answers "not ready"; a version it fails for is not swapped in.
+    public func setPreparation(_ prepare: @escaping @Sendable (ServedModel) throws(ServingError) -> Void) {
+        preparation.withLock { $0 = prepare }
     }
 
     /// Re-reads the registry for every served model and applies what changed; returns one line
@@ -99,6 +107,7 @@ public final class ModelHost: Sendable {
                 }
                 if current?.version == target.number && current?.sha256 == target.sha256 && current?.stage == target.state.rawValue { continue }
                 let loaded = try await load(target)
+                if let prepare = preparation.withLock({ $0 }) { try prepare(loaded) }
                 let batcher = InferenceBatcher(model: loaded, options: batching)
                 let old = swap(name, batcher: batcher, reason: nil)
                 changes.append("model '\(name)': now serving version \(target.number)" + (current.map { " (was \($0.version))" } ?? ""))

@@ -113,3 +113,32 @@ import Testing
 private final class IncidentBox: @unchecked Sendable {
     var gateway: IncidentGateway?
 }
+
+@Test func aReloadWithDefencesOnCalibratesBeforeTheSwap() async throws {
+    let fixture = try await ServingFixture()
+    try await fixture.publish(seed: 21)
+    var rng = SystemRandomNumberGenerator()
+    let inputs = Tensor(shape: [200, 4], scalars: (0..<800).map { _ in Float.random(in: -1...1, using: &rng) })
+    let labels = (0..<200).map { $0 % 3 }
+    let defences = try DefencePolicy.decode(json: Data(#"{"defaults":{"detectors":[{"kind":"mahalanobis","action":"log"}]}}"#.utf8), source: "test")
+    let settings = ProtectionSettings(defences: defences, calibrationInputs: inputs, calibrationLabels: labels)
+    let box = ProtectionBox()
+    let host = try await fixture.serve([ServingSpec(model: "tabular")], protection: settings, prepared: { box.protection = $0 })
+    let protection = try #require(box.protection)
+    host.setPreparation { model throws(ServingError) in try protection.prepare([model]) }
+    let consumer = try await fixture.http.person("cody", team: "vision", roles: ["consumer"])
+    try await fixture.http.test { client in
+        try await fixture.publish(seed: 22)
+        #expect(await host.refresh() == ["model 'tabular': now serving version 2 (was 1)"])
+        // The first request to the new version is served: its detectors were calibrated before the swap.
+        let (status, answer, _) = try await client.send(.post, "/v2/models/tabular/infer", token: consumer, body: ByteBuffer(string: inferBody([[0.1, 0.2, 0.3, 0.4]])))
+        #expect(status == .ok, "\(String(buffer: answer))")
+        #expect(try object(answer)["model_version"] as? String == "2")
+    }
+    await host.shutdown()
+}
+
+/// Hands the protection made inside the fixture back to the test.
+private final class ProtectionBox: @unchecked Sendable {
+    var protection: InferenceProtection?
+}

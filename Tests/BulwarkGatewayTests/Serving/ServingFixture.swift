@@ -53,7 +53,8 @@ struct ServingFixture: @unchecked Sendable {
 
     /// Serves `specs` on the fixture's gateway with `policy` and `batching`.
     func serve(_ specs: [ServingSpec], policy: InputPolicy = InputPolicy(), batching: BatchingOptions = BatchingOptions(maxDelay: .milliseconds(1), workers: 2),
-               protection settings: ProtectionSettings? = nil, incidents: (ModelHost) async throws -> IncidentGateway? = { _ in nil }) async throws -> ModelHost {
+               protection settings: ProtectionSettings? = nil, incidents: (ModelHost) async throws -> IncidentGateway? = { _ in nil },
+               prepared: (InferenceProtection) -> Void = { _ in }) async throws -> ModelHost {
         let host = ModelHost(registry: http.plane.registry, batching: batching)
         try await host.load(specs)
         let metrics = MetricsEndpoint()
@@ -63,6 +64,7 @@ struct ServingFixture: @unchecked Sendable {
             let (limiter, quotas) = try await http.plane.sharedLimiters()
             protection = try InferenceProtection(settings: settings, limiter: limiter, quotas: quotas, metrics: metrics.metrics)
             try protection?.prepare(host.served)
+            if let protection { prepared(protection) }
         }
         let incidentGateway = try await incidents(host)
         InferenceGateway(service: InferenceService(host: host, inputPolicy: policy, metrics: metrics.metrics, protection: protection,
