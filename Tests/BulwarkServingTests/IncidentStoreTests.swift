@@ -25,6 +25,9 @@ private func withDatabase(_ body: (String) async throws -> Void) async throws {
         await #expect(throws: ServingError.self) { try await store.kill(model: "cats", version: 3, by: "bob", reason: "again") }
         await #expect(throws: ServingError.self) { try await store.kill(model: "cats", version: 4, by: "bob", reason: "  ") }
         #expect(try await store.generation() == 1, "a refused change does not move the counter")
+        for bad in ["service:", "two words", "tab\tbed"] {
+            await #expect(throws: ServingError.self) { try await store.quarantine(client: bad, by: "bob", reason: "not a client name") }
+        }
         let quarantine = try await store.quarantine(client: "service:scraper", by: "bob", reason: "PRADA alarm")
         var state = try await store.state()
         #expect(state.generation == 2 && state.killedKeys == ["cats/3"] && state.quarantinedClients == ["service:scraper"])

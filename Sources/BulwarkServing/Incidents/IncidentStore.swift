@@ -181,6 +181,10 @@ public struct IncidentStore: Sendable {
     @discardableResult
     public func quarantine(client: String, by actor: String, reason: String) async throws(ServingError) -> Incident {
         try Self.check(target: client, actor: actor, reason: reason)
+        // A client is a principal's name as the gateway writes it: a user id, `service:ID` or `anonymous`.
+        guard !client.hasSuffix(":"), !client.contains(where: { $0.isWhitespace || $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) }) else {
+            throw ServingError(.invalidParameter, "client '\(client)': expected a user id, service:ID or anonymous")
+        }
         return try await change { tx throws(ServingError) in
             let existing = try await run { () throws(StoreError) in
                 try await tx.query(SQLStatement("SELECT incident_id FROM incident_quarantine WHERE client = ?", [.text(client)]))
