@@ -49,7 +49,9 @@ package enum CanonicalJSON: Sendable {
         }
     }
 
-    private static func writeString(_ text: String, into out: inout [UInt8]) {
+    /// Appends `text` as a JSON string literal, escaped by the rules above (also used by the
+    /// inference gateway's hand-written answers).
+    package static func writeString(_ text: String, into out: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {

@@ -92,7 +92,7 @@ public struct InferenceGateway: Sendable {
                 do throws(ServingError) {
                     _ = try gateway.service.host.batcher(model: name, version: version)
                     var body: [UInt8] = Array(#"{"name":"#.utf8)
-                    JSONWriting.string(name, into: &body)
+                    CanonicalJSON.writeString(name, into: &body)
                     body.append(contentsOf: #","ready":true}"#.utf8)
                     return Response(status: .ok, headers: jsonHeaders, body: .init(byteBuffer: ByteBuffer(bytes: body)))
                 } catch {
@@ -158,17 +158,10 @@ public struct InferenceGateway: Sendable {
         Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// The seconds of a `… retry in N s` message (the rate limiter's and quota's wording).
-    static func retrySeconds(in message: String) -> Int? {
-        guard let range = message.range(of: "retry in ", options: .backwards) else { return nil }
-        let digits = message[range.upperBound...].prefix { $0.isNumber }
-        return Int(digits)
-    }
-
     /// The protocol's error answer for `error`: `{"error": "…"}` with its status (and
     /// `Retry-After` on 429 and 503).
     static func errorResponse(_ error: ServingError) -> Response {
-        let retryAfter = retrySeconds(in: error.message) ?? 1
+        let retryAfter = (error.underlying as? RetryAfter)?.seconds ?? 1
         let status: HTTPResponse.Status
         switch error.code {
         case .invalidRequest, .invalidParameter: status = .badRequest
@@ -179,7 +172,7 @@ public struct InferenceGateway: Sendable {
         default: status = .internalServerError
         }
         var body: [UInt8] = Array(#"{"error":"#.utf8)
-        JSONWriting.string(status == .internalServerError ? "internal error" : error.message, into: &body)
+        CanonicalJSON.writeString(status == .internalServerError ? "internal error" : error.message, into: &body)
         body.append(UInt8(ascii: "}"))
         var headers = jsonHeaders
         if status == .tooManyRequests || status == .serviceUnavailable { headers[.retryAfter] = String(max(1, retryAfter)) }

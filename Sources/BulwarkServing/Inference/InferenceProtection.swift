@@ -175,16 +175,23 @@ public final class InferenceProtection: Sendable {
         if let limit = throttled ? (settings.throttledLimit ?? settings.clientLimit) : settings.clientLimit {
             let decision = try await limiter.acquire("client:\(model.name):\(client)", cost: min(rows, limit.burst), limit: limit)
             if !decision.allowed {
-                throw ServingError(.rateLimited, "client '\(client)': over its rate limit for model '\(model.name)'\(throttled ? " (throttled by extraction detection)" : ""); retry in \(decision.retryAfter) s")
+                throw ServingError(.rateLimited, "client '\(client)': over its rate limit for model '\(model.name)'\(throttled ? " (throttled by extraction detection)" : ""); retry in \(decision.retryAfter) s",
+                                   underlying: RetryAfter(seconds: decision.retryAfter))
             }
         }
         if let limit = settings.modelLimit {
             let decision = try await limiter.acquire("model:\(model.name)", cost: min(rows, limit.burst), limit: limit)
-            if !decision.allowed { throw ServingError(.rateLimited, "model '\(model.name)': over its rate limit; retry in \(decision.retryAfter) s") }
+            if !decision.allowed {
+                throw ServingError(.rateLimited, "model '\(model.name)': over its rate limit; retry in \(decision.retryAfter) s",
+                                   underlying: RetryAfter(seconds: decision.retryAfter))
+            }
         }
         if let quota = settings.quota, let quotas {
             let decision = try await quotas.consume("client:\(model.name):\(client)", cost: rows, quota: quota)
-            if !decision.allowed { throw ServingError(.rateLimited, "client '\(client)': quota of \(quota.limit) examples used; retry in \(decision.retryAfter) s") }
+            if !decision.allowed {
+                throw ServingError(.rateLimited, "client '\(client)': quota of \(quota.limit) examples used; retry in \(decision.retryAfter) s",
+                                   underlying: RetryAfter(seconds: decision.retryAfter))
+            }
         }
     }
 

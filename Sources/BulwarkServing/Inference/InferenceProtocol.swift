@@ -1,3 +1,5 @@
+import BulwarkAccess
+
 /// The element types of the Open Inference Protocol (KServe v2) that a classifier's input can
 /// be sent as. Every one is read as numbers from JSON and converted to `Float`; `BYTES` is
 /// refused (a classifier takes numbers).
@@ -54,19 +56,24 @@ public enum InferenceDatatype: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// One input tensor of an inference request: its name, shape, datatype and the elements in
-/// row-major order (converted to `Float`).
-public struct InferenceInput: Sendable, Equatable {
-    /// The input's name (the model's metadata lists the one it takes).
+/// An input of an inference request.
+public typealias InferenceInput = InferenceTensor
+/// An output of an inference response (`FP32` probabilities, `INT64` labels).
+public typealias InferenceOutput = InferenceTensor
+
+/// One tensor of the protocol, in a request or a response: its name, shape, datatype and the
+/// elements in row-major order (as `Float`).
+public struct InferenceTensor: Sendable, Equatable {
+    /// The tensor's name (the model's metadata lists the ones it takes and gives).
     public var name: String
     /// The tensor's shape, batch axis first.
     public var shape: [Int]
-    /// The datatype the client declared.
+    /// The datatype declared.
     public var datatype: InferenceDatatype
     /// The elements, row-major, as `Float`.
     public var data: [Float]
 
-    /// An input with every field given.
+    /// A tensor with every field given.
     public init(name: String, shape: [Int], datatype: InferenceDatatype, data: [Float]) {
         self.name = name
         self.shape = shape
@@ -146,26 +153,6 @@ public struct InferenceRequest: Sendable, Equatable {
     }
 }
 
-/// One output tensor of an inference response.
-public struct InferenceOutput: Sendable, Equatable {
-    /// The output's name.
-    public var name: String
-    /// Its shape, batch axis first.
-    public var shape: [Int]
-    /// Its datatype (`FP32` for probabilities, `INT64` for labels).
-    public var datatype: InferenceDatatype
-    /// The elements, row-major.
-    public var data: [Float]
-
-    /// An output with every field given.
-    public init(name: String, shape: [Int], datatype: InferenceDatatype, data: [Float]) {
-        self.name = name
-        self.shape = shape
-        self.datatype = datatype
-        self.data = data
-    }
-}
-
 /// An Open Inference Protocol inference response:
 /// `{"model_name", "model_version", "id", "parameters", "outputs": [{"name", "shape", "datatype", "data"}]}`.
 public struct InferenceResponse: Sendable, Equatable {
@@ -202,23 +189,23 @@ public struct InferenceResponse: Sendable, Equatable {
         var out: [UInt8] = []
         out.reserveCapacity(64 + outputs.reduce(0) { $0 + $1.data.count * 12 })
         out.append(contentsOf: #"{"model_name":"#.utf8)
-        JSONWriting.string(modelName, into: &out)
+        CanonicalJSON.writeString(modelName, into: &out)
         out.append(contentsOf: #","model_version":"#.utf8)
-        JSONWriting.string(modelVersion, into: &out)
+        CanonicalJSON.writeString(modelVersion, into: &out)
         if let id {
             out.append(contentsOf: #","id":"#.utf8)
-            JSONWriting.string(id, into: &out)
+            CanonicalJSON.writeString(id, into: &out)
         }
         if !parameters.isEmpty {
             out.append(contentsOf: #","parameters":{"#.utf8)
             for (index, (key, value)) in parameters.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSONWriting.string(key, into: &out)
+                CanonicalJSON.writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 if value == "true" || value == "false" || Double(value)?.isFinite == true {
                     out.append(contentsOf: value.utf8)
                 } else {
-                    JSONWriting.string(value, into: &out)
+                    CanonicalJSON.writeString(value, into: &out)
                 }
             }
             out.append(UInt8(ascii: "}"))
@@ -227,7 +214,7 @@ public struct InferenceResponse: Sendable, Equatable {
         for (index, output) in outputs.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(contentsOf: #"{"name":"#.utf8)
-            JSONWriting.string(output.name, into: &out)
+            CanonicalJSON.writeString(output.name, into: &out)
             out.append(contentsOf: #","datatype":""#.utf8)
             out.append(contentsOf: output.datatype.rawValue.utf8)
             out.append(contentsOf: #"","shape":["#.utf8)
@@ -247,29 +234,5 @@ public struct InferenceResponse: Sendable, Equatable {
         }
         out.append(contentsOf: "]}".utf8)
         return out
-    }
-}
-
-/// JSON text helpers shared by the protocol's writers.
-package enum JSONWriting {
-    /// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped).
-    package static func string(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 15)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,3 +1,4 @@
+import BulwarkAccess
 public import BulwarkTensor
 
 /// The inference path of the gateway without HTTP: parse the Open Inference Protocol body,
@@ -135,17 +136,17 @@ public struct InferenceService: Sendable {
         let model = try host.batcher(model: name, version: version).model
         var out: [UInt8] = []
         out.append(contentsOf: #"{"name":"#.utf8)
-        JSONWriting.string(model.name, into: &out)
+        CanonicalJSON.writeString(model.name, into: &out)
         out.append(contentsOf: #","versions":[""#.utf8)
         out.append(contentsOf: String(model.version).utf8)
         out.append(contentsOf: #""],"platform":"#.utf8)
-        JSONWriting.string(model.platform, into: &out)
+        CanonicalJSON.writeString(model.platform, into: &out)
         out.append(contentsOf: #","inputs":[{"name":"#.utf8)
-        JSONWriting.string(model.inputName, into: &out)
+        CanonicalJSON.writeString(model.inputName, into: &out)
         out.append(contentsOf: #","datatype":"FP32","shape":[-1"#.utf8)
         for dimension in model.inputShape { out.append(contentsOf: ",\(dimension)".utf8) }
         out.append(contentsOf: #"]}],"outputs":[{"name":"#.utf8)
-        JSONWriting.string(model.outputName, into: &out)
+        CanonicalJSON.writeString(model.outputName, into: &out)
         out.append(contentsOf: #","datatype":"FP32","shape":[-1,\#(model.classCount)]}]}"#.utf8)
         return out
     }

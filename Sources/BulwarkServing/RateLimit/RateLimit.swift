@@ -85,7 +85,8 @@ public struct RateDecision: Sendable, Hashable {
     @discardableResult
     public func requireAllowed(_ key: String) throws(ServingError) -> RateDecision {
         guard allowed else {
-            throw ServingError(.rateLimited, "\(key): over its rate limit or quota; retry after \(retryAfter) s")
+            throw ServingError(.rateLimited, "\(key): over its rate limit or quota; retry after \(retryAfter) s",
+                               underlying: RetryAfter(seconds: retryAfter))
         }
         return self
     }
@@ -115,5 +116,17 @@ package enum RateLimitInput {
         guard cost <= capacity else {
             throw ServingError(.invalidParameter, "\(key): cost \(cost) exceeds the \(what) of \(capacity), so it could never be admitted")
         }
+    }
+}
+
+/// The wait a refusal asks for, carried as the `underlying` error of a ``ServingError``
+/// `.rateLimited` so that the HTTP layer can send it as `Retry-After` without reading the message.
+public struct RetryAfter: Error, Sendable, Equatable {
+    /// Whole seconds, at least 1.
+    public let seconds: Int
+
+    /// A wait of `seconds` (raised to 1).
+    public init(seconds: Int) {
+        self.seconds = max(1, seconds)
     }
 }
