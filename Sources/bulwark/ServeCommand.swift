@@ -2,6 +2,7 @@ import ArgumentParser
 import BulwarkAccess
 import BulwarkGateway
 import BulwarkServing
+import BulwarkArchive
 import BulwarkData
 import Crypto
 import Foundation
@@ -256,9 +257,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         settings.quota = try parsedQuota()
         if let defences, let calibrationData, let calibrationLabels {
-            let bytes: Data
-            do { bytes = try Data(contentsOf: URL(fileURLWithPath: defences)) } catch { throw CLIError("--defences \(defences): cannot be read") }
-            do throws(ServingError) { settings.defences = try DefencePolicy.decode(json: bytes, source: defences) } catch { throw CLIError("--defences \(error.message)") }
+            let bytes: [UInt8]
+            do throws(ArchiveError) { bytes = try FileChecks.readRegularFile(defences, maxBytes: 1 << 20) } catch {
+                throw CLIError("--defences: \(error.message)")
+            }
+            do throws(ServingError) { settings.defences = try DefencePolicy.decode(json: Data(bytes), source: defences) } catch { throw CLIError("--defences \(error.message)") }
             do throws(DataError) {
                 let loaded = try Dataset.arrays(data: calibrationData, labels: calibrationLabels).load()
                 settings.calibrationInputs = loaded.examples.inputs
@@ -343,8 +346,8 @@ struct ServeCommand: AsyncParsableCommand {
                 if let alertWebhook {
                     var key: SymmetricKey?
                     if let alertSecretFile {
-                        guard let secret = FileManager.default.contents(atPath: alertSecretFile), !secret.isEmpty else {
-                            throw CLIError("--alert-secret-file \(alertSecretFile): cannot be read or is empty")
+                        guard let secret = try? FileChecks.readRegularFile(alertSecretFile, maxBytes: 4096), !secret.isEmpty else {
+                            throw CLIError("--alert-secret-file \(alertSecretFile): not a readable regular file of 1 to 4096 bytes")
                         }
                         key = SymmetricKey(data: secret)
                     }

@@ -297,14 +297,13 @@ public struct DriftReference: Codable, Sendable, Equatable {
 
     /// Reads the reference at `path` (at most 256 MiB).
     public static func read(from path: String) throws(ServingError) -> DriftReference {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? -1
-        guard size >= 0 else { throw ServingError(.storage, "\(path): cannot read the drift reference") }
-        guard size <= 256 << 20 else { throw ServingError(.storage, "\(path): file of \(size) bytes exceeds the limit of \(256 << 20) bytes") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ServingError(.storage, "\(path): cannot read the drift reference", underlying: error)
+        let data: [UInt8]
+        do {
+            data = try FileChecks.readRegularFile(path, maxBytes: 256 << 20)
+        } catch {
+            throw ServingError(.storage, "\(path): cannot read the drift reference: \(error.message)", underlying: error)
         }
-        return try decode(Array(data), label: path)
+        return try decode(data, label: path)
     }
 
     /// Writes the reference to `path` atomically.
