@@ -64,8 +64,13 @@ private func served(delay: TimeInterval) -> ServedModel {
     #expect(outcomes.filter { $0 == "full" }.count >= 1)
     #expect(outcomes.allSatisfy { $0 == "ok" || $0 == "full" })
     // Requests accepted before the drain are all answered; later ones are refused.
+    let answeredBefore = batcher.counts.rows
     let pending = Task { try await batcher.probabilities(Tensor(shape: [1, 2], scalars: [0, 1])) }
-    try await Task.sleep(for: .milliseconds(5))
+    // Wait until the batcher has taken the request (queued or already run); a fixed sleep lost the race on a loaded CI machine.
+    let waitLimit = ContinuousClock.now + .seconds(30)
+    while batcher.queuedRowCount == 0 && batcher.counts.rows == answeredBefore && ContinuousClock.now < waitLimit {
+        try await Task.sleep(for: .milliseconds(1))
+    }
     await batcher.drain()
     #expect((try? await pending.value) != nil)
     await #expect(throws: ServingError.self) { _ = try await batcher.probabilities(Tensor(shape: [1, 2], scalars: [0, 1])) }
