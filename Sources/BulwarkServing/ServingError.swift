@@ -28,4 +28,7 @@ extension ErrorCode<ServingErrorDomain> {
     public static var invalidParameter: Self { Self("invalidParameter") }
     /// The store, the registry or a file failed.
     public static var storage: Self { Self("storage") }
+    /// The model could not compute an answer for an input: its graph failed on it or gave
+    /// values that are not finite. Nothing is answered for those examples.
+    public static var modelFailure: Self { Self("modelFailure") }
 }

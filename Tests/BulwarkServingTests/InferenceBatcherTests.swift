@@ -108,3 +108,21 @@ private func served(delay: TimeInterval) -> ServedModel {
         #expect(throws: ServingError.self) { _ = try ServingSpec(parsing: bad) }
     }
 }
+
+@Test func aRowTheModelCannotComputeFailsOnlyItsOwnRequest() async throws {
+    // SlowEcho's logits are its input: an infinite logit gives NaN probabilities, as an ONNX graph
+    // that cannot compute a row does (it answers NaN logits for it).
+    let batcher = InferenceBatcher(model: served(delay: 0.02), options: BatchingOptions(maxBatchRows: 8, maxDelay: .milliseconds(20), workers: 1))
+    async let good = batcher.probabilities(Tensor(shape: [1, 2], scalars: [1, 0]))
+    async let bad = batcher.probabilities(Tensor(shape: [1, 2], scalars: [.infinity, 0]))
+    let goodAnswer = try await good
+    #expect(goodAnswer.scalars.allSatisfy { $0.isFinite })
+    do {
+        _ = try await bad
+        Issue.record("a NaN answer was served")
+    } catch let error as ServingError {
+        #expect(error.code == .modelFailure)
+        #expect(error.message.contains("could not compute"))
+    }
+    await batcher.drain()
+}

@@ -172,7 +172,7 @@ public struct InferenceGateway: Sendable {
         default: status = .internalServerError
         }
         var body: [UInt8] = Array(#"{"error":"#.utf8)
-        CanonicalJSON.writeString(status == .internalServerError ? "internal error" : error.message, into: &body)
+        CanonicalJSON.writeString(status == .internalServerError && error.code != .modelFailure ? "internal error" : error.message, into: &body)
         body.append(UInt8(ascii: "}"))
         var headers = jsonHeaders
         if status == .tooManyRequests || status == .serviceUnavailable { headers[.retryAfter] = String(max(1, retryAfter)) }

@@ -94,15 +94,36 @@ public struct ONNXModel: TrainableModel {
     }
 
     /// Differentiable logits on `input`'s tape. `input` must be N × `inputShape` (a programming error otherwise).
+    ///
+    /// The load-time dry runs do not prove that every batch size works: a graph can slice the
+    /// batch axis to a constant length or take a shape from its input's values. When the batch
+    /// fails (or answers a different number of rows) it is run row by row, and a row the graph
+    /// cannot compute gets not-a-number logits. Callers already treat NaN as failure: the
+    /// gateway answers 500 for such rows, training stops as diverged, detectors count a NaN
+    /// score as fired. Nothing here stops the process, so a hostile graph cannot crash a server.
     public func logits(_ input: Variable) -> Variable {
         precondition(Array(input.shape.dropFirst()) == inputShape, "ONNXModel: input \(input.shape) does not match [N] + \(inputShape)")
-        do {
-            return try ONNXExecutor(graph: graph).run(input)
-        } catch {
-            // The graph ran at load time at batches 1, 2 and 3; only a graph whose shapes depend on the
-            // batch size in another way gets here.
-            preconditionFailure("ONNXModel: \(error)")
+        let n = input.shape[0]
+        if let out = try? ONNXExecutor(graph: graph).run(input), out.shape == [n, classCount] { return out }
+        return rowByRow(input) { row throws(ONNXError) in try ONNXExecutor(graph: graph).run(row) }
+    }
+
+    /// Logits computed one example at a time by `run`; NaN rows where `run` fails or answers
+    /// another shape. See ``logits(_:)``.
+    func rowByRow(_ input: Variable, run: (Variable) throws(ONNXError) -> Variable) -> Variable {
+        let n = input.shape[0], width = Tensor.elementCount(inputShape)
+        guard n > 0 else { return input.tape.constant(Tensor.zeros([0, classCount])) }
+        var rows: [Variable] = []
+        rows.reserveCapacity(n)
+        for r in 0..<n {
+            let row = recordIndexed(input, outShape: [1] + inputShape, table: Array(r * width..<(r + 1) * width))
+            if let out = try? run(row), out.shape == [1, classCount] {
+                rows.append(out)
+            } else {
+                rows.append(input.tape.constant(Tensor(repeating: .nan, shape: [1, classCount])))
+            }
         }
+        return concatenate(rows, axis: 0)
     }
 
     // MARK: training
@@ -162,12 +183,14 @@ public struct ONNXModel: TrainableModel {
         precondition(Array(input.shape.dropFirst()) == inputShape, "ONNXModel: input \(input.shape) does not match [N] + \(inputShape)")
         var bound: [String: Variable] = [:]
         for (name, v) in zip(parameterNames, parameters) { bound[name] = v }
-        do {
-            return try ONNXExecutor(graph: graph).run(input, parameters: bound, training: context.training)
-        } catch {
-            // Shapes were checked by the load-time dry runs, in training mode too.
-            preconditionFailure("ONNXModel: \(error)")
+        let n = input.shape[0]
+        if let result = try? ONNXExecutor(graph: graph).run(input, parameters: bound, training: context.training),
+           result.output.shape == [n, classCount] {
+            return result
         }
+        // A batch the graph cannot compute (see `logits`): NaN logits, which training reports as
+        // divergence; no running statistics change.
+        return (input.tape.constant(Tensor(repeating: .nan, shape: [n, classCount])), [:])
     }
 
     /// Installs the running statistics returned by ``forward(_:parameters:context:)``.

@@ -139,10 +139,26 @@ public final class InferenceBatcher: @unchecked Sendable {
                 batchesRun += 1
                 rowsRun += rows
             }
+            guard output.shape == [rows, model.classCount] else {
+                for pending in batch {
+                    pending.continuation.resume(returning: .failure(ServingError(
+                        .modelFailure, "model '\(model.name)' version \(model.version) answered \(output.shape) for \(rows) rows")))
+                }
+                continue
+            }
             var offset = 0
             for pending in batch {
-                pending.continuation.resume(returning: .success(output.rows(offset..<offset + pending.rows)))
+                let answer = output.rows(offset..<offset + pending.rows)
                 offset += pending.rows
+                // A row the model could not compute (an ONNX graph that fails on this batch or
+                // input gives NaN logits) is never answered: the request fails, the others in the
+                // batch are served.
+                if answer.scalars.allSatisfy(\.isFinite) {
+                    pending.continuation.resume(returning: .success(answer))
+                } else {
+                    pending.continuation.resume(returning: .failure(ServingError(
+                        .modelFailure, "model '\(model.name)' version \(model.version) could not compute an answer for this input")))
+                }
             }
         }
         condition.withLock {

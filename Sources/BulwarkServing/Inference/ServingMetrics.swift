@@ -69,6 +69,7 @@ public final class ServingMetrics: Sendable {
         case .unavailable: return "unavailable"
         case .rateLimited: return "rate_limited"
         case .refused: return "refused"
+        case .modelFailure: return "model_failure"
         default: return "error"
         }
     }
