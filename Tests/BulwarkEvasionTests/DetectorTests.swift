@@ -52,4 +52,31 @@ struct DetectorTests {
         #expect(det.name == "feature-squeezing(bit-depth-1)")
         #expect(det.scores(images).allSatisfy { $0 >= 0 && $0 <= 2 })
     }
+
+    @Test func featureSqueezingScoresFromPrecomputedProbabilitiesMatchTheDetectorsOwnPasses() throws {
+        let (tx, _) = blobs(count: 40, seed: 8)
+        let images = tx.reshaped([40, 1, 4, 4])
+        let model = ReshapingClassifier(base: binarisedMLP)
+        let det = FeatureSqueezingDetector(model: model, squeezers: [BitDepthReduction(bits: 1), BitDepthReduction(bits: 2)])
+        // By definition, with one forward pass per squeezer, computed here independently.
+        let p = model.logits(images).softmax(axis: -1).scalars
+        let byDefinition = (0..<40).map { r -> Double in
+            det.squeezers.map { s -> Double in
+                let q = model.logits(s.apply(images.rows(r..<r + 1), seed: 0)).softmax(axis: -1).scalars
+                return (0..<model.classCount).reduce(0.0) { $0 + Double(abs(p[r * model.classCount + $1] - q[$1])) }
+            }.max() ?? 0
+        }
+        let squeezed = det.squeezedInputs(images)
+        #expect(squeezed.shape == [80, 1, 4, 4])
+        let folded = det.scores(probabilities: model.logits(images).softmax(axis: -1), squeezedProbabilities: model.logits(squeezed).softmax(axis: -1))
+        for (a, b) in zip(folded, byDefinition) { #expect(abs(a - b) < 1e-5) }
+        for (a, b) in zip(det.scores(images), byDefinition) { #expect(abs(a - b) < 1e-5) }
+        #expect(byDefinition.contains { $0 > 0.01 })   // the squeezers do move some answers
+        // A row whose probabilities are not numbers scores NaN (fired), never 0.
+        var broken = model.logits(images).softmax(axis: -1).scalars
+        broken[0] = .nan
+        let nanScores = det.scores(probabilities: Tensor(shape: [40, model.classCount], scalars: broken), squeezedProbabilities: model.logits(squeezed).softmax(axis: -1))
+        #expect(nanScores[0].isNaN)
+        #expect(!nanScores[1].isNaN)
+    }
 }

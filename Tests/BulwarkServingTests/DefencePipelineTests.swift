@@ -63,6 +63,18 @@ func defenceDetectorsFlagPGDAndFGSMExamplesMoreThanCleanOnes() throws {
         }
     }
     #expect(throws: ServingError.self) { try pipeline.screen(x.reshaped([200, 784])) }
+
+    // The gateway's path: the squeezed rows ride in the model's own batch; same scores.
+    let extra = try #require(pipeline.extraRows(for: x))
+    let all = model.logits(Tensor.concatenateRows([x, extra])).softmax(axis: -1)
+    let folded = try pipeline.screen(x, probabilities: all.rows(0..<200), extraProbabilities: all.rows(200..<all.shape[0]))
+    for (a, b) in zip(folded, clean) {
+        #expect(a.verdict == b.verdict)
+        for (u, v) in zip(a.scores, b.scores) { #expect(u.kind == v.kind && abs(u.score - v.score) < 1e-4) }
+    }
+    // Answers of the wrong shape are not trusted: the detectors run the model themselves.
+    let fallback = try pipeline.screen(x, probabilities: all.rows(0..<10), extraProbabilities: nil)
+    #expect(fallback.map(\.verdict) == clean.map(\.verdict))
 }
 
 @Test(.enabled(if: defenceFashionPresent, "needs the Debian package dataset-fashion-mnist"))

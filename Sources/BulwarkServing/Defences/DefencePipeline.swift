@@ -165,14 +165,48 @@ public final class DefencePipeline: Sendable {
     /// Cost: see the type's documentation; with no detectors and no STRIP it returns at once.
     /// - Throws: ``ServingError`` (`invalidRequest`) when the batch does not have the model's input shape.
     public func screen(_ batch: Tensor) throws(ServingError) -> [Screening] {
+        try screen(batch, computed: nil)
+    }
+
+    /// The rows the model must answer, besides the batch itself, for ``screen(_:probabilities:extraProbabilities:)``:
+    /// the squeezed copies of `batch` for every feature-squeezing detector, in configuration order;
+    /// `nil` when no detector needs any. A server runs them in the same batch as the request.
+    public func extraRows(for batch: Tensor) -> Tensor? {
+        let squeezed = detectors.compactMap { ($0.detector as? FeatureSqueezingDetector)?.squeezedInputs(batch) }
+        return squeezed.isEmpty ? nil : Tensor.concatenateRows(squeezed)
+    }
+
+    /// Screens `batch` like ``screen(_:)`` with the model's answers already computed: `probabilities`
+    /// for the batch (`N × classes`) and `extraProbabilities` for ``extraRows(for:)`` (in its
+    /// order), so feature squeezing runs no forward pass of its own. Answers of the wrong shape
+    /// are ignored and the detectors run the model themselves.
+    public func screen(_ batch: Tensor, probabilities: Tensor, extraProbabilities: Tensor?) throws(ServingError) -> [Screening] {
+        try screen(batch, computed: (probabilities, extraProbabilities))
+    }
+
+    private func screen(_ batch: Tensor, computed: (probabilities: Tensor, extra: Tensor?)?) throws(ServingError) -> [Screening] {
         let n = batch.shape.first ?? 0
         guard batch.shape == [n] + model.inputShape else {
             throw ServingError(.invalidRequest, "screening: expected inputs of shape [N] + \(model.inputShape), got \(batch.shape)")
         }
         guard n > 0 else { return [] }
+        let c = model.classCount
+        let squeezerRows = detectors.map { (($0.detector as? FeatureSqueezingDetector)?.squeezers.count ?? 0) * n }
+        let usable = computed.flatMap { computed -> (Tensor, Tensor)? in
+            guard computed.probabilities.shape == [n, c] else { return nil }
+            let extra = computed.extra ?? Tensor.zeros([0, c])
+            return extra.shape == [squeezerRows.reduce(0, +), c] ? (computed.probabilities, extra) : nil
+        }
         var readings = [[DetectorScore]](repeating: [], count: n)
-        for d in detectors {
-            let scores = d.detector.scores(batch)
+        var offset = 0
+        for (d, rows) in zip(detectors, squeezerRows) {
+            let scores: [Double]
+            if let squeezing = d.detector as? FeatureSqueezingDetector, let (probabilities, extra) = usable {
+                scores = squeezing.scores(probabilities: probabilities, squeezedProbabilities: extra.rows(offset..<offset + rows))
+            } else {
+                scores = d.detector.scores(batch)
+            }
+            offset += rows
             for r in 0..<n {
                 let s = r < scores.count ? scores[r] : .nan
                 readings[r].append(DetectorScore(kind: d.kind.rawValue, name: d.detector.name, score: s, threshold: d.threshold,

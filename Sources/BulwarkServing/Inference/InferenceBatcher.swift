@@ -60,6 +60,8 @@ public final class InferenceBatcher: @unchecked Sendable {
     private struct Pending {
         let input: Tensor
         let rows: Int
+        /// The leading rows that are the request's own: they must be finite to be answered.
+        let ownRows: Int
         let arrived: ContinuousClock.Instant
         let continuation: CheckedContinuation<Result<Tensor, ServingError>, Never>
     }
@@ -97,9 +99,21 @@ public final class InferenceBatcher: @unchecked Sendable {
     /// The probabilities for `input` (`N × inputShape`, N ≥ 1), computed in a batch with other
     /// requests.
     ///
-    /// - Throws: ``ServingError`` `.unavailable` when the queue is full or the batcher is draining.
+    /// - Throws: ``ServingError`` `.unavailable` when the queue is full or the batcher is draining;
+    ///   `.modelFailure` when the model could not compute a row of `input`.
     public func probabilities(_ input: Tensor) async throws(ServingError) -> Tensor {
-        let rows = input.shape.first ?? 0
+        try await probabilities(input, alongside: nil).probabilities
+    }
+
+    /// The probabilities for `input` and for `extra` rows computed in the same pass (the squeezed
+    /// copies a feature-squeezing detector reads, say): one trip through the queue, one batch.
+    /// Only `input`'s rows must be finite; `extra`'s answers are returned as computed.
+    ///
+    /// - Throws: as ``probabilities(_:)``.
+    public func probabilities(_ input: Tensor, alongside extra: Tensor?) async throws(ServingError) -> (probabilities: Tensor, extra: Tensor?) {
+        let own = input.shape.first ?? 0
+        let combined = extra.map { Tensor.concatenateRows([input, $0]) } ?? input
+        let rows = combined.shape.first ?? 0
         let result: Result<Tensor, ServingError> = await withCheckedContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -111,11 +125,13 @@ public final class InferenceBatcher: @unchecked Sendable {
                 continuation.resume(returning: .failure(ServingError(.unavailable, "model '\(model.name)': the inference queue is full (\(options.maxQueuedRows) rows); retry later")))
                 return
             }
-            queue.append(Pending(input: input, rows: rows, arrived: .now, continuation: continuation))
+            queue.append(Pending(input: combined, rows: rows, ownRows: own, arrived: .now, continuation: continuation))
             queuedRows += rows
             condition.signal()
         }
-        return try result.get()
+        let all = try result.get()
+        guard extra != nil else { return (all, nil) }
+        return (all.rows(0..<own), all.rows(own..<rows))
     }
 
     /// Refuses new requests, waits until every accepted one is answered, and stops the threads.
@@ -153,7 +169,7 @@ public final class InferenceBatcher: @unchecked Sendable {
                 // A row the model could not compute (an ONNX graph that fails on this batch or
                 // input gives NaN logits) is never answered: the request fails, the others in the
                 // batch are served.
-                if answer.scalars.allSatisfy(\.isFinite) {
+                if answer.scalars[0..<pending.ownRows * model.classCount].allSatisfy(\.isFinite) {
                     pending.continuation.resume(returning: .success(answer))
                 } else {
                     pending.continuation.resume(returning: .failure(ServingError(

@@ -195,12 +195,25 @@ public final class InferenceProtection: Sendable {
         }
     }
 
-    /// Screens `batch` with the model's detectors; a `reject` verdict refuses the request.
+    /// The rows the model's detectors need answered besides `batch` (``DefencePipeline/extraRows(for:)``),
+    /// for the batcher to run in the same pass; `nil` when none.
+    public func extraRows(model: ServedModel, batch: Tensor) -> Tensor? {
+        pipeline(for: model)?.extraRows(for: batch)
+    }
+
+    /// Screens `batch` with the model's detectors; a `reject` verdict refuses the request. With
+    /// `probabilities` (the batch's) and `extraProbabilities` (those of ``extraRows(model:batch:)``)
+    /// the detectors reuse them instead of running the model again.
     ///
     /// - Throws: ``ServingError`` `.refused` naming the detector.
-    public func screen(model: ServedModel, batch: Tensor) throws(ServingError) -> [Screening] {
+    public func screen(model: ServedModel, batch: Tensor, probabilities: Tensor? = nil, extraProbabilities: Tensor? = nil) throws(ServingError) -> [Screening] {
         guard let pipeline = pipeline(for: model), pipeline.screens else { return [] }
-        let screenings = try pipeline.screen(batch)
+        let screenings: [Screening]
+        if let probabilities {
+            screenings = try pipeline.screen(batch, probabilities: probabilities, extraProbabilities: extraProbabilities)
+        } else {
+            screenings = try pipeline.screen(batch)
+        }
         for screening in screenings {
             for score in screening.scores where score.fired {
                 metrics?.detection(model: model.name, kind: score.kind, action: score.action.rawValue)

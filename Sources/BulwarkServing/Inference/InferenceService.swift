@@ -87,8 +87,10 @@ public struct InferenceService: Sendable {
         try await protection?.admit(client: client, model: model, rows: 1)
         let request = try InferenceRequest(json: body, limits: requestLimits)
         let input = try model.batch(from: request, policy: inputPolicy)
-        let screenings = try protection?.screen(model: model, batch: input) ?? []
-        let probabilities = try await batcher.probabilities(input)
+        // The detectors' extra rows (feature squeezing's squeezed copies) ride in the same batch.
+        let extra = protection?.extraRows(model: model, batch: input)
+        let (probabilities, extraProbabilities) = try await batcher.probabilities(input, alongside: extra)
+        let screenings = try protection?.screen(model: model, batch: input, probabilities: probabilities, extraProbabilities: extraProbabilities) ?? []
         let visible = protection?.harden(model: model, probabilities: probabilities, inputs: input) ?? probabilities
         var parameters: [(String, String)] = []
         let flagged = screenings.indices.filter { screenings[$0].verdict == .flag }

@@ -6,7 +6,7 @@ public import BulwarkModels
 /// of it. Benign inputs barely move under squeezing; many adversarial ones do.
 ///
 /// Default squeezers are the paper's MNIST choice (1-bit depth, 2×2 median). Cost: one forward
-/// pass per squeezer plus one.
+/// pass per squeezer plus one (all in one batch).
 public struct FeatureSqueezingDetector: AdversarialDetector {
     /// The protected model.
     public let model: any DifferentiableClassifier
@@ -23,19 +23,36 @@ public struct FeatureSqueezingDetector: AdversarialDetector {
     /// `"feature-squeezing(<squeezers>)"`.
     public var name: String { "feature-squeezing(" + squeezers.map(\.name).joined(separator: ",") + ")" }
 
-    /// Max over squeezers of ‖softmax(f(x)) − softmax(f(squeeze(x)))‖₁, per row.
+    /// Max over squeezers of ‖softmax(f(x)) − softmax(f(squeeze(x)))‖₁, per row. The inputs and
+    /// their squeezed copies go through the model in one batch.
     public func scores(_ inputs: Tensor) -> [Double] {
         let n = inputs.shape.first ?? 0
         guard n > 0 else { return [] }
-        let c = model.classCount
-        let p = model.logits(inputs).softmax(axis: -1).scalars
+        let all = model.logits(Tensor.concatenateRows([inputs, squeezedInputs(inputs)])).softmax(axis: -1)
+        return scores(probabilities: all.rows(0..<n), squeezedProbabilities: all.rows(n..<all.shape[0]))
+    }
+
+    /// The squeezed copies of `inputs` (`N × …`), squeezer after squeezer: `squeezers.count · N`
+    /// rows, for a caller that runs the model itself (a server batching them with other work).
+    public func squeezedInputs(_ inputs: Tensor) -> Tensor {
+        Tensor.concatenateRows(squeezers.map { $0.apply(inputs, seed: 0) })
+    }
+
+    /// The scores from probabilities the caller computed: `probabilities` of the inputs (`N × C`)
+    /// and `squeezedProbabilities` of ``squeezedInputs(_:)`` (`squeezers.count · N × C`, in its
+    /// order). A row whose probabilities are not numbers scores NaN (a detector reads NaN as fired).
+    public func scores(probabilities: Tensor, squeezedProbabilities: Tensor) -> [Double] {
+        let n = probabilities.shape.first ?? 0, c = model.classCount
+        precondition(probabilities.shape == [n, c] && squeezedProbabilities.shape == [squeezers.count * n, c],
+                     "feature squeezing: probabilities \(probabilities.shape) and squeezed \(squeezedProbabilities.shape) for \(squeezers.count) squeezers")
+        let p = probabilities.scalars, q = squeezedProbabilities.scalars
         var best = [Double](repeating: 0, count: n)
-        for s in squeezers {
-            let q = model.logits(s.apply(inputs, seed: 0)).softmax(axis: -1).scalars
+        for k in 0..<squeezers.count {
             for r in 0..<n {
                 var d = 0.0
-                for j in 0..<c { d += Double(abs(p[r * c + j] - q[r * c + j])) }
-                best[r] = max(best[r], d)
+                let base = (k * n + r) * c
+                for j in 0..<c { d += Double(abs(p[r * c + j] - q[base + j])) }
+                best[r] = d.isNaN || best[r].isNaN ? .nan : max(best[r], d)
             }
         }
         return best
