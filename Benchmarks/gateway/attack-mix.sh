@@ -105,4 +105,18 @@ curl -sf -o /dev/null -H "Authorization: Bearer $token" "$base/v2/models/$model/
     echo "server metrics (extraction standings, detections, outcomes):"
     ops="$("$bin" admin token issue --database "$db" --service-account ops --scope '*' --expires-in 1h 2> /dev/null)"
     curl -s -H "Authorization: Bearer $ops" "$base/metrics" | grep -E '^bulwark_(extraction_standing|detections|inference_requests)_total' || true
+    echo
+    echo "clients whose peak standing is above normal (GET /api/v1/monitoring, top clients by queries; $benign_queries queries = a benign client, 400 = the PGD client):"
+    curl -s -H "Authorization: Bearer $ops" "$base/api/v1/monitoring" | "$py" -c '
+import json, sys
+for m in json.load(sys.stdin).get("models", []):
+    shown = m.get("topClients", [])
+    for c in shown:
+        if c.get("peakLevel", "normal") != "normal":
+            cause = c.get("cause") or {}
+            print("  {} queries: now {}, peak {}; last cause {} {} {} {} {} at query {}".format(
+                c.get("queries"), c.get("level"), c.get("peakLevel"), cause.get("detector", "-"), cause.get("statistic", ""),
+                cause.get("value", ""), cause.get("direction", ""), cause.get("threshold", ""), cause.get("clientQueryIndex", "")))
+    print("  ({} clients listed for {})".format(len(shown), m.get("name")))
+' || true
 } | tee "$out"
