@@ -5,7 +5,7 @@ import Foundation
 /// ``Calibration/window`` queries, the entropy of the input-space cells the queries fall in and
 /// the entropy of their predicted classes, compared with the range benign traffic gives.
 ///
-/// The partition is fixed by ``fit(benign:window:bits:seed:tolerance:)``: `bits` random Gaussian
+/// The partition is fixed by ``fit(benign:predictedClasses:window:bits:seed:tolerance:resamples:)``: `bits` random Gaussian
 /// directions (seeded), each split at the median projection of the benign inputs, so each bit
 /// halves the benign data and a query's cell is its `bits`-bit sign code (a locality-sensitive
 /// hash). Benign users asking about natural inputs spread over many cells and over the classes in
@@ -14,10 +14,16 @@ import Foundation
 /// proportions, active learning balances classes. So the alert is two-sided: a statistic below
 /// its benign band or above it flags the client.
 ///
-/// Calibration: benign inputs are shuffled (seeded) and cut into windows of `window` queries;
-/// for each statistic the band is `[mean − k·std, mean + k·std]` over those windows, `k` being
-/// `tolerance` (default 5), clipped to the statistic's possible range. The false-alarm rate this
-/// gives is measured on separate benign streams by ``MonitorEvaluation``.
+/// Calibration: `resamples` windows of `window` distinct benign inputs each are drawn at random
+/// (seeded); for each statistic the band is `[mean − k·std, mean + k·std]` over those windows,
+/// `k` being `tolerance` (default 5), clipped to the statistic's possible range. The windows are
+/// resampled rather than cut disjointly because a few hundred reference inputs hold only a handful
+/// of disjoint windows, and a standard deviation from five values is too noisy to set a 5σ band
+/// (with 500 inputs and windows of 100 it was narrow enough for natural test images to leave it
+/// about once in 70 windows). Windows drawn from a finite set of `N` inputs vary less than windows
+/// of a client's fresh queries, so the variance is scaled up by the finite-population factor
+/// `(N − 1) / (N − window)`. The false-alarm rate this gives is measured on separate benign
+/// streams by ``MonitorEvaluation``.
 ///
 /// Cost per query: `O(bits · d)` for the cell and `O(1)` for the entropies (counts are updated
 /// incrementally); memory: the window per client.
@@ -41,7 +47,8 @@ public struct CoverageDetector: QueryPatternDetector {
         public var cellEntropyBand: ClosedRange<Double>
         /// Benign band of the predicted-class entropy (bits) of a window.
         public var classEntropyBand: ClosedRange<Double>
-        /// Benign windows the bands were measured on.
+        /// Disjoint windows the benign data holds (`N / window`); the bands were measured on
+        /// resampled windows of it (see the type's documentation).
         public var benignWindows: Int
     }
 
@@ -49,18 +56,20 @@ public struct CoverageDetector: QueryPatternDetector {
     public let calibration: Calibration
     private var clients: [String: WindowState] = [:]
 
-    /// A detector with a calibration from ``fit(benign:window:bits:seed:tolerance:)``.
+    /// A detector with a calibration from ``fit(benign:predictedClasses:window:bits:seed:tolerance:resamples:)``.
     public init(calibration: Calibration) { self.calibration = calibration }
 
-    /// Calibrates on benign traffic: `inputs` (`N × …`) and the victim's `predictedClasses` for them.
+    /// Calibrates on benign traffic: `inputs` (`N × …`) and the victim's `predictedClasses` for them;
+    /// `resamples` random windows (≥ 2) set the bands.
     /// - Throws: ``ExtractionError`` (`invalidParameter`) for a window below 10, bits outside
     ///   1...20, a tolerance ≤ 0, or fewer than two windows of benign data; (`shapeMismatch`) when
     ///   the classes do not match the inputs.
     public static func fit(benign inputs: Tensor, predictedClasses: [Int], window: Int = 100, bits: Int = 10, seed: UInt64 = 0,
-                           tolerance: Double = 5) throws(ExtractionError) -> Calibration {
+                           tolerance: Double = 5, resamples: Int = 256) throws(ExtractionError) -> Calibration {
         guard window >= 10 else { throw ExtractionError(.invalidParameter, "coverage: window must be at least 10 queries, got \(window)") }
         guard (1...20).contains(bits) else { throw ExtractionError(.invalidParameter, "coverage: bits must be in 1...20, got \(bits)") }
         guard tolerance > 0, tolerance.isFinite else { throw ExtractionError(.invalidParameter, "coverage: tolerance must be > 0, got \(tolerance)") }
+        guard resamples >= 2 else { throw ExtractionError(.invalidParameter, "coverage: resamples must be at least 2, got \(resamples)") }
         let n = inputs.shape.first ?? 0
         guard predictedClasses.count == n else {
             throw ExtractionError(.shapeMismatch, "coverage: \(predictedClasses.count) predicted classes for \(n) benign inputs")
@@ -78,21 +87,25 @@ public struct CoverageDetector: QueryPatternDetector {
         }
         var partial = Calibration(window: window, bits: bits, dimension: d, directions: directions, medians: medians,
                                   cellEntropyBand: 0...0, classEntropyBand: 0...0, benignWindows: 0)
-        let order = randomPermutation(n, using: &rng)
+        let cellOf = (0..<n).map { i in partial.cell(of: inputs.scalars[(i * d)..<((i + 1) * d)]) }
         var cellEntropies: [Double] = [], classEntropies: [Double] = []
-        for start in stride(from: 0, through: n - window, by: window) {
+        var pool = Array(0..<n)
+        for _ in 0..<resamples {
+            // A window of `window` distinct inputs: the first `window` steps of a Fisher–Yates shuffle.
             var cells: [Int: Int] = [:], classes: [Int: Int] = [:]
-            for i in order[start..<(start + window)] {
-                cells[partial.cell(of: inputs.scalars[(i * d)..<((i + 1) * d)]), default: 0] += 1
-                classes[predictedClasses[i], default: 0] += 1
+            for k in 0..<window {
+                pool.swapAt(k, k + Int(rng.next() % UInt64(n - k)))
+                cells[cellOf[pool[k]], default: 0] += 1
+                classes[predictedClasses[pool[k]], default: 0] += 1
             }
             cellEntropies.append(entropy(cells.values, total: window))
             classEntropies.append(entropy(classes.values, total: window))
         }
         let maxEntropy = log2(Double(window))
-        partial.cellEntropyBand = band(cellEntropies, tolerance: tolerance, maximum: maxEntropy)
-        partial.classEntropyBand = band(classEntropies, tolerance: tolerance, maximum: maxEntropy)
-        partial.benignWindows = cellEntropies.count
+        let finitePopulation = Double(n - 1) / Double(max(1, n - window))
+        partial.cellEntropyBand = band(cellEntropies, tolerance: tolerance, maximum: maxEntropy, varianceScale: finitePopulation)
+        partial.classEntropyBand = band(classEntropies, tolerance: tolerance, maximum: maxEntropy, varianceScale: finitePopulation)
+        partial.benignWindows = n / window
         return partial
     }
 
@@ -133,7 +146,9 @@ public struct CoverageDetector: QueryPatternDetector {
                 ("cell-entropy", Self.entropy(state.cellCounts.values, total: window), calibration.cellEntropyBand),
                 ("class-entropy", Self.entropy(state.classCounts.values, total: window), calibration.classEntropyBand),
             ]
-            let outside = checks.first { !$0.2.contains($0.1) }
+            // A window of all-distinct cells sums to log2(window) plus a rounding error, so a band
+            // clipped at that maximum is compared with a little slack (it flagged natural clients).
+            let outside = checks.first { $0.1 < $0.2.lowerBound - Self.entropySlack || $0.1 > $0.2.upperBound + Self.entropySlack }
             if let (statistic, value, band) = outside, !state.flagged {
                 let below = value < band.lowerBound
                 alert = ExtractionAlert(client: query.client, detector: name, clientQueryIndex: query.clientIndex, streamIndex: query.streamIndex,
@@ -145,6 +160,10 @@ public struct CoverageDetector: QueryPatternDetector {
         clients[query.client] = state
         return alert
     }
+
+    /// Slack of the band comparison, in bits: far above the rounding error of an entropy, far
+    /// below any difference between two windows' entropies (at least ~0.01 bits).
+    static let entropySlack = 1e-9
 
     private static func decrement(_ counts: inout [Int: Int], _ key: Int) {
         let left = (counts[key] ?? 1) - 1
@@ -161,10 +180,10 @@ public struct CoverageDetector: QueryPatternDetector {
         return h
     }
 
-    private static func band(_ values: [Double], tolerance: Double, maximum: Double) -> ClosedRange<Double> {
+    private static func band(_ values: [Double], tolerance: Double, maximum: Double, varianceScale: Double) -> ClosedRange<Double> {
         let n = Double(values.count)
         let mean = values.reduce(0, +) / n
-        let std = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)).squareRoot()
+        let std = (varianceScale * values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(n - 1, 1)).squareRoot()
         let low = max(0, mean - tolerance * std), high = min(maximum, mean + tolerance * std)
         return low...max(low, high)
     }

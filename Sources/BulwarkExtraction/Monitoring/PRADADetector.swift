@@ -1,4 +1,4 @@
-import BulwarkTensor
+public import BulwarkTensor
 
 /// PRADA (Juuti, Szyller, Marchal and Asokan 2019, "PRADA: protecting against DNN model stealing
 /// attacks"): per client, the distribution of each new query's distance to the client's earlier
@@ -113,6 +113,52 @@ public struct PRADADetector: QueryPatternDetector {
             }
         }
         let lowest = streams.compactMap { probe.lowestStatistic(client: $0.client) }.min()
+        return lowest.map { min(defaultDelta, $0 - margin) }
+    }
+
+    /// δ calibrated on benign *reference data* rather than on recorded streams: `streams` benign
+    /// clients are simulated, each sending `queriesPerStream` distinct reference inputs in its own
+    /// seeded random order, and δ is the lowest W any of them reaches, less `margin`, never above
+    /// ``defaultDelta`` (as ``calibratedDelta(benign:margin:minimumDistances:minimumClassDistances:testInterval:)``).
+    ///
+    /// Why many resampled streams: a benign client's W varies from client to client, most in its
+    /// first tests (about 100 distances). On Fashion-MNIST test images the lowest W of a 400-query
+    /// natural stream ranges from about 0.91 to 0.98 across clients, so the lowest W of one or two
+    /// streams — all that a few hundred reference inputs give when they are cut into disjoint
+    /// streams — sits inside that spread, and δ from it flags a tenth of benign clients from their
+    /// first test on. The minimum over dozens of resampled streams estimates the low tail instead.
+    /// Streams drawn from the same inputs are not independent; more reference inputs widen what
+    /// they cover.
+    ///
+    /// Cost: `streams × queriesPerStream` replayed queries (the minimum-distance search against
+    /// each stream's growing sets, a Shapiro–Wilk test every `testInterval` queries).
+    /// - Parameters:
+    ///   - inputs: benign inputs, `N × …`; each stream takes `min(N, queriesPerStream)` of them.
+    ///   - probabilities: the victim's answers to them, `N × classes` (only the top class is read).
+    /// - Returns: `nil` when the streams are too short for a test.
+    /// - Throws: ``ExtractionError`` (`invalidParameter`) for fewer than 1 stream or shapes that do
+    ///   not fit, and for settings ``init(delta:minimumDistances:minimumClassDistances:testInterval:)`` refuses.
+    public static func calibratedDelta(reference inputs: Tensor, probabilities: Tensor, streams: Int = 32, queriesPerStream: Int = 400,
+                                       margin: Double = 0.02, seed: UInt64 = 0, minimumDistances: Int = 100, minimumClassDistances: Int = 10,
+                                       testInterval: Int = 10) throws(ExtractionError) -> Double? {
+        let n = inputs.shape.first ?? 0
+        guard streams >= 1, queriesPerStream >= 1, n > 0, probabilities.shape.first == n, probabilities.count > 0 else {
+            throw ExtractionError(.invalidParameter, "prada calibration: expected ≥ 1 stream and \(n) answers for \(n) reference inputs, got \(streams) streams and answers of shape \(probabilities.shape)")
+        }
+        let width = inputs.count / n, classes = probabilities.count / n, length = min(n, queriesPerStream)
+        var probe = try PRADADetector(delta: 1e-9, minimumDistances: minimumDistances, minimumClassDistances: minimumClassDistances, testInterval: testInterval)
+        var rng = SeededGenerator(seed: seed)
+        var lowest: Double?
+        for s in 0..<streams {
+            let client = "reference-\(s)"
+            let order = randomPermutation(n, using: &rng)
+            for (k, i) in order.prefix(length).enumerated() {
+                _ = probe.observe(ObservedQuery(client: client, streamIndex: k, clientIndex: k, input: inputs.scalars[(i * width)..<((i + 1) * width)],
+                                                output: probabilities.scalars[(i * classes)..<((i + 1) * classes)]))
+            }
+            if let w = probe.lowestStatistic(client: client) { lowest = min(lowest ?? w, w) }
+            probe.clients[client] = nil   // one stream's state at a time
+        }
         return lowest.map { min(defaultDelta, $0 - margin) }
     }
 

@@ -63,6 +63,9 @@ struct ClientTrack: Sendable {
     var coverageSinceArm = 0
     var pradaAlarms = 0
     var coverageAlarms = 0
+    /// The client's query index of the last alarm of each detector that counted.
+    var pradaCounted: Int?
+    var coverageCounted: Int?
     /// The level PRADA's last W gives by the policy's score bounds.
     var scoreLevel = ClientStanding.Level.normal
     var standing: ClientStanding
@@ -91,13 +94,18 @@ struct ClientTrack: Sendable {
                     lastW = w
                     standing.lastScore = w
                     if w < template.delta {
-                        pradaAlarms += 1
-                        let alert = ExtractionAlert(client: client, detector: "prada", clientQueryIndex: standing.queries, streamIndex: standing.queries,
-                                                    statistic: "shapiro-wilk-w", value: w, threshold: template.delta, direction: "below")
-                        raised.append(alert)
-                        standing.cause = alert
+                        // Counted only on fresh evidence (see EscalationPolicy.alarmSpacing); held otherwise.
+                        if Self.counts(at: standing.queries, after: pradaCounted, alarms: pradaAlarms, spacing: policy.alarmSpacing) {
+                            pradaAlarms += 1
+                            pradaCounted = standing.queries
+                            let alert = ExtractionAlert(client: client, detector: "prada", clientQueryIndex: standing.queries, streamIndex: standing.queries,
+                                                        statistic: "shapiro-wilk-w", value: w, threshold: template.delta, direction: "below")
+                            raised.append(alert)
+                            standing.cause = alert
+                        }
                     } else {
                         pradaAlarms = 0
+                        pradaCounted = nil
                     }
                     scoreLevel = .normal
                     if let b = policy.pradaBlockBelow, w < b { scoreLevel = .blocked } else if let t = policy.pradaThrottleBelow, w < t { scoreLevel = .throttled }
@@ -107,6 +115,8 @@ struct ClientTrack: Sendable {
                     pradaQueries = 0
                     lastW = nil
                     scoreLevel = .normal
+                    pradaAlarms = 0
+                    pradaCounted = nil
                 }
                 prada = p
             }
@@ -114,14 +124,18 @@ struct ClientTrack: Sendable {
                 coverage = nil
                 coverageSinceArm += 1
                 if let alert = cov.observe(query) {
-                    coverageAlarms += 1
-                    raised.append(alert)
-                    standing.cause = alert
+                    if Self.counts(at: standing.queries, after: coverageCounted, alarms: coverageAlarms, spacing: policy.alarmSpacing) {
+                        coverageAlarms += 1
+                        coverageCounted = standing.queries
+                        raised.append(alert)
+                        standing.cause = alert
+                    }
                     if prada == nil { standing.lastScore = alert.value }
                     cov = template   // re-arm: the next alarm needs a fresh window
                     coverageSinceArm = 0
                 } else if coverageSinceArm >= template.calibration.window {
                     coverageAlarms = 0   // a full window back inside the benign bands
+                    coverageCounted = nil
                 }
                 coverage = cov
             }
@@ -140,6 +154,13 @@ struct ClientTrack: Sendable {
             }
         }
         standing.raised = raised
+    }
+
+    /// Whether an alarm at the client's query `index` adds to a count of `alarms`: the first one
+    /// always does, a later one when `spacing` queries passed since the last that counted.
+    static func counts(at index: Int, after last: Int?, alarms: Int, spacing: Int) -> Bool {
+        guard alarms > 0, let last else { return true }
+        return index - last >= spacing
     }
 }
 

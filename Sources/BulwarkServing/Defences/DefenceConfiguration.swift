@@ -35,7 +35,7 @@ public enum DefenceAction: String, Codable, Sendable, Comparable, CaseIterable {
 ///                {"kind": "featureSqueezing", "bitDepth": 1, "medianSize": 2, "action": "flag"}],
 ///  "hardening": "top-k=3",
 ///  "extraction": {"prada": true, "coverage": true,
-///                 "escalation": {"alertAfter": 1, "throttleAfter": 2, "blockAfter": 4}},
+///                 "escalation": {"alertAfter": 1, "throttleAfter": 2, "blockAfter": 4, "alarmSpacing": 50}},
 ///  "strip": {"falseRejectionRate": 0.01, "sampleRate": 0.1, "action": "flag"}}
 /// ```
 public struct DefenceConfiguration: Codable, Sendable, Equatable {
@@ -206,12 +206,14 @@ public struct ExtractionSettings: Codable, Sendable, Equatable {
     public var prada: Bool
     /// PRADA's δ: an alarm when the Shapiro–Wilk W of a client's distances is below it, in (0, 1].
     /// `nil` (the default) calibrates it on the reference data as the paper does per victim:
-    /// the lowest W benign streams cut from it reach, less 0.02, at most 0.95
-    /// (``BulwarkExtraction/PRADADetector/calibratedDelta(benign:margin:minimumDistances:minimumClassDistances:testInterval:)``).
+    /// the lowest W that 32 simulated benign clients reach, each sending up to 400 reference inputs
+    /// in its own random order, less 0.02, at most 0.95
+    /// (``BulwarkExtraction/PRADADetector/calibratedDelta(reference:probabilities:streams:queriesPerStream:margin:seed:minimumDistances:minimumClassDistances:testInterval:)``).
     public var pradaDelta: Double?
     /// Run ``BulwarkExtraction/CoverageDetector`` per client (calibrated on the reference data).
     public var coverage: Bool
-    /// Coverage window in queries (≥ 10); the reference data must hold two windows.
+    /// Coverage window in queries (≥ 10); the reference data must hold two windows. The default,
+    /// 50, lets two independent coverage alarms (a throttle) come within 100 queries.
     public var coverageWindow: Int
     /// Coverage cell bits (1…20).
     public var coverageBits: Int
@@ -226,9 +228,9 @@ public struct ExtractionSettings: Codable, Sendable, Equatable {
     /// PRADA's state of a client restarts after this many of its queries (≥ 200), bounding its memory.
     public var historyLimit: Int
 
-    /// Settings; defaults: both detectors, δ calibrated, window 100, 10 bits, tolerance 5, 10 000 clients,
+    /// Settings; defaults: both detectors, δ calibrated, window 50, 10 bits, tolerance 5, 10 000 clients,
     /// one hour idle, PRADA history of 5000 queries.
-    public init(prada: Bool = true, pradaDelta: Double? = nil, coverage: Bool = true, coverageWindow: Int = 100,
+    public init(prada: Bool = true, pradaDelta: Double? = nil, coverage: Bool = true, coverageWindow: Int = 50,
                 coverageBits: Int = 10, coverageTolerance: Double = 5, escalation: EscalationPolicy = EscalationPolicy(),
                 maxClients: Int = 10_000, idleSeconds: Double = 3600, historyLimit: Int = 5000) {
         self.prada = prada
@@ -281,15 +283,23 @@ public struct ExtractionSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// How alarms escalate a client: by the number of consecutive alarms of one detector, and
-/// optionally by PRADA's score.
+/// How alarms escalate a client: by the number of consecutive, independent alarms of one
+/// detector, and optionally by PRADA's score.
 ///
 /// An *alarm* is a PRADA test with `W < δ` (one every `testInterval` = 10 queries once the test
 /// has enough distances) or a coverage window outside its benign band (the detector re-arms
-/// after each alarm, so at most one per ``ExtractionSettings/coverageWindow`` queries). A PRADA
-/// test that passes, or a coverage window back in band, resets that detector's count. The
-/// client's level is the highest any count or score reaches; `alerted` and `throttled` fall back
-/// when the evidence clears, `blocked` stays until ``DefencePipeline/release(client:)``.
+/// after each alarm, so at most one per ``ExtractionSettings/coverageWindow`` queries). An alarm
+/// counts toward escalation only when at least ``alarmSpacing`` of the client's queries came
+/// since the last alarm of that detector that counted: consecutive PRADA tests share all but ten
+/// of their ≥ 100 distances, so four of them in a row are one piece of evidence seen four times,
+/// and counting them as four let a single low W block a benign client 30 queries after its
+/// first test. Alarms in between hold the count; a PRADA test that passes, or a coverage window
+/// back in band, resets it. The client's level is the highest any count or score reaches;
+/// `alerted` and `throttled` fall back when the evidence clears, `blocked` stays until
+/// ``DefencePipeline/release(client:)``.
+///
+/// With the defaults (1 / 2 / 4 alarms, spacing 50, coverage window 50) a client is throttled
+/// 50 queries after its first alarm at the earliest and blocked 150 queries after it.
 public struct EscalationPolicy: Codable, Sendable, Equatable {
     /// Consecutive alarms that make a client `alerted` (≥ 1).
     public var alertAfter: Int
@@ -297,16 +307,21 @@ public struct EscalationPolicy: Codable, Sendable, Equatable {
     public var throttleAfter: Int
     /// Consecutive alarms that block it (≥ throttleAfter).
     public var blockAfter: Int
+    /// Queries of the client (≥ 1) that must separate two alarms of one detector for both to
+    /// count; 1 counts every alarm (every PRADA test), as before this setting existed.
+    public var alarmSpacing: Int
     /// Throttle as soon as a PRADA W falls below this (in (0, 1]), whatever the count.
     public var pradaThrottleBelow: Double?
     /// Block as soon as a PRADA W falls below this (in (0, 1]), whatever the count.
     public var pradaBlockBelow: Double?
 
-    /// A policy; defaults 1 / 2 / 4 alarms, no score shortcuts.
-    public init(alertAfter: Int = 1, throttleAfter: Int = 2, blockAfter: Int = 4, pradaThrottleBelow: Double? = nil, pradaBlockBelow: Double? = nil) {
+    /// A policy; defaults 1 / 2 / 4 alarms at least 50 queries apart, no score shortcuts.
+    public init(alertAfter: Int = 1, throttleAfter: Int = 2, blockAfter: Int = 4, alarmSpacing: Int = 50, pradaThrottleBelow: Double? = nil,
+                pradaBlockBelow: Double? = nil) {
         self.alertAfter = alertAfter
         self.throttleAfter = throttleAfter
         self.blockAfter = blockAfter
+        self.alarmSpacing = alarmSpacing
         self.pradaThrottleBelow = pradaThrottleBelow
         self.pradaBlockBelow = pradaBlockBelow
     }
@@ -317,6 +332,7 @@ public struct EscalationPolicy: Codable, Sendable, Equatable {
         guard alertAfter >= 1, throttleAfter >= alertAfter, blockAfter >= throttleAfter else {
             throw ServingError(.invalidParameter, "extraction.escalation: expected 1 ≤ alertAfter ≤ throttleAfter ≤ blockAfter, got \(alertAfter), \(throttleAfter), \(blockAfter)")
         }
+        guard alarmSpacing >= 1 else { throw ServingError(.invalidParameter, "extraction.escalation.alarmSpacing: expected at least 1, got \(alarmSpacing)") }
         for (key, value) in [("pradaThrottleBelow", pradaThrottleBelow), ("pradaBlockBelow", pradaBlockBelow)] {
             if let v = value, !(v.isFinite && v > 0 && v <= 1) {
                 throw ServingError(.invalidParameter, "extraction.escalation.\(key): expected a value in (0, 1], got \(v)")
@@ -332,7 +348,7 @@ public struct EscalationPolicy: Codable, Sendable, Equatable {
         return .normal
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case alertAfter, throttleAfter, blockAfter, pradaThrottleBelow, pradaBlockBelow }
+    enum CodingKeys: String, CodingKey, CaseIterable { case alertAfter, throttleAfter, blockAfter, alarmSpacing, pradaThrottleBelow, pradaBlockBelow }
 
     /// Decodes with defaults for missing keys; unknown keys are an error.
     public init(from decoder: any Decoder) throws {
@@ -341,6 +357,7 @@ public struct EscalationPolicy: Codable, Sendable, Equatable {
         alertAfter = try c.decodeIfPresent(Int.self, forKey: .alertAfter) ?? d.alertAfter
         throttleAfter = try c.decodeIfPresent(Int.self, forKey: .throttleAfter) ?? d.throttleAfter
         blockAfter = try c.decodeIfPresent(Int.self, forKey: .blockAfter) ?? d.blockAfter
+        alarmSpacing = try c.decodeIfPresent(Int.self, forKey: .alarmSpacing) ?? d.alarmSpacing
         pradaThrottleBelow = try c.decodeIfPresent(Double.self, forKey: .pradaThrottleBelow)
         pradaBlockBelow = try c.decodeIfPresent(Double.self, forKey: .pradaBlockBelow)
     }

@@ -135,15 +135,14 @@ public final class DefencePipeline: Sendable {
         self.thresholds = thresholds
     }
 
-    /// PRADA's δ: the configured one, or calibrated on benign streams of ≤ 500 reference queries
-    /// each (0.95 when the data is too short for a test).
+    /// PRADA's δ: the configured one, or calibrated on 32 benign streams of ≤ 400 reference
+    /// queries each, every one a fresh random order of the reference data (0.95 when the data is
+    /// too short for a test); see ``PRADADetector/calibratedDelta(reference:probabilities:streams:queriesPerStream:margin:seed:minimumDistances:minimumClassDistances:testInterval:)``.
     private static func pradaDelta(_ configured: Double?, model: any DifferentiableClassifier, inputs: Tensor) throws(ServingError) -> (value: Double, examples: Int) {
         if let configured { return (configured, 0) }
-        let n = inputs.shape.first ?? 0
-        let clients = max(1, n / 500), perClient = n / max(1, n / 500)
         do {
-            let streams = try ClientStream.benign(inputs: inputs, victim: ModelQueries(model: model), clients: clients, queriesPerClient: perClient, seed: 0)
-            return (try PRADADetector.calibratedDelta(benign: streams) ?? PRADADetector.defaultDelta, clients * perClient)
+            let answers = ModelQueries(model: model).probabilities(inputs)
+            return (try PRADADetector.calibratedDelta(reference: inputs, probabilities: answers) ?? PRADADetector.defaultDelta, inputs.shape.first ?? 0)
         } catch {
             throw ServingError(.invalidParameter, "extraction.pradaDelta: calibration: \(error.message)", underlying: error)
         }

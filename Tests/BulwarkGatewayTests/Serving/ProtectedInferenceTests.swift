@@ -53,8 +53,8 @@ import Testing
     let inputs = Tensor(shape: [300, 4], scalars: (0..<1200).map { _ in Float.random(in: 0...1, using: &rng) })
     let (_, model) = try ServingFixture.modelBytes(seed: 12)
     let labels = model.logits(inputs).argmaxRows()
-    // Escalate fast: PRADA on every query, block at its fourth consecutive alarm.
-    let defences = try DefencePolicy.decode(json: Data(#"{"defaults":{"extraction":{"prada":true,"coverage":false,"escalation":{"alertAfter":1,"throttleAfter":2,"blockAfter":4}}}}"#.utf8), source: "test")
+    // Escalate fast: PRADA on every query, every test counted (alarmSpacing 1), block at its fourth consecutive alarm.
+    let defences = try DefencePolicy.decode(json: Data(#"{"defaults":{"extraction":{"prada":true,"coverage":false,"escalation":{"alertAfter":1,"throttleAfter":2,"blockAfter":4,"alarmSpacing":1}}}}"#.utf8), source: "test")
     let settings = ProtectionSettings(defences: defences, calibrationInputs: inputs, calibrationLabels: labels)
     let host = try await fixture.serve([ServingSpec(model: "tabular")], protection: settings)
     let attacker = try await fixture.http.person("mallory", team: "vision", roles: ["consumer"])
