@@ -56,6 +56,10 @@ public final class IncidentWatcher: Sendable {
     /// Reads the counter and, when it changed since the last poll (or on the first one), reads
     /// and applies the state. Returns whether it applied a change.
     ///
+    /// Polls may overlap (the ``run(onError:)`` loop, and a replica applying its own change at
+    /// once): a state older than the one applied meanwhile is dropped, never applied over it, so
+    /// a kill or quarantine just made cannot be undone until the next change.
+    ///
     /// - Throws: ``ServingError`` `.storage` when the database fails (the last state stays in force).
     @discardableResult
     public func poll() async throws(ServingError) -> Bool {
@@ -65,9 +69,17 @@ public final class IncidentWatcher: Sendable {
         let state = try await store.state()
         let killed = state.killedKeys
         let quarantined = state.quarantinedClients
-        host?.setKilled(killed)
-        journal?.setKept(quarantined)
-        applied.withLock { $0 = Applied(generation: state.generation, quarantined: quarantined, killed: killed) }
+        let host = host
+        let journal = journal
+        // Compared and applied under the lock, so that two polls apply their states in counter order.
+        let fresh = applied.withLock { current in
+            if let applied = current.generation, applied > state.generation { return false }
+            host?.setKilled(killed)
+            journal?.setKept(quarantined)
+            current = Applied(generation: state.generation, quarantined: quarantined, killed: killed)
+            return true
+        }
+        guard fresh else { return false }
         if previous != nil, let host { await host.refresh() }
         return true
     }

@@ -7,7 +7,7 @@ public import BulwarkStore
 /// the cost only when the count stays within the limit, so all replicas together never count
 /// more than `limit` units in one window. The window is found from "now" on ``SharedClock``
 /// (the database server's clock by default). Rows of ended windows can be deleted
-/// (``purgeEnded()``).
+/// (``purgeEnded()``); a consume does so itself once every ``purgeIntervalSeconds`` per handle.
 ///
 /// ```swift
 /// let db = try await openDatabase("postgres://bulwark:secret@db.internal/bulwark")
@@ -17,14 +17,22 @@ public import BulwarkStore
 public final class SQLQuotaCounter: QuotaCounter {
     /// The database holding the counters.
     public let database: any SQLDatabase
+    /// How often a consume also deletes the counters of ended windows (``purgeEnded()``), in
+    /// seconds on this process's monotonic clock; the first purge comes one interval after the
+    /// counter is made.
+    public let purgeIntervalSeconds: Double
     private let clock: SharedClock
+    private let purges: PurgeSchedule
 
     /// A counter on `database`, creating its tables when missing (migration namespace
-    /// `serving_rate_limits`); fails with code `storage` when the database refuses.
-    public init(database: any SQLDatabase, clock: SharedClock = .database) async throws(ServingError) {
+    /// `serving_rate_limits`), deleting ended windows every `purgeIntervalSeconds` (default five
+    /// minutes); fails with code `storage` when the database refuses.
+    public init(database: any SQLDatabase, clock: SharedClock = .database, purgeIntervalSeconds: Double = 300) async throws(ServingError) {
         try await RateLimitSchema.migrate(database)
         self.database = database
         self.clock = clock
+        self.purgeIntervalSeconds = purgeIntervalSeconds.isFinite ? max(0, purgeIntervalSeconds) : 300
+        purges = PurgeSchedule(interval: self.purgeIntervalSeconds)
     }
 
     /// Adds `cost` to `key`'s shared count in the current window, in one statement (see
@@ -62,6 +70,7 @@ public final class SQLQuotaCounter: QuotaCounter {
         } catch {
             throw ServingError(.storage, "quota \(key): \(database) failed: \(error.message)", underlying: error)
         }
+        if purges.due() { _ = try? await purgeEnded() }   // housekeeping: a failure leaves the rows for the next time
         if admitted { return .admitted(remaining: quota.limit - used) }
         return .refused(remaining: quota.limit - used, waitSeconds: wait)
     }

@@ -1,4 +1,5 @@
 public import BulwarkStore
+import Synchronization
 
 /// A ``RateLimiter`` whose buckets live in a table of a ``SQLDatabase``, so every gateway replica
 /// that opens the same database shares them.
@@ -14,7 +15,9 @@ public import BulwarkStore
 /// Time is the database server's clock by default (see ``SharedClock``), so replicas with
 /// skewed clocks still agree. A round trip per request costs throughput; wrap this limiter in a
 /// ``LeasedRateLimiter`` for the hot path. Rows of full buckets can be deleted at any time
-/// without changing a decision (``purgeFull()``).
+/// without changing a decision (``purgeFull()``); an acquire does so itself once every
+/// ``purgeIntervalSeconds`` per handle, so the table holds about the keys of the last few
+/// minutes instead of every key ever seen.
 ///
 /// ```swift
 /// let db = try await openDatabase("postgres://bulwark:secret@db.internal/bulwark")
@@ -24,14 +27,21 @@ public import BulwarkStore
 public final class SQLRateLimiter: RateLimiter {
     /// The database holding the buckets.
     public let database: any SQLDatabase
+    /// How often an acquire also purges the full buckets (``purgeFull()``), in seconds on this
+    /// process's monotonic clock; the first purge comes one interval after the limiter is made.
+    public let purgeIntervalSeconds: Double
     private let clock: SharedClock
+    private let purges: PurgeSchedule
 
     /// A limiter on `database`, creating its tables when missing (migration namespace
-    /// `serving_rate_limits`); fails with code `storage` when the database refuses.
-    public init(database: any SQLDatabase, clock: SharedClock = .database) async throws(ServingError) {
+    /// `serving_rate_limits`), purging full buckets every `purgeIntervalSeconds` (default five
+    /// minutes); fails with code `storage` when the database refuses.
+    public init(database: any SQLDatabase, clock: SharedClock = .database, purgeIntervalSeconds: Double = 300) async throws(ServingError) {
         try await RateLimitSchema.migrate(database)
         self.database = database
         self.clock = clock
+        self.purgeIntervalSeconds = purgeIntervalSeconds.isFinite ? max(0, purgeIntervalSeconds) : 300
+        purges = PurgeSchedule(interval: self.purgeIntervalSeconds)
     }
 
     /// Spends `cost` tokens of `key`'s shared bucket in one statement (see ``RateLimiter``).
@@ -71,6 +81,7 @@ public final class SQLRateLimiter: RateLimiter {
         } catch {
             throw ServingError(.storage, "rate limit \(key): \(database) failed: \(error.message)", underlying: error)
         }
+        if purges.due() { _ = try? await purgeFull() }   // housekeeping: a failure leaves the rows for the next time
         let remaining = Int((tokens + TokenBucket.tolerance).rounded(.down))
         if admitted { return .admitted(remaining: remaining) }
         return .refused(remaining: remaining, waitSeconds: (Double(cost) - tokens) / limit.rate)
@@ -87,6 +98,31 @@ public final class SQLRateLimiter: RateLimiter {
             return rows.count
         } catch {
             throw ServingError(.storage, "rate limits: purging full buckets in \(database) failed: \(error.message)", underlying: error)
+        }
+    }
+}
+
+/// When a shared limiter last purged its table: ``due()`` says yes at most once per interval.
+final class PurgeSchedule: Sendable {
+    private let interval: Double
+    private let clock: @Sendable () -> Double
+    private let last: Mutex<Double>
+
+    /// A schedule whose first purge is due `interval` seconds from now.
+    init(interval: Double) {
+        self.interval = interval
+        clock = monotonicSeconds()
+        last = Mutex(0)
+    }
+
+    /// Whether a purge is due now; when it is, the next one is due an interval later.
+    func due() -> Bool {
+        let now = clock()
+        let interval = interval
+        return last.withLock { last in
+            guard now - last >= interval else { return false }
+            last = now
+            return true
         }
     }
 }
