@@ -120,7 +120,9 @@ public final class QueryJournal: Sendable {
                     state.rings[oldest.key] = nil
                 }
             }
-            var ring = state.rings[client] ?? Ring()
+            // Taken out of the table while it changes, so the append does not copy the ring
+            // (a copy per request made recording cost O(capacity)).
+            var ring = state.rings.removeValue(forKey: client) ?? Ring()
             if ring.entries.count < capacity {
                 ring.entries.append(entry)
             } else {
@@ -135,10 +137,11 @@ public final class QueryJournal: Sendable {
     /// Adds detector scores to `client`'s latest entry (for detectors that run after the answer).
     public func addScores(client: String, _ scores: [String: Double]) {
         state.withLock { state in
-            guard var ring = state.rings[client], !ring.entries.isEmpty else { return }
+            guard var ring = state.rings.removeValue(forKey: client) else { return }
+            defer { state.rings[client] = ring }
+            guard !ring.entries.isEmpty else { return }
             let latest = (ring.next - 1 + ring.entries.count) % ring.entries.count
             ring.entries[latest].detectorScores.merge(scores) { _, new in new }
-            state.rings[client] = ring
         }
     }
 
