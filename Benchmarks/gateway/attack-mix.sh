@@ -53,16 +53,7 @@ if [ ! -f "$bench_dir/pgd.npy" ]; then
 fi
 
 work="$(mktemp -d)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM -- "-$server_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 -- "-$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- "-$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
+. "$here/server-process.sh"   # stop_server
 trap 'stop_server; if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "attack-mix: kept $work" >&2; else rm -rf "$work"; fi' EXIT
 
 "$root/scripts/seed-serving" "$bin" "$work" "$model_path" "$model"

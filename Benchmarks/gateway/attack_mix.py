@@ -19,7 +19,6 @@ client's query index (answered queries before it) at its first throttled 429 and
 the PGD client's flagged and rejected answers, and the benign error rate.
 """
 import argparse
-import gzip
 import http.client
 import json
 import random
@@ -29,14 +28,7 @@ import urllib.parse
 from collections import defaultdict
 
 import numpy as np
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data[4 + 4 * dims:], dtype=np.uint8).reshape(shape)
+from fashion_idx import read_idx
 
 
 def body(image):

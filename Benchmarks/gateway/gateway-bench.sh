@@ -63,16 +63,7 @@ if [ -n "${BULWARK_BIN:-}" ] && [ "$peer_only" = 0 ]; then
 fi
 
 work="$(mktemp -d)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM -- "-$server_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 -- "-$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- "-$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
+. "$here/server-process.sh"   # stop_server
 # BENCH_KEEP=1 keeps the working directory (logs, raw wrk output) and names it at the end.
 trap 'stop_server; if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "gateway-bench: kept $work" >&2; else rm -rf "$work"; fi' EXIT
 mkdir -p "$work/results"

@@ -10,7 +10,6 @@ gradient steps of 2.5·ε/steps, projection, clipping to [0, 1]) on Fashion-MNIS
 start..start+count. Writes OUT.npy (N×1×28×28 float32) and prints the clean and adversarial accuracy.
 """
 import argparse
-import gzip
 
 import numpy as np
 import onnx
@@ -18,14 +17,7 @@ import onnxruntime
 import torch
 from onnx import numpy_helper
 from torch import nn
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data[4 + 4 * dims:], dtype=np.uint8).reshape(shape)
+from fashion_idx import read_idx
 
 
 def main():

@@ -7,17 +7,9 @@ Writes OUT_DIR/x_cal.npy, y_cal.npy (Fashion-MNIST test images 1000-1499, N×1×
 drift reference; the benchmark's request bodies use images 0-7, so neither set holds them.
 """
 import argparse
-import gzip
 
 import numpy as np
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data[4 + 4 * dims:], dtype=np.uint8).reshape(shape)
+from fashion_idx import read_idx
 
 
 def main():
