@@ -19,7 +19,10 @@ let package = Package(
         .library(name: "BulwarkModels", targets: ["BulwarkModels"]),
         .library(name: "BulwarkEvasion", targets: ["BulwarkEvasion"]),
         .library(name: "BulwarkSupplyChain", targets: ["BulwarkSupplyChain"]),
+        .library(name: "BulwarkCrypto", targets: ["BulwarkCrypto"]),
+        .library(name: "BulwarkDP", targets: ["BulwarkDP"]),
         .library(name: "BulwarkPrivacy", targets: ["BulwarkPrivacy"]),
+        .library(name: "BulwarkFederated", targets: ["BulwarkFederated"]),
         .library(name: "BulwarkPoisoning", targets: ["BulwarkPoisoning"]),
         .library(name: "BulwarkExtraction", targets: ["BulwarkExtraction"]),
         .library(name: "BulwarkStore", targets: ["BulwarkStore"]),
@@ -64,6 +67,8 @@ let package = Package(
         .target(name: "BulwarkErrors", swiftSettings: strictSettings),
         .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS"], swiftSettings: strictSettings),
         .target(name: "BulwarkArchive", dependencies: ["BulwarkErrors", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
+        // floor 0: cryptography for computing on data nobody may see (prime fields, secret sharing, PRGs)
+        .target(name: "BulwarkCrypto", dependencies: ["BulwarkErrors", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
         // storage for the control plane: SQLite (GRDB) by default, PostgreSQL for several nodes
         .target(
             name: "BulwarkStore",
@@ -80,6 +85,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // floor 1: DP mechanisms and accountants, shared by the privacy and federated modules
+        .target(name: "BulwarkDP", dependencies: ["BulwarkErrors", "BulwarkTensor"], swiftSettings: strictSettings),
+
         // floor 2: threat modules
         .target(name: "BulwarkEvasion", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
         .target(
@@ -93,7 +101,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        .target(name: "BulwarkPrivacy", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
+        .target(name: "BulwarkPrivacy", dependencies: ["BulwarkDP", "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),
+        .target(
+            name: "BulwarkFederated",
+            dependencies: ["BulwarkErrors", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkDP", "BulwarkCrypto",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
                                                    .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
         .target(name: "BulwarkExtraction", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
@@ -195,7 +209,10 @@ let package = Package(
         .testTarget(name: "BulwarkSupplyChainTests", dependencies: ["BulwarkSupplyChain", "BulwarkReport"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "BulwarkEvasionTests", dependencies: ["BulwarkEvasion"], exclude: ["Fixtures/make_certification_fixtures.py"],
                     swiftSettings: strictSettings),
-        .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkPrivacyTests", dependencies: ["BulwarkPrivacy", "BulwarkDP", "BulwarkTensor", "BulwarkModels"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkCryptoTests", dependencies: ["BulwarkCrypto"], swiftSettings: strictSettings),
+        .testTarget(name: "BulwarkFederatedTests", dependencies: ["BulwarkFederated", "BulwarkCrypto", "BulwarkDP", "BulwarkTensor", "BulwarkData", "BulwarkModels"],
+                    swiftSettings: strictSettings),
         .testTarget(name: "BulwarkPoisoningTests", dependencies: ["BulwarkPoisoning", "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels"],
                     swiftSettings: strictSettings),
         .testTarget(name: "BulwarkExtractionTests", dependencies: ["BulwarkExtraction", "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels"],

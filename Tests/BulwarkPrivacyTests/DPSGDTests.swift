@@ -2,6 +2,7 @@ import BulwarkModels
 import BulwarkTensor
 import Foundation
 import Testing
+@testable import BulwarkDP
 @testable import BulwarkPrivacy
 
 /// Full gradient of one example's loss, by an ordinary backward pass.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import BulwarkDP
 @testable import BulwarkPrivacy
 
 /// Mean and variance of samples.
