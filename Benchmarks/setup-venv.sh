@@ -5,6 +5,7 @@
 #   Benchmarks/setup-venv.sh [extra pip packages…]    prints the venv's path on its last line
 #   Benchmarks/setup-venv.sh --mlflow                 the MLflow server venv (see below)
 #   Benchmarks/setup-venv.sh --gateway                the inference-gateway peer venv (see below)
+#   Benchmarks/setup-venv.sh --flower                 the Flower federation venv (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
@@ -44,6 +45,23 @@ if [ "${1:-}" = "--gateway" ]; then
     "$venv/bin/python" -c "import fastapi, uvicorn, uvloop, httptools, onnxruntime, numpy, tritonclient.http" 2>/dev/null ||
         "$venv/bin/pip" install -q "fastapi==0.165.0" "uvicorn[standard]==0.55.0" "onnxruntime==1.32.0" \
             "numpy==2.4.6" "tritonclient[http]==2.73.0" >&2
+    echo "$venv"
+    exit 0
+fi
+# --flower: Flower (SuperLink, SuperNode, ServerApp/ClientApp and its simulation engine on Ray)
+# for issue 21's interop tests (a Bulwark SuperNode in a round of a stock ServerApp) and the SecAgg+
+# benchmark against Flower's own SecAgg+ workflow, in a venv of its own, $BULWARK_FLOWER_VENV,
+# default Benchmarks/.venv-flower (git-ignored): flwr pins its own protobuf, grpcio and
+# cryptography ranges. numpy is what Flower's NDArray records are. Versions are pinned so that a
+# rerun speaks the same protocol.
+if [ "${1:-}" = "--flower" ]; then
+    venv="${BULWARK_FLOWER_VENV:-$here/.venv-flower}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import flwr, ray, numpy" 2>/dev/null ||
+        "$venv/bin/pip" install -q "flwr[simulation]==1.42.0" "numpy==2.4.6" >&2
     echo "$venv"
     exit 0
 fi
