@@ -24,6 +24,7 @@ struct Bulwark: AsyncParsableCommand {
             EvaluateCommand.self,
             ExportCommand.self,
             ExtractCommand.self,
+            FederatedCommand.self,
             FingerprintCommand.self,
             IncidentCommand.self,
             InspectCommand.self,

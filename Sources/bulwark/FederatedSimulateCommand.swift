@@ -1,0 +1,419 @@
+import ArgumentParser
+import BulwarkAssessment
+import BulwarkData
+import BulwarkFederated
+import BulwarkModels
+import BulwarkPrivacy
+import BulwarkTensor
+import Foundation
+
+/// `--aggregator`: the robust-aggregation rules by name.
+enum AggregatorChoice: String, CaseIterable, ExpressibleByArgument {
+    case fedavg, median
+    case trimmedMean = "trimmed-mean"
+    case krum
+    case multiKrum = "multi-krum"
+    case normBound = "norm-bound"
+    case fltrust
+}
+
+/// `--attack`: what malicious simulated clients do.
+enum ClientAttackChoice: String, CaseIterable, ExpressibleByArgument {
+    case signFlip = "sign-flip"
+    case modelReplacement = "model-replacement"
+    case labelFlip = "label-flip"
+}
+
+/// `bulwark fl simulate`: N clients in one process, for experiments with aggregation rules,
+/// attacks and DP-FedAvg.
+struct FederatedSimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run a federation of N simulated clients in one process: FedAvg/FedProx, robust aggregation, attacks, DP-FedAvg.",
+        discussion: """
+        The training data is split among --clients clients (--partition iid, or dirichlet:α for \
+        label skew); each round --clients-per-round of them train --local-epochs of SGD from the \
+        global model and send their update; the coordinator aggregates with --aggregator and \
+        evaluates the global model on the test split. A comma-separated --aggregator list runs \
+        the same federation (same data, same malicious clients) once per rule and prints a table.
+
+        --malicious F makes a fraction F of the clients attack (--attack sign-flip: send −scale × \
+        the honest update; model-replacement: train with a backdoor trigger towards \
+        --target-class and boost the update by --attack-scale; label-flip: train on flipped \
+        labels). --clean-baseline adds a run without attackers for reference.
+
+        --dp runs DP-FedAvg instead of --aggregator: Poisson client sampling at --client-rate, \
+        client updates clipped to --dp-clip, Gaussian noise σ·S on the sum; ε (RDP or PLD \
+        accountant, for --delta) is reported after every round, from the accountant of that same \
+        Poisson sampler. Noise and sampling come from the system CSPRNG unless \
+        --insecure-seeded-noise is given (then no privacy claim is made).
+
+        Examples:
+          bulwark fl simulate --model mlp --clients 20 --rounds 10 --clients-per-round 10
+          bulwark fl simulate --model mlp --clients 20 --rounds 10 --malicious 0.2 --attack sign-flip \\
+            --aggregator fedavg,median,trimmed-mean,krum --clean-baseline
+          bulwark fl simulate --model mlp --clients 100 --rounds 30 --dp --client-rate 0.2 \\
+            --target-epsilon 8 --delta 1e-5 --dp-clip 0.5
+        """
+    )
+
+    @Option(help: "Built-in dataset (the default when no --data, --image-folder or --csv is given).")
+    var dataset: DatasetChoice?
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding the Fashion-MNIST IDX files.")
+    var dataDirectory: String = FashionMNIST.defaultDirectory
+
+    @OptionGroup(title: "Your own data (instead of --dataset)") var source: DataSourceOptions
+
+    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "With your own data: the fraction held out for testing.")
+    var testFraction: Double = 0.2
+
+    @Option(help: "The model every client trains: a zoo architecture (mlp, cnn, resnet, tabular) or an .onnx file.")
+    var model: String = "mlp"
+
+    @Option(parsing: .unconditional, help: "Use only the first N training examples.")
+    var limit: Int?
+
+    @Option(parsing: .unconditional, help: "Clients in the federation.")
+    var clients: Int = 10
+
+    @Option(parsing: .unconditional, help: "Rounds.")
+    var rounds: Int = 5
+
+    @Option(name: .customLong("clients-per-round"), parsing: .unconditional, help: "Clients sampled per round (default: all).")
+    var clientsPerRound: Int?
+
+    @Option(help: "How the data is split: iid, or dirichlet:ALPHA (e.g. dirichlet:0.5; smaller is more skewed).")
+    var partition: String = "iid"
+
+    @Option(name: .customLong("local-epochs"), parsing: .unconditional, help: "Local passes over each client's data per round.")
+    var localEpochs: Int = 1
+
+    @Option(name: .customLong("local-batch"), parsing: .unconditional, help: "Local batch size.")
+    var localBatch: Int = 32
+
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Local SGD learning rate.")
+    var learningRate: Float = 0.05
+
+    @Option(name: .customLong("fedprox-mu"), parsing: .unconditional, help: "FedProx proximal term μ (0: FedAvg).")
+    var fedProxMu: Float = 0
+
+    @Option(name: .customLong("server-lr"), parsing: .unconditional, help: "The coordinator's step along the aggregated update.")
+    var serverLearningRate: Float = 1
+
+    @Option(help: "Aggregation rule(s), comma-separated: \(AggregatorChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var aggregator: String = "fedavg"
+
+    @Option(parsing: .unconditional, help: "trimmed-mean: the fraction dropped at each end of every coordinate.")
+    var trim: Double = 0.2
+
+    @Option(parsing: .unconditional, help: "krum / multi-krum: the number of Byzantine clients f tolerated (default: ⌊malicious × clients per round⌋, at least 1).")
+    var byzantine: Int?
+
+    @Option(name: .customLong("krum-select"), parsing: .unconditional, help: "multi-krum: updates averaged (default: clients per round − f).")
+    var krumSelect: Int?
+
+    @Option(name: .customLong("norm-bound"), parsing: .unconditional, help: "norm-bound: the L2 norm every update is clipped to.")
+    var normBound: Double = 1
+
+    @Option(name: .customLong("root-examples"), parsing: .unconditional, help: "fltrust: clean examples the coordinator keeps for its own update.")
+    var rootExamples: Int = 100
+
+    @Option(parsing: .unconditional, help: "The fraction of clients that attack.")
+    var malicious: Double = 0
+
+    @Option(help: "What malicious clients do: \(ClientAttackChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var attack: ClientAttackChoice?
+
+    @Option(name: .customLong("attack-scale"), parsing: .unconditional, help: "sign-flip: the factor of the negated update; model-replacement: the boost (default: clients per round).")
+    var attackScale: Float?
+
+    @Option(name: .customLong("target-class"), parsing: .unconditional, help: "model-replacement: the backdoor's target class.")
+    var targetClass: Int = 0
+
+    @Flag(name: .customLong("clean-baseline"), help: "Also run FedAvg without attackers, for reference.")
+    var cleanBaseline = false
+
+    @Option(parsing: .unconditional, help: "The probability that a sampled client drops out before sending its update.")
+    var dropout: Double = 0
+
+    @Flag(help: "DP-FedAvg (user-level DP): Poisson client sampling, clipped updates, Gaussian noise.")
+    var dp = false
+
+    @Option(name: .customLong("client-rate"), parsing: .unconditional, help: "DP: the probability q that a client joins a round.")
+    var clientRate: Double?
+
+    @Option(name: .customLong("dp-clip"), parsing: .unconditional, help: "DP: the L2 norm client updates are clipped to (S).")
+    var dpClip: Double = 1
+
+    @Option(name: .customLong("noise-multiplier"), parsing: .unconditional, help: "DP: noise standard deviation / clip norm (σ).")
+    var noiseMultiplier: Double?
+
+    @Option(name: .customLong("target-epsilon"), parsing: .unconditional, help: "DP: without --noise-multiplier, the smallest σ reaching this ε after --rounds.")
+    var targetEpsilon: Double?
+
+    @Option(parsing: .unconditional, help: "DP: δ of the reported (ε, δ).")
+    var delta: Double = 1e-5
+
+    @Option(help: "DP: the accountant (rdp or pld).")
+    var accountant: PrivacyAccountantChoice = .rdp
+
+    @Flag(name: .customLong("insecure-seeded-noise"), help: "DP: draw client sampling and noise from --seed (reproducible, NO privacy guarantee).")
+    var insecureSeededNoise = false
+
+    @Option(parsing: .unconditional, help: "Seed of the model, the partition, sampling and local training.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Write the result (every round, every verdict) as JSON to this file.")
+    var out: String?
+
+    @Flag(help: "Print one JSON object on stdout instead of text.")
+    var json = false
+
+    @Flag(help: "No progress on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        try Bounds.check(clients, in: 1...100_000, "--clients")
+        try Bounds.check(rounds, in: 1...100_000, "--rounds")
+        if let clientsPerRound { try Bounds.check(clientsPerRound, in: 1...clients, "--clients-per-round") }
+        if let limit { try Bounds.check(limit, in: 1...Int.max, "--limit") }
+        if dataset != nil, source.isGiven { throw ValidationError("--dataset and your own data (--data, --image-folder, --csv) are exclusive") }
+        try source.requireLabels()
+        _ = try parsedPartition()
+        _ = try choices()
+        guard malicious >= 0, malicious < 1 else { throw ValidationError("--malicious must be in [0, 1), got \(malicious)") }
+        if malicious > 0, attack == nil { throw ValidationError("--malicious needs --attack (\(ClientAttackChoice.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        if attack != nil, malicious == 0 { throw ValidationError("--attack needs --malicious F (the fraction of clients that attack)") }
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if dp {
+            guard clientRate != nil else { throw ValidationError("--dp needs --client-rate q (the Poisson sampling rate the accountant assumes)") }
+            guard noiseMultiplier != nil || targetEpsilon != nil else {
+                throw ValidationError("--dp needs --noise-multiplier (or --target-epsilon to calibrate it): without noise there is no ε")
+            }
+            if clientsPerRound != nil { throw ValidationError("--dp samples clients with --client-rate; --clients-per-round does not apply") }
+            if aggregator != "fedavg" { throw ValidationError("--dp is its own aggregation (clipped, noised mean); drop --aggregator") }
+        } else if clientRate != nil || noiseMultiplier != nil || targetEpsilon != nil || insecureSeededNoise {
+            throw ValidationError("DP options need --dp")
+        }
+    }
+
+    func parsedPartition() throws -> DataPartition {
+        if partition == "iid" { return .iid }
+        if partition.hasPrefix("dirichlet:"), let alpha = Double(partition.dropFirst("dirichlet:".count)), alpha > 0, alpha.isFinite {
+            return .dirichlet(alpha: alpha)
+        }
+        throw ValidationError("--partition must be iid or dirichlet:ALPHA with ALPHA > 0, got '\(partition)'")
+    }
+
+    func choices() throws -> [AggregatorChoice] {
+        let names = aggregator.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty else { throw ValidationError("--aggregator needs at least one rule") }
+        return try names.map { name in
+            guard let choice = AggregatorChoice(rawValue: name) else {
+                throw ValidationError("--aggregator: unknown rule '\(name)'; expected \(AggregatorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return choice
+        }
+    }
+
+    func rule(_ choice: AggregatorChoice, perRound: Int) -> AggregationRule {
+        let f = byzantine ?? max(1, Int((malicious * Double(perRound)).rounded(.down)))
+        switch choice {
+        case .fedavg: return .fedAvg
+        case .median: return .median
+        case .trimmedMean: return .trimmedMean(fraction: trim)
+        case .krum: return .krum(byzantine: f)
+        case .multiKrum: return .multiKrum(byzantine: f, selected: krumSelect ?? max(1, perRound - f))
+        case .normBound: return .normBound(maxNorm: normBound)
+        case .fltrust: return .flTrust
+        }
+    }
+
+    func run() throws {
+        configureNumerics()
+        let start: TrainingStart
+        do { start = try TrainingStart(model) } catch { throw ValidationError(error.message) }
+        let plan = TrainingDataPlan(source: try source.dataset(), fashionMNISTDirectory: dataDirectory, testSet: nil,
+                                    testFraction: testFraction, seed: seed, limit: limit)
+        let prepared = try plan.prepare(start)
+        let data = prepared.data
+        let classCount = data.classCount ?? data.training.classCount
+        let perRound = clientsPerRound ?? clients
+        let behaviour: ClientBehaviour = switch attack {
+        case nil: .honest
+        case .signFlip: .signFlip(scale: attackScale ?? 10)
+        case .modelReplacement: .modelReplacement(boost: attackScale ?? Float(perRound), targetClass: targetClass)
+        case .labelFlip: .labelFlip
+        }
+        if case .modelReplacement = behaviour, !(0..<classCount).contains(targetClass) {
+            throw ValidationError("--target-class must be in 0…\(classCount - 1), got \(targetClass)")
+        }
+        var dpPlan: DPFedAvg?
+        if dp, let clientRate {
+            do {
+                let sigma = try noiseMultiplier ?? DPFedAvg.noiseMultiplier(targetEpsilon: targetEpsilon ?? 0, rounds: rounds,
+                                                                            samplingRate: clientRate, delta: delta, accountant: accountant.kind)
+                dpPlan = try DPFedAvg(clipNorm: dpClip, noiseMultiplier: sigma, samplingRate: clientRate, population: clients,
+                                      delta: delta, accountant: accountant.kind)
+                let planned = try dpPlan!.epsilon(afterRounds: rounds)
+                if let targetEpsilon, planned > targetEpsilon * (1 + 1e-9) {
+                    throw CLIError(String(format: "--noise-multiplier %.4g spends ε = %.4f over %d rounds, above --target-epsilon %g", sigma, planned, rounds, targetEpsilon))
+                }
+                if !quiet {
+                    Terminal.note(String(format: "DP-FedAvg: σ = %.4g, S = %.4g, q = %.4g (expected %.1f clients/round), planned ε = %.4f at δ = %g (%@)%@",
+                                         sigma, dpClip, clientRate, clientRate * Double(clients), planned, delta, accountant.rawValue,
+                                         insecureSeededNoise ? " — SEEDED NOISE, NO PRIVACY GUARANTEE" : ""))
+                }
+            } catch let error as FederatedError { throw CLIError(error.description) }
+        }
+        var runs: [(label: String, plan: FederatedPlan)] = []
+        let local = LocalTraining(epochs: localEpochs, batchSize: localBatch, learningRate: learningRate, proximalMu: fedProxMu)
+        let base = FederatedPlan(clients: clients, rounds: rounds, clientsPerRound: perRound, partition: try parsedPartition(), local: local,
+                                 rule: .fedAvg, dp: dpPlan, serverLearningRate: serverLearningRate, maliciousFraction: malicious,
+                                 attack: behaviour, dropoutRate: dropout, rootExamples: rootExamples, seed: seed)
+        if cleanBaseline {
+            var clean = base
+            clean.maliciousFraction = 0
+            clean.attack = .honest
+            runs.append(("fedavg, no attackers", clean))
+        }
+        if dpPlan != nil {
+            runs.append(("dp-fedavg", base))
+        } else {
+            for choice in try choices() {
+                var p = base
+                p.rule = rule(choice, perRound: perRound)
+                runs.append((p.rule.description, p))
+            }
+        }
+        var reports: [FederatedRunReport] = []
+        for (label, runPlan) in runs {
+            let initial = try ModelBox<Sequential>.make(prepared, classCount: classCount, seed: seed)
+            if !quiet, runs.count > 1 { Terminal.note("— \(label)") }
+            let quietProgress = quiet
+            let report = try initial.simulate(label: label, training: (data.training.inputs, data.training.labels), test: (data.test.inputs, data.test.labels),
+                                               classCount: classCount, plan: runPlan,
+                                               randomness: insecureSeededNoise ? .seededInsecure(seed: seed) : .secure) { r in
+                if !quietProgress { Terminal.note(Self.roundText(r, of: runPlan.rounds)) }
+            }
+            reports.append(report)
+        }
+        let summary = FederatedSimulationReport(model: start.name, dataset: data.description, clients: clients, rounds: rounds,
+                                                clientsPerRound: dpPlan == nil ? perRound : nil, partition: base.partition.description,
+                                                attack: malicious > 0 ? behaviour.description : nil, maliciousFraction: malicious,
+                                                privacyClaim: dpPlan.map { _ in !insecureSeededNoise }, runs: reports)
+        if let out {
+            try refuseOverwrite(out, inputs: source.paths, role: "--out")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            do { try encoder.encode(summary).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+                throw CLIError("--out \(out): cannot write (\(error.localizedDescription))")
+            }
+        }
+        if json { return try printJSON(summary) }
+        print(Self.table(summary))
+    }
+
+    static func roundText(_ r: FederatedRound, of rounds: Int) -> String {
+        var text = String(format: "round %d/%d  clients %d", r.round, rounds, r.sampled - r.droppedOut)
+        if r.droppedOut > 0 { text += " (\(r.droppedOut) dropped)" }
+        text += String(format: "  test acc %.4f", r.testAccuracy)
+        if r.maliciousParticipants > 0 {
+            text += String(format: "  malicious weight %.2f (%d/%d excluded)", r.maliciousWeight, r.maliciousExcluded, r.maliciousParticipants)
+        }
+        if let b = r.backdoorSuccess { text += String(format: "  backdoor %.2f", b) }
+        if let e = r.epsilon { text += String(format: "  ε %.3f", e) }
+        return text + String(format: "  %.1fs", r.seconds)
+    }
+
+    static func table(_ s: FederatedSimulationReport) -> String {
+        var lines = ["\(s.clients) clients, \(s.rounds) rounds, \(s.model) on \(s.dataset), \(s.partition)"
+                     + (s.attack.map { ", \(Int((s.maliciousFraction * 100).rounded()))% \($0)" } ?? "")]
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+        let width = max(28, (s.runs.map(\.label.count).max() ?? 0) + 2)
+        lines.append(pad("run", width) + "final acc  best acc  malicious weight  backdoor")
+        for run in s.runs {
+            let last = run.rounds.last
+            let backdoor = last?.backdoorSuccess.map { String(format: "%.3f", $0) } ?? "-"
+            lines.append(pad(run.label, width) + String(format: "%9.4f %9.4f %17.3f  ", last?.testAccuracy ?? 0,
+                                                         run.rounds.map(\.testAccuracy).max() ?? 0, run.meanMaliciousWeight) + backdoor)
+        }
+        if let e = s.runs.last?.rounds.last?.epsilon, let claim = s.privacyClaim {
+            lines.append(String(format: "ε = %.4f at δ = %g after %d rounds", e, s.runs.last?.delta ?? 0, s.rounds)
+                         + (claim ? "" : " — seeded noise: NO privacy guarantee"))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One run of `fl simulate` as JSON.
+struct FederatedRunReport: Codable {
+    var label: String
+    var rule: String
+    var delta: Double?
+    var parameters: Int
+    var initialAccuracy: Double
+    var maliciousClients: [Int]
+    var meanMaliciousWeight: Double
+    var rounds: [FederatedRound]
+
+    init<M>(label: String, result: FederatedSimulationResult<M>) {
+        self.label = label
+        rule = result.plan.dp == nil ? result.plan.rule.description : "dp-fedavg"
+        delta = result.plan.dp?.delta
+        parameters = result.parameters
+        initialAccuracy = result.initialAccuracy
+        maliciousClients = result.maliciousClients
+        let attacked = result.rounds.filter { $0.maliciousParticipants > 0 }
+        meanMaliciousWeight = attacked.isEmpty ? 0 : attacked.reduce(0) { $0 + $1.maliciousWeight } / Double(attacked.count)
+        rounds = result.rounds
+    }
+}
+
+/// What `fl simulate` prints with --json and writes with --out.
+struct FederatedSimulationReport: Codable {
+    var model: String
+    var dataset: String
+    var clients: Int
+    var rounds: Int
+    var clientsPerRound: Int?
+    var partition: String
+    var attack: String?
+    var maliciousFraction: Double
+    /// DP runs only: whether the noise came from the CSPRNG (false: seeded, no guarantee).
+    var privacyClaim: Bool?
+    var runs: [FederatedRunReport]
+}
+
+/// A zoo or imported model behind one interface, so the simulation runs either.
+protocol FederatedModelBox {
+    /// Runs `plan` from this model and reports it under `label`.
+    func simulate(label: String, training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]), classCount: Int,
+                  plan: FederatedPlan, randomness: DPRandomness, progress: (FederatedRound) -> Void) throws -> FederatedRunReport
+}
+
+struct ModelBox<M: TrainableModel & Sendable>: FederatedModelBox {
+    let model: M
+
+    /// The model `prepared` starts from: the imported ONNX model, or the zoo architecture sized
+    /// for the data and initialised from `seed`.
+    static func make(_ prepared: TrainingDataPlan.Prepared, classCount: Int, seed: UInt64) throws -> any FederatedModelBox {
+        if let onnx = prepared.onnx { return ModelBox<ONNXModel>(model: onnx) }
+        guard case .zoo(let arch) = prepared.start else { throw CLIError("--model: cannot build the model") }
+        let shape = prepared.data.training.exampleShape
+        do { return ModelBox<Sequential>(model: try arch.makeModel(exampleShape: shape, classCount: classCount, seed: seed)) } catch {
+            throw CLIError("--model \(arch.rawValue): \(error.message)")
+        }
+    }
+
+    func simulate(label: String, training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]), classCount: Int,
+                  plan: FederatedPlan, randomness: DPRandomness, progress: (FederatedRound) -> Void) throws -> FederatedRunReport {
+        do {
+            let result = try FederatedSimulation.run(model: model, training: training, test: test, classCount: classCount, plan: plan,
+                                                     randomness: randomness, progress: progress)
+            return FederatedRunReport(label: label, result: result)
+        } catch { throw CLIError(error.description) }
+    }
+}
