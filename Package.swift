@@ -125,6 +125,7 @@ let package = Package(
             name: "BulwarkReport",
             dependencies: [
                 "BulwarkArchive", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkPrivacy", "BulwarkPoisoning", "BulwarkExtraction",
+                "BulwarkFederated",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

@@ -1,9 +1,11 @@
 import ArgumentParser
+import BulwarkArchive
 import BulwarkAssessment
 import BulwarkData
 import BulwarkFederated
 import BulwarkModels
 import BulwarkPrivacy
+import BulwarkReport
 import BulwarkTensor
 import Foundation
 
@@ -167,6 +169,9 @@ struct FederatedSimulateCommand: ParsableCommand {
     @Option(help: "Write the result (every round, every verdict) as JSON to this file.")
     var out: String?
 
+    @Option(help: "Write a report (index.html, report.json, report.sarif and federated.json) into this directory.")
+    var report: String?
+
     @Flag(help: "Print one JSON object on stdout instead of text.")
     var json = false
 
@@ -287,7 +292,7 @@ struct FederatedSimulateCommand: ParsableCommand {
                 runs.append((p.rule.description, p))
             }
         }
-        var reports: [FederatedRunReport] = []
+        var reports: [FederatedRunSummary] = []
         for (label, runPlan) in runs {
             let initial = try ModelBox<Sequential>.make(prepared, classCount: classCount, seed: seed)
             if !quiet, runs.count > 1 { Terminal.note("— \(label)") }
@@ -310,6 +315,20 @@ struct FederatedSimulateCommand: ParsableCommand {
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
             do { try encoder.encode(summary).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                 throw CLIError("--out \(out): cannot write (\(error.localizedDescription))")
+            }
+        }
+        if let report {
+            try refuseOverwrite(report, inputs: source.paths, role: "--report")
+            let command = quotedCommandLine()
+            var document = Report(title: "Bulwark federated simulation: \(start.name) on \(data.description)", toolVersion: BulwarkVersion.current,
+                                  command: command, seed: seed,
+                                  parameters: ["clients": String(clients), "rounds": String(rounds), "partition": base.partition.description,
+                                               "local training": "\(localEpochs) epoch(s), batch \(localBatch), SGD lr \(learningRate)"
+                                                   + (fedProxMu > 0 ? ", FedProx μ \(fedProxMu)" : "")])
+            document.findings = FederatedFindings.findings(runs: reports, reproduce: command)
+            document.sections = [FederatedFindings.section(runs: reports)]
+            do { try ReportWriter.write(document, result: summary, resultName: "federated.json", to: URL(fileURLWithPath: report)) } catch {
+                throw CLIError("--report \(report): \(error)")
             }
         }
         if json { return try printJSON(summary) }
@@ -341,34 +360,10 @@ struct FederatedSimulateCommand: ParsableCommand {
                                                          run.rounds.map(\.testAccuracy).max() ?? 0, run.meanMaliciousWeight) + backdoor)
         }
         if let e = s.runs.last?.rounds.last?.epsilon, let claim = s.privacyClaim {
-            lines.append(String(format: "ε = %.4f at δ = %g after %d rounds", e, s.runs.last?.delta ?? 0, s.rounds)
+            lines.append(String(format: "ε = %.4f at δ = %g after %d rounds", e, s.runs.last?.dp?.delta ?? 0, s.rounds)
                          + (claim ? "" : " — seeded noise: NO privacy guarantee"))
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// One run of `fl simulate` as JSON.
-struct FederatedRunReport: Codable {
-    var label: String
-    var rule: String
-    var delta: Double?
-    var parameters: Int
-    var initialAccuracy: Double
-    var maliciousClients: [Int]
-    var meanMaliciousWeight: Double
-    var rounds: [FederatedRound]
-
-    init<M>(label: String, result: FederatedSimulationResult<M>) {
-        self.label = label
-        rule = result.plan.dp == nil ? result.plan.rule.description : "dp-fedavg"
-        delta = result.plan.dp?.delta
-        parameters = result.parameters
-        initialAccuracy = result.initialAccuracy
-        maliciousClients = result.maliciousClients
-        let attacked = result.rounds.filter { $0.maliciousParticipants > 0 }
-        meanMaliciousWeight = attacked.isEmpty ? 0 : attacked.reduce(0) { $0 + $1.maliciousWeight } / Double(attacked.count)
-        rounds = result.rounds
     }
 }
 
@@ -384,15 +379,16 @@ struct FederatedSimulationReport: Codable {
     var maliciousFraction: Double
     /// DP runs only: whether the noise came from the CSPRNG (false: seeded, no guarantee).
     var privacyClaim: Bool?
-    var runs: [FederatedRunReport]
+    var runs: [FederatedRunSummary]
 }
 
 /// A zoo or imported model behind one interface, so the simulation runs either.
 protocol FederatedModelBox {
     /// Runs `plan` from this model and reports it under `label`.
     func simulate(label: String, training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]), classCount: Int,
-                  plan: FederatedPlan, randomness: DPRandomness, progress: (FederatedRound) -> Void) throws -> FederatedRunReport
+                  plan: FederatedPlan, randomness: DPRandomness, progress: (FederatedRound) -> Void) throws -> FederatedRunSummary
 }
+
 
 struct ModelBox<M: TrainableModel & Sendable>: FederatedModelBox {
     let model: M
@@ -409,11 +405,11 @@ struct ModelBox<M: TrainableModel & Sendable>: FederatedModelBox {
     }
 
     func simulate(label: String, training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]), classCount: Int,
-                  plan: FederatedPlan, randomness: DPRandomness, progress: (FederatedRound) -> Void) throws -> FederatedRunReport {
+                  plan: FederatedPlan, randomness: DPRandomness, progress: (FederatedRound) -> Void) throws -> FederatedRunSummary {
         do {
             let result = try FederatedSimulation.run(model: model, training: training, test: test, classCount: classCount, plan: plan,
                                                      randomness: randomness, progress: progress)
-            return FederatedRunReport(label: label, result: result)
+            return FederatedRunSummary(label: label, result: result, privacyClaim: randomness.supportsPrivacyClaim)
         } catch { throw CLIError(error.description) }
     }
 }
