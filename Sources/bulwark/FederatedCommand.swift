@@ -5,6 +5,6 @@ struct FederatedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fl",
         abstract: "Federated learning: robust and secure aggregation, DP-FedAvg, simulations.",
-        subcommands: [FederatedSimulateCommand.self]
+        subcommands: [FederatedCertsCommand.self, FederatedServeCommand.self, FederatedSimulateCommand.self]
     )
 }

@@ -9,16 +9,6 @@ import BulwarkReport
 import BulwarkTensor
 import Foundation
 
-/// `--aggregator`: the robust-aggregation rules by name.
-enum AggregatorChoice: String, CaseIterable, ExpressibleByArgument {
-    case fedavg, median
-    case trimmedMean = "trimmed-mean"
-    case krum
-    case multiKrum = "multi-krum"
-    case normBound = "norm-bound"
-    case fltrust
-}
-
 /// `--attack`: what malicious simulated clients do.
 enum ClientAttackChoice: String, CaseIterable, ExpressibleByArgument {
     case signFlip = "sign-flip"
@@ -59,22 +49,7 @@ struct FederatedSimulateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Built-in dataset (the default when no --data, --image-folder or --csv is given).")
-    var dataset: DatasetChoice?
-
-    @Option(name: .customLong("data-dir"), help: "Directory holding the Fashion-MNIST IDX files.")
-    var dataDirectory: String = FashionMNIST.defaultDirectory
-
-    @OptionGroup(title: "Your own data (instead of --dataset)") var source: DataSourceOptions
-
-    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "With your own data: the fraction held out for testing.")
-    var testFraction: Double = 0.2
-
-    @Option(help: "The model every client trains: a zoo architecture (mlp, cnn, resnet, tabular) or an .onnx file.")
-    var model: String = "mlp"
-
-    @Option(parsing: .unconditional, help: "Use only the first N training examples.")
-    var limit: Int?
+    @OptionGroup var inputs: FederatedModelDataOptions
 
     @Option(parsing: .unconditional, help: "Clients in the federation.")
     var clients: Int = 10
@@ -103,20 +78,7 @@ struct FederatedSimulateCommand: ParsableCommand {
     @Option(name: .customLong("server-lr"), parsing: .unconditional, help: "The coordinator's step along the aggregated update.")
     var serverLearningRate: Float = 1
 
-    @Option(help: "Aggregation rule(s), comma-separated: \(AggregatorChoice.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var aggregator: String = "fedavg"
-
-    @Option(parsing: .unconditional, help: "trimmed-mean: the fraction dropped at each end of every coordinate.")
-    var trim: Double = 0.2
-
-    @Option(parsing: .unconditional, help: "krum / multi-krum: the number of Byzantine clients f tolerated (default: ⌊malicious × clients per round⌋, at least 1).")
-    var byzantine: Int?
-
-    @Option(name: .customLong("krum-select"), parsing: .unconditional, help: "multi-krum: updates averaged (default: clients per round − f).")
-    var krumSelect: Int?
-
-    @Option(name: .customLong("norm-bound"), parsing: .unconditional, help: "norm-bound: the L2 norm every update is clipped to.")
-    var normBound: Double = 1
+    @OptionGroup(title: "Aggregation") var aggregation: AggregationOptions
 
     @Option(name: .customLong("root-examples"), parsing: .unconditional, help: "fltrust: clean examples the coordinator keeps for its own update.")
     var rootExamples: Int = 100
@@ -139,29 +101,7 @@ struct FederatedSimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The probability that a sampled client drops out before sending its update.")
     var dropout: Double = 0
 
-    @Flag(help: "DP-FedAvg (user-level DP): Poisson client sampling, clipped updates, Gaussian noise.")
-    var dp = false
-
-    @Option(name: .customLong("client-rate"), parsing: .unconditional, help: "DP: the probability q that a client joins a round.")
-    var clientRate: Double?
-
-    @Option(name: .customLong("dp-clip"), parsing: .unconditional, help: "DP: the L2 norm client updates are clipped to (S).")
-    var dpClip: Double = 1
-
-    @Option(name: .customLong("noise-multiplier"), parsing: .unconditional, help: "DP: noise standard deviation / clip norm (σ).")
-    var noiseMultiplier: Double?
-
-    @Option(name: .customLong("target-epsilon"), parsing: .unconditional, help: "DP: without --noise-multiplier, the smallest σ reaching this ε after --rounds.")
-    var targetEpsilon: Double?
-
-    @Option(parsing: .unconditional, help: "DP: δ of the reported (ε, δ).")
-    var delta: Double = 1e-5
-
-    @Option(help: "DP: the accountant (rdp or pld).")
-    var accountant: PrivacyAccountantChoice = .rdp
-
-    @Flag(name: .customLong("insecure-seeded-noise"), help: "DP: draw client sampling and noise from --seed (reproducible, NO privacy guarantee).")
-    var insecureSeededNoise = false
+    @OptionGroup(title: "DP-FedAvg") var privacy: FederatedDPOptions
 
     @Option(parsing: .unconditional, help: "Seed of the model, the partition, sampling and local training.")
     var seed: UInt64 = 0
@@ -182,24 +122,14 @@ struct FederatedSimulateCommand: ParsableCommand {
         try Bounds.check(clients, in: 1...100_000, "--clients")
         try Bounds.check(rounds, in: 1...100_000, "--rounds")
         if let clientsPerRound { try Bounds.check(clientsPerRound, in: 1...clients, "--clients-per-round") }
-        if let limit { try Bounds.check(limit, in: 1...Int.max, "--limit") }
-        if dataset != nil, source.isGiven { throw ValidationError("--dataset and your own data (--data, --image-folder, --csv) are exclusive") }
-        try source.requireLabels()
         _ = try parsedPartition()
-        _ = try choices()
         guard malicious >= 0, malicious < 1 else { throw ValidationError("--malicious must be in [0, 1), got \(malicious)") }
         if malicious > 0, attack == nil { throw ValidationError("--malicious needs --attack (\(ClientAttackChoice.allCases.map(\.rawValue).joined(separator: ", ")))") }
         if attack != nil, malicious == 0 { throw ValidationError("--attack needs --malicious F (the fraction of clients that attack)") }
         guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        if dp {
-            guard clientRate != nil else { throw ValidationError("--dp needs --client-rate q (the Poisson sampling rate the accountant assumes)") }
-            guard noiseMultiplier != nil || targetEpsilon != nil else {
-                throw ValidationError("--dp needs --noise-multiplier (or --target-epsilon to calibrate it): without noise there is no ε")
-            }
+        if privacy.dp {
             if clientsPerRound != nil { throw ValidationError("--dp samples clients with --client-rate; --clients-per-round does not apply") }
-            if aggregator != "fedavg" { throw ValidationError("--dp is its own aggregation (clipped, noised mean); drop --aggregator") }
-        } else if clientRate != nil || noiseMultiplier != nil || targetEpsilon != nil || insecureSeededNoise {
-            throw ValidationError("DP options need --dp")
+            if aggregation.aggregator != "fedavg" { throw ValidationError("--dp is its own aggregation (clipped, noised mean); drop --aggregator") }
         }
     }
 
@@ -211,37 +141,10 @@ struct FederatedSimulateCommand: ParsableCommand {
         throw ValidationError("--partition must be iid or dirichlet:ALPHA with ALPHA > 0, got '\(partition)'")
     }
 
-    func choices() throws -> [AggregatorChoice] {
-        let names = aggregator.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !names.isEmpty else { throw ValidationError("--aggregator needs at least one rule") }
-        return try names.map { name in
-            guard let choice = AggregatorChoice(rawValue: name) else {
-                throw ValidationError("--aggregator: unknown rule '\(name)'; expected \(AggregatorChoice.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return choice
-        }
-    }
-
-    func rule(_ choice: AggregatorChoice, perRound: Int) -> AggregationRule {
-        let f = byzantine ?? max(1, Int((malicious * Double(perRound)).rounded(.down)))
-        switch choice {
-        case .fedavg: return .fedAvg
-        case .median: return .median
-        case .trimmedMean: return .trimmedMean(fraction: trim)
-        case .krum: return .krum(byzantine: f)
-        case .multiKrum: return .multiKrum(byzantine: f, selected: krumSelect ?? max(1, perRound - f))
-        case .normBound: return .normBound(maxNorm: normBound)
-        case .fltrust: return .flTrust
-        }
-    }
-
     func run() throws {
         configureNumerics()
-        let start: TrainingStart
-        do { start = try TrainingStart(model) } catch { throw ValidationError(error.message) }
-        let plan = TrainingDataPlan(source: try source.dataset(), fashionMNISTDirectory: dataDirectory, testSet: nil,
-                                    testFraction: testFraction, seed: seed, limit: limit)
-        let prepared = try plan.prepare(start)
+        let start = try inputs.start()
+        let prepared = try inputs.prepare(seed: seed)
         let data = prepared.data
         let classCount = data.classCount ?? data.training.classCount
         let perRound = clientsPerRound ?? clients
@@ -254,24 +157,7 @@ struct FederatedSimulateCommand: ParsableCommand {
         if case .modelReplacement = behaviour, !(0..<classCount).contains(targetClass) {
             throw ValidationError("--target-class must be in 0…\(classCount - 1), got \(targetClass)")
         }
-        var dpPlan: DPFedAvg?
-        if dp, let clientRate {
-            do {
-                let sigma = try noiseMultiplier ?? DPFedAvg.noiseMultiplier(targetEpsilon: targetEpsilon ?? 0, rounds: rounds,
-                                                                            samplingRate: clientRate, delta: delta, accountant: accountant.kind)
-                dpPlan = try DPFedAvg(clipNorm: dpClip, noiseMultiplier: sigma, samplingRate: clientRate, population: clients,
-                                      delta: delta, accountant: accountant.kind)
-                let planned = try dpPlan!.epsilon(afterRounds: rounds)
-                if let targetEpsilon, planned > targetEpsilon * (1 + 1e-9) {
-                    throw CLIError(String(format: "--noise-multiplier %.4g spends ε = %.4f over %d rounds, above --target-epsilon %g", sigma, planned, rounds, targetEpsilon))
-                }
-                if !quiet {
-                    Terminal.note(String(format: "DP-FedAvg: σ = %.4g, S = %.4g, q = %.4g (expected %.1f clients/round), planned ε = %.4f at δ = %g (%@)%@",
-                                         sigma, dpClip, clientRate, clientRate * Double(clients), planned, delta, accountant.rawValue,
-                                         insecureSeededNoise ? " — SEEDED NOISE, NO PRIVACY GUARANTEE" : ""))
-                }
-            } catch let error as FederatedError { throw CLIError(error.description) }
-        }
+        let dpPlan = try privacy.plan(rounds: rounds, population: clients, quiet: quiet)
         var runs: [(label: String, plan: FederatedPlan)] = []
         let local = LocalTraining(epochs: localEpochs, batchSize: localBatch, learningRate: learningRate, proximalMu: fedProxMu)
         let base = FederatedPlan(clients: clients, rounds: rounds, clientsPerRound: perRound, partition: try parsedPartition(), local: local,
@@ -286,9 +172,9 @@ struct FederatedSimulateCommand: ParsableCommand {
         if dpPlan != nil {
             runs.append(("dp-fedavg", base))
         } else {
-            for choice in try choices() {
+            for choice in try aggregation.choices() {
                 var p = base
-                p.rule = rule(choice, perRound: perRound)
+                p.rule = aggregation.rule(choice, perRound: perRound, malicious: malicious)
                 runs.append((p.rule.description, p))
             }
         }
@@ -299,7 +185,7 @@ struct FederatedSimulateCommand: ParsableCommand {
             let quietProgress = quiet
             let report = try initial.simulate(label: label, training: (data.training.inputs, data.training.labels), test: (data.test.inputs, data.test.labels),
                                                classCount: classCount, plan: runPlan,
-                                               randomness: insecureSeededNoise ? .seededInsecure(seed: seed) : .secure) { r in
+                                               randomness: privacy.randomness(seed: seed)) { r in
                 if !quietProgress { Terminal.note(Self.roundText(r, of: runPlan.rounds)) }
             }
             reports.append(report)
@@ -307,9 +193,9 @@ struct FederatedSimulateCommand: ParsableCommand {
         let summary = FederatedSimulationReport(model: start.name, dataset: data.description, clients: clients, rounds: rounds,
                                                 clientsPerRound: dpPlan == nil ? perRound : nil, partition: base.partition.description,
                                                 attack: malicious > 0 ? behaviour.description : nil, maliciousFraction: malicious,
-                                                privacyClaim: dpPlan.map { _ in !insecureSeededNoise }, runs: reports)
+                                                privacyClaim: dpPlan.map { _ in !privacy.insecureSeededNoise }, runs: reports)
         if let out {
-            try refuseOverwrite(out, inputs: source.paths, role: "--out")
+            try refuseOverwrite(out, inputs: inputs.source.paths, role: "--out")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -318,7 +204,7 @@ struct FederatedSimulateCommand: ParsableCommand {
             }
         }
         if let report {
-            try refuseOverwrite(report, inputs: source.paths, role: "--report")
+            try refuseOverwrite(report, inputs: inputs.source.paths, role: "--report")
             let command = quotedCommandLine()
             var document = Report(title: "Bulwark federated simulation: \(start.name) on \(data.description)", toolVersion: BulwarkVersion.current,
                                   command: command, seed: seed,
