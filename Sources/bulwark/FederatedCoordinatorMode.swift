@@ -1,0 +1,49 @@
+import BulwarkArchive
+import BulwarkFederated
+import BulwarkModels
+import BulwarkTensor
+import Foundation
+
+/// `bulwark fl client --coordinator`: a client of Bulwark's own coordinator (`fl serve`).
+enum CoordinatorMode {
+    /// Parses `host:port`.
+    static func parseAddress(_ text: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            throw CLIError("--coordinator must be HOST:PORT, got '\(text)'")
+        }
+        let host = String(text[..<colon])
+        guard !host.isEmpty else { throw CLIError("--coordinator must be HOST:PORT, got '\(text)'") }
+        return (host, port)
+    }
+
+    /// Joins the coordinator at `address` and trains `model` on `inputs`/`labels` for every task
+    /// until the federation is done; one line per round on stderr.
+    static func run<Model: TrainableModel & Sendable>(address: String, tls: FederationTLS?, id: String, model: Model, inputs: Tensor,
+                                                      labels: [Int], timeout: Double, quiet: Bool) async throws -> Int {
+        let (host, port) = try parseAddress(address)
+        let client = CoordinatorClient(host: host, port: port, tls: tls, requestedID: id, callTimeout: max(timeout, 1))
+        let rounds = RoundCounter()
+        do {
+            try await client.run(examples: labels.count, agent: "bulwark \(BulwarkVersion.current)", train: { weights, local, seed in
+                var m = model
+                try weights.apply(to: &m)
+                return try local.update(&m, inputs: inputs, labels: labels, seed: seed)
+            }, log: { line in if !quiet { Terminal.note(line) } }, progress: { done in
+                rounds.increment()
+                if !quiet {
+                    Terminal.note(String(format: "round %d: local loss %.4f, update %@", done.round, done.loss,
+                                         done.accepted ? "accepted" : "refused (\(done.reason))"))
+                }
+            })
+        } catch let error as FederatedError { throw CLIError(error.description) }
+        return rounds.value
+    }
+}
+
+/// Rounds a client finished (its progress callback runs off the caller's task).
+final class RoundCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
