@@ -11,7 +11,6 @@
 /// Values are kept canonical (`0 ..< p`): two elements are equal exactly when their ``value``s are.
 ///
 /// ```swift
-/// import BulwarkCrypto
 /// let a = MersenneField(5)
 /// let b = try a.inverse()          // 5⁻¹ mod 2⁶¹ − 1
 /// print((a * b).value)             // 1

@@ -14,7 +14,6 @@
 /// default 32 bits, 100 summands and a clip range of 1, that is about 2.3·10⁻⁵ per coordinate.
 ///
 /// ```swift
-/// import BulwarkCrypto
 /// let quantizer = try FixedPointQuantizer(clipRange: 1, bitWidth: 32, maxSummands: 3)
 /// let a = try quantizer.quantize([0.25, -0.5, 0])
 /// let b = try quantizer.quantize([0.5, 0.25, 1])

@@ -19,7 +19,6 @@
 /// (shares travel under AES-GCM).
 ///
 /// ```swift
-/// import BulwarkCrypto
 /// var stream = try ChaCha20(key: [UInt8](repeating: 7, count: 32))
 /// var words = [UInt64](repeating: 0, count: 4)
 /// stream.fill(&words)
@@ -180,7 +179,6 @@ public struct ChaCha20: Sendable {
 /// system's generator.
 ///
 /// ```swift
-/// import BulwarkCrypto
 /// var generator = try ChaCha20Generator(seed: [UInt8](repeating: 1, count: 32))
 /// let share = MersenneField.random(using: &generator)
 /// print(share.value < MersenneField.modulus)  // true

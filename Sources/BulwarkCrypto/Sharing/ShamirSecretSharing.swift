@@ -34,7 +34,6 @@ public struct ShamirShare: Sendable, Hashable, Codable {
 /// Lagrange weights (one inversion each) plus `O(t)` per element.
 ///
 /// ```swift
-/// import BulwarkCrypto
 /// var generator = ChaCha20Generator()
 /// let secret: [UInt8] = Array(repeating: 42, count: 32)
 /// let shares = try ShamirSecretSharing.split(bytes: secret, threshold: 3, at: [1, 2, 3, 4, 5], using: &generator)

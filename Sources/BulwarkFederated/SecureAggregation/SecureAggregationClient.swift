@@ -31,13 +31,10 @@ import Foundation
 /// system unless a seed is given (tests and simulations only: a seed must be secret and fresh).
 ///
 /// ```swift
-/// import BulwarkCrypto
-/// import BulwarkFederated
-/// import Crypto
 /// let configuration = try SecureAggregationConfiguration(
 ///     roundID: 7, clientCount: 3, threshold: 2, vectorLength: 2,
 ///     quantizer: FixedPointQuantizer(clipRange: 4, maxSummands: 3))
-/// let signingKeys = (0..<3).map { _ in Curve25519.Signing.PrivateKey() }
+/// let signingKeys = (0..<3).map { _ in SecureAggregationClient.SigningKey() }
 /// let directory = Dictionary(uniqueKeysWithValues: signingKeys.enumerated().map { ($0.offset, $0.element.publicKey) })
 /// var server = SecureAggregationServer(configuration: configuration)
 /// var clients = try (0..<3).map { try SecureAggregationClient(index: $0, configuration: configuration, signingKey: signingKeys[$0], peerSigningKeys: directory) }
@@ -51,6 +48,11 @@ import Foundation
 /// print(try server.finish().sum)  // ≈ [3.0, 3.0]
 /// ```
 public struct SecureAggregationClient: Sendable {
+    /// A client's long-term Ed25519 private key, which signs its advertised keys.
+    public typealias SigningKey = Curve25519.Signing.PrivateKey
+    /// A peer's long-term Ed25519 public key, as the caller's PKI hands it out.
+    public typealias SigningPublicKey = Curve25519.Signing.PublicKey
+
     private enum Phase: String, Sendable { case created, advertised, shared, masked, finished }
 
     /// This client's number.

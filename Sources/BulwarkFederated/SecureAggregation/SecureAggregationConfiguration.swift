@@ -22,8 +22,6 @@ public import BulwarkCrypto
 /// client (Bonawitz et al., §4). The graph seed is public: its secrecy protects nothing.
 ///
 /// ```swift
-/// import BulwarkCrypto
-/// import BulwarkFederated
 /// let configuration = try SecureAggregationConfiguration(
 ///     roundID: 1, clientCount: 10, threshold: 3, neighbourCount: 4, vectorLength: 100,
 ///     quantizer: FixedPointQuantizer(clipRange: 1, maxSummands: 10))

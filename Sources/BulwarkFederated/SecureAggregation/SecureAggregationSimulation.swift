@@ -11,7 +11,6 @@ import Foundation
 /// base64), counted for the client that sends or receives it.
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let report = try SecureAggregationSimulation.run(
 ///     inputs: [[0.5, 1], [0.25, -1], [1, 0.5], [0, 0]], threshold: 3,
 ///     dropouts: [3: .maskedInput], seed: 42)
