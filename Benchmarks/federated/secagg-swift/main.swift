@@ -1,0 +1,76 @@
+// One SecAgg+ round against one plain round of the same inputs, in one process.
+//
+// Usage: secagg-bench CLIENTS PARAMETERS REPEATS NEIGHBOURS THRESHOLD
+//
+// Plain round: each client packs its Float32 vector into a Codable message, the message goes
+// through JSON (the simulation's wire) to the server, which decodes it and sums.
+// SecAgg+ round: SecureAggregationSimulation.run — key generation, signatures, Shamir sharing,
+// AES-GCM, ChaCha20 masks, every message through the same JSON wire, unmasking — with no
+// dropouts, then once more with one client dropping before its masked input (recovery cost).
+// Prints one line: plainMedian secaggMedian dropoutMedian maxAbsError bytesPerClient, seconds.
+import BulwarkCrypto
+import BulwarkFederated
+import Foundation
+
+struct PlainUpdate: Codable {
+    var client: Int
+    var values: Data
+}
+
+func now() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+guard arguments.count == 5 else {
+    FileHandle.standardError.write(Data("usage: secagg-bench CLIENTS PARAMETERS REPEATS NEIGHBOURS THRESHOLD\n".utf8))
+    exit(2)
+}
+let (clients, parameters, repeats, neighbours, threshold) = (arguments[0], arguments[1], arguments[2], arguments[3], arguments[4])
+
+var generator = try ChaCha20Generator(seed: [UInt8](repeating: 17, count: 32))
+let inputs = (0..<clients).map { _ in (0..<parameters).map { _ in Float.random(in: -1...1, using: &generator) } }
+
+func plainRound() throws -> [Float] {
+    let encoder = JSONEncoder(), decoder = JSONDecoder()
+    var sum = [Float](repeating: 0, count: parameters)
+    for (client, vector) in inputs.enumerated() {
+        let message = PlainUpdate(client: client, values: vector.withUnsafeBytes { Data($0) })
+        let received = try decoder.decode(PlainUpdate.self, from: try encoder.encode(message))
+        received.values.withUnsafeBytes { raw in
+            let floats = raw.bindMemory(to: Float.self)
+            for index in 0..<parameters { sum[index] += floats[index] }
+        }
+    }
+    return sum
+}
+
+var plainTimes: [Double] = [], secaggTimes: [Double] = [], dropoutTimes: [Double] = []
+var plainSum: [Float] = [], secaggSum: [Float] = []
+var bytesPerClient = 0
+for round in 0..<(repeats + 1) {  // the first round warms up and is not counted
+    var start = now()
+    plainSum = try plainRound()
+    if round > 0 { plainTimes.append(now() - start) }
+
+    start = now()
+    let report = try SecureAggregationSimulation.run(inputs: inputs, threshold: threshold, neighbours: neighbours, clipRange: 1,
+                                                     roundID: UInt64(round + 1), seed: UInt64(round + 1))
+    if round > 0 { secaggTimes.append(now() - start) }
+    secaggSum = report.result.sum
+    bytesPerClient = report.bytesSentPerClient.max() ?? 0
+
+    start = now()
+    _ = try SecureAggregationSimulation.run(inputs: inputs, threshold: threshold, neighbours: neighbours, clipRange: 1,
+                                            dropouts: [clients - 1: .maskedInput], roundID: UInt64(round + 1), seed: UInt64(round + 1))
+    if round > 0 { dropoutTimes.append(now() - start) }
+}
+let maxError = zip(plainSum, secaggSum).map { abs($0 - $1) }.max() ?? 0
+print(median(plainTimes), median(secaggTimes), median(dropoutTimes), maxError, bytesPerClient)
