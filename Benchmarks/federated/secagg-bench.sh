@@ -17,17 +17,17 @@ venv="$("$root/Benchmarks/setup-venv.sh" --flower | tail -n 1)"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 
 (cd "$root/Benchmarks" && swift build -c release --product secagg-bench >/dev/null)
-read -r plain secagg dropout error bytes < <("$root/Benchmarks/.build/release/secagg-bench" "$clients" "$parameters" "$repeats" "$neighbours" "$threshold")
+read -r plain secagg dropout error bytes chacha < <("$root/Benchmarks/.build/release/secagg-bench" "$clients" "$parameters" "$repeats" "$neighbours" "$threshold")
 
 (cd "$tmp" && "$venv/bin/python" "$here/secagg_flower_bench.py" "$clients" "$parameters" "$repeats" "$tmp/flower.json" \
     "$((neighbours + 1))" "$threshold" >"$tmp/flower.log" 2>&1) || { tail -n 20 "$tmp/flower.log" >&2; exit 1; }
 
-python3 - "$tmp/flower.json" "$clients" "$parameters" "$plain" "$secagg" "$dropout" "$error" "$bytes" "$neighbours" "$threshold" <<'PY'
+python3 - "$tmp/flower.json" "$clients" "$parameters" "$plain" "$secagg" "$dropout" "$error" "$bytes" "$neighbours" "$threshold" "$chacha" <<'PY'
 import json, statistics, sys
 flower = json.load(open(sys.argv[1]))
 clients, parameters = int(sys.argv[2]), int(sys.argv[3])
 plain, secagg, dropout, error, size = map(float, sys.argv[4:9])
-neighbours, threshold = sys.argv[9], sys.argv[10]
+neighbours, threshold, chacha = sys.argv[9], sys.argv[10], float(sys.argv[11])
 fplain, fsec = statistics.median(flower["plain"]), statistics.median(flower["secaggplus"])
 print(f"{clients} clients x {parameters} parameters, SecAgg+ with {neighbours} neighbours, threshold {threshold}")
 print(f"Bulwark plain round      {plain*1e3:9.1f} ms")
@@ -37,5 +37,6 @@ print(f"Bulwark SecAgg+, 1 drop  {dropout*1e3:9.1f} ms   ratio to plain {dropout
 print(f"Flower plain round       {fplain*1e3:9.1f} ms   (simulation engine, fit round only)")
 print(f"Flower SecAgg+ round     {fsec*1e3:9.1f} ms   ratio to plain {fsec/fplain:6.2f}x   "
       f"max |SecAgg+ - plain| of the mean {flower['max_abs_error']:.2e}")
+print(f"Bulwark ChaCha20 keystream {chacha:.0f} MB/s")
 print(f"Bulwark SecAgg+ / Flower SecAgg+ time {secagg/fsec:.3f}   (< 1: Bulwark faster)")
 PY

@@ -75,6 +75,8 @@ public struct SecureAggregationClient: Sendable {
     private var heldMaskingKeyShares: [Int: ShamirShare] = [:]
     /// Neighbours whose shares arrived in round 2, itself included (U2 as this client saw it).
     private var sharingPeers: Set<Int> = []
+    /// The AES-GCM keys agreed with each neighbour in round 2, reused to open its shares.
+    private var shareEncryptionKeys: [Int: SymmetricKey] = [:]
 
     /// A client numbered `index` that signs with `signingKey` and trusts, for each peer number,
     /// the long-term public key in `peerSigningKeys` (the caller's PKI).
@@ -170,6 +172,7 @@ public struct SecureAggregationClient: Sendable {
             }
             guard let bundle = bundles[holder] else { continue }
             let key = try shareKey(own: encryptionKey, peer: bundle)
+            shareEncryptionKeys[holder] = key
             let plaintext = SecureAggregationPrimitives.sharePlaintext(sender: index, recipient: holder, selfMaskShare: selfMaskShares[position],
                                                                        maskingKeyShare: maskingKeyShares[position])
             let aad = SecureAggregationPrimitives.shareAssociatedData(roundID: configuration.roundID, sender: index, recipient: holder)
@@ -198,16 +201,15 @@ public struct SecureAggregationClient: Sendable {
         guard input.count == configuration.vectorLength else {
             throw FederatedError(.shapeMismatch, "client \(index): input of \(input.count) values, the round aggregates \(configuration.vectorLength)")
         }
-        guard let encryptionKey, let maskingKey else { throw FederatedError(.invalidParameter, "client \(index) has no keys") }
+        guard let maskingKey else { throw FederatedError(.invalidParameter, "client \(index) has no keys") }
         var senders: Set<Int> = [index]
         var selfMaskShares = heldSelfMaskShares, maskingKeyShares = heldMaskingKeyShares
         for encrypted in routed.shares {
             guard encrypted.recipient == index else { throw FederatedError(.malformed, "client \(index): a ciphertext for client \(encrypted.recipient)") }
-            guard let bundle = peerBundles[encrypted.sender] else {
+            guard let key = shareEncryptionKeys[encrypted.sender] else {
                 throw FederatedError(.malformed, "client \(index): a ciphertext from client \(encrypted.sender), which did not advertise keys as its neighbour")
             }
             guard senders.insert(encrypted.sender).inserted else { throw FederatedError(.malformed, "client \(index): two ciphertexts from client \(encrypted.sender)") }
-            let key = try shareKey(own: encryptionKey, peer: bundle)
             let aad = SecureAggregationPrimitives.shareAssociatedData(roundID: configuration.roundID, sender: encrypted.sender, recipient: index)
             let plaintext: [UInt8]
             do {
@@ -282,6 +284,7 @@ public struct SecureAggregationClient: Sendable {
             }
         }
         phase = .finished
+        shareEncryptionKeys = [:]
         heldSelfMaskShares = [:]
         heldMaskingKeyShares = [:]
         return .init(client: index, selfMaskShares: selfMaskShares, maskingKeyShares: maskingKeyShares)
