@@ -7,8 +7,11 @@
 // SecAgg+ round: SecureAggregationSimulation.run — key generation, signatures, Shamir sharing,
 // AES-GCM, ChaCha20 masks, every message through the same JSON wire, unmasking — with no
 // dropouts, then once more with one client dropping before its masked input (recovery cost).
+// In memory: the same two rounds with messages handed over as values (no encoding): the plain
+// round is then only the float sum, the SecAgg+ round drives the client and server state machines.
 // Prints one line: plainMedian secaggMedian dropoutMedian maxAbsError bytesPerClient chacha20MBps
-// (times in seconds; the last is the keystream throughput of BulwarkCrypto's ChaCha20).
+// plainInMemoryMedian secaggInMemoryMedian (times in seconds; chacha20MBps is the keystream
+// throughput of BulwarkCrypto's ChaCha20).
 import BulwarkCrypto
 import BulwarkFederated
 import Foundation
@@ -53,6 +56,36 @@ func plainRound() throws -> [Float] {
     return sum
 }
 
+func plainInMemory() -> [Float] {
+    var sum = [Float](repeating: 0, count: parameters)
+    for vector in inputs {
+        for index in 0..<parameters { sum[index] += vector[index] }
+    }
+    return sum
+}
+
+let signingKeys = (0..<clients).map { _ in SecureAggregationClient.SigningKey() }
+let directory = Dictionary(uniqueKeysWithValues: signingKeys.enumerated().map { ($0.offset, $0.element.publicKey) })
+
+func secaggInMemory(round: Int) throws -> [Float] {
+    let configuration = try SecureAggregationConfiguration(
+        roundID: UInt64(1000 + round), clientCount: clients, threshold: threshold, neighbourCount: neighbours, graphSeed: UInt64(round),
+        vectorLength: parameters, quantizer: FixedPointQuantizer(clipRange: 1, maxSummands: clients))
+    var parties = try (0..<clients).map {
+        try SecureAggregationClient(index: $0, configuration: configuration, signingKey: signingKeys[$0], peerSigningKeys: directory)
+    }
+    var server = SecureAggregationServer(configuration: configuration)
+    for index in parties.indices { try server.receive(try parties[index].advertiseKeys()) }
+    for message in try server.keyDirectories() { try server.receive(try parties[message.recipient].shareKeys(message)) }
+    for message in try server.routedShares() {
+        try server.receive(try parties[message.recipient].maskedInput(inputs[message.recipient], shares: message))
+    }
+    let request = try server.unmaskingRequest()
+    for client in request.survivors { try server.receive(try parties[client].unmask(request)) }
+    return try server.finish().sum
+}
+
+var plainMemoryTimes: [Double] = [], secaggMemoryTimes: [Double] = []
 var plainTimes: [Double] = [], secaggTimes: [Double] = [], dropoutTimes: [Double] = []
 var plainSum: [Float] = [], secaggSum: [Float] = []
 var bytesPerClient = 0
@@ -69,6 +102,14 @@ for round in 0..<(repeats + 1) {  // the first round warms up and is not counted
     bytesPerClient = report.bytesSentPerClient.max() ?? 0
 
     start = now()
+    let memoryPlain = plainInMemory()
+    if round > 0 { plainMemoryTimes.append(now() - start) }
+    start = now()
+    let memorySecure = try secaggInMemory(round: round)
+    if round > 0 { secaggMemoryTimes.append(now() - start) }
+    precondition(zip(memoryPlain, memorySecure).allSatisfy { abs($0 - $1) < 1e-4 }, "in-memory SecAgg+ sum differs from the plain sum")
+
+    start = now()
     _ = try SecureAggregationSimulation.run(inputs: inputs, threshold: threshold, neighbours: neighbours, clipRange: 1,
                                             dropouts: [clients - 1: .maskedInput], roundID: UInt64(round + 1), seed: UInt64(round + 1))
     if round > 0 { dropoutTimes.append(now() - start) }
@@ -80,4 +121,5 @@ var words = [UInt64](repeating: 0, count: 1 << 17)
 var start = now()
 for _ in 0..<64 { stream.fill(&words) }
 let throughput = Double(64 * 8 * words.count) / (now() - start) / 1e6
-print(median(plainTimes), median(secaggTimes), median(dropoutTimes), maxError, bytesPerClient, throughput)
+print(median(plainTimes), median(secaggTimes), median(dropoutTimes), maxError, bytesPerClient, throughput,
+      median(plainMemoryTimes), median(secaggMemoryTimes))
