@@ -1,12 +1,13 @@
 // One SecAgg+ round against one plain round of the same inputs, in one process.
 //
-// Usage: secagg-bench CLIENTS PARAMETERS REPEATS NEIGHBOURS THRESHOLD
+// Usage: secagg-bench CLIENTS PARAMETERS REPEATS NEIGHBOURS THRESHOLD [DROPOUTS=1]
 //
 // Plain round: each client packs its Float32 vector into a Codable message, the message goes
 // through JSON (the simulation's wire) to the server, which decodes it and sums.
 // SecAgg+ round: SecureAggregationSimulation.run — key generation, signatures, Shamir sharing,
 // AES-GCM, ChaCha20 masks, every message through the same JSON wire, unmasking — with no
-// dropouts, then once more with one client dropping before its masked input (recovery cost).
+// dropouts, then once more with DROPOUTS clients (the last ones) dropping before their masked
+// inputs (recovery cost).
 // In memory: the same two rounds with messages handed over as values (no encoding): the plain
 // round is then only the float sum, the SecAgg+ round drives the client and server state machines.
 // Prints one line: plainMedian secaggMedian dropoutMedian maxAbsError bytesPerClient chacha20MBps
@@ -33,11 +34,14 @@ func median(_ values: [Double]) -> Double {
 }
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-guard arguments.count == 5 else {
-    FileHandle.standardError.write(Data("usage: secagg-bench CLIENTS PARAMETERS REPEATS NEIGHBOURS THRESHOLD\n".utf8))
+guard arguments.count == 5 || arguments.count == 6 else {
+    FileHandle.standardError.write(Data("usage: secagg-bench CLIENTS PARAMETERS REPEATS NEIGHBOURS THRESHOLD [DROPOUTS]\n".utf8))
     exit(2)
 }
 let (clients, parameters, repeats, neighbours, threshold) = (arguments[0], arguments[1], arguments[2], arguments[3], arguments[4])
+let dropped = Dictionary(uniqueKeysWithValues: ((clients - (arguments.count == 6 ? arguments[5] : 1))..<clients).map {
+    ($0, SecureAggregationSimulation.Phase.maskedInput)
+})
 
 var generator = try ChaCha20Generator(seed: [UInt8](repeating: 17, count: 32))
 let inputs = (0..<clients).map { _ in (0..<parameters).map { _ in Float.random(in: -1...1, using: &generator) } }
@@ -111,7 +115,7 @@ for round in 0..<(repeats + 1) {  // the first round warms up and is not counted
 
     start = now()
     _ = try SecureAggregationSimulation.run(inputs: inputs, threshold: threshold, neighbours: neighbours, clipRange: 1,
-                                            dropouts: [clients - 1: .maskedInput], roundID: UInt64(round + 1), seed: UInt64(round + 1))
+                                            dropouts: dropped, roundID: UInt64(round + 1), seed: UInt64(round + 1))
     if round > 0 { dropoutTimes.append(now() - start) }
 }
 let maxError = zip(plainSum, secaggSum).map { abs($0 - $1) }.max() ?? 0
