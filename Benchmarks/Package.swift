@@ -58,6 +58,14 @@ let package = Package(
             ],
             path: "onnx/train"
         ),
+        .executableTarget(
+            name: "secagg-bench",
+            dependencies: [
+                .product(name: "BulwarkCrypto", package: root),
+                .product(name: "BulwarkFederated", package: root),
+            ],
+            path: "federated/secagg-swift"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

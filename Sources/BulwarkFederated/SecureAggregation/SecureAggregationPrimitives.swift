@@ -1,0 +1,146 @@
+import BulwarkCrypto
+import Crypto
+import Foundation
+
+/// The cryptographic steps both sides of the protocol share: what is signed, how pairwise keys
+/// are derived, how masks are expanded and how shares and vectors are laid out in bytes.
+enum SecureAggregationPrimitives {
+    static let secretByteCount = 32
+    /// Bytes of one encoded 32-byte-secret share: the point and five 7-byte chunks, 8 bytes each.
+    static let shareByteCount = 8 * 6
+
+    static func littleEndian(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+    }
+
+    /// What a client signs when it advertises its keys.
+    static func advertisedKeysMessage(roundID: UInt64, client: Int, encryptionKey: Data, maskingKey: Data) -> Data {
+        var message = Data("bulwark secagg advertise-keys v1".utf8)
+        message.append(contentsOf: littleEndian(roundID))
+        message.append(contentsOf: littleEndian(UInt64(client)))
+        message.append(encryptionKey)
+        message.append(maskingKey)
+        return message
+    }
+
+    /// HKDF-SHA256 of an X25519 agreement, salted with the round and labelled by purpose.
+    static func derive(_ secret: SharedSecret, roundID: UInt64, label: String) -> SymmetricKey {
+        secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: littleEndian(roundID), sharedInfo: Data(label.utf8), outputByteCount: 32)
+    }
+
+    static func shareEncryptionKey(_ secret: SharedSecret, roundID: UInt64) -> SymmetricKey {
+        derive(secret, roundID: roundID, label: "bulwark secagg share-encryption v1")
+    }
+
+    static func pairwiseMaskSeed(_ secret: SharedSecret, roundID: UInt64) -> [UInt8] {
+        derive(secret, roundID: roundID, label: "bulwark secagg pairwise-mask v1").withUnsafeBytes { Array($0) }
+    }
+
+    static func shareAssociatedData(roundID: UInt64, sender: Int, recipient: Int) -> Data {
+        var data = Data("bulwark secagg shares v1".utf8)
+        data.append(contentsOf: littleEndian(roundID))
+        data.append(contentsOf: littleEndian(UInt64(sender)))
+        data.append(contentsOf: littleEndian(UInt64(recipient)))
+        return data
+    }
+
+    /// Adds (or subtracts) the ChaCha20 stream of `seed` to `vector` modulo 2ᵏ: one word per
+    /// coordinate, 4 bytes of keystream when k ≤ 32 and 8 bytes otherwise, reduced by `mask`.
+    static func applyMask(seed: [UInt8], to vector: inout [UInt64], subtract: Bool, bitWidth: Int, mask: UInt64) throws(FederatedError) {
+        var cipher: ChaCha20
+        do { cipher = try ChaCha20(key: seed) } catch { throw FederatedError(.malformed, "mask seed of \(seed.count) bytes", underlying: error) }
+        let chunk = 2048
+        if bitWidth <= 32 {
+            var scratch = [UInt32](repeating: 0, count: chunk)
+            var start = 0
+            while start < vector.count {
+                let length = min(chunk, vector.count - start)
+                scratch.withUnsafeMutableBytes { cipher.fill(UnsafeMutableRawBufferPointer(rebasing: $0[0..<(4 * length)])) }
+                vector.withUnsafeMutableBufferPointer { out in
+                    scratch.withUnsafeBufferPointer { words in
+                        if subtract {
+                            for i in 0..<length { out[start + i] = (out[start + i] &- UInt64(UInt32(littleEndian: words[i]))) & mask }
+                        } else {
+                            for i in 0..<length { out[start + i] = (out[start + i] &+ UInt64(UInt32(littleEndian: words[i]))) & mask }
+                        }
+                    }
+                }
+                start += length
+            }
+        } else {
+            var scratch = [UInt64](repeating: 0, count: chunk)
+            var start = 0
+            while start < vector.count {
+                let length = min(chunk, vector.count - start)
+                scratch.withUnsafeMutableBytes { cipher.fill(UnsafeMutableRawBufferPointer(rebasing: $0[0..<(8 * length)])) }
+                vector.withUnsafeMutableBufferPointer { out in
+                    scratch.withUnsafeBufferPointer { words in
+                        if subtract {
+                            for i in 0..<length { out[start + i] = (out[start + i] &- UInt64(littleEndian: words[i])) & mask }
+                        } else {
+                            for i in 0..<length { out[start + i] = (out[start + i] &+ UInt64(littleEndian: words[i])) & mask }
+                        }
+                    }
+                }
+                start += length
+            }
+        }
+    }
+
+    static func bytesPerCoordinate(bitWidth: Int) -> Int { (bitWidth + 7) / 8 }
+
+    static func pack(_ vector: [UInt64], bitWidth: Int) -> Data {
+        let width = bytesPerCoordinate(bitWidth: bitWidth)
+        var bytes = [UInt8](repeating: 0, count: vector.count * width)
+        bytes.withUnsafeMutableBufferPointer { out in
+            for (index, value) in vector.enumerated() {
+                for byte in 0..<width { out[index * width + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+            }
+        }
+        return Data(bytes)
+    }
+
+    static func unpack(_ data: Data, count: Int, bitWidth: Int, mask: UInt64, client: Int) throws(FederatedError) -> [UInt64] {
+        let width = bytesPerCoordinate(bitWidth: bitWidth)
+        guard data.count == count * width else {
+            throw FederatedError(.shapeMismatch, "masked input of client \(client): \(data.count) bytes, expected \(count) coordinates of \(width) bytes")
+        }
+        var out = [UInt64](repeating: 0, count: count)
+        let fits = data.withUnsafeBytes { raw -> Bool in
+            var fits = true
+            out.withUnsafeMutableBufferPointer { out in
+                for index in 0..<count {
+                    var value: UInt64 = 0
+                    for byte in 0..<width { value |= UInt64(raw[index * width + byte]) << (8 * UInt64(byte)) }
+                    fits = fits && value & ~mask == 0
+                    out[index] = value
+                }
+            }
+            return fits
+        }
+        guard fits else { throw FederatedError(.malformed, "masked input of client \(client) has a coordinate of more than \(bitWidth) bits") }
+        return out
+    }
+
+    static func encodeShare(_ share: ShamirShare) -> [UInt8] {
+        littleEndian(share.x.value) + share.values.flatMap { littleEndian($0.value) }
+    }
+
+    static func decodeShare(_ bytes: ArraySlice<UInt8>) throws(FederatedError) -> ShamirShare {
+        guard bytes.count == shareByteCount else { throw FederatedError(.malformed, "share of \(bytes.count) bytes, expected \(shareByteCount)") }
+        var words: [MersenneField] = []
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            var value: UInt64 = 0
+            for byte in 0..<8 { value |= UInt64(bytes[offset + byte]) << (8 * UInt64(byte)) }
+            do { words.append(try MersenneField(exactly: value)) } catch { throw FederatedError(.malformed, "share element out of the field", underlying: error) }
+            offset += 8
+        }
+        return ShamirShare(x: words[0], values: Array(words.dropFirst()))
+    }
+
+    /// `sender ‖ recipient ‖ self-mask share ‖ masking-key share`, fixed length.
+    static func sharePlaintext(sender: Int, recipient: Int, selfMaskShare: ShamirShare, maskingKeyShare: ShamirShare) -> [UInt8] {
+        littleEndian(UInt64(sender)) + littleEndian(UInt64(recipient)) + encodeShare(selfMaskShare) + encodeShare(maskingKeyShare)
+    }
+}
