@@ -9,6 +9,12 @@ import BulwarkReport
 import BulwarkTensor
 import Foundation
 
+/// `--secure-aggregation`.
+enum SecureAggregationChoice: String, CaseIterable, ExpressibleByArgument {
+    case secAgg = "secagg"
+    case secAggPlus = "secagg+"
+}
+
 /// `--attack`: what malicious simulated clients do.
 enum ClientAttackChoice: String, CaseIterable, ExpressibleByArgument {
     case signFlip = "sign-flip"
@@ -103,6 +109,15 @@ struct FederatedSimulateCommand: ParsableCommand {
 
     @OptionGroup(title: "DP-FedAvg") var privacy: FederatedDPOptions
 
+    @Option(name: .customLong("secure-aggregation"), help: "Sum updates with secagg (every pair of clients) or secagg+ (k neighbours): the coordinator sees only the sum (FedAvg or --dp).")
+    var secureAggregation: SecureAggregationChoice?
+
+    @Option(name: .customLong("secagg-neighbours"), parsing: .unconditional, help: "secagg+: neighbours per client (even; odd counts round up).")
+    var secaggNeighbours: Int = 10
+
+    @Option(name: .customLong("secagg-clip"), parsing: .unconditional, help: "Secure aggregation: every coordinate of an update is clipped to ± this before fixed-point encoding.")
+    var secaggClip: Float = 1
+
     @Option(parsing: .unconditional, help: "Seed of the model, the partition, sampling and local training.")
     var seed: UInt64 = 0
 
@@ -127,6 +142,11 @@ struct FederatedSimulateCommand: ParsableCommand {
         if malicious > 0, attack == nil { throw ValidationError("--malicious needs --attack (\(ClientAttackChoice.allCases.map(\.rawValue).joined(separator: ", ")))") }
         if attack != nil, malicious == 0 { throw ValidationError("--attack needs --malicious F (the fraction of clients that attack)") }
         guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if secureAggregation != nil, !privacy.dp, aggregation.aggregator != "fedavg" {
+            throw ValidationError("--secure-aggregation shows the coordinator only the sum: use it with --aggregator fedavg or --dp, not a robust rule")
+        }
+        guard secaggClip > 0, secaggClip.isFinite else { throw ValidationError("--secagg-clip must be a positive number") }
+        try Bounds.check(secaggNeighbours, in: 2...100_000, "--secagg-neighbours")
         if privacy.dp {
             if clientsPerRound != nil { throw ValidationError("--dp samples clients with --client-rate; --clients-per-round does not apply") }
             if aggregation.aggregator != "fedavg" { throw ValidationError("--dp is its own aggregation (clipped, noised mean); drop --aggregator") }
@@ -162,7 +182,8 @@ struct FederatedSimulateCommand: ParsableCommand {
         let local = LocalTraining(epochs: localEpochs, batchSize: localBatch, learningRate: learningRate, proximalMu: fedProxMu)
         let base = FederatedPlan(clients: clients, rounds: rounds, clientsPerRound: perRound, partition: try parsedPartition(), local: local,
                                  rule: .fedAvg, dp: dpPlan, serverLearningRate: serverLearningRate, maliciousFraction: malicious,
-                                 attack: behaviour, dropoutRate: dropout, rootExamples: rootExamples, seed: seed)
+                                 attack: behaviour, dropoutRate: dropout, rootExamples: rootExamples, seed: seed,
+                                 secureAggregation: secureAggregation.map { SecureAggregationPlan(neighbours: $0 == .secAggPlus ? secaggNeighbours : nil, clipRange: secaggClip) })
         if cleanBaseline {
             var clean = base
             clean.maliciousFraction = 0
@@ -170,12 +191,12 @@ struct FederatedSimulateCommand: ParsableCommand {
             runs.append(("fedavg, no attackers", clean))
         }
         if dpPlan != nil {
-            runs.append(("dp-fedavg", base))
+            runs.append((base.secureAggregation == nil ? "dp-fedavg" : "dp-fedavg, \(secureAggregation?.rawValue ?? "")", base))
         } else {
             for choice in try aggregation.choices() {
                 var p = base
                 p.rule = aggregation.rule(choice, perRound: perRound, malicious: malicious)
-                runs.append((p.rule.description, p))
+                runs.append((p.rule.description + (p.secureAggregation == nil ? "" : ", \(secureAggregation?.rawValue ?? "")"), p))
             }
         }
         var reports: [FederatedRunSummary] = []
@@ -230,6 +251,7 @@ struct FederatedSimulateCommand: ParsableCommand {
         }
         if let b = r.backdoorSuccess { text += String(format: "  backdoor %.2f", b) }
         if let e = r.epsilon { text += String(format: "  ε %.3f", e) }
+        if let f = r.secureAggregationFailure { text += "  secure sum lost: \(f)" }
         return text + String(format: "  %.1fs", r.seconds)
     }
 
@@ -238,12 +260,15 @@ struct FederatedSimulateCommand: ParsableCommand {
                      + (s.attack.map { ", \(Int((s.maliciousFraction * 100).rounded()))% \($0)" } ?? "")]
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
         let width = max(28, (s.runs.map(\.label.count).max() ?? 0) + 2)
-        lines.append(pad("run", width) + "final acc  best acc  malicious weight  backdoor")
+        lines.append(pad("run", width) + "final acc  best acc  malicious weight  backdoor  bytes/client/round  s/round")
         for run in s.runs {
             let last = run.rounds.last
             let backdoor = last?.backdoorSuccess.map { String(format: "%.3f", $0) } ?? "-"
+            let bytes = run.rounds.map(\.bytesUpPerClient).reduce(0, +) / max(1, run.rounds.count)
+            let seconds = run.rounds.map(\.seconds).reduce(0, +) / Double(max(1, run.rounds.count))
             lines.append(pad(run.label, width) + String(format: "%9.4f %9.4f %17.3f  ", last?.testAccuracy ?? 0,
-                                                         run.rounds.map(\.testAccuracy).max() ?? 0, run.meanMaliciousWeight) + backdoor)
+                                                         run.rounds.map(\.testAccuracy).max() ?? 0, run.meanMaliciousWeight)
+                         + pad(backdoor, 8) + String(format: "  %18d  %7.2f", bytes, seconds))
         }
         if let e = s.runs.last?.rounds.last?.epsilon, let claim = s.privacyClaim {
             lines.append(String(format: "ε = %.4f at δ = %g after %d rounds", e, s.runs.last?.dp?.delta ?? 0, s.rounds)

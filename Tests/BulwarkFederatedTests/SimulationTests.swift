@@ -87,3 +87,31 @@ private func blobs(_ n: Int, seed: UInt64) -> (inputs: Tensor, labels: [Int]) {
         }
     }
 }
+
+@Suite struct SecureSimulationTests {
+    func model() throws -> Sequential { try ZooArchitecture.tabular.makeModel(exampleShape: [8], classCount: 2, seed: 1) }
+
+    @Test func secureSumsGiveTheSameModelAsPlainEqualWeightAveraging() throws {
+        let training = blobs(400, seed: 1), test = blobs(100, seed: 2)
+        // Equal shards, so FedAvg's example weights are equal and the secure mean must match it.
+        var plan = FederatedPlan(clients: 8, rounds: 2, local: LocalTraining(epochs: 1, batchSize: 16, learningRate: 0.1), seed: 3)
+        let plain = try FederatedSimulation.run(model: try model(), training: training, test: test, classCount: 2, plan: plan)
+        plan.secureAggregation = SecureAggregationPlan(neighbours: 4, clipRange: 2)
+        let secure = try FederatedSimulation.run(model: try model(), training: training, test: test, classCount: 2, plan: plan)
+        let a = try ModelWeights(model: plain.model).flattened, b = try ModelWeights(model: secure.model).flattened
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(secure.rounds[0].bytesUpPerClient > plain.rounds[0].bytesUpPerClient)
+    }
+
+    @Test func dropoutsAreRecoveredAndRobustRulesRefused() throws {
+        let data = blobs(400, seed: 4)
+        var plan = FederatedPlan(clients: 10, rounds: 2, local: LocalTraining(epochs: 1, batchSize: 16, learningRate: 0.1),
+                                 dropoutRate: 0.2, seed: 5, secureAggregation: SecureAggregationPlan(neighbours: 6))
+        let result = try FederatedSimulation.run(model: try model(), training: data, test: data, classCount: 2, plan: plan)
+        #expect(result.rounds.contains { $0.droppedOut > 0 })
+        #expect(result.rounds.allSatisfy { $0.secureAggregationFailure != nil || $0.verdicts.count == $0.sampled - $0.droppedOut })
+        #expect(result.rounds.contains { $0.secureAggregationFailure == nil && $0.droppedOut > 0 })
+        plan.rule = .median
+        #expect(throws: FederatedError.self) { try FederatedSimulation.run(model: try model(), training: data, test: data, classCount: 2, plan: plan) }
+    }
+}

@@ -92,21 +92,35 @@ public struct DPFedAvg: Sendable, Codable, Equatable {
     public func aggregate(_ updates: [ClientUpdate], dimension: Int, using random: inout DPRandomSource) throws(FederatedError) -> Aggregate {
         var sum = [Float](repeating: 0, count: dimension)
         var verdicts: [ClientVerdict] = []
-        let expected = samplingRate * Double(population)
         for update in updates {
-            guard update.delta.count == dimension else {
-                throw FederatedError(.shapeMismatch, "client \(update.client) sent \(update.delta.count) values for a model of \(dimension)")
-            }
-            guard update.delta.allSatisfy({ $0.isFinite }) else { throw FederatedError(.malformed, "client \(update.client) sent a non-finite value") }
-            let norm = l2Norm(update.delta)
-            let scale = norm > clipNorm ? Float(clipNorm / norm) : 1
-            for j in 0..<dimension { sum[j] += scale * update.delta[j] }
-            verdicts.append(ClientVerdict(client: update.client, weight: 1 / expected, norm: norm,
-                                          note: norm > clipNorm ? "clipped \(String(format: "%.4g", norm)) → \(clipNorm)" : nil))
+            let (clipped, verdict) = try clip(update, dimension: dimension)
+            for j in 0..<dimension { sum[j] += clipped[j] }
+            verdicts.append(verdict)
         }
-        sum.withUnsafeMutableBufferPointer { p in
-            random.addGaussianNoise(to: p, standardDeviation: noiseMultiplier * clipNorm, scale: 1 / expected)
+        return Aggregate(delta: noisedMean(sum: sum, using: &random), verdicts: verdicts)
+    }
+
+    /// `update`'s delta clipped to ``clipNorm`` and the verdict saying whether it was: what each
+    /// client does before a secure sum, which never shows the coordinator single updates.
+    /// - Throws: `shapeMismatch` or `malformed` as ``aggregate(_:dimension:using:)``.
+    public func clip(_ update: ClientUpdate, dimension: Int) throws(FederatedError) -> (delta: [Float], verdict: ClientVerdict) {
+        guard update.delta.count == dimension else {
+            throw FederatedError(.shapeMismatch, "client \(update.client) sent \(update.delta.count) values for a model of \(dimension)")
         }
-        return Aggregate(delta: sum, verdicts: verdicts)
+        guard update.delta.allSatisfy({ $0.isFinite }) else { throw FederatedError(.malformed, "client \(update.client) sent a non-finite value") }
+        let norm = l2Norm(update.delta)
+        let scale = norm > clipNorm ? Float(clipNorm / norm) : 1
+        let verdict = ClientVerdict(client: update.client, weight: 1 / (samplingRate * Double(population)), norm: norm,
+                                    note: norm > clipNorm ? "clipped \(String(format: "%.4g", norm)) → \(clipNorm)" : nil)
+        return (scale == 1 ? update.delta : update.delta.map { $0 * scale }, verdict)
+    }
+
+    /// The sum of clipped updates plus N(0, (σS)²) per coordinate, divided by q·N.
+    public func noisedMean(sum: [Float], using random: inout DPRandomSource) -> [Float] {
+        var out = sum
+        out.withUnsafeMutableBufferPointer { p in
+            random.addGaussianNoise(to: p, standardDeviation: noiseMultiplier * clipNorm, scale: 1 / (samplingRate * Double(population)))
+        }
+        return out
     }
 }

@@ -34,12 +34,15 @@ public struct FederatedPlan: Sendable, Codable, Equatable {
     public var rootExamples: Int
     /// Seed of the partition, the sampling, local shuffles and dropouts (DP noise has its own source).
     public var seed: UInt64
+    /// Sum the updates with SecAgg / SecAgg+ instead of in the clear (FedAvg with equal weights,
+    /// or DP-FedAvg); nil for a plain sum.
+    public var secureAggregation: SecureAggregationPlan?
 
     /// A plan; the defaults are 10 clients, 5 rounds, all clients each round, IID data, FedAvg.
     public init(clients: Int = 10, rounds: Int = 5, clientsPerRound: Int? = nil, partition: DataPartition = .iid,
                 local: LocalTraining = LocalTraining(), rule: AggregationRule = .fedAvg, dp: DPFedAvg? = nil,
                 serverLearningRate: Float = 1, maliciousFraction: Double = 0, attack: ClientBehaviour = .honest,
-                dropoutRate: Double = 0, rootExamples: Int = 100, seed: UInt64 = 0) {
+                dropoutRate: Double = 0, rootExamples: Int = 100, seed: UInt64 = 0, secureAggregation: SecureAggregationPlan? = nil) {
         self.clients = clients
         self.rounds = rounds
         self.clientsPerRound = clientsPerRound ?? clients
@@ -53,6 +56,7 @@ public struct FederatedPlan: Sendable, Codable, Equatable {
         self.dropoutRate = dropoutRate
         self.rootExamples = rootExamples
         self.seed = seed
+        self.secureAggregation = secureAggregation
     }
 
     /// Throws `invalidParameter` for a setting out of range, naming it.
@@ -77,6 +81,10 @@ public struct FederatedPlan: Sendable, Codable, Equatable {
         if dp == nil, rule.needsReference, rootExamples == 0 {
             throw FederatedError(.invalidParameter, "FLTrust needs a root set: give root examples > 0")
         }
+        if secureAggregation != nil, dp == nil, rule != .fedAvg {
+            throw FederatedError(.invalidParameter, "secure aggregation shows the coordinator only the sum: it goes with FedAvg or DP-FedAvg, not \(rule), which needs each update")
+        }
+        if let s = secureAggregation { try s.validate() }
         if let dp, dp.population != clients {
             throw FederatedError(.invalidParameter, "DP-FedAvg was planned for \(dp.population) clients, the federation has \(clients)")
         }
@@ -108,12 +116,16 @@ public struct FederatedRound: Sendable, Codable, Equatable {
     public var backdoorSuccess: Double?
     /// ε spent so far under DP-FedAvg.
     public var epsilon: Double?
-    /// Bytes each participant sent (its update as float32).
+    /// Bytes each participant sent: its update as float32, or under secure aggregation the mean
+    /// of every protocol message a client sent (JSON-encoded, as the simulation's transport).
     public var bytesUpPerClient: Int
     /// Wall seconds of the round.
     public var seconds: Double
     /// The verdict on each arrived update.
     public var verdicts: [ClientVerdict]
+    /// Why the round's secure sum could not be unmasked (too many dropouts), leaving the model
+    /// unchanged; nil when it was.
+    public var secureAggregationFailure: String?
 }
 
 /// The outcome of ``FederatedSimulation/run(model:training:test:classCount:plan:randomness:progress:)``.
@@ -180,11 +192,13 @@ public enum FederatedSimulation {
                 sampled = Array(randomPermutation(plan.clients, using: &rng).prefix(plan.clientsPerRound)).sorted()
             }
             var updates: [ClientUpdate] = []
+            var droppedClients: [Int] = []
             var dropped = 0, lossSum = 0.0, honestCount = 0
             for client in sampled {
                 let roundSeed = rng.next()
                 if plan.dropoutRate > 0, Double.random(in: 0..<1, using: &rng) < plan.dropoutRate {
                     dropped += 1
+                    droppedClients.append(client)
                     continue
                 }
                 let behaviour = malicious.contains(client) ? plan.attack : .honest
@@ -200,7 +214,23 @@ public enum FederatedSimulation {
                 updates.append(ClientUpdate(client: client, delta: behaviour.transform(delta), exampleCount: rows.count))
             }
             let aggregate: Aggregate
-            if let dp = plan.dp {
+            var bytesUp = dimension * MemoryLayout<Float>.size
+            var failure: String?
+            if let secure = plan.secureAggregation, !updates.isEmpty {
+                // The protocol's keys and graph come from a seed of their own, so a secure run
+                // samples, partitions and trains exactly as the plain run of the same plan.
+                let secureSeed = plan.seed ^ (0x5EC0_A66E_0000_0000 &+ UInt64(round))
+                do {
+                    let summed = try secure.aggregate(updates, dropped: droppedClients, dimension: dimension, dp: plan.dp, round: round,
+                                                      seed: secureSeed, random: &random)
+                    aggregate = summed.aggregate
+                    bytesUp = summed.bytesSentPerClient
+                } catch where error.code == .notEnoughClients {
+                    // Too many dropouts to unmask: the round's sum is lost and the model stays as it was.
+                    failure = error.message
+                    aggregate = Aggregate(delta: [Float](repeating: 0, count: dimension), verdicts: [])
+                }
+            } else if let dp = plan.dp {
                 aggregate = try dp.aggregate(updates, dimension: dimension, using: &random)
             } else if updates.isEmpty {
                 aggregate = Aggregate(delta: [Float](repeating: 0, count: dimension), verdicts: [])
@@ -238,8 +268,8 @@ public enum FederatedSimulation {
                 meanLocalLoss: honestCount > 0 ? lossSum / Double(honestCount) : .nan,
                 testAccuracy: accuracy, backdoorSuccess: backdoor,
                 epsilon: try plan.dp?.epsilon(afterRounds: round),
-                bytesUpPerClient: dimension * MemoryLayout<Float>.size,
-                seconds: Date().timeIntervalSince(start), verdicts: verdicts)
+                bytesUpPerClient: bytesUp,
+                seconds: Date().timeIntervalSince(start), verdicts: verdicts, secureAggregationFailure: failure)
             records.append(record)
             progress(record)
         }
