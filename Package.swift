@@ -105,7 +105,12 @@ let package = Package(
         .target(
             name: "BulwarkFederated",
             dependencies: ["BulwarkErrors", "BulwarkTensor", "BulwarkData", "BulwarkModels", "BulwarkDP", "BulwarkCrypto",
-                           .product(name: "Crypto", package: "swift-crypto")],
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
+            exclude: ["Flower/Proto"],
             swiftSettings: strictSettings
         ),
         .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",
@@ -191,7 +196,7 @@ let package = Package(
             name: "bulwark",
             dependencies: [
                 "BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels", "BulwarkEvasion", "BulwarkSupplyChain", "BulwarkReport", "BulwarkPrivacy",
-                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess", "BulwarkGateway", "BulwarkServing",
+                "BulwarkPoisoning", "BulwarkExtraction", "BulwarkAssessment", "BulwarkAccess", "BulwarkGateway", "BulwarkServing", "BulwarkFederated",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
