@@ -24,6 +24,7 @@ struct Bulwark: AsyncParsableCommand {
             EvaluateCommand.self,
             ExportCommand.self,
             ExtractCommand.self,
+            Federated.self,
             FingerprintCommand.self,
             IncidentCommand.self,
             InspectCommand.self,
