@@ -33,6 +33,9 @@ struct FederatedClient: AsyncParsableCommand {
     @Option(name: .customLong("flower-superlink"), help: "The Flower SuperLink's Fleet API: host:port (plain HTTP) or http(s)://host:port.")
     var flowerSuperlink: String
 
+    @Option(name: .customLong("root-certificates"), help: "PEM root certificate(s) the SuperLink's TLS certificate must chain to (implies https).")
+    var rootCertificates: String?
+
     @Option(help: "Local training examples: a .npy (with --labels) or a .npz holding inputs and labels.")
     var data: String
 
@@ -66,7 +69,7 @@ struct FederatedClient: AsyncParsableCommand {
     @Flag(name: .customLong("keep-running"), help: "Stay in the federation after the run finishes (wait for the next run).")
     var keepRunning = false
 
-    @Option(name: .customLong("auth-private-key"), help: "PEM P-384 private key registered with a SuperLink started with --enable-supernode-auth.")
+    @Option(name: .customLong("auth-private-key"), help: "PEM P-384 private key (ssh-keygen -t ecdsa -b 384 -m PEM) whose public key was registered with `flwr supernode register` on a SuperLink started with --enable-supernode-auth.")
     var authPrivateKey: String?
 
     @Flag(help: "Print the session summary as JSON on stdout.")
@@ -98,7 +101,8 @@ struct FederatedClient: AsyncParsableCommand {
                                           classCount: fixedShape ? 10 : classes)
         } catch { throw CLIError(error.message) }
         let local = LocalTrainer(dataset: dataset, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
-        let configuration = FlowerSuperNode.Configuration(superlink: flowerSuperlink, identity: identity, requestTimeoutSeconds: timeoutSeconds,
+        let configuration = FlowerSuperNode.Configuration(superlink: flowerSuperlink, identity: identity, rootCertificates: rootCertificates,
+                                                          requestTimeoutSeconds: timeoutSeconds,
                                                           maximumTasks: maxTasks, stopWhenRunFinishes: !keepRunning)
         let node = try FlowerSuperNode(configuration: configuration)
         let summary: FlowerSuperNode.Summary

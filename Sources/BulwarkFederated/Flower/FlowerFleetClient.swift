@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SwiftProtobuf
 
 /// Flower's Fleet API as protobuf over HTTP (flwr ≥ 1.40): each call is a `POST` of a protobuf
@@ -12,12 +13,17 @@ struct FlowerFleetClient: Sendable {
     let baseURL: String
     let identity: FlowerNodeIdentity
     let timeoutSeconds: Double
+    /// The HTTP client: the process-wide one, or one of our own trusting `rootCertificates`.
+    let http: HTTPClient
+    let ownsHTTP: Bool
     /// The largest response body accepted (objects are at most 5 MiB chunks; messages are small).
     static let maximumResponseBytes = 64 << 20
 
     /// Parses `superlink` (`host:port`, `http://host:port` or `https://host:port`); throws
-    /// `invalidParameter` for anything else.
-    init(superlink: String, identity: FlowerNodeIdentity, timeoutSeconds: Double) throws(FederatedError) {
+    /// `invalidParameter` for anything else, or for a root-certificate file that holds no PEM
+    /// certificate. With `rootCertificates` (a PEM file) the SuperLink's TLS certificate must
+    /// chain to one of them (and the address must be https); without, the system's trust store.
+    init(superlink: String, identity: FlowerNodeIdentity, timeoutSeconds: Double, rootCertificates: String? = nil) throws(FederatedError) {
         var address = superlink
         while address.hasSuffix("/") { address.removeLast() }
         if !address.hasPrefix("http://") && !address.hasPrefix("https://") { address = "http://" + address }
@@ -28,26 +34,51 @@ struct FlowerFleetClient: Sendable {
         guard timeoutSeconds > 0, timeoutSeconds.isFinite else {
             throw FederatedError(.invalidParameter, "request timeout must be a positive number of seconds, got \(timeoutSeconds)")
         }
+        if let rootCertificates {
+            if superlink.hasPrefix("http://") {
+                throw FederatedError(.invalidParameter, "root certificates given for a plain-HTTP SuperLink address \(superlink.prefix(120)); use https://")
+            }
+            if address.hasPrefix("http://") { address = "https://" + address.dropFirst("http://".count) }
+            let certificates: [NIOSSLCertificate]
+            do { certificates = try NIOSSLCertificate.fromPEMFile(rootCertificates) } catch {
+                throw FederatedError(.invalidParameter, "\(rootCertificates): no PEM certificate could be read")
+            }
+            guard !certificates.isEmpty else { throw FederatedError(.invalidParameter, "\(rootCertificates): no PEM certificate") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(certificates)
+            var configuration = HTTPClient.Configuration()
+            configuration.tlsConfiguration = tls
+            http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            ownsHTTP = true
+        } else {
+            http = HTTPClient.shared
+            ownsHTTP = false
+        }
         baseURL = address
         self.identity = identity
         self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Releases the HTTP client when it is one of our own.
+    func shutdown() async {
+        if ownsHTTP { try? await http.shutdown() }
     }
 
     /// Calls Fleet method `path` (e.g. `pull-messages`) with `request`.
     func call<Response: SwiftProtobuf.Message>(_ path: String, _ request: some SwiftProtobuf.Message, as: Response.Type,
                                               timeoutSeconds: Double? = nil) async throws(FederatedError) -> Response {
         let body = try FlowerObjects.serialize(request)
-        var http = HTTPClientRequest(url: "\(baseURL)/v1/fleet/\(path)")
-        http.method = .POST
-        http.headers.add(name: "content-type", value: "application/protobuf")
-        http.headers.add(name: "accept", value: "application/protobuf")
-        for (name, value) in try identity.headers() { http.headers.add(name: name, value: value) }
-        http.body = .bytes(ByteBuffer(bytes: body))
+        var httpRequest = HTTPClientRequest(url: "\(baseURL)/v1/fleet/\(path)")
+        httpRequest.method = .POST
+        httpRequest.headers.add(name: "content-type", value: "application/protobuf")
+        httpRequest.headers.add(name: "accept", value: "application/protobuf")
+        for (name, value) in try identity.headers() { httpRequest.headers.add(name: name, value: value) }
+        httpRequest.body = .bytes(ByteBuffer(bytes: body))
         let seconds = timeoutSeconds ?? self.timeoutSeconds
         let status: HTTPResponseStatus
         let bytes: [UInt8]
         do {
-            let response = try await HTTPClient.shared.execute(http, timeout: .milliseconds(Int64(seconds * 1000)))
+            let response = try await http.execute(httpRequest, timeout: .milliseconds(Int64(seconds * 1000)))
             status = response.status
             var buffer = try await response.body.collect(upTo: Self.maximumResponseBytes)
             bytes = buffer.readBytes(length: buffer.readableBytes) ?? []

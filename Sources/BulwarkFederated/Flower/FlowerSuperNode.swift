@@ -27,6 +27,9 @@ public struct FlowerSuperNode: Sendable {
         public var superlink: String
         /// The node's key pair (a fresh, self-registered one by default).
         public var identity: FlowerNodeIdentity
+        /// A PEM file of root certificates the SuperLink's TLS certificate must chain to (nil:
+        /// the system's trust store for https addresses).
+        public var rootCertificates: String?
         /// The limit on each HTTP request, in seconds.
         public var requestTimeoutSeconds: Double
         /// The pause between two polls of an empty message queue, in seconds.
@@ -41,11 +44,13 @@ public struct FlowerSuperNode: Sendable {
         public var stopWhenRunFinishes: Bool
 
         /// A configuration for `superlink` with Flower's defaults (30 s heartbeats).
-        public init(superlink: String, identity: FlowerNodeIdentity = FlowerNodeIdentity(), requestTimeoutSeconds: Double = 30,
+        public init(superlink: String, identity: FlowerNodeIdentity = FlowerNodeIdentity(), rootCertificates: String? = nil,
+                    requestTimeoutSeconds: Double = 30,
                     pollIntervalSeconds: Double = 1, heartbeatIntervalSeconds: Double = 30, objectTimeoutSeconds: Double = 120,
                     maximumTasks: Int? = nil, stopWhenRunFinishes: Bool = true) {
             self.superlink = superlink
             self.identity = identity
+            self.rootCertificates = rootCertificates
             self.requestTimeoutSeconds = requestTimeoutSeconds
             self.pollIntervalSeconds = pollIntervalSeconds
             self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
@@ -101,13 +106,20 @@ public struct FlowerSuperNode: Sendable {
         }
         self.configuration = configuration
         client = try FlowerFleetClient(superlink: configuration.superlink, identity: configuration.identity,
-                                       timeoutSeconds: configuration.requestTimeoutSeconds)
+                                       timeoutSeconds: configuration.requestTimeoutSeconds, rootCertificates: configuration.rootCertificates)
     }
 
     /// Joins the federation and serves tasks until ``Configuration/maximumTasks`` are done, the
     /// run finishes (``Configuration/stopWhenRunFinishes``) or the surrounding task is
     /// cancelled; then leaves the federation. `log` receives one line per event.
     public func run(log: @escaping @Sendable (String) -> Void = { _ in }, handler: Handler) async throws(FederatedError) -> Summary {
+        let result: Result<Summary, FederatedError>
+        do throws(FederatedError) { result = .success(try await session(log: log, handler: handler)) } catch { result = .failure(error) }
+        await client.shutdown()
+        return try result.get()
+    }
+
+    func session(log: @escaping @Sendable (String) -> Void, handler: Handler) async throws(FederatedError) -> Summary {
         let key = Data(configuration.identity.publicKeyPEM.utf8)
         if configuration.identity.selfRegistered {
             var register = Flwr_Proto_RegisterNodeFleetRequest()
@@ -145,7 +157,8 @@ public struct FlowerSuperNode: Sendable {
         do throws(FederatedError) {
             summary.stopReason = try await serve(node: node, summary: &summary, log: log, handler: handler)
         } catch {
-            outcome = .failure(error)
+            // A request cut short by cancellation (Ctrl-C) is a clean stop, not a failure.
+            if Task.isCancelled { summary.stopReason = "cancelled" } else { outcome = .failure(error) }
         }
         heartbeat.cancel()
         await leave(nodeID: nodeID, log: log)
