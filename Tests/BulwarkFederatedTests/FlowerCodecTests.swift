@@ -148,3 +148,21 @@ import Testing
         #expect(throws: FederatedError.self) { _ = try FlowerNodeIdentity(privateKeyPEM: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }
     }
 }
+
+@Suite struct FlowerFleetClientTests {
+    @Test func addressesAreHostAndPort() throws {
+        let identity = FlowerNodeIdentity()
+        #expect(try FlowerFleetClient(superlink: "127.0.0.1:9092", identity: identity, timeoutSeconds: 5).baseURL == "http://127.0.0.1:9092")
+        #expect(try FlowerFleetClient(superlink: "https://link.example:443/", identity: identity, timeoutSeconds: 5).baseURL == "https://link.example:443")
+        for bad in ["127.0.0.1", "http://host:9092/v1", "", "ftp://host:1", "host:9092?x=1"] {
+            #expect(throws: FederatedError.self) { _ = try FlowerFleetClient(superlink: bad, identity: identity, timeoutSeconds: 5) }
+        }
+        #expect(throws: FederatedError.self) { _ = try FlowerFleetClient(superlink: "127.0.0.1:9092", identity: identity, timeoutSeconds: 0) }
+    }
+
+    @Test func errorBodiesBecomeOneLine() {
+        #expect(FlowerFleetClient.errorDetail(Array("{\"code\": 2007, \"message\": \"Run is\\nfinished.\"}".utf8)) == ": Run is finished.")
+        #expect(FlowerFleetClient.errorDetail(Array("<!DOCTYPE html>\n<html>".utf8)) == ": an HTML page")
+        #expect(FlowerFleetClient.errorDetail([]) == "")
+    }
+}

@@ -87,15 +87,17 @@ struct FlowerFleetClient: Sendable {
         } catch is NIOTooManyBytesError {
             throw FederatedError(.superlinkRejected, "Flower SuperLink \(baseURL): \(path) response larger than \(Self.maximumResponseBytes) bytes")
         } catch {
-            throw FederatedError(.superlinkUnreachable, "cannot reach Flower SuperLink at \(baseURL) (\(path)): \(Self.oneLine(error))")
+            let text = Self.oneLine(error)
+            let reason = text.contains("Connection refused") ? "connection refused" : text
+            throw FederatedError(.superlinkUnreachable, "cannot reach Flower SuperLink at \(baseURL) (\(path)): \(reason)")
         }
         guard status == .ok else {
             let detail = Self.errorDetail(bytes)
             if status == .unauthorized {
                 throw FederatedError(.superlinkRejected, "Flower SuperLink \(baseURL) refused this SuperNode's signed identity (HTTP 401\(detail))")
             }
-            if status == .notFound {
-                throw FederatedError(.superlinkRejected, "\(baseURL) has no Flower Fleet API /v1/fleet/\(path) (HTTP 404): not a Flower ≥ 1.40 SuperLink Fleet address?")
+            if status == .notFound || status == .methodNotAllowed || status == .notImplemented || detail.contains("HTML page") {
+                throw FederatedError(.superlinkRejected, "\(baseURL) has no Flower Fleet API /v1/fleet/\(path) (HTTP \(status.code)): not a Flower ≥ 1.40 SuperLink Fleet address?")
             }
             throw FederatedError(.superlinkRejected, "Flower SuperLink \(baseURL) refused \(path) (HTTP \(status.code)\(detail))")
         }
@@ -112,7 +114,9 @@ struct FlowerFleetClient: Sendable {
                 if let text = object[key] as? String { return ": " + oneLine(text) }
             }
         }
-        return ": " + oneLine(String(decoding: bytes.prefix(200), as: UTF8.self))
+        let text = String(decoding: bytes.prefix(200), as: UTF8.self)
+        if text.drop(while: \.isWhitespace).hasPrefix("<") { return ": an HTML page" }
+        return ": " + oneLine(text)
     }
 
     static func oneLine(_ value: Any) -> String {
