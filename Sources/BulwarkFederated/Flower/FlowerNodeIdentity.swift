@@ -11,7 +11,6 @@ public import Foundation
 /// where an operator registered its public key beforehand (`flwr supernode register`).
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let identity = FlowerNodeIdentity()
 /// print(identity.publicKeyPEM.hasPrefix("-----BEGIN PUBLIC KEY-----"))  // true
 /// ```

@@ -3,7 +3,9 @@ public import BulwarkData
 /// One value of a Flower `ConfigRecord`: what a ServerApp sends as a round's configuration
 /// (`server-round`, `lr`, `local-epochs`, …) and what a legacy `fitres.status` carries.
 public enum FlowerConfigValue: Sendable, Equatable {
+    /// A single value: a float, a signed or unsigned integer, a flag, text or bytes.
     case double(Double), int(Int64), uint(UInt64), bool(Bool), string(String), bytes([UInt8])
+    /// A list of values of one of those kinds.
     case doubles([Double]), ints([Int64]), uints([UInt64]), bools([Bool]), strings([String]), byteStrings([[UInt8]])
 
     /// The value as a number, when it is one (integers widen to `Double`, `Bool` does not).
@@ -20,7 +22,9 @@ public enum FlowerConfigValue: Sendable, Equatable {
 /// One value of a Flower `MetricRecord`: a number or a list of numbers (`num-examples`,
 /// `train_loss`, `eval_acc`, …).
 public enum FlowerMetricValue: Sendable, Equatable {
+    /// A single number: a float, a signed or an unsigned integer.
     case double(Double), int(Int64), uint(UInt64)
+    /// A list of numbers of one of those kinds.
     case doubles([Double]), ints([Int64]), uints([UInt64])
 }
 
@@ -76,8 +80,11 @@ public struct FlowerArray: Sendable, Equatable {
 /// One record of a Flower `RecordDict`: named arrays, metrics or configuration, each in the
 /// order the sender wrote it.
 public enum FlowerRecord: Sendable, Equatable {
+    /// An `ArrayRecord`: named arrays (a model's tensors).
     case arrays([(name: String, array: FlowerArray)])
+    /// A `MetricRecord`: named numbers.
     case metrics([(name: String, value: FlowerMetricValue)])
+    /// A `ConfigRecord`: named configuration values.
     case config([(name: String, value: FlowerConfigValue)])
 
     public static func == (lhs: FlowerRecord, rhs: FlowerRecord) -> Bool {
@@ -93,7 +100,6 @@ public enum FlowerRecord: Sendable, Equatable {
 /// The content of a Flower message: named records, in order (Flower's `RecordDict`).
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let content = FlowerRecordDict([
 ///     ("metrics", .metrics([("num-examples", .int(60)), ("train_loss", .double(0.4))])),
 /// ])

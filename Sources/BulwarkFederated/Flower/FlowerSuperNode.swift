@@ -13,7 +13,6 @@ import Foundation
 /// (``FlowerNodeIdentity``) and bounded by the request timeout.
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let node = try FlowerSuperNode(configuration: .init(superlink: "127.0.0.1:9092"))
 /// // let summary = try await node.run { task in
 /// //     FlowerTaskResult(weights: task.weights, exampleCount: 100, loss: 0)

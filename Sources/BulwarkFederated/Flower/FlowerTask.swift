@@ -12,7 +12,10 @@ import BulwarkTensor
 public struct FlowerTask: Sendable {
     /// Training or evaluation.
     public enum Kind: String, Sendable {
-        case train, evaluate
+        /// Train the global model on local data and return the update (`train` messages).
+        case train
+        /// Evaluate the global model on local data (`evaluate` messages).
+        case evaluate
     }
 
     /// Which record layout the ServerApp used.
