@@ -117,7 +117,8 @@ public struct FlowerTaskResult: Sendable {
     /// The reply content for `task`, in its layout: Message API — `arrays` (training; the
     /// incoming record's name and keys) and `metrics` with `train_loss` or `eval_loss`, then the
     /// metrics, then `num-examples`; legacy — `fitres.parameters` / `fitres.num_examples` /
-    /// `fitres.metrics` / `fitres.status` or the `evaluateres.*` records.
+    /// `fitres.metrics` (`train_loss`, then the metrics) / `fitres.status` or the
+    /// `evaluateres.*` records.
     func content(for task: FlowerTask) throws(FederatedError) -> FlowerRecordDict {
         guard exampleCount > 0 else {
             throw FederatedError(.invalidParameter, "a Flower reply needs a positive example count, got \(exampleCount)")
@@ -155,8 +156,9 @@ public struct FlowerTaskResult: Sendable {
             let metricConfig: [(name: String, value: FlowerConfigValue)] = metrics.map { ($0.name, .double($0.value)) }
             let status: FlowerRecord = .config([("code", .int(0)), ("message", .string("Success"))])
             if task.kind == .train {
+                // FitRes has no loss of its own: it goes into the metrics, as train_loss.
                 return FlowerRecordDict([
-                    ("fitres.metrics", .config(metricConfig)),
+                    ("fitres.metrics", .config([("train_loss", .double(loss))] + metricConfig)),
                     ("fitres.num_examples", .metrics([("num_examples", .int(count))])),
                     ("fitres.parameters", .arrays(arrays)),
                     ("fitres.status", status),
