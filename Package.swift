@@ -114,7 +114,12 @@ let package = Package(
                            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                            .product(name: "X509", package: "swift-certificates"),
-                           .product(name: "SwiftASN1", package: "swift-asn1")],
+                           .product(name: "SwiftASN1", package: "swift-asn1"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            exclude: ["Flower/Proto"],
             swiftSettings: strictSettings
         ),
         .target(name: "BulwarkPoisoning", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels",

@@ -19,9 +19,9 @@ enum CoordinatorMode {
     /// Joins the coordinator at `address` and trains `model` on `inputs`/`labels` for every task
     /// until the federation is done; one line per round on stderr.
     static func run<Model: TrainableModel & Sendable>(address: String, tls: FederationTLS?, id: String, model: Model, inputs: Tensor,
-                                                      labels: [Int], timeout: Double, quiet: Bool) async throws -> Int {
+                                                      labels: [Int], timeout: Double, patience: Double, quiet: Bool) async throws -> Int {
         let (host, port) = try parseAddress(address)
-        let client = CoordinatorClient(host: host, port: port, tls: tls, requestedID: id, callTimeout: max(timeout, 1))
+        let client = CoordinatorClient(host: host, port: port, tls: tls, requestedID: id, callTimeout: max(timeout, 1), patience: patience)
         let rounds = RoundCounter()
         do {
             try await client.run(examples: labels.count, agent: "bulwark \(BulwarkVersion.current)", train: { weights, local, seed in
