@@ -146,7 +146,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
                     if record.reopenings > 0 { line += ", after \(record.reopenings) reopening(s)" }
                     if let a = record.testAccuracy { line += String(format: ", test acc %.4f", a) }
                     if let e = record.epsilon { line += String(format: ", ε %.4f", e) }
-                    Terminal.note(line + String(format: " (%.1fs)", record.seconds))
+                    // The checkpoint is on disk before the round is reported closed.
                     if let checkpointURL {
                         do {
                             let encoder = JSONEncoder()
@@ -154,6 +154,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
                             try encoder.encode(checkpoint).write(to: checkpointURL, options: .atomic)
                         } catch { Terminal.note("warning: cannot save the checkpoint \(checkpointURL.path): \(error.localizedDescription)") }
                     }
+                    Terminal.note(line + String(format: " (%.1fs)", record.seconds))
                 })
         } catch { throw CLIError(error.description) }
         let tls = tlsDirectory.map { FederationTLS(directory: $0, name: "server") }

@@ -66,7 +66,6 @@ public struct Aggregate: Sendable, Equatable {
 ///   update on a small clean root set and passes it as `reference`.
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let updates = [ClientUpdate(client: 0, delta: [1, 1], exampleCount: 10),
 ///                ClientUpdate(client: 1, delta: [1.2, 0.8], exampleCount: 10),
 ///                ClientUpdate(client: 2, delta: [-50, 90], exampleCount: 10)]

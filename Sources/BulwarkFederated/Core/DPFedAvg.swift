@@ -18,7 +18,6 @@ import Foundation
 /// adds noise to the unmasked sum it reconstructed; a distributed-noise variant is not built).
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let plan = try DPFedAvg(clipNorm: 1, noiseMultiplier: 1.1, samplingRate: 0.1, population: 100, delta: 1e-5)
 /// print(try plan.epsilon(afterRounds: 50))
 /// ```

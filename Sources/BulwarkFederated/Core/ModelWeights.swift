@@ -6,7 +6,6 @@
 /// is summed, masked and averaged like any other parameter.
 ///
 /// ```swift
-/// import BulwarkFederated
 /// let weights = try ModelWeights(tensors: [
 ///     .init(name: "dense.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6]),
 ///     .init(name: "temperature", shape: [], values: [0.5]),

@@ -11,8 +11,6 @@ import X509
 /// whichever CA file it is given, and a client's id is its certificate's common name.
 ///
 /// ```swift
-/// import BulwarkFederated
-/// import Foundation
 /// let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fl-pki-example").path
 /// let files = try FederationCertificates.write(to: dir, serverNames: ["localhost"], clients: ["client-1"], validDays: 30)
 /// print(files.count)  // 6: ca, ca key, server, server key, client-1, client-1 key

@@ -17,8 +17,6 @@ import Foundation
 /// guarantee.
 ///
 /// ```swift
-/// import BulwarkFederated
-/// import BulwarkReport
 /// let runs: [FederatedRunSummary] = []
 /// let findings = FederatedFindings.findings(runs: runs, reproduce: "bulwark fl simulate …")
 /// print(findings.count)  // 0
