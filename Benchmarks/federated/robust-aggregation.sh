@@ -11,7 +11,7 @@
 #
 # Prints each table and writes them, with the settings and the binary, to
 # Benchmarks/federated/robust-aggregation-output.txt (or FILE); the JSON of every run (each
-# round, each client's verdict) goes beside it in robust-aggregation-*.json.
+# round, each client's verdict) goes beside it in robust-aggregation-*.json (git-ignored).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
