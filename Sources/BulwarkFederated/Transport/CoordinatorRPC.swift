@@ -273,7 +273,7 @@ public struct CoordinatorClient: Sendable {
                         guard Date().timeIntervalSince(start) < patience else {
                             throw FederatedError(.io, "coordinator unreachable for \(Int(patience)) s: \(error.message)")
                         }
-                        log("coordinator unreachable (\(error.message)); retrying in \(delay) s")
+                        log("coordinator unreachable; retrying in \(delay) s")
                         try await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
                         delay = min(delay * 2, 5)
                     } catch let error as RPCError {
