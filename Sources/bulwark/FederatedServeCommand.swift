@@ -63,20 +63,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("round-timeout"), parsing: .unconditional, help: "Seconds selected clients have to answer.")
     var roundTimeout: Double = 120
 
-    @Option(name: .customLong("local-epochs"), parsing: .unconditional, help: "Local passes over each client's data per round.")
-    var localEpochs: Int = 1
-
-    @Option(name: .customLong("local-batch"), parsing: .unconditional, help: "Local batch size.")
-    var localBatch: Int = 32
-
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Local SGD learning rate.")
-    var learningRate: Float = 0.05
-
-    @Option(name: .customLong("fedprox-mu"), parsing: .unconditional, help: "FedProx proximal term μ (0: FedAvg).")
-    var fedProxMu: Float = 0
-
-    @Option(name: .customLong("server-lr"), parsing: .unconditional, help: "The coordinator's step along the aggregated update.")
-    var serverLearningRate: Float = 1
+    @OptionGroup(title: "Local training") var training: LocalTrainingOptions
 
     @OptionGroup(title: "Aggregation") var aggregation: AggregationOptions
 
@@ -118,12 +105,12 @@ struct FederatedServeCommand: AsyncParsableCommand {
         let classCount = data.classCount ?? data.training.classCount
         let start = try inputs.start()
         let dpPlan = try privacy.plan(rounds: rounds, population: expectedClients ?? 1, quiet: false)
-        let local = LocalTraining(epochs: localEpochs, batchSize: localBatch, learningRate: learningRate, proximalMu: fedProxMu)
+        let local = training.local
         let perRound = clientsPerRound ?? .max
         let rule = aggregation.rule(try aggregation.choices()[0], perRound: min(perRound, max(minClients, 1)), malicious: 0)
         let config = CoordinatorConfiguration(federation: "bulwark", rounds: rounds, minimumClients: minClients, clientsPerRound: perRound,
                                               minimumUpdates: minUpdates, roundTimeout: roundTimeout, local: local, rule: rule, dp: dpPlan,
-                                              serverLearningRate: serverLearningRate, seed: seed)
+                                              serverLearningRate: training.serverLearningRate, seed: seed)
         let saver = ModelSaver(prepared: prepared, classCount: classCount, seed: seed)
         let initial = try saver.initialWeights()
         let checkpointURL = state.map { URL(fileURLWithPath: $0).appendingPathComponent("checkpoint.json") }

@@ -69,20 +69,7 @@ struct FederatedSimulateCommand: ParsableCommand {
     @Option(help: "How the data is split: iid, or dirichlet:ALPHA (e.g. dirichlet:0.5; smaller is more skewed).")
     var partition: String = "iid"
 
-    @Option(name: .customLong("local-epochs"), parsing: .unconditional, help: "Local passes over each client's data per round.")
-    var localEpochs: Int = 1
-
-    @Option(name: .customLong("local-batch"), parsing: .unconditional, help: "Local batch size.")
-    var localBatch: Int = 32
-
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Local SGD learning rate.")
-    var learningRate: Float = 0.05
-
-    @Option(name: .customLong("fedprox-mu"), parsing: .unconditional, help: "FedProx proximal term μ (0: FedAvg).")
-    var fedProxMu: Float = 0
-
-    @Option(name: .customLong("server-lr"), parsing: .unconditional, help: "The coordinator's step along the aggregated update.")
-    var serverLearningRate: Float = 1
+    @OptionGroup(title: "Local training") var training: LocalTrainingOptions
 
     @OptionGroup(title: "Aggregation") var aggregation: AggregationOptions
 
@@ -179,9 +166,9 @@ struct FederatedSimulateCommand: ParsableCommand {
         }
         let dpPlan = try privacy.plan(rounds: rounds, population: clients, quiet: quiet)
         var runs: [(label: String, plan: FederatedPlan)] = []
-        let local = LocalTraining(epochs: localEpochs, batchSize: localBatch, learningRate: learningRate, proximalMu: fedProxMu)
+        let local = training.local
         let base = FederatedPlan(clients: clients, rounds: rounds, clientsPerRound: perRound, partition: try parsedPartition(), local: local,
-                                 rule: .fedAvg, dp: dpPlan, serverLearningRate: serverLearningRate, maliciousFraction: malicious,
+                                 rule: .fedAvg, dp: dpPlan, serverLearningRate: training.serverLearningRate, maliciousFraction: malicious,
                                  attack: behaviour, dropoutRate: dropout, rootExamples: rootExamples, seed: seed,
                                  secureAggregation: secureAggregation.map { SecureAggregationPlan(neighbours: $0 == .secAggPlus ? secaggNeighbours : nil, clipRange: secaggClip) })
         if cleanBaseline {
@@ -230,8 +217,8 @@ struct FederatedSimulateCommand: ParsableCommand {
             var document = Report(title: "Bulwark federated simulation: \(start.name) on \(data.description)", toolVersion: BulwarkVersion.current,
                                   command: command, seed: seed,
                                   parameters: ["clients": String(clients), "rounds": String(rounds), "partition": base.partition.description,
-                                               "local training": "\(localEpochs) epoch(s), batch \(localBatch), SGD lr \(learningRate)"
-                                                   + (fedProxMu > 0 ? ", FedProx μ \(fedProxMu)" : "")])
+                                               "local training": "\(training.localEpochs) epoch(s), batch \(training.localBatch), SGD lr \(training.learningRate)"
+                                                   + (training.fedProxMu > 0 ? ", FedProx μ \(training.fedProxMu)" : "")])
             document.findings = FederatedFindings.findings(runs: reports, reproduce: command)
             document.sections = [FederatedFindings.section(runs: reports)]
             do { try ReportWriter.write(document, result: summary, resultName: "federated.json", to: URL(fileURLWithPath: report)) } catch {

@@ -46,6 +46,32 @@ struct FederatedModelDataOptions: ParsableArguments {
     }
 }
 
+/// What every client runs each round, and the coordinator's step: `fl simulate` and `fl serve`.
+struct LocalTrainingOptions: ParsableArguments {
+    @Option(name: .customLong("local-epochs"), parsing: .unconditional, help: "Local passes over each client's data per round.")
+    var localEpochs: Int = 1
+
+    @Option(name: .customLong("local-batch"), parsing: .unconditional, help: "Local batch size.")
+    var localBatch: Int = 32
+
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Local SGD learning rate.")
+    var learningRate: Float = 0.05
+
+    @Option(name: .customLong("fedprox-mu"), parsing: .unconditional, help: "FedProx proximal term μ (0: FedAvg).")
+    var fedProxMu: Float = 0
+
+    @Option(name: .customLong("server-lr"), parsing: .unconditional, help: "The coordinator's step along the aggregated update.")
+    var serverLearningRate: Float = 1
+
+    func validate() throws {
+        do { try local.validate() } catch { throw ValidationError(error.message) }
+        guard serverLearningRate > 0, serverLearningRate.isFinite else { throw ValidationError("--server-lr must be a positive number") }
+    }
+
+    /// The clients' local training.
+    var local: LocalTraining { LocalTraining(epochs: localEpochs, batchSize: localBatch, learningRate: learningRate, proximalMu: fedProxMu) }
+}
+
 /// `--aggregator`: the robust-aggregation rules by name.
 enum AggregatorChoice: String, CaseIterable, ExpressibleByArgument {
     case fedavg, median
