@@ -78,6 +78,11 @@ private func layout() throws -> ModelWeights {
         #expect(checkpoint.round == 1)
         // A new coordinator (after a crash) starts at round 2 from the saved model.
         let second = try FederatedCoordinator(configuration: config, weights: try layout(), checkpoint: checkpoint)
+        // An update trained for round 2 before the crash arrives before its client rejoined: not
+        // counted, and the client is told to ask again rather than to consider round 2 done.
+        let early = await second.submit(client: "a", round: 2, delta: [1, 1, 1, 1], examples: 1)
+        #expect(!early.accepted && early.retry)
+        #expect(await !second.submit(client: "a", round: 1, delta: [1, 1, 1, 1], examples: 1).retry)
         _ = try await second.join(client: "a", examples: 1)
         guard case .train(let round, let weights, _, _, _) = try await second.task(for: "a", lastRound: 0) else { Issue.record("no task"); return }
         #expect(round == 2)

@@ -107,10 +107,11 @@ struct CoordinatorService: RegistrableRPCService {
             var reply = Bulwark_Federated_V1_UpdateReply()
             do {
                 let delta = try WireCodec.floats(message.delta, what: "update")
-                let (accepted, reason) = await coordinator.submit(client: id, round: Int(message.round), delta: delta,
-                                                                  examples: Int(clamping: message.exampleCount))
+                let (accepted, reason, retry) = await coordinator.submit(client: id, round: Int(message.round), delta: delta,
+                                                                         examples: Int(clamping: message.exampleCount))
                 reply.accepted = accepted
                 reply.reason = reason
+                reply.retry = retry
             } catch {
                 reply.accepted = false
                 reply.reason = "\(error)"
@@ -318,6 +319,11 @@ public struct CoordinatorClient: Sendable {
                     update.exampleCount = Int64(examples)
                     update.localLoss = loss
                     let reply = try await call(CoordinatorMethods.submitUpdate, update, as: Bulwark_Federated_V1_UpdateReply.self)
+                    if !reply.accepted, reply.retry {
+                        // The coordinator does not have this round open (it restarted): ask again.
+                        log("round \(task.round): \(reply.reason); asking for a task again")
+                        continue
+                    }
                     lastRound = Int(task.round)
                     progress(RoundDone(round: lastRound, accepted: reply.accepted, reason: reply.reason, loss: loss))
                 default:

@@ -189,22 +189,26 @@ public actor FederatedCoordinator {
     }
 
     /// Accepts `update` from `client` for `round`, or says why not (late, not selected, wrong
-    /// length, non-finite, already submitted).
-    public func submit(client: String, round: Int, delta: [Float], examples: Int, now: Date = Date()) -> (accepted: Bool, reason: String) {
+    /// length, non-finite, already submitted). `retry` is true when the round is not open yet —
+    /// after a restart, or while clients gather — so the client should ask for a task again
+    /// rather than count the round as done.
+    public func submit(client: String, round: Int, delta: [Float], examples: Int,
+                       now: Date = Date()) -> (accepted: Bool, reason: String, retry: Bool) {
         guard var current = open, current.round == round else {
-            return (false, round <= closedRound ? "round \(round) has closed" : "round \(round) is not open")
+            if round <= closedRound { return (false, "round \(round) has closed", false) }
+            return (false, "round \(round) is not open", true)
         }
-        guard current.selected.contains(client) else { return (false, "client \(client) was not selected for round \(round)") }
-        guard now <= current.deadline else { return (false, "round \(round)'s deadline has passed") }
-        guard current.updates[client] == nil else { return (false, "client \(client) already submitted for round \(round)") }
-        guard delta.count == weights.count else { return (false, "update has \(delta.count) values, the model \(weights.count)") }
-        guard delta.allSatisfy({ $0.isFinite }) else { return (false, "update has a non-finite value") }
-        guard examples >= 0 else { return (false, "negative example count") }
+        guard current.selected.contains(client) else { return (false, "client \(client) was not selected for round \(round)", false) }
+        guard now <= current.deadline else { return (false, "round \(round)'s deadline has passed", false) }
+        guard current.updates[client] == nil else { return (false, "client \(client) already submitted for round \(round)", false) }
+        guard delta.count == weights.count else { return (false, "update has \(delta.count) values, the model \(weights.count)", false) }
+        guard delta.allSatisfy({ $0.isFinite }) else { return (false, "update has a non-finite value", false) }
+        guard examples >= 0 else { return (false, "negative example count", false) }
         let index = order.firstIndex(of: client) ?? 0
         current.updates[client] = ClientUpdate(client: index, delta: delta, exampleCount: examples)
         open = current
         if current.updates.count == current.selected.count { close(now: now) }
-        return (true, "")
+        return (true, "", false)
     }
 
     /// Closes a round whose deadline passed (aggregating what arrived when it is enough,

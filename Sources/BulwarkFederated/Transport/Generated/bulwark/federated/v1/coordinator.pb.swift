@@ -241,6 +241,10 @@ nonisolated struct Bulwark_Federated_V1_UpdateReply: Sendable {
   /// Why an update was refused (late, not selected, wrong length, non-finite).
   var reason: String = String()
 
+  /// The round is not open (yet) — the coordinator restarted or is still gathering clients: the
+  /// update was not counted; ask for a task again (the same round may be handed out again).
+  var retry: Bool = false
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -575,7 +579,7 @@ nonisolated extension Bulwark_Federated_V1_Update: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Bulwark_Federated_V1_UpdateReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".UpdateReply"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}reason\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accepted\0\u{1}reason\0\u{1}retry\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -585,6 +589,7 @@ nonisolated extension Bulwark_Federated_V1_UpdateReply: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.accepted) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.retry) }()
       default: break
       }
     }
@@ -597,12 +602,16 @@ nonisolated extension Bulwark_Federated_V1_UpdateReply: SwiftProtobuf.Message, S
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if self.retry != false {
+      try visitor.visitSingularBoolField(value: self.retry, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Bulwark_Federated_V1_UpdateReply, rhs: Bulwark_Federated_V1_UpdateReply) -> Bool {
     if lhs.accepted != rhs.accepted {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.retry != rhs.retry {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
