@@ -175,7 +175,7 @@ struct FederatedSimulateCommand: ParsableCommand {
             var clean = base
             clean.maliciousFraction = 0
             clean.attack = .honest
-            runs.append(("fedavg, no attackers", clean))
+            runs.append((dpPlan == nil ? "fedavg, no attackers" : "dp-fedavg, no attackers", clean))
         }
         if dpPlan != nil {
             runs.append((base.secureAggregation == nil ? "dp-fedavg" : "dp-fedavg, \(secureAggregation?.rawValue ?? "")", base))
