@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkData
+import BulwarkDP
 import BulwarkFederated
 import BulwarkModels
 import BulwarkTensor
@@ -59,6 +60,16 @@ struct FederatedClient: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "With --coordinator: seconds to keep retrying an unreachable coordinator.")
     var patience: Double = 120
 
+    @Option(name: .customLong("local-dp-noise"), parsing: .unconditional,
+            help: "Local DP: clip each update to --local-dp-clip and add Gaussian noise of this multiplier before it leaves (ε reported per round).")
+    var localDPNoise: Double?
+
+    @Option(name: .customLong("local-dp-clip"), parsing: .unconditional, help: "Local DP: the L2 norm each update is clipped to.")
+    var localDPClip: Double = 1
+
+    @Option(name: .customLong("local-dp-delta"), parsing: .unconditional, help: "Local DP: δ of the reported ε.")
+    var localDPDelta: Double = 1e-5
+
     @Option(name: .customLong("root-certificates"), help: "PEM root certificate(s) the SuperLink's TLS certificate must chain to (implies https).")
     var rootCertificates: String?
 
@@ -112,6 +123,7 @@ struct FederatedClient: AsyncParsableCommand {
         } else if tlsDirectory != nil || name != nil || insecure {
             throw ValidationError("--tls-dir, --name and --insecure go with --coordinator")
         }
+        if localDPNoise != nil { _ = try localDP() }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number") }
@@ -138,7 +150,8 @@ struct FederatedClient: AsyncParsableCommand {
         } catch { throw CLIError(error.message) }
         if let coordinator { return try await runWithCoordinator(coordinator, dataset: dataset, zoo: zoo) }
         guard let flowerSuperlink else { throw CLIError("give --coordinator or --flower-superlink") }
-        let local = LocalTrainer(dataset: dataset, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed)
+        let local = LocalTrainer(dataset: dataset, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed,
+                                 localDP: try localDP(), releases: ReleaseCounter())
         let configuration = FlowerSuperNode.Configuration(superlink: flowerSuperlink, identity: identity, rootCertificates: rootCertificates,
                                                           requestTimeoutSeconds: timeoutSeconds,
                                                           maximumTasks: maxTasks, stopWhenRunFinishes: !keepRunning)
@@ -162,6 +175,14 @@ struct FederatedClient: AsyncParsableCommand {
         print("node \(summary.nodeID): \(trained) training and \(evaluated) evaluation task\(evaluated == 1 ? "" : "s") on \(dataset.count) local examples — \(summary.stopReason)")
     }
 
+    /// The local-DP plan of `--local-dp-noise` (nil without it).
+    func localDP() throws -> LocalDP? {
+        guard let localDPNoise else { return nil }
+        do { return try LocalDP(clipNorm: localDPClip, noiseMultiplier: localDPNoise, delta: localDPDelta) } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
     /// `--coordinator`: joins `bulwark fl serve` and trains until the federation is done.
     func runWithCoordinator(_ address: String, dataset: LabeledDataset, zoo: ZooArchitecture?) async throws {
         let tls = tlsDirectory.map { FederationTLS(directory: $0, name: name ?? "") }
@@ -173,12 +194,12 @@ struct FederatedClient: AsyncParsableCommand {
                 throw CLIError(error.message)
             }
             rounds = try await CoordinatorMode.run(address: address, tls: tls, id: id, model: built, inputs: dataset.inputs, labels: dataset.labels,
-                                                   timeout: timeoutSeconds, patience: patience, quiet: false)
+                                                   timeout: timeoutSeconds, patience: patience, localDP: try localDP(), quiet: false)
         } else {
             let onnx: ONNXModel
             do { onnx = try ONNXModel(contentsOf: URL(fileURLWithPath: model)) } catch { throw CLIError("\(model): \(error.message)") }
             rounds = try await CoordinatorMode.run(address: address, tls: tls, id: id, model: onnx, inputs: dataset.inputs, labels: dataset.labels,
-                                                   timeout: timeoutSeconds, patience: patience, quiet: false)
+                                                   timeout: timeoutSeconds, patience: patience, localDP: try localDP(), quiet: false)
         }
         print("trained \(rounds) round\(rounds == 1 ? "" : "s") on \(dataset.count) local examples; the federation is done")
     }
@@ -207,6 +228,10 @@ struct LocalTrainer: Sendable {
     let batchSize: Int
     let learningRate: Float
     let seed: UInt64
+    /// Local DP applied to each trained update before it leaves (nil: none).
+    let localDP: LocalDP?
+    /// Updates released so far (for the local-DP ε).
+    let releases: ReleaseCounter
 
     func handle<Model: TrainableModel>(_ task: FlowerTask, model base: Model) throws -> FlowerTaskResult {
         var model = base
@@ -223,7 +248,17 @@ struct LocalTrainer: Sendable {
             let summaries = train(&model, inputs: dataset.inputs, labels: dataset.labels, optimizer: &optimizer, configuration: configuration)
             let loss = summaries.last?.loss ?? .nan
             guard loss.isFinite else { throw CLIError("local training diverged (loss \(loss)); lower the learning rate") }
-            let weights = try task.weights.replacing(with: model.parameters.flatMap(\.scalars))
+            var trained = model.parameters.flatMap(\.scalars)
+            if let localDP {
+                let global = task.weights.flattened
+                var random = DPRandomSource(.secure)
+                let noised = localDP.privatize(zip(trained, global).map { $0 - $1 }, using: &random)
+                trained = zip(global, noised).map { $0 + $1 }
+                let released = releases.increment()
+                Terminal.note(String(format: "local DP: update clipped to %g and noised (σ = %g); ε = %.4f at δ = %g after %d release(s)",
+                                     localDP.clipNorm, localDP.noiseMultiplier, try localDP.epsilon(afterRounds: released), localDP.delta, released))
+            }
+            let weights = try task.weights.replacing(with: trained)
             Terminal.note(String(format: "round %@: trained %d epoch%@ on %d examples, loss %.4f", task.round.map(String.init) ?? "?",
                                  localEpochs, localEpochs == 1 ? "" : "s", dataset.count, loss))
             return FlowerTaskResult(weights: weights, exampleCount: dataset.count, loss: loss)
@@ -270,4 +305,12 @@ struct LocalTrainer: Sendable {
         let n = Double(max(dataset.count, 1))
         return (lossSum / n, Double(correct) / n)
     }
+}
+
+/// A count shared by concurrent task handlers.
+final class ReleaseCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    /// Adds one and returns the new count.
+    func increment() -> Int { lock.withLock { count += 1; return count } }
 }

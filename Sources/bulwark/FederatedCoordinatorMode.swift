@@ -1,4 +1,5 @@
 import BulwarkArchive
+import BulwarkDP
 import BulwarkFederated
 import BulwarkModels
 import BulwarkTensor
@@ -19,15 +20,26 @@ enum CoordinatorMode {
     /// Joins the coordinator at `address` and trains `model` on `inputs`/`labels` for every task
     /// until the federation is done; one line per round on stderr.
     static func run<Model: TrainableModel & Sendable>(address: String, tls: FederationTLS?, id: String, model: Model, inputs: Tensor,
-                                                      labels: [Int], timeout: Double, patience: Double, quiet: Bool) async throws -> Int {
+                                                      labels: [Int], timeout: Double, patience: Double, localDP: LocalDP?, quiet: Bool) async throws -> Int {
         let (host, port) = try parseAddress(address)
         let client = CoordinatorClient(host: host, port: port, tls: tls, requestedID: id, callTimeout: max(timeout, 1), patience: patience)
         let rounds = RoundCounter()
+        // Every update that leaves counts toward the local-DP ε, accepted or not.
+        let releases = ReleaseCounter()
         do {
             try await client.run(examples: labels.count, agent: "bulwark \(BulwarkVersion.current)", train: { weights, local, seed in
                 var m = model
                 try weights.apply(to: &m)
-                return try local.update(&m, inputs: inputs, labels: labels, seed: seed)
+                let (delta, loss) = try local.update(&m, inputs: inputs, labels: labels, seed: seed)
+                guard let localDP else { return (delta, loss) }
+                // The update is clipped and noised here, before it leaves the client.
+                var random = DPRandomSource(.secure)
+                let released = releases.increment()
+                if !quiet {
+                    Terminal.note(String(format: "local DP: update clipped to %g and noised (σ = %g); ε = %.4f at δ = %g after %d release(s)",
+                                         localDP.clipNorm, localDP.noiseMultiplier, try localDP.epsilon(afterRounds: released), localDP.delta, released))
+                }
+                return (localDP.privatize(delta, using: &random), loss)
             }, log: { line in if !quiet { Terminal.note(line) } }, progress: { done in
                 rounds.increment()
                 if !quiet {

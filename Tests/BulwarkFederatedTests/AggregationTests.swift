@@ -128,3 +128,18 @@ import Testing
         #expect(throws: FederatedError.self) { try DPFedAvg(clipNorm: 1, noiseMultiplier: 1, samplingRate: 1.5, population: 10, delta: 1e-5) }
     }
 }
+
+@Suite struct LocalDPTests {
+    @Test func clipsAddsNoiseAndAccountsAsAGaussianOfSensitivityTwoS() throws {
+        let ldp = try LocalDP(clipNorm: 1, noiseMultiplier: 4, delta: 1e-5)
+        var random = DPRandomSource(.seededInsecure(seed: 3))
+        let out = ldp.privatize([Float](repeating: 5, count: 10_000), using: &random)
+        let mean = out.reduce(0, +) / Float(out.count)
+        let sd = (out.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(out.count)).squareRoot()
+        #expect(abs(mean - 0.01) < 0.1)        // clipped: 5 / (5·√10 000) per coordinate
+        #expect(abs(sd - 4) < 0.1)
+        let expected = try PrivacyCalibration.epsilon(noiseMultiplier: 2, samplingRate: 1, steps: 10, delta: 1e-5)
+        #expect(try ldp.epsilon(afterRounds: 10) == expected)
+        #expect(throws: FederatedError.self) { try LocalDP(clipNorm: 1, noiseMultiplier: 0, delta: 1e-5) }
+    }
+}
