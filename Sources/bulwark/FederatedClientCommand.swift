@@ -151,7 +151,7 @@ struct FederatedClient: AsyncParsableCommand {
         if let coordinator { return try await runWithCoordinator(coordinator, dataset: dataset, zoo: zoo) }
         guard let flowerSuperlink else { throw CLIError("give --coordinator or --flower-superlink") }
         let local = LocalTrainer(dataset: dataset, epochs: epochs, batchSize: batchSize, learningRate: learningRate, seed: seed,
-                                 localDP: try localDP(), releases: ReleaseCounter())
+                                 localDP: try localDP(), releases: SharedCounter())
         let configuration = FlowerSuperNode.Configuration(superlink: flowerSuperlink, identity: identity, rootCertificates: rootCertificates,
                                                           requestTimeoutSeconds: timeoutSeconds,
                                                           maximumTasks: maxTasks, stopWhenRunFinishes: !keepRunning)
@@ -231,7 +231,7 @@ struct LocalTrainer: Sendable {
     /// Local DP applied to each trained update before it leaves (nil: none).
     let localDP: LocalDP?
     /// Updates released so far (for the local-DP ε).
-    let releases: ReleaseCounter
+    let releases: SharedCounter
 
     func handle<Model: TrainableModel>(_ task: FlowerTask, model base: Model) throws -> FlowerTaskResult {
         var model = base
@@ -307,10 +307,3 @@ struct LocalTrainer: Sendable {
     }
 }
 
-/// A count shared by concurrent task handlers.
-final class ReleaseCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    /// Adds one and returns the new count.
-    func increment() -> Int { lock.withLock { count += 1; return count } }
-}

@@ -23,9 +23,9 @@ enum CoordinatorMode {
                                                       labels: [Int], timeout: Double, patience: Double, localDP: LocalDP?, quiet: Bool) async throws -> Int {
         let (host, port) = try parseAddress(address)
         let client = CoordinatorClient(host: host, port: port, tls: tls, requestedID: id, callTimeout: max(timeout, 1), patience: patience)
-        let rounds = RoundCounter()
+        let rounds = SharedCounter()
         // Every update that leaves counts toward the local-DP ε, accepted or not.
-        let releases = ReleaseCounter()
+        let releases = SharedCounter()
         do {
             try await client.run(examples: labels.count, agent: "bulwark \(BulwarkVersion.current)", train: { weights, local, seed in
                 var m = model
@@ -52,10 +52,12 @@ enum CoordinatorMode {
     }
 }
 
-/// Rounds a client finished (its progress callback runs off the caller's task).
-final class RoundCounter: @unchecked Sendable {
+/// A count shared by concurrent callbacks (rounds finished, updates released).
+final class SharedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func increment() { lock.withLock { count += 1 } }
+    /// Adds one and returns the new count.
+    @discardableResult func increment() -> Int { lock.withLock { count += 1; return count } }
+    /// The count.
     var value: Int { lock.withLock { count } }
 }

@@ -4,6 +4,7 @@ import BulwarkAssessment
 import BulwarkData
 import BulwarkFederated
 import BulwarkModels
+import BulwarkReport
 import BulwarkTensor
 import Foundation
 
@@ -135,15 +136,13 @@ struct FederatedServeCommand: AsyncParsableCommand {
                     if let e = record.epsilon { line += String(format: ", ε %.4f", e) }
                     // The checkpoint is on disk before the round is reported closed.
                     if let checkpointURL {
-                        do {
-                            let encoder = JSONEncoder()
-                            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-                            try encoder.encode(checkpoint).write(to: checkpointURL, options: .atomic)
-                        } catch { Terminal.note("warning: cannot save the checkpoint \(checkpointURL.path): \(error.localizedDescription)") }
+                        do { try ReportWriter.writeJSON(checkpoint, to: checkpointURL) } catch {
+                            Terminal.note("warning: cannot save the checkpoint: \(error)")
+                        }
                     }
                     Terminal.note(line + String(format: " (%.1fs)", record.seconds))
                 })
-        } catch { throw CLIError(error.description) }
+        } catch { throw CLIError("\(error)") }
         let tls = tlsDirectory.map { FederationTLS(directory: $0, name: "server") }
         let server: CoordinatorServer
         do {

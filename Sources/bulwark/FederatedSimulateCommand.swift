@@ -204,12 +204,7 @@ struct FederatedSimulateCommand: ParsableCommand {
                                                 privacyClaim: dpPlan.map { _ in !privacy.insecureSeededNoise }, runs: reports)
         if let out {
             try refuseOverwrite(out, inputs: inputs.source.paths, role: "--out")
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-            do { try encoder.encode(summary).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-                throw CLIError("--out \(out): cannot write (\(error.localizedDescription))")
-            }
+            do { try ReportWriter.writeJSON(summary, to: URL(fileURLWithPath: out)) } catch { throw CLIError("--out: \(error.message)") }
         }
         if let report {
             try refuseOverwrite(report, inputs: inputs.source.paths, role: "--report")

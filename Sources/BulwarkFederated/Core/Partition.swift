@@ -74,17 +74,11 @@ func gammaSample(shape: Double, using rng: inout SeededGenerator) -> Double {
     while true {
         var x = 0.0, v = 0.0
         repeat {
-            x = standardNormal(using: &rng)
+            x = Double(rng.nextNormal())
             v = 1 + c * x
         } while v <= 0
         v = v * v * v
         let u = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &rng)
         if log(u) < 0.5 * x * x + d - d * v + d * log(v) { return d * v }
     }
-}
-
-func standardNormal(using rng: inout SeededGenerator) -> Double {
-    let u1 = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &rng)
-    let u2 = Double.random(in: 0..<1, using: &rng)
-    return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
 }
