@@ -101,6 +101,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         configureNumerics()
+        if let out { try refuseOverwrite(out, inputs: inputs.source.paths + [inputs.model], role: "--out") }
         let prepared = try inputs.prepare(seed: seed)
         let data = prepared.data
         let classCount = data.classCount ?? data.training.classCount
