@@ -20,7 +20,10 @@ struct FederatedClient: AsyncParsableCommand {
         id), or --insecure with --name as the id for a plaintext experiment on one machine. The \
         coordinator hands out the global model, the local epochs, batch size, learning rate, \
         FedProx μ and a seed each round; the client trains on --data and sends only its update. \
-        It retries an unreachable coordinator for --patience seconds, so it survives a restart.
+        It retries an unreachable coordinator for --patience seconds, so it survives a restart. \
+        When the coordinator sums securely (fl serve --secure-aggregation) the client takes \
+        part in the protocol on its own: it checks every neighbour's signing key against the \
+        federation's CA, masks its update and never sends it in the clear.
 
         With --flower-superlink:
         Connects to a Flower (≥ 1.40, tested with 1.42) SuperLink's Fleet API, which speaks \

@@ -24,6 +24,17 @@ struct FederatedServeCommand: AsyncParsableCommand {
         when not. The coordinator evaluates the global model on the test split of --dataset or \
         --data after every round.
 
+        With --secure-aggregation secagg or secagg+ the coordinator never sees an update, only \
+        the sum: each selected client trains, then the round runs SecAgg (Bonawitz et al. 2017) \
+        or SecAgg+ (Bell et al. 2020, --secagg-neighbours) through the coordinator — signed \
+        X25519 keys, Shamir shares of the mask secrets, masked fixed-point updates clipped to \
+        ±--secagg-clip — and the sum is unmasked even when clients drop after sharing their \
+        keys (up to the threshold). Each client's signing key is endorsed by its certificate \
+        key and checked by its peers against the CA, so the coordinator cannot substitute keys. \
+        The aggregate is the equal-weight mean (or, with --dp, the clients clip to --dp-clip and \
+        the coordinator adds the noise to the sum). Each phase after key advertisement waits \
+        --secagg-phase-timeout seconds; a round that loses too many clients reopens.
+
         With --state DIR it saves a checkpoint after every round and resumes from it when \
         restarted; clients keep polling through the restart. --out writes the final global \
         model (.safetensors for a zoo model, .onnx for an imported one).
@@ -32,6 +43,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
           bulwark fl certs --out pki --clients 2
           bulwark fl serve --tls-dir pki --model mlp --rounds 5 --min-clients 2 --state fl-state --out global.safetensors
           bulwark fl serve --insecure --port 9092 --model tabular --csv table.csv --label-column target --rounds 3
+          bulwark fl serve --tls-dir pki --model mlp --rounds 3 --min-clients 5 --secure-aggregation secagg+ --secagg-neighbours 4
         """
     )
 
@@ -70,6 +82,12 @@ struct FederatedServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "DP-FedAvg") var privacy: FederatedDPOptions
 
+    @OptionGroup(title: "Secure aggregation") var secure: SecureAggregationOptions
+
+    @Option(name: .customLong("secagg-phase-timeout"), parsing: .unconditional,
+            help: "Secure aggregation: seconds each phase after key advertisement waits; a client silent by then has dropped.")
+    var phaseTimeout: Double = 30
+
     @Option(name: .customLong("expected-clients"), parsing: .unconditional, help: "DP: the federation's size N (the fixed denominator q·N).")
     var expectedClients: Int?
 
@@ -92,6 +110,11 @@ struct FederatedServeCommand: AsyncParsableCommand {
         guard roundTimeout > 0, roundTimeout.isFinite else { throw ValidationError("--round-timeout must be a positive number of seconds") }
         guard try aggregation.choices().count == 1 else { throw ValidationError("fl serve takes one --aggregator") }
         if try aggregation.choices() == [.fltrust] { throw ValidationError("--aggregator fltrust needs a root set the coordinator does not keep; use fl simulate") }
+        try secure.check(dp: privacy.dp, aggregator: aggregation.aggregator)
+        guard phaseTimeout > 0, phaseTimeout.isFinite else { throw ValidationError("--secagg-phase-timeout must be a positive number of seconds") }
+        if secure.choice != nil {
+            guard minClients >= 2, (clientsPerRound ?? 2) >= 2 else { throw ValidationError("--secure-aggregation needs --min-clients and --clients-per-round of at least 2") }
+        }
         if privacy.dp, expectedClients == nil { throw ValidationError("--dp needs --expected-clients N (the federation's size, the denominator of DP-FedAvg)") }
         if let out {
             let zoo = (try? inputs.start()).map { if case .zoo = $0 { true } else { false } } ?? true
@@ -112,7 +135,8 @@ struct FederatedServeCommand: AsyncParsableCommand {
         let rule = aggregation.rule(try aggregation.choices()[0], perRound: min(perRound, max(minClients, 1)), malicious: 0)
         let config = CoordinatorConfiguration(federation: "bulwark", rounds: rounds, minimumClients: minClients, clientsPerRound: perRound,
                                               minimumUpdates: minUpdates, roundTimeout: roundTimeout, local: local, rule: rule, dp: dpPlan,
-                                              serverLearningRate: training.serverLearningRate, seed: seed)
+                                              serverLearningRate: training.serverLearningRate, seed: seed, secureAggregation: secure.plan,
+                                              phaseTimeout: phaseTimeout)
         let saver = ModelSaver(prepared: prepared, classCount: classCount, seed: seed)
         let initial = try saver.initialWeights()
         let checkpointURL = state.map { URL(fileURLWithPath: $0).appendingPathComponent("checkpoint.json") }
@@ -133,6 +157,10 @@ struct FederatedServeCommand: AsyncParsableCommand {
                 roundClosed: { record, checkpoint in
                     var line = "round \(record.round)/\(config.rounds) closed: \(record.aggregated.count) update(s) from \(record.aggregated.joined(separator: ", "))"
                     if record.reopenings > 0 { line += ", after \(record.reopenings) reopening(s)" }
+                    if let dropped = record.dropped {
+                        line += ", summed securely" + (dropped.isEmpty ? "" : " (\(dropped.joined(separator: ", ")) dropped; masks removed)")
+                    }
+                    if let note = record.note { line += " — \(note)" }
                     if let a = record.testAccuracy { line += String(format: ", test acc %.4f", a) }
                     if let e = record.epsilon { line += String(format: ", ε %.4f", e) }
                     // The checkpoint is on disk before the round is reported closed.
@@ -154,7 +182,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
             group.addTask {
                 for _ in 0..<200 {
                     if let p = try? await server.listeningPort() {
-                        Terminal.note("coordinator listening on \(host):\(p) (\(tls == nil ? "plaintext, INSECURE" : "mutual TLS")) — \(start.name), \(config.rounds) rounds, \(rule)")
+                        Terminal.note("coordinator listening on \(host):\(p) (\(tls == nil ? "plaintext, INSECURE" : "mutual TLS")) — \(start.name), \(config.rounds) rounds, \(config.secureAggregation == nil ? "\(rule)" : "\(secure.choice?.rawValue ?? "") sum")")
                         break
                     }
                     try await Task.sleep(for: .milliseconds(50))

@@ -9,12 +9,6 @@ import BulwarkReport
 import BulwarkTensor
 import Foundation
 
-/// `--secure-aggregation`.
-enum SecureAggregationChoice: String, CaseIterable, ExpressibleByArgument {
-    case secAgg = "secagg"
-    case secAggPlus = "secagg+"
-}
-
 /// `--attack`: what malicious simulated clients do.
 enum ClientAttackChoice: String, CaseIterable, ExpressibleByArgument {
     case signFlip = "sign-flip"
@@ -96,14 +90,7 @@ struct FederatedSimulateCommand: ParsableCommand {
 
     @OptionGroup(title: "DP-FedAvg") var privacy: FederatedDPOptions
 
-    @Option(name: .customLong("secure-aggregation"), help: "Sum updates with secagg (every pair of clients) or secagg+ (k neighbours): the coordinator sees only the sum (FedAvg or --dp).")
-    var secureAggregation: SecureAggregationChoice?
-
-    @Option(name: .customLong("secagg-neighbours"), parsing: .unconditional, help: "secagg+: neighbours per client (even; odd counts round up).")
-    var secaggNeighbours: Int = 10
-
-    @Option(name: .customLong("secagg-clip"), parsing: .unconditional, help: "Secure aggregation: every coordinate of an update is clipped to ± this before fixed-point encoding.")
-    var secaggClip: Float = 1
+    @OptionGroup(title: "Secure aggregation") var secure: SecureAggregationOptions
 
     @Option(parsing: .unconditional, help: "Seed of the model, the partition, sampling and local training.")
     var seed: UInt64 = 0
@@ -129,11 +116,7 @@ struct FederatedSimulateCommand: ParsableCommand {
         if malicious > 0, attack == nil { throw ValidationError("--malicious needs --attack (\(ClientAttackChoice.allCases.map(\.rawValue).joined(separator: ", ")))") }
         if attack != nil, malicious == 0 { throw ValidationError("--attack needs --malicious F (the fraction of clients that attack)") }
         guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        if secureAggregation != nil, !privacy.dp, aggregation.aggregator != "fedavg" {
-            throw ValidationError("--secure-aggregation shows the coordinator only the sum: use it with --aggregator fedavg or --dp, not a robust rule")
-        }
-        guard secaggClip > 0, secaggClip.isFinite else { throw ValidationError("--secagg-clip must be a positive number") }
-        try Bounds.check(secaggNeighbours, in: 2...100_000, "--secagg-neighbours")
+        try secure.check(dp: privacy.dp, aggregator: aggregation.aggregator)
         if privacy.dp {
             if clientsPerRound != nil { throw ValidationError("--dp samples clients with --client-rate; --clients-per-round does not apply") }
             if aggregation.aggregator != "fedavg" { throw ValidationError("--dp is its own aggregation (clipped, noised mean); drop --aggregator") }
@@ -170,7 +153,7 @@ struct FederatedSimulateCommand: ParsableCommand {
         let base = FederatedPlan(clients: clients, rounds: rounds, clientsPerRound: perRound, partition: try parsedPartition(), local: local,
                                  rule: .fedAvg, dp: dpPlan, serverLearningRate: training.serverLearningRate, maliciousFraction: malicious,
                                  attack: behaviour, dropoutRate: dropout, rootExamples: rootExamples, seed: seed,
-                                 secureAggregation: secureAggregation.map { SecureAggregationPlan(neighbours: $0 == .secAggPlus ? secaggNeighbours : nil, clipRange: secaggClip) })
+                                 secureAggregation: secure.plan)
         if cleanBaseline {
             var clean = base
             clean.maliciousFraction = 0
@@ -178,12 +161,12 @@ struct FederatedSimulateCommand: ParsableCommand {
             runs.append((dpPlan == nil ? "fedavg, no attackers" : "dp-fedavg, no attackers", clean))
         }
         if dpPlan != nil {
-            runs.append((base.secureAggregation == nil ? "dp-fedavg" : "dp-fedavg, \(secureAggregation?.rawValue ?? "")", base))
+            runs.append((base.secureAggregation == nil ? "dp-fedavg" : "dp-fedavg, \(secure.choice?.rawValue ?? "")", base))
         } else {
             for choice in try aggregation.choices() {
                 var p = base
                 p.rule = aggregation.rule(choice, perRound: perRound, malicious: malicious)
-                runs.append((p.rule.description + (p.secureAggregation == nil ? "" : ", \(secureAggregation?.rawValue ?? "")"), p))
+                runs.append((p.rule.description + (p.secureAggregation == nil ? "" : ", \(secure.choice?.rawValue ?? "")"), p))
             }
         }
         var reports: [FederatedRunSummary] = []

@@ -13,7 +13,7 @@ private func layout() throws -> ModelWeights {
         let coordinator = try FederatedCoordinator(configuration: CoordinatorConfiguration(rounds: 2, minimumClients: 2), weights: try layout())
         _ = try await coordinator.join(client: "a", examples: 10)
         _ = try await coordinator.join(client: "b", examples: 30)
-        guard case .train(let round, _, _, _, _) = try await coordinator.task(for: "a", lastRound: 0) else { Issue.record("no task"); return }
+        guard case .train(let round, _, _, _, _, _) = try await coordinator.task(for: "a", lastRound: 0) else { Issue.record("no task"); return }
         #expect(round == 1)
         #expect(await coordinator.submit(client: "a", round: 1, delta: [1, 1, 1, 1], examples: 10).accepted)
         #expect(await coordinator.rounds.isEmpty)
@@ -52,7 +52,7 @@ private func layout() throws -> ModelWeights {
         await coordinator.tick(now: start.addingTimeInterval(6))
         #expect(await !coordinator.isDone)
         // The reopened round starts afresh: both are asked again.
-        guard case .train(let round, _, _, _, _) = try await coordinator.task(for: "a", lastRound: 0, now: start.addingTimeInterval(6)) else {
+        guard case .train(let round, _, _, _, _, _) = try await coordinator.task(for: "a", lastRound: 0, now: start.addingTimeInterval(6)) else {
             Issue.record("round not reopened"); return
         }
         #expect(round == 1)
@@ -84,7 +84,7 @@ private func layout() throws -> ModelWeights {
         #expect(!early.accepted && early.retry)
         #expect(await !second.submit(client: "a", round: 1, delta: [1, 1, 1, 1], examples: 1).retry)
         _ = try await second.join(client: "a", examples: 1)
-        guard case .train(let round, let weights, _, _, _) = try await second.task(for: "a", lastRound: 0) else { Issue.record("no task"); return }
+        guard case .train(let round, let weights, _, _, _, _) = try await second.task(for: "a", lastRound: 0) else { Issue.record("no task"); return }
         #expect(round == 2)
         #expect(weights.flattened == [1, 1, 1, 1])
     }

@@ -1,7 +1,9 @@
 public import Foundation
+import Crypto
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
+import SwiftASN1
 import SwiftProtobuf
 import X509
 
@@ -41,6 +43,7 @@ enum CoordinatorMethods {
     static let join = MethodDescriptor(fullyQualifiedService: service, method: "Join")
     static let getTask = MethodDescriptor(fullyQualifiedService: service, method: "GetTask")
     static let submitUpdate = MethodDescriptor(fullyQualifiedService: service, method: "SubmitUpdate")
+    static let secureAggregate = MethodDescriptor(fullyQualifiedService: service, method: "SecureAggregate")
 }
 
 /// The coordinator's gRPC service: maps the three RPCs onto a ``FederatedCoordinator`` and
@@ -57,8 +60,18 @@ struct CoordinatorService: RegistrableRPCService {
                                serializer: ProtobufSerializer<Bulwark_Federated_V1_JoinReply>()) { request, context in
             let message = try await ServerRequest(stream: request).message
             let id = try Self.identity(context: context, tls: tls, requested: message.requestedID)
+            var credentials: SecureAggregationEndorsement.Credentials?
+            if !message.signingKey.isEmpty {
+                // Peers get the certificate of the TLS handshake, not one the client names.
+                let certificate = Self.peerCertificate(context).flatMap(SecureAggregationEndorsement.der) ?? Data()
+                if tls, let peer = Self.peerCertificate(context),
+                   !SecureAggregationEndorsement.isValid(message.endorsement, signingKey: message.signingKey, client: id, certificate: peer) {
+                    throw RPCError(code: .invalidArgument, message: "the signing key is not endorsed by the client's certificate key")
+                }
+                credentials = .init(signingKey: message.signingKey, endorsement: message.endorsement, certificate: certificate)
+            }
             let weights: ModelWeights
-            do { weights = try await coordinator.join(client: id, examples: Int(clamping: message.exampleCount)) } catch {
+            do { weights = try await coordinator.join(client: id, examples: Int(clamping: message.exampleCount), credentials: credentials) } catch {
                 throw RPCError(code: .invalidArgument, message: "\(error)")
             }
             log("client \(id) joined with \(message.exampleCount) examples (\(message.agent.prefix(80)))")
@@ -84,7 +97,8 @@ struct CoordinatorService: RegistrableRPCService {
             case .wait(let after):
                 reply.kind = .wait
                 reply.retryAfterMs = Int32(after * 1000)
-            case let .train(round, weights, local, seed, deadline):
+            case let .train(round, weights, local, seed, deadline, secure):
+                if let secure { reply.secureAggregation = WireCodec.message(secure) }
                 reply.kind = .train
                 reply.round = Int32(round)
                 reply.weights = WireCodec.message(weights)
@@ -119,6 +133,27 @@ struct CoordinatorService: RegistrableRPCService {
             log("round \(message.round): update from \(id) " + (reply.accepted ? "accepted" : "refused: \(reply.reason)"))
             return StreamingServerResponse(single: ServerResponse(message: reply))
         }
+        router.registerHandler(forMethod: CoordinatorMethods.secureAggregate,
+                               deserializer: ProtobufDeserializer<Bulwark_Federated_V1_SecureAggregationStep>(),
+                               serializer: ProtobufSerializer<Bulwark_Federated_V1_SecureAggregationReply>()) { request, context in
+            let message = try await ServerRequest(stream: request).message
+            let id = try Self.identity(context: context, tls: tls, requested: message.clientID)
+            let download: SecureAggregationDownload
+            do {
+                // The sender's number is the coordinator's to know; the upload is checked against it.
+                let number = await coordinator.secureNumber(of: id, round: Int(message.round), roundID: message.roundID) ?? -1
+                let upload = try WireCodec.upload(message, number: number)
+                download = await coordinator.secureStep(client: id, round: Int(message.round), roundID: message.roundID, upload: upload)
+            } catch {
+                download = .aborted((error as? FederatedError)?.message ?? "\(error)")
+            }
+            if case .aborted(let reason) = download { log("round \(message.round): secure aggregation without \(id): \(reason)") }
+            return StreamingServerResponse(single: ServerResponse(message: WireCodec.message(download)))
+        }
+    }
+
+    static func peerCertificate(_ context: ServerContext) -> Certificate? {
+        (context.transportSpecific as? HTTP2ServerTransport.Posix.Context)?.peerCertificate
     }
 
     /// The client's id: the common name of its certificate under mutual TLS, else the id it asked for.
@@ -201,6 +236,52 @@ public struct CoordinatorServer: Sendable {
     public func stop() { server.beginGracefulShutdown() }
 }
 
+extension CoordinatorClient {
+    enum SecureOutcome { case finished(loss: Double), aborted(String) }
+
+    /// One secure round from the client's side: check the participants' keys, train, then the
+    /// four phases through `step`. A participant whose key fails its check ends the round for
+    /// this client (`verificationFailed`), since the coordinator may be substituting keys.
+    static func secureRound(_ assignment: SecureAggregationAssignment, weights: ModelWeights, authority: String?,
+                            signingKey: Curve25519.Signing.PrivateKey,
+                            train: () throws -> (delta: [Float], loss: Double),
+                            step: (SecureAggregationUpload) async throws -> SecureAggregationDownload,
+                            log: (String) -> Void) async throws -> SecureOutcome {
+        let configuration = try assignment.configuration(vectorLength: weights.count)
+        guard assignment.participants[assignment.number].credentials.signingKey == signingKey.publicKey.rawRepresentation else {
+            throw FederatedError(.verificationFailed, "the coordinator lists another signing key for this client: it is substituting keys")
+        }
+        var peers: [Int: Curve25519.Signing.PublicKey] = [:]
+        for neighbour in configuration.neighbours(of: assignment.number) {
+            let participant = assignment.participants[neighbour]
+            peers[neighbour] = try SecureAggregationEndorsement.verifiedKey(of: participant.id, participant.credentials, authority: authority)
+        }
+        if authority == nil { log("secure aggregation without TLS: the coordinator vouches for the peers' keys") }
+        var (delta, loss) = try train()
+        if let clipNorm = assignment.clipNorm {
+            // DP-FedAvg: the coordinator sees only the sum, so the client clips its own update.
+            let norm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            if norm > clipNorm { delta = delta.map { Float(Double($0) * clipNorm / norm) } }
+        }
+        var protocolClient = try SecureAggregationClient(index: assignment.number, configuration: configuration, signingKey: signingKey,
+                                                         peerSigningKeys: peers)
+        let advertised = try await step(.advertise(try protocolClient.advertiseKeys()))
+        guard case .directory(let directory) = advertised else { return .aborted(why(advertised)) }
+        let routedAnswer = try await step(.shares(try protocolClient.shareKeys(directory)))
+        guard case .routed(let routed) = routedAnswer else { return .aborted(why(routedAnswer)) }
+        let requestAnswer = try await step(.maskedInput(try protocolClient.maskedInput(delta, shares: routed)))
+        guard case .unmaskingRequest(let request) = requestAnswer else { return .aborted(why(requestAnswer)) }
+        let last = try await step(.unmasking(try protocolClient.unmask(request)))
+        guard case .finished = last else { return .aborted(why(last)) }
+        return .finished(loss: loss)
+    }
+
+    private static func why(_ answer: SecureAggregationDownload) -> String {
+        if case .aborted(let reason) = answer { return reason }
+        return "the coordinator answered out of turn"
+    }
+}
+
 /// `bulwark fl client`'s side of Bulwark's own coordinator: join, poll for tasks, train, submit,
 /// until the federation is done — retrying with backoff when the coordinator is unreachable, so
 /// a client survives a coordinator restart (the coordinator resumes from its checkpoint).
@@ -259,17 +340,33 @@ public struct CoordinatorClient: Sendable {
         options.timeout = .milliseconds(Int64(callTimeout * 1000))
         options.maxRequestMessageBytes = 1 << 30
         options.maxResponseMessageBytes = 1 << 30
-        let calls = options, patience = patience, requestedID = requestedID
+        let calls = options, patience = patience, requestedID = requestedID, callTimeout = callTimeout
+        // Secure aggregation: a long-term signing key for this session, endorsed by the
+        // certificate's key so that peers can tell the coordinator did not substitute it.
+        let signingKey = Curve25519.Signing.PrivateKey()
+        var endorsement = Data(), authority: String?
+        if let tls {
+            guard let certificatePEM = try? String(contentsOfFile: tls.certificate, encoding: .utf8),
+                  let keyPEM = try? String(contentsOfFile: tls.privateKey, encoding: .utf8),
+                  let caPEM = try? String(contentsOfFile: tls.certificateAuthority, encoding: .utf8),
+                  let own = try? Certificate(pemEncoded: certificatePEM), let name = own.subject.commonName else {
+                throw FederatedError(.io, "\(tls.certificate): cannot read the client's certificate, key and CA")
+            }
+            endorsement = (try? SecureAggregationEndorsement.endorse(signingKey.publicKey, client: name, privateKeyPEM: keyPEM)) ?? Data()
+            authority = caPEM
+        }
         try await withGRPCClient(transport: transport) { client in
             func call<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(
-                _ method: MethodDescriptor, _ request: Request, as: Response.Type) async throws -> Response {
+                _ method: MethodDescriptor, _ request: Request, as: Response.Type, timeout: Double? = nil) async throws -> Response {
                 let start = Date()
                 var delay = 0.25
+                var options = calls
+                if let timeout { options.timeout = .milliseconds(Int64(max(timeout, callTimeout) * 1000)) }
                 while true {
                     do {
                         return try await client.unary(request: ClientRequest(message: request), descriptor: method,
                                                       serializer: ProtobufSerializer<Request>(), deserializer: ProtobufDeserializer<Response>(),
-                                                      options: calls) { try $0.message }
+                                                      options: options) { try $0.message }
                     } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {
                         guard Date().timeIntervalSince(start) < patience else {
                             throw FederatedError(.io, "coordinator unreachable for \(Int(patience)) s: \(error.message)")
@@ -286,6 +383,8 @@ public struct CoordinatorClient: Sendable {
             join.exampleCount = Int64(examples)
             join.agent = agent
             join.requestedID = requestedID
+            join.signingKey = signingKey.publicKey.rawRepresentation
+            join.endorsement = endorsement
             let joined = try await call(CoordinatorMethods.join, join, as: Bulwark_Federated_V1_JoinReply.self)
             let id = joined.clientID
             log("joined \(joined.federation) as \(id) for \(joined.rounds) rounds")
@@ -311,6 +410,34 @@ public struct CoordinatorClient: Sendable {
                     let local = LocalTraining(epochs: Int(task.training.epochs), batchSize: Int(task.training.batchSize),
                                               learningRate: task.training.learningRate, proximalMu: task.training.proximalMu)
                     try local.validate()
+                    if task.hasSecureAggregation {
+                        let assignment = try WireCodec.assignment(task.secureAggregation)
+                        let deadline = Date(timeIntervalSince1970: Double(task.deadlineUnixMs) / 1000)
+                        // A phase call waits until the phase closes: advertisement at the round's
+                        // deadline at the latest, each later phase within the phase timeout.
+                        let step: (SecureAggregationUpload) async throws -> SecureAggregationDownload = { upload in
+                            var message = WireCodec.message(upload)
+                            message.clientID = id
+                            message.round = task.round
+                            message.roundID = assignment.roundID
+                            let wait = max(deadline.timeIntervalSinceNow, 0) + assignment.phaseTimeout + 10
+                            let reply = try await call(CoordinatorMethods.secureAggregate, message, as: Bulwark_Federated_V1_SecureAggregationReply.self,
+                                                       timeout: wait)
+                            return try WireCodec.download(reply, number: assignment.number)
+                        }
+                        let outcome = try await Self.secureRound(assignment, weights: weights, authority: authority, signingKey: signingKey,
+                                                                 train: { try train(weights, local, task.training.seed) }, step: step, log: log)
+                        switch outcome {
+                        case .aborted(let reason):
+                            // The round failed or went on without this client; it may reopen.
+                            log("round \(task.round): secure aggregation ended for this client: \(reason)")
+                            continue
+                        case .finished(let loss):
+                            lastRound = Int(task.round)
+                            progress(RoundDone(round: lastRound, accepted: true, reason: "", loss: loss))
+                            continue
+                        }
+                    }
                     let (delta, loss) = try train(weights, local, task.training.seed)
                     var update = Bulwark_Federated_V1_Update()
                     update.clientID = id

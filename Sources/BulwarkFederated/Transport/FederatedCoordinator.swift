@@ -1,4 +1,5 @@
 public import BulwarkDP
+import BulwarkCrypto
 import BulwarkTensor
 public import Foundation
 
@@ -28,12 +29,19 @@ public struct CoordinatorConfiguration: Sendable, Codable, Equatable {
     public var serverLearningRate: Float
     /// Seed of client selection and of the seeds handed to clients.
     public var seed: UInt64
+    /// Sum the updates with SecAgg / SecAgg+ instead of receiving each (FedAvg with equal
+    /// weights, or DP-FedAvg with the clients clipping): the coordinator sees only the sum.
+    public var secureAggregation: SecureAggregationPlan?
+    /// Seconds each secure-aggregation phase after key advertisement stays open; a client that
+    /// has not answered by then has dropped.
+    public var phaseTimeout: Double
 
     /// A configuration; defaults: 3 rounds, 2 clients to start, every joined client each round,
     /// at least 1 update, 120 s per round, FedAvg.
     public init(federation: String = "bulwark", rounds: Int = 3, minimumClients: Int = 2, clientsPerRound: Int = .max,
                 minimumUpdates: Int = 1, roundTimeout: Double = 120, local: LocalTraining = LocalTraining(), rule: AggregationRule = .fedAvg,
-                dp: DPFedAvg? = nil, serverLearningRate: Float = 1, seed: UInt64 = 0) {
+                dp: DPFedAvg? = nil, serverLearningRate: Float = 1, seed: UInt64 = 0, secureAggregation: SecureAggregationPlan? = nil,
+                phaseTimeout: Double = 30) {
         self.federation = federation
         self.rounds = rounds
         self.minimumClients = minimumClients
@@ -45,6 +53,8 @@ public struct CoordinatorConfiguration: Sendable, Codable, Equatable {
         self.dp = dp
         self.serverLearningRate = serverLearningRate
         self.seed = seed
+        self.secureAggregation = secureAggregation
+        self.phaseTimeout = phaseTimeout
     }
 
     /// Throws `invalidParameter` for a setting out of range.
@@ -55,6 +65,16 @@ public struct CoordinatorConfiguration: Sendable, Codable, Equatable {
         guard minimumUpdates >= 1 else { throw FederatedError(.invalidParameter, "minimum updates must be ≥ 1, got \(minimumUpdates)") }
         guard roundTimeout > 0, roundTimeout.isFinite else { throw FederatedError(.invalidParameter, "round timeout must be positive, got \(roundTimeout)") }
         guard !rule.needsReference else { throw FederatedError(.invalidParameter, "FLTrust needs a root set on the coordinator; the networked coordinator does not keep one") }
+        if let secureAggregation {
+            try secureAggregation.validate()
+            guard dp != nil || rule == .fedAvg else {
+                throw FederatedError(.invalidParameter, "secure aggregation shows the coordinator only the sum: it goes with FedAvg or DP-FedAvg, not \(rule), which needs each update")
+            }
+            guard minimumClients >= 2, clientsPerRound >= 2 else {
+                throw FederatedError(.invalidParameter, "secure aggregation needs at least 2 clients per round")
+            }
+            guard phaseTimeout > 0, phaseTimeout.isFinite else { throw FederatedError(.invalidParameter, "phase timeout must be positive, got \(phaseTimeout)") }
+        }
         try local.validate()
     }
 }
@@ -73,10 +93,16 @@ public struct CoordinatorRound: Sendable, Codable, Equatable {
     public var testAccuracy: Double?
     /// ε spent so far under DP-FedAvg.
     public var epsilon: Double?
-    /// The verdict on each aggregated update (client index = position in ``aggregated``).
+    /// The verdict on each aggregated update (client index = position in ``aggregated``); empty
+    /// under secure aggregation, where the coordinator sees no single update.
     public var verdicts: [ClientVerdict]
     /// Wall seconds from opening to closing.
     public var seconds: Double
+    /// Under secure aggregation: clients that shared keys but whose update is not in the sum
+    /// (their masks were removed with the others' shares).
+    public var dropped: [String]? = nil
+    /// Why the round holds no update (too few clients for secure aggregation under DP).
+    public var note: String? = nil
 }
 
 /// The state a coordinator saves after every round, so that a restarted coordinator resumes
@@ -100,7 +126,9 @@ public actor FederatedCoordinator {
     /// A task for one client.
     public enum Task: Sendable, Equatable {
         /// Train from `weights` for `round` and submit before `deadline`.
-        case train(round: Int, weights: ModelWeights, local: LocalTraining, seed: UInt64, deadline: Date)
+        /// Under secure aggregation, `secure` says how to take part in the protocol instead of
+        /// submitting the update.
+        case train(round: Int, weights: ModelWeights, local: LocalTraining, seed: UInt64, deadline: Date, secure: SecureAggregationAssignment?)
         /// Ask again later.
         case wait(retryAfter: Double)
         /// The federation finished.
@@ -116,6 +144,7 @@ public actor FederatedCoordinator {
         var deadline: Date
         var reopenings: Int
         var seeds: [String: UInt64]
+        var secure: SecureCoordinatorRound?
     }
 
     /// The configuration.
@@ -131,6 +160,8 @@ public actor FederatedCoordinator {
     private let evaluate: @Sendable (ModelWeights) -> Double?
     private let roundClosed: @Sendable (CoordinatorRound, CoordinatorCheckpoint) -> Void
     private var waiters: [CheckedContinuation<[CoordinatorRound], Never>] = []
+    private var credentials: [String: SecureAggregationEndorsement.Credentials] = [:]
+    private var secureWaiters: [Int: CheckedContinuation<SecureAggregationDownload, Never>] = [:]
 
     /// A coordinator starting from `weights` (or from `checkpoint`, resuming after its round).
     /// `evaluate` measures a global model (nil: not measured); `roundClosed` is called after
@@ -167,9 +198,16 @@ public actor FederatedCoordinator {
     /// Whether every round has closed.
     public var isDone: Bool { closedRound >= configuration.rounds }
 
-    /// Registers `client` with `examples` training examples (joining again updates the count).
-    public func join(client: String, examples: Int) throws(FederatedError) -> ModelWeights {
+    /// Registers `client` with `examples` training examples (joining again updates the count)
+    /// and, for secure aggregation, the credentials of its signing key (required then).
+    public func join(client: String, examples: Int, credentials: SecureAggregationEndorsement.Credentials? = nil) throws(FederatedError) -> ModelWeights {
         guard examples >= 0 else { throw FederatedError(.malformed, "client \(client) reported \(examples) examples") }
+        if configuration.secureAggregation != nil {
+            guard let credentials, credentials.signingKey.count == 32 else {
+                throw FederatedError(.invalidParameter, "this federation sums updates with secure aggregation: client \(client) sent no signing key (update the client)")
+            }
+            self.credentials[client] = credentials
+        }
         if joined[client] == nil { order.append(client) }
         joined[client] = examples
         maybeOpen(now: Date())
@@ -182,8 +220,21 @@ public actor FederatedCoordinator {
         tick(now: now)
         if isDone { return .done }
         guard let open else { return .wait(retryAfter: 1) }
+        if let secure = open.secure, let plan = configuration.secureAggregation {
+            guard let number = secure.numbers[client], secure.phase == .advertising, !secure.started.contains(number), lastRound < open.round else {
+                return .wait(retryAfter: 0.5)
+            }
+            let assignment = SecureAggregationAssignment(
+                roundID: secure.roundID, number: number, threshold: secure.server.configuration.threshold,
+                neighbours: secure.server.configuration.neighbourCount, graphSeed: secure.server.configuration.graphSeed, clipRange: plan.clipRange,
+                bitWidth: secure.server.configuration.quantizer.bitWidth,
+                participants: secure.participants.map { ($0, credentials[$0] ?? .init(signingKey: Data())) },
+                clipNorm: configuration.dp.map { $0.clipNorm }, phaseTimeout: configuration.phaseTimeout)
+            return .train(round: open.round, weights: weights, local: configuration.local, seed: open.seeds[client] ?? 0, deadline: open.deadline,
+                          secure: assignment)
+        }
         if open.selected.contains(client), open.updates[client] == nil, lastRound < open.round {
-            return .train(round: open.round, weights: weights, local: configuration.local, seed: open.seeds[client] ?? 0, deadline: open.deadline)
+            return .train(round: open.round, weights: weights, local: configuration.local, seed: open.seeds[client] ?? 0, deadline: open.deadline, secure: nil)
         }
         return .wait(retryAfter: 0.5)
     }
@@ -198,6 +249,7 @@ public actor FederatedCoordinator {
             if round <= closedRound { return (false, "round \(round) has closed", false) }
             return (false, "round \(round) is not open", true)
         }
+        guard current.secure == nil else { return (false, "round \(round) sums updates with secure aggregation: take part in the protocol", false) }
         guard current.selected.contains(client) else { return (false, "client \(client) was not selected for round \(round)", false) }
         guard now <= current.deadline else { return (false, "round \(round)'s deadline has passed", false) }
         guard current.updates[client] == nil else { return (false, "client \(client) already submitted for round \(round)", false) }
@@ -214,7 +266,10 @@ public actor FederatedCoordinator {
     /// Closes a round whose deadline passed (aggregating what arrived when it is enough,
     /// reopening it with a fresh selection when not) and opens the next when clients are there.
     public func tick(now: Date = Date()) {
-        if let current = open, now > current.deadline {
+        if let secure = open?.secure {
+            let due = secure.phaseDeadline ?? open?.deadline ?? now
+            if now > due { closeSecurePhase(now: now) }
+        } else if let current = open, now > current.deadline {
             if current.updates.count >= configuration.minimumUpdates {
                 close(now: now)
             } else {
@@ -242,24 +297,108 @@ public actor FederatedCoordinator {
     private func maybeOpen(now: Date) {
         guard open == nil, !isDone, order.count >= configuration.minimumClients else { return }
         let selected = select()
-        var seeds: [String: UInt64] = [:]
-        for c in selected { seeds[c] = rng.next() }
-        open = OpenRound(round: closedRound + 1, selected: Set(selected), everSelected: selected, updates: [:], opened: now,
-                         deadline: now.addingTimeInterval(configuration.roundTimeout), reopenings: 0, seeds: seeds)
+        open = makeRound(closedRound + 1, selected: selected, everSelected: selected, opened: now, reopenings: 0, now: now)
         // A DP round may sample nobody: it still counts (the accountant composes it) and closes at once.
         if selected.isEmpty, configuration.dp != nil { close(now: now) }
+        // Nor can one client's update be summed securely: it is left out (as if it dropped, which
+        // only lowers what the round reveals) and the round is noise alone.
+        if selected.count == 1, configuration.dp != nil, configuration.secureAggregation != nil {
+            open?.selected = []
+            open?.secure = nil
+            close(now: now, note: "1 client sampled: too few for secure aggregation, its update was not used")
+        }
     }
 
     private func reopen(after previous: OpenRound, now: Date) {
         let selected = select()
-        var seeds: [String: UInt64] = [:]
-        for c in selected { seeds[c] = rng.next() }
-        open = OpenRound(round: previous.round, selected: Set(selected), everSelected: previous.everSelected + selected, updates: [:],
-                         opened: previous.opened, deadline: now.addingTimeInterval(configuration.roundTimeout),
-                         reopenings: previous.reopenings + 1, seeds: seeds)
+        open = makeRound(previous.round, selected: selected, everSelected: previous.everSelected + selected, opened: previous.opened,
+                         reopenings: previous.reopenings + 1, now: now)
     }
 
-    private func close(now: Date) {
+    private func makeRound(_ round: Int, selected: [String], everSelected: [String], opened: Date, reopenings: Int, now: Date) -> OpenRound {
+        var seeds: [String: UInt64] = [:]
+        for c in selected { seeds[c] = rng.next() }
+        var secure: SecureCoordinatorRound?
+        if let plan = configuration.secureAggregation, selected.count >= 2 {
+            let roundID = rng.next(), graphSeed = rng.next()
+            // Validated plans always make a valid configuration for ≥ 2 clients; should one not,
+            // the round runs without participants and fails at its deadline, then reopens.
+            if let quantizer = try? FixedPointQuantizer(clipRange: plan.clipRange, maxSummands: selected.count),
+               let configuration = try? SecureAggregationConfiguration(
+                   roundID: roundID, clientCount: selected.count, threshold: plan.threshold(clients: selected.count),
+                   neighbourCount: plan.effectiveNeighbours(clients: selected.count), graphSeed: graphSeed, vectorLength: weights.count, quantizer: quantizer) {
+                secure = SecureCoordinatorRound(configuration: configuration, participants: selected)
+            }
+        }
+        return OpenRound(round: round, selected: Set(selected), everSelected: everSelected, updates: [:], opened: opened,
+                         deadline: now.addingTimeInterval(configuration.roundTimeout), reopenings: reopenings, seeds: seeds, secure: secure)
+    }
+
+    /// The open secure round's phase and the clients it still waits for (for tests and logs).
+    func securePhase() -> (phase: String, pending: [String])? {
+        guard let secure = open?.secure else { return nil }
+        return (secure.phase.rawValue, secure.pending.map { secure.participants[$0] }.sorted())
+    }
+
+    /// `client`'s number in the open secure round `round` (attempt `roundID`), if it takes part.
+    public func secureNumber(of client: String, round: Int, roundID: UInt64) -> Int? {
+        guard let current = open, current.round == round, let secure = current.secure, secure.roundID == roundID else { return nil }
+        return secure.numbers[client]
+    }
+
+    /// Takes `client`'s message for the open phase of secure round `round` (attempt `roundID`)
+    /// and waits until the phase closes: then the client's input for the next phase, `finished`,
+    /// or why it is out of the round.
+    public func secureStep(client: String, round: Int, roundID: UInt64, upload: SecureAggregationUpload,
+                           now: Date = Date()) async -> SecureAggregationDownload {
+        guard var current = open, current.round == round, var secure = current.secure, secure.roundID == roundID else {
+            return .aborted("round \(round) (attempt \(roundID)) is not the open secure round")
+        }
+        guard let number = secure.numbers[client] else { return .aborted("client \(client) was not selected for round \(round)") }
+        do { try secure.receive(upload, from: number) } catch { return .aborted(error.message) }
+        current.secure = secure
+        open = current
+        let complete = secure.pending.isEmpty
+        return await withCheckedContinuation { continuation in
+            secureWaiters[number] = continuation
+            if complete { closeSecurePhase(now: now) }
+        }
+    }
+
+    private func closeSecurePhase(now: Date) {
+        guard var current = open, var secure = current.secure else { return }
+        let phase = secure.phase
+        let outcome: (answers: [Int: SecureAggregationDownload], result: SecureAggregationResult?)
+        do { outcome = try secure.closePhase(now: now, phaseTimeout: configuration.phaseTimeout) } catch {
+            let reason = "round \(current.round): secure aggregation stopped in phase \(phase.rawValue): \(error.message); the round reopens"
+            resumeSecureWaiters(with: [:], otherwise: reason)
+            open = nil
+            reopen(after: current, now: now)
+            return
+        }
+        current.secure = secure
+        open = current
+        resumeSecureWaiters(with: outcome.answers, otherwise: "round \(current.round): phase \(phase.rawValue) closed without this client")
+        guard let result = outcome.result else { return }
+        var random = self.random
+        let delta: [Float] = if let dp = configuration.dp {
+            dp.noisedMean(sum: result.sum, using: &random)
+        } else {
+            result.sum.map { $0 / Float(max(1, result.survivors.count)) }
+        }
+        self.random = random
+        open = nil
+        finish(current, aggregated: result.survivors.map { secure.participants[$0] }.sorted(),
+               aggregate: Aggregate(delta: delta, verdicts: []), dropped: result.dropouts.map { secure.participants[$0] }.sorted(), note: nil, now: now)
+    }
+
+    private func resumeSecureWaiters(with answers: [Int: SecureAggregationDownload], otherwise reason: String) {
+        let waiting = secureWaiters
+        secureWaiters = [:]
+        for (number, continuation) in waiting { continuation.resume(returning: answers[number] ?? .aborted(reason)) }
+    }
+
+    private func close(now: Date, note: String? = nil) {
         guard let current = open else { return }
         open = nil
         let names = current.updates.keys.sorted()
@@ -273,18 +412,23 @@ public actor FederatedCoordinator {
             } else {
                 aggregate = try configuration.rule.aggregate(updates)
             }
-            var vector = weights.flattened
-            for j in vector.indices { vector[j] += configuration.serverLearningRate * aggregate.delta[j] }
-            if vector.allSatisfy({ $0.isFinite }) { weights = try weights.replacing(with: vector) }
         } catch {
             // The rule refused this round's updates (too few for Krum's f): the round is reopened.
             reopen(after: current, now: now)
             return
         }
+        finish(current, aggregated: names, aggregate: aggregate, dropped: nil, note: note, now: now)
+    }
+
+    /// Steps the global model along `aggregate` and records the round.
+    private func finish(_ current: OpenRound, aggregated names: [String], aggregate: Aggregate, dropped: [String]?, note: String?, now: Date) {
+        var vector = weights.flattened
+        for j in vector.indices { vector[j] += configuration.serverLearningRate * aggregate.delta[j] }
+        if vector.allSatisfy({ $0.isFinite }), let stepped = try? weights.replacing(with: vector) { weights = stepped }
         closedRound = current.round
         let record = CoordinatorRound(round: current.round, selected: current.everSelected, aggregated: names, reopenings: current.reopenings,
                                       testAccuracy: evaluate(weights), epsilon: try? configuration.dp?.epsilon(afterRounds: current.round),
-                                      verdicts: aggregate.verdicts, seconds: now.timeIntervalSince(current.opened))
+                                      verdicts: aggregate.verdicts, seconds: now.timeIntervalSince(current.opened), dropped: dropped, note: note)
         history.append(record)
         roundClosed(record, CoordinatorCheckpoint(round: closedRound, weights: weights, history: history))
         if isDone {

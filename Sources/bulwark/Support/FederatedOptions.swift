@@ -190,3 +190,35 @@ struct FederatedDPOptions: ParsableArguments {
         } catch let error as FederatedError { throw CLIError(error.description) }
     }
 }
+
+/// `--secure-aggregation`.
+enum SecureAggregationChoice: String, CaseIterable, ExpressibleByArgument {
+    case secAgg = "secagg"
+    case secAggPlus = "secagg+"
+}
+
+/// Secure-aggregation options shared by `fl simulate` and `fl serve`.
+struct SecureAggregationOptions: ParsableArguments {
+    @Option(name: .customLong("secure-aggregation"), help: "Sum updates with secagg (every pair of clients) or secagg+ (k neighbours): the coordinator sees only the sum (FedAvg or --dp).")
+    var choice: SecureAggregationChoice?
+
+    @Option(name: .customLong("secagg-neighbours"), parsing: .unconditional, help: "secagg+: neighbours per client (even; odd counts round up).")
+    var neighbours: Int = 10
+
+    @Option(name: .customLong("secagg-clip"), parsing: .unconditional, help: "Secure aggregation: every coordinate of an update is clipped to ± this before fixed-point encoding.")
+    var clip: Float = 1
+
+    /// The plan (nil without --secure-aggregation).
+    var plan: SecureAggregationPlan? {
+        choice.map { SecureAggregationPlan(neighbours: $0 == .secAggPlus ? neighbours : nil, clipRange: clip) }
+    }
+
+    /// Refuses a robust rule (which needs each update) and out-of-range settings.
+    func check(dp: Bool, aggregator: String) throws {
+        if choice != nil, !dp, aggregator != "fedavg" {
+            throw ValidationError("--secure-aggregation shows the coordinator only the sum: use it with --aggregator fedavg or --dp, not a robust rule")
+        }
+        guard clip > 0, clip.isFinite else { throw ValidationError("--secagg-clip must be a positive number") }
+        try Bounds.check(neighbours, in: 2...100_000, "--secagg-neighbours")
+    }
+}

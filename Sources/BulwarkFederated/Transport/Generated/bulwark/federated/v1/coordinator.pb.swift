@@ -70,6 +70,16 @@ nonisolated struct Bulwark_Federated_V1_JoinRequest: Sendable {
   /// the certificate's common name and this field is ignored.
   var requestedID: String = String()
 
+  /// Secure aggregation: the client's long-term Ed25519 public key (32 bytes), which signs the
+  /// keys it advertises each round; peers trust it only through `endorsement`.
+  var signingKey: Data = Data()
+
+  /// Under mutual TLS: an ECDSA signature (DER) by the client's certificate key over
+  /// "bulwark/secagg/signing-key/v1", 0, the client's id, 0, `signing_key` — so a peer holding
+  /// the federation's CA can check that the coordinator did not substitute the key.
+  /// The coordinator hands peers the client's TLS certificate with it.
+  var endorsement: Data = Data()
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -131,29 +141,55 @@ nonisolated struct Bulwark_Federated_V1_LocalTrainingConfig: Sendable {
   init() {}
 }
 
-nonisolated struct Bulwark_Federated_V1_Task: Sendable {
+nonisolated struct Bulwark_Federated_V1_Task: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var kind: Bulwark_Federated_V1_Task.Kind = .unspecified
+  var kind: Bulwark_Federated_V1_Task.Kind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
 
-  var round: Int32 = 0
+  var round: Int32 {
+    get {_storage._round}
+    set {_uniqueStorage()._round = newValue}
+  }
 
-  var weights: [Bulwark_Federated_V1_Tensor] = []
+  var weights: [Bulwark_Federated_V1_Tensor] {
+    get {_storage._weights}
+    set {_uniqueStorage()._weights = newValue}
+  }
 
   var training: Bulwark_Federated_V1_LocalTrainingConfig {
-    get {_training ?? Bulwark_Federated_V1_LocalTrainingConfig()}
-    set {_training = newValue}
+    get {_storage._training ?? Bulwark_Federated_V1_LocalTrainingConfig()}
+    set {_uniqueStorage()._training = newValue}
   }
   /// Returns true if `training` has been explicitly set.
-  var hasTraining: Bool {self._training != nil}
+  var hasTraining: Bool {_storage._training != nil}
   /// Clears the value of `training`. Subsequent reads from it will return its default value.
-  mutating func clearTraining() {self._training = nil}
+  mutating func clearTraining() {_uniqueStorage()._training = nil}
 
-  var deadlineUnixMs: Int64 = 0
+  var deadlineUnixMs: Int64 {
+    get {_storage._deadlineUnixMs}
+    set {_uniqueStorage()._deadlineUnixMs = newValue}
+  }
 
-  var retryAfterMs: Int32 = 0
+  var retryAfterMs: Int32 {
+    get {_storage._retryAfterMs}
+    set {_uniqueStorage()._retryAfterMs = newValue}
+  }
+
+  /// Set when the round sums updates with secure aggregation: the client does not call
+  /// SubmitUpdate but runs the protocol through SecureAggregate.
+  var secureAggregation: Bulwark_Federated_V1_SecureAggregationSetup {
+    get {_storage._secureAggregation ?? Bulwark_Federated_V1_SecureAggregationSetup()}
+    set {_uniqueStorage()._secureAggregation = newValue}
+  }
+  /// Returns true if `secureAggregation` has been explicitly set.
+  var hasSecureAggregation: Bool {_storage._secureAggregation != nil}
+  /// Clears the value of `secureAggregation`. Subsequent reads from it will return its default value.
+  mutating func clearSecureAggregation() {_uniqueStorage()._secureAggregation = nil}
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -207,7 +243,308 @@ nonisolated struct Bulwark_Federated_V1_Task: Sendable {
 
   init() {}
 
-  fileprivate var _training: Bulwark_Federated_V1_LocalTrainingConfig? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A round's secure-aggregation parameters and participants (SecAgg, or SecAgg+ when
+/// neighbour_count > 0). Participants are numbered by their position in `participants`.
+nonisolated struct Bulwark_Federated_V1_SecureAggregationSetup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var roundID: UInt64 = 0
+
+  var clientNumber: Int32 = 0
+
+  var threshold: Int32 = 0
+
+  var neighbourCount: Int32 = 0
+
+  var graphSeed: UInt64 = 0
+
+  var clipRange: Float = 0
+
+  var bitWidth: Int32 = 0
+
+  var participants: [Bulwark_Federated_V1_Participant] = []
+
+  /// DP-FedAvg: the L2 norm the client clips its update to before masking (0: no clipping).
+  var clipNorm: Double = 0
+
+  /// Milliseconds each phase after key advertisement stays open (advertisement closes at the
+  /// round's deadline, since clients train first).
+  var phaseTimeoutMs: Int64 = 0
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// A participant numbered by its position: its id, signing key, the endorsement of that key and
+/// (under mutual TLS) its certificate (DER) as the coordinator saw it in the TLS handshake.
+nonisolated struct Bulwark_Federated_V1_Participant: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var clientID: String = String()
+
+  var signingKey: Data = Data()
+
+  var endorsement: Data = Data()
+
+  var certificate: Data = Data()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_Share: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The Shamir evaluation point and values, elements of GF(2^61 - 1).
+  var x: UInt64 = 0
+
+  var values: [UInt64] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_KeyBundle: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var client: Int32 = 0
+
+  var encryptionKey: Data = Data()
+
+  var maskingKey: Data = Data()
+
+  var signature: Data = Data()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_EncryptedShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var sender: Int32 = 0
+
+  var recipient: Int32 = 0
+
+  var ciphertext: Data = Data()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_RevealedShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var owner: Int32 = 0
+
+  var share: Bulwark_Federated_V1_Share {
+    get {_share ?? Bulwark_Federated_V1_Share()}
+    set {_share = newValue}
+  }
+  /// Returns true if `share` has been explicitly set.
+  var hasShare: Bool {self._share != nil}
+  /// Clears the value of `share`. Subsequent reads from it will return its default value.
+  mutating func clearShare() {self._share = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _share: Bulwark_Federated_V1_Share? = nil
+}
+
+/// One step of a secure-aggregation round from a client: its message for the current phase.
+nonisolated struct Bulwark_Federated_V1_SecureAggregationStep: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var clientID: String = String()
+
+  var round: Int32 = 0
+
+  var roundID: UInt64 = 0
+
+  var message: Bulwark_Federated_V1_SecureAggregationStep.OneOf_Message? = nil
+
+  var advertise: Bulwark_Federated_V1_KeyBundle {
+    get {
+      if case .advertise(let v)? = message {return v}
+      return Bulwark_Federated_V1_KeyBundle()
+    }
+    set {message = .advertise(newValue)}
+  }
+
+  var shares: Bulwark_Federated_V1_ShareList {
+    get {
+      if case .shares(let v)? = message {return v}
+      return Bulwark_Federated_V1_ShareList()
+    }
+    set {message = .shares(newValue)}
+  }
+
+  var maskedInput: Data {
+    get {
+      if case .maskedInput(let v)? = message {return v}
+      return Data()
+    }
+    set {message = .maskedInput(newValue)}
+  }
+
+  var unmasking: Bulwark_Federated_V1_Unmasking {
+    get {
+      if case .unmasking(let v)? = message {return v}
+      return Bulwark_Federated_V1_Unmasking()
+    }
+    set {message = .unmasking(newValue)}
+  }
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  nonisolated enum OneOf_Message: Equatable, Sendable {
+    case advertise(Bulwark_Federated_V1_KeyBundle)
+    case shares(Bulwark_Federated_V1_ShareList)
+    case maskedInput(Data)
+    case unmasking(Bulwark_Federated_V1_Unmasking)
+
+  }
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_ShareList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var shares: [Bulwark_Federated_V1_EncryptedShare] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_Unmasking: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var selfMaskShares: [Bulwark_Federated_V1_RevealedShare] = []
+
+  var maskingKeyShares: [Bulwark_Federated_V1_RevealedShare] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+/// The coordinator's answer once the phase closes: the client's input for the next phase, the
+/// end of the round, or why the client is out of it.
+nonisolated struct Bulwark_Federated_V1_SecureAggregationReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var message: Bulwark_Federated_V1_SecureAggregationReply.OneOf_Message? = nil
+
+  var directory: Bulwark_Federated_V1_KeyDirectory {
+    get {
+      if case .directory(let v)? = message {return v}
+      return Bulwark_Federated_V1_KeyDirectory()
+    }
+    set {message = .directory(newValue)}
+  }
+
+  var routed: Bulwark_Federated_V1_ShareList {
+    get {
+      if case .routed(let v)? = message {return v}
+      return Bulwark_Federated_V1_ShareList()
+    }
+    set {message = .routed(newValue)}
+  }
+
+  var unmaskingRequest: Bulwark_Federated_V1_UnmaskingRequest {
+    get {
+      if case .unmaskingRequest(let v)? = message {return v}
+      return Bulwark_Federated_V1_UnmaskingRequest()
+    }
+    set {message = .unmaskingRequest(newValue)}
+  }
+
+  var finished: Bool {
+    get {
+      if case .finished(let v)? = message {return v}
+      return false
+    }
+    set {message = .finished(newValue)}
+  }
+
+  var aborted: String {
+    get {
+      if case .aborted(let v)? = message {return v}
+      return String()
+    }
+    set {message = .aborted(newValue)}
+  }
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  nonisolated enum OneOf_Message: Equatable, Sendable {
+    case directory(Bulwark_Federated_V1_KeyDirectory)
+    case routed(Bulwark_Federated_V1_ShareList)
+    case unmaskingRequest(Bulwark_Federated_V1_UnmaskingRequest)
+    case finished(Bool)
+    case aborted(String)
+
+  }
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_KeyDirectory: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var bundles: [Bulwark_Federated_V1_KeyBundle] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Bulwark_Federated_V1_UnmaskingRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var survivors: [Int32] = []
+
+  var dropouts: [Int32] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
 }
 
 nonisolated struct Bulwark_Federated_V1_Update: Sendable {
@@ -296,7 +633,7 @@ nonisolated extension Bulwark_Federated_V1_Tensor: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Bulwark_Federated_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".JoinRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}example_count\0\u{1}agent\0\u{3}requested_id\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}example_count\0\u{1}agent\0\u{3}requested_id\0\u{3}signing_key\0\u{1}endorsement\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -307,6 +644,8 @@ nonisolated extension Bulwark_Federated_V1_JoinRequest: SwiftProtobuf.Message, S
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.exampleCount) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.agent) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.requestedID) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.signingKey) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.endorsement) }()
       default: break
       }
     }
@@ -322,6 +661,12 @@ nonisolated extension Bulwark_Federated_V1_JoinRequest: SwiftProtobuf.Message, S
     if !self.requestedID.isEmpty {
       try visitor.visitSingularStringField(value: self.requestedID, fieldNumber: 3)
     }
+    if !self.signingKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signingKey, fieldNumber: 4)
+    }
+    if !self.endorsement.isEmpty {
+      try visitor.visitSingularBytesField(value: self.endorsement, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -329,6 +674,8 @@ nonisolated extension Bulwark_Federated_V1_JoinRequest: SwiftProtobuf.Message, S
     if lhs.exampleCount != rhs.exampleCount {return false}
     if lhs.agent != rhs.agent {return false}
     if lhs.requestedID != rhs.requestedID {return false}
+    if lhs.signingKey != rhs.signingKey {return false}
+    if lhs.endorsement != rhs.endorsement {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -466,7 +813,123 @@ nonisolated extension Bulwark_Federated_V1_LocalTrainingConfig: SwiftProtobuf.Me
 
 nonisolated extension Bulwark_Federated_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Task"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}round\0\u{1}weights\0\u{1}training\0\u{3}deadline_unix_ms\0\u{3}retry_after_ms\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}round\0\u{1}weights\0\u{1}training\0\u{3}deadline_unix_ms\0\u{3}retry_after_ms\0\u{3}secure_aggregation\0")
+
+  fileprivate class _StorageClass {
+    var _kind: Bulwark_Federated_V1_Task.Kind = .unspecified
+    var _round: Int32 = 0
+    var _weights: [Bulwark_Federated_V1_Tensor] = []
+    var _training: Bulwark_Federated_V1_LocalTrainingConfig? = nil
+    var _deadlineUnixMs: Int64 = 0
+    var _retryAfterMs: Int32 = 0
+    var _secureAggregation: Bulwark_Federated_V1_SecureAggregationSetup? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _kind = source._kind
+      _round = source._round
+      _weights = source._weights
+      _training = source._training
+      _deadlineUnixMs = source._deadlineUnixMs
+      _retryAfterMs = source._retryAfterMs
+      _secureAggregation = source._secureAggregation
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._round) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._weights) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._training) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._deadlineUnixMs) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._retryAfterMs) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._secureAggregation) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 1)
+      }
+      if _storage._round != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._round, fieldNumber: 2)
+      }
+      if !_storage._weights.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._weights, fieldNumber: 3)
+      }
+      try { if let v = _storage._training {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if _storage._deadlineUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._deadlineUnixMs, fieldNumber: 5)
+      }
+      if _storage._retryAfterMs != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._retryAfterMs, fieldNumber: 6)
+      }
+      try { if let v = _storage._secureAggregation {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_Task, rhs: Bulwark_Federated_V1_Task) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._round != rhs_storage._round {return false}
+        if _storage._weights != rhs_storage._weights {return false}
+        if _storage._training != rhs_storage._training {return false}
+        if _storage._deadlineUnixMs != rhs_storage._deadlineUnixMs {return false}
+        if _storage._retryAfterMs != rhs_storage._retryAfterMs {return false}
+        if _storage._secureAggregation != rhs_storage._secureAggregation {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_Task.Kind: SwiftProtobuf._ProtoNameProviding {
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}TRAIN\0\u{1}WAIT\0\u{1}DONE\0")
+}
+
+nonisolated extension Bulwark_Federated_V1_SecureAggregationSetup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SecureAggregationSetup"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}round_id\0\u{3}client_number\0\u{1}threshold\0\u{3}neighbour_count\0\u{3}graph_seed\0\u{3}clip_range\0\u{3}bit_width\0\u{1}participants\0\u{3}clip_norm\0\u{3}phase_timeout_ms\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -474,12 +937,248 @@ nonisolated extension Bulwark_Federated_V1_Task: SwiftProtobuf.Message, SwiftPro
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 2: try { try decoder.decodeSingularInt32Field(value: &self.round) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.weights) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._training) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.deadlineUnixMs) }()
-      case 6: try { try decoder.decodeSingularInt32Field(value: &self.retryAfterMs) }()
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.roundID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.clientNumber) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.threshold) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.neighbourCount) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.graphSeed) }()
+      case 6: try { try decoder.decodeSingularFloatField(value: &self.clipRange) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.bitWidth) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.participants) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.clipNorm) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.phaseTimeoutMs) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.roundID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.roundID, fieldNumber: 1)
+    }
+    if self.clientNumber != 0 {
+      try visitor.visitSingularInt32Field(value: self.clientNumber, fieldNumber: 2)
+    }
+    if self.threshold != 0 {
+      try visitor.visitSingularInt32Field(value: self.threshold, fieldNumber: 3)
+    }
+    if self.neighbourCount != 0 {
+      try visitor.visitSingularInt32Field(value: self.neighbourCount, fieldNumber: 4)
+    }
+    if self.graphSeed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.graphSeed, fieldNumber: 5)
+    }
+    if self.clipRange.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.clipRange, fieldNumber: 6)
+    }
+    if self.bitWidth != 0 {
+      try visitor.visitSingularInt32Field(value: self.bitWidth, fieldNumber: 7)
+    }
+    if !self.participants.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.participants, fieldNumber: 8)
+    }
+    if self.clipNorm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clipNorm, fieldNumber: 9)
+    }
+    if self.phaseTimeoutMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.phaseTimeoutMs, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_SecureAggregationSetup, rhs: Bulwark_Federated_V1_SecureAggregationSetup) -> Bool {
+    if lhs.roundID != rhs.roundID {return false}
+    if lhs.clientNumber != rhs.clientNumber {return false}
+    if lhs.threshold != rhs.threshold {return false}
+    if lhs.neighbourCount != rhs.neighbourCount {return false}
+    if lhs.graphSeed != rhs.graphSeed {return false}
+    if lhs.clipRange != rhs.clipRange {return false}
+    if lhs.bitWidth != rhs.bitWidth {return false}
+    if lhs.participants != rhs.participants {return false}
+    if lhs.clipNorm != rhs.clipNorm {return false}
+    if lhs.phaseTimeoutMs != rhs.phaseTimeoutMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_Participant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".Participant"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{3}signing_key\0\u{1}endorsement\0\u{1}certificate\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signingKey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.endorsement) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.certificate) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 1)
+    }
+    if !self.signingKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signingKey, fieldNumber: 2)
+    }
+    if !self.endorsement.isEmpty {
+      try visitor.visitSingularBytesField(value: self.endorsement, fieldNumber: 3)
+    }
+    if !self.certificate.isEmpty {
+      try visitor.visitSingularBytesField(value: self.certificate, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_Participant, rhs: Bulwark_Federated_V1_Participant) -> Bool {
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.signingKey != rhs.signingKey {return false}
+    if lhs.endorsement != rhs.endorsement {return false}
+    if lhs.certificate != rhs.certificate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_Share: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".Share"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}x\0\u{1}values\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.x) }()
+      case 2: try { try decoder.decodeRepeatedUInt64Field(value: &self.values) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.x != 0 {
+      try visitor.visitSingularUInt64Field(value: self.x, fieldNumber: 1)
+    }
+    if !self.values.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.values, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_Share, rhs: Bulwark_Federated_V1_Share) -> Bool {
+    if lhs.x != rhs.x {return false}
+    if lhs.values != rhs.values {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_KeyBundle: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".KeyBundle"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}client\0\u{3}encryption_key\0\u{3}masking_key\0\u{1}signature\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.client) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.encryptionKey) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.maskingKey) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.client != 0 {
+      try visitor.visitSingularInt32Field(value: self.client, fieldNumber: 1)
+    }
+    if !self.encryptionKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.encryptionKey, fieldNumber: 2)
+    }
+    if !self.maskingKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.maskingKey, fieldNumber: 3)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_KeyBundle, rhs: Bulwark_Federated_V1_KeyBundle) -> Bool {
+    if lhs.client != rhs.client {return false}
+    if lhs.encryptionKey != rhs.encryptionKey {return false}
+    if lhs.maskingKey != rhs.maskingKey {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_EncryptedShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".EncryptedShare"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sender\0\u{1}recipient\0\u{1}ciphertext\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.sender) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.recipient) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.ciphertext) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sender != 0 {
+      try visitor.visitSingularInt32Field(value: self.sender, fieldNumber: 1)
+    }
+    if self.recipient != 0 {
+      try visitor.visitSingularInt32Field(value: self.recipient, fieldNumber: 2)
+    }
+    if !self.ciphertext.isEmpty {
+      try visitor.visitSingularBytesField(value: self.ciphertext, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_EncryptedShare, rhs: Bulwark_Federated_V1_EncryptedShare) -> Bool {
+    if lhs.sender != rhs.sender {return false}
+    if lhs.recipient != rhs.recipient {return false}
+    if lhs.ciphertext != rhs.ciphertext {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_RevealedShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".RevealedShare"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}owner\0\u{1}share\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.owner) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._share) }()
       default: break
       }
     }
@@ -490,41 +1189,370 @@ nonisolated extension Bulwark_Federated_V1_Task: SwiftProtobuf.Message, SwiftPro
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    if self.owner != 0 {
+      try visitor.visitSingularInt32Field(value: self.owner, fieldNumber: 1)
     }
-    if self.round != 0 {
-      try visitor.visitSingularInt32Field(value: self.round, fieldNumber: 2)
-    }
-    if !self.weights.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.weights, fieldNumber: 3)
-    }
-    try { if let v = self._training {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    try { if let v = self._share {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
-    if self.deadlineUnixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.deadlineUnixMs, fieldNumber: 5)
-    }
-    if self.retryAfterMs != 0 {
-      try visitor.visitSingularInt32Field(value: self.retryAfterMs, fieldNumber: 6)
-    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Bulwark_Federated_V1_Task, rhs: Bulwark_Federated_V1_Task) -> Bool {
-    if lhs.kind != rhs.kind {return false}
-    if lhs.round != rhs.round {return false}
-    if lhs.weights != rhs.weights {return false}
-    if lhs._training != rhs._training {return false}
-    if lhs.deadlineUnixMs != rhs.deadlineUnixMs {return false}
-    if lhs.retryAfterMs != rhs.retryAfterMs {return false}
+  static func ==(lhs: Bulwark_Federated_V1_RevealedShare, rhs: Bulwark_Federated_V1_RevealedShare) -> Bool {
+    if lhs.owner != rhs.owner {return false}
+    if lhs._share != rhs._share {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Bulwark_Federated_V1_Task.Kind: SwiftProtobuf._ProtoNameProviding {
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}TRAIN\0\u{1}WAIT\0\u{1}DONE\0")
+nonisolated extension Bulwark_Federated_V1_SecureAggregationStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SecureAggregationStep"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}round\0\u{3}round_id\0\u{1}advertise\0\u{1}shares\0\u{3}masked_input\0\u{1}unmasking\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.clientID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.round) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.roundID) }()
+      case 4: try {
+        var v: Bulwark_Federated_V1_KeyBundle?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .advertise(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .advertise(v)
+        }
+      }()
+      case 5: try {
+        var v: Bulwark_Federated_V1_ShareList?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .shares(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .shares(v)
+        }
+      }()
+      case 6: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.message != nil {try decoder.handleConflictingOneOf()}
+          self.message = .maskedInput(v)
+        }
+      }()
+      case 7: try {
+        var v: Bulwark_Federated_V1_Unmasking?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .unmasking(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .unmasking(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.clientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clientID, fieldNumber: 1)
+    }
+    if self.round != 0 {
+      try visitor.visitSingularInt32Field(value: self.round, fieldNumber: 2)
+    }
+    if self.roundID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.roundID, fieldNumber: 3)
+    }
+    switch self.message {
+    case .advertise?: try {
+      guard case .advertise(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .shares?: try {
+      guard case .shares(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .maskedInput?: try {
+      guard case .maskedInput(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 6)
+    }()
+    case .unmasking?: try {
+      guard case .unmasking(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_SecureAggregationStep, rhs: Bulwark_Federated_V1_SecureAggregationStep) -> Bool {
+    if lhs.clientID != rhs.clientID {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.roundID != rhs.roundID {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_ShareList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".ShareList"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shares\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_ShareList, rhs: Bulwark_Federated_V1_ShareList) -> Bool {
+    if lhs.shares != rhs.shares {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_Unmasking: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".Unmasking"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}self_mask_shares\0\u{3}masking_key_shares\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.selfMaskShares) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.maskingKeyShares) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.selfMaskShares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.selfMaskShares, fieldNumber: 1)
+    }
+    if !self.maskingKeyShares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.maskingKeyShares, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_Unmasking, rhs: Bulwark_Federated_V1_Unmasking) -> Bool {
+    if lhs.selfMaskShares != rhs.selfMaskShares {return false}
+    if lhs.maskingKeyShares != rhs.maskingKeyShares {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_SecureAggregationReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SecureAggregationReply"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}directory\0\u{1}routed\0\u{3}unmasking_request\0\u{1}finished\0\u{1}aborted\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Bulwark_Federated_V1_KeyDirectory?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .directory(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .directory(v)
+        }
+      }()
+      case 2: try {
+        var v: Bulwark_Federated_V1_ShareList?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .routed(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .routed(v)
+        }
+      }()
+      case 3: try {
+        var v: Bulwark_Federated_V1_UnmaskingRequest?
+        var hadOneofValue = false
+        if let current = self.message {
+          hadOneofValue = true
+          if case .unmaskingRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.message = .unmaskingRequest(v)
+        }
+      }()
+      case 4: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.message != nil {try decoder.handleConflictingOneOf()}
+          self.message = .finished(v)
+        }
+      }()
+      case 5: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.message != nil {try decoder.handleConflictingOneOf()}
+          self.message = .aborted(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.message {
+    case .directory?: try {
+      guard case .directory(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .routed?: try {
+      guard case .routed(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .unmaskingRequest?: try {
+      guard case .unmaskingRequest(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .finished?: try {
+      guard case .finished(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
+    }()
+    case .aborted?: try {
+      guard case .aborted(let v)? = self.message else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_SecureAggregationReply, rhs: Bulwark_Federated_V1_SecureAggregationReply) -> Bool {
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_KeyDirectory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".KeyDirectory"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}bundles\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.bundles) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.bundles.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.bundles, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_KeyDirectory, rhs: Bulwark_Federated_V1_KeyDirectory) -> Bool {
+    if lhs.bundles != rhs.bundles {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Bulwark_Federated_V1_UnmaskingRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".UnmaskingRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}survivors\0\u{1}dropouts\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt32Field(value: &self.survivors) }()
+      case 2: try { try decoder.decodeRepeatedInt32Field(value: &self.dropouts) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.survivors.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.survivors, fieldNumber: 1)
+    }
+    if !self.dropouts.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.dropouts, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Bulwark_Federated_V1_UnmaskingRequest, rhs: Bulwark_Federated_V1_UnmaskingRequest) -> Bool {
+    if lhs.survivors != rhs.survivors {return false}
+    if lhs.dropouts != rhs.dropouts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Bulwark_Federated_V1_Update: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
