@@ -86,8 +86,17 @@ struct CoordinatorService: RegistrableRPCService {
                                serializer: ProtobufSerializer<Bulwark_Federated_V1_Task>()) { request, context in
             let message = try await ServerRequest(stream: request).message
             let id = try Self.identity(context: context, tls: tls, requested: message.clientID)
-            let task: FederatedCoordinator.Task
-            do { task = try await coordinator.task(for: id, lastRound: Int(message.lastRound)) } catch {
+            var task: FederatedCoordinator.Task
+            do {
+                // Long poll: a client told to wait is held (checking every 20 ms, up to 2 s) so it
+                // hears of the next round at once instead of after its retry delay.
+                task = try await coordinator.task(for: id, lastRound: Int(message.lastRound))
+                for _ in 0..<100 {
+                    guard case .wait = task else { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                    task = try await coordinator.task(for: id, lastRound: Int(message.lastRound))
+                }
+            } catch let error as FederatedError {
                 throw RPCError(code: .failedPrecondition, message: "\(error)")
             }
             var reply = Bulwark_Federated_V1_Task()
