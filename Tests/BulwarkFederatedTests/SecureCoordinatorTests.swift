@@ -145,4 +145,46 @@ private func temporaryDirectory() -> String {
         // Without TLS there is no authority to check against: the key is taken as relayed.
         #expect(try SecureAggregationEndorsement.verifiedKey(of: "client-1", substituted, authority: nil).rawRepresentation == substituted.signingKey)
     }
+
+    @Test func hostileSecureAggregationMessagesAreRefusedNotTrusted() throws {
+        var step = Bulwark_Federated_V1_SecureAggregationStep()
+        #expect(throws: FederatedError.self) { try WireCodec.upload(step, number: 0) }
+        var bundle = Bulwark_Federated_V1_KeyBundle()
+        bundle.encryptionKey = Data(count: 31)
+        bundle.maskingKey = Data(count: 32)
+        bundle.signature = Data(count: 64)
+        step.advertise = bundle
+        #expect(throws: FederatedError.self) { try WireCodec.upload(step, number: 0) }
+        var revealed = Bulwark_Federated_V1_RevealedShare()
+        revealed.share.x = UInt64.max
+        step.unmasking.selfMaskShares = [revealed]
+        #expect(throws: FederatedError.self) { try WireCodec.upload(step, number: 0) }
+        var setup = WireCodec.message(SecureAggregationAssignment(
+            roundID: 1, number: 0, threshold: 2, neighbours: nil, graphSeed: 0, clipRange: 1, bitWidth: 32,
+            participants: [("a", .init(signingKey: Data(count: 32))), ("b", .init(signingKey: Data(count: 32)))], clipNorm: nil, phaseTimeout: 1))
+        #expect(try WireCodec.assignment(setup).participants.map(\.id) == ["a", "b"])
+        setup.clientNumber = 2
+        #expect(throws: FederatedError.self) { try WireCodec.assignment(setup) }
+        setup.clientNumber = 0
+        setup.bitWidth = 200
+        #expect(throws: FederatedError.self) { try WireCodec.assignment(setup) }
+    }
+
+    @Test func aStepFromAClientOutsideTheRoundIsAbortedWithAReason() async throws {
+        let config = CoordinatorConfiguration(rounds: 1, minimumClients: 2, secureAggregation: SecureAggregationPlan())
+        let coordinator = try FederatedCoordinator(configuration: config, weights: try model())
+        for name in ["a", "b"] {
+            _ = try await coordinator.join(client: name, examples: 1, credentials: .init(signingKey: Curve25519.Signing.PrivateKey().publicKey.rawRepresentation))
+        }
+        guard case .train(_, _, _, _, _, let secure?) = try await coordinator.task(for: "a", lastRound: 0) else { Issue.record("no secure task"); return }
+        let bundle = SecureAggregationMessage.AdvertiseKeys(client: 0, encryptionKey: Data(count: 32), maskingKey: Data(count: 32), signature: Data(count: 64))
+        let stranger = await coordinator.secureStep(client: "c", round: 1, roundID: secure.roundID, upload: .advertise(bundle))
+        #expect(stranger == .aborted("client c was not selected for round 1"))
+        let stale = await coordinator.secureStep(client: "a", round: 1, roundID: secure.roundID &+ 1, upload: .advertise(bundle))
+        guard case .aborted = stale else { Issue.record("a stale round id was accepted"); return }
+        let outOfTurn = await coordinator.secureStep(client: "a", round: 1, roundID: secure.roundID,
+                                                     upload: .maskedInput(.init(client: secure.number, values: Data())))
+        guard case .aborted(let reason) = outOfTurn else { Issue.record("an out-of-turn message was accepted"); return }
+        #expect(reason.contains("phase"))
+    }
 }
