@@ -25,11 +25,17 @@ extension ModelRegistry {
             guard state == .staging else {
                 throw RegistryError(.refused, "\(what): only a staging version is approved (it is \(state.rawValue))")
             }
-            let uploader = try await store { () throws(StoreError) in
-                try await tx.query(SQLStatement("SELECT uploader FROM registry_versions WHERE id = ?", [.integer(versionID)])).first?.string("uploader")
+            let row = try await store { () throws(StoreError) in
+                try await tx.query(SQLStatement("SELECT uploader, uploader_person FROM registry_versions WHERE id = ?", [.integer(versionID)])).first
             }
+            let uploader = try decodingValue { () throws(StoreError) in try row?.string("uploader") }
+            let uploaderPerson: String? = try decodingValue { () throws(StoreError) in try row?.decode("uploader_person") }
             guard uploader != approver.id else {
                 throw RegistryError(.refused, "\(what): the uploader '\(approver.id)' cannot approve their own version (two-person rule)")
+            }
+            // People, not accounts: a person's own service account is not a second person.
+            if let person = approver.accountableUser, person == uploader || person == uploaderPerson {
+                throw RegistryError(.refused, "\(what): '\(approver.id)' answers to '\(person)', who uploaded it (directly or through their service account): two-person rule")
             }
             let entry = try await stagingEntry(tx, versionID: versionID)
             let existing = try await store { () throws(StoreError) in
@@ -38,8 +44,8 @@ extension ModelRegistry {
             }
             guard existing.isEmpty else { throw RegistryError(.conflict, "\(what): '\(approver.id)' already approved it") }
             try await store { () throws(StoreError) in
-                try await tx.execute(SQLStatement("INSERT INTO registry_approvals (version_id, staging_entry, approver, approved_at) VALUES (?, ?, ?, ?)",
-                                                  [.integer(versionID), .integer(entry), .text(approver.id), .integer(stamp)]))
+                try await tx.execute(SQLStatement("INSERT INTO registry_approvals (version_id, staging_entry, approver, approved_at, approver_person) VALUES (?, ?, ?, ?, ?)",
+                                                  [.integer(versionID), .integer(entry), .text(approver.id), .integer(stamp), SQLValue(approver.accountableUser)]))
             }
         }
         return Approval(version: number, approver: approver.id, at: date(stamp))
@@ -76,6 +82,8 @@ extension ModelRegistry {
                     """
                     SELECT a.approver FROM registry_approvals a JOIN registry_versions v ON v.id = a.version_id
                     WHERE a.version_id = ? AND a.staging_entry = ? AND a.approver <> v.uploader
+                      AND (a.approver_person IS NULL OR (a.approver_person <> v.uploader
+                           AND (v.uploader_person IS NULL OR a.approver_person <> v.uploader_person)))
                     """, [.integer(versionID), .integer(entry)]))
             }
             guard !approvers.isEmpty else {

@@ -93,13 +93,13 @@ extension ModelRegistry {
                 try await tx.query(SQLStatement(
                     """
                     INSERT INTO registry_versions (model_id, number, state, uploader, uploader_team, sha256, size, filename,
-                        signature_bundle, attestation_bundle, dataset_digest, training_command, parent_version, created_at)
-                    VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                        signature_bundle, attestation_bundle, dataset_digest, training_command, parent_version, created_at, uploader_person)
+                    VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
                     [.integer(modelID), .integer(next), .text(principal.id), SQLValue(principal.team), .text(digest), .integer(size), .text(filename),
                      signatureBundle.map(SQLValue.blob) ?? .null, attestation.map(SQLValue.blob) ?? .null,
                      SQLValue(lineage.datasetManifestDigest), SQLValue(lineage.trainingCommand),
-                     lineage.parentVersion.map { SQLValue.integer(Int64($0)) } ?? .null, .integer(now)]))
+                     lineage.parentVersion.map { SQLValue.integer(Int64($0)) } ?? .null, .integer(now), SQLValue(principal.accountableUser)]))
                     .first?.int64("id")
             }
             guard let versionID = inserted else { throw RegistryError(.storage, "upload of '\(model)': the version row was not returned") }

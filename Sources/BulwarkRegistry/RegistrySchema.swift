@@ -6,8 +6,16 @@ enum RegistrySchema {
         try Migrator(namespace: "registry", [
             Migration(version: 1, name: "create registry tables", sqlite: script(id: "INTEGER PRIMARY KEY AUTOINCREMENT", int: "INTEGER", blob: "BLOB"),
                       postgres: script(id: "BIGSERIAL PRIMARY KEY", int: "BIGINT", blob: "BYTEA")),
+            // The person answerable for an upload or an approval (a service account's owner), so
+            // the two-person rule counts people, not accounts.
+            Migration(version: 2, name: "accountable people", sqlite: accountablePeople, postgres: accountablePeople),
         ])
     }
+
+    private static let accountablePeople = """
+        ALTER TABLE registry_versions ADD COLUMN uploader_person TEXT;
+        ALTER TABLE registry_approvals ADD COLUMN approver_person TEXT
+        """
 
     private static func script(id: String, int: String, blob: String) -> String {
         """

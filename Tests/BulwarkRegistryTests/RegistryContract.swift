@@ -225,6 +225,29 @@ enum RegistryContract {
         }
     }
 
+    static func aPersonsOwnServiceAccountIsNotASecondPerson(_ engine: Engine) async throws {
+        try await withRegistry(engine) { f in
+            try await f.ensureModel()
+            // bob's CI pipeline uploads; bob, an approver with fresh MFA, may not approve it
+            let pipeline = Principal(id: "svc_ci", kind: .service, roles: ["publisher"], team: "vision", accountableUser: "bob")
+            let key = try await f.registeredKey(for: .user("svc_ci"))
+            let version = try await f.upload(Artifacts.safetensors(seed: 5), by: pipeline, signedBy: key)
+            try await f.registry.submit(model: "cats", version: version.number, by: pipeline)
+            await expectRegistryError(.refused) { try await f.registry.approve(model: "cats", version: version.number, by: People.bob) }
+            await expectRegistryError(.refused) { try await f.registry.promoteToProduction(model: "cats", version: version.number, by: People.bob) }
+            // alice is a second person
+            try await f.registry.approve(model: "cats", version: version.number, by: People.alice)
+            #expect(try await f.registry.promoteToProduction(model: "cats", version: version.number, by: People.bob).state == .production)
+
+            // alice uploads; a service account she owns (approver role, MFA) may not approve for her
+            let aliceKey = try await f.registeredKey(for: .user("alice"))
+            let second = try await f.stagingVersion(seed: 6, key: aliceKey)
+            let aliceBot = Principal(id: "svc_alice", kind: .service, roles: ["approver"], mfaVerifiedAt: testNow, accountableUser: "alice")
+            await expectRegistryError(.refused) { try await f.registry.approve(model: "cats", version: second.number, by: aliceBot) }
+            #expect(try await f.registry.approvals(model: "cats", number: second.number).isEmpty)
+        }
+    }
+
     static func concurrentPromotionsFromTwoNodesLetExactlyOneWin(_ engine: Engine) async throws {
         try await withRegistry(engine) { f in
             try await f.ensureModel()

@@ -40,10 +40,14 @@ public struct Principal: Sendable, Hashable {
     public var scopes: [String]?
     /// Further attributes the policy declares under `attributes:` as `principal.<name>`.
     public var attributes: [String: AttributeValue]
+    /// The person answerable for this principal: a user's own name, a service account's owner
+    /// (nil when it has none). Rules about *people*, such as the registry's two-person rule,
+    /// compare this, so that a person's own service account does not count as a second person.
+    public var accountableUser: String?
 
     /// A principal with the given attributes.
     public init(id: String, kind: Kind = .user, roles: Set<String> = [], team: String? = nil, mfaVerifiedAt: Date? = nil,
-                scopes: [String]? = nil, attributes: [String: AttributeValue] = [:]) {
+                scopes: [String]? = nil, attributes: [String: AttributeValue] = [:], accountableUser: String? = nil) {
         self.id = id
         self.kind = kind
         self.roles = roles
@@ -51,6 +55,7 @@ public struct Principal: Sendable, Hashable {
         self.mfaVerifiedAt = mfaVerifiedAt
         self.scopes = scopes
         self.attributes = attributes
+        self.accountableUser = accountableUser ?? (kind == .user ? id : nil)
     }
 
     /// A request without credentials.

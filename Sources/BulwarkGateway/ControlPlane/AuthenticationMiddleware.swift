@@ -106,8 +106,11 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 return
             }
             let (record, account) = try await accounts.authenticateAPIToken(token, now: now)
+            // The owner's name makes the account answerable to a person (the two-person rule).
+            var owner: String?
+            if let ownerID = account.ownerUserID { owner = try await accounts.user(id: ownerID)?.username }
             let principal = Principal(id: record.serviceAccountID, kind: .service, roles: Set(account.roles), team: account.team,
-                                      scopes: record.scopes)
+                                      scopes: record.scopes, accountableUser: owner)
             tokenCache.store(token, principal: principal, expiresAt: record.expiresAt, now: now)
             context.principal = principal
         } else if token.hasPrefix(SessionToken.prefix + "_") {
