@@ -62,12 +62,16 @@ public struct AuditMiddleware: RouterMiddleware {
 
 extension ControlPlane {
     /// Appends `event` to the audit log; a failure is logged at `error` level, not thrown (the
-    /// request it describes already happened).
+    /// request it describes already happened). Refused and failed events beyond the flood
+    /// guard's allowance are counted into an `audit.suppressed` entry instead (``AuditFloodGuard``).
     func record(_ event: AuditEvent, context: GatewayRequestContext) async {
-        do {
-            _ = try await audit.append(event)
-        } catch {
-            context.logger.error("audit entry could not be written", metadata: ["error": .string(error.message)])
+        let (write, summaries) = auditGuard.admit(event)
+        for entry in summaries + (write ? [event] : []) {
+            do {
+                _ = try await audit.append(entry)
+            } catch {
+                context.logger.error("audit entry could not be written", metadata: ["error": .string(error.message)])
+            }
         }
     }
 

@@ -97,6 +97,8 @@ public final class ControlPlane: Sendable {
     package let auditSigner: NoteSigner
     /// What the monitoring page shows (``setMonitoringSource(_:)``).
     let monitoring = MonitoringBoard()
+    /// Bounds what refused requests can make the audit log write (see ``AuditFloodGuard``).
+    let auditGuard = AuditFloodGuard()
 
     private init(accounts: AccountStore, policies: PolicyStore, audit: AuditLog, registry: ModelRegistry, auditStorage: SQLAuditStorage,
                  auditVerifier: NoteVerifier, auditOrigin: String, databaseDescription: String, database: any SQLDatabase, policyReloadInterval: Duration,
