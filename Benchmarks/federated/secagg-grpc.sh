@@ -27,7 +27,7 @@ clients, features = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 def make(n):
     x = rng.random((n, features)).astype(np.float32)
-    return x, (x[:, :16].mean(axis=1) > 0.5).astype(np.int64)
+    return x, (x.mean(axis=1) > 0.5).astype(np.int64)
 x, y = make(400)
 np.save('server-x.npy', x); np.save('server-y.npy', y)
 for k in range(clients):
@@ -40,7 +40,7 @@ run() {  # run LABEL [serve options...] -> prints the median round seconds
     local label="$1"; shift
     local port=$(( 20000 + RANDOM % 20000 ))
     "$bin" fl serve --tls-dir pki --model tabular --data server-x.npy --labels server-y.npy --rounds "$rounds" --min-clients "$clients" \
-        --round-timeout 120 --lr 0.05 --port "$port" --json "$@" >"$label.json" 2>"$label.log" &
+        --round-timeout 120 --lr 0.1 --port "$port" --json "$@" >"$label.json" 2>"$label.log" &
     local server=$!; pids+=("$server")
     for _ in $(seq 1 600); do
         grep -q listening "$label.log" 2>/dev/null && break

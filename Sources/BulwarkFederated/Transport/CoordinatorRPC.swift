@@ -88,12 +88,12 @@ struct CoordinatorService: RegistrableRPCService {
             let id = try Self.identity(context: context, tls: tls, requested: message.clientID)
             var task: FederatedCoordinator.Task
             do {
-                // Long poll: a client told to wait is held (checking every 20 ms, up to 2 s) so it
-                // hears of the next round at once instead of after its retry delay.
+                // Long poll: a client told to wait is held (up to 2 s) until a round opens, reopens
+                // or closes, so it hears of the next round at once instead of after its retry delay.
                 task = try await coordinator.task(for: id, lastRound: Int(message.lastRound))
-                for _ in 0..<100 {
-                    guard case .wait = task else { break }
-                    try await Task.sleep(for: .milliseconds(20))
+                let until = Date().addingTimeInterval(2)
+                while case .wait = task, Date() < until {
+                    await coordinator.waitForRoundChange(timeout: until.timeIntervalSinceNow)
                     task = try await coordinator.task(for: id, lastRound: Int(message.lastRound))
                 }
             } catch let error as FederatedError {

@@ -152,7 +152,14 @@ public actor FederatedCoordinator {
     private var weights: ModelWeights
     private var joined: [String: Int] = [:]
     private var order: [String] = []
-    private var open: OpenRound?
+    private var open: OpenRound? {
+        didSet {
+            // Clients waiting for a task hear of a round opening, reopening or closing at once.
+            if open?.round != oldValue?.round || open?.reopenings != oldValue?.reopenings || (open == nil) != (oldValue == nil) { wakeTaskWaiters() }
+        }
+    }
+    private var taskWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter: UInt64 = 0
     private var closedRound: Int
     private var history: [CoordinatorRound]
     private var rng: SeededGenerator
@@ -278,6 +285,28 @@ public actor FederatedCoordinator {
             }
         }
         maybeOpen(now: now)
+    }
+
+    /// Returns when a round opens, reopens or closes, or after `timeout` seconds, whichever
+    /// comes first: a client told to wait asks again then (the gRPC service's long poll).
+    public func waitForRoundChange(timeout: Double) async {
+        nextWaiter &+= 1
+        let id = nextWaiter
+        await withCheckedContinuation { continuation in
+            taskWaiters[id] = continuation
+            _Concurrency.Task { [weak self] in
+                try? await _Concurrency.Task.sleep(for: .milliseconds(Int64(max(0, timeout) * 1000)))
+                await self?.wakeTaskWaiter(id)
+            }
+        }
+    }
+
+    private func wakeTaskWaiter(_ id: UInt64) { taskWaiters.removeValue(forKey: id)?.resume() }
+
+    private func wakeTaskWaiters() {
+        let waiting = taskWaiters
+        taskWaiters = [:]
+        for continuation in waiting.values { continuation.resume() }
     }
 
     /// Waits until every round has closed and returns the history.
