@@ -71,7 +71,12 @@ let package = Package(
         .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS"], swiftSettings: strictSettings),
         .target(name: "BulwarkArchive", dependencies: ["BulwarkErrors", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
         // floor 0: cryptography for computing on data nobody may see (prime fields, secret sharing, PRGs)
-        .target(name: "BulwarkCrypto", dependencies: ["BulwarkErrors", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strictSettings),
+        .target(
+            name: "BulwarkCrypto",
+            dependencies: ["BulwarkErrors", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // storage for the control plane: SQLite (GRDB) by default, PostgreSQL for several nodes
         .target(
             name: "BulwarkStore",

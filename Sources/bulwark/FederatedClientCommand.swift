@@ -38,15 +38,26 @@ struct FederatedClient: AsyncParsableCommand {
         after --max-tasks tasks, or on Ctrl-C. One line per task goes to stderr; a JSON summary \
         with --json.
 
+        With --flower-secaggplus the node also takes part in Flower's SecAgg+ protocol when the \
+        ServerApp runs SecAggPlusWorkflow (each of its four stages counts as a task): it sends \
+        only its masked, quantised update, bit-compatible with Python nodes using \
+        secaggplus_mod. SecAgg+ draws its masks from numpy's Mersenne Twister seeded with 32 \
+        bits, Flower's own non-cryptographic generator, so it is opt-in; without the flag a \
+        SecAgg+ stage is answered with an error saying so.
+
         Examples:
           bulwark fl client --coordinator localhost:9092 --tls-dir pki --name client-1 --data shard1.npz --model mlp
           bulwark fl client --flower-superlink 127.0.0.1:9091 --data x.npy --labels y.npy --model tabular
           bulwark fl client --flower-superlink https://superlink.example:9091 --data shard.npz --model mine.onnx --epochs 2
+          bulwark fl client --flower-superlink 127.0.0.1:9091 --flower-secaggplus --data x.npy --labels y.npy --model tabular
         """
     )
 
     @Option(name: .customLong("flower-superlink"), help: "The Flower SuperLink's Fleet API: host:port (plain HTTP) or http(s)://host:port.")
     var flowerSuperlink: String?
+
+    @Flag(name: .customLong("flower-secaggplus"), help: "With --flower-superlink: take part in Flower's SecAgg+ (SecAggPlusWorkflow), which masks with Flower's non-cryptographic generator.")
+    var flowerSecAggPlus = false
 
     @Option(help: "Bulwark's coordinator (bulwark fl serve): HOST:PORT.")
     var coordinator: String?
@@ -126,6 +137,7 @@ struct FederatedClient: AsyncParsableCommand {
         } else if tlsDirectory != nil || name != nil || insecure {
             throw ValidationError("--tls-dir, --name and --insecure go with --coordinator")
         }
+        if flowerSecAggPlus, flowerSuperlink == nil { throw ValidationError("--flower-secaggplus goes with --flower-superlink") }
         if localDPNoise != nil { _ = try localDP() }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -157,7 +169,8 @@ struct FederatedClient: AsyncParsableCommand {
                                  localDP: try localDP(), releases: SharedCounter())
         let configuration = FlowerSuperNode.Configuration(superlink: flowerSuperlink, identity: identity, rootCertificates: rootCertificates,
                                                           requestTimeoutSeconds: timeoutSeconds,
-                                                          maximumTasks: maxTasks, stopWhenRunFinishes: !keepRunning)
+                                                          maximumTasks: maxTasks, stopWhenRunFinishes: !keepRunning,
+                                                          secAggPlus: flowerSecAggPlus)
         let node = try FlowerSuperNode(configuration: configuration)
         let summary: FlowerSuperNode.Summary
         if let zoo {
@@ -173,7 +186,7 @@ struct FederatedClient: AsyncParsableCommand {
             summary = try await serve(node, model: onnx, local: local)
         }
         if json { return try printJSON(summary) }
-        let trained = summary.tasks.filter { $0.kind == "train" }.count
+        let trained = summary.tasks.filter { $0.kind == "train" || $0.kind == "secaggplus-collect_masked_vectors" }.count
         let evaluated = summary.tasks.filter { $0.kind == "evaluate" }.count
         print("node \(summary.nodeID): \(trained) training and \(evaluated) evaluation task\(evaluated == 1 ? "" : "s") on \(dataset.count) local examples — \(summary.stopReason)")
     }

@@ -41,12 +41,17 @@ public struct FlowerSuperNode: Sendable {
         public var maximumTasks: Int?
         /// Stop once the run of the tasks handled so far is no longer running (checked while idle).
         public var stopWhenRunFinishes: Bool
+        /// Take part in Flower's SecAgg+ protocol (`SecAggPlusWorkflow`) when the ServerApp runs
+        /// it. Off by default: SecAgg+ masks with numpy's Mersenne Twister seeded with 32 bits,
+        /// Flower's own non-cryptographic generator, so a node opts in knowingly; without it, a
+        /// SecAgg+ stage gets an error reply that says so.
+        public var secAggPlus: Bool
 
         /// A configuration for `superlink` with Flower's defaults (30 s heartbeats).
         public init(superlink: String, identity: FlowerNodeIdentity = FlowerNodeIdentity(), rootCertificates: String? = nil,
                     requestTimeoutSeconds: Double = 30,
                     pollIntervalSeconds: Double = 1, heartbeatIntervalSeconds: Double = 30, objectTimeoutSeconds: Double = 120,
-                    maximumTasks: Int? = nil, stopWhenRunFinishes: Bool = true) {
+                    maximumTasks: Int? = nil, stopWhenRunFinishes: Bool = true, secAggPlus: Bool = false) {
             self.superlink = superlink
             self.identity = identity
             self.rootCertificates = rootCertificates
@@ -56,6 +61,7 @@ public struct FlowerSuperNode: Sendable {
             self.objectTimeoutSeconds = objectTimeoutSeconds
             self.maximumTasks = maximumTasks
             self.stopWhenRunFinishes = stopWhenRunFinishes
+            self.secAggPlus = secAggPlus
         }
     }
 
@@ -75,7 +81,8 @@ public struct FlowerSuperNode: Sendable {
         public var runID: UInt64
         /// The server round, when the ServerApp said.
         public var round: Int?
-        /// `train` or `evaluate`, or `error` when the node replied with an error.
+        /// `train` or `evaluate`, `secaggplus-STAGE` for a SecAgg+ stage (`…-collect_masked_vectors`
+        /// is the training one), or `error` when the node replied with an error.
         public var kind: String
         /// The examples reported.
         public var exampleCount: Int
@@ -186,6 +193,7 @@ public struct FlowerSuperNode: Sendable {
     func serve(node: Flwr_Proto_Node, summary: inout Summary, log: @Sendable (String) -> Void,
                handler: Handler) async throws(FederatedError) -> String {
         var runs = Set<UInt64>()
+        var secAggStates: [UInt64: FlowerSecAggPlusState] = [:]  // one SecAgg+ protocol state per run
         var lastRunCheck = Date.distantPast
         while true {
             if Task.isCancelled { return "cancelled" }
@@ -201,7 +209,7 @@ public struct FlowerSuperNode: Sendable {
                 continue
             }
             runs.insert(message.metadata.runID)
-            let record = try await handle(message, tree: tree, node: node, log: log, handler: handler)
+            let record = try await handle(message, tree: tree, node: node, secAggStates: &secAggStates, log: log, handler: handler)
             summary.tasks.append(record)
             if let maximum = configuration.maximumTasks, summary.tasks.count >= maximum { return "handled \(maximum) task(s)" }
         }
@@ -226,7 +234,8 @@ public struct FlowerSuperNode: Sendable {
     }
 
     /// Pulls one message's objects, runs the task and pushes the reply.
-    func handle(_ message: Flwr_Proto_Message, tree: Flwr_Proto_ObjectTree, node: Flwr_Proto_Node, log: @Sendable (String) -> Void,
+    func handle(_ message: Flwr_Proto_Message, tree: Flwr_Proto_ObjectTree, node: Flwr_Proto_Node,
+                secAggStates: inout [UInt64: FlowerSecAggPlusState], log: @Sendable (String) -> Void,
                 handler: Handler) async throws(FederatedError) -> TaskRecord {
         let metadata = message.metadata
         guard tree.objectID == metadata.messageID, FlowerObjects.isObjectID(tree.objectID) else {
@@ -247,19 +256,19 @@ public struct FlowerSuperNode: Sendable {
             guard let received = try FlowerObjects.inflateContent(messageID: metadata.messageID, objects: objects) else {
                 throw FederatedError(.malformed, "Flower \(metadata.messageType) message carries no content")
             }
-            let task = try FlowerTask(messageType: metadata.messageType, content: received, runID: metadata.runID, groupID: metadata.groupID)
-            record.round = task.round
-            log("run \(metadata.runID) round \(task.round.map(String.init) ?? "?"): \(task.kind.rawValue) on \(task.weights.tensors.count) tensors (\(task.weights.count) parameters)")
-            let result: FlowerTaskResult
-            do { result = try await handler(task) } catch let failure as FederatedError {
-                throw failure
-            } catch {
-                throw FederatedError(.invalidParameter, "training failed: \(FlowerFleetClient.oneLine(error))")
+            if metadata.messageType.hasPrefix("train"), let stage = try FlowerSecAggPlusState.requestedStage(in: received) {
+                content = try await secAggPlusStep(stage, content: received, metadata: metadata, states: &secAggStates,
+                                                   record: &record, log: log, handler: handler)
+            } else {
+                let task = try FlowerTask(messageType: metadata.messageType, content: received, runID: metadata.runID, groupID: metadata.groupID)
+                record.round = task.round
+                log("run \(metadata.runID) round \(task.round.map(String.init) ?? "?"): \(task.kind.rawValue) on \(task.weights.tensors.count) tensors (\(task.weights.count) parameters)")
+                let result = try await Self.run(task, handler: handler)
+                content = try result.content(for: task)
+                record.kind = task.kind.rawValue
+                record.exampleCount = result.exampleCount
+                record.loss = result.loss
             }
-            content = try result.content(for: task)
-            record.kind = task.kind.rawValue
-            record.exampleCount = result.exampleCount
-            record.loss = result.loss
         } catch {
             log("replying with an error: \(error.message)")
             var flowerError = Flwr_Proto_Error()
@@ -271,6 +280,64 @@ public struct FlowerSuperNode: Sendable {
         record.seconds = Date().timeIntervalSince(started)
         try await reply(to: metadata, content: content, error: replyError, node: node, runtime: record.seconds)
         return record
+    }
+
+    /// Runs the training closure on `task`, turning any error into a one-line `FederatedError`.
+    static func run(_ task: FlowerTask, handler: Handler) async throws(FederatedError) -> FlowerTaskResult {
+        do { return try await handler(task) } catch let failure as FederatedError {
+            throw failure
+        } catch {
+            throw FederatedError(.invalidParameter, "training failed: \(FlowerFleetClient.oneLine(error))")
+        }
+    }
+
+    /// One SecAgg+ stage of run `metadata.runID` (see ``FlowerSecAggPlusState``): checks the
+    /// opt-in and the stage order, runs the stage (training at `collect_masked_vectors`) and
+    /// returns the reply content; the run's state is kept only when the stage succeeds.
+    func secAggPlusStep(_ stage: FlowerSecAggPlusState.Stage, content received: FlowerRecordDict, metadata: Flwr_Proto_Metadata,
+                        states: inout [UInt64: FlowerSecAggPlusState], record: inout TaskRecord, log: @Sendable (String) -> Void,
+                        handler: Handler) async throws(FederatedError) -> FlowerRecordDict {
+        guard configuration.secAggPlus else {
+            throw FederatedError(.invalidParameter, "the ServerApp runs Flower SecAgg+ (stage \(stage.rawValue)), which this node joins only when enabled "
+                                 + "(bulwark fl client --flower-secaggplus; SecAgg+ masks with Flower's non-cryptographic generator)")
+        }
+        let recordName = FlowerSecAggPlusState.recordName
+        guard case .config(let config)? = received[recordName] else {
+            throw FederatedError(.malformed, "Flower SecAgg+: \(recordName) is not a ConfigRecord")
+        }
+        var state = states[metadata.runID] ?? FlowerSecAggPlusState()
+        try state.checkTransition(to: stage)
+        log("run \(metadata.runID) round \(metadata.groupID): SecAgg+ \(stage.rawValue)")
+        var reply: FlowerRecordDict
+        switch stage {
+        case .setup:
+            reply = FlowerRecordDict([(recordName, .config(try state.setup(config, nodeID: metadata.dstNodeID)))])
+        case .shareKeys:
+            reply = FlowerRecordDict([(recordName, .config(try state.shareKeys(config)))])
+        case .collectMaskedVectors:
+            let neighbours = try state.receiveShares(config)
+            let instructions = FlowerRecordDict(received.items.filter { $0.name != recordName })
+            let task = try FlowerTask(messageType: metadata.messageType, content: instructions, runID: metadata.runID, groupID: metadata.groupID)
+            record.round = task.round
+            log("run \(metadata.runID) round \(task.round.map(String.init) ?? "?"): train on \(task.weights.tensors.count) tensors (\(task.weights.count) parameters) for SecAgg+")
+            let result = try await Self.run(task, handler: handler)
+            guard let weights = result.weights else { throw FederatedError(.invalidParameter, "a Flower training reply needs the trained weights") }
+            reply = try result.content(for: task)
+            let masked = try state.maskedVectors(weights: weights, exampleCount: result.exampleCount, neighbours: neighbours)
+            // As secaggplus_mod: the plain parameters are withheld, their records left empty.
+            reply.items = reply.items.map { item in
+                if case .arrays = item.record { (item.name, .arrays([])) } else { item }
+            }
+            reply.items.append((recordName, .config([("masked_params", .byteStrings(masked))])))
+            record.exampleCount = result.exampleCount
+            record.loss = result.loss
+        case .unmask:
+            reply = FlowerRecordDict([(recordName, .config(try state.unmask(config)))])
+        }
+        state.stage = stage
+        states[metadata.runID] = state
+        record.kind = "secaggplus-\(stage.rawValue)"
+        return reply
     }
 
     /// Pulls every object of `tree` (children first), waiting for objects not yet available.
