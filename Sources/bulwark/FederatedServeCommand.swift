@@ -32,8 +32,9 @@ struct FederatedServeCommand: AsyncParsableCommand {
         keys (up to the threshold). Each client's signing key is endorsed by its certificate \
         key and checked by its peers against the CA, so the coordinator cannot substitute keys. \
         The aggregate is the equal-weight mean (or, with --dp, the clients clip to --dp-clip and \
-        the coordinator adds the noise to the sum). Each phase after key advertisement waits \
-        --secagg-phase-timeout seconds; a round that loses too many clients reopens.
+        the coordinator adds the noise to the sum). Clients exchange keys while they train; \
+        each protocol phase waits --secagg-phase-timeout seconds (the masked updates at least \
+        until --round-timeout), and a round that loses too many clients reopens.
 
         With --state DIR it saves a checkpoint after every round and resumes from it when \
         restarted; clients keep polling through the restart. --out writes the final global \
@@ -85,7 +86,7 @@ struct FederatedServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Secure aggregation") var secure: SecureAggregationOptions
 
     @Option(name: .customLong("secagg-phase-timeout"), parsing: .unconditional,
-            help: "Secure aggregation: seconds each phase after key advertisement waits; a client silent by then has dropped.")
+            help: "Secure aggregation: seconds each protocol phase waits (the masked updates at least until --round-timeout); a client silent by then has dropped.")
     var phaseTimeout: Double = 30
 
     @Option(name: .customLong("expected-clients"), parsing: .unconditional, help: "DP: the federation's size N (the fixed denominator q·N).")

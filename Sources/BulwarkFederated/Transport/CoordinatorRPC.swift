@@ -248,12 +248,15 @@ public struct CoordinatorServer: Sendable {
 extension CoordinatorClient {
     enum SecureOutcome { case finished(loss: Double), aborted(String) }
 
-    /// One secure round from the client's side: check the participants' keys, train, then the
-    /// four phases through `step`. A participant whose key fails its check ends the round for
-    /// this client (`verificationFailed`), since the coordinator may be substituting keys.
+    /// One secure round from the client's side: check the participants' keys, then the four
+    /// phases through `step`. Key advertisement and share exchange do not depend on the update
+    /// (Bonawitz et al., rounds 0 and 1), so they run while the model trains and cost the round
+    /// almost nothing; only the masked input and unmasking follow training. A participant whose
+    /// key fails its check ends the round for this client (`verificationFailed`), since the
+    /// coordinator may be substituting keys.
     static func secureRound(_ assignment: SecureAggregationAssignment, weights: ModelWeights, authority: String?,
                             signingKey: Curve25519.Signing.PrivateKey,
-                            train: () throws -> (delta: [Float], loss: Double),
+                            train: @escaping @Sendable () throws -> (delta: [Float], loss: Double),
                             step: (SecureAggregationUpload) async throws -> SecureAggregationDownload,
                             log: (String) -> Void) async throws -> SecureOutcome {
         let configuration = try assignment.configuration(vectorLength: weights.count)
@@ -266,18 +269,25 @@ extension CoordinatorClient {
             peers[neighbour] = try SecureAggregationEndorsement.verifiedKey(of: participant.id, participant.credentials, authority: authority)
         }
         if authority == nil { log("secure aggregation without TLS: the coordinator vouches for the peers' keys") }
-        var (delta, loss) = try train()
+        let training = Task { try train() }
+        var protocolClient = try SecureAggregationClient(index: assignment.number, configuration: configuration, signingKey: signingKey,
+                                                         peerSigningKeys: peers)
+        let advertised = try await step(.advertise(try protocolClient.advertiseKeys()))
+        guard case .directory(let directory) = advertised else {
+            _ = try? await training.value
+            return .aborted(why(advertised))
+        }
+        let routedAnswer = try await step(.shares(try protocolClient.shareKeys(directory)))
+        guard case .routed(let routed) = routedAnswer else {
+            _ = try? await training.value
+            return .aborted(why(routedAnswer))
+        }
+        var (delta, loss) = try await training.value
         if let clipNorm = assignment.clipNorm {
             // DP-FedAvg: the coordinator sees only the sum, so the client clips its own update.
             let norm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
             if norm > clipNorm { delta = delta.map { Float(Double($0) * clipNorm / norm) } }
         }
-        var protocolClient = try SecureAggregationClient(index: assignment.number, configuration: configuration, signingKey: signingKey,
-                                                         peerSigningKeys: peers)
-        let advertised = try await step(.advertise(try protocolClient.advertiseKeys()))
-        guard case .directory(let directory) = advertised else { return .aborted(why(advertised)) }
-        let routedAnswer = try await step(.shares(try protocolClient.shareKeys(directory)))
-        guard case .routed(let routed) = routedAnswer else { return .aborted(why(routedAnswer)) }
         let requestAnswer = try await step(.maskedInput(try protocolClient.maskedInput(delta, shares: routed)))
         guard case .unmaskingRequest(let request) = requestAnswer else { return .aborted(why(requestAnswer)) }
         let last = try await step(.unmasking(try protocolClient.unmask(request)))

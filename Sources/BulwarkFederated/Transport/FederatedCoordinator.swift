@@ -32,8 +32,9 @@ public struct CoordinatorConfiguration: Sendable, Codable, Equatable {
     /// Sum the updates with SecAgg / SecAgg+ instead of receiving each (FedAvg with equal
     /// weights, or DP-FedAvg with the clients clipping): the coordinator sees only the sum.
     public var secureAggregation: SecureAggregationPlan?
-    /// Seconds each secure-aggregation phase after key advertisement stays open; a client that
-    /// has not answered by then has dropped.
+    /// Seconds each secure-aggregation phase stays open (the masked inputs at least until the
+    /// round's deadline, since clients train while keys are exchanged); a client that has not
+    /// answered by then has dropped.
     public var phaseTimeout: Double
 
     /// A configuration; defaults: 3 rounds, 2 clients to start, every joined client each round,
@@ -274,8 +275,7 @@ public actor FederatedCoordinator {
     /// reopening it with a fresh selection when not) and opens the next when clients are there.
     public func tick(now: Date = Date()) {
         if let secure = open?.secure {
-            let due = secure.phaseDeadline ?? open?.deadline ?? now
-            if now > due { closeSecurePhase(now: now) }
+            if now > secure.phaseDeadline { closeSecurePhase(now: now) }
         } else if let current = open, now > current.deadline {
             if current.updates.count >= configuration.minimumUpdates {
                 close(now: now)
@@ -356,7 +356,8 @@ public actor FederatedCoordinator {
                let configuration = try? SecureAggregationConfiguration(
                    roundID: roundID, clientCount: selected.count, threshold: plan.threshold(clients: selected.count),
                    neighbourCount: plan.effectiveNeighbours(clients: selected.count), graphSeed: graphSeed, vectorLength: weights.count, quantizer: quantizer) {
-                secure = SecureCoordinatorRound(configuration: configuration, participants: selected)
+                secure = SecureCoordinatorRound(configuration: configuration, participants: selected,
+                                                advertisementDeadline: now.addingTimeInterval(min(self.configuration.phaseTimeout, self.configuration.roundTimeout)))
             }
         }
         return OpenRound(round: round, selected: Set(selected), everSelected: everSelected, updates: [:], opened: opened,
@@ -398,7 +399,7 @@ public actor FederatedCoordinator {
         guard var current = open, var secure = current.secure else { return }
         let phase = secure.phase
         let outcome: (answers: [Int: SecureAggregationDownload], result: SecureAggregationResult?)
-        do { outcome = try secure.closePhase(now: now, phaseTimeout: configuration.phaseTimeout) } catch {
+        do { outcome = try secure.closePhase(now: now, phaseTimeout: configuration.phaseTimeout, trainingDeadline: current.deadline) } catch {
             let reason = "round \(current.round): secure aggregation stopped in phase \(phase.rawValue): \(error.message); the round reopens"
             resumeSecureWaiters(with: [:], otherwise: reason)
             open = nil

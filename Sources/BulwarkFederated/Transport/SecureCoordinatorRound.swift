@@ -67,7 +67,7 @@ public struct SecureAggregationAssignment: Sendable, Equatable {
     public var participants: [(id: String, credentials: SecureAggregationEndorsement.Credentials)]
     /// DP-FedAvg: the L2 norm the client clips its update to before masking (nil: none).
     public var clipNorm: Double?
-    /// Seconds each phase after key advertisement stays open.
+    /// Seconds each phase stays open (the masked inputs at least until the round's deadline).
     public var phaseTimeout: Double
 
     /// The protocol configuration for a model of `vectorLength` parameters.
@@ -100,12 +100,14 @@ struct SecureCoordinatorRound: Sendable {
     var phase = Phase.advertising
     /// Numbers the open phase still waits for.
     var pending: Set<Int>
-    /// When the open phase closes regardless (nil in phase 1: the round's deadline applies).
-    var phaseDeadline: Date?
+    /// When the open phase closes regardless.
+    var phaseDeadline: Date
     /// Clients that advertised keys (never handed the training task again).
     var started: Set<Int> = []
 
-    init(configuration: SecureAggregationConfiguration, participants: [String]) {
+    /// A round whose key advertisement closes at `advertisementDeadline`.
+    init(configuration: SecureAggregationConfiguration, participants: [String], advertisementDeadline: Date) {
+        phaseDeadline = advertisementDeadline
         server = SecureAggregationServer(configuration: configuration)
         roundID = configuration.roundID
         self.participants = participants
@@ -131,8 +133,9 @@ struct SecureCoordinatorRound: Sendable {
 
     /// Closes the open phase: the answer for each client that goes on, and the unmasked sum
     /// after the last phase. Throws (`notEnoughClients`, `verificationFailed`, …) when the round
-    /// cannot go on.
-    mutating func closePhase(now: Date, phaseTimeout: Double) throws(FederatedError) -> (answers: [Int: SecureAggregationDownload], result: SecureAggregationResult?) {
+    /// cannot go on. Each next phase gets `phaseTimeout`; the masked-input phase at least until
+    /// `trainingDeadline`, since clients train while the keys are exchanged.
+    mutating func closePhase(now: Date, phaseTimeout: Double, trainingDeadline: Date) throws(FederatedError) -> (answers: [Int: SecureAggregationDownload], result: SecureAggregationResult?) {
         var answers: [Int: SecureAggregationDownload] = [:]
         var result: SecureAggregationResult?
         switch phase {
@@ -156,6 +159,7 @@ struct SecureCoordinatorRound: Sendable {
         }
         pending = phase == .finished ? [] : Set(answers.keys)
         phaseDeadline = now.addingTimeInterval(phaseTimeout)
+        if phase == .masking { phaseDeadline = max(phaseDeadline, trainingDeadline) }
         return (answers, result)
     }
 }

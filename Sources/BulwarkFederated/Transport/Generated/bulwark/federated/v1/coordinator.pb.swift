@@ -272,8 +272,8 @@ nonisolated struct Bulwark_Federated_V1_SecureAggregationSetup: Sendable {
   /// DP-FedAvg: the L2 norm the client clips its update to before masking (0: no clipping).
   var clipNorm: Double = 0
 
-  /// Milliseconds each phase after key advertisement stays open (advertisement closes at the
-  /// round's deadline, since clients train first).
+  /// Milliseconds each phase stays open (the masked inputs at least until the round's deadline:
+  /// clients advertise keys and exchange shares at once, while they train).
   var phaseTimeoutMs: Int64 = 0
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
