@@ -251,8 +251,13 @@ struct LocalTrainer: Sendable {
 
     func handle<Model: TrainableModel>(_ task: FlowerTask, model base: Model) throws -> FlowerTaskResult {
         var model = base
-        model.parameters = try Self.parameters(from: task.weights, for: model)
+        if task.kind != .getParameters { model.parameters = try Self.parameters(from: task.weights, for: model) }
         switch task.kind {
+        case .getParameters:
+            // A legacy strategy without initial parameters starts from this node's model.
+            let tensors = model.parameters.enumerated().map { ModelWeights.Tensor(name: String($0.offset), shape: $0.element.shape, values: $0.element.scalars) }
+            Terminal.note("get_parameters: sent the local model's \(tensors.count) arrays as the initial global model")
+            return FlowerTaskResult(weights: try ModelWeights(tensors: tensors), exampleCount: dataset.count, loss: 0)
         case .train:
             let rate = task.configValue("lr")?.number.map(Float.init) ?? learningRate
             let localEpochs = task.configValue("local-epochs")?.number.map(Int.init) ?? epochs

@@ -1,5 +1,6 @@
 import BulwarkData
 @testable import BulwarkFederated
+import BulwarkTensor
 import Testing
 
 /// Flower's object format, checked against ids computed by flwr 1.42 itself for the same
@@ -103,6 +104,26 @@ import Testing
         #expect(reply.items.map(\.name) == ["fitres.metrics", "fitres.num_examples", "fitres.parameters", "fitres.status"])
         guard case .arrays(let arrays)? = reply["fitres.parameters"] else { Issue.record("no parameters"); return }
         #expect(try arrays[0].array.ndarray(name: "0").dtype == .float64)
+    }
+
+    @Test func getParametersIsAnsweredWithTheLocalModelInTheLegacyLayout() throws {
+        let content = FlowerRecordDict([("getparametersins.config", .config([]))])
+        let task = try FlowerTask(messageType: "get_parameters", content: content, runID: 1, groupID: "0")
+        #expect(task.kind == .getParameters)
+        #expect(task.weights.tensors.isEmpty)
+        let local = try ModelWeights(tensors: [.init(name: "dense.weight", shape: [2, 3], values: [1, 2, 3, 4, 5, 6]),
+                                               .init(name: "dense.bias", shape: [], values: [7])])
+        let reply = try FlowerTaskResult(weights: local, exampleCount: 5, loss: 0).content(for: task)
+        #expect(reply.items.map(\.name) == ["getparametersres.parameters", "getparametersres.status"])
+        guard case .arrays(let arrays)? = reply["getparametersres.parameters"] else { Issue.record("no parameters"); return }
+        #expect(arrays.map(\.name) == ["0", "1"])
+        let first = try arrays[0].array.ndarray(name: "0"), second = try arrays[1].array.ndarray(name: "1")
+        #expect(first.shape == [2, 3] && second.shape == [])
+        #expect(try first.toTensor().scalars == [1, 2, 3, 4, 5, 6] && second.toTensor().scalars == [7])
+        guard case .config(let status)? = reply["getparametersres.status"] else { Issue.record("no status"); return }
+        #expect(status.first?.name == "code" && status.first?.value.number == 0)
+        // Without the model's parameters there is nothing to answer with.
+        #expect(throws: FederatedError.self) { try FlowerTaskResult(weights: nil, exampleCount: 5, loss: 0).content(for: task) }
     }
 
     @Test func malformedObjectsAreOneLineErrors() throws {

@@ -16,6 +16,9 @@ public struct FlowerTask: Sendable {
         case train
         /// Evaluate the global model on local data (`evaluate` messages).
         case evaluate
+        /// Return the local model's initial parameters (legacy `get_parameters` messages, which a
+        /// legacy strategy without initial parameters sends to one node before round 1).
+        case getParameters = "get_parameters"
     }
 
     /// Which record layout the ServerApp used.
@@ -29,7 +32,7 @@ public struct FlowerTask: Sendable {
     /// Training or evaluation.
     public var kind: Kind
     /// The global model: one tensor per array, named by the record's keys (`0`, `1`, … in the
-    /// legacy layout), every value widened or narrowed to `Float`.
+    /// legacy layout), every value widened or narrowed to `Float`; empty for `getParameters`.
     public var weights: ModelWeights
     /// The round's configuration, in the order the ServerApp wrote it.
     public var config: [(name: String, value: FlowerConfigValue)]
@@ -59,11 +62,18 @@ public struct FlowerTask: Sendable {
     init(messageType: String, content: FlowerRecordDict, runID: UInt64, groupID: String) throws(FederatedError) {
         let base = messageType.split(separator: ".").first.map(String.init) ?? messageType
         guard let kind = Kind(rawValue: base) else {
-            throw FederatedError(.invalidParameter, "Flower message type '\(messageType.prefix(60))' is not handled (train and evaluate are)")
+            throw FederatedError(.invalidParameter, "Flower message type '\(messageType.prefix(60))' is not handled (train, evaluate and get_parameters are)")
         }
         self.kind = kind
         self.runID = runID
         self.groupID = groupID
+        if kind == .getParameters {
+            layout = .legacy
+            if case .config(let c)? = content["getparametersins.config"] { config = c } else { config = [] }
+            dtypes = [:]
+            weights = try ModelWeights(tensors: [])
+            return
+        }
         let legacyPrefix = kind == .train ? "fitins" : "evaluateins"
         let arrays: [(name: String, array: FlowerArray)]
         if case .arrays(let legacyArrays)? = content["\(legacyPrefix).parameters"] {
@@ -120,6 +130,7 @@ public struct FlowerTaskResult: Sendable {
     /// `fitres.metrics` (`train_loss`, then the metrics) / `fitres.status` or the
     /// `evaluateres.*` records.
     func content(for task: FlowerTask) throws(FederatedError) -> FlowerRecordDict {
+        if task.kind == .getParameters { return try parametersContent() }
         guard exampleCount > 0 else {
             throw FederatedError(.invalidParameter, "a Flower reply needs a positive example count, got \(exampleCount)")
         }
@@ -171,5 +182,28 @@ public struct FlowerTaskResult: Sendable {
                 ("evaluateres.status", status),
             ])
         }
+    }
+
+    /// The legacy `GetParametersRes`: the local model's arrays as float32 under `0`, `1`, … and
+    /// a success status.
+    private func parametersContent() throws(FederatedError) -> FlowerRecordDict {
+        guard let weights, !weights.tensors.isEmpty else {
+            throw FederatedError(.invalidParameter, "a Flower get_parameters reply needs the model's parameters")
+        }
+        var arrays: [(name: String, array: FlowerArray)] = []
+        for (index, tensor) in weights.tensors.enumerated() {
+            let array: NDArray
+            do { array = try NDArray(shape: tensor.shape, storage: .float32(tensor.values)) } catch {
+                throw FederatedError(.shapeMismatch, "tensor \(tensor.name): \(error.message)")
+            }
+            var flower = FlowerArray(array)
+            flower.dtype = ""
+            flower.shape = []
+            arrays.append((String(index), flower))
+        }
+        return FlowerRecordDict([
+            ("getparametersres.parameters", .arrays(arrays)),
+            ("getparametersres.status", .config([("code", .int(0)), ("message", .string("Success"))])),
+        ])
     }
 }
