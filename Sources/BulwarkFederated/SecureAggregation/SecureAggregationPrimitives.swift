@@ -91,13 +91,22 @@ enum SecureAggregationPrimitives {
 
     static func pack(_ vector: [UInt64], bitWidth: Int) -> Data {
         let width = bytesPerCoordinate(bitWidth: bitWidth)
-        var bytes = [UInt8](repeating: 0, count: vector.count * width)
-        bytes.withUnsafeMutableBufferPointer { out in
-            for (index, value) in vector.enumerated() {
-                for byte in 0..<width { out[index * width + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+        var data = Data(count: vector.count * width)
+        data.withUnsafeMutableBytes { raw in
+            vector.withUnsafeBufferPointer { values in
+                switch width {
+                case 4:
+                    for index in values.indices { raw.storeBytes(of: UInt32(truncatingIfNeeded: values[index]).littleEndian, toByteOffset: 4 * index, as: UInt32.self) }
+                case 8:
+                    for index in values.indices { raw.storeBytes(of: values[index].littleEndian, toByteOffset: 8 * index, as: UInt64.self) }
+                default:
+                    for index in values.indices {
+                        for byte in 0..<width { raw[index * width + byte] = UInt8(truncatingIfNeeded: values[index] >> (8 * UInt64(byte))) }
+                    }
+                }
             }
         }
-        return Data(bytes)
+        return data
     }
 
     static func unpack(_ data: Data, count: Int, bitWidth: Int, mask: UInt64, client: Int) throws(FederatedError) -> [UInt64] {
@@ -107,16 +116,31 @@ enum SecureAggregationPrimitives {
         }
         var out = [UInt64](repeating: 0, count: count)
         let fits = data.withUnsafeBytes { raw -> Bool in
-            var fits = true
+            var spill: UInt64 = 0
             out.withUnsafeMutableBufferPointer { out in
-                for index in 0..<count {
-                    var value: UInt64 = 0
-                    for byte in 0..<width { value |= UInt64(raw[index * width + byte]) << (8 * UInt64(byte)) }
-                    fits = fits && value & ~mask == 0
-                    out[index] = value
+                switch width {
+                case 4:
+                    for index in 0..<count {
+                        let value = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)))
+                        spill |= value & ~mask
+                        out[index] = value
+                    }
+                case 8:
+                    for index in 0..<count {
+                        let value = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))
+                        spill |= value & ~mask
+                        out[index] = value
+                    }
+                default:
+                    for index in 0..<count {
+                        var value: UInt64 = 0
+                        for byte in 0..<width { value |= UInt64(raw[index * width + byte]) << (8 * UInt64(byte)) }
+                        spill |= value & ~mask
+                        out[index] = value
+                    }
                 }
             }
-            return fits
+            return spill == 0
         }
         guard fits else { throw FederatedError(.malformed, "masked input of client \(client) has a coordinate of more than \(bitWidth) bits") }
         return out

@@ -260,6 +260,12 @@ extension CoordinatorClient {
                             step: (SecureAggregationUpload) async throws -> SecureAggregationDownload,
                             log: (String) -> Void) async throws -> SecureOutcome {
         let configuration = try assignment.configuration(vectorLength: weights.count)
+        let training = Task { try train() }
+        // Whatever ends the round early lets training finish first, so rounds never overlap.
+        func abandon(_ reason: String) async -> SecureOutcome {
+            _ = try? await training.value
+            return .aborted(reason)
+        }
         guard assignment.participants[assignment.number].credentials.signingKey == signingKey.publicKey.rawRepresentation else {
             throw FederatedError(.verificationFailed, "the coordinator lists another signing key for this client: it is substituting keys")
         }
@@ -269,19 +275,12 @@ extension CoordinatorClient {
             peers[neighbour] = try SecureAggregationEndorsement.verifiedKey(of: participant.id, participant.credentials, authority: authority)
         }
         if authority == nil { log("secure aggregation without TLS: the coordinator vouches for the peers' keys") }
-        let training = Task { try train() }
         var protocolClient = try SecureAggregationClient(index: assignment.number, configuration: configuration, signingKey: signingKey,
                                                          peerSigningKeys: peers)
         let advertised = try await step(.advertise(try protocolClient.advertiseKeys()))
-        guard case .directory(let directory) = advertised else {
-            _ = try? await training.value
-            return .aborted(why(advertised))
-        }
+        guard case .directory(let directory) = advertised else { return await abandon(why(advertised)) }
         let routedAnswer = try await step(.shares(try protocolClient.shareKeys(directory)))
-        guard case .routed(let routed) = routedAnswer else {
-            _ = try? await training.value
-            return .aborted(why(routedAnswer))
-        }
+        guard case .routed(let routed) = routedAnswer else { return await abandon(why(routedAnswer)) }
         var (delta, loss) = try await training.value
         if let clipNorm = assignment.clipNorm {
             // DP-FedAvg: the coordinator sees only the sum, so the client clips its own update.
