@@ -129,12 +129,7 @@ func separable(_ n: Int, seed: UInt64) -> (inputs: Tensor, labels: [Int]) {
         let server = try CoordinatorServer(coordinator: coordinator, host: "127.0.0.1", port: 0, tls: FederationTLS(directory: dir, name: "server"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            var port: Int?
-            for _ in 0..<100 where port == nil {
-                port = try await server.listeningPort()
-                if port == nil { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            let listening = try #require(port)
+            let listening = try await waitForPort(server)
             // A client certificate from another CA is refused by the server (the intruder trusts the
             // federation's CA, so only the server's check can stop it).
             let intruderTLS = FederationTLS(certificate: other + "/intruder.pem", privateKey: other + "/intruder-key.pem",

@@ -60,3 +60,12 @@ func seededInputs(clients: Int, length: Int, range: Float, seed: UInt8) throws -
     var generator = try ChaCha20Generator(seed: [UInt8](repeating: seed, count: 32))
     return (0..<clients).map { _ in (0..<length).map { _ in Float.random(in: -range...range, using: &generator) } }
 }
+
+/// The port `server` listens on, once it does (up to 5 s); fails the test otherwise.
+func waitForPort(_ server: CoordinatorServer) async throws -> Int {
+    for _ in 0..<100 {
+        if let port = try await server.listeningPort() { return port }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw FederatedError(.io, "the coordinator did not start listening")
+}

@@ -26,12 +26,7 @@ private func temporaryDirectory() -> String {
         let server = try CoordinatorServer(coordinator: coordinator, host: "127.0.0.1", port: 0, tls: FederationTLS(directory: dir, name: "server"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            var port: Int?
-            for _ in 0..<100 where port == nil {
-                port = try await server.listeningPort()
-                if port == nil { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            let listening = try #require(port)
+            let listening = try await waitForPort(server)
             for (k, name) in names.enumerated() {
                 group.addTask {
                     let client = CoordinatorClient(host: "localhost", port: listening, tls: FederationTLS(directory: dir, name: name), callTimeout: 30)
