@@ -3,16 +3,16 @@
 # coordinator, in one run: `bulwark fl serve` on loopback with mutual TLS (certificates from
 # `bulwark fl certs`) and CLIENTS `bulwark fl client --coordinator` processes, each training the
 # `tabular` model (FEATURES → 64 → 32 → 2: 99,490 parameters at the default 1520 features) for one
-# local epoch on its own 200 synthetic examples. The same federation runs twice, plain FedAvg and
+# local epoch on its own EXAMPLES synthetic examples. The same federation runs twice, plain FedAvg and
 # --secure-aggregation secagg+; the figure is the median round time (round opened → closed, as the
 # coordinator records it, training included) over rounds 2…ROUNDS — round 1 waits for clients to
 # join.
 #
-# Usage: Benchmarks/federated/secagg-grpc.sh [path/to/bulwark] [CLIENTS=5] [ROUNDS=6] [NEIGHBOURS=2] [FEATURES=1520]
+# Usage: Benchmarks/federated/secagg-grpc.sh [path/to/bulwark] [CLIENTS=5] [ROUNDS=6] [NEIGHBOURS=2] [FEATURES=1520] [EXAMPLES=200]
 # The binary defaults to .build/release/bulwark (swift build -c release --product bulwark).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"; root="$here/../.."
-bin="${1:-$root/.build/release/bulwark}"; clients="${2:-5}"; rounds="${3:-6}"; neighbours="${4:-2}"; features="${5:-1520}"
+bin="${1:-$root/.build/release/bulwark}"; clients="${2:-5}"; rounds="${3:-6}"; neighbours="${4:-2}"; features="${5:-1520}"; examples="${6:-200}"
 [ -x "$bin" ] || { echo "secagg-grpc: $bin is missing (swift build -c release --product bulwark)" >&2; exit 2; }
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 venv="$("$root/Benchmarks/setup-venv.sh" --flower | tail -n 1)"
@@ -21,9 +21,9 @@ pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
-"$venv/bin/python" - "$clients" "$features" <<'PY'
+"$venv/bin/python" - "$clients" "$features" "$examples" <<'PY'
 import sys, numpy as np
-clients, features = int(sys.argv[1]), int(sys.argv[2])
+clients, features, examples = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(0)
 def make(n):
     x = rng.random((n, features)).astype(np.float32)
@@ -31,7 +31,7 @@ def make(n):
 x, y = make(400)
 np.save('server-x.npy', x); np.save('server-y.npy', y)
 for k in range(clients):
-    x, y = make(200)
+    x, y = make(examples)
     np.savez('shard%d.npz' % (k + 1), x=x, y=y)
 PY
 "$bin" fl certs --out pki --clients "$clients" >/dev/null
@@ -66,11 +66,11 @@ PY
 read -r plain plainacc plainrounds < <(run plain)
 read -r secure secureacc securerounds < <(run secure --secure-aggregation secagg+ --secagg-neighbours "$neighbours")
 params=$(( features * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2 ))
-python3 - "$clients" "$params" "$neighbours" "$plain" "$secure" "$plainacc" "$secureacc" "$plainrounds" "$securerounds" <<'PY'
+python3 - "$clients" "$params" "$neighbours" "$plain" "$secure" "$plainacc" "$secureacc" "$plainrounds" "$securerounds" "$examples" <<'PY'
 import sys
 clients, params, neighbours = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 plain, secure, pacc, sacc = map(float, sys.argv[4:8])
-print(f"{clients} clients x {params} parameters over gRPC with mutual TLS (loopback), median of rounds 2..{sys.argv[8]}")
+print(f"{clients} clients x {params} parameters over gRPC with mutual TLS (loopback), {sys.argv[10]} examples and one local epoch per client, median of rounds 2..{sys.argv[8]}")
 print(f"plain FedAvg round        {plain*1e3:8.0f} ms   test acc after the last round {pacc:.3f}")
 print(f"SecAgg+ round (k={neighbours})       {secure*1e3:8.0f} ms   test acc after the last round {sacc:.3f}")
 print(f"ratio SecAgg+ / plain     {secure/plain:8.2f}x   (target: within 1.5x)")
