@@ -59,14 +59,16 @@ import json, statistics, sys
 history = json.load(open(sys.argv[1]))
 times = [r["seconds"] for r in history[1:]]
 acc = history[-1].get("testAccuracy")
-print(f"{statistics.median(times):.4f} {acc if acc is not None else float('nan'):.4f} {len(history)}")
+phases = [r.get("securePhaseSeconds") for r in history[1:] if r.get("securePhaseSeconds")]
+split = ",".join(f"{p}={statistics.median(x[p] for x in phases)*1e3:.1f}" for p in ["advertising", "sharing", "masking", "unmasking"]) if phases else "-"
+print(f"{statistics.median(times):.4f} {acc if acc is not None else float('nan'):.4f} {len(history)} {split}")
 PY
 }
 
-read -r plain plainacc plainrounds < <(run plain)
-read -r secure secureacc securerounds < <(run secure --secure-aggregation secagg+ --secagg-neighbours "$neighbours")
+read -r plain plainacc plainrounds _ < <(run plain)
+read -r secure secureacc securerounds split < <(run secure --secure-aggregation secagg+ --secagg-neighbours "$neighbours")
 params=$(( features * 64 + 64 + 64 * 32 + 32 + 32 * 2 + 2 ))
-python3 - "$clients" "$params" "$neighbours" "$plain" "$secure" "$plainacc" "$secureacc" "$plainrounds" "$securerounds" "$examples" <<'PY'
+python3 - "$clients" "$params" "$neighbours" "$plain" "$secure" "$plainacc" "$secureacc" "$plainrounds" "$securerounds" "$examples" "$split" <<'PY'
 import sys
 clients, params, neighbours = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 plain, secure, pacc, sacc = map(float, sys.argv[4:8])
@@ -74,4 +76,5 @@ print(f"{clients} clients x {params} parameters over gRPC with mutual TLS (loopb
 print(f"plain FedAvg round        {plain*1e3:8.0f} ms   test acc after the last round {pacc:.3f}")
 print(f"SecAgg+ round (k={neighbours})       {secure*1e3:8.0f} ms   test acc after the last round {sacc:.3f}")
 print(f"ratio SecAgg+ / plain     {secure/plain:8.2f}x   (target: within 1.5x)")
+print(f"SecAgg+ phases, median ms (from the round's opening; advertising and sharing overlap training): {sys.argv[11]}")
 PY

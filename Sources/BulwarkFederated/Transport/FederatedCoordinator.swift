@@ -104,6 +104,10 @@ public struct CoordinatorRound: Sendable, Codable, Equatable {
     public var dropped: [String]? = nil
     /// Why the round holds no update (too few clients for secure aggregation under DP).
     public var note: String? = nil
+    /// Under secure aggregation: seconds each protocol phase of the last attempt took, from the
+    /// round's opening (`advertising`, which overlaps training, `sharing`, `masking`, which waits
+    /// for training, `unmasking`, which includes removing the masks).
+    public var securePhaseSeconds: [String: Double]? = nil
 }
 
 /// The state a coordinator saves after every round, so that a restarted coordinator resumes
@@ -419,7 +423,8 @@ public actor FederatedCoordinator {
         self.random = random
         open = nil
         finish(current, aggregated: result.survivors.map { secure.participants[$0] }.sorted(),
-               aggregate: Aggregate(delta: delta, verdicts: []), dropped: result.dropouts.map { secure.participants[$0] }.sorted(), note: nil, now: now)
+               aggregate: Aggregate(delta: delta, verdicts: []), dropped: result.dropouts.map { secure.participants[$0] }.sorted(), note: nil, now: now,
+               phases: Dictionary(secure.phaseSeconds, uniquingKeysWith: { $1 }))
     }
 
     private func resumeSecureWaiters(with answers: [Int: SecureAggregationDownload], otherwise reason: String) {
@@ -451,14 +456,16 @@ public actor FederatedCoordinator {
     }
 
     /// Steps the global model along `aggregate` and records the round.
-    private func finish(_ current: OpenRound, aggregated names: [String], aggregate: Aggregate, dropped: [String]?, note: String?, now: Date) {
+    private func finish(_ current: OpenRound, aggregated names: [String], aggregate: Aggregate, dropped: [String]?, note: String?, now: Date,
+                        phases: [String: Double]? = nil) {
         var vector = weights.flattened
         for j in vector.indices { vector[j] += configuration.serverLearningRate * aggregate.delta[j] }
         if vector.allSatisfy({ $0.isFinite }), let stepped = try? weights.replacing(with: vector) { weights = stepped }
         closedRound = current.round
         let record = CoordinatorRound(round: current.round, selected: current.everSelected, aggregated: names, reopenings: current.reopenings,
                                       testAccuracy: evaluate(weights), epsilon: try? configuration.dp?.epsilon(afterRounds: current.round),
-                                      verdicts: aggregate.verdicts, seconds: now.timeIntervalSince(current.opened), dropped: dropped, note: note)
+                                      verdicts: aggregate.verdicts, seconds: now.timeIntervalSince(current.opened), dropped: dropped, note: note,
+                                      securePhaseSeconds: phases)
         history.append(record)
         roundClosed(record, CoordinatorCheckpoint(round: closedRound, weights: weights, history: history))
         if isDone {

@@ -104,6 +104,10 @@ struct SecureCoordinatorRound: Sendable {
     var phaseDeadline: Date
     /// Clients that advertised keys (never handed the training task again).
     var started: Set<Int> = []
+    /// When the open phase opened, and how long each closed phase took (wall-clock seconds, in
+    /// order, the work of closing it included).
+    var phaseOpened = Date()
+    var phaseSeconds: [(phase: String, seconds: Double)] = []
 
     /// A round whose key advertisement closes at `advertisementDeadline`.
     init(configuration: SecureAggregationConfiguration, participants: [String], advertisementDeadline: Date) {
@@ -138,6 +142,12 @@ struct SecureCoordinatorRound: Sendable {
     mutating func closePhase(now: Date, phaseTimeout: Double, trainingDeadline: Date) throws(FederatedError) -> (answers: [Int: SecureAggregationDownload], result: SecureAggregationResult?) {
         var answers: [Int: SecureAggregationDownload] = [:]
         var result: SecureAggregationResult?
+        let closing = phase
+        defer {
+            let end = Date()
+            phaseSeconds.append((closing.rawValue, end.timeIntervalSince(phaseOpened)))
+            phaseOpened = end
+        }
         switch phase {
         case .advertising:
             for directory in try server.keyDirectories() { answers[directory.recipient] = .directory(directory) }
