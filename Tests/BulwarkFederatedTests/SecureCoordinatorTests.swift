@@ -1,4 +1,5 @@
 @testable import BulwarkFederated
+import BulwarkCrypto
 import Crypto
 import Foundation
 import Testing
@@ -181,5 +182,26 @@ private func temporaryDirectory() -> String {
                                                      upload: .maskedInput(.init(client: secure.number, values: Data())))
         guard case .aborted(let reason) = outOfTurn else { Issue.record("an out-of-turn message was accepted"); return }
         #expect(reason.contains("phase"))
+    }
+}
+
+/// A mask expanded on two threads is the ChaCha20 keystream read in order — the second half
+/// starts at its own block, not again at block 0 (which would repeat the mask).
+@Test func aLongMaskIsTheKeystreamInOrderWhenExpandedInTwoHalves() throws {
+    let seed = (0..<32).map { UInt8($0 * 7 % 251) }
+    for (bitWidth, count) in [(32, 100_003), (48, 70_001)] {
+        var masked = [UInt64](repeating: 0, count: count)
+        try SecureAggregationPrimitives.applyMask(seed: seed, to: &masked, subtract: false, bitWidth: bitWidth, mask: (1 << UInt64(bitWidth)) - 1)
+        var cipher = try ChaCha20(key: seed)
+        var expected = [UInt64](repeating: 0, count: count)
+        if bitWidth <= 32 {
+            var words = [UInt8](repeating: 0, count: 4 * count)
+            words.withUnsafeMutableBytes { cipher.fill($0) }
+            for i in 0..<count { expected[i] = (0..<4).reduce(UInt64(0)) { $0 | UInt64(words[4 * i + $1]) << (8 * UInt64($1)) } }
+        } else {
+            cipher.fill(&expected)
+            expected = expected.map { $0 & ((1 << 48) - 1) }
+        }
+        #expect(masked == expected)
     }
 }

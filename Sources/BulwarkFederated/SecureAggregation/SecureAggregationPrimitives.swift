@@ -47,43 +47,48 @@ enum SecureAggregationPrimitives {
     /// Adds (or subtracts) the ChaCha20 stream of `seed` to `vector` modulo 2ᵏ: one word per
     /// coordinate, 4 bytes of keystream when k ≤ 32 and 8 bytes otherwise, reduced by `mask`.
     static func applyMask(seed: [UInt8], to vector: inout [UInt64], subtract: Bool, bitWidth: Int, mask: UInt64) throws(FederatedError) {
-        var cipher: ChaCha20
-        do { cipher = try ChaCha20(key: seed) } catch { throw FederatedError(.malformed, "mask seed of \(seed.count) bytes", underlying: error) }
+        guard seed.count == 32 else { throw FederatedError(.malformed, "mask seed of \(seed.count) bytes") }
+        let wordBytes = bitWidth <= 32 ? 4 : 8
+        // Long vectors are split in two at a block boundary and expanded on two threads: the
+        // second half's stream starts at its own block counter, so the mask is the same.
+        let coordinatesPerBlock = 64 / wordBytes
+        let halves = vector.count >= 1 << 16 ? 2 : 1
+        let split = (vector.count / halves + coordinatesPerBlock - 1) / coordinatesPerBlock * coordinatesPerBlock
+        var ciphers: [ChaCha20] = []
+        for part in 0..<halves {
+            do { ciphers.append(try ChaCha20(key: seed, counter: UInt32(clamping: part * split / coordinatesPerBlock))) } catch {
+                throw FederatedError(.malformed, "mask seed", underlying: error)
+            }
+        }
+        let streams = ciphers, count = vector.count
+        vector.withUnsafeMutableBufferPointer { whole in
+            // The two parts write disjoint ranges.
+            nonisolated(unsafe) let out = whole
+            DispatchQueue.concurrentPerform(iterations: halves) { part in
+                let lower = part == 0 ? 0 : split, upper = part == 0 ? min(split, count) : count
+                guard lower < upper else { return }
+                var cipher = streams[part]
+                expand(&cipher, into: UnsafeMutableBufferPointer(rebasing: out[lower..<upper]), subtract: subtract, wordBytes: wordBytes, mask: mask)
+            }
+        }
+    }
+
+    /// Adds (or subtracts) `cipher`'s next words to every coordinate of `out`, modulo `mask + 1`.
+    private static func expand(_ cipher: inout ChaCha20, into out: UnsafeMutableBufferPointer<UInt64>, subtract: Bool, wordBytes: Int, mask: UInt64) {
         let chunk = 2048
-        if bitWidth <= 32 {
-            var scratch = [UInt32](repeating: 0, count: chunk)
-            var start = 0
-            while start < vector.count {
-                let length = min(chunk, vector.count - start)
-                scratch.withUnsafeMutableBytes { cipher.fill(UnsafeMutableRawBufferPointer(rebasing: $0[0..<(4 * length)])) }
-                vector.withUnsafeMutableBufferPointer { out in
-                    scratch.withUnsafeBufferPointer { words in
-                        if subtract {
-                            for i in 0..<length { out[start + i] = (out[start + i] &- UInt64(UInt32(littleEndian: words[i]))) & mask }
-                        } else {
-                            for i in 0..<length { out[start + i] = (out[start + i] &+ UInt64(UInt32(littleEndian: words[i]))) & mask }
-                        }
-                    }
+        var scratch = [UInt64](repeating: 0, count: chunk)
+        var start = 0
+        while start < out.count {
+            let length = min(chunk, out.count - start)
+            scratch.withUnsafeMutableBytes { bytes in
+                cipher.fill(UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(wordBytes * length)]))
+                for i in 0..<length {
+                    let word = wordBytes == 4 ? UInt64(UInt32(littleEndian: bytes.load(fromByteOffset: 4 * i, as: UInt32.self)))
+                                              : UInt64(littleEndian: bytes.load(fromByteOffset: 8 * i, as: UInt64.self))
+                    out[start + i] = (subtract ? out[start + i] &- word : out[start + i] &+ word) & mask
                 }
-                start += length
             }
-        } else {
-            var scratch = [UInt64](repeating: 0, count: chunk)
-            var start = 0
-            while start < vector.count {
-                let length = min(chunk, vector.count - start)
-                scratch.withUnsafeMutableBytes { cipher.fill(UnsafeMutableRawBufferPointer(rebasing: $0[0..<(8 * length)])) }
-                vector.withUnsafeMutableBufferPointer { out in
-                    scratch.withUnsafeBufferPointer { words in
-                        if subtract {
-                            for i in 0..<length { out[start + i] = (out[start + i] &- UInt64(littleEndian: words[i])) & mask }
-                        } else {
-                            for i in 0..<length { out[start + i] = (out[start + i] &+ UInt64(littleEndian: words[i])) & mask }
-                        }
-                    }
-                }
-                start += length
-            }
+            start += length
         }
     }
 

@@ -260,12 +260,6 @@ extension CoordinatorClient {
                             step: (SecureAggregationUpload) async throws -> SecureAggregationDownload,
                             log: (String) -> Void) async throws -> SecureOutcome {
         let configuration = try assignment.configuration(vectorLength: weights.count)
-        let training = Task { try train() }
-        // Whatever ends the round early lets training finish first, so rounds never overlap.
-        func abandon(_ reason: String) async -> SecureOutcome {
-            _ = try? await training.value
-            return .aborted(reason)
-        }
         guard assignment.participants[assignment.number].credentials.signingKey == signingKey.publicKey.rawRepresentation else {
             throw FederatedError(.verificationFailed, "the coordinator lists another signing key for this client: it is substituting keys")
         }
@@ -277,7 +271,15 @@ extension CoordinatorClient {
         if authority == nil { log("secure aggregation without TLS: the coordinator vouches for the peers' keys") }
         var protocolClient = try SecureAggregationClient(index: assignment.number, configuration: configuration, signingKey: signingKey,
                                                          peerSigningKeys: peers)
-        let advertised = try await step(.advertise(try protocolClient.advertiseKeys()))
+        let advertisement = try protocolClient.advertiseKeys()
+        // The keys are out before training takes the CPU: every phase waits for its slowest client.
+        let training = Task { try train() }
+        // Whatever ends the round early lets training finish first, so rounds never overlap.
+        func abandon(_ reason: String) async -> SecureOutcome {
+            _ = try? await training.value
+            return .aborted(reason)
+        }
+        let advertised = try await step(.advertise(advertisement))
         guard case .directory(let directory) = advertised else { return await abandon(why(advertised)) }
         let routedAnswer = try await step(.shares(try protocolClient.shareKeys(directory)))
         guard case .routed(let routed) = routedAnswer else { return await abandon(why(routedAnswer)) }
