@@ -232,8 +232,10 @@ public actor FederatedCoordinator {
         tick(now: now)
         if isDone { return .done }
         guard let open else { return .wait(retryAfter: 1) }
-        if let secure = open.secure, let plan = configuration.secureAggregation {
-            guard let number = secure.numbers[client], secure.phase == .advertising, !secure.started.contains(number), lastRound < open.round else {
+        if let plan = configuration.secureAggregation {
+            // Never a plain round in a secure federation: without a protocol round, clients wait.
+            guard let secure = open.secure, let number = secure.numbers[client], secure.phase == .advertising, !secure.started.contains(number),
+                  lastRound < open.round else {
                 return .wait(retryAfter: 0.5)
             }
             let assignment = SecureAggregationAssignment(
@@ -261,7 +263,7 @@ public actor FederatedCoordinator {
             if round <= closedRound { return (false, "round \(round) has closed", false) }
             return (false, "round \(round) is not open", true)
         }
-        guard current.secure == nil else { return (false, "round \(round) sums updates with secure aggregation: take part in the protocol", false) }
+        guard configuration.secureAggregation == nil else { return (false, "round \(round) sums updates with secure aggregation: take part in the protocol", false) }
         guard current.selected.contains(client) else { return (false, "client \(client) was not selected for round \(round)", false) }
         guard now <= current.deadline else { return (false, "round \(round)'s deadline has passed", false) }
         guard current.updates[client] == nil else { return (false, "client \(client) already submitted for round \(round)", false) }
@@ -355,7 +357,8 @@ public actor FederatedCoordinator {
         if let plan = configuration.secureAggregation, selected.count >= 2 {
             let roundID = rng.next(), graphSeed = rng.next()
             // Validated plans always make a valid configuration for ≥ 2 clients; should one not,
-            // the round runs without participants and fails at its deadline, then reopens.
+            // the round has no protocol, hands out no task, takes no update, and reopens at its
+            // deadline — it never falls back to plain updates.
             if let quantizer = try? FixedPointQuantizer(clipRange: plan.clipRange, maxSummands: selected.count),
                let configuration = try? SecureAggregationConfiguration(
                    roundID: roundID, clientCount: selected.count, threshold: plan.threshold(clients: selected.count),
