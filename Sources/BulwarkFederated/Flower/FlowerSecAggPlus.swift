@@ -25,7 +25,7 @@ import Crypto
 ///
 /// The masks come from numpy's Mersenne Twister seeded with 32 bits, as Flower's own nodes draw
 /// them: this is Flower's protocol reproduced for compatibility, **not** a cryptographically
-/// strong masking; Bulwark's own secure aggregation (`bulwark fl serve --secagg`) uses ChaCha20.
+/// strong masking; Bulwark's own secure aggregation (`bulwark fl serve --secure-aggregation`) uses ChaCha20.
 /// A malformed or out-of-order message is rejected with a one-line error and leaves the state
 /// as it was.
 struct FlowerSecAggPlusState: Sendable {
