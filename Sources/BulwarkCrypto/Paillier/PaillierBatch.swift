@@ -66,6 +66,13 @@ extension PaillierPublicKey {
         return try parallelMap(a.count) { i throws(CryptoError) in try self.multiply(a[i], by: k[i]) }
     }
 
+    /// Element-wise E(aᵢ · kᵢ) for encoded scalars, using all cores.
+    /// - Throws: ``CryptoError`` `.invalidParameter` when the arrays differ in length.
+    public func multiply(_ a: [PaillierCiphertext], by k: [PaillierEncodedNumber]) throws(CryptoError) -> [PaillierCiphertext] {
+        guard a.count == k.count else { throw CryptoError(.invalidParameter, "multiplying \(a.count) ciphertexts by \(k.count) scalars: expected equal lengths") }
+        return try parallelMap(a.count) { i throws(CryptoError) in try self.multiply(a[i], by: k[i]) }
+    }
+
     /// E(Σ aᵢ), re-randomised.
     /// - Throws: ``CryptoError`` `.invalidParameter` for an empty array.
     public func sum(_ a: [PaillierCiphertext]) throws(CryptoError) -> PaillierCiphertext {
@@ -80,6 +87,12 @@ extension PaillierPublicKey {
     /// - Throws: ``CryptoError`` `.invalidParameter` when the lengths differ or are zero, or a
     ///   weight cannot be encoded.
     public func dot(_ a: [PaillierCiphertext], weights: [Double]) throws(CryptoError) -> PaillierCiphertext {
+        guard !a.isEmpty else { throw CryptoError(.invalidParameter, "dot product of no ciphertexts") }
+        return try sum(try multiply(a, by: weights))
+    }
+
+    /// The encrypted dot product with encoded weights (see ``dot(_:weights:)-([PaillierCiphertext],[Double])``).
+    public func dot(_ a: [PaillierCiphertext], weights: [PaillierEncodedNumber]) throws(CryptoError) -> PaillierCiphertext {
         guard !a.isEmpty else { throw CryptoError(.invalidParameter, "dot product of no ciphertexts") }
         return try sum(try multiply(a, by: weights))
     }
