@@ -132,14 +132,14 @@ public enum PaillierJSON {
     }
 
     /// base64url without padding of the big-endian bytes (as `phe.util.int_to_base64`).
-    static func base64url(_ value: BigInt) -> String {
+    package static func base64url(_ value: BigInt) -> String {
         Data(value.magnitudeBytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
     /// The non-negative integer of a base64url text (padding optional), or `nil`.
-    static func integer(base64url text: String) -> BigInt? {
+    package static func integer(base64url text: String) -> BigInt? {
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         guard s.count % 4 != 1 else { return nil }
         while s.count % 4 != 0 { s += "=" }
