@@ -18,7 +18,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 "$binary" he paillier bench --bits "$bits" --seconds "$seconds" --json > "$work/bulwark.json"
-"$venv/bin/python" - "$bits" "$seconds" > "$work/phe.json" <<'PY'
+(cd "$work" && "$venv/bin/python" - "$bits" "$seconds") > "$work/phe.json" <<'PY'
 import json, random, sys, time
 import gmpy2  # noqa: F401  (phe uses it when installed)
 import phe
