@@ -99,7 +99,8 @@ struct HEPaillierDecryptCommand: ParsableCommand {
         discussion: """
         Prints each value as an exact decimal (one a line); with --json, {"value": "<decimal>"} for \
         one ciphertext or {"values": [...]} for an array. A ciphertext of another key is refused \
-        (not below n², or an overflow once decrypted).
+        when it is not below n² or decrypts into the overflow band (n/3, 2n/3); the file format \
+        carries no key id, so otherwise it decrypts to a meaningless number.
 
           bulwark he paillier decrypt --private-key priv.jwk --ciphertext ct.json --json
         """
