@@ -13,8 +13,6 @@ import CGMP
 /// the modulus is secret.
 ///
 /// ```swift
-/// import BulwarkCrypto
-///
 /// let a = BigInt(decimal: "123456789012345678901234567890")!
 /// let m = BigInt(1_000_000_007)
 /// let r = a.power(BigInt(65537), modulus: m)

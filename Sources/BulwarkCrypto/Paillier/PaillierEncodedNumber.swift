@@ -11,8 +11,6 @@ import Foundation
 /// overflow when decoding.
 ///
 /// ```swift
-/// import BulwarkCrypto
-///
 /// let key = try PaillierPublicKey(n: BigInt(decimal: "1000000000000000000000000000000000000000000000000000000000000000000000000007")!)
 /// let e = try PaillierEncodedNumber.encode(-0.5, publicKey: key)
 /// print(try e.decode(publicKey: key).decimalString)   // -0.5

@@ -8,8 +8,6 @@
 /// `mpz_powm_sec` only. The primes are wiped from memory when the key is freed (``BigInt``).
 ///
 /// ```swift
-/// import BulwarkCrypto
-///
 /// let (publicKey, privateKey) = try PaillierKeyPair.generate(bits: 1024, insecureForTests: true)
 /// let c = try publicKey.encrypt(BigInt(decimal: "123456789012345678901234567890")!)
 /// print(try privateKey.decrypt(c).decimalString)   // 123456789012345678901234567890

@@ -8,8 +8,6 @@
 /// `phe` (``PaillierEncodedNumber``): a mantissa mod n and a base-16 exponent.
 ///
 /// ```swift
-/// import BulwarkCrypto
-///
 /// let (publicKey, privateKey) = try PaillierKeyPair.generate(bits: 1024, insecureForTests: true)
 /// let a = try publicKey.encrypt(2.5), b = try publicKey.encrypt(-4)
 /// let sum = try publicKey.add(a, b)
