@@ -72,10 +72,13 @@ import Testing
         // negatives are n − |m|
         let neg = try PaillierEncodedNumber.encode(BigInt(-5), publicKey: pub)
         #expect(neg.encoding == pub.n - 5)
-        // ties round half to even: 2.5 at exponent 0 → 2, 3.5 → 4 (Python's round)
-        #expect(try PaillierEncodedNumber.encode(2.5, publicKey: pub, maxExponent: 0).encoding == BigInt(2))
-        #expect(try PaillierEncodedNumber.encode(3.5, publicKey: pub, maxExponent: 0).encoding == BigInt(4))
-        #expect(try PaillierEncodedNumber.encode(-2.5, publicKey: pub, maxExponent: 0).encoding == pub.n - 2)
+        // ties round half to even at precision 1 (exponent 0): 2.5 → 2, 3.5 → 4 (Python's round)
+        #expect(try PaillierEncodedNumber.encode(2.5, publicKey: pub, precision: 1).encoding == BigInt(2))
+        #expect(try PaillierEncodedNumber.encode(3.5, publicKey: pub, precision: 1).encoding == BigInt(4))
+        #expect(try PaillierEncodedNumber.encode(-2.5, publicKey: pub, precision: 1).encoding == pub.n - 2)
+        // maxExponent only caps: 2.5's own exponent (−13) is below 0
+        #expect(try PaillierEncodedNumber.encode(2.5, publicKey: pub, maxExponent: 0).exponent == -13)
+        #expect(try PaillierEncodedNumber.encode(2.5, publicKey: pub, maxExponent: -20).exponent == -20)
         #expect(throws: CryptoError.self) { try PaillierEncodedNumber.encode(.infinity, publicKey: pub) }
         #expect(throws: CryptoError.self) { try PaillierEncodedNumber.encode(.nan, publicKey: pub) }
     }
@@ -151,7 +154,9 @@ import Testing
         let priv = try PaillierPrivateKey(publicKey: key, p: q, q: p)
         #expect(PaillierJSON.base64url(key.n) == "QAAAAAAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGjkAAAAAADB9AAAAAAAAAAAAAAAAAAAAAAAAAAAAAL_eoQ")
         for (value, ciphertext, exponent, encoding) in Self.kat {
-            let encoded = try PaillierEncodedNumber.encode(value, publicKey: key)
+            // phe encoded 5 as a Python int (exponent 0), the others as floats
+            let encoded = exponent == 0 ? try PaillierEncodedNumber.encode(BigInt(Int(value)), publicKey: key)
+                                        : try PaillierEncodedNumber.encode(value, publicKey: key)
             #expect(encoded.exponent == exponent && encoded.encoding.decimalString == encoding, "encoding of \(value)")
             // phe's ciphertext is (1 + m·n) · 7ⁿ mod n² of that encoding
             let c = try key.ciphertext(value: BigInt(decimal: ciphertext)!, exponent: exponent)
