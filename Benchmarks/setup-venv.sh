@@ -6,6 +6,7 @@
 #   Benchmarks/setup-venv.sh --mlflow                 the MLflow server venv (see below)
 #   Benchmarks/setup-venv.sh --gateway                the inference-gateway peer venv (see below)
 #   Benchmarks/setup-venv.sh --flower                 the Flower federation venv (see below)
+#   Benchmarks/setup-venv.sh --paillier               the python-paillier venv (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
@@ -62,6 +63,21 @@ if [ "${1:-}" = "--flower" ]; then
     fi
     "$venv/bin/python" -c "import flwr, ray, numpy" 2>/dev/null ||
         "$venv/bin/pip" install -q "flwr[simulation]==1.42.0" "numpy==2.4.6" >&2
+    echo "$venv"
+    exit 0
+fi
+# --paillier: python-paillier (phe, with its pheutil command line) on gmpy2 (GMP) for issue 22's
+# Paillier interop check (scripts/check-paillier) and benchmark (Benchmarks/he/paillier-bench.sh),
+# in a venv of its own, $BULWARK_PAILLIER_VENV, default Benchmarks/.venv-paillier (git-ignored).
+# click (phe's "cli" extra) is what pheutil needs. Versions are pinned so that a rerun measures the same peer.
+if [ "${1:-}" = "--paillier" ]; then
+    venv="${BULWARK_PAILLIER_VENV:-$here/.venv-paillier}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import phe, gmpy2, click" 2>/dev/null ||
+        "$venv/bin/pip" install -q "phe[cli]==1.5.0" "gmpy2==2.3.2" "click==8.5.1" >&2
     echo "$venv"
     exit 0
 fi

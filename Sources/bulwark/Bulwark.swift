@@ -26,6 +26,7 @@ struct Bulwark: AsyncParsableCommand {
             ExtractCommand.self,
             FederatedCommand.self,
             FingerprintCommand.self,
+            HECommand.self,
             IncidentCommand.self,
             InspectCommand.self,
             LoginCommand.self,
