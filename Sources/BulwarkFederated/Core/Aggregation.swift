@@ -271,6 +271,15 @@ func l2Norm(_ v: [Float]) -> Double {
     v.withUnsafeBufferPointer { p in p.reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot()
 }
 
+/// `v` scaled down to L2 norm `bound` when it is longer (unchanged otherwise), and its norm
+/// before clipping: the client-level clipping of DP-FedAvg, local DP and secure rounds.
+func clipped(_ v: [Float], toNorm bound: Double) -> (values: [Float], norm: Double) {
+    let norm = l2Norm(v)
+    guard norm > bound else { return (v, norm) }
+    let scale = Float(bound / norm)
+    return (v.map { $0 * scale }, norm)
+}
+
 func dot(_ a: [Float], _ b: [Float]) -> Double {
     a.withUnsafeBufferPointer { x in
         b.withUnsafeBufferPointer { y in

@@ -107,11 +107,10 @@ public struct DPFedAvg: Sendable, Codable, Equatable {
             throw FederatedError(.shapeMismatch, "client \(update.client) sent \(update.delta.count) values for a model of \(dimension)")
         }
         guard update.delta.allSatisfy({ $0.isFinite }) else { throw FederatedError(.malformed, "client \(update.client) sent a non-finite value") }
-        let norm = l2Norm(update.delta)
-        let scale = norm > clipNorm ? Float(clipNorm / norm) : 1
+        let (values, norm) = clipped(update.delta, toNorm: clipNorm)
         let verdict = ClientVerdict(client: update.client, weight: 1 / (samplingRate * Double(population)), norm: norm,
                                     note: norm > clipNorm ? "clipped \(String(format: "%.4g", norm)) → \(clipNorm)" : nil)
-        return (scale == 1 ? update.delta : update.delta.map { $0 * scale }, verdict)
+        return (values, verdict)
     }
 
     /// The sum of clipped updates plus N(0, (σS)²) per coordinate, divided by q·N.

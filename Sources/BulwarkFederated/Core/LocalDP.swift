@@ -50,9 +50,7 @@ public struct LocalDP: Sendable, Codable, Equatable {
 
     /// `delta` clipped to ``clipNorm`` with N(0, (σS)²) added to every coordinate.
     public func privatize(_ delta: [Float], using random: inout DPRandomSource) -> [Float] {
-        let norm = l2Norm(delta)
-        let scale = norm > clipNorm ? Float(clipNorm / norm) : 1
-        var out = delta.map { $0 * scale }
+        var out = clipped(delta, toNorm: clipNorm).values
         out.withUnsafeMutableBufferPointer { p in
             random.addGaussianNoise(to: p, standardDeviation: noiseMultiplier * clipNorm, scale: 1)
         }
