@@ -254,7 +254,7 @@ extension CoordinatorClient {
     /// almost nothing; only the masked input and unmasking follow training. A participant whose
     /// key fails its check ends the round for this client (`verificationFailed`), since the
     /// coordinator may be substituting keys.
-    static func secureRound(_ assignment: SecureAggregationAssignment, weights: ModelWeights, authority: String?,
+    static func secureRound(_ assignment: SecureAggregationAssignment, weights: ModelWeights, authority: Certificate?,
                             signingKey: Curve25519.Signing.PrivateKey,
                             train: @escaping @Sendable () throws -> (delta: [Float], loss: Double),
                             step: (SecureAggregationUpload) async throws -> SecureAggregationDownload,
@@ -266,7 +266,7 @@ extension CoordinatorClient {
         var peers: [Int: Curve25519.Signing.PublicKey] = [:]
         for neighbour in configuration.neighbours(of: assignment.number) {
             let participant = assignment.participants[neighbour]
-            peers[neighbour] = try SecureAggregationEndorsement.verifiedKey(of: participant.id, participant.credentials, authority: authority)
+            peers[neighbour] = try SecureAggregationEndorsement.verifiedKey(of: participant.id, participant.credentials, parsedAuthority: authority)
         }
         if authority == nil { log("secure aggregation without TLS: the coordinator vouches for the peers' keys") }
         var protocolClient = try SecureAggregationClient(index: assignment.number, configuration: configuration, signingKey: signingKey,
@@ -284,11 +284,8 @@ extension CoordinatorClient {
         let routedAnswer = try await step(.shares(try protocolClient.shareKeys(directory)))
         guard case .routed(let routed) = routedAnswer else { return await abandon(why(routedAnswer)) }
         var (delta, loss) = try await training.value
-        if let clipNorm = assignment.clipNorm {
-            // DP-FedAvg: the coordinator sees only the sum, so the client clips its own update.
-            let norm = delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            if norm > clipNorm { delta = delta.map { Float(Double($0) * clipNorm / norm) } }
-        }
+        // DP-FedAvg: the coordinator sees only the sum, so the client clips its own update.
+        if let clipNorm = assignment.clipNorm { delta = clipped(delta, toNorm: clipNorm).values }
         let requestAnswer = try await step(.maskedInput(try protocolClient.maskedInput(delta, shares: routed)))
         guard case .unmaskingRequest(let request) = requestAnswer else { return .aborted(why(requestAnswer)) }
         let last = try await step(.unmasking(try protocolClient.unmask(request)))
@@ -364,7 +361,7 @@ public struct CoordinatorClient: Sendable {
         // Secure aggregation: a long-term signing key for this session, endorsed by the
         // certificate's key so that peers can tell the coordinator did not substitute it.
         let signingKey = Curve25519.Signing.PrivateKey()
-        var endorsement = Data(), authority: String?
+        var endorsement = Data(), authority: Certificate?
         if let tls {
             guard let certificatePEM = try? String(contentsOfFile: tls.certificate, encoding: .utf8),
                   let keyPEM = try? String(contentsOfFile: tls.privateKey, encoding: .utf8),
@@ -373,7 +370,8 @@ public struct CoordinatorClient: Sendable {
                 throw FederatedError(.io, "\(tls.certificate): cannot read the client's certificate, key and CA")
             }
             endorsement = (try? SecureAggregationEndorsement.endorse(signingKey.publicKey, client: name, privateKeyPEM: keyPEM)) ?? Data()
-            authority = caPEM
+            // Parsed once: every secure round checks its neighbours against it.
+            authority = try SecureAggregationEndorsement.parseAuthority(caPEM)
         }
         try await withGRPCClient(transport: transport) { client in
             func call<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(

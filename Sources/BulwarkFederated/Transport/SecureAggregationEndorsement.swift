@@ -82,14 +82,23 @@ public enum SecureAggregationEndorsement {
     /// the coordinator relayed a key the client never endorsed.
     public static func verifiedKey(of client: String, _ credentials: Credentials, authority: String?,
                                    now: Date = Date()) throws(FederatedError) -> Curve25519.Signing.PublicKey {
+        try verifiedKey(of: client, credentials, parsedAuthority: try authority.map(parseAuthority), now: now)
+    }
+
+    /// The federation's CA from its PEM text; throws `invalidParameter` when it is not one.
+    static func parseAuthority(_ pem: String) throws(FederatedError) -> Certificate {
+        do { return try Certificate(pemEncoded: pem) } catch {
+            throw FederatedError(.invalidParameter, "the federation's CA is not a PEM certificate", underlying: error)
+        }
+    }
+
+    /// ``verifiedKey(of:_:authority:now:)`` with the CA already parsed.
+    static func verifiedKey(of client: String, _ credentials: Credentials, parsedAuthority ca: Certificate?,
+                            now: Date = Date()) throws(FederatedError) -> Curve25519.Signing.PublicKey {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: credentials.signingKey) else {
             throw FederatedError(.verificationFailed, "participant \(client): the signing key is not an Ed25519 public key")
         }
-        guard let authority else { return key }
-        let ca: Certificate
-        do { ca = try Certificate(pemEncoded: authority) } catch {
-            throw FederatedError(.invalidParameter, "the federation's CA is not a PEM certificate", underlying: error)
-        }
+        guard let ca else { return key }
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: Array(credentials.certificate)) } catch {
             throw FederatedError(.verificationFailed, "participant \(client): no valid certificate came with its signing key")
