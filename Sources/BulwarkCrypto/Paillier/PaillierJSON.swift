@@ -133,9 +133,7 @@ public enum PaillierJSON {
 
     /// base64url without padding of the big-endian bytes (as `phe.util.int_to_base64`).
     package static func base64url(_ value: BigInt) -> String {
-        Data(value.magnitudeBytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        String(decoding: Base64URL.encode(value.magnitudeBytes).filter { $0 != UInt8(ascii: "=") }, as: UTF8.self)
     }
 
     /// The non-negative integer of a base64url text (padding optional), or `nil`.
