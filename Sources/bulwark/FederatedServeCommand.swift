@@ -113,6 +113,9 @@ struct FederatedServeCommand: AsyncParsableCommand {
         if try aggregation.choices() == [.fltrust] { throw ValidationError("--aggregator fltrust needs a root set the coordinator does not keep; use fl simulate") }
         try secure.check(dp: privacy.dp, aggregator: aggregation.aggregator)
         guard phaseTimeout > 0, phaseTimeout.isFinite else { throw ValidationError("--secagg-phase-timeout must be a positive number of seconds") }
+        if secure.choice == .paillier {
+            throw ValidationError("--secure-aggregation paillier runs in fl simulate only; over the network use secagg or secagg+")
+        }
         if secure.choice != nil {
             guard minClients >= 2, (clientsPerRound ?? 2) >= 2 else { throw ValidationError("--secure-aggregation needs --min-clients and --clients-per-round of at least 2") }
         }

@@ -103,6 +103,28 @@ private func blobs(_ n: Int, seed: UInt64) -> (inputs: Tensor, labels: [Int]) {
         #expect(secure.rounds[0].bytesUpPerClient > plain.rounds[0].bytesUpPerClient)
     }
 
+    @Test func paillierEncryptedSumsGiveTheSameModelAndSurviveDropouts() throws {
+        let training = blobs(400, seed: 1), test = blobs(100, seed: 2)
+        var plan = FederatedPlan(clients: 8, rounds: 2, local: LocalTraining(epochs: 1, batchSize: 16, learningRate: 0.1), seed: 3)
+        let plain = try FederatedSimulation.run(model: try model(), training: training, test: test, classCount: 2, plan: plan)
+        plan.secureAggregation = SecureAggregationPlan(clipRange: 2, paillierKeyBits: 512, insecurePaillierKeysForTests: true)
+        let encrypted = try FederatedSimulation.run(model: try model(), training: training, test: test, classCount: 2, plan: plan)
+        let a = try ModelWeights(model: plain.model).flattened, b = try ModelWeights(model: encrypted.model).flattened
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-4 })
+        // 32-bit slots, 15 per 512-bit key, 2·512/8 bytes per ciphertext
+        #expect(encrypted.rounds[0].bytesUpPerClient == (a.count + 14) / 15 * 128)
+        // a dropout is a ciphertext that never arrives: every round still aggregates
+        plan.dropoutRate = 0.3
+        let dropped = try FederatedSimulation.run(model: try model(), training: training, test: test, classCount: 2, plan: plan)
+        #expect(dropped.rounds.contains { $0.droppedOut > 0 })
+        #expect(dropped.rounds.allSatisfy { $0.secureAggregationFailure == nil && $0.verdicts.count == $0.sampled - $0.droppedOut })
+        // small keys only for tests; the networked coordinator refuses the Paillier plan
+        #expect(throws: FederatedError.self) { try SecureAggregationPlan(paillierKeyBits: 512).validate() }
+        #expect(throws: FederatedError.self) {
+            try CoordinatorConfiguration(rounds: 1, minimumClients: 2, secureAggregation: SecureAggregationPlan(paillierKeyBits: 2048)).validate()
+        }
+    }
+
     @Test func dropoutsAreRecoveredAndRobustRulesRefused() throws {
         let data = blobs(400, seed: 4)
         var plan = FederatedPlan(clients: 10, rounds: 2, local: LocalTraining(epochs: 1, batchSize: 16, learningRate: 0.1),

@@ -68,6 +68,9 @@ public struct CoordinatorConfiguration: Sendable, Codable, Equatable {
         guard !rule.needsReference else { throw FederatedError(.invalidParameter, "FLTrust needs a root set on the coordinator; the networked coordinator does not keep one") }
         if let secureAggregation {
             try secureAggregation.validate()
+            guard secureAggregation.paillierKeyBits == nil else {
+                throw FederatedError(.invalidParameter, "Paillier aggregation runs in simulations only; the networked coordinator masks updates (SecAgg or SecAgg+)")
+            }
             guard dp != nil || rule == .fedAvg else {
                 throw FederatedError(.invalidParameter, "secure aggregation shows the coordinator only the sum: it goes with FedAvg or DP-FedAvg, not \(rule), which needs each update")
             }

@@ -195,12 +195,16 @@ struct FederatedDPOptions: ParsableArguments {
 enum SecureAggregationChoice: String, CaseIterable, ExpressibleByArgument {
     case secAgg = "secagg"
     case secAggPlus = "secagg+"
+    case paillier
 }
 
 /// Secure-aggregation options shared by `fl simulate` and `fl serve`.
 struct SecureAggregationOptions: ParsableArguments {
-    @Option(name: .customLong("secure-aggregation"), help: "Sum updates with secagg (every pair of clients) or secagg+ (k neighbours): the coordinator sees only the sum (FedAvg or --dp).")
+    @Option(name: .customLong("secure-aggregation"), help: "Sum updates with secagg (every pair of clients), secagg+ (k neighbours) or paillier (encrypted to a key holder; fl simulate only): the coordinator sees only the sum (FedAvg or --dp).")
     var choice: SecureAggregationChoice?
+
+    @Option(name: .customLong("paillier-bits"), parsing: .unconditional, help: "paillier: key size in bits (a fresh key each round).")
+    var paillierBits: Int = 2048
 
     @Option(name: .customLong("secagg-neighbours"), parsing: .unconditional, help: "secagg+: neighbours per client (even; odd counts round up).")
     var neighbours: Int = 10
@@ -210,7 +214,9 @@ struct SecureAggregationOptions: ParsableArguments {
 
     /// The plan (nil without --secure-aggregation).
     var plan: SecureAggregationPlan? {
-        choice.map { SecureAggregationPlan(neighbours: $0 == .secAggPlus ? neighbours : nil, clipRange: clip) }
+        choice.map {
+            SecureAggregationPlan(neighbours: $0 == .secAggPlus ? neighbours : nil, clipRange: clip, paillierKeyBits: $0 == .paillier ? paillierBits : nil)
+        }
     }
 
     /// Refuses a robust rule (which needs each update) and out-of-range settings.
@@ -220,5 +226,6 @@ struct SecureAggregationOptions: ParsableArguments {
         }
         guard clip > 0, clip.isFinite else { throw ValidationError("--secagg-clip must be a positive number") }
         try Bounds.check(neighbours, in: 2...100_000, "--secagg-neighbours")
+        try Bounds.check(paillierBits, in: 1024...8192, "--paillier-bits")
     }
 }
