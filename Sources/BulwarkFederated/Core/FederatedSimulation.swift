@@ -183,6 +183,8 @@ public enum FederatedSimulation {
         let backdoorTest = backdoorTestSet(test: test, attack: maliciousCount > 0 ? plan.attack : .honest)
         var records: [FederatedRound] = []
 
+        // Under Paillier aggregation: the key holder's key pair, made before the first sum.
+        var paillierKeys: PaillierKeyHolder?
         for round in 1...plan.rounds {
             let start = Date()
             let sampled: [Int]
@@ -221,8 +223,9 @@ public enum FederatedSimulation {
                 // samples, partitions and trains exactly as the plain run of the same plan.
                 let secureSeed = plan.seed ^ (0x5EC0_A66E_0000_0000 &+ UInt64(round))
                 do {
+                    if secure.paillierKeyBits != nil, paillierKeys == nil { paillierKeys = try secure.paillierKeyHolder() }
                     let summed = try secure.aggregate(updates, dropped: droppedClients, dimension: dimension, dp: plan.dp, round: round,
-                                                      seed: secureSeed, random: &random)
+                                                      seed: secureSeed, paillierKeys: paillierKeys, random: &random)
                     aggregate = summed.aggregate
                     bytesUp = summed.bytesSentPerClient
                 } catch where error.code == .notEnoughClients {

@@ -9,7 +9,7 @@ internal import BulwarkCrypto
 /// equal weights (sum / survivors) or, under DP-FedAvg, clipped updates summed securely with the
 /// noise added to the sum. Under masking, clients that drop out after sharing their keys are
 /// recovered from the others' shares (up to the threshold). Under Paillier
-/// (``PaillierVectorAggregation``: packed ciphertexts, a fresh key each round) a dropout is just
+/// (``PaillierVectorAggregation``: packed ciphertexts, one key per federation) a dropout is just
 /// a ciphertext that never arrives — no recovery, no threshold — but the trust moves to the key
 /// holder, who must never see a single client's ciphertexts and must not collude with the
 /// coordinator; the simulation plays that third party.
@@ -63,6 +63,7 @@ public struct SecureAggregationPlan: Sendable, Codable, Equatable {
     /// One secure round over `updates` (the survivors) with `dropped` clients that shared keys
     /// and then sent nothing; the aggregate and the mean bytes a client sent.
     func aggregate(_ updates: [ClientUpdate], dropped: [Int], dimension: Int, dp: DPFedAvg?, round: Int, seed: UInt64,
+                   paillierKeys: PaillierKeyHolder? = nil,
                    random: inout DPRandomSource) throws(FederatedError) -> (aggregate: Aggregate, bytesSentPerClient: Int) {
         var inputs: [[Float]] = []
         var verdicts: [ClientVerdict] = []
@@ -77,8 +78,10 @@ public struct SecureAggregationPlan: Sendable, Codable, Equatable {
                                               note: update.delta.contains { abs($0) > clipRange } ? "coordinates clipped to ±\(clipRange)" : nil))
             }
         }
-        if let bits = paillierKeyBits {
-            return try paillierAggregate(inputs, verdicts: verdicts, bits: bits, dp: dp, random: &random)
+        if paillierKeyBits != nil {
+            let keys: PaillierKeyHolder
+            if let paillierKeys { keys = paillierKeys } else { keys = try paillierKeyHolder() }
+            return try paillierAggregate(inputs, verdicts: verdicts, keys: keys, dp: dp, random: &random)
         }
         var dropouts: [Int: SecureAggregationSimulation.Phase] = [:]
         for _ in dropped {
@@ -95,13 +98,24 @@ public struct SecureAggregationPlan: Sendable, Codable, Equatable {
         return (Aggregate(delta: delta, verdicts: verdicts), sent.isEmpty ? 0 : sent.reduce(0, +) / sent.count)
     }
 
-    /// One round under Paillier: a fresh key pair for the key holder, each survivor's clipped
-    /// update packed and encrypted, the ciphertexts summed by the coordinator, the sum decrypted
-    /// by the key holder. Dropped clients simply contribute nothing.
-    private func paillierAggregate(_ inputs: [[Float]], verdicts: [ClientVerdict], bits: Int, dp: DPFedAvg?,
-                                   random: inout DPRandomSource) throws(FederatedError) -> (aggregate: Aggregate, bytesSentPerClient: Int) {
+    /// The key holder's key pair for ``paillierKeyBits`` (made once per federation).
+    func paillierKeyHolder() throws(FederatedError) -> PaillierKeyHolder {
         do throws(CryptoError) {
-            let (publicKey, privateKey) = try PaillierKeyPair.generate(bits: bits, insecureForTests: insecurePaillierKeysForTests)
+            let (publicKey, privateKey) = try PaillierKeyPair.generate(bits: paillierKeyBits ?? PaillierKeyPair.defaultBits,
+                                                                       insecureForTests: insecurePaillierKeysForTests)
+            return PaillierKeyHolder(publicKey: publicKey, privateKey: privateKey)
+        } catch {
+            throw FederatedError(.invalidParameter, "Paillier aggregation key: \(error.message)")
+        }
+    }
+
+    /// One round under Paillier: each survivor's clipped update packed and encrypted to the key
+    /// holder, the ciphertexts summed by the coordinator, the sum decrypted by the key holder.
+    /// Dropped clients simply contribute nothing.
+    private func paillierAggregate(_ inputs: [[Float]], verdicts: [ClientVerdict], keys: PaillierKeyHolder, dp: DPFedAvg?,
+                                   random: inout DPRandomSource) throws(FederatedError) -> (aggregate: Aggregate, bytesSentPerClient: Int) {
+        let publicKey = keys.publicKey, privateKey = keys.privateKey
+        do throws(CryptoError) {
             let scheme = try PaillierVectorAggregation(publicKey: publicKey, clipRange: clipRange, bitWidth: 32, maxSummands: max(1, inputs.count))
             let contributions = try inputs.map { (input) throws(CryptoError) in try scheme.encrypt(input) }
             let total = try scheme.sum(contributions)
@@ -113,4 +127,10 @@ public struct SecureAggregationPlan: Sendable, Codable, Equatable {
             throw FederatedError(.invalidParameter, "Paillier aggregation: \(error.message)")
         }
     }
+}
+
+/// The third party of Paillier aggregation: it holds the private key and decrypts only sums.
+struct PaillierKeyHolder: Sendable {
+    let publicKey: PaillierPublicKey
+    let privateKey: PaillierPrivateKey
 }

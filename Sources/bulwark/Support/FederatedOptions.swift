@@ -203,7 +203,7 @@ struct SecureAggregationOptions: ParsableArguments {
     @Option(name: .customLong("secure-aggregation"), help: "Sum updates with secagg (every pair of clients), secagg+ (k neighbours) or paillier (encrypted to a key holder; fl simulate only): the coordinator sees only the sum (FedAvg or --dp).")
     var choice: SecureAggregationChoice?
 
-    @Option(name: .customLong("paillier-bits"), parsing: .unconditional, help: "paillier: key size in bits (a fresh key each round).")
+    @Option(name: .customLong("paillier-bits"), parsing: .unconditional, help: "paillier: the key holder's key size in bits.")
     var paillierBits: Int = 2048
 
     @Option(name: .customLong("secagg-neighbours"), parsing: .unconditional, help: "secagg+: neighbours per client (even; odd counts round up).")
