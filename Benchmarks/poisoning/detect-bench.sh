@@ -42,10 +42,13 @@ else
     "$python" "$here/detect-bench.py" prepare --out "$work" --train "$train" --rate "$rate" --epochs "$epochs" >&2
 fi
 : > "$work/results.jsonl"
-# spectral runs twice: the paper's centred score, and --uncentred (ART's projection) as "spectral-uncentred".
-for run in activation-clustering spectral spectral-uncentred; do
-    method="${run%-uncentred}" extra=()
-    [ "$run" = spectral-uncentred ] && extra=(--uncentred)
+# spectral runs three times: the default robust score ("spectral"), the paper's centred one
+# ("spectral-centred") and ART's uncentred projection ("spectral-uncentred").
+for run in activation-clustering spectral spectral-centred spectral-uncentred; do
+    method="$run" extra=()
+    case "$run" in
+        spectral-*) method=spectral extra=(--projection "${run#spectral-}") ;;
+    esac
     start=$(date +%s.%N)
     "$bulwark" data detect --model "$work/model.safetensors" --arch cnn --data "$work/x.npy" --labels "$work/y.npy" \
         --method "$method" "${extra[@]}" --expected-rate "$expected" --poison-indices "$work/poison_indices.npy" --json > "$work/bulwark-$run.json"
@@ -75,7 +78,8 @@ def pick(tool, method, **kw):
         if r["tool"] == tool and r["method"] == method and r["layer"] == "penultimate" and all(r.get(k) == v for k, v in kw.items()):
             return r
 for method, art_method, kw in [("activation-clustering", "activation-clustering", {"analysis": "relative-size"}),
-                               ("spectral", "spectral", {}), ("spectral-uncentred", "spectral", {})]:
+                               ("spectral", "spectral", {}), ("spectral-centred", "spectral", {}),
+                               ("spectral-uncentred", "spectral", {})]:
     b, a = pick("bulwark", method), pick("art", art_method, **kw)
     print(f"{method} vs ART: Bulwark − ART precision {b['precision'] - a['precision']:+.4f}, recall {b['recall'] - a['recall']:+.4f} (differences); "
           f"speed ART/Bulwark = {a['seconds'] / b['seconds']:.2f}×")

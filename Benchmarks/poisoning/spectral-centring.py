@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Spectral signatures, centred (Tran et al. 2018: subtract each feature's mean before the SVD
 and project the centred rows) against the uncentred projection ART 1.20 uses (subtract one
-scalar mean for the SVD, project the raw rows), on poisoned sets other than detect-bench's.
+scalar mean for the SVD, project the raw rows) and Bulwark's robust default (the centred
+projection measured from its median), on poisoned sets other than detect-bench's.
+SPECTRAL_CACHE=DIR keeps each class's features in DIR to try other scores without retraining.
 
     spectral-centring.py N ATTACK RATE SEED     (ATTACK: badnets | blend)
 
@@ -43,11 +45,15 @@ with torch.no_grad(): asr=float((m(torch.from_numpy(trig(tx[ty!=0][:2000]))).arg
 idx0=np.flatnonzero(y==0); F=f[idx0]; P=set(poison.tolist())
 share=len(poison)/len(idx0)
 out={"attack":attack,"rate":rate,"seed":seed,"asr":asr,"share":round(share,3)}
-for name in ["centred","uncentred"]:
-    if name=="centred": M=F-F.mean(0); proj=M
-    else: M=F-F.mean(); proj=F
-    _,_,vt=np.linalg.svd(M,full_matrices=False); s=np.abs(proj@vt[0])
-    k=int(min(len(idx0), round(1.5*share*len(idx0))))
+k=int(min(len(idx0), round(1.5*share*len(idx0))))
+if __import__("os").environ.get("SPECTRAL_CACHE"):  # keep the class's features to try other scores without retraining
+    np.savez(f"{__import__('os').environ['SPECTRAL_CACHE']}/{attack}-{rate}-{seed}.npz", F=F, idx0=idx0, poison=poison)
+for name in ["centred","uncentred","robust"]:
+    if name=="uncentred": M=F-F.mean(); proj=F
+    else: M=F-F.mean(0); proj=M
+    _,_,vt=np.linalg.svd(M,full_matrices=False); s=proj@vt[0]
+    # robust (Bulwark's default): the distance from the median projection instead of the mean
+    s=np.abs(s-np.median(s)) if name=="robust" else np.abs(s)
     top=idx0[np.argsort(-s)[:k]]
     tp=len(P & set(top.tolist())); out[name]=round(tp/len(P),4)
 print(json.dumps(out),flush=True)

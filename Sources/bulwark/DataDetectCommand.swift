@@ -1,7 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import BulwarkData
 import BulwarkModels
-import BulwarkPoisoning
+public import BulwarkPoisoning
 import BulwarkTensor
 import Foundation
 
@@ -103,8 +103,8 @@ struct DetectorOptions: ParsableArguments {
     @Option(name: .customLong("expected-rate"), parsing: .unconditional, help: "spectral: expected poison fraction of each class.")
     var expectedRate: Double = 0.1
 
-    @Flag(help: "spectral: project raw (uncentred) representations, as ART 1.20 does, instead of the paper's centred ones.")
-    var uncentred = false
+    @Option(help: "spectral: robust (the paper's score from the class's median projection), centred (the paper's, from the mean) or uncentred (ART 1.20's).")
+    var projection: SpectralSignatures.Projection = .robust
 
     @Option(parsing: .unconditional, help: "activation-clustering: PCA dimensions.")
     var dimensions: Int = 10
@@ -151,7 +151,7 @@ struct DetectorOptions: ParsableArguments {
         s.clusteringRule = silhouette.map { .silhouette(minimum: $0) } ?? .relativeSize(maximum: sizeThreshold)
         s.layer = layer
         s.expectedPoisonRate = expectedRate
-        s.projection = uncentred ? .uncentred : .centred
+        s.projection = projection
         s.lossThreshold = threshold
         s.falseRejectionRate = frr
         s.overlays = overlays
@@ -160,3 +160,5 @@ struct DetectorOptions: ParsableArguments {
         return s
     }
 }
+
+extension SpectralSignatures.Projection: ExpressibleByArgument {}

@@ -124,3 +124,27 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-9) -> Bool
         try SpectralSignatures(expectedPoisonRate: 0).detect(features: Tensor(shape: [100, 4], scalars: f), labels: [Int](repeating: 0, count: 100))
     }
 }
+
+@Test func detectSpectralRobustCentreIgnoresTheCleanMajoritysFarSide() throws {
+    // 150 clean points spread along axis 2 (uniform in ±2) and 50 poison points tight at +4: the
+    // poison drags the mean to about +1, so the paper's score (from the mean) ranks clean points
+    // near −2 about as high as the poison; measured from the median, the poison stands out.
+    var rng = SeededGenerator(seed: 7)
+    var f: [Float] = []
+    for i in 0..<200 {
+        for j in 0..<4 {
+            if j == 2 { f.append(i < 150 ? Float.random(in: -2...2, using: &rng) : 4 + Float.random(in: -0.2...0.2, using: &rng)) }
+            else { f.append(Float.random(in: -1...1, using: &rng)) }
+        }
+    }
+    let labels = [Int](repeating: 0, count: 200)
+    for features in [f, f.enumerated().map { $0.offset % 4 == 2 ? -$0.element : $0.element }] {  // and mirrored
+        let x = Tensor(shape: [200, 4], scalars: features)
+        let robust = try SpectralSignatures(expectedPoisonRate: 0.25, removalMultiplier: 1.0).detect(features: x, labels: labels)
+        #expect(robust.parameters["projection"] == "robust")
+        #expect(robust.flaggedIndices.sorted() == Array(150..<200))
+        let centred = try SpectralSignatures(expectedPoisonRate: 0.25, removalMultiplier: 1.0, projection: .centred)
+            .detect(features: x, labels: labels)
+        #expect(Set(centred.flaggedIndices).intersection(150..<200).count <= 50)
+    }
+}

@@ -11,8 +11,8 @@ public struct PoisonDetectorSettings: Sendable, Equatable {
     public var layer: Int?
     /// spectral: expected poison fraction of each class.
     public var expectedPoisonRate: Double = 0.1
-    /// spectral: centred (the paper) or uncentred (ART 1.20) projections.
-    public var projection: SpectralSignatures.Projection = .centred
+    /// spectral: robust (the default), centred (the paper) or uncentred (ART 1.20) scores.
+    public var projection: SpectralSignatures.Projection = .robust
     /// loss: robust z-score above which an example is flagged.
     public var lossThreshold: Double = 3
     /// strip: target false-rejection rate on the clean calibration half.
