@@ -184,7 +184,7 @@ import Testing
 
     @Test func exponentialReciprocalAndSoftmaxAreWithinTheirBounds() async throws {
         let exponents: [Double] = stride(from: -16.0, through: 2.0, by: 0.25).map { $0 }
-        let denominators: [Double] = [1, 1.5, 2, 3, 7.25, 10, 33, 100, 250, 500]
+        let denominators: [Double] = [1, 1.5, 2, 3, 7.25, 10, 33, 100, 250, 400, 450]
         var generator = try ChaCha20Generator(seed: [UInt8](repeating: 17, count: 32))
         let logits = randomDoubles(4 * 10, in: -8..<8, using: &generator)
         let results = try await runMPC { party in
@@ -210,7 +210,7 @@ import Testing
             #expect(abs(exponential[index] - Foundation.exp(x)) <= bound, "exp(\(x)) = \(exponential[index])")
         }
         for (index, x) in denominators.enumerated() {
-            #expect(abs(reciprocal[index] * x - 1) <= 1e-3 + 30 * Self.unit * x, "1/\(x) = \(reciprocal[index])")
+            #expect(abs(reciprocal[index] - 1 / x) <= 2 * Self.unit, "1/\(x) = \(reciprocal[index])")
         }
         for row in 0..<4 {
             let slice = logits[(row * 10)..<((row + 1) * 10)]

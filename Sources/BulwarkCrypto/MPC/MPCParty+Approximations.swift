@@ -3,11 +3,11 @@ extension MPCParty {
     /// truncation by t bits, then t squarings — t rounds, each party sending 2·count words per
     /// round.
     ///
-    /// Accuracy (f = 16, t = 8), checked by the tests: for x ∈ [−16, 2] the absolute error is
-    /// below 0.02·max(eˣ, 1)·… in practice below 3·10⁻³ for x ≤ 0 (the limit's own error
-    /// x²eˣ/2ᵗ⁺¹ plus fixed-point rounding amplified by the squarings). For x < −2ᵗ the base is
-    /// negative and the result meaningless: inputs must stay above −2ᵗ (−256), which softmax
-    /// ensures by subtracting the row maximum only for logit spreads below 256.
+    /// Accuracy (f = 16, t = 8), measured: the limit's own error is about x²·eˣ/2ᵗ⁺¹, so for
+    /// x ≤ 0 the absolute error stays below 1.1·10⁻³ (largest near x = −2) and results below
+    /// 2⁻¹⁶ round to 0 (x ≤ −13); for x > 0 the relative error grows, 0.2 % at x = 1, 3 % at
+    /// x = 4. For x < −2ᵗ (−256) the base 1 + x/2ᵗ is negative and the result meaningless; in
+    /// softmax the inputs are x − max ≤ 0 and must stay above −256.
     public mutating func exponential(_ x: ArithmeticShare, iterations: Int = 8) async throws(CryptoError) -> ArithmeticShare {
         let t = min(max(iterations, 1), encoding.fractionalBits)
         var y = try addRing(truncate(x, bits: t), [UInt64](repeating: try encoding.encode(1), count: x.count))
@@ -19,10 +19,12 @@ extension MPCParty {
     /// y₀ = 3·e^(0.5 − x) + 0.003: ``exponential(_:iterations:)`` then 2 rounds per iteration
     /// (default 10 iterations: 28 rounds).
     ///
-    /// Domain: x ∈ [1, 500] (y₀ must lie in (0, 2/x) and the error 1 − x·yₖ squares every
-    /// iteration); there the relative error is below 10⁻³, down to fixed-point rounding. Softmax
-    /// denominators (a sum of exponentials whose largest is e⁰ = 1, over at most a few hundred
-    /// columns) lie in it.
+    /// Domain: x ∈ [1, 450]. y₀ must lie in (0, 2/x), and the exponential of 0.5 − x breaks
+    /// down below −256 (see ``exponential(_:iterations:)``), which makes y₀ too large past
+    /// x ≈ 500 and the iteration diverge. Within the domain the result is within two fixed-point
+    /// units (3·10⁻⁵) of 1/x (measured; the relative error therefore grows with x, 0.5 % at
+    /// x = 400). Softmax denominators (a sum of exponentials whose largest is e⁰ = 1, over at most
+    /// 450 columns) lie in it.
     public mutating func reciprocal(_ x: ArithmeticShare, iterations: Int = 10) async throws(CryptoError) -> ArithmeticShare {
         let count = x.count
         let half = try addRing(multiply(x, byInteger: -1), [UInt64](repeating: try encoding.encode(0.5), count: count))
@@ -44,8 +46,10 @@ extension MPCParty {
     ///
     /// Accuracy: each probability within about 5·10⁻³ of the plaintext softmax for logit
     /// spreads below 16 (the tests' bound); a logit more than 256 below its row's maximum gets a
-    /// meaningless weight (see ``exponential(_:iterations:)``).
+    /// meaningless weight (see ``exponential(_:iterations:)``). Rows of more than 450 columns
+    /// are refused (`.invalidParameter`): their denominators leave the reciprocal's domain.
     public mutating func softmax(_ x: ArithmeticShare, rows: Int, columns: Int) async throws(CryptoError) -> ArithmeticShare {
+        guard columns <= 450 else { throw CryptoError(.invalidParameter, "softmax over \(columns) columns: at most 450 (the reciprocal's domain)") }
         let maximum = try await rowMaximum(x, rows: rows, columns: columns)
         var spread = x.words
         for index in spread.indices { spread[index] = spread[index] &- maximum.words[index / columns] }
