@@ -90,3 +90,31 @@ import Testing
         }
     }
 }
+
+@Suite struct MPCFrameDecoderTests {
+    @Test func framesSplitAnywhereDecodeInOrder() throws {
+        var generator = try ChaCha20Generator(seed: [UInt8](repeating: 41, count: 32))
+        let messages: [[UInt8]] = [[], [1], generator.bytes(count: 300), [9, 9], generator.bytes(count: 5000)]
+        let stream = messages.flatMap(MPCFrameDecoder.frame)
+        for chunk in [1, 3, 4, 7, 64, 10000] {
+            var decoder = MPCFrameDecoder()
+            var decoded: [[UInt8]] = []
+            var offset = 0
+            while offset < stream.count {
+                decoded += try decoder.feed(Array(stream[offset..<min(offset + chunk, stream.count)]))
+                offset += chunk
+            }
+            #expect(decoded == messages)
+            #expect(decoder.pendingBytes == 0)
+        }
+    }
+
+    @Test func oversizedAndTruncatedFramesAreHandled() throws {
+        var decoder = MPCFrameDecoder(maximumMessageBytes: 100)
+        #expect(throws: CryptoError.self) { try decoder.feed([0, 0, 0, 101]) }
+        #expect(throws: CryptoError.self) { try decoder.feed([0xFF, 0xFF, 0xFF, 0xFF, 1]) }
+        // A truncated frame is held, not returned.
+        #expect(try decoder.feed([0, 0, 0, 10, 1, 2]) == [])
+        #expect(decoder.pendingBytes == 6)
+    }
+}
