@@ -121,6 +121,20 @@ import Testing
         #expect(results[0].result.2.bytesSent == 8 * 64 * (2 + 5 * 4 + 2))
     }
 
+    /// A2B for three parties chains two Kogge–Stone additions (14 rounds).
+    @Test func arithmeticToBinaryWorksForThreeParties() async throws {
+        var generator = try ChaCha20Generator(seed: [UInt8](repeating: 18, count: 32))
+        let x = (0..<32).map { _ in generator.next() }
+        let results = try await runMPC(parties: 3) { party in
+            let a = try party.inputRing(party.partyID == 2 ? x : nil, owner: 2, count: 32)
+            let before = party.cost
+            let binary = try await party.arithmeticToBinary(a)
+            let cost = party.cost - before
+            return (try await party.open(binary), cost.rounds)
+        }
+        #expect(results.allSatisfy { $0.result.0 == x && $0.result.1 == 14 })
+    }
+
     @Test func comparisonSignAndReluMatchPlaintext() async throws {
         let (randomX, randomY) = try Self.inputs(100, -1000..<1000, seed: 15)
         let x = randomX + [0, 1e-4, -1e-4, 5, -7], y = randomY + [0, 0, 0, 5, -6]
@@ -145,7 +159,8 @@ import Testing
             #expect(relu[index] == max(ex[index], 0))
             #expect(maximum[index] == max(ex[index], ey[index]))
         }
-        #expect(reluCost.rounds == 9)
+        // A2B 7 rounds (192 bytes per element), B2A and the product one round each (16 bytes).
+        #expect(reluCost == MPCCost(rounds: 9, messagesSent: 9, bytesSent: 224 * count, bytesReceived: 224 * count))
     }
 
     @Test func argmaxAndMaxPoolMatchPlaintext() async throws {
