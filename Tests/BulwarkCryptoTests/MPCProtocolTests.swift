@@ -239,4 +239,19 @@ import Testing
         #expect(reciprocalRounds == 28)
         #expect(softmaxRounds == 36 + 8 + 28 + 1)
     }
+
+    @Test func sigmoidMatchesPlaintext() async throws {
+        let xs: [Double] = stride(from: -20.0, through: 20.0, by: 0.5).map { $0 }
+        let results = try await runMPC { party in
+            let x = try party.input(party.partyID == 0 ? xs : nil, owner: 0, count: xs.count)
+            let before = party.cost
+            let y = try await party.sigmoid(x)
+            let rounds = (party.cost - before).rounds
+            return (try await party.open(y), rounds)
+        }
+        for (index, x) in xs.enumerated() {
+            #expect(abs(results[0].result.0[index] - 1 / (1 + Foundation.exp(-x))) <= 1e-3, "sigmoid(\(x)) = \(results[0].result.0[index])")
+        }
+        #expect(results[0].result.1 == 46)
+    }
 }
