@@ -29,6 +29,24 @@ public struct BinaryShare: Sendable, Hashable {
 /// call is added to ``cost`` (rounds, messages, bytes) and the cost of making triples to
 /// ``preprocessingCost``. Linear operations are local and free.
 ///
+/// Online cost per call for two parties, n elements (bytes each party sends; tests check them):
+///
+/// | protocol | rounds | bytes |
+/// | --- | --- | --- |
+/// | ``input(_:owner:count:)``, add, constants, ``truncate(_:bits:)`` | 0 | 0 |
+/// | `open(_:)`, `open(_:to:)` | 1 | 8n (to the recipient only) |
+/// | ``multiply(_:_:truncating:)`` | 1 | 16n |
+/// | ``matrixProduct(_:_:rows:inner:columns:truncating:)`` | 1 | 8(rows·inner + inner·columns) |
+/// | ``and(_:_:)`` | 1 | 16n |
+/// | ``arithmeticToBinary(_:)`` | 7 | 192n |
+/// | ``isNegative(_:)``, ``lessThan(_:_:)``, ``sign(_:)`` | 8 | 208n |
+/// | ``relu(_:)``, ``maximum(_:_:)`` | 9 | 224n |
+/// | ``argmax(_:rows:columns:)`` | 9·⌈log₂ columns⌉ | about 240 per compared pair |
+/// | ``exponential(_:iterations:)`` | 8 | 128n |
+/// | ``reciprocal(_:iterations:)`` | 28 | 448n |
+/// | ``sigmoid(_:)`` | 46 | 816n |
+/// | ``softmax(_:rows:columns:)`` | 9·⌈log₂ columns⌉ + 37 | |
+///
 /// Security (semi-honest, honest majority not needed): with two parties, each party's view —
 /// its shares, the opened masked values x − a, y − b and the pairwise seeds — is independent of
 /// the other party's inputs, given a triple source that keeps its trust model (see
