@@ -6,7 +6,8 @@ import Synchronization
 /// ``network(parties:timeoutSeconds:)`` makes one endpoint per party over shared mailboxes.
 /// ``close()`` models a party that disappears (a process that died, a dropped connection):
 /// every receive that waits on it, and every later send to it, throws `.partyUnavailable` at
-/// once; a receive that waits longer than `timeoutSeconds` throws the same code.
+/// once; a receive that waits longer than `timeoutSeconds`, or whose task is cancelled, throws
+/// the same code.
 ///
 /// Messages are copied arrays, never shared buffers, so a party cannot see another's memory.
 ///
