@@ -66,6 +66,11 @@ let package = Package(
             ],
             path: "federated/secagg-swift"
         ),
+        .executableTarget(
+            name: "mpc-bench",
+            dependencies: [.product(name: "BulwarkCrypto", package: root)],
+            path: "mpc"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,4 +21,7 @@ extension ErrorCode<CryptoErrorDomain> {
     public static var verificationFailed: Self { Self("verificationFailed") }
     /// A message is malformed (wrong length, unknown party, duplicate share).
     public static var malformed: Self { Self("malformed") }
+    /// A party of a multi-party protocol is gone: its channel closed, or it sent nothing within
+    /// the channel's timeout. The protocol run is aborted; its shares are useless.
+    public static var partyUnavailable: Self { Self("partyUnavailable") }
 }
