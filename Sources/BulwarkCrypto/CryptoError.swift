@@ -21,4 +21,10 @@ extension ErrorCode<CryptoErrorDomain> {
     public static var verificationFailed: Self { Self("verificationFailed") }
     /// A message is malformed (wrong length, unknown party, duplicate share).
     public static var malformed: Self { Self("malformed") }
+    /// Homomorphic-encryption parameters below the 128-bit security standard, refused unless built
+    /// through the explicit insecure-for-testing path.
+    public static var insecureParameters: Self { Self("insecureParameters") }
+    /// Homomorphic operands that do not fit together: different levels or scales, another context,
+    /// a key that is not the one the ciphertext was made for, or a missing Galois key.
+    public static var operandMismatch: Self { Self("operandMismatch") }
 }
