@@ -7,6 +7,7 @@
 #   Benchmarks/setup-venv.sh --gateway                the inference-gateway peer venv (see below)
 #   Benchmarks/setup-venv.sh --flower                 the Flower federation venv (see below)
 #   Benchmarks/setup-venv.sh --paillier               the python-paillier venv (see below)
+#   Benchmarks/setup-venv.sh --he                     the CKKS peers venv: TenSEAL, OpenFHE (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
@@ -63,6 +64,21 @@ if [ "${1:-}" = "--flower" ]; then
     fi
     "$venv/bin/python" -c "import flwr, ray, numpy" 2>/dev/null ||
         "$venv/bin/pip" install -q "flwr[simulation]==1.42.0" "numpy==2.4.6" >&2
+    echo "$venv"
+    exit 0
+fi
+# --he: the CKKS peers of issue 22's benchmark (Benchmarks/he/ckks-bench.sh): TenSEAL (Microsoft
+# SEAL behind a Python API) and OpenFHE's Python bindings, with numpy, in a venv of its own,
+# $BULWARK_HE_VENV, default Benchmarks/.venv-he (git-ignored). Both wheels bundle their C++
+# libraries. Versions are pinned so that a rerun measures the same peers.
+if [ "${1:-}" = "--he" ]; then
+    venv="${BULWARK_HE_VENV:-$here/.venv-he}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import tenseal, openfhe, numpy" 2>/dev/null ||
+        "$venv/bin/pip" install -q "tenseal==0.3.18" "openfhe==1.6.1.0.22.4" "numpy==2.4.6" >&2
     echo "$venv"
     exit 0
 fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CKKS at N = 8192 (primes of 60, 40, 40 bits, a 60-bit special prime, scale 2^40: TenSEAL's
+# tutorial set, 128-bit secure) against Microsoft SEAL (as TenSEAL 0.3.18 ships it) and OpenFHE,
+# one thread each, on the same operations: encode+encrypt (public key), add,
+# multiply+relinearise+rescale, rotate by one slot, decrypt+decode. Median of REPEATS runs (default
+# 25) per operation; prints a table of wall and CPU milliseconds and Bulwark ÷ peer ratios (below
+# 1: Bulwark is faster). The machine is shared, so CPU time is the steadier figure.
+#   Benchmarks/he/ckks-bench.sh [REPEATS]
+# Peers: the venv of `Benchmarks/setup-venv.sh --he`. OpenFHE's PyPI wheels (openfhe==1.6.1.0.22.4)
+# carry an extension built for CPython 3.10 only, which cannot be imported by this machine's 3.11;
+# when `import openfhe` fails, the OpenFHE column comes from ckks-bench-openfhe.cpp built against
+# an OpenFHE C++ build at $OPENFHE_BUILD (source tree with a `build/` directory: cmake
+# -DWITH_OPENMP=OFF -DCMAKE_BUILD_TYPE=Release; `make OPENFHEpke`), and is left out when neither exists.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repeats="${1:-25}"
+venv="$("$here/../setup-venv.sh" --he | tail -1)"
+export OMP_NUM_THREADS=1
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+echo "building the Swift driver (release)…" >&2
+swift build -c release --package-path "$here/ckks-bench" --product ckks-bench >&2
+"$(swift build -c release --package-path "$here/ckks-bench" --show-bin-path)/ckks-bench" "$repeats" > "$out/bulwark.json"
+"$venv/bin/python" "$here/ckks-bench-seal.py" "$repeats" > "$out/seal.json"
+if "$venv/bin/python" -c "import openfhe" 2>/dev/null; then
+    "$venv/bin/python" "$here/ckks-bench-openfhe.py" "$repeats" > "$out/openfhe.json"
+elif [ -n "${OPENFHE_BUILD:-}" ] && [ -d "$OPENFHE_BUILD/build/lib" ]; then
+    src="$OPENFHE_BUILD"
+    includes=(-I"$src/src/core/include" -I"$src/src/pke/include" -I"$src/src/binfhe/include" -I"$src/build/src/core"
+              -I"$src/build/src/pke" -I"$src/build/src/binfhe" -I"$src/third-party/cereal/include" -I"$src/build")
+    g++ -O2 -std=c++17 "${includes[@]}" "$here/ckks-bench-openfhe.cpp" -o "$out/openfhe-bench" \
+        -L"$src/build/lib" -lOPENFHEpke -lOPENFHEcore -Wl,-rpath,"$src/build/lib" >&2
+    "$out/openfhe-bench" "$repeats" > "$out/openfhe.json"
+else
+    echo "OpenFHE: no importable wheel and no OPENFHE_BUILD; its column is left out" >&2
+fi
+"$venv/bin/python" "$here/ckks-bench-table.py" "$out"
