@@ -6,11 +6,10 @@
 # 25) per operation; prints a table of wall and CPU milliseconds and Bulwark ÷ peer ratios (below
 # 1: Bulwark is faster). The machine is shared, so CPU time is the steadier figure.
 #   Benchmarks/he/ckks-bench.sh [REPEATS]
-# Peers: the venv of `Benchmarks/setup-venv.sh --he`. OpenFHE's PyPI wheels (openfhe==1.6.1.0.22.4)
-# carry an extension built for CPython 3.10 only, which cannot be imported by this machine's 3.11;
-# when `import openfhe` fails, the OpenFHE column comes from ckks-bench-openfhe.cpp built against
-# an OpenFHE C++ build at $OPENFHE_BUILD (source tree with a `build/` directory: cmake
-# -DWITH_OPENMP=OFF -DCMAKE_BUILD_TYPE=Release; `make OPENFHEpke`), and is left out when neither exists.
+# Peers: the venv of `Benchmarks/setup-venv.sh --he`. OpenFHE's PyPI wheels (openfhe==1.6.1.0.22.4
+# and every other release) are tagged py3-none-any but carry an extension built for one CPython
+# (3.10 for the Ubuntu 22.04 builds, 3.12 for 24.04); on an interpreter they were not built for
+# `import openfhe` fails and the OpenFHE column is left out, said on stderr.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repeats="${1:-25}"
@@ -25,14 +24,7 @@ swift build -c release --package-path "$here/ckks-bench" --product ckks-bench >&
 "$venv/bin/python" "$here/ckks-bench-seal.py" "$repeats" > "$out/seal.json"
 if "$venv/bin/python" -c "import openfhe" 2>/dev/null; then
     "$venv/bin/python" "$here/ckks-bench-openfhe.py" "$repeats" > "$out/openfhe.json"
-elif [ -n "${OPENFHE_BUILD:-}" ] && [ -d "$OPENFHE_BUILD/build/lib" ]; then
-    src="$OPENFHE_BUILD"
-    includes=(-I"$src/src/core/include" -I"$src/src/pke/include" -I"$src/src/binfhe/include" -I"$src/build/src/core"
-              -I"$src/build/src/pke" -I"$src/build/src/binfhe" -I"$src/third-party/cereal/include" -I"$src/build")
-    g++ -O2 -std=c++17 "${includes[@]}" "$here/ckks-bench-openfhe.cpp" -o "$out/openfhe-bench" \
-        -L"$src/build/lib" -lOPENFHEpke -lOPENFHEcore -Wl,-rpath,"$src/build/lib" >&2
-    "$out/openfhe-bench" "$repeats" > "$out/openfhe.json"
 else
-    echo "OpenFHE: no importable wheel and no OPENFHE_BUILD; its column is left out" >&2
+    echo "OpenFHE: \`import openfhe\` fails on $("$venv/bin/python" -V) (the wheel's extension targets another CPython); its column is left out" >&2
 fi
 "$venv/bin/python" "$here/ckks-bench-table.py" "$out"

@@ -1,5 +1,5 @@
 import Foundation
-import BulwarkCrypto
+@testable import BulwarkCrypto
 import Testing
 
 /// End-to-end CKKS: encoding, encryption, homomorphic identities, rotations, level management,
@@ -59,38 +59,54 @@ import Testing
         #expect(abs(short.real[0] - 3) < 1e-9 && abs(short.real[1] + 4) < 1e-9)
         #expect(short.real[2...].allSatisfy { abs($0) < 1e-9 })
         #expect(short.imaginary.allSatisfy { abs($0) < 1e-9 })
+        // Coefficients above q₀/2 (2^54 here; a mean of 50 000 puts 2^55.6 in the constant
+        // coefficient): decoding composes all three primes by the CRT.
+        let large = try Self.randomValues(slots, seed: 14, range: 1000).map { $0 + 50_000 }
+        let decodedLarge = try instance.encoder.decode(instance.encoder.encode(large))
+        #expect(Self.maxError(decodedLarge, large) < 1e-6)
+        let encryptedLarge = try instance.decrypt(instance.encrypt(large))
+        #expect(Self.maxError(encryptedLarge, large) < 1e-5)
     }
 
-    /// The slots are the canonical embedding m(ζ^(5^j)): the slots ζ^(5^j) encode the monomial X,
-    /// so a product of its encryption with itself must decode to the slots ζ^(2·5^j) of X², which
-    /// fails for any invertible encoding that is not this embedding.
+    /// The slots are the canonical embedding: encoding z gives integer coefficients m_i with
+    /// Σ m_i ζ^(5^j · i) = Δ·z_j (ζ = e^(iπ/N)), evaluated naively here, and decoding a plaintext
+    /// made from known coefficients gives the same sums.
     @Test func encodingIsTheCanonicalEmbedding() throws {
-        let instance = try Instance(degree: 32, bits: [50, 50], scale: 0x1p30)
-        // encode the slots of the monomial X: z_j = ζ^(5^j), ζ = e^(iπ/N).
         let n = 32
-        var re: [Double] = [], im: [Double] = []
-        var power = 1
-        for _ in 0..<(n / 2) {
-            let angle = Double.pi * Double(power) / Double(n)
-            re.append(cos(angle))
-            im.append(sin(angle))
-            power = power * 5 % (2 * n)
+        let instance = try Instance(degree: n, bits: [50, 50], scale: 0x1p30)
+        let context = instance.context
+        func embedding(_ coefficients: [Double]) -> (re: [Double], im: [Double]) {
+            var re: [Double] = [], im: [Double] = []
+            var power = 1
+            for _ in 0..<(n / 2) {
+                var sumRe = 0.0, sumIm = 0.0
+                for (i, c) in coefficients.enumerated() {
+                    let angle = Double.pi * Double((power * i) % (2 * n)) / Double(n)
+                    sumRe += c * cos(angle)
+                    sumIm += c * sin(angle)
+                }
+                re.append(sumRe)
+                im.append(sumIm)
+                power = power * 5 % (2 * n)
+            }
+            return (re, im)
         }
-        let plaintext = try instance.encoder.encode(real: re, imaginary: im, scale: 0x1p30)
-        let back = try instance.encoder.decodeComplex(plaintext)
-        #expect(Self.maxError(back.real, re) < 1e-8)
-        #expect(Self.maxError(back.imaginary, im) < 1e-8)
-        // Multiplying the encryption of X by itself gives X², whose slots are ζ^(2·5^j).
-        let x = try instance.encryptor.encrypt(plaintext)
-        let squared = try instance.decryptor.decrypt(instance.evaluator.multiply(x, x))
-        let decoded = try instance.encoder.decodeComplex(squared)
-        power = 1
-        for j in 0..<(n / 2) {
-            let angle = 2 * Double.pi * Double(power) / Double(n)
-            #expect(abs(decoded.real[j] - cos(angle)) < 1e-4)
-            #expect(abs(decoded.imaginary[j] - sin(angle)) < 1e-4)
-            power = power * 5 % (2 * n)
-        }
+        let zRe = try Self.randomValues(n / 2, seed: 20, range: 4), zIm = try Self.randomValues(n / 2, seed: 21, range: 4)
+        let plaintext = try instance.encoder.encode(real: zRe, imaginary: zIm)
+        let coefficients = context.signedCoefficients(plaintext.values, level: 1)
+        #expect(coefficients.allSatisfy { $0 == $0.rounded() })
+        let evaluated = embedding(coefficients)
+        #expect(Self.maxError(evaluated.re.map { $0 / 0x1p30 }, zRe) < 1e-7)
+        #expect(Self.maxError(evaluated.im.map { $0 / 0x1p30 }, zIm) < 1e-7)
+        // Decoding a plaintext built from chosen coefficients.
+        let chosen: [Int64] = (0..<n).map { Int64($0 * 37 % 11) - 5 }
+        let modulus = CKKSModulus(prime: context.dataModuli[0])
+        var residues = chosen.map { modulus.residue(ofSigned: $0) }
+        context.transforms[0].forward(&residues)
+        let decoded = try instance.encoder.decodeComplex(CKKSPlaintext(values: residues, level: 1, scale: 1, contextIdentifier: context.identifier))
+        let expected = embedding(chosen.map(Double.init))
+        #expect(Self.maxError(decoded.real, expected.re) < 1e-9)
+        #expect(Self.maxError(decoded.imaginary, expected.im) < 1e-9)
     }
 
     @Test func encryptionDecryptsWithinRelativeErrorBound() throws {
@@ -213,7 +229,7 @@ import Testing
         // Bad encoder input.
         #expect(code { _ = try instance.encoder.encode([Double](repeating: 1, count: 513)) } == .invalidParameter)
         #expect(code { _ = try instance.encoder.encode([.nan]) } == .invalidParameter)
-        #expect(code { _ = try instance.encoder.encode([1e12], scale: 0x1p30) } == .invalidParameter)
+        #expect(code { _ = try instance.encoder.encode([Double](repeating: 1e12, count: 512), scale: 0x1p30) } == .invalidParameter)
         #expect(code { _ = try instance.encoder.encode([1], level: 3) } == .invalidParameter)
     }
 
@@ -226,12 +242,13 @@ import Testing
             do { try body(); return nil } catch let error as CryptoError { return error.code } catch { return nil }
         }
         #expect(code { _ = try CKKSParameters(polyDegree: 8192, coefficientModulusBits: [60, 60, 60, 60], scale: 0x1p40) } == .insecureParameters)
-        #expect(code { _ = try CKKSParameters(polyDegree: 4096, coefficientModulusBits: [60, 30, 20], scale: 0x1p20) } == .insecureParameters)
+        #expect(code { _ = try CKKSParameters(polyDegree: 4096, coefficientModulusBits: [60, 30, 60], scale: 0x1p20) } == .insecureParameters)
         #expect(code { _ = try CKKSParameters(polyDegree: 2048, coefficientModulusBits: [55, 40, 40, 55], scale: 0x1p40) } == .insecureParameters)
         #expect(code { _ = try CKKSParameters(polyDegree: 512, coefficientModulusBits: [20, 20], scale: 0x1p10) } == .insecureParameters)
         #expect(code { _ = try CKKSParameters(polyDegree: 8192, coefficientModulusBits: [60], scale: 0x1p40) } == .invalidParameter)
         #expect(code { _ = try CKKSParameters(polyDegree: 8000, coefficientModulusBits: [60, 60], scale: 0x1p40) } == .invalidParameter)
         #expect(code { _ = try CKKSParameters(polyDegree: 8192, coefficientModulusBits: [40, 60], scale: 0x1p45) } == .invalidParameter)
+        #expect(code { _ = try CKKSParameters(polyDegree: 8192, coefficientModulusBits: [60, 40, 40, 50], scale: 0x1p40) } == .invalidParameter)
         let insecure = try CKKSParameters.insecureForTesting(polyDegree: 2048, coefficientModulusBits: [55, 40, 40, 55], scale: 0x1p40)
         #expect(insecure.isInsecureForTesting)
         #expect(insecure.securityDescription.contains("INSECURE"))

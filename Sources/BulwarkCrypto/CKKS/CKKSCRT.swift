@@ -39,7 +39,22 @@ extension CKKSContext {
         var halfTotal = total
         Self.shiftRightOne(&halfTotal)
         var accumulator = [UInt64](repeating: 0, count: width)
-        for k in 0..<n {
+        let firstPrime = moduli[0].prime
+        let firstHalf = firstPrime >> 1
+        coefficients: for k in 0..<n {
+            // Fast path: the centred residue modulo q₀ is the answer when it agrees with every other
+            // residue (then it is ≡ the value mod Q and below Q/2 in magnitude, so it is the value).
+            let v = coefficientForm[k]
+            let centred = v > firstHalf ? -Int64(firstPrime - v) : Int64(v)
+            var agrees = true
+            for j in 1..<level where moduli[j].residue(ofSigned: centred) != coefficientForm[j * n + k] {
+                agrees = false
+                break
+            }
+            if agrees {
+                result[k] = Double(centred)
+                continue coefficients
+            }
             for w in 0..<width { accumulator[w] = 0 }
             for j in 0..<level {
                 let y = moduli[j].multiply(coefficientForm[j * n + k], inverses[j])

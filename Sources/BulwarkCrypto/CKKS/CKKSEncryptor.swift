@@ -1,10 +1,12 @@
 /// Encrypts CKKS plaintexts under a public key (anyone) or a secret key (the key's holder; the
 /// result's uniform half is generated from a stored seed).
 ///
-/// Public-key encryption of m at level ℓ draws a ternary u and errors e₀, e₁ and returns
-/// (b·u + e₀ + m, a·u + e₁); secret-key encryption returns (−a·s + e + m, a) with a uniform.
-/// All randomness comes from ChaCha20 streams seeded by the system's cryptographic generator.
-/// Cost: 3ℓ NTTs (public key) or ℓ NTTs (secret key) plus O(ℓN) products.
+/// Public-key encryption of m at level ℓ draws a ternary u and errors e₀, e₁, computes
+/// (b·u + e₀, a·u + e₁) modulo q₀⋯q_{ℓ−1}·P, divides by the special prime P with rounding and adds
+/// m (so fresh noise is a rounding error, as in SEAL); secret-key encryption returns
+/// (−a·s + e + m, a) with a uniform. All randomness comes from ChaCha20 streams seeded by the
+/// system's cryptographic generator. Cost: 3(ℓ+1) + 2ℓ forward and 2 inverse NTTs (public key) or
+/// ℓ NTTs (secret key) plus O(ℓN) products.
 ///
 /// ```swift
 /// let context = try CKKSContext(parameters: .insecureForTesting(polyDegree: 16, coefficientModulusBits: [40, 30, 40], scale: 0x1p30))
@@ -46,34 +48,51 @@ public struct CKKSEncryptor: Sendable {
     }
 
     private func encrypt(_ plaintext: CKKSPlaintext, publicKey: CKKSPublicKey) -> CKKSCiphertext {
+        // (b·u + e₀, a·u + e₁) modulo q₀ ⋯ q_{ℓ−1}·P, divided by P with rounding (as SEAL does): the
+        // noise e·u + e₀ + e₁·s shrinks by P to a rounding error, then m is added.
         let n = context.degree
         let level = plaintext.level
-        let basis = Array(0..<level)
+        let special = context.dataPrimeCount
+        let basis = Array(0..<level) + [special]
         var sampler = CKKSSampler()
         let u = context.smallPolynomial(sampler.ternary(count: n), basis: basis)
         var c0 = context.smallPolynomial(sampler.centredBinomial(count: n), basis: basis)
         var c1 = context.smallPolynomial(sampler.centredBinomial(count: n), basis: basis)
+        var scratch = [UInt64](repeating: 0, count: n)
         c0.withUnsafeMutableBufferPointer { c0Buffer in
             c1.withUnsafeMutableBufferPointer { c1Buffer in
                 u.withUnsafeBufferPointer { uBuffer in
                     publicKey.b.withUnsafeBufferPointer { bBuffer in
                         publicKey.a.withUnsafeBufferPointer { aBuffer in
-                            plaintext.values.withUnsafeBufferPointer { mBuffer in
-                                for j in 0..<level {
-                                    let m = context.moduli[j]
-                                    let o = j * n
-                                    let x0 = c0Buffer.baseAddress! + o, x1 = c1Buffer.baseAddress! + o
-                                    let uu = uBuffer.baseAddress! + o, bb = bBuffer.baseAddress! + o
-                                    let aa = aBuffer.baseAddress! + o, mm = mBuffer.baseAddress! + o
-                                    for k in 0..<n {
-                                        let ui = uu[k]
-                                        x0[k] = m.add(m.add(x0[k], m.multiply(bb[k], ui)), mm[k])
-                                        x1[k] = m.add(x1[k], m.multiply(aa[k], ui))
-                                    }
+                            for (limb, index) in basis.enumerated() {
+                                let m = context.moduli[index]
+                                let o = limb * n
+                                let x0 = c0Buffer.baseAddress! + o, x1 = c1Buffer.baseAddress! + o
+                                let uu = uBuffer.baseAddress! + o
+                                let bb = bBuffer.baseAddress! + index * n, aa = aBuffer.baseAddress! + index * n
+                                for k in 0..<n {
+                                    let ui = uu[k]
+                                    x0[k] = m.add(x0[k], m.multiply(bb[k], ui))
+                                    x1[k] = m.add(x1[k], m.multiply(aa[k], ui))
                                 }
                             }
                         }
                     }
+                }
+                scratch.withUnsafeMutableBufferPointer { s in
+                    context.modDown(c0Buffer.baseAddress!, level: level, scratch: s.baseAddress!)
+                    context.modDown(c1Buffer.baseAddress!, level: level, scratch: s.baseAddress!)
+                }
+            }
+        }
+        c0.removeLast(n)
+        c1.removeLast(n)
+        plaintext.values.withUnsafeBufferPointer { mBuffer in
+            c0.withUnsafeMutableBufferPointer { c0Buffer in
+                for j in 0..<level {
+                    let m = context.moduli[j]
+                    let x0 = c0Buffer.baseAddress! + j * n, mm = mBuffer.baseAddress! + j * n
+                    for k in 0..<n { x0[k] = m.add(x0[k], mm[k]) }
                 }
             }
         }

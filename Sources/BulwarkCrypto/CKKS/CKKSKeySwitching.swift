@@ -45,7 +45,8 @@ extension CKKSContext {
                                                 } else {
                                                     for k in 0..<n { temp[k] = target.reduce(row[k]) }
                                                 }
-                                                transforms[t].forward(temp)
+                                                // Lazy: values below 4·q_t, products below 2^124, and at most 15 of them summed.
+                                                transforms[t].forward(temp, lazy: true)
                                                 source = UnsafePointer(temp)
                                             }
                                             let offset = (i * width + t) * n
@@ -101,12 +102,13 @@ extension CKKSContext {
             let q = m.prime
             let halfMod = m.reduce(half)
             for k in 0..<n { scratch[k] = m.subtract(m.reduce(last[k]), halfMod) }
-            transforms[j].forward(scratch)
+            transforms[j].forward(scratch, lazy: true)
             let inverse = specialInverse[j]
             let inverseShoup = specialInverseShoup[j]
             let row = poly + j * n
+            let fourQ = q &* 4
             for k in 0..<n {
-                row[k] = m.multiply(row[k] &+ q &- scratch[k], by: inverse, shoup: inverseShoup)
+                row[k] = m.multiply(row[k] &+ fourQ &- scratch[k], by: inverse, shoup: inverseShoup)
             }
         }
     }
@@ -125,12 +127,13 @@ extension CKKSContext {
             let q = m.prime
             let halfMod = m.reduce(half)
             for k in 0..<n { scratch[k] = m.subtract(m.reduce(last[k]), halfMod) }
-            transforms[j].forward(scratch)
+            transforms[j].forward(scratch, lazy: true)
             let inverse = m.inverse(m.reduce(lastModulus.prime))
             let inverseShoup = m.shoup(inverse)
             let row = poly + j * n
+            let fourQ = q &* 4
             for k in 0..<n {
-                row[k] = m.multiply(row[k] &+ q &- scratch[k], by: inverse, shoup: inverseShoup)
+                row[k] = m.multiply(row[k] &+ fourQ &- scratch[k], by: inverse, shoup: inverseShoup)
             }
         }
     }

@@ -35,7 +35,8 @@ public final class CKKSSecretKey: @unchecked Sendable {
     }
 }
 
-/// A CKKS public key (b, a) = (−a·s + e, a) over the data primes: anyone holding it can encrypt.
+/// A CKKS public key (b, a) = (−a·s + e, a) over every prime including the special one: anyone
+/// holding it can encrypt.
 ///
 /// ```swift
 /// let context = try CKKSContext(parameters: .insecureForTesting(polyDegree: 16, coefficientModulusBits: [40, 30, 40], scale: 0x1p30))
@@ -121,10 +122,11 @@ public struct CKKSKeyGenerator: Sendable {
         self.secretKey = secretKey
     }
 
-    /// A fresh public key (−a·s + e, a) over the data primes.
+    /// A fresh public key (−a·s + e, a) over every prime of the chain, the special prime included
+    /// (encryption works modulo Q·P and divides by P, which leaves almost no fresh noise).
     public func publicKey() -> CKKSPublicKey {
         let n = context.degree
-        let limbs = context.dataPrimeCount
+        let limbs = context.dataPrimeCount + 1
         let basis = Array(0..<limbs)
         var sampler = CKKSSampler()
         let a = context.uniformPolynomial(basis: basis, sampler: &sampler)

@@ -19,6 +19,8 @@ public struct CKKSModulus: Sendable, Hashable {
     let barrettHigh: UInt64
     /// The low word of floor(2^128 / p).
     let barrettLow: UInt64
+    /// floor(2^64 / p), for reducing single words.
+    let barrettWord: UInt64
 
     /// Wraps `prime` (an odd number below 2^62; primality is the caller's promise, checked by
     /// ``CKKSPrimes``) with its Barrett constant.
@@ -30,6 +32,15 @@ public struct CKKSModulus: Sendable, Hashable {
         let (q0, _) = prime.dividingFullWidth((high: r1, low: 0))
         barrettHigh = q1
         barrettLow = q0
+        barrettWord = q1
+    }
+
+    /// `x − m` when x ≥ m, else x, without a branch (the optimiser may turn the obvious ternary
+    /// into a branch, which mispredicts half the time on random residues); valid for x < 2m, m ≤ 2^63.
+    @inline(__always)
+    static func reduceOnce(_ x: UInt64, _ m: UInt64) -> UInt64 {
+        let r = x &- m
+        return r &+ (m & UInt64(bitPattern: Int64(bitPattern: r) >> 63))
     }
 
     /// The base-2 logarithm of p.
@@ -47,14 +58,15 @@ public struct CKKSModulus: Sendable, Hashable {
         let (_, o2) = mid2.low.addingReportingOverflow(sum1)
         let carry3 = mid2.high &+ (o2 ? 1 : 0)
         let quotient = high &* barrettHigh &+ carry2 &+ carry3
-        let r = low &- quotient &* prime
-        return r >= prime ? r &- prime : r
+        return Self.reduceOnce(low &- quotient &* prime, prime)
     }
 
-    /// `x mod p` for a single word.
+    /// `x mod p` for a single word: q = ⌊x·⌊2^64/p⌋/2^64⌋ underestimates ⌊x/p⌋ by at most one, so
+    /// one conditional subtraction finishes.
     @inline(__always)
     func reduce(_ x: UInt64) -> UInt64 {
-        reduce(high: 0, low: x)
+        let q = x.multipliedFullWidth(by: barrettWord).high
+        return Self.reduceOnce(x &- q &* prime, prime)
     }
 
     /// `a · b mod p` for residues a, b (any words whose product is below p · 2^64).
@@ -67,14 +79,14 @@ public struct CKKSModulus: Sendable, Hashable {
     /// `a + b mod p` for residues in [0, p).
     @inline(__always)
     public func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let s = a &+ b
-        return s >= prime ? s &- prime : s
+        Self.reduceOnce(a &+ b, prime)
     }
 
     /// `a − b mod p` for residues in [0, p).
     @inline(__always)
     public func subtract(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        a >= b ? a &- b : a &+ prime &- b
+        let r = a &- b
+        return r &+ (prime & UInt64(bitPattern: Int64(bitPattern: r) >> 63))
     }
 
     /// `−a mod p` for a residue in [0, p).
@@ -99,8 +111,7 @@ public struct CKKSModulus: Sendable, Hashable {
     /// `x · w mod p` in [0, p), for any word x, given w's Shoup quotient.
     @inline(__always)
     func multiply(_ x: UInt64, by w: UInt64, shoup wShoup: UInt64) -> UInt64 {
-        let r = multiplyLazy(x, by: w, shoup: wShoup)
-        return r >= prime ? r &- prime : r
+        Self.reduceOnce(multiplyLazy(x, by: w, shoup: wShoup), prime)
     }
 
     /// `base^exponent mod p` by square-and-multiply (public exponents only).
@@ -124,7 +135,11 @@ public struct CKKSModulus: Sendable, Hashable {
     /// A signed integer's residue.
     @inline(__always)
     func residue(ofSigned value: Int64) -> UInt64 {
-        value >= 0 ? reduce(UInt64(value)) : negate(reduce(value.magnitude))
+        // Branch-free: reduce |value|, then negate when the sign bit is set.
+        let sign = UInt64(bitPattern: value >> 63)  // all ones when negative
+        let r = reduce(value.magnitude)
+        let negated = Self.reduceOnce(prime &- r, prime)  // p − 0 ↦ 0
+        return (r & ~sign) | (negated & sign)
     }
 }
 

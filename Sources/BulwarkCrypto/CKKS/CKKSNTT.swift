@@ -36,11 +36,11 @@ public struct CKKSNTT: Sendable {
     let lastInverseRoot: UInt64
     let lastInverseRootShoup: UInt64
 
-    /// Precomputes the tables for `degree` (a power of two ≥ 2) modulo `modulus`, whose prime
+    /// Precomputes the tables for `degree` (a power of two ≥ 4) modulo `modulus`, whose prime
     /// must be 1 mod 2·degree; throws `invalidParameter` otherwise.
     public init(modulus: CKKSModulus, degree: Int) throws(CryptoError) {
-        guard degree >= 2, degree & (degree - 1) == 0 else {
-            throw CryptoError(.invalidParameter, "NTT length \(degree) is not a power of two ≥ 2")
+        guard degree >= 4, degree & (degree - 1) == 0 else {
+            throw CryptoError(.invalidParameter, "NTT length \(degree) is not a power of two ≥ 4")
         }
         let p = modulus.prime
         let twoN = UInt64(2 * degree)
@@ -114,8 +114,9 @@ public struct CKKSNTT: Sendable {
         values.withUnsafeMutableBufferPointer { inverse($0.baseAddress!) }
     }
 
-    /// The forward transform of the N words at `a` (inputs below 4p; outputs in [0, p)).
-    func forward(_ a: UnsafeMutablePointer<UInt64>) {
+    /// The forward transform of the N words at `a` (inputs below 4p; outputs in [0, p), or in
+    /// [0, 4p) when `lazy`, for callers that reduce later anyway).
+    func forward(_ a: UnsafeMutablePointer<UInt64>, lazy: Bool = false) {
         let p = modulus.prime
         let twoP = p &* 2
         let n = degree
@@ -125,35 +126,58 @@ public struct CKKSNTT: Sendable {
                 let shoups = shoupBuffer.baseAddress!
                 var t = n >> 1
                 var m = 1
-                while m < n {
-                    var j1 = 0
+                // Stages with at least two butterflies per twiddle.
+                while t > 1 {
+                    var x = a
                     for i in 0..<m {
                         let w = roots[m + i]
                         let ws = shoups[m + i]
-                        var x = a + j1
-                        var y = x + t
-                        for _ in 0..<t {
-                            var u = x.pointee
-                            u = u >= twoP ? u &- twoP : u
-                            let v = y.pointee
+                        let y = x + t
+                        for j in 0..<t {
+                            var u = x[j]
+                            u = CKKSModulus.reduceOnce(u, twoP)
+                            let v = y[j]
                             let q = v.multipliedFullWidth(by: ws).high
                             let product = v &* w &- q &* p
-                            x.pointee = u &+ product
-                            y.pointee = u &+ twoP &- product
-                            x += 1
-                            y += 1
+                            x[j] = u &+ product
+                            y[j] = u &+ twoP &- product
                         }
-                        j1 += t << 1
+                        x += t << 1
                     }
                     m <<= 1
                     t >>= 1
                 }
-                let fourP = twoP &* 2
-                _ = fourP
-                for k in 0..<n {
-                    var v = a[k]
-                    v = v >= twoP ? v &- twoP : v
-                    a[k] = v >= p ? v &- p : v
+                // The last stage (one butterfly per twiddle) with the final reduction to [0, p).
+                if lazy {
+                    for i in 0..<m {
+                        let w = roots[m + i]
+                        let ws = shoups[m + i]
+                        let x = a + 2 * i
+                        var u = x[0]
+                        u = CKKSModulus.reduceOnce(u, twoP)
+                        let v = x[1]
+                        let q = v.multipliedFullWidth(by: ws).high
+                        let product = v &* w &- q &* p
+                        x[0] = u &+ product
+                        x[1] = u &+ twoP &- product
+                    }
+                    return
+                }
+                for i in 0..<m {
+                    let w = roots[m + i]
+                    let ws = shoups[m + i]
+                    let x = a + 2 * i
+                    var u = x[0]
+                    u = CKKSModulus.reduceOnce(u, twoP)
+                    let v = x[1]
+                    let q = v.multipliedFullWidth(by: ws).high
+                    let product = v &* w &- q &* p
+                    var r0 = u &+ product
+                    var r1 = u &+ twoP &- product
+                    r0 = CKKSModulus.reduceOnce(r0, twoP)
+                    r1 = CKKSModulus.reduceOnce(r1, twoP)
+                    x[0] = CKKSModulus.reduceOnce(r0, p)
+                    x[1] = CKKSModulus.reduceOnce(r1, p)
                 }
             }
         }
@@ -168,8 +192,23 @@ public struct CKKSNTT: Sendable {
             inverseRootPowersShoup.withUnsafeBufferPointer { shoupBuffer in
                 let roots = rootsBuffer.baseAddress!
                 let shoups = shoupBuffer.baseAddress!
-                var t = 1
-                var m = n
+                // The first stage (m = N, one butterfly per twiddle).
+                let firstHalf = n >> 1
+                for i in 0..<firstHalf {
+                    let w = roots[firstHalf + i]
+                    let ws = shoups[firstHalf + i]
+                    let x = a + 2 * i
+                    let u = x[0]
+                    let v = x[1]
+                    var s = u &+ v
+                    s = CKKSModulus.reduceOnce(s, twoP)
+                    x[0] = s
+                    let d = u &+ twoP &- v
+                    let q = d.multipliedFullWidth(by: ws).high
+                    x[1] = d &* w &- q &* p
+                }
+                var t = 2
+                var m = firstHalf
                 while m > 2 {
                     let h = m >> 1
                     var j1 = 0
@@ -182,7 +221,7 @@ public struct CKKSNTT: Sendable {
                             let u = x.pointee
                             let v = y.pointee
                             var s = u &+ v
-                            s = s >= twoP ? s &- twoP : s
+                            s = CKKSModulus.reduceOnce(s, twoP)
                             x.pointee = s
                             let d = u &+ twoP &- v
                             let q = d.multipliedFullWidth(by: ws).high
@@ -206,12 +245,10 @@ public struct CKKSNTT: Sendable {
                     let v = a[j + half]
                     let s = u &+ v
                     let d = u &+ twoP &- v
-                    var r0 = s &* nInv &- s.multipliedFullWidth(by: nInvS).high &* p
-                    var r1 = d &* w &- d.multipliedFullWidth(by: ws).high &* p
-                    r0 = r0 >= p ? r0 &- p : r0
-                    r1 = r1 >= p ? r1 &- p : r1
-                    a[j] = r0
-                    a[j + half] = r1
+                    let r0 = s &* nInv &- s.multipliedFullWidth(by: nInvS).high &* p
+                    let r1 = d &* w &- d.multipliedFullWidth(by: ws).high &* p
+                    a[j] = CKKSModulus.reduceOnce(r0, p)
+                    a[j + half] = CKKSModulus.reduceOnce(r1, p)
                 }
             }
         }

@@ -90,11 +90,15 @@ public struct CKKSParameters: Sendable, Hashable {
         guard polyDegree >= 8, polyDegree <= 65536, polyDegree & (polyDegree - 1) == 0 else {
             throw CryptoError(.invalidParameter, "CKKS ring dimension \(polyDegree) is not a power of two in [8, 65536]")
         }
-        guard bits.count >= 2 else {
-            throw CryptoError(.invalidParameter, "CKKS needs at least two moduli (one data prime and the special prime), got \(bits.count)")
+        guard bits.count >= 2, bits.count <= 16 else {
+            throw CryptoError(.invalidParameter, "CKKS needs 2…16 moduli (up to 15 data primes and the special prime), got \(bits.count)")
         }
         for b in bits where !(20...61).contains(b) {
             throw CryptoError(.invalidParameter, "CKKS modulus bit size \(b) is outside [20, 61]")
+        }
+        guard let special = bits.last, bits.dropLast().allSatisfy({ $0 <= special }) else {
+            throw CryptoError(.invalidParameter,
+                              "CKKS special prime of \(bits.last ?? 0) bits is smaller than a data prime (\(bits.dropLast().max() ?? 0) bits): key switching would lose precision; make the last bit size the largest")
         }
         guard scale.isFinite, scale >= 2 else {
             throw CryptoError(.invalidParameter, "CKKS scale \(scale) is not a finite number ≥ 2")

@@ -78,9 +78,12 @@ extension CKKSContext {
             for (limb, index) in basis.enumerated() {
                 let p = moduli[index].prime
                 let row = base + limb * n
-                for k in 0..<n {
-                    let c = coefficients[k]
-                    row[k] = c >= 0 ? UInt64(c) : p &- UInt64(-Int64(c))
+                coefficients.withUnsafeBufferPointer { source in
+                    for k in 0..<n {
+                        // Branch-free: c + p when c < 0 (|c| < p).
+                        let c = Int64(source[k])
+                        row[k] = UInt64(bitPattern: c) &+ (p & UInt64(bitPattern: c >> 63))
+                    }
                 }
                 transforms[index].forward(row)
             }
