@@ -55,7 +55,10 @@ public struct CKKSEncryptor: Sendable {
         let special = context.dataPrimeCount
         let basis = Array(0..<level) + [special]
         var sampler = CKKSSampler()
-        let u = context.smallPolynomial(sampler.ternary(count: n), basis: basis)
+        var ternary = sampler.ternary(count: n)
+        var u = context.smallPolynomial(ternary, basis: basis)
+        CKKSSampler.wipe(&ternary)
+        defer { CKKSSampler.wipe(&u) }  // u decrypts this ciphertext: do not leave it in freed memory
         var c0 = context.smallPolynomial(sampler.centredBinomial(count: n), basis: basis)
         var c1 = context.smallPolynomial(sampler.centredBinomial(count: n), basis: basis)
         var scratch = [UInt64](repeating: 0, count: n)

@@ -19,8 +19,9 @@ public final class CKKSSecretKey: @unchecked Sendable {
     /// Draws a fresh ternary secret from the system's cryptographic generator.
     public init(context: CKKSContext) {
         var sampler = CKKSSampler()
-        let s = sampler.ternary(count: context.degree)
+        var s = sampler.ternary(count: context.degree)
         values = context.smallPolynomial(s, basis: Array(0...context.dataPrimeCount))
+        CKKSSampler.wipe(&s)
         var system = SystemRandomNumberGenerator()
         keyIdentifier = system.next()
         contextIdentifier = context.identifier

@@ -19,6 +19,13 @@ struct CKKSSampler {
         return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &system) }
     }
 
+    /// Overwrites secret coefficients (a secret key's or an encryption's ternary u) with zeros.
+    static func wipe<T: FixedWidthInteger>(_ values: inout [T]) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] = 0 }
+        }
+    }
+
     /// N coefficients uniform in {−1, 0, 1}.
     mutating func ternary(count: Int) -> [Int8] {
         var result = [Int8](repeating: 0, count: count)
