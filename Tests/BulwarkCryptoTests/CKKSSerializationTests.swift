@@ -62,6 +62,23 @@ import Testing
         }
     }
 
+    @Test func secretKeyRoundTripsAndDecrypts() throws {
+        let ciphertext = try CKKSEncryptor(context: context, publicKey: keys.publicKey()).encrypt(encoder.encode([4.5, -1]))
+        let bytes = try keys.secretKey.serializedData(context: context)
+        let restored = try CKKSSecretKey(serializedData: bytes, context: context)
+        #expect(restored.keyIdentifier == keys.secretKey.keyIdentifier)
+        let decoded = try encoder.decode(CKKSDecryptor(context: context, secretKey: restored).decrypt(ciphertext))
+        #expect(abs(decoded[0] - 4.5) < 1e-6 && abs(decoded[1] + 1) < 1e-6)
+        // A coefficient outside {−1, 0, 1}, a short key, another context.
+        var bad = bytes
+        bad[bad.count - 1] = 2
+        #expect(code { _ = try CKKSSecretKey(serializedData: bad, context: self.context) } == .malformed)
+        #expect(code { _ = try CKKSSecretKey(serializedData: Array(bytes.dropLast()), context: self.context) } == .malformed)
+        let other = try CKKSContext(parameters: .insecureForTesting(polyDegree: 256, coefficientModulusBits: [50, 30, 50], scale: 0x1p30))
+        #expect(code { _ = try CKKSSecretKey(serializedData: bytes, context: other) } == .operandMismatch)
+        #expect(code { _ = try self.keys.secretKey.serializedData(context: other) } == .operandMismatch)
+    }
+
     @Test func malformedAndForeignBytesAreTypedErrors() throws {
         let ciphertext = try CKKSEncryptor(context: context, publicKey: keys.publicKey()).encrypt(encoder.encode([1, 2]))
         let bytes = ciphertext.serializedData()

@@ -27,6 +27,13 @@ public final class CKKSSecretKey: @unchecked Sendable {
         contextIdentifier = context.identifier
     }
 
+    /// A key from known ternary coefficients (deserialisation).
+    init(context: CKKSContext, ternary: [Int8], keyIdentifier: UInt64) {
+        values = context.smallPolynomial(ternary, basis: Array(0...context.dataPrimeCount))
+        self.keyIdentifier = keyIdentifier
+        contextIdentifier = context.identifier
+    }
+
     deinit {
         values.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices { buffer[i] = 0 }

@@ -424,3 +424,59 @@ extension CKKSGaloisKeys {
         self.init(keys: keys, permutations: permutations, keyIdentifier: keyID, contextIdentifier: contextID)
     }
 }
+
+extension CKKSSecretKey {
+    /// The key as a `bulwark.he.v1.CKKSSecretKey` message: its N ternary coefficients, one byte
+    /// each. These bytes decrypt everything encrypted under the key — keep them secret (encrypted
+    /// at rest) and wipe the array after use.
+    public func serializedData(context: CKKSContext) throws(CryptoError) -> [UInt8] {
+        try context.checkSame(contextIdentifier, "the secret key")
+        let n = context.degree
+        // Limb 0 back to coefficient form; each coefficient is −1, 0 or 1 (p − 1, 0, 1).
+        var limb = Array(values[0..<n])
+        context.transforms[0].inverse(&limb)
+        let p = context.moduli[0].prime
+        var ternary = [UInt8](repeating: 0, count: n)
+        for k in 0..<n { ternary[k] = limb[k] == p - 1 ? 255 : UInt8(truncatingIfNeeded: limb[k]) }
+        CKKSSampler.wipe(&limb)
+        var w = CKKSProtoWriter()
+        w.fixed64(1, contextIdentifier)
+        w.fixed64(2, keyIdentifier)
+        w.bytes(3, ternary)
+        CKKSSampler.wipe(&ternary)
+        return w.bytes
+    }
+
+    /// A secret key from a `bulwark.he.v1.CKKSSecretKey` message, checked against `context`:
+    /// N coefficients, each 0, 1 or 255 (−1).
+    public convenience init(serializedData data: [UInt8], context: CKKSContext) throws(CryptoError) {
+        var r = CKKSProtoReader(data, what: "CKKS secret key")
+        var contextID: UInt64 = 0, keyID: UInt64 = 0
+        var range: Range<Int>?
+        while let (number, wire) = try r.field() {
+            switch number {
+            case 1: try r.expect(wire, 1, field: "context_id"); contextID = try r.fixed64()
+            case 2: try r.expect(wire, 1, field: "key_id"); keyID = try r.fixed64()
+            case 3: try r.expect(wire, 2, field: "coefficients"); range = try r.lengthDelimited()
+            default: try r.skip(wire)
+            }
+        }
+        try context.checkSame(contextID, "the secret key")
+        guard let range, range.count == context.degree else {
+            throw CryptoError(.malformed, "CKKS secret key: expected \(context.degree) coefficients")
+        }
+        var ternary = [Int8](repeating: 0, count: context.degree)
+        for (k, index) in range.enumerated() {
+            switch data[index] {
+            case 0: ternary[k] = 0
+            case 1: ternary[k] = 1
+            case 255: ternary[k] = -1
+            default:
+                CKKSSampler.wipe(&ternary)
+                throw CryptoError(.malformed, "CKKS secret key: a coefficient is not −1, 0 or 1")
+            }
+        }
+        self.init(context: context, ternary: ternary, keyIdentifier: keyID)
+        CKKSSampler.wipe(&ternary)
+    }
+}
