@@ -34,6 +34,10 @@ import Testing
             #expect(prime < UInt64(1) << UInt64(bits) && prime > UInt64(1) << UInt64(bits - 1))
         }
         #expect(try CKKSPrimes.generate(bitSizes: [60, 40, 40, 60], polyDegree: 8192) == primes)
+        // Known answers: SEAL's moduli for the same requests, from TenSEAL 0.3.18's SEAL bindings:
+        //   [m.value() for m in tenseal.sealapi.CoeffModulus.Create(8192, [60, 40, 40, 60])]
+        #expect(primes == [1_152_921_504_606_748_673, 1_099_510_890_497, 1_099_511_480_321, 1_152_921_504_606_830_593])
+        #expect(try CKKSPrimes.generate(bitSizes: [40, 20, 40], polyDegree: 4096) == [1_099_511_390_209, 1_032_193, 1_099_511_480_321])
         #expect(!CKKSPrimes.isPrime(3_215_031_751))  // a strong pseudoprime to bases 2, 3, 5, 7
         #expect(CKKSPrimes.isPrime(2_305_843_009_213_693_951))  // 2^61 − 1
         #expect(throws: CryptoError.self) { try CKKSPrimes.generate(bitSizes: [62], polyDegree: 1024) }

@@ -183,14 +183,16 @@ public enum CKKSPrimes {
         return true
     }
 
-    /// Distinct primes p ≡ 1 (mod 2·polyDegree), p < 2^bits, one per entry of `bitSizes` (in that
-    /// order), each the largest such prime not already taken; throws `invalidParameter` when a size
-    /// is outside [20, 61] or no prime of that size remains.
+    /// Distinct primes p ≡ 1 (mod 2·polyDegree), 2^(bits−1) < p < 2^bits, one per entry of
+    /// `bitSizes`: the entries of one size get that size's largest such primes, the largest going
+    /// to the last entry (so the special prime, last, is the largest) — the same moduli, in the
+    /// same order, as SEAL's `CoeffModulus::Create`. Throws `invalidParameter` when a size is
+    /// outside [20, 61] or no prime of that size remains.
     public static func generate(bitSizes: [Int], polyDegree: Int) throws(CryptoError) -> [UInt64] {
         let step = UInt64(2 * polyDegree)
         var taken = Set<UInt64>()
         var result: [UInt64] = []
-        for bits in bitSizes {
+        for bits in bitSizes.reversed() {
             guard (20...61).contains(bits) else {
                 throw CryptoError(.invalidParameter, "CKKS modulus bit size \(bits) is outside [20, 61]")
             }
@@ -210,6 +212,6 @@ public enum CKKSPrimes {
             taken.insert(prime)
             result.append(prime)
         }
-        return result
+        return result.reversed()
     }
 }
