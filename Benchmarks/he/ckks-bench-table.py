@@ -49,7 +49,7 @@ def main():
         print(f"SEAL: {seal['peer']}, security {seal['security']}")
     if openfhe:
         print(f"OpenFHE: {openfhe['peer']}, ring dimension {openfhe['ring_dimension']}, "
-              f"log2 Q·P {openfhe.get('log2_qp', openfhe.get('log2_q'))}, security {openfhe['security']}")
+              f"{openfhe['log2_qp']}, security {openfhe['security']}")
     for kind in ("cpu", "wall"):
         print()
         print(f"{kind.upper()} milliseconds (ratio = Bulwark ÷ peer; below 1 Bulwark is faster)")
