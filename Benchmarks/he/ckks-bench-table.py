@@ -69,6 +69,11 @@ def main():
         errors.append(("OpenFHE", openfhe))
     print("max |error| of x·y / rotate(x, 1): " + "; ".join(
         f"{name} {e.get('max_error_xy', float('nan')):.2e} / {e.get('max_error_rotate', float('nan')):.2e}" for name, e in errors))
+    hoisted = bulwark["seconds"].get("rotate_1_to_8_hoisted")
+    if hoisted:
+        print(f"Bulwark rotations by 1…8 of one ciphertext: separately "
+              f"{bulwark['seconds']['rotate_1_to_8_separately']['cpu'] * 1e3:.3f} ms, hoisted (one shared decomposition) "
+              f"{hoisted['cpu'] * 1e3:.3f} ms (CPU)")
     print(f"Bulwark extra: one NTT of one 60-bit prime: forward "
           f"{bulwark['seconds']['ntt_forward_one_prime']['cpu'] * 1e6:.1f} µs, inverse "
           f"{bulwark['seconds']['ntt_inverse_one_prime']['cpu'] * 1e6:.1f} µs (CPU); encode alone "

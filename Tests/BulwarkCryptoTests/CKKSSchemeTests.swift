@@ -177,6 +177,26 @@ import Testing
         #expect(Self.maxError(rotated, expected) < 1e-5)
     }
 
+    @Test func hoistedRotationsEqualSlotShifts() throws {
+        let instance = try Instance()
+        let steps = [0, 1, 2, 3, -1, 17, 511]
+        let galois = instance.keys.galoisKeys(rotations: steps)
+        let x = try Self.randomValues(1024, seed: 15, range: 2)
+        // At the top level and, after a product, one level down.
+        let fresh = try instance.encrypt(x)
+        let squared = try instance.evaluator.multiplyRelinearizeRescale(fresh, fresh, key: instance.keys.relinearizationKey())
+        for (ciphertext, values) in [(fresh, x), (squared, x.map { $0 * $0 })] {
+            let rotated = try instance.evaluator.rotations(ciphertext, by: steps, keys: galois)
+            #expect(rotated.count == steps.count)
+            for (step, result) in zip(steps, rotated) {
+                let expected = (0..<1024).map { values[(($0 + step) % 1024 + 1024) % 1024] }
+                #expect(Self.maxError(try instance.decrypt(result), expected) < 1e-5)
+            }
+        }
+        let error = #expect(throws: CryptoError.self) { try instance.evaluator.rotations(fresh, by: [1, 5], keys: galois) }
+        #expect(error?.code == .operandMismatch)
+    }
+
     @Test func rotationAfterMultiplicationAndConjugation() throws {
         let instance = try Instance()
         let galois = instance.keys.galoisKeys(rotations: [3], conjugation: true)

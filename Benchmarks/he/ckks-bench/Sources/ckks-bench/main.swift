@@ -43,7 +43,7 @@ let context = try CKKSContext(parameters: parameters)
 let keys = CKKSKeyGenerator(context: context)
 let publicKey = keys.publicKey()
 let relin = keys.relinearizationKey()
-let galois = keys.galoisKeys(rotations: [1])
+let galois = keys.galoisKeys(rotations: Array(1...8))
 let encoder = CKKSEncoder(context: context)
 let encryptor = try CKKSEncryptor(context: context, publicKey: publicKey)
 let decryptor = try CKKSDecryptor(context: context, secretKey: keys.secretKey)
@@ -75,6 +75,8 @@ let seconds: [String: [String: Double]] = [
     "relinearize": try measure { try evaluator.relinearize(tensor, key: relin) },
     "rescale": try measure { try evaluator.rescale(relinearized) },
     "rotate_1": try measure { try evaluator.rotate(cx, by: 1, keys: galois) },
+    "rotate_1_to_8_separately": try measure { try (1...8).map { try evaluator.rotate(cx, by: $0, keys: galois) } },
+    "rotate_1_to_8_hoisted": try measure { try evaluator.rotations(cx, by: Array(1...8), keys: galois) },
     "decrypt_decode": try measure { try encoder.decode(decryptor.decrypt(cx)) },
     "ntt_forward_one_prime": measure { ntt.forward(&limb); return limb[0] },
     "ntt_inverse_one_prime": measure { ntt.inverse(&limb); return limb[0] },
