@@ -7,6 +7,8 @@
 #   Benchmarks/setup-venv.sh --gateway                the inference-gateway peer venv (see below)
 #   Benchmarks/setup-venv.sh --flower                 the Flower federation venv (see below)
 #   Benchmarks/setup-venv.sh --paillier               the python-paillier venv (see below)
+#   Benchmarks/setup-venv.sh --he                     the CKKS peer venv: TenSEAL/SEAL (see below)
+#   Benchmarks/setup-venv.sh --he-openfhe             the CKKS peer venv: OpenFHE, on CPython 3.10 (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
 # CPU wheel from the local wheel directory (PIP_FIND_LINKS, default /opt/wheels) when there is one,
 # else torch from PyPI (said on stderr: on Linux x86_64 that is the CUDA build). Its version is then
@@ -63,6 +65,49 @@ if [ "${1:-}" = "--flower" ]; then
     fi
     "$venv/bin/python" -c "import flwr, ray, numpy" 2>/dev/null ||
         "$venv/bin/pip" install -q "flwr[simulation]==1.42.0" "numpy==2.4.6" >&2
+    echo "$venv"
+    exit 0
+fi
+# --he: the SEAL peer of issue 22's CKKS benchmark (Benchmarks/he/ckks-bench.sh): TenSEAL (Microsoft
+# SEAL and its Python bindings in one wheel), with numpy, in a venv of its own, $BULWARK_HE_VENV,
+# default Benchmarks/.venv-he (git-ignored). Versions are pinned so that a rerun measures the same peer.
+if [ "${1:-}" = "--he" ]; then
+    venv="${BULWARK_HE_VENV:-$here/.venv-he}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import tenseal, numpy" 2>/dev/null ||
+        "$venv/bin/pip" install -q "tenseal==0.3.18" "numpy==2.4.6" >&2
+    echo "$venv"
+    exit 0
+fi
+# --he-openfhe: OpenFHE's Python bindings for the same benchmark, in a venv of its own,
+# $BULWARK_HE_OPENFHE_VENV, default Benchmarks/.venv-he-openfhe (git-ignored). The wheel is tagged
+# py3-none-any but its extension is built for CPython 3.10 only (TenSEAL 0.3.18 needs ≥ 3.11, hence
+# two venvs), so this venv is made with $BULWARK_HE_PYTHON, else python3.10 on PATH, else pyenv's
+# 3.10; exits 1 when there is none. numpy 2.2 is the last release for 3.10.
+if [ "${1:-}" = "--he-openfhe" ]; then
+    venv="${BULWARK_HE_OPENFHE_VENV:-$here/.venv-he-openfhe}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python="${BULWARK_HE_PYTHON:-}"
+        if [ -z "$python" ]; then
+            for candidate in python3.10 "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.10*/bin/python3.10; do
+                if "$candidate" -c "import sys, venv; assert sys.version_info[:2] == (3, 10)" 2>/dev/null; then
+                    python="$candidate"
+                    break
+                fi
+            done
+        fi
+        if [ -z "$python" ]; then
+            echo "setup-venv.sh --he-openfhe: no CPython 3.10 found (set BULWARK_HE_PYTHON)" >&2
+            exit 1
+        fi
+        "$python" -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    "$venv/bin/python" -c "import openfhe, numpy" 2>/dev/null ||
+        "$venv/bin/pip" install -q "openfhe==1.6.1.0.22.4" "numpy==2.2.6" >&2
     echo "$venv"
     exit 0
 fi

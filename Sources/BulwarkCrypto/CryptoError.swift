@@ -24,4 +24,10 @@ extension ErrorCode<CryptoErrorDomain> {
     /// A party of a multi-party protocol is gone: its channel closed, or it sent nothing within
     /// the channel's timeout. The protocol run is aborted; its shares are useless.
     public static var partyUnavailable: Self { Self("partyUnavailable") }
+    /// Homomorphic-encryption parameters below the 128-bit security standard, refused unless built
+    /// through the explicit insecure-for-testing path.
+    public static var insecureParameters: Self { Self("insecureParameters") }
+    /// Homomorphic operands that do not fit together: different levels or scales, another context,
+    /// a key that is not the one the ciphertext was made for, or a missing Galois key.
+    public static var operandMismatch: Self { Self("operandMismatch") }
 }
