@@ -4,7 +4,7 @@ import ArgumentParser
 struct HECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "he",
-        abstract: "Homomorphic encryption: compute on encrypted numbers (Paillier, interoperable with python-paillier).",
+        abstract: "Homomorphic encryption: compute on encrypted numbers (Paillier, interoperable with python-paillier; CKKS).",
         subcommands: [HEPaillierCommand.self, HEBenchCommand.self]
     )
 }
