@@ -68,7 +68,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "mpc-bench",
-            dependencies: [.product(name: "BulwarkCrypto", package: root)],
+            dependencies: [
+                .product(name: "BulwarkCrypto", package: root),
+                .product(name: "BulwarkData", package: root),
+                .product(name: "BulwarkModels", package: root),
+                .product(name: "BulwarkTensor", package: root),
+            ],
             path: "mpc"
         ),
     ],
