@@ -46,8 +46,8 @@ public struct CKKSSquareMLP: Sendable {
     /// not chain or a weight is not finite.
     public init<Scalar: BinaryFloatingPoint>(hiddenWeights: [[Scalar]], hiddenBias: [Scalar],
                                              outputWeights: [[Scalar]], outputBias: [Scalar]) throws(CryptoError) {
-        let w1 = hiddenWeights.map { $0.map(Double.init) }, b1 = hiddenBias.map(Double.init)
-        let w2 = outputWeights.map { $0.map(Double.init) }, b2 = outputBias.map(Double.init)
+        let w1 = Self.widened(hiddenWeights), b1 = Self.widened([hiddenBias])[0]
+        let w2 = Self.widened(outputWeights), b2 = Self.widened([outputBias])[0]
         guard let inputs = w1.first?.count, inputs > 0, w1.allSatisfy({ $0.count == inputs }) else {
             throw CryptoError(.invalidParameter, "the hidden weights are not a non-empty matrix of equal rows")
         }
@@ -68,6 +68,17 @@ public struct CKKSSquareMLP: Sendable {
         self.hiddenBias = b1
         self.outputWeights = w2
         self.outputBias = b2
+    }
+
+    private static func widened<Scalar: BinaryFloatingPoint>(_ rows: [[Scalar]]) -> [[Double]] {
+        var result: [[Double]] = []
+        for row in rows {
+            var widened: [Double] = []
+            widened.reserveCapacity(row.count)
+            for value in row { widened.append(Double(value)) }
+            result.append(widened)
+        }
+        return result
     }
 
     /// The number of inputs (columns of W₁).
@@ -102,7 +113,7 @@ public struct CKKSSquareMLP: Sendable {
 ///
 /// ```swift
 /// let plan = try CKKSInferencePlan(parameters: .n8192Depth3, inputCount: 784, hiddenCount: 32, outputCount: 10)
-/// print(plan.layout.blockSize, plan.imagesPerCiphertext, plan.galoisSteps.count)  // 1024 4 19
+/// print(plan.layout.blockSize, plan.imagesPerCiphertext, plan.galoisSteps.count)  // 1024 4 17
 /// ```
 public struct CKKSInferencePlan: Sendable, Hashable {
     /// The CKKS parameters (at least four data primes).
