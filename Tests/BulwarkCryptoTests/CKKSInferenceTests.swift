@@ -152,6 +152,20 @@ import Testing
             #expect(single.count == 1)
             #expect(Self.maxError(single[0], logits[i]) < 1e-4)
         }
+        // The two-process path: the server sees only serialised evaluation keys and ciphertexts
+        // (its own context from the plan), and its serialised logits decrypt to the same values.
+        let keys = client.evaluationKeys()
+        let serverContext = try CKKSContext(parameters: plan.parameters)
+        let remoteKeys = try CKKSEvaluationKeys(
+            relinearization: CKKSRelinearizationKey(serializedData: keys.relinearization.serializedData(), context: serverContext),
+            galois: CKKSGaloisKeys(serializedData: keys.galois.serializedData(), context: serverContext))
+        let remote = try CKKSInferenceServer(model: model, plan: plan, context: serverContext, keys: remoteKeys)
+        let received = try CKKSCiphertext(serializedData: batches[0].ciphertext.serializedData(), context: serverContext)
+        let answer = try remote.evaluate(CKKSEncryptedImages(ciphertext: received, imageCount: batches[0].imageCount))
+        let returned = try CKKSCiphertext(serializedData: answer.ciphertext.serializedData(), context: client.context)
+        let remoteLogits = try client.decrypt([CKKSEncryptedLogits(ciphertext: returned, imageCount: answer.imageCount)])
+        #expect(remoteLogits.count == 4)
+        for i in 0..<4 { #expect(Self.maxError(remoteLogits[i], logits[i]) < 1e-4) }
         // Float weights and images take the same path.
         let floatModel = try CKKSSquareMLP(hiddenWeights: model.hiddenWeights.map { $0.map(Float.init) }, hiddenBias: model.hiddenBias.map(Float.init),
                                            outputWeights: model.outputWeights.map { $0.map(Float.init) }, outputBias: model.outputBias.map(Float.init))
