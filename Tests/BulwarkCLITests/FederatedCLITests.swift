@@ -34,6 +34,8 @@ import Testing
             ["fl", "simulate", "--model", "tabular", "--data", data.x, "--labels", data.y, "--dp", "--client-rate", "0.5"],
             ["fl", "simulate", "--model", "tabular", "--data", data.x, "--labels", data.y, "--clients", "100"],
             ["fl", "serve", "--model", "tabular", "--data", data.x, "--labels", data.y],
+            ["fl", "serve", "--model", "tabular", "--data", data.x, "--labels", data.y, "--insecure", "--secure-aggregation", "paillier"],
+            ["fl", "simulate", "--model", "tabular", "--data", data.x, "--labels", data.y, "--secure-aggregation", "paillier", "--paillier-bits", "512"],
             ["fl", "client", "--data", data.x, "--labels", data.y],
             ["fl", "client", "--coordinator", "nowhere", "--insecure", "--name", "a", "--data", data.x, "--labels", data.y, "--model", "tabular"],
         ]
