@@ -84,6 +84,15 @@ import Testing
         var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         object["ciphertexts"] = ["0", "1"]
         #expect(throws: CryptoError.self) { try scheme.decode(JSONSerialization.data(withJSONObject: object)) }
+        // hostile counts: refused, never an arithmetic trap
+        for (length, summands) in [(Int.max, 2), (30, Int.max), (30, 6), (-1, 2), (30, 0)] {
+            var hostile = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            hostile["length"] = length
+            hostile["summands"] = summands
+            #expect(throws: CryptoError.self) { try scheme.decode(JSONSerialization.data(withJSONObject: hostile)) }
+        }
+        let overCount = EncryptedVectorSum(ciphertexts: sum.ciphertexts, length: 30, summands: Int.max)
+        #expect(throws: CryptoError.self) { try scheme.add(overCount, overCount) }
     }
 
     @Test func aSlotWiderThanTheKeyIsRefused() throws {

@@ -56,7 +56,9 @@ public struct PaillierVectorAggregation: Sendable {
     }
 
     /// Ciphertexts needed for a vector of `length` values.
-    public func ciphertextCount(length: Int) -> Int { (length + slotsPerCiphertext - 1) / slotsPerCiphertext }
+    public func ciphertextCount(length: Int) -> Int {
+        length <= 0 ? 0 : length / slotsPerCiphertext + (length % slotsPerCiphertext == 0 ? 0 : 1)  // no overflow near Int.max
+    }
 
     /// One contributor's vector, clipped, quantised, packed and encrypted (ciphertexts on all cores).
     ///
@@ -116,9 +118,6 @@ public struct PaillierVectorAggregation: Sendable {
             throw CryptoError(.invalidParameter, "encrypted aggregation: the private key is not the one these vectors were encrypted to")
         }
         try check(sum)
-        guard (1...quantizer.maxSummands).contains(sum.summands) else {
-            throw CryptoError(.invalidParameter, "encrypted aggregation: \(sum.summands) contributors, expected 1 … \(quantizer.maxSummands)")
-        }
         let plaintexts = try parallelMap(sum.ciphertexts.count) { i throws(CryptoError) in
             try privateKey.decryptEncoded(sum.ciphertexts[i]).encoding
         }
@@ -154,7 +153,9 @@ public struct PaillierVectorAggregation: Sendable {
         guard sum.length >= 1, sum.ciphertexts.count == ciphertextCount(length: sum.length) else {
             throw CryptoError(.invalidParameter, "encrypted aggregation: \(sum.ciphertexts.count) ciphertexts for \(sum.length) values, expected \(ciphertextCount(length: sum.length)) at \(slotsPerCiphertext) per ciphertext")
         }
-        guard sum.summands >= 1 else { throw CryptoError(.invalidParameter, "encrypted aggregation: a sum of \(sum.summands) contributors") }
+        guard (1...quantizer.maxSummands).contains(sum.summands) else {
+            throw CryptoError(.invalidParameter, "encrypted aggregation: \(sum.summands) contributors, expected 1 … \(quantizer.maxSummands)")
+        }
     }
 
     /// `Σⱼ values[j] · 2^(k·j)` (each value below 2ᵏ), as a non-negative integer.
