@@ -10,7 +10,8 @@ import CGMP
 /// Modular exponentiation comes in two kinds: ``power(_:modulus:)`` (`mpz_powm`, fastest, for
 /// public exponents and moduli) and ``powerSecure(_:modulus:)`` (`mpz_powm_sec`, whose timing and
 /// memory accesses do not depend on the exponent), which must be used whenever the exponent or
-/// the modulus is secret.
+/// the modulus is secret. Paillier's hot exponentiations (fixed moduli n², p², q²) go through
+/// `MontgomeryModulus` (OpenSSL's libcrypto) instead, which is faster on this machine's CPU.
 ///
 /// ```swift
 /// let a = BigInt(decimal: "123456789012345678901234567890")!

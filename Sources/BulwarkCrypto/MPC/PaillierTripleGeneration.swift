@@ -161,7 +161,7 @@ public struct PaillierTripleGeneration: MPCPreprocessing {
             var product = try key.encrypt(PaillierEncodedNumber(encoding: masks[output], exponent: 0)).value
             func accumulate(_ base: BigInt, _ exponent: UInt64) throws(CryptoError) {
                 guard exponent != 0 else { return }
-                product = product.multiplied(by: try base.powerSecure(Self.bigInt(exponent), modulus: nSquare), modulo: nSquare)
+                product = product.multiplied(by: try key.nSquareModulus.powerSecure(base, Self.bigInt(exponent)), modulo: nSquare)
             }
             if elementwise {
                 try accumulate(encryptedLeft[output], right[output])   // Enc(a₀)^b₁

@@ -4,8 +4,10 @@
 /// Decryption computes m_p = L_p(c^(p−1) mod p²) · hp mod p and m_q likewise, with
 /// L_p(x) = (x − 1)/p and hp = L_p(g^(p−1) mod p²)⁻¹ mod p, then joins them by the Chinese
 /// remainder theorem — about four times faster than the textbook L(c^λ mod n²) · μ mod n, and
-/// equal to it. The secret exponents p − 1, q − 1 and moduli p², q² go through
-/// `mpz_powm_sec` only. The primes are wiped from memory when the key is freed (``BigInt``).
+/// equal to it. The secret exponents p − 1, q − 1 and moduli p², q² go through constant-time
+/// exponentiation only (libcrypto's `BN_mod_exp_mont_consttime`, ``MontgomeryModulus``; faster
+/// on this machine than GMP's variable-time `mpz_powm`). The primes are wiped from memory when
+/// the key is freed (``BigInt``).
 ///
 /// ```swift
 /// let (publicKey, privateKey) = try PaillierKeyPair.generate(bits: 1024, insecureForTests: true)
@@ -23,6 +25,8 @@ public struct PaillierPrivateKey: Sendable {
     let pMinusOne: BigInt, qMinusOne: BigInt
     let pInverseModQ: BigInt
     let hp: BigInt, hq: BigInt
+    /// p² and q² prepared for constant-time Montgomery exponentiation.
+    let pSquareModulus: MontgomeryModulus, qSquareModulus: MontgomeryModulus
 
     /// The private key of `publicKey` with factors `p` and `q` (either order).
     /// - Throws: ``CryptoError`` `.invalidParameter` when p·q ≠ n, p = q, or a factor is not
@@ -45,6 +49,8 @@ public struct PaillierPrivateKey: Sendable {
             throw CryptoError(.invalidParameter, "Paillier private key: p has no inverse mod q")
         }
         pInverseModQ = inverse
+        pSquareModulus = try MontgomeryModulus(pSquare, secret: true)
+        qSquareModulus = try MontgomeryModulus(qSquare, secret: true)
         hp = try Self.h(prime: small, square: pSquare, publicKey: publicKey)
         hq = try Self.h(prime: large, square: qSquare, publicKey: publicKey)
     }
@@ -67,15 +73,15 @@ public struct PaillierPrivateKey: Sendable {
     ///   factor with n.
     public func decryptEncoded(_ ciphertext: PaillierCiphertext) throws(CryptoError) -> PaillierEncodedNumber {
         let c = try publicKey.ciphertext(value: ciphertext.value, exponent: ciphertext.exponent).value
-        let mp = try half(c, prime: p, square: pSquare, exponent: pMinusOne, h: hp)
-        let mq = try half(c, prime: q, square: qSquare, exponent: qMinusOne, h: hq)
+        let mp = try half(c, prime: p, square: pSquareModulus, exponent: pMinusOne, h: hp)
+        let mq = try half(c, prime: q, square: qSquareModulus, exponent: qMinusOne, h: hq)
         let u = (mq - mp).multiplied(by: pInverseModQ, modulo: q)
         return PaillierEncodedNumber(encoding: mp + u * p, exponent: ciphertext.exponent)
     }
 
     /// m mod x = L_x(c^(x−1) mod x²) · h_x mod x, in constant time in the secret exponent.
-    func half(_ c: BigInt, prime: BigInt, square: BigInt, exponent: BigInt, h: BigInt) throws(CryptoError) -> BigInt {
-        let u = try c.modulo(square).powerSecure(exponent, modulus: square)
+    func half(_ c: BigInt, prime: BigInt, square: MontgomeryModulus, exponent: BigInt, h: BigInt) throws(CryptoError) -> BigInt {
+        let u = try square.powerSecure(c, exponent)
         return Self.lFunction(u, prime).multiplied(by: h, modulo: prime)
     }
 

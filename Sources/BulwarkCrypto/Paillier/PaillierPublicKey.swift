@@ -21,6 +21,8 @@ public struct PaillierPublicKey: Sendable, Hashable {
     /// The largest magnitude a signed plaintext may have: ⌊n / 3⌋ − 1 (as `phe`); encodings
     /// between `maxInt` and `n − maxInt` are overflows.
     public let maxInt: BigInt
+    /// n² prepared for libcrypto's Montgomery exponentiation (``MontgomeryModulus``).
+    let nSquareModulus: MontgomeryModulus
 
     /// The public key with modulus `n`.
     /// - Throws: ``CryptoError`` `.invalidParameter` when `n` is not an odd integer of at least
@@ -32,6 +34,7 @@ public struct PaillierPublicKey: Sendable, Hashable {
         self.n = n
         self.nSquare = n * n
         self.maxInt = n.floorDivided(by: BigInt(3))!.quotient - 1
+        self.nSquareModulus = try MontgomeryModulus(nSquare, secret: false)
     }
 
     /// The bit length of n (the key size).
@@ -73,10 +76,12 @@ public struct PaillierPublicKey: Sendable, Hashable {
         try encrypt(BigInt(value))
     }
 
-    /// rⁿ mod n² for a fresh r uniform in [1, n) (exponent and modulus are public: `mpz_powm`).
+    /// rⁿ mod n² for a fresh r uniform in [1, n). Exponent and modulus are public, so the
+    /// variable-time sliding-window exponentiation is used (``MontgomeryModulus/power(_:_:)``); the secret r
+    /// is the base, whose value does not steer its branches or table reads.
     func obfuscator() throws(CryptoError) -> BigInt {
         let r = try BigInt.random(below: n - 1) + 1
-        return r.power(n, modulus: nSquare)
+        return try nSquareModulus.power(r, n)
     }
 
     /// The same plaintext under fresh randomness: c · rⁿ mod n². Do this before handing a
@@ -134,9 +139,9 @@ public struct PaillierPublicKey: Sendable, Hashable {
             guard let inverse = a.value.inverse(modulo: nSquare) else {
                 throw CryptoError(.malformed, "Paillier ciphertext is not invertible mod n²")
             }
-            value = inverse.power(n - k.encoding, modulus: nSquare)
+            value = try nSquareModulus.power(inverse, n - k.encoding)
         } else {
-            value = a.value.power(k.encoding, modulus: nSquare)
+            value = try nSquareModulus.power(a.value, k.encoding)
         }
         return PaillierCiphertext(value: value, exponent: a.exponent + k.exponent)
     }
@@ -159,7 +164,7 @@ public struct PaillierPublicKey: Sendable, Hashable {
         }
         if exponent == a.exponent { return a }
         let factor = BigInt(PaillierEncodedNumber.base).power(a.exponent - exponent)
-        return PaillierCiphertext(value: a.value.power(factor, modulus: nSquare), exponent: exponent)
+        return PaillierCiphertext(value: try nSquareModulus.power(a.value, factor), exponent: exponent)
     }
 }
 
