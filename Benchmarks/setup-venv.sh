@@ -7,6 +7,7 @@
 #   Benchmarks/setup-venv.sh --gateway                the inference-gateway peer venv (see below)
 #   Benchmarks/setup-venv.sh --flower                 the Flower federation venv (see below)
 #   Benchmarks/setup-venv.sh --paillier               the python-paillier venv (see below)
+#   Benchmarks/setup-venv.sh --crypten                the CrypTen (secure MPC) peer venv (see below)
 #   Benchmarks/setup-venv.sh --he                     the CKKS peer venv: TenSEAL/SEAL (see below)
 #   Benchmarks/setup-venv.sh --he-openfhe             the CKKS peer venv: OpenFHE, on CPython 3.10 (see below)
 # The venv is $BULWARK_VENV, default Benchmarks/.venv (git-ignored). torch is installed first: the
@@ -108,6 +109,30 @@ if [ "${1:-}" = "--he-openfhe" ]; then
     fi
     "$venv/bin/python" -c "import openfhe, numpy" 2>/dev/null ||
         "$venv/bin/pip" install -q "openfhe==1.6.1.0.22.4" "numpy==2.2.6" >&2
+    echo "$venv"
+    exit 0
+fi
+# --crypten: CrypTen 0.4.1 (its last release) for issue 23's secure-inference comparison
+# (Benchmarks/mpc/crypten-bench.sh), in a venv of its own, $BULWARK_CRYPTEN_VENV, default
+# Benchmarks/.venv-crypten (git-ignored). CrypTen is installed without its declared dependencies:
+# they name the retired `sklearn` package, which PyPI now refuses, and tensorboard/torchvision,
+# which inference does not import; the ones it does import (scikit-learn for `sklearn`) are
+# installed by name. torch is the CPU wheel from the local wheel directory as above (else
+# PyPI's). Versions are pinned.
+if [ "${1:-}" = "--crypten" ]; then
+    venv="${BULWARK_CRYPTEN_VENV:-$here/.venv-crypten}"
+    if [ ! -x "$venv/bin/python" ]; then
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q --upgrade pip >&2
+    fi
+    if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+        wheel="$(ls "${PIP_FIND_LINKS:-/opt/wheels}"/torch-*+cpu-*.whl 2>/dev/null | sort -V | tail -n 1 || true)"
+        "$venv/bin/pip" install -q "${wheel:-torch}" >&2
+    fi
+    "$venv/bin/python" -c "import omegaconf, onnx, pandas, yaml, scipy, safetensors, sklearn" 2>/dev/null ||
+        "$venv/bin/pip" install -q "omegaconf==2.4.0" "onnx==1.23.2" "pandas==3.1.1" "pyyaml==6.0.4" \
+            "scipy==1.17.1" "future==1.0.0" "safetensors==0.8.0" "scikit-learn==1.9.1" >&2
+    "$venv/bin/pip" show crypten >/dev/null 2>&1 || "$venv/bin/pip" install -q --no-deps "crypten==0.4.1" >&2
     echo "$venv"
     exit 0
 fi

@@ -64,7 +64,9 @@ final class TestWitness: Sendable {
     }
 }
 
-@Test(.timeLimit(.minutes(1)))
+// The limit bounds a hang only: alone this test takes 0.2 s, but one CI run with two other
+// release builds on the machine (load 12 on 2 cores) spent over a minute in it.
+@Test(.timeLimit(.minutes(5)))
 func checkpointPublisherAdvancesAWitnessFileAndATlogWitness() async throws {
     let fixture = try await ControlPlaneFixture()
     let plane = fixture.plane
