@@ -88,6 +88,31 @@ private func layout() throws -> ModelWeights {
         #expect(round == 2)
         #expect(weights.flattened == [1, 1, 1, 1])
     }
+
+    @Test func anUpdateLostWithACrashedCoordinatorIsAskedForAgain() async throws {
+        let saved = Checkpoints()
+        let config = CoordinatorConfiguration(rounds: 3, minimumClients: 2, clientsPerRound: 2)
+        let first = try FederatedCoordinator(configuration: config, weights: try layout(), roundClosed: { _, checkpoint in saved.append(checkpoint) })
+        for client in ["a", "b"] { _ = try await first.join(client: client, examples: 1) }
+        for client in ["a", "b"] { #expect(await first.submit(client: client, round: 1, delta: [1, 1, 1, 1], examples: 1).accepted) }
+        // Round 2: b's update is acknowledged, then the coordinator dies before the round closes.
+        #expect(await first.submit(client: "b", round: 2, delta: [1, 1, 1, 1], examples: 1).accepted)
+        let checkpoint = try #require(saved.last)
+        #expect(checkpoint.round == 1)
+        let second = try FederatedCoordinator(configuration: config, weights: try layout(), checkpoint: checkpoint)
+        for client in ["a", "b"] { _ = try await second.join(client: client, examples: 1) }
+        // b reports round 2 as done; the new coordinator never saw its update and asks again.
+        guard case .train(let round, _, _, _, _, _) = try await second.task(for: "b", lastRound: 2) else { Issue.record("b was not asked again"); return }
+        #expect(round == 2)
+        #expect(await second.submit(client: "b", round: 2, delta: [1, 1, 1, 1], examples: 1).accepted)
+        // Once its update is in, b is not asked again for the round.
+        guard case .wait = try await second.task(for: "b", lastRound: 2) else { Issue.record("b asked twice"); return }
+        #expect(await second.submit(client: "a", round: 2, delta: [1, 1, 1, 1], examples: 1).accepted)
+        // Round 3 is not a resumed round: a client reporting it done is not asked again.
+        guard case .train = try await second.task(for: "a", lastRound: 2) else { Issue.record("no round 3 task"); return }
+        #expect(await second.submit(client: "a", round: 3, delta: [1, 1, 1, 1], examples: 1).accepted)
+        guard case .wait = try await second.task(for: "a", lastRound: 3) else { Issue.record("a asked again for round 3"); return }
+    }
 }
 
 final class Checkpoints: @unchecked Sendable {

@@ -177,6 +177,10 @@ public actor FederatedCoordinator {
     private var waiters: [CheckedContinuation<[CoordinatorRound], Never>] = []
     private var credentials: [String: SecureAggregationEndorsement.Credentials] = [:]
     private var secureWaiters: [Int: CheckedContinuation<SecureAggregationDownload, Never>] = [:]
+    /// The first round of a coordinator resumed from a checkpoint: an update a client sent for
+    /// it before the restart was acknowledged by the previous coordinator and lost with it, so
+    /// a selected client that reports the round as done is asked for it again.
+    private let resumedRound: Int?
 
     /// A coordinator starting from `weights` (or from `checkpoint`, resuming after its round).
     /// `evaluate` measures a global model (nil: not measured); `roundClosed` is called after
@@ -196,6 +200,7 @@ public actor FederatedCoordinator {
         self.configuration = configuration
         self.weights = checkpoint?.weights ?? weights
         self.closedRound = checkpoint?.round ?? 0
+        self.resumedRound = checkpoint.map { $0.round + 1 }
         self.history = checkpoint?.history ?? []
         var rng = SeededGenerator(seed: configuration.seed)
         // Advance past the rounds already run, so a resumed federation selects as a fresh one would.
@@ -238,7 +243,7 @@ public actor FederatedCoordinator {
         if let plan = configuration.secureAggregation {
             // Never a plain round in a secure federation: without a protocol round, clients wait.
             guard let secure = open.secure, let number = secure.numbers[client], secure.phase == .advertising, !secure.started.contains(number),
-                  lastRound < open.round else {
+                  lastRound < open.round || open.round == resumedRound else {
                 return .wait(retryAfter: 0.5)
             }
             let assignment = SecureAggregationAssignment(
@@ -250,7 +255,7 @@ public actor FederatedCoordinator {
             return .train(round: open.round, weights: weights, local: configuration.local, seed: open.seeds[client] ?? 0, deadline: open.deadline,
                           secure: assignment)
         }
-        if open.selected.contains(client), open.updates[client] == nil, lastRound < open.round {
+        if open.selected.contains(client), open.updates[client] == nil, lastRound < open.round || open.round == resumedRound {
             return .train(round: open.round, weights: weights, local: configuration.local, seed: open.seeds[client] ?? 0, deadline: open.deadline, secure: nil)
         }
         return .wait(retryAfter: 0.5)
