@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import BulwarkFederated
 
 /// `bulwark mpc`: secure two-party inference between separate processes over mutually

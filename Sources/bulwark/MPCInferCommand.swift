@@ -1,5 +1,6 @@
 import ArgumentParser
 import BulwarkAssessment
+import BulwarkCrypto
 import BulwarkData
 import BulwarkFederated
 import BulwarkModels
