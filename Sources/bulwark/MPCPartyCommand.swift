@@ -180,5 +180,8 @@ struct MPCPartyCommand: AsyncParsableCommand {
             + "dealer traffic \(megabytes(report.preprocessing.bytesSent + report.preprocessing.bytesReceived))"
     }
 
-    static func megabytes(_ bytes: Int) -> String { String(format: "%.2f MB", Double(bytes) / 1e6) }
+    /// Bytes in MB (kB below 100 kB).
+    static func megabytes(_ bytes: Int) -> String {
+        bytes < 100_000 ? String(format: "%.1f kB", Double(bytes) / 1e3) : String(format: "%.2f MB", Double(bytes) / 1e6)
+    }
 }
