@@ -154,7 +154,7 @@ public enum SecureInference {
                             images: [Float]?) async throws(CryptoError) -> (output: SecureInferenceOutput?, report: PartyReport) {
         let clock = ContinuousClock(), start = clock.now
         let pair = try MPCChannelPrefix(channel, parties: 2)
-        var source = RemoteDealerPreprocessing(channel: channel, dealer: dealerID)
+        let source = RemoteDealerPreprocessing(channel: channel, dealer: dealerID)
         var party = try await MPCParty.connect(channel: pair, preprocessing: source)
         var labels: [Int] = [], logits: [Double] = []
         var done = 0, batches = 0
@@ -168,7 +168,6 @@ public enum SecureInference {
             done += size
             batches += 1
         }
-        if let remote = party.preprocessing as? RemoteDealerPreprocessing { source = remote }
         try await source.finish()
         let elapsed = clock.now - start
         let report = PartyReport(role: channel.partyID == SecureZooModel.ownerID ? "owner" : "client", party: channel.partyID,

@@ -551,6 +551,17 @@ final class MPCFrameHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// Seconds a connection that has not completed the hello is kept open.
+    static let helloTimeoutSeconds: Int64 = 30
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // A peer that connects and then says nothing must not hold a connection open forever.
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop), channel = context.channel
+        context.eventLoop.scheduleTask(in: .seconds(Self.helloTimeoutSeconds)) {
+            if bound.value.link == nil { channel.close(promise: nil) }
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .connector(let peer, _) = role, let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             let expected = TLSMPCChannel.certificateName(of: peer)
