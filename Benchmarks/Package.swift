@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 .product(name: "BulwarkCrypto", package: root),
                 .product(name: "BulwarkData", package: root),
+                .product(name: "BulwarkFederated", package: root),
                 .product(name: "BulwarkModels", package: root),
                 .product(name: "BulwarkTensor", package: root),
             ],

@@ -31,6 +31,7 @@
 //                          float32 inference 1000/1000); secure accuracy 876/1000
 //   batch 1,   200 images:  online 17.67 ms/image, 26.42 ms with dealing; 1.98 MB per party per
 //                          image; argmax = plaintext 200/200; secure accuracy 181/200
+// The model → MPC-ops mapping is BulwarkFederated's SecureZooModel (shared with `bulwark mpc`).
 // A zoo `cnn` file runs the cnn (convolutions as matrix products of the patches, max-pool before
 // ReLU). One run (2026-12-06 23:00, load about 8; cnn from `bulwark train --model cnn --epochs 1`,
 // 85.93 % on the full test set):
@@ -39,6 +40,7 @@
 //                          1000/1000; secure accuracy 876/1000
 import BulwarkCrypto
 import BulwarkData
+import BulwarkFederated
 import BulwarkModels
 import BulwarkTensor
 import Foundation
@@ -136,23 +138,6 @@ let layers = [784, 256, 128, 10]
 
 struct Model: Sendable {
     var weights: [[Double]] = [], biases: [[Double]] = []
-    /// A trained zoo `mlp`'s three dense layers (PyTorch layout out × in, transposed to in × out).
-    init(zooMLP path: String) throws {
-        let file = try SafeTensors.read(from: URL(fileURLWithPath: path))
-        let dense = file.tensors.keys.filter { $0.hasSuffix(".weight") && file.tensors[$0]!.shape.count == 2 }
-            .sorted { Int($0.split(separator: ".").first ?? "") ?? 0 < Int($1.split(separator: ".").first ?? "") ?? 0 }
-        guard dense.count == 3 else { throw CryptoError(.malformed, "\(path): expected the zoo mlp's 3 dense layers, found \(dense)") }
-        for (index, name) in dense.enumerated() {
-            let w = file.tensors[name]!
-            guard w.shape == [layers[index + 1], layers[index]], let b = file.tensors[name.replacingOccurrences(of: ".weight", with: ".bias")] else {
-                throw CryptoError(.malformed, "\(path): \(name) is \(w.shape), expected \([layers[index + 1], layers[index]])")
-            }
-            let (outputs, inputs) = (w.shape[0], w.shape[1])
-            weights.append((0..<(inputs * outputs)).map { k in Double(w.scalars[(k % outputs) * inputs + k / outputs]) })
-            biases.append(b.scalars.map(Double.init))
-        }
-    }
-
     init(using generator: inout ChaCha20Generator) {
         for index in 0..<(layers.count - 1) {
             let scale = (6 / Double(layers[index] + layers[index + 1])).squareRoot()
@@ -179,137 +164,18 @@ struct Model: Sendable {
     }
 }
 
-/// A model both parties can run: the owner (party 0) inputs the weights, the client (party 1)
-/// the images; only the client learns the labels.
-protocol SecureModel: Sendable {
-    /// What the summary line calls it.
-    var name: String { get }
-    /// One party's secure forward pass; returns the labels at the client (party 1).
-    func forward(_ party: inout MPCParty, images: [Double]?, batch: Int) async throws -> [UInt64]?
-    /// Float64 plaintext logits of the same weights, when computed here.
-    func logits(_ x: [Double], batch: Int) -> [Double]?
-}
-
-/// Dense layers on shares: h (batch × dims[0]) through dims, ReLU between, then argmax.
-func secureDense(_ party: inout MPCParty, _ input: ArithmeticShare, weights: [[Double]], biases: [[Double]], dims: [Int],
-                 batch: Int) async throws -> [UInt64]? {
-    let mine = party.partyID == 0
-    var h = input
-    for layer in 0..<weights.count {
-        let w = try party.input(mine ? weights[layer] : nil, owner: 0, count: weights[layer].count)
-        let b = try party.input(mine ? biases[layer] : nil, owner: 0, count: biases[layer].count)
-        h = try await party.matrixProduct(h, w, rows: batch, inner: dims[layer], columns: dims[layer + 1])
-        h = try party.add(h, ArithmeticShare(words: (0..<batch).flatMap { _ in b.words }))
-        if layer + 1 < weights.count { h = try await party.relu(h) }
-    }
-    let label = try await party.argmax(h, rows: batch, columns: dims.last!).index
-    return try await party.openRing(label, to: 1)
-}
-
-extension Model: SecureModel {
-    var name: String { "784-256-128-10 perceptron" }
-    func forward(_ party: inout MPCParty, images: [Double]?, batch: Int) async throws -> [UInt64]? {
-        let h = try party.input(images, owner: 1, count: batch * layers[0])
-        return try await secureDense(&party, h, weights: weights, biases: biases, dims: layers, batch: batch)
-    }
-    func logits(_ x: [Double], batch: Int) -> [Double]? { plainLogits(x, batch: batch) }
-}
-
-/// The zoo `cnn`: conv 1→32 3×3 pad 1, ReLU, max-pool 2; conv 32→64, ReLU, max-pool 2; dense
-/// 3136→128, ReLU, 128→10. A convolution is one matrix product of the image patches (im2col on
-/// shares is a local rearrangement) with the filters; max-pool runs before ReLU, which gives the
-/// same values (ReLU is monotone) with a quarter of the comparisons.
-struct CNNModel: SecureModel {
-    /// (input channels, output channels, side) of the two convolutions.
-    static let convolutions = [(1, 32, 28), (32, 64, 14)]
-    static let dense = [3136, 128, 10]
-    var convWeights: [[Double]] = [], convBiases: [[Double]] = []
-    var denseWeights: [[Double]] = [], denseBiases: [[Double]] = []
-    var name: String { "zoo cnn" }
-
-    init(zooCNN path: String) throws {
-        let file = try SafeTensors.read(from: URL(fileURLWithPath: path))
-        let names = file.tensors.keys.filter { $0.hasSuffix(".weight") }
-            .sorted { Int($0.split(separator: ".").first ?? "") ?? 0 < Int($1.split(separator: ".").first ?? "") ?? 0 }
-        guard names.count == 4 else { throw CryptoError(.malformed, "\(path): expected the zoo cnn's 4 weight tensors, found \(names)") }
-        for (index, name) in names.enumerated() {
-            let w = file.tensors[name]!
-            guard let b = file.tensors[name.replacingOccurrences(of: ".weight", with: ".bias")] else {
-                throw CryptoError(.malformed, "\(path): no bias for \(name)")
-            }
-            if index < 2 {
-                let (cin, cout, _) = Self.convolutions[index]
-                guard w.shape == [cout, cin, 3, 3] else { throw CryptoError(.malformed, "\(path): \(name) is \(w.shape)") }
-                // (cin·9) × cout, rows in (channel, ky, kx) order as the patches' columns
-                convWeights.append((0..<(cin * 9 * cout)).map { k in Double(w.scalars[(k % cout) * cin * 9 + k / cout]) })
-                convBiases.append(b.scalars.map(Double.init))
-            } else {
-                let (inputs, outputs) = (Self.dense[index - 2], Self.dense[index - 1])
-                guard w.shape == [outputs, inputs] else { throw CryptoError(.malformed, "\(path): \(name) is \(w.shape)") }
-                denseWeights.append((0..<(inputs * outputs)).map { k in Double(w.scalars[(k % outputs) * inputs + k / outputs]) })
-                denseBiases.append(b.scalars.map(Double.init))
-            }
-        }
-    }
-
-    /// Patches of (batch, channels, side, side) words: rows (image, y, x), columns (channel, ky, kx),
-    /// zero padding (a zero is a share of zero for every party).
-    static func patches(_ x: [UInt64], batch: Int, channels: Int, side: Int) -> [UInt64] {
-        let columns = channels * 9
-        var out = [UInt64](repeating: 0, count: batch * side * side * columns)
-        for n in 0..<batch {
-            for y in 0..<side {
-                for x0 in 0..<side {
-                    let row = (n * side + y) * side + x0
-                    for c in 0..<channels {
-                        for ky in 0..<3 {
-                            let sy = y + ky - 1
-                            guard sy >= 0, sy < side else { continue }
-                            for kx in 0..<3 {
-                                let sx = x0 + kx - 1
-                                guard sx >= 0, sx < side else { continue }
-                                out[row * columns + c * 9 + ky * 3 + kx] = x[((n * channels + c) * side + sy) * side + sx]
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    func forward(_ party: inout MPCParty, images: [Double]?, batch: Int) async throws -> [UInt64]? {
-        let mine = party.partyID == 0
-        var h = try party.input(images, owner: 1, count: batch * 784)
-        for (index, (cin, cout, side)) in Self.convolutions.enumerated() {
-            let w = try party.input(mine ? convWeights[index] : nil, owner: 0, count: cin * 9 * cout)
-            let b = try party.input(mine ? convBiases[index] : nil, owner: 0, count: cout)
-            let pixels = side * side
-            var y = try await party.matrixProduct(ArithmeticShare(words: Self.patches(h.words, batch: batch, channels: cin, side: side)), w,
-                                                  rows: batch * pixels, inner: cin * 9, columns: cout)
-            y = try party.add(y, ArithmeticShare(words: (0..<(batch * pixels)).flatMap { _ in b.words }))
-            // (image, pixel, channel) → (image, channel, pixel)
-            var planes = [UInt64](repeating: 0, count: y.count)
-            for n in 0..<batch { for p in 0..<pixels { for c in 0..<cout { planes[(n * cout + c) * pixels + p] = y.words[(n * pixels + p) * cout + c] } } }
-            let pooled = try await party.maxPool2D(ArithmeticShare(words: planes), channels: batch * cout, height: side, width: side, window: 2, stride: 2)
-            h = try await party.relu(pooled)
-        }
-        return try await secureDense(&party, h, weights: denseWeights, biases: denseBiases, dims: Self.dense, batch: batch)
-    }
-
-    func logits(_ x: [Double], batch: Int) -> [Double]? { nil }
-}
-
 /// Runs both parties on one batch; returns the client's labels, each party's cost and material.
-func runBatch(model: any SecureModel, images: [Double], batch: Int, sources: [any MPCPreprocessing], seeds: [[UInt8]])
+func runBatch(model: SecureZooModel, images: [Double], batch: Int, sources: [any MPCPreprocessing], seeds: [[UInt8]])
     async throws -> (labels: [UInt64], costs: [MPCCost], sources: [any MPCPreprocessing]) {
     let channels = InProcessChannel.network(parties: 2, timeoutSeconds: 120)
     return try await withThrowingTaskGroup(of: (Int, [UInt64]?, MPCCost, any MPCPreprocessing).self) { group in
         for id in 0..<2 {
             group.addTask {
                 var party = try MPCParty(channel: channels[id], preprocessing: sources[id], seeds: PairwiseSeeds(partyID: id, seeds: seeds))
-                let labels = try await model.forward(&party, images: id == 1 ? images : nil, batch: batch)
-                return (id, labels, party.cost, party.preprocessing)
+                // The client (party 1) runs the public architecture only; the owner holds the weights.
+                let view = id == SecureZooModel.ownerID ? model : try SecureZooModel(publicArchitecture: model.architecture)
+                let output = try await view.forward(&party, images: id == 1 ? images : nil, batch: batch, reveal: .labels)
+                return (id, output.map { $0.labels.map { UInt64($0) } }, party.cost, party.preprocessing)
             }
         }
         var labels: [UInt64] = [], costs = [MPCCost](repeating: MPCCost(), count: 2)
@@ -368,11 +234,15 @@ if options.paillierTriples > 0 {
     exit(0)
 }
 var generator = try ChaCha20Generator(seed: [UInt8](repeating: 42, count: 32))
-let model: any SecureModel
+// The secure model (BulwarkFederated's SecureZooModel: the zoo mlp/cnn mapped to MPC ops), and
+// with random weights the float64 plaintext that checks it.
+let randomModel: Model? = options.modelPath == nil ? Model(using: &generator) : nil
+let model: SecureZooModel
 if let path = options.modelPath {
-    model = try ModelFile.load(path: path).architecture == .cnn ? CNNModel(zooCNN: path) as any SecureModel : Model(zooMLP: path)
+    let loaded = try ModelFile.load(path: path)
+    model = try SecureZooModel(owning: loaded.model, architecture: loaded.architecture)
 } else {
-    model = Model(using: &generator)
+    model = try SecureZooModel(mlpWeights: randomModel!.weights, biases: randomModel!.biases)
 }
 // With --model: Fashion-MNIST test images, and the labels Bulwark's own float32 inference gives.
 let testSet = try options.modelPath.map { _ in try FashionMNIST.load(.test, limit: options.images) }
@@ -411,7 +281,7 @@ while done < options.images {
         online = try await runBatch(model: model, images: images, batch: batch, sources: replay, seeds: seeds)
     }.seconds
     guard online.labels == result.labels else { fatalError("replayed run disagrees with the dealt run") }
-    let plain = model.logits(images, batch: batch)
+    let plain = randomModel?.plainLogits(images, batch: batch)
     for n in 0..<batch {
         if let plain {
             let row = plain[(n * 10)..<((n + 1) * 10)]
@@ -433,7 +303,7 @@ extension Duration {
 }
 
 let n = Double(total)
-print("mpc-bench: \(model.name) (\(options.modelPath.map { "\($0), Fashion-MNIST test images" } ?? "random weights and inputs")), 2 parties in process, batch \(options.batch), \(total) images")
+print("mpc-bench: zoo \(model.architecture.rawValue) (\(options.modelPath.map { "\($0), Fashion-MNIST test images" } ?? "random weights and inputs")), 2 parties in process, batch \(options.batch), \(total) images")
 print(String(format: "online time per image:               %.2f ms", 1000 * onlineSeconds / n))
 print(String(format: "time per image incl. in-process dealer: %.2f ms", 1000 * dealtSeconds / n))
 print("rounds per batch:                      \(costs[0].rounds / ((total + options.batch - 1) / options.batch))")

@@ -30,6 +30,7 @@ struct Bulwark: AsyncParsableCommand {
             IncidentCommand.self,
             InspectCommand.self,
             LoginCommand.self,
+            MPCCommand.self,
             PoisonCommand.self,
             PolicyCommand.self,
             PredictCommand.self,
