@@ -44,8 +44,8 @@ struct HEInferCommand: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory holding the Fashion-MNIST IDX files.")
     var dataDirectory: String = FashionMNIST.defaultDirectory
 
-    @Option(parsing: .unconditional, help: "With --dataset: the first N test images.")
-    var count: Int = 100
+    @Option(parsing: .unconditional, help: "With --dataset: the first N test images (default 100).")
+    var count: Int?
 
     @Option(help: "Where to write the decrypted logits (.npy, N×10 float32).")
     var out: String?
@@ -116,7 +116,10 @@ struct HEInferCommand: ParsableCommand {
 
     func validate() throws {
         guard (input == nil) != (dataset == nil) else { throw ValidationError("give the images: --input X.npy or --dataset fashion-mnist") }
-        try Bounds.check(count, in: 1...Self.maximumImages, "--count")
+        if let count {
+            guard dataset != nil else { throw ValidationError("--count goes with --dataset (--input takes every image of the file)") }
+            try Bounds.check(count, in: 1...Self.maximumImages, "--count")
+        }
         if let out, !out.hasSuffix(".npy") { throw ValidationError("--out must name a .npy file") }
     }
 
@@ -130,7 +133,7 @@ struct HEInferCommand: ParsableCommand {
             labels = nil
         } else {
             let test: LabeledDataset
-            do throws(DataError) { test = try FashionMNIST.load(.test, directory: dataDirectory, limit: count) } catch { throw CLIError(error.message) }
+            do throws(DataError) { test = try FashionMNIST.load(.test, directory: dataDirectory, limit: count ?? 100) } catch { throw CLIError(error.message) }
             (tensor, labels) = (test.inputs, test.labels)
         }
         let n = tensor.shape[0]

@@ -2,6 +2,9 @@ import BulwarkCrypto
 import BulwarkModels
 import BulwarkTensor
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The model of `bulwark he infer` and `he evaluate`: a zoo `mlp` with one hidden layer and a
 /// polynomial activation, as the ``CKKSSquareMLP`` both sides compute with.
@@ -150,15 +153,9 @@ enum HEInferFiles {
 
 /// Wall and CPU clocks for the reports.
 enum HEClock {
-    static func wall() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
+    /// Seconds of a monotonic clock.
+    static func wall() -> Double { ProcessInfo.processInfo.systemUptime }
 
-    static func cpu() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
+    /// CPU seconds of this process (every thread).
+    static func cpu() -> Double { Double(clock()) / Double(CLOCKS_PER_SEC) }
 }
