@@ -17,9 +17,9 @@ import Testing
         }
     }
 
-    static func train(_ out: String, hidden: String, activation: String, limit: Int = 1000) throws -> CLIRun {
+    static func train(_ out: String, hidden: String, activation: String, limit: Int = 3000, epochs: Int = 2) throws -> CLIRun {
         try CLI.run(["train", "--dataset", "fashion-mnist", "--model", "mlp", "--hidden", hidden, "--activation", activation,
-                     "--epochs", "1", "--limit", String(limit), "--out", out, "--json", "--quiet"])
+                     "--epochs", String(epochs), "--limit", String(limit), "--out", out, "--json", "--quiet"])
     }
 
     @Test(.enabled(if: fashionMNIST, "needs Debian's dataset-fashion-mnist"), arguments: ["square", "poly"])
@@ -61,9 +61,9 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        #expect(try Self.train(path("sq.safetensors"), hidden: "4", activation: "square", limit: 500).status == 0)
-        #expect(try Self.train(path("relu.safetensors"), hidden: "4", activation: "relu", limit: 200).status == 0)
-        #expect(try Self.train(path("deep.safetensors"), hidden: "4,4", activation: "square", limit: 200).status == 0)
+        #expect(try Self.train(path("sq.safetensors"), hidden: "4", activation: "square", limit: 500, epochs: 1).status == 0)
+        #expect(try Self.train(path("relu.safetensors"), hidden: "4", activation: "relu", limit: 200, epochs: 1).status == 0)
+        #expect(try Self.train(path("deep.safetensors"), hidden: "4,4", activation: "square", limit: 200, epochs: 1).status == 0)
 
         // Test images straight from the dataset, with their labels.
         let run = try CLI.run(["he", "infer", "--model", path("sq.safetensors"), "--dataset", "fashion-mnist", "--count", "3", "--json"],

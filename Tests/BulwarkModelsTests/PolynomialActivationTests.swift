@@ -89,7 +89,7 @@ import BulwarkTensor
         let variant = try ZooVariant(hiddenSizes: [8], activation: activation)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-poly-\(UUID().uuidString).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let plan = SupervisedTraining(configuration: TrainingConfiguration(epochs: 3, batchSize: 32, seed: 1), optimizer: Adam(learningRate: 1e-3))
+        let plan = SupervisedTraining(configuration: TrainingConfiguration(epochs: 5, batchSize: 32, seed: 1), optimizer: Adam(learningRate: 2e-3))
         let run = try ModelTraining.run(plan, architecture: .mlp, seed: 4, dataset: "halves", training: train, test: test, variant: variant, saveTo: path)
         #expect(run.testAccuracy >= 0.9, "test accuracy \(run.testAccuracy)")
         let losses = run.outcome.map(\.loss)
