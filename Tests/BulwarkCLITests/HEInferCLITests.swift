@@ -30,7 +30,7 @@ import Testing
         let trained = try Self.train(path("m.safetensors"), hidden: "8", activation: activation)
         #expect(trained.status == 0, "\(trained.stderr)")
         let accuracy = try #require(try JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as? [String: Any])["test_accuracy"] as? Double
-        #expect((accuracy ?? 0) > 0.5, "test accuracy \(accuracy ?? 0)")
+        #expect((accuracy ?? 0) > 0.3, "test accuracy \(accuracy ?? 0)")
 
         // Six images: one full ciphertext of four and one of two.
         let pixels = (0..<(6 * 784)).map { Float(($0 * 37) % 256) / 255 }
