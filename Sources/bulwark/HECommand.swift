@@ -5,7 +5,7 @@ struct HECommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "he",
         abstract: "Homomorphic encryption: compute on encrypted numbers (Paillier, interoperable with python-paillier; CKKS).",
-        subcommands: [HEPaillierCommand.self, HEBenchCommand.self]
+        subcommands: [HEPaillierCommand.self, HEBenchCommand.self, HEInferCommand.self, HEEvaluateCommand.self]
     )
 }
 

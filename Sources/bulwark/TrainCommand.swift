@@ -21,6 +21,12 @@ struct TrainCommand: ParsableCommand {
         parameter are written into the model's metadata. Noise and sampling come from the \
         system CSPRNG unless --insecure-seeded-noise is given (then the model claims no privacy).
 
+        For encrypted inference (bulwark he infer), train the mlp with one hidden layer and a \
+        polynomial activation: --hidden 32 --activation square gives the 784-32-10 network with \
+        x² (poly: 0.125x² + 0.5x + 0.25, a degree-2 approximation of ReLU near 0). --hidden takes \
+        comma-separated sizes (default 256,128) and, like --activation, applies to --model mlp \
+        only; both are recorded in the model file.
+
         With your own data (--data, --image-folder or --csv), --test-fraction of the examples \
         (a permutation drawn from --seed) is the test split; CSV features are standardised with \
         statistics of the training split, stored in the model for predict/evaluate/privacy audit.
@@ -30,12 +36,19 @@ struct TrainCommand: ParsableCommand {
           bulwark train --csv table.csv --label-column target --model tabular --out tabular.safetensors
           bulwark train --image-folder photos --image-size 32x32 --channels 3 --model resnet --out resnet.safetensors
           bulwark train --model mine.onnx --data x.npz --epochs 1 --out mine-tuned.onnx
+          bulwark train --model mlp --hidden 32 --activation square --epochs 2 --out mlp-square.safetensors
           bulwark train --model mlp --dp --noise-multiplier 1.0 --max-grad-norm 1 --delta 1e-5 \\
             --sampling-rate 0.004 --epochs 10 --out mlp-dp.safetensors
         """
     )
 
     @OptionGroup var training: TrainingOptions
+
+    @Option(help: "mlp only: the hidden layers' sizes, comma-separated (default 256,128; 32 for the encrypted-inference model).")
+    var hidden: String?
+
+    @Option(help: "mlp only: the hidden activation (relu, square = x², poly = 0.125x² + 0.5x + 0.25).")
+    var activation: ZooActivation = .relu
 
     @Flag(help: "Train with DP-SGD (needs --noise-multiplier or --target-epsilon, --max-grad-norm and --delta).")
     var dp = false
@@ -64,7 +77,21 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("insecure-seeded-noise"), help: "DP-SGD: draw noise and batches from --seed (reproducible, NO privacy guarantee; recorded in the metadata).")
     var insecureSeededNoise = false
 
+    /// The zoo variant `--hidden` and `--activation` ask for (a usage error for anything but mlp).
+    func variant() throws -> ZooVariant {
+        guard hidden != nil || activation != .relu else { return .standard }
+        guard case .zoo(.mlp) = try training.start() else {
+            throw ValidationError("--hidden and --activation shape the zoo mlp only; give --model mlp")
+        }
+        do throws(ModelError) {
+            return try ZooVariant(hiddenSizes: hidden.map { text throws(ModelError) in try ZooVariant.parseHiddenSizes(text) }, activation: activation)
+        } catch {
+            throw ValidationError("--hidden: \(error.message)")
+        }
+    }
+
     func validate() throws {
+        _ = try variant()
         guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1)") }
         let dpOptions = [noiseMultiplier != nil, maxGradNorm != nil, delta != nil, samplingRate != nil, targetEpsilon != nil, insecureSeededNoise]
         if !dp {
@@ -103,7 +130,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         configureNumerics()
         let t = training
-        let job = TrainJob(prepared: try t.prepare(), configuration: t.configuration, optimizer: chosenOptimizer, seed: t.seed, outputPath: t.out)
+        var job = TrainJob(prepared: try t.prepare(), configuration: t.configuration, optimizer: chosenOptimizer, seed: t.seed, outputPath: t.out)
+        job.variant = try variant()
         if dp { return try runDP(job) }
         let line = ProgressLine(enabled: !t.quiet)
         let outcome = try job.run { p in line.update(Self.progressText(p), force: p.step == p.stepsPerEpoch) }

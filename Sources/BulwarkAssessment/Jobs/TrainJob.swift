@@ -23,6 +23,8 @@ public struct TrainJob {
     public var seed: UInt64
     /// Where the model goes: `.safetensors` for a zoo model, `.onnx` for a fine-tuned one.
     public var outputPath: String
+    /// The zoo `mlp`'s hidden sizes and activation (``ZooVariant/standard`` for every other start).
+    public var variant: ZooVariant = .standard
 
     /// A training job.
     public init(prepared: TrainingDataPlan.Prepared, configuration: TrainingConfiguration, optimizer: ChosenOptimizer, seed: UInt64,
@@ -44,7 +46,7 @@ public struct TrainJob {
         public var epochs: [EpochSummary]
     }
 
-    /// Trains (zoo: ``ModelTraining/run(_:architecture:seed:dataset:training:test:classCount:featureStandardisation:saveTo:)``,
+    /// Trains (zoo: ``ModelTraining/run(_:architecture:seed:dataset:training:test:classCount:featureStandardisation:variant:saveTo:)``,
     /// saved with provenance) or fine-tunes and exports (ONNX), calling `progress` after every step.
     /// - Throws: the training's ``ModelError`` (a diverged run saves nothing), ``AssessmentError``
     ///   when an ONNX start carries no model, the exporter's error.
@@ -55,7 +57,8 @@ public struct TrainJob {
         case .zoo(let arch):
             let plain = SupervisedTraining(configuration: configuration, optimizer: optimizer, progress: progress)
             let run = try ModelTraining.run(plain, architecture: arch, seed: seed, dataset: data.description, training: training, test: test,
-                                            classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: outputPath)
+                                            classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), variant: variant,
+                                            saveTo: outputPath)
             return Outcome(testAccuracy: run.testAccuracy, trainingSeconds: run.trainingSeconds, epochs: run.outcome)
         case .onnx:
             guard let imported = prepared.onnx else { throw AssessmentError(.invalidConfiguration, "--model: the ONNX model was not loaded") }
@@ -80,6 +83,7 @@ public struct TrainJob {
         let procedure = DPSGDProcedure(configuration: plan.configuration, optimizer: optimizer, progress: progress, epochEnded: epochEnded)
         return try ModelTraining.run(procedure, architecture: architecture, seed: seed, dataset: data.description,
                                      training: (data.training.inputs, data.training.labels), test: (data.test.inputs, data.test.labels),
-                                     classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), saveTo: outputPath)
+                                     classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), variant: variant,
+                                     saveTo: outputPath)
     }
 }

@@ -104,6 +104,52 @@ public struct CKKSSquareMLP: Sendable {
     }
 }
 
+extension CKKSSquareMLP {
+    /// An upper bound on the magnitude of every value the output product W₂·h + b₂ puts in a
+    /// slot when ``CKKSInferenceServer`` evaluates `images` on `plan` — the logits and the partial
+    /// sums the diagonal product leaves in the other slots of each block (``CKKSMatrixShape``).
+    ///
+    /// Per image and output r the bound is Σ_c |W₂[r][c]|·(W₁x + b₁)_c² + |b₂[r]|, computed in
+    /// Double from the plaintext. When the product's fold can read past its own block
+    /// (3·span/2 > block size), the images sharing a ciphertext are summed as well. Compare it
+    /// with ``CKKSInferencePlan/valueLimit`` before encrypting: above it, decryption would wrap
+    /// around q₀ and return garbage. Images are packed as ``CKKSInferenceClient/encrypt(images:)``
+    /// packs them (``CKKSInferencePlan/imagesPerCiphertext`` at a time, in order); a non-finite
+    /// input gives infinity.
+    ///
+    /// ```swift
+    /// let model = try CKKSSquareMLP(hiddenWeights: [[1, 0], [0, 2]], hiddenBias: [0, 1],
+    ///                               outputWeights: [[1, -1]], outputBias: [-1])
+    /// let plan = try CKKSInferencePlan(parameters: .n8192Depth3, model: model)
+    /// print(model.outputMagnitudeBound(images: [[3.0, 1.0]], plan: plan))  // 19.0
+    /// ```
+    public func outputMagnitudeBound<Scalar: BinaryFloatingPoint>(images: [[Scalar]], plan: CKKSInferencePlan) -> Double {
+        let perImage = images.map { x -> [Double] in
+            let hidden = hiddenWeights.enumerated().map { r, row -> Double in
+                var sum = hiddenBias[r]
+                for (c, w) in row.enumerated() where c < x.count { sum += w * Double(x[c]) }
+                return sum * sum
+            }
+            return outputWeights.enumerated().map { r, row -> Double in
+                var sum = 0.0
+                for (c, w) in row.enumerated() { sum += abs(w) * hidden[c] }
+                return sum
+            }
+        }
+        let crossesBlocks = 3 * plan.outputShape.span / 2 > plan.layout.blockSize
+        var bound = 0.0
+        let group = crossesBlocks ? max(1, plan.imagesPerCiphertext) : 1
+        for start in stride(from: 0, to: perImage.count, by: group) {
+            let members = perImage[start..<min(start + group, perImage.count)]
+            for r in 0..<outputCount {
+                let sum = members.reduce(0.0) { $0 + $1[r] } + abs(outputBias[r])
+                if !(sum <= bound) { bound = sum.isNaN ? .infinity : sum }
+            }
+        }
+        return bound
+    }
+}
+
 /// The public plan shared by the client and the server of encrypted inference: the parameters,
 /// the slot layout (one image per block, ``CKKSBlockLayout``) and the two matrix products'
 /// shapes, hence the rotations the client must make Galois keys for.
@@ -155,6 +201,15 @@ public struct CKKSInferencePlan: Sendable, Hashable {
     public var outputCount: Int { outputShape.outputCount }
     /// Images packed in one ciphertext (the number of blocks).
     public var imagesPerCiphertext: Int { layout.blockCount }
+    /// The largest magnitude a value may reach in the last two levels and still decrypt
+    /// correctly: 2^(b₀ − 2) / Δ for a first prime of b₀ bits (q₀ ≥ 2^(b₀−1), and decryption
+    /// centres values in (−q₀/2, q₀/2)); the output product runs at scale ≈ Δ² over q₀·q₁,
+    /// which leaves the same room when q₁ ≈ Δ. 4096 for ``CKKSParameters/n8192Depth3``.
+    /// ``CKKSSquareMLP/outputMagnitudeBound(images:plan:)`` must stay below it.
+    public var valueLimit: Double {
+        Double(sign: .plus, exponent: parameters.coefficientModulusBits[0] - 2, significand: 1) / parameters.scale
+    }
+
     /// The rotation steps of both products: exactly the Galois keys the client generates.
     public var galoisSteps: [Int] {
         CKKSMatrixShape.normalisedSteps(hiddenShape.galoisSteps + outputShape.galoisSteps, slotCount: layout.slotCount)

@@ -14,6 +14,12 @@ public struct Activation: Layer {
         case tanh
         /// `e^xᵢ / Σⱼ e^xⱼ` over the last axis.
         case softmax
+        /// `x²` (gradient `2x`): the activation homomorphic encryption computes with one
+        /// multiplication.
+        case square
+        /// `a·x² + b·x + c` (gradient `2a·x + b`): a polynomial activation (see
+        /// ``ZooActivation/poly``).
+        case quadratic(a: Float, b: Float, c: Float)
     }
     /// The function this layer applies.
     public let kind: Kind
@@ -30,6 +36,8 @@ public struct Activation: Layer {
         case .sigmoid: input.sigmoid()
         case .tanh: input.tanh()
         case .softmax: input.softmax(axis: -1)
+        case .square: input * input
+        case .quadratic(let a, let b, let c): (input * input) * a + input * b + c
         }
     }
 
@@ -40,6 +48,8 @@ public struct Activation: Layer {
         case .sigmoid: input.sigmoid()
         case .tanh: input.tanh()
         case .softmax: input.softmax(axis: -1)
+        case .square: input.map { $0 * $0 }
+        case .quadratic(let a, let b, let c): input.map { x in (a * x + b) * x + c }
         }
     }
 
@@ -50,6 +60,8 @@ public struct Activation: Layer {
         case .sigmoid: "Sigmoid"
         case .tanh: "Tanh"
         case .softmax: "Softmax"
+        case .square: "Square"
+        case .quadratic(let a, let b, let c): "Quadratic(\(a)x² + \(b)x + \(c))"
         }
     }
 }
@@ -62,6 +74,10 @@ public func LeakyReLU(alpha: Float = 0.01) -> Activation { Activation(.leakyRelu
 public func Sigmoid() -> Activation { Activation(.sigmoid) }
 /// Tanh layer.
 public func Tanh() -> Activation { Activation(.tanh) }
+/// Square layer, `x²` element-wise.
+public func Square() -> Activation { Activation(.square) }
+/// Quadratic layer, `a·x² + b·x + c` element-wise.
+public func Quadratic(_ a: Float, _ b: Float, _ c: Float) -> Activation { Activation(.quadratic(a: a, b: b, c: c)) }
 /// Softmax layer (over the last axis).
 public func Softmax() -> Activation { Activation(.softmax) }
 

@@ -12,7 +12,10 @@ import SwiftProtobuf
 /// batch statistics), `GlobalAvgPool` `GlobalAveragePool` (N×C×1×1, which the model's `Flatten`
 /// turns into N×C), and a ``ResidualBlock`` the nodes `layer<i>.conv1`, `.bn1`, `.relu1`,
 /// `.conv2`, `.bn2`, `.shortcut.0` and `.shortcut.1` (projection shortcut only), `.add` and
-/// `.relu`. The batch axis is symbolic.
+/// `.relu`. The polynomial activations are plain arithmetic: `Square` is `Mul(x, x)`, and
+/// `Quadratic(a, b, c)` is `((x·a) + b)·x + c` as the nodes `layer<i>.ax`, `.axb`, `.axbx` and
+/// `layer<i>` with the one-element initializers `<i>.quadratic`, `<i>.linear` and `<i>.constant`.
+/// The batch axis is symbolic.
 ///
 /// An ``ONNXModel`` (fine-tuned after import) is written back into its own file's message: the
 /// graph, node names, opset, inputs, outputs, metadata, unknown fields and initializer names
@@ -91,13 +94,26 @@ public enum ONNXExporter {
             return w.node("Flatten", name: name, inputs: [input], output: output, attributes: [.int("axis", 1)])
         case is Dropout:
             return w.node("Identity", name: name, inputs: [input], output: output)
+        case let a as Activation where a.kind == .square:
+            return w.node("Mul", name: name, inputs: [input, input], output: output)
         case let a as Activation:
+            if case .quadratic(let qa, let qb, let qc) = a.kind {
+                // (a·x + b)·x + c, Horner's form as the layer computes it: Mul, Add, Mul, Add.
+                let coefficient = w.initializer("\(i).quadratic", Tensor([qa]))
+                let linear = w.initializer("\(i).linear", Tensor([qb]))
+                let constant = w.initializer("\(i).constant", Tensor([qc]))
+                let ax = w.node("Mul", name: "\(name).ax", inputs: [input, coefficient], output: "\(output).ax")
+                let axb = w.node("Add", name: "\(name).axb", inputs: [ax, linear], output: "\(output).axb")
+                let axbx = w.node("Mul", name: "\(name).axbx", inputs: [axb, input], output: "\(output).axbx")
+                return w.node("Add", name: name, inputs: [axbx, constant], output: output)
+            }
             let (op, attributes): (String, [Onnx_AttributeProto]) = switch a.kind {
             case .relu: ("Relu", [])
             case .sigmoid: ("Sigmoid", [])
             case .tanh: ("Tanh", [])
             case .softmax: ("Softmax", [.int("axis", -1)])
             case .leakyRelu(let alpha): ("LeakyRelu", [.float("alpha", alpha)])
+            case .square, .quadratic: preconditionFailure("handled above")
             }
             return w.node(op, name: name, inputs: [input], output: output, attributes: attributes)
         default:

@@ -33,7 +33,8 @@ public enum ModelFile {
     /// provenance (only its architecture, input shape and class count are read here, so other
     /// malformed entries do not stop a load); tensors must match it exactly (names and shapes).
     /// An architecture sized from the data needs the file's recorded `bulwark.input_shape` and
-    /// `bulwark.class_count`. `metadata` is the file's raw `__metadata__`;
+    /// `bulwark.class_count`; an `mlp` of another ``ZooVariant`` is rebuilt from the recorded
+    /// `bulwark.hidden_sizes` and `bulwark.activation`. `metadata` is the file's raw `__metadata__`;
     /// ``ModelProvenance/init(metadata:)`` reads it.
     public static func load(path: String, architecture: ZooArchitecture? = nil) throws(ModelError)
         -> (model: Sequential, architecture: ZooArchitecture, metadata: [String: String]) {
@@ -51,8 +52,19 @@ public enum ModelFile {
             }
             arch = recorded
         }
+        let variant: ZooVariant
+        do { variant = try ModelProvenance.variant(in: file.metadata) } catch {
+            throw ModelError(error.code, "\(path): \(error.message)", underlying: error)
+        }
         var model: Sequential
-        if arch.isSizedFromData {
+        if !variant.isStandard {
+            do {
+                model = try arch.makeModel(exampleShape: ZooArchitecture.defaultExampleShape, classCount: ZooArchitecture.defaultClassCount,
+                                           variant: variant)
+            } catch {
+                throw ModelError(error.code, "\(path): \(error.message)", underlying: error)
+            }
+        } else if arch.isSizedFromData {
             let shape: [Int]?, classes: Int?
             do { (shape, classes) = try ModelProvenance.shape(in: file.metadata) } catch {
                 throw ModelError(error.code, "\(path): \(error.message)", underlying: error)

@@ -21,6 +21,9 @@ public struct ModelProvenance: Codable, Sendable, Equatable {
     public var inputShape: [Int]?
     /// The number of classes the model was built for; recorded with ``inputShape``.
     public var classCount: Int?
+    /// The hidden sizes and activation of an `mlp` built as a ``ZooVariant`` other than
+    /// ``ZooVariant/standard`` (`nil`: the standard architecture); ``ModelFile`` rebuilds it.
+    public var variant: ZooVariant?
     /// Name of the training dataset (`fashion-mnist`).
     public var dataset: String?
     /// SHA-256 (hex) of the training data as trained on; see ``ModelTraining/dataSHA256(inputs:labels:)``.
@@ -141,6 +144,10 @@ extension ModelProvenance {
         var m: [String: String] = [Key.architecture: architecture.rawValue]
         m[Key.inputShape] = inputShape.map { $0.map(String.init).joined(separator: ",") }
         m[Key.classCount] = classCount.map { String($0) }
+        if let variant, !variant.isStandard {
+            m[Key.hiddenSizes] = variant.hiddenSizesText
+            m[Key.activation] = variant.activation.rawValue
+        }
         m[Key.dataset] = dataset
         m[Key.dataSHA256] = dataSHA256
         m[Key.trainImages] = trainImages.map { String($0) }
@@ -196,6 +203,8 @@ extension ModelProvenance {
         self.init(architecture: arch, dataset: m[Key.dataset], seed: try r.value(Key.seed))
         inputShape = try r.shape(Key.inputShape)
         classCount = try r.value(Key.classCount)
+        let recorded = try Self.variant(in: m)
+        variant = recorded.isStandard ? nil : recorded
         dataSHA256 = m[Key.dataSHA256]
         trainImages = try r.value(Key.trainImages)
         epochs = try r.value(Key.epochs)
@@ -238,11 +247,36 @@ extension ModelProvenance {
         return (try r.shape(Key.inputShape), try r.value(Key.classCount))
     }
 
+    /// Only the ``ZooVariant`` recorded in `metadata` (``ZooVariant/standard`` when none is).
+    /// - Throws: ``ModelError`` (`.malformed`) naming the key whose value does not parse.
+    public static func variant(in metadata: [String: String]) throws(ModelError) -> ZooVariant {
+        let hidden: [Int]?
+        if let text = metadata[Key.hiddenSizes] {
+            do { hidden = try ZooVariant.parseHiddenSizes(text) } catch {
+                throw ModelError(.malformed, "metadata \(Key.hiddenSizes) = '\(text)': \(error.message)")
+            }
+        } else {
+            hidden = nil
+        }
+        var activation = ZooActivation.relu
+        if let text = metadata[Key.activation] {
+            guard let a = ZooActivation(rawValue: text) else {
+                throw ModelError(.malformed, "metadata \(Key.activation) = '\(text)' is not one of \(ZooActivation.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            activation = a
+        }
+        do { return try ZooVariant(hiddenSizes: hidden, activation: activation) } catch {
+            throw ModelError(.malformed, "metadata \(Key.hiddenSizes): \(error.message)")
+        }
+    }
+
     /// The metadata keys, here and nowhere else.
     enum Key {
         static let architecture = "bulwark.architecture"
         static let inputShape = "bulwark.input_shape"
         static let classCount = "bulwark.class_count"
+        static let hiddenSizes = "bulwark.hidden_sizes"
+        static let activation = "bulwark.activation"
         static let dataset = "bulwark.dataset"
         static let dataSHA256 = "bulwark.data_sha256"
         static let trainImages = "bulwark.train_images"
@@ -275,7 +309,7 @@ extension ModelProvenance {
         static let dpRandomness = "bulwark.dp.randomness"
         static let prefix = "bulwark."
         static let readingOrder = [
-            architecture, inputShape, classCount, dataset, dataSHA256, trainImages, seed, epochs, batchSize, optimizer, learningRate, testAccuracy,
+            architecture, inputShape, classCount, hiddenSizes, activation, dataset, dataSHA256, trainImages, seed, epochs, batchSize, optimizer, learningRate, testAccuracy,
             trainingSeconds, toolVersion, defence, defenceEpsilon, defenceSteps, defenceBeta, defenceSigma, defenceTemperature,
             defenceWarmupEpochs, dp, dpEpsilon, dpDelta, dpNoiseMultiplier, dpMaxGradientNorm, dpSamplingRate, dpSampler, dpSteps,
             dpAccountant, dpRandomness,

@@ -3,7 +3,7 @@ import BulwarkArchive
 import Crypto
 import Foundation
 
-/// A model trained, tested and saved by ``ModelTraining/run(_:architecture:seed:dataset:training:test:classCount:featureStandardisation:saveTo:)``.
+/// A model trained, tested and saved by ``ModelTraining/run(_:architecture:seed:dataset:training:test:classCount:featureStandardisation:variant:saveTo:)``.
 public struct TrainedModel<Outcome> {
     /// The trained model.
     public var model: Sequential
@@ -39,7 +39,8 @@ public enum ModelTraining {
     /// The model is built for the training data: its example shape (the inputs' shape after the
     /// batch axis, e.g. 3×32×32 for `resnet`, F for `tabular`) and `classCount` classes (nil:
     /// the largest label in either split + 1; `mlp` and `cnn` always have 10).
-    /// `featureStandardisation` (JSON) is recorded for models trained on standardised CSV features.
+    /// `featureStandardisation` (JSON) is recorded for models trained on standardised CSV features;
+    /// `variant` (an `mlp`'s hidden sizes and activation) is built and recorded.
     ///
     /// Cost: the procedure's, plus one SHA-256 pass over the training data and one inference
     /// pass over the test set.
@@ -48,14 +49,16 @@ public enum ModelTraining {
     public static func run<P: TrainingProcedure>(_ procedure: P, architecture: ZooArchitecture, seed: UInt64, dataset: String,
                                                  training: (inputs: Tensor, labels: [Int]), test: (inputs: Tensor, labels: [Int]),
                                                  classCount: Int? = nil, featureStandardisation: String? = nil,
+                                                 variant: ZooVariant = .standard,
                                                  saveTo path: String) throws(ModelError) -> TrainedModel<P.Outcome>
         where P.Model == Sequential {
         var provenance = ModelProvenance(architecture: architecture, dataset: dataset, seed: seed)
+        provenance.variant = variant.isStandard ? nil : variant
         provenance.trainImages = training.labels.count
         provenance.dataSHA256 = dataSHA256(inputs: training.inputs, labels: training.labels)
         provenance.toolVersion = BulwarkVersion.current
         provenance.featureStandardisation = featureStandardisation
-        var model = try makeModel(architecture, seed: seed, training: training, test: test, classCount: classCount)
+        var model = try makeModel(architecture, seed: seed, training: training, test: test, classCount: classCount, variant: variant)
         let start = Date()
         let outcome = try procedure.train(&model, inputs: training.inputs, labels: training.labels)
         let seconds = Date().timeIntervalSince(start)
@@ -95,12 +98,13 @@ public enum ModelTraining {
 
     /// `architecture` initialised from `seed` for the example shape of `training` and its classes.
     package static func makeModel(_ architecture: ZooArchitecture, seed: UInt64, training: (inputs: Tensor, labels: [Int]),
-                                  test: (inputs: Tensor, labels: [Int]), classCount: Int?) throws(ModelError) -> Sequential {
+                                  test: (inputs: Tensor, labels: [Int]), classCount: Int?,
+                                  variant: ZooVariant = .standard) throws(ModelError) -> Sequential {
         let labelled = max(training.labels.max() ?? 0, test.labels.max() ?? 0) + 1
         var classes = classCount ?? labelled
         if !architecture.isSizedFromData, classes <= ZooArchitecture.defaultClassCount { classes = ZooArchitecture.defaultClassCount }
         let shape = Array(training.inputs.shape.dropFirst())
-        return try architecture.makeModel(exampleShape: shape, classCount: max(classes, labelled), seed: seed)
+        return try architecture.makeModel(exampleShape: shape, classCount: max(classes, labelled), seed: seed, variant: variant)
     }
 
     /// SHA-256 (hex) of training data: the inputs' scalars as little-endian `float32`, row-major,

@@ -13,6 +13,8 @@ import BulwarkTensor
 /// ```
 public enum ZooArchitecture: String, CaseIterable, Sendable, Codable {
     /// 784-256-128-10 with ReLU: `nn.Sequential(Flatten, Linear, ReLU, Linear, ReLU, Linear)`.
+    /// Its hidden sizes and activation can be changed (``ZooVariant``, `bulwark train --hidden 32
+    /// --activation square`): 784-32-10 with x² is the model `bulwark he infer` runs encrypted.
     case mlp
     /// conv 1→32 3×3 pad 1, ReLU, maxpool 2, conv 32→64 3×3 pad 1, ReLU, maxpool 2, flatten,
     /// dense 3136→128, ReLU, dense 128→10.
@@ -59,9 +61,16 @@ public enum ZooArchitecture: String, CaseIterable, Sendable, Codable {
     ///
     /// `resnet` takes C×H×W images of any channel count and size; `tabular` takes any shape
     /// (F features, or an image it flattens); `mlp` and `cnn` only 1×28×28 and 10 classes.
+    /// `variant` changes `mlp`'s hidden sizes and activation (one Linear and one activation
+    /// layer per hidden size, then Linear to the classes); other architectures take only
+    /// ``ZooVariant/standard``.
     /// - Throws: ``ModelError`` (`.shapeMismatch`) naming the shape or class count the
-    ///   architecture cannot take.
-    public func makeModel(exampleShape: [Int], classCount: Int, seed: UInt64 = 0) throws(ModelError) -> Sequential {
+    ///   architecture cannot take, or a variant given for an architecture other than `mlp`.
+    public func makeModel(exampleShape: [Int], classCount: Int, seed: UInt64 = 0,
+                          variant: ZooVariant = .standard) throws(ModelError) -> Sequential {
+        guard variant.isStandard || self == .mlp else {
+            throw ModelError(.shapeMismatch, "\(rawValue) has fixed layers; hidden sizes and activations can be chosen for mlp only")
+        }
         let shapeText = exampleShape.map(String.init).joined(separator: "×")
         guard !exampleShape.isEmpty, exampleShape.allSatisfy({ $0 > 0 }) else {
             throw ModelError(.shapeMismatch, "\(rawValue): example shape [\(shapeText)] must have positive sizes")
@@ -83,7 +92,13 @@ public enum ZooArchitecture: String, CaseIterable, Sendable, Codable {
         let layers: [any Layer]
         switch self {
         case .mlp:
-            layers = [Flatten(), Dense(784, 256, rng: &rng), ReLU(), Dense(256, 128, rng: &rng), ReLU(), Dense(128, 10, rng: &rng)]
+            var mlp: [any Layer] = [Flatten()]
+            var width = 784
+            for size in variant.hiddenSizes ?? [256, 128] {
+                mlp += [Dense(width, size, rng: &rng), variant.activation.layer()]
+                width = size
+            }
+            layers = mlp + [Dense(width, 10, rng: &rng)]
         case .cnn:
             layers = [
                 Conv2D(1, 32, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), MaxPool2D(kernel: (2, 2)),

@@ -8,6 +8,7 @@ import Foundation
 // Choice options parse straight into the library's enums: `--help` lists their values and the
 // parser rejects a typo with the valid choices, before any work.
 extension ZooArchitecture: ExpressibleByArgument {}
+extension ZooActivation: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
 extension EvaluatedGradient: ExpressibleByArgument {}
 
