@@ -40,17 +40,7 @@ struct MPCPartyCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "This party's id: 0 model owner, 1 client, 2 dealer.")
     var id: Int
 
-    @Option(help: "Every party's host:port, comma-separated, in id order (owner,client,dealer).")
-    var peers: String
-
-    @Option(help: "This party's certificate (PEM, common name party-<id>).")
-    var cert: String
-
-    @Option(help: "This party's private key (PEM).")
-    var key: String
-
-    @Option(help: "The CA certificate every party's certificate chains to (PEM).")
-    var ca: String
+    @OptionGroup var network: MPCNetworkOptions
 
     @Option(help: "Owner (id 0): the zoo mlp or cnn (.safetensors written by bulwark train).")
     var model: String?
@@ -67,12 +57,6 @@ struct MPCPartyCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Client (id 1): images per batch (rounds are per batch).")
     var batch: Int = 100
 
-    @Option(name: .customLong("timeout"), parsing: .unconditional, help: "Seconds a party waits for a peer's message before it aborts.")
-    var timeoutSeconds: Double = 60
-
-    @Option(name: .customLong("connect-timeout"), parsing: .unconditional, help: "Seconds to wait for every peer to connect.")
-    var connectTimeoutSeconds: Double = 60
-
     @Flag(help: "Print one JSON object (this party's report; the client adds the labels) on stdout.")
     var json = false
 
@@ -85,11 +69,6 @@ struct MPCPartyCommand: AsyncParsableCommand {
     func validate() throws {
         try Bounds.check(id, in: 0...2, "--id")
         try Bounds.check(batch, in: 1...SecureInference.maximumBatchSize, "--batch")
-        try Bounds.check(timeoutSeconds, in: 0.1...86_400, "--timeout")
-        try Bounds.check(connectTimeoutSeconds, in: 0.1...86_400, "--connect-timeout")
-        let addresses: [MPCPeerAddress]
-        do { addresses = try MPCPeerAddress.list(peers) } catch { throw ValidationError(error.message) }
-        guard addresses.count == 3 else { throw ValidationError("--peers needs 3 addresses (owner,client,dealer), got \(addresses.count)") }
         switch id {
         case 0:
             guard model != nil else { throw ValidationError("the model owner (--id 0) needs --model") }
@@ -124,11 +103,7 @@ struct MPCPartyCommand: AsyncParsableCommand {
         default:
             break
         }
-        let configuration = TLSMPCConfiguration(
-            partyID: id, addresses: try MPCPeerAddress.list(peers), certificatePath: cert, privateKeyPath: key, trustRootsPath: ca,
-            connectTimeoutSeconds: connectTimeoutSeconds, receiveTimeoutSeconds: timeoutSeconds)
-        let channel: TLSMPCChannel
-        do { channel = try await TLSMPCChannel.connect(configuration) } catch { throw CLIError("party \(id): \(error.message)") }
+        let channel = try await network.connect(as: id)
         defer { channel.close() }
         let report: SecureInference.PartyReport
         var labels: [Int]?

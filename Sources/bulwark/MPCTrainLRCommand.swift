@@ -35,17 +35,7 @@ struct MPCTrainLRCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "This party's id: 0 features and labels, 1 features, 2 dealer.")
     var id: Int
 
-    @Option(help: "Every party's host:port, comma-separated, in id order.")
-    var peers: String
-
-    @Option(help: "This party's certificate (PEM, common name party-<id>).")
-    var cert: String
-
-    @Option(help: "This party's private key (PEM).")
-    var key: String
-
-    @Option(help: "The CA certificate every party's certificate chains to (PEM).")
-    var ca: String
+    @OptionGroup var network: MPCNetworkOptions
 
     @Option(help: "Parties 0 and 1: this party's columns, a CSV file with a header row (numeric cells).")
     var data: String?
@@ -70,12 +60,6 @@ struct MPCTrainLRCommand: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "Seed of the (public) batch order.")
     var seed: UInt64 = 1
-
-    @Option(name: .customLong("timeout"), parsing: .unconditional, help: "Seconds a party waits for a peer's message before it aborts.")
-    var timeoutSeconds: Double = 60
-
-    @Option(name: .customLong("connect-timeout"), parsing: .unconditional, help: "Seconds to wait for every peer to connect.")
-    var connectTimeoutSeconds: Double = 60
 
     @Flag(help: "Print this party's result as JSON on stdout.")
     var json = false
@@ -106,11 +90,6 @@ struct MPCTrainLRCommand: AsyncParsableCommand {
         guard learningRate > 0, learningRate.isFinite, l2 >= 0, l2.isFinite else {
             throw ValidationError("--learning-rate must be positive and --l2 non-negative")
         }
-        try Bounds.check(timeoutSeconds, in: 0.1...86_400, "--timeout")
-        try Bounds.check(connectTimeoutSeconds, in: 0.1...86_400, "--connect-timeout")
-        let addresses: [MPCPeerAddress]
-        do { addresses = try MPCPeerAddress.list(peers) } catch { throw ValidationError(error.message) }
-        guard addresses.count == 3 else { throw ValidationError("--peers needs 3 addresses (party 0, party 1, dealer), got \(addresses.count)") }
         if id == 2 {
             guard data == nil, label == nil, out == nil else { throw ValidationError("the dealer (--id 2) takes no --data, --label or --out") }
         } else {
@@ -146,11 +125,7 @@ struct MPCTrainLRCommand: AsyncParsableCommand {
                 columns = columns.map { row in row.indices.map { (row[$0] - fitted.mean[$0]) / fitted.std[$0] } }
             } catch { throw CLIError("\(data): \(error.message)") }
         }
-        let configuration = TLSMPCConfiguration(
-            partyID: id, addresses: try MPCPeerAddress.list(peers), certificatePath: cert, privateKeyPath: key, trustRootsPath: ca,
-            connectTimeoutSeconds: connectTimeoutSeconds, receiveTimeoutSeconds: timeoutSeconds)
-        let channel: TLSMPCChannel
-        do { channel = try await TLSMPCChannel.connect(configuration) } catch { throw CLIError("party \(id): \(error.message)") }
+        let channel = try await network.connect(as: id)
         defer { channel.close() }
         let clock = ContinuousClock(), start = clock.now
         do {

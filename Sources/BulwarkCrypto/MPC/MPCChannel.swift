@@ -98,10 +98,11 @@ extension MPCChannel {
     }
 }
 
-/// Little-endian packing of ring elements into messages.
-enum MPCWire {
+/// Little-endian packing of ring elements into messages (package access: the network dealer in
+/// `BulwarkFederated` packs its triples the same way).
+package enum MPCWire {
     /// The 8·`words.count` little-endian bytes of `words`.
-    static func bytes(_ words: [UInt64]) -> [UInt8] {
+    package static func bytes(_ words: [UInt64]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: words.count * 8)
         out.withUnsafeMutableBytes { raw in
             for index in words.indices { raw.storeBytes(of: words[index].littleEndian, toByteOffset: index * 8, as: UInt64.self) }
@@ -110,7 +111,7 @@ enum MPCWire {
     }
 
     /// The words of a message of exactly `count` words; throws `.malformed` otherwise.
-    static func words(_ bytes: [UInt8], count: Int, from party: Int) throws(CryptoError) -> [UInt64] {
+    package static func words(_ bytes: [UInt8], count: Int, from party: Int) throws(CryptoError) -> [UInt64] {
         guard bytes.count == count * 8 else {
             throw CryptoError(.malformed, "message from party \(party) has \(bytes.count) bytes, expected \(count * 8) (\(count) ring elements)")
         }

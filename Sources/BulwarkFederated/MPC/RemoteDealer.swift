@@ -73,7 +73,7 @@ public struct RemoteDealerPreprocessing: MPCPreprocessing {
         cost.bytesSent += message.count
         cost.bytesReceived += reply.count
         let total = parts.reduce(0, +)
-        let words = try DealerRequest.words(reply, count: total, from: dealer)
+        let words = try MPCWire.words(reply, count: total, from: dealer)
         var out: [[UInt64]] = []
         var offset = 0
         for part in parts {
@@ -142,7 +142,7 @@ public enum MPCDealerService {
                 return report
             }
             for (index, party) in parties.enumerated() {
-                let message = DealerRequest.bytes(shares[index])
+                let message = MPCWire.bytes(shares[index])
                 try await channel.send(message, to: party)
                 report.bytesSent += message.count
             }
@@ -193,24 +193,5 @@ enum DealerRequest {
         guard words.allSatisfy({ $0 > 0 }), total <= limit / 8 else {
             throw CryptoError(.invalidParameter, "a dealer answer of \(total) words exceeds the message limit of \(limit) bytes")
         }
-    }
-
-    static func bytes(_ words: [UInt64]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: words.count * 8)
-        out.withUnsafeMutableBytes { raw in
-            for index in words.indices { raw.storeBytes(of: words[index].littleEndian, toByteOffset: index * 8, as: UInt64.self) }
-        }
-        return out
-    }
-
-    static func words(_ bytes: [UInt8], count: Int, from party: Int) throws(CryptoError) -> [UInt64] {
-        guard bytes.count == count * 8 else {
-            throw CryptoError(.malformed, "the dealer (party \(party)) answered \(bytes.count) bytes, expected \(count * 8)")
-        }
-        var out = [UInt64](repeating: 0, count: count)
-        bytes.withUnsafeBytes { raw in
-            for index in 0..<count { out[index] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
-        }
-        return out
     }
 }
