@@ -14,6 +14,9 @@ import BulwarkTensor
 public struct ShadowRecipe: Sendable, Codable, Equatable {
     /// The shadows' architecture (the target's).
     public var architecture: ZooArchitecture
+    /// The target's `mlp` variant (hidden sizes, activation) as its provenance records it; nil
+    /// for the architecture as documented. Shadows are built the same way.
+    public var variant: ZooVariant?
     /// The target's example shape and class count, which the shadows are built for.
     public var exampleShape: [Int], classCount: Int
     /// Training epochs per shadow.
@@ -30,10 +33,12 @@ public struct ShadowRecipe: Sendable, Codable, Equatable {
     public init(architecture: ZooArchitecture, exampleShape: [Int] = ZooArchitecture.defaultExampleShape,
                 classCount: Int = ZooArchitecture.defaultClassCount, provenance: ModelProvenance?,
                 epochs: Int? = nil, learningRate: Float? = nil) throws(PrivacyError) {
-        do { _ = try architecture.makeModel(exampleShape: exampleShape, classCount: classCount) } catch {
+        let variant = provenance?.variant
+        do { _ = try architecture.makeModel(exampleShape: exampleShape, classCount: classCount, variant: variant ?? .standard) } catch {
             throw PrivacyError(parameter: "model", message: error.message)
         }
         self.architecture = architecture
+        self.variant = variant
         self.exampleShape = exampleShape
         self.classCount = classCount
         self.epochs = epochs ?? provenance?.epochs ?? 10
@@ -47,7 +52,8 @@ public struct ShadowRecipe: Sendable, Codable, Equatable {
         let recipe = self
         return { inputs, labels, seed in
             // the shape was checked when the recipe was made
-            var model = (try? recipe.architecture.makeModel(exampleShape: recipe.exampleShape, classCount: recipe.classCount, seed: seed))
+            var model = (try? recipe.architecture.makeModel(exampleShape: recipe.exampleShape, classCount: recipe.classCount, seed: seed,
+                                                            variant: recipe.variant ?? .standard))
                 ?? recipe.architecture.makeModel(seed: seed)
             var adam = Adam(learningRate: recipe.learningRate)
             train(&model, inputs: inputs, labels: labels, optimizer: &adam,
