@@ -170,6 +170,9 @@ import Testing
 
     @Test func hostileInputsAreRefused() throws {
         let other = try PaillierKeyPair.generate(bits: 512, insecureForTests: true)
+        // A key too large to be anything but an attack on the reader's time.
+        #expect(throws: CryptoError.self) { try PaillierPublicKey(n: BigInt(1).shifted(left: PaillierPublicKey.maximumBits) + 1) }
+        #expect(try PaillierPublicKey(n: BigInt(1).shifted(left: PaillierPublicKey.maximumBits - 1) + 1).bits == PaillierPublicKey.maximumBits)
         // ≥ n², zero, negative, a multiple of p
         #expect(throws: CryptoError.self) { try pub.ciphertext(value: pub.nSquare, exponent: 0) }
         #expect(throws: CryptoError.self) { try pub.ciphertext(value: BigInt(0), exponent: 0) }

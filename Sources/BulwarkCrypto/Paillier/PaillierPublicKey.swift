@@ -21,15 +21,21 @@ public struct PaillierPublicKey: Sendable, Hashable {
     /// The largest magnitude a signed plaintext may have: ⌊n / 3⌋ − 1 (as `phe`); encodings
     /// between `maxInt` and `n − maxInt` are overflows.
     public let maxInt: BigInt
+    /// The largest key accepted (a 16 384-bit n; 2048 is the default, 4096 the largest in common use).
+    public static let maximumBits = 16_384
     /// n² prepared for libcrypto's Montgomery exponentiation (``MontgomeryModulus``).
     let nSquareModulus: MontgomeryModulus
 
     /// The public key with modulus `n`.
-    /// - Throws: ``CryptoError`` `.invalidParameter` when `n` is not an odd integer of at least
-    ///   16 bits.
+    /// - Throws: ``CryptoError`` `.invalidParameter` when `n` is not an odd integer of 16 to
+    ///   ``maximumBits`` bits.
     public init(n: BigInt) throws(CryptoError) {
         guard n.signum > 0, n.isOdd, n.bitWidth >= 16 else {
             throw CryptoError(.invalidParameter, "Paillier modulus: expected an odd positive integer of at least 16 bits")
+        }
+        guard n.bitWidth <= Self.maximumBits else {
+            // A hostile key file must not buy minutes of Montgomery set-up and exponentiation.
+            throw CryptoError(.invalidParameter, "Paillier modulus of \(n.bitWidth) bits: at most \(Self.maximumBits) are accepted")
         }
         self.n = n
         self.nSquare = n * n
