@@ -1,4 +1,5 @@
 import ArgumentParser
+import BulwarkArchive
 import BulwarkCrypto
 import BulwarkData
 import BulwarkFederated
@@ -178,12 +179,15 @@ struct MPCTrainLRCommand: AsyncParsableCommand {
 
     /// A CSV file's numeric columns (all but `label`), their names, and the 0/1 labels.
     static func readColumns(path: String, label: String?) throws -> (rows: [[Double]], names: [String], labels: [Double]?) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("\(path): cannot open the file") }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: CSVDataset.defaultMaxBytes + 1)) ?? Data()
-        guard data.count <= CSVDataset.defaultMaxBytes else { throw CLIError("\(path): larger than \(CSVDataset.defaultMaxBytes) bytes") }
+        // FileSource opens regular files only (a FIFO or a device is refused, never waited on).
+        let bytes: [UInt8]
+        do {
+            let source = try FileSource(path: path)
+            guard source.size <= CSVDataset.defaultMaxBytes else { throw CLIError("\(path): larger than \(CSVDataset.defaultMaxBytes) bytes") }
+            bytes = try source.read(offset: 0, count: source.size)
+        } catch let error as ArchiveError { throw CLIError(error.message) }
         let table: CSV.Table
-        do { table = try CSV.parse(Array(data), label: path) } catch { throw CLIError(error.message) }
+        do { table = try CSV.parse(bytes, label: path) } catch { throw CLIError(error.message) }
         guard let header = table.records.first else { throw CLIError("\(path): empty file, expected a header row of column names") }
         let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         var labelIndex: Int?

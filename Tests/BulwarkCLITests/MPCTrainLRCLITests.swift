@@ -102,5 +102,15 @@ import Testing
         #expect(bad.isCleanFailure && bad.stderr.contains("line 3"), "\(bad.stderr)")
         let label = try CLI.run(base + ["--data", path("label.csv")])
         #expect(label.isCleanFailure && label.stderr.contains("not 0 or 1"), "\(label.stderr)")
+        // Hostile paths: a FIFO is refused without waiting for a writer; --out naming --data is refused.
+        try #require(mkfifo(path("fifo.csv"), 0o600) == 0)
+        let fifo = try CLI.run(base + ["--data", path("fifo.csv")], timeoutSeconds: 30)
+        #expect(fifo.isCleanFailure && fifo.stderr.contains("not a regular file"), "\(fifo.stderr)")
+        var same = base
+        same[same.count - 1] = path("a.json")
+        try "f0,malignant\n1,0\n".write(to: dir.appendingPathComponent("a.json"), atomically: true, encoding: .utf8)
+        let overwrite = try CLI.run(same + ["--data", path("a.json")])
+        #expect(overwrite.isCleanFailure, "\(overwrite.stderr)")
+        #expect(try String(contentsOfFile: path("a.json"), encoding: .utf8) == "f0,malignant\n1,0\n")
     }
 }

@@ -94,10 +94,17 @@ public enum ONNXExporter {
             return w.node("Flatten", name: name, inputs: [input], output: output, attributes: [.int("axis", 1)])
         case is Dropout:
             return w.node("Identity", name: name, inputs: [input], output: output)
-        case let a as Activation where a.kind == .square:
-            return w.node("Mul", name: name, inputs: [input, input], output: output)
         case let a as Activation:
-            if case .quadratic(let qa, let qb, let qc) = a.kind {
+            let (op, attributes): (String, [Onnx_AttributeProto])
+            switch a.kind {
+            case .relu: (op, attributes) = ("Relu", [])
+            case .sigmoid: (op, attributes) = ("Sigmoid", [])
+            case .tanh: (op, attributes) = ("Tanh", [])
+            case .softmax: (op, attributes) = ("Softmax", [.int("axis", -1)])
+            case .leakyRelu(let alpha): (op, attributes) = ("LeakyRelu", [.float("alpha", alpha)])
+            case .square:
+                return w.node("Mul", name: name, inputs: [input, input], output: output)
+            case .quadratic(let qa, let qb, let qc):
                 // (a·x + b)·x + c, Horner's form as the layer computes it: Mul, Add, Mul, Add.
                 let coefficient = w.initializer("\(i).quadratic", Tensor([qa]))
                 let linear = w.initializer("\(i).linear", Tensor([qb]))
@@ -106,14 +113,6 @@ public enum ONNXExporter {
                 let axb = w.node("Add", name: "\(name).axb", inputs: [ax, linear], output: "\(output).axb")
                 let axbx = w.node("Mul", name: "\(name).axbx", inputs: [axb, input], output: "\(output).axbx")
                 return w.node("Add", name: name, inputs: [axbx, constant], output: output)
-            }
-            let (op, attributes): (String, [Onnx_AttributeProto]) = switch a.kind {
-            case .relu: ("Relu", [])
-            case .sigmoid: ("Sigmoid", [])
-            case .tanh: ("Tanh", [])
-            case .softmax: ("Softmax", [.int("axis", -1)])
-            case .leakyRelu(let alpha): ("LeakyRelu", [.float("alpha", alpha)])
-            case .square, .quadratic: preconditionFailure("handled above")
             }
             return w.node(op, name: name, inputs: [input], output: output, attributes: attributes)
         default:
