@@ -1,6 +1,4 @@
-import Crypto
 import Foundation
-import SwiftASN1
 import X509
 
 /// A development PKI for MPC parties (`bulwark mpc certs`, and the throwaway one of `bulwark mpc
@@ -32,55 +30,13 @@ public enum MPCCertificates {
         for host in hosts where !FederationCertificates.isPlainID(host) {
             throw FederatedError(.invalidParameter, "host name '\(host.prefix(80))' must be letters, digits, - _ . (at most 64)")
         }
-        let dir = URL(fileURLWithPath: directory)
-        let caKeyPath = dir.appendingPathComponent("ca-key.pem").path
-        if FileManager.default.fileExists(atPath: caKeyPath) {
-            throw FederatedError(.io, "\(caKeyPath) exists: refusing to replace a CA")
-        }
         do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let now = Date()
-            let until = now.addingTimeInterval(Double(validDays) * 86_400)
-            let caKey = P256.Signing.PrivateKey()
-            let caName = try DistinguishedName { CommonName("Bulwark MPC CA") }
-            let ca = try Certificate(
-                version: .v3, serialNumber: .init(), publicKey: .init(caKey.publicKey), notValidBefore: now - 300, notValidAfter: until,
-                issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                    Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-                },
-                issuerPrivateKey: .init(caKey))
-            var written: [String] = []
-            func save(_ text: String, _ name: String, secret: Bool) throws {
-                let path = dir.appendingPathComponent(name).path
-                try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-                if secret { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
-                written.append(path)
-            }
-            try save(try ca.serializeAsPEM().pemString, "ca.pem", secret: false)
-            try save(caKey.pemRepresentation, "ca-key.pem", secret: true)
-            let names: [GeneralName] = hosts.map { name in
-                if let ip = FederationCertificates.ipv4Bytes(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(ip))) }
-                return .dnsName(name)
-            }
+            var ca = try DevelopmentCA(directory: directory, commonName: "Bulwark MPC CA", validDays: validDays, replacing: "a CA")
+            let names = DevelopmentCA.alternativeNames(hosts)
             for party in 0..<parties {
-                let name = TLSMPCChannel.certificateName(of: party)
-                let key = P256.Signing.PrivateKey()
-                let certificate = try Certificate(
-                    version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: now - 300, notValidAfter: until,
-                    issuer: caName, subject: try DistinguishedName { CommonName(name) }, signatureAlgorithm: .ecdsaWithSHA256,
-                    extensions: try Certificate.Extensions {
-                        Critical(BasicConstraints.notCertificateAuthority)
-                        Critical(KeyUsage(digitalSignature: true))
-                        try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                        SubjectAlternativeNames(names)
-                    },
-                    issuerPrivateKey: .init(caKey))
-                try save(try certificate.serializeAsPEM().pemString, "\(name).pem", secret: false)
-                try save(key.pemRepresentation, "\(name)-key.pem", secret: true)
+                try ca.issue(TLSMPCChannel.certificateName(of: party), usages: [.serverAuth, .clientAuth], alternativeNames: names)
             }
-            return written
+            return ca.written
         } catch let error as FederatedError {
             throw error
         } catch {

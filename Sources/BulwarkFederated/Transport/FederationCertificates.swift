@@ -1,6 +1,4 @@
-import Crypto
 public import Foundation
-import SwiftASN1
 import X509
 
 /// A development PKI for a mutually authenticated federation (`bulwark fl certs`): a CA, a
@@ -30,55 +28,12 @@ public enum FederationCertificates {
         guard Set(clients).count == clients.count, !clients.contains("server"), !clients.contains("ca") else {
             throw FederatedError(.invalidParameter, "client names must be distinct and not 'server' or 'ca'")
         }
-        let dir = URL(fileURLWithPath: directory)
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("ca-key.pem").path) {
-            throw FederatedError(.io, "\(dir.appendingPathComponent("ca-key.pem").path) exists: refusing to replace a federation's CA")
-        }
         do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let now = Date()
-            let until = now.addingTimeInterval(Double(validDays) * 86_400)
-            let caKey = P256.Signing.PrivateKey()
-            let caName = try DistinguishedName { CommonName("Bulwark federation CA") }
-            let ca = try Certificate(
-                version: .v3, serialNumber: .init(), publicKey: .init(caKey.publicKey), notValidBefore: now - 300, notValidAfter: until,
-                issuer: caName, subject: caName, signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                    Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-                },
-                issuerPrivateKey: .init(caKey))
-            var written: [String] = []
-            func save(_ text: String, _ name: String, secret: Bool) throws {
-                let path = dir.appendingPathComponent(name).path
-                try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-                if secret { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
-                written.append(path)
-            }
-            try save(try ca.serializeAsPEM().pemString, "ca.pem", secret: false)
-            try save(caKey.pemRepresentation, "ca-key.pem", secret: true)
-            func issue(_ name: String, usage: ExtendedKeyUsage.Usage, alternativeNames: [GeneralName]) throws {
-                let key = P256.Signing.PrivateKey()
-                let certificate = try Certificate(
-                    version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: now - 300, notValidAfter: until,
-                    issuer: caName, subject: try DistinguishedName { CommonName(name) }, signatureAlgorithm: .ecdsaWithSHA256,
-                    extensions: try Certificate.Extensions {
-                        Critical(BasicConstraints.notCertificateAuthority)
-                        Critical(KeyUsage(digitalSignature: true))
-                        try ExtendedKeyUsage([usage])
-                        if !alternativeNames.isEmpty { SubjectAlternativeNames(alternativeNames) }
-                    },
-                    issuerPrivateKey: .init(caKey))
-                try save(try certificate.serializeAsPEM().pemString, "\(name).pem", secret: false)
-                try save(key.pemRepresentation, "\(name)-key.pem", secret: true)
-            }
-            let names: [GeneralName] = serverNames.map { name in
-                if let ip = ipv4Bytes(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(ip))) }
-                return .dnsName(name)
-            }
-            try issue("server", usage: .serverAuth, alternativeNames: names)
-            for client in clients { try issue(client, usage: .clientAuth, alternativeNames: []) }
-            return written
+            var ca = try DevelopmentCA(directory: directory, commonName: "Bulwark federation CA", validDays: validDays,
+                                       replacing: "a federation's CA")
+            try ca.issue("server", usages: [.serverAuth], alternativeNames: DevelopmentCA.alternativeNames(serverNames))
+            for client in clients { try ca.issue(client, usages: [.clientAuth], alternativeNames: []) }
+            return ca.written
         } catch let error as FederatedError {
             throw error
         } catch {
