@@ -5,8 +5,9 @@ internal import Foundation
 ///
 /// An append hashes the entry once and combines it with the log's *frontier* (the roots of the
 /// complete subtrees covering the log, one per set bit of its size, kept in memory), so it costs
-/// O(log n) hashes and one storage write, never a recomputation. Proofs at any earlier size read
-/// O(log n) stored node hashes in one batch.
+/// O(log n) hashes and one storage write, never a recomputation. Proofs at any earlier size need
+/// O(log n) node hashes: those this log committed recently come from memory (so the receipt for
+/// an entry just appended costs no storage read), the others from one batched storage read.
 ///
 /// Appends are committed in arrival order with *group commit*: while one transaction is being
 /// written, appends that arrive queue up, and the next transaction (one fsync) stores all of
@@ -37,6 +38,15 @@ public actor AuditLog {
     private var queue: [Waiter] = []
     /// The id the next append call takes, to find its own result in a batch.
     private var nextWaiterID: UInt64 = 0
+    /// Node hashes this log committed or read as frontier nodes, so that a proof about recent
+    /// entries — the usual one, a receipt for the entry just appended — needs no storage read.
+    /// A complete subtree never changes in an append-only tree, so a cached node stays right;
+    /// nodes other writers added are read from storage. Holds at most ``nodeCacheLimit``.
+    private var nodeCache: [MerkleNodeID: MerkleHash] = [:]
+
+    /// The most node hashes ``AuditLog`` keeps in memory (about 3 MiB); past it the cache starts
+    /// again from the frontiers around the latest commit.
+    package static let nodeCacheLimit = 1 << 16
 
     /// The most events one group commit stores (one call to ``append(contentsOf:)`` may exceed it).
     package static let maximumBatchEvents = 4096
@@ -81,6 +91,7 @@ public actor AuditLog {
             frontier.append(hash)
         }
         self.frontier = MerkleFrontier(size: count, hashes: frontier)
+        nodeCache = Dictionary(zip(ids, frontier), uniquingKeysWith: { first, _ in first })
     }
 
     /// Appends `event` as the next entry, stamped with the clock's time, and returns it once the
@@ -144,6 +155,7 @@ public actor AuditLog {
         let start = self.frontier
         let stored = await Task.detached { await Self.store(events, after: start, in: storage, clock: clock) }.value
         if stored.frontier.size > frontier.size { frontier = stored.frontier }
+        remember(stored.nodes, around: [start, stored.frontier])
         var own: Result<[AuditEntry], AccessError> = .failure(AccessError(.storage, "audit storage: the append was not in its batch"))
         var offset = 0
         for waiter in batch {
@@ -170,19 +182,21 @@ public actor AuditLog {
     /// nothing), one by one otherwise; returns the entries stored, the frontier after them and
     /// the error that stopped it, if any.
     private static func store(_ events: [AuditEvent], after start: MerkleFrontier, in storage: any AuditStorage,
-                              clock: @escaping @Sendable () -> Int64) async -> (entries: [AuditEntry], frontier: MerkleFrontier, error: AccessError?) {
+                              clock: @escaping @Sendable () -> Int64) async
+        -> (entries: [AuditEntry], frontier: MerkleFrontier, nodes: [(MerkleNodeID, MerkleHash)], error: AccessError?) {
         if let shared = storage as? any SharedAuditStorage {
             do throws(AccessError) {
-                let (entries, frontier) = try await shared.appendAtEnd(frontier: start, count: events.count) { index, position in
+                let stored = try await shared.appendAtEnd(frontier: start, count: events.count) { index, position in
                     AuditEntry(index: index, timeUnixMilliseconds: clock(), event: events[position])
                 }
-                return (entries, frontier, nil)
+                return (stored.entries, stored.frontier, stored.nodes, nil)
             } catch {
-                return ([], start, error)
+                return ([], start, [], error)
             }
         }
         var frontier = start
         var entries: [AuditEntry] = []
+        var completed: [(MerkleNodeID, MerkleHash)] = []
         for event in events {
             let entry = AuditEntry(index: frontier.size, timeUnixMilliseconds: clock(), event: event)
             var next = frontier
@@ -190,12 +204,23 @@ public actor AuditLog {
             do throws(AccessError) {
                 try await storage.append(entry, nodes: nodes)
             } catch {
-                return (entries, frontier, error)
+                return (entries, frontier, completed, error)
             }
             frontier = next
             entries.append(entry)
+            completed += nodes
         }
-        return (entries, frontier, nil)
+        return (entries, frontier, completed, nil)
+    }
+
+    /// Caches `nodes` (just committed) and the nodes of `frontiers`; when the cache would pass
+    /// ``nodeCacheLimit`` it is emptied first, keeping only these.
+    private func remember(_ nodes: [(MerkleNodeID, MerkleHash)], around frontiers: [MerkleFrontier]) {
+        if nodeCache.count + nodes.count + 2 * 64 > Self.nodeCacheLimit { nodeCache.removeAll(keepingCapacity: true) }
+        for frontier in frontiers {
+            for (id, hash) in zip(MerkleTree.decomposition(of: 0..<frontier.size), frontier.hashes) { nodeCache[id] = hash }
+        }
+        for (id, hash) in nodes.suffix(Self.nodeCacheLimit / 2) { nodeCache[id] = hash }
     }
 
     /// Brings ``size``, ``rootHash`` and ``checkpoint()`` up to the entries stored now, which
@@ -208,7 +233,10 @@ public actor AuditLog {
         // larger one replaces the current one (appends do the same).
         if let shared = storage as? any SharedAuditStorage {
             let current = try await shared.currentFrontier()
-            if current.size > frontier.size { frontier = current }
+            if current.size > frontier.size {
+                frontier = current
+                remember([], around: [current])
+            }
             return
         }
         let count = try await storage.count()
@@ -221,6 +249,7 @@ public actor AuditLog {
             loaded.append(hash)
         }
         frontier = MerkleFrontier(size: count, hashes: loaded)
+        remember([], around: [frontier])
     }
 
     /// The root hash of the whole log (no storage read).
@@ -263,13 +292,20 @@ public actor AuditLog {
         return try await assemble(MerkleTree.consistencyRanges(from: oldSize, to: newSize))
     }
 
+    /// The proof for `ranges`, from cached nodes where it can, and one batched storage read for
+    /// the others.
     private func assemble(_ ranges: [Range<UInt64>]) async throws(AccessError) -> [MerkleHash] {
-        let ids = MerkleTree.nodes(for: ranges)
-        let hashes = try await storage.nodeHashes(ids)
         var lookup: [MerkleNodeID: MerkleHash] = [:]
-        for (id, hash) in zip(ids, hashes) {
-            guard let hash else { throw AccessError(.storage, "audit storage: node \(id) is missing") }
-            lookup[id] = hash
+        var missing: [MerkleNodeID] = []
+        for id in MerkleTree.nodes(for: ranges) {
+            if let hash = nodeCache[id] { lookup[id] = hash } else { missing.append(id) }
+        }
+        if !missing.isEmpty {
+            let hashes = try await storage.nodeHashes(missing)
+            for (id, hash) in zip(missing, hashes) {
+                guard let hash else { throw AccessError(.storage, "audit storage: node \(id) is missing") }
+                lookup[id] = hash
+            }
         }
         guard let proof = MerkleTree.assemble(ranges, from: lookup) else {
             throw AccessError(.storage, "audit storage: a node the proof needs is missing")

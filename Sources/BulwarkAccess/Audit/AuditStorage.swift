@@ -35,11 +35,13 @@ package protocol SharedAuditStorage: AuditStorage {
     /// In one transaction holding the storage's append lock: reads the log's size `n`; takes
     /// `frontier` when its size is `n` and otherwise reads the frontier of `n` entries; builds
     /// `count` entries with `makeEntry(n + k, k)` for `k` in `0..<count`, stores them with the
-    /// nodes they complete, and returns them with the frontier after them. One commit (one fsync)
-    /// for the lot; stores nothing when it throws (`.invalidParameter` for an entry whose
-    /// encoding exceeds ``AuditEntry/maximumEncodedBytes``, `.storage` when the database fails).
+    /// nodes they complete, and returns them with the frontier after them and those nodes (the
+    /// leaves and every subtree they completed, as stored). One commit (one fsync) for the lot;
+    /// stores nothing when it throws (`.invalidParameter` for an entry whose encoding exceeds
+    /// ``AuditEntry/maximumEncodedBytes``, `.storage` when the database fails).
     func appendAtEnd(frontier: MerkleFrontier, count: Int,
-                     makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError) -> ([AuditEntry], MerkleFrontier)
+                     makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError)
+        -> (entries: [AuditEntry], frontier: MerkleFrontier, nodes: [(MerkleNodeID, MerkleHash)])
 
     /// The frontier of the log as stored now, read in one transaction.
     func currentFrontier() async throws(AccessError) -> MerkleFrontier

@@ -155,14 +155,18 @@ public final class SQLAuditStorage: AuditStorage, SharedAuditStorage {
     }
 
     package func appendAtEnd(frontier: MerkleFrontier, count: Int,
-                             makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError) -> ([AuditEntry], MerkleFrontier) {
-        try await database.transaction({ (tx: any SQLTransaction) async throws(AccessError) -> ([AuditEntry], MerkleFrontier) in
+                             makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError)
+        -> (entries: [AuditEntry], frontier: MerkleFrontier, nodes: [(MerkleNodeID, MerkleHash)]) {
+        try await database.transaction({ (tx: any SQLTransaction) async throws(AccessError)
+            -> (entries: [AuditEntry], frontier: MerkleFrontier, nodes: [(MerkleNodeID, MerkleHash)]) in
             try await Self.run(tx) { () async throws(StoreError) in try await tx.lock(key: Self.appendLockKey) }
             var current = try await Self.frontier(tx, cached: frontier)
             var entries: [AuditEntry] = []
             entries.reserveCapacity(count)
             var rows: [(UInt64, [UInt8])] = []
             var nodes: [(MerkleNodeID, MerkleHash)] = []
+            var completed: [(MerkleNodeID, MerkleHash)] = []
+            completed.reserveCapacity(2 * max(0, count))
             for position in 0..<max(0, count) {
                 let entry = makeEntry(current.size, position)
                 let bytes = entry.canonicalBytes
@@ -177,12 +181,14 @@ public final class SQLAuditStorage: AuditStorage, SharedAuditStorage {
                 entries.append(entry)
                 if rows.count == Self.rowsPerInsert {
                     try await Self.insert(rows, nodes: nodes, tx)
+                    completed += nodes
                     rows.removeAll(keepingCapacity: true)
                     nodes.removeAll(keepingCapacity: true)
                 }
             }
             try await Self.insert(rows, nodes: nodes, tx)
-            return (entries, current)
+            completed += nodes
+            return (entries, current, completed)
         }, storeError: { Self.storageError($0) })
     }
 

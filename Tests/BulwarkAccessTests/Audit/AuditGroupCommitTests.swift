@@ -30,7 +30,8 @@ private final class CountingAuditStorage: SharedAuditStorage {
     func currentFrontier() async throws(AccessError) -> MerkleFrontier { try await inner.currentFrontier() }
 
     func appendAtEnd(frontier: MerkleFrontier, count: Int,
-                     makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError) -> ([AuditEntry], MerkleFrontier) {
+                     makeEntry: @Sendable (UInt64, Int) -> AuditEntry) async throws(AccessError)
+        -> (entries: [AuditEntry], frontier: MerkleFrontier, nodes: [(MerkleNodeID, MerkleHash)]) {
         let call = calls.withLock { calls in
             calls.append(count)
             return calls.count
