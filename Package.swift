@@ -69,6 +69,8 @@ let package = Package(
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", providers: [.apt(["libgmp-dev"])]),
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", providers: [.apt(["libssl-dev"])]),
+        // element-wise kernels in C (eight lanes on AVX2 through target clones)
+        .target(name: "CBulwarkKernels"),
         .target(name: "BulwarkErrors", swiftSettings: strictSettings),
         .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS"], swiftSettings: strictSettings),
         .target(name: "BulwarkArchive", dependencies: ["BulwarkErrors", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
@@ -90,13 +92,13 @@ let package = Package(
         .target(name: "BulwarkData", dependencies: ["BulwarkTensor", "BulwarkArchive", "CPNG", "CJPEG"], swiftSettings: strictSettings),
         .target(
             name: "BulwarkModels",
-            dependencies: ["BulwarkTensor", "BulwarkArchive", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            dependencies: ["BulwarkTensor", "BulwarkArchive", "CBulwarkKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
 
         // floor 1: DP mechanisms and accountants, shared by the privacy and federated modules
-        .target(name: "BulwarkDP", dependencies: ["BulwarkErrors", "BulwarkTensor"], swiftSettings: strictSettings),
+        .target(name: "BulwarkDP", dependencies: ["BulwarkErrors", "BulwarkTensor", "CLibCrypto", "CBulwarkKernels"], swiftSettings: strictSettings),
 
         // floor 2: threat modules
         .target(name: "BulwarkEvasion", dependencies: ["BulwarkTensor", "BulwarkArchive", "BulwarkData", "BulwarkModels"], swiftSettings: strictSettings),

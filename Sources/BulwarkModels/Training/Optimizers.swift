@@ -1,4 +1,5 @@
 public import BulwarkTensor
+import CBulwarkKernels
 import Foundation
 
 /// Updates parameters from their gradients.
@@ -100,11 +101,12 @@ public struct Adam: Optimizer {
                 parameters[k].scalars.withUnsafeMutableBufferPointer { p in
                     m[k].withUnsafeMutableBufferPointer { mk in
                         v[k].withUnsafeMutableBufferPointer { vk in
-                            for i in 0..<p.count {
-                                let gi = g[i] + wd * p[i]
-                                mk[i] = b1 * mk[i] + (1 - b1) * gi
-                                vk[i] = b2 * vk[i] + (1 - b2) * gi * gi
-                                p[i] -= stepSize * mk[i] / (vk[i].squareRoot() / c2Root + eps)
+                            guard let pb = p.baseAddress, let gb = g.baseAddress, let mb = mk.baseAddress, let vb = vk.baseAddress else { return }
+                            let (gp, pp, mp, vp) = (UncheckedBox(gb), SharedPointer(pb), SharedPointer(mb), SharedPointer(vb))
+                            // element-wise, so chunks on several workers give the serial result
+                            parallelChunks(p.count, costPerItem: 4) { range in
+                                bulwark_adam_step(pp.base + range.lowerBound, gp.value + range.lowerBound, mp.base + range.lowerBound,
+                                                  vp.base + range.lowerBound, range.count, b1, b2, wd, stepSize, c2Root, eps)
                             }
                         }
                     }
@@ -113,4 +115,3 @@ public struct Adam: Optimizer {
         }
     }
 }
-

@@ -63,6 +63,6 @@ public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {
             noiseMultiplier: configuration.noiseMultiplier, maxGradientNorm: configuration.maxGradientNorm,
             samplingRate: configuration.samplingRate, sampler: "poisson", steps: outcome.steps,
             accountant: "rdp (Poisson-subsampled Gaussian, dp-accounting orders)",
-            randomness: configuration.randomness.supportsPrivacyClaim ? "secure (/dev/urandom)" : "seeded-insecure: NO PRIVACY GUARANTEE")
+            randomness: configuration.randomness.supportsPrivacyClaim ? "secure (OpenSSL DRBG, kernel-seeded)" : "seeded-insecure: NO PRIVACY GUARANTEE")
     }
 }
