@@ -126,7 +126,9 @@ let package = Package(
                            .product(name: "SwiftASN1", package: "swift-asn1"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOTLS", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],
             exclude: ["Flower/Proto"],
             swiftSettings: strictSettings
