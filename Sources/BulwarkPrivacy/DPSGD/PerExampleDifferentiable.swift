@@ -42,7 +42,7 @@ extension ONNXModel: PerExampleDifferentiable {
         _ = try PerExampleGradients(model: self, inputs: Tensor.zeros([2] + inputShape), labels: [0, 0])
     }
 
-    /// ``PerExampleGradients/init(model:inputs:labels:)-(ONNXModel,_,_)`` on this model.
+    /// The ONNX form of ``PerExampleGradients`` `init(model:inputs:labels:)` on this model.
     public func perExampleGradients(inputs: Tensor, labels: [Int]) throws(PrivacyError) -> PerExampleGradients {
         try PerExampleGradients(model: self, inputs: inputs, labels: labels)
     }
