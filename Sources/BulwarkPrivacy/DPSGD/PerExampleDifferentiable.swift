@@ -34,11 +34,29 @@ extension Sequential: PerExampleDifferentiable {
 
 extension ONNXModel: PerExampleDifferentiable {
     /// Refuses a graph with batch normalisation, weight sharing or a parameter in a node layout
-    /// without per-example gradients; then runs a batch of two zero examples through the tapped
-    /// graph, so that run-time layouts (a data input's rank, the batch axis) are checked before
-    /// any step too.
+    /// without per-example gradients; then a graph whose examples see each other (a batch of
+    /// three probe examples must give each example's logits alone, to 1e-3 relative: this
+    /// catches, e.g., centring by the batch mean); then runs a batch of two zero examples
+    /// through the tapped graph, so that run-time layouts (a data input's rank, the batch axis)
+    /// are checked before any step too. Cost: six forward passes and one backward pass.
     public func checkPerExampleGradients() throws(PrivacyError) {
         _ = try PerExampleGradients.parameterNodes(of: self)
+        let width = Tensor.elementCount(inputShape)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let values = (0..<(3 * width)).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 23) - 1
+        }
+        let probe = Tensor(shape: [3] + inputShape, scalars: values)
+        let together = logits(probe)
+        let scale = 1 + (together.scalars.map { abs($0) }.filter(\.isFinite).max() ?? 0)
+        for i in 0..<3 {
+            let alone = logits(probe.rows(i..<(i + 1))).scalars
+            let joint = together.scalars[(i * classCount)..<((i + 1) * classCount)]
+            if zip(alone, joint).contains(where: { abs($0 - $1) > 1e-3 * scale }) {
+                throw PrivacyError(parameter: "model", message: "the graph mixes examples: example \(i)'s logits change with the other examples in its batch, so per-example clipping does not bound DP-SGD's sensitivity")
+            }
+        }
         _ = try PerExampleGradients(model: self, inputs: Tensor.zeros([2] + inputShape), labels: [0, 0])
     }
 
