@@ -19,7 +19,11 @@ struct TrainCommand: ParsableCommand {
         --max-grad-norm, Gaussian noise --noise-multiplier × C) and reports the ε spent (RDP \
         accountant, for --delta) after every epoch on stderr and at the end; ε and every DP \
         parameter are written into the model's metadata. Noise and sampling come from the \
-        system CSPRNG unless --insecure-seeded-noise is given (then the model claims no privacy).
+        system CSPRNG unless --insecure-seeded-noise is given (then the model claims no privacy). \
+        An ONNX model is fine-tuned with DP-SGD too when every parameter sits in a Gemm \
+        (transA 0), a MatMul of a batch × features input, a Conv with group 1 or a bias Add; \
+        BatchNormalization, shared weights and other layouts are refused, naming the node. The \
+        ONNX file written keeps the imported file's graph and metadata: ε is reported, not stored.
 
         For encrypted inference (bulwark he infer), train the mlp with one hidden layer and a \
         polynomial activation: --hidden 32 --activation square gives the 784-32-10 network with \
@@ -39,6 +43,8 @@ struct TrainCommand: ParsableCommand {
           bulwark train --model mlp --hidden 32 --activation square --epochs 2 --out mlp-square.safetensors
           bulwark train --model mlp --dp --noise-multiplier 1.0 --max-grad-norm 1 --delta 1e-5 \\
             --sampling-rate 0.004 --epochs 10 --out mlp-dp.safetensors
+          bulwark train --model mine.onnx --data x.npz --dp --noise-multiplier 1.0 --max-grad-norm 1 \\
+            --delta 1e-5 --epochs 1 --out mine-dp.onnx
         """
     )
 
@@ -98,9 +104,6 @@ struct TrainCommand: ParsableCommand {
             guard !dpOptions.contains(true) else { throw ValidationError("DP-SGD options need --dp") }
             return
         }
-        if case .onnx = try training.start() {
-            throw ValidationError("train --dp: DP-SGD needs per-example gradients, which Bulwark computes for zoo models only; give --model mlp, cnn or tabular")
-        }
         guard noiseMultiplier != nil || targetEpsilon != nil else {
             throw ValidationError("--dp needs --noise-multiplier (or --target-epsilon to calibrate it): without noise there is no ε")
         }
@@ -144,7 +147,8 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
-    /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata.
+    /// The `--dp` path: DP-SGD with ε reported per epoch and stored in the model's metadata (a
+    /// zoo model); an imported ONNX model is fine-tuned the same way and written back as ONNX.
     func runDP(_ job: TrainJob) throws {
         let t = training
         let (trainSet, testSet) = (job.prepared.data.training, job.prepared.data.test)
@@ -163,20 +167,26 @@ extension TrainCommand {
         }
         let line = ProgressLine(enabled: !t.quiet)
         let quiet = t.quiet
-        let run: TrainedModel<DPSGDResult>
+        let progress: (DPSGDProgress) -> Void = { p in
+            line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+                               p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
+        }
+        let epochEnded: (DPSGDEpochSummary) -> Void = { e in
+            line.finish()
+            if !quiet {
+                Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
+                                     e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
+            }
+        }
+        let summary: DPTrainingSummary
         do {
-            run = try job.runDP(plan, progress: { p in
-                line.update(String(format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.4f  %.0f img/s",
-                                   p.epoch, p.epochs, p.step, p.stepsPerEpoch, p.loss, p.accuracy, p.imagesPerSecond))
-            }, epochEnded: { e in
-                line.finish()
-                if !quiet {
-                    Terminal.note(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  clipped %.2f  %.1fs  ε = %.4f (δ = %g)",
-                                         e.epoch, config.epochs, e.loss, e.trainAccuracy, e.clippedFraction, e.seconds, e.epsilon, config.delta))
-                }
-            })
+            if case .onnx = job.prepared.start {
+                // an imported model: fine-tuned and written back as ONNX (same graph, names, opset, I/O)
+                summary = DPTrainingSummary(try job.fineTuneDP(plan, progress: progress, epochEnded: epochEnded), of: job)
+            } else {
+                summary = DPTrainingSummary(try job.runDP(plan, progress: progress, epochEnded: epochEnded), of: job)
+            }
         } catch { throw CLIError(privacyCause(error).map(flagMessage) ?? "\(error)") }
-        let summary = DPTrainingSummary(run, of: job)
         if t.json { return try printJSON(summary) }
         print(String(format: "test accuracy %.4f (%d examples) — %@ DP-SGD %d epoch%@ in %@ (%.1f s/epoch), ε = %.4f at δ = %g%@ → %@",
                      summary.testAccuracy, testSet.count, summary.model, t.epochs, t.epochs == 1 ? "" : "s",

@@ -93,8 +93,6 @@ import Testing
             (train + ["--csv", Self.breastCancer, "--label-column", "no such column"], "no such column"),
             (["train", "--model", "model.bin", "--data", good.data, "--labels", good.labels, "--out", out], "--model must be a zoo architecture"),
             (["train", "--model", Self.onnxCNN, "--data", good.data, "--labels", good.labels, "--out", out], "--out must name an .onnx file"),
-            (["train", "--model", Self.onnxCNN, "--data", good.data, "--labels", good.labels, "--out", dir.appendingPathComponent("f.onnx").path,
-              "--dp", "--noise-multiplier", "1", "--max-grad-norm", "1", "--delta", "1e-5"], "DP-SGD needs per-example gradients"),
             (["train", "--model", Self.onnxCNN, "--data", good.data, "--labels", good.labels, "--out", dir.appendingPathComponent("f.onnx").path],
              "the model expects N×1×8×8"),
             (evaluate, "give the examples"),

@@ -72,12 +72,12 @@ public struct TrainJob {
 
     /// Trains the zoo model with DP-SGD as `plan` says and saves it with ε and every DP parameter
     /// in its provenance; `progress` after every step, `epochEnded` with the ε spent so far.
-    /// - Throws: ``AssessmentError`` for an ONNX start (DP-SGD needs per-example gradients, which
-    ///   Bulwark computes for zoo models only); the training's errors.
+    /// - Throws: ``AssessmentError`` for an ONNX start (that is ``fineTuneDP(_:progress:epochEnded:)``);
+    ///   the training's errors.
     public func runDP(_ plan: DPSGDPlan, progress: @escaping (DPSGDProgress) -> Void = { _ in },
                       epochEnded: @escaping (DPSGDEpochSummary) -> Void = { _ in }) throws -> TrainedModel<DPSGDResult> {
         guard case .zoo(let architecture) = prepared.start else {
-            throw AssessmentError(.invalidConfiguration, "train --dp: DP-SGD needs per-example gradients, which Bulwark computes for zoo models only; give --model mlp, cnn or tabular")
+            throw AssessmentError(.invalidConfiguration, "train --dp: an ONNX model is fine-tuned with fineTuneDP, not runDP")
         }
         let data = prepared.data
         let procedure = DPSGDProcedure(configuration: plan.configuration, optimizer: optimizer, progress: progress, epochEnded: epochEnded)
@@ -85,5 +85,26 @@ public struct TrainJob {
                                      training: (data.training.inputs, data.training.labels), test: (data.test.inputs, data.test.labels),
                                      classCount: data.classCount, featureStandardisation: try data.standardisationJSON(), variant: variant,
                                      saveTo: outputPath)
+    }
+
+    /// Fine-tunes the imported ONNX model with DP-SGD as `plan` says (per-example gradients of its
+    /// Gemm, MatMul, Conv and bias Add nodes) and writes it back as ONNX with the same graph,
+    /// names, opset, inputs and outputs; `progress` after every step, `epochEnded` with the ε
+    /// spent so far.
+    /// - Throws: ``AssessmentError`` for a zoo start or an ONNX start without its model; the
+    ///   training's ``ModelError`` (carrying the ``PrivacyError`` that names a node DP-SGD cannot
+    ///   clip; a diverged run writes nothing); the exporter's error.
+    public func fineTuneDP(_ plan: DPSGDPlan, progress: @escaping (DPSGDProgress) -> Void = { _ in },
+                           epochEnded: @escaping (DPSGDEpochSummary) -> Void = { _ in }) throws -> FineTunedModel<ONNXModel, DPSGDResult> {
+        guard case .onnx = prepared.start, let imported = prepared.onnx else {
+            throw AssessmentError(.invalidConfiguration, "train --dp: fineTuneDP needs an imported ONNX model")
+        }
+        let data = prepared.data
+        let procedure = DPSGDProcedureOf<ONNXModel, ChosenOptimizer>(configuration: plan.configuration, optimizer: optimizer,
+                                                                     progress: progress, epochEnded: epochEnded)
+        let run = try ModelTraining.fineTune(procedure, model: imported, training: (data.training.inputs, data.training.labels),
+                                             test: (data.test.inputs, data.test.labels))
+        try ONNXExporter.write(run.model, to: URL(fileURLWithPath: outputPath))
+        return run
     }
 }

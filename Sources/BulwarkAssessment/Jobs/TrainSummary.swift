@@ -78,10 +78,19 @@ public struct DPTrainingSummary: Codable, Sendable, Equatable {
 
     /// The summary of `run`, produced by `job`.
     public init(_ run: TrainedModel<DPSGDResult>, of job: TrainJob) {
-        let (result, config) = (run.outcome, run.outcome.configuration)
-        (testAccuracy, epsilon, delta) = (run.testAccuracy, result.epsilon, config.delta)
+        self.init(run.outcome, testAccuracy: run.testAccuracy, trainingSeconds: run.trainingSeconds, of: job)
+    }
+
+    /// The summary of an imported ONNX model's DP-SGD fine-tuning `run`, produced by `job`.
+    public init(_ run: FineTunedModel<ONNXModel, DPSGDResult>, of job: TrainJob) {
+        self.init(run.outcome, testAccuracy: run.testAccuracy, trainingSeconds: run.trainingSeconds, of: job)
+    }
+
+    init(_ result: DPSGDResult, testAccuracy accuracy: Double, trainingSeconds: Double, of job: TrainJob) {
+        let config = result.configuration
+        (testAccuracy, epsilon, delta) = (accuracy, result.epsilon, config.delta)
         (noiseMultiplier, maxGradNorm, samplingRate) = (config.noiseMultiplier, config.maxGradientNorm, config.samplingRate)
-        (steps, epochs, seconds) = (result.steps, job.configuration.epochs, run.trainingSeconds)
+        (steps, epochs, seconds) = (result.steps, job.configuration.epochs, trainingSeconds)
         secondsPerEpoch = result.epochs.map(\.seconds).reduce(0, +) / Double(max(1, result.epochs.count))
         (model, out, seed) = (job.prepared.start.name, job.outputPath, job.configuration.seed)
         (optimizer, learningRate) = (job.optimizer.name, decimal(job.optimizer.learningRate))

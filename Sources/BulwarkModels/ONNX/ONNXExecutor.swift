@@ -32,8 +32,9 @@ struct ONNXExecutor {
 
     /// Runs the graph with the initializers named in `parameters` replaced by those variables (so
     /// gradients reach them). In training mode `BatchNormalization` uses batch statistics and the
-    /// new running statistics are returned under their initializer names.
-    func run(_ input: Variable, parameters: [String: Variable], training: Bool) throws(ONNXError)
+    /// new running statistics are returned under their initializer names. With `taps`, the
+    /// output of every node it names is recorded and tapped (per-example gradients for DP-SGD).
+    func run(_ input: Variable, parameters: [String: Variable], training: Bool, taps: ONNXTapRecorder? = nil) throws(ONNXError)
         -> (output: Variable, bufferUpdates: [String: Tensor]) {
         let tape = input.tape
         var env: [String: ONNXValue] = [:]
@@ -65,9 +66,12 @@ struct ONNXExecutor {
                 i += 2
                 continue
             }
-            let outs = training && node.opType == "BatchNormalization"
+            var outs = training && node.opType == "BatchNormalization"
                 ? [.float(try batchNormTraining(node, env, tape: tape, updates: &updates))]
                 : try execute(node, env: env, tape: tape)
+            if let taps, let spec = taps.nodes[i], case .float(let y)? = outs.first {
+                outs[0] = .float(try taps.tap(spec, node: node, output: y, env: env, executor: self))
+            }
             for (name, v) in zip(node.outputs, outs) where !name.isEmpty { env[name] = v }
             i += 1
         }

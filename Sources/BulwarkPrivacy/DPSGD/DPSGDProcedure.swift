@@ -15,7 +15,11 @@ public import BulwarkTensor
 ///                                 saveTo: "mlp-dp.safetensors")
 /// print(run.outcome.epsilon)
 /// ```
-public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {
+///
+/// The model type is generic (``PerExampleDifferentiable``): ``DPSGDProcedure`` trains a zoo
+/// ``Sequential``; `DPSGDProcedureOf<ONNXModel, O>` fine-tunes an imported model with
+/// ``ModelTraining/fineTune(_:model:training:test:)``.
+public struct DPSGDProcedureOf<Model: PerExampleDifferentiable, O: Optimizer>: TrainingProcedure {
     /// σ, C, q, epochs, δ and the randomness.
     public var configuration: DPSGDConfiguration
     /// The optimiser, in its initial state.
@@ -37,7 +41,7 @@ public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {
     /// Trains with DP-SGD on a copy of ``optimizer``.
     /// - Throws: ``ModelError`` carrying the ``PrivacyError``'s message for invalid parameters
     ///   or a model with layers DP-SGD cannot clip.
-    public func train(_ model: inout Sequential, inputs: Tensor, labels: [Int]) throws(ModelError) -> DPSGDResult {
+    public func train(_ model: inout Model, inputs: Tensor, labels: [Int]) throws(ModelError) -> DPSGDResult {
         var opt = optimizer
         let result: DPSGDResult
         do {
@@ -66,3 +70,6 @@ public struct DPSGDProcedure<O: Optimizer>: TrainingProcedure {
             randomness: configuration.randomness.supportsPrivacyClaim ? "secure (OpenSSL DRBG, kernel-seeded)" : "seeded-insecure: NO PRIVACY GUARANTEE")
     }
 }
+
+/// DP-SGD on a zoo ``Sequential`` model: ``DPSGDProcedureOf`` with the model type fixed.
+public typealias DPSGDProcedure<O: Optimizer> = DPSGDProcedureOf<Sequential, O>

@@ -101,8 +101,9 @@ public struct DPSGDProgress: Sendable {
     public var imagesPerSecond: Double
 }
 
-/// Differentially private SGD (Abadi et al. 2016) over a ``Sequential`` model of Dense and
-/// Conv2D layers.
+/// Differentially private SGD (Abadi et al. 2016) over a model with per-example gradients
+/// (``PerExampleDifferentiable``): a zoo ``Sequential`` of Dense and Conv2D layers, or an imported
+/// ``ONNXModel`` of Gemm, MatMul, Conv and bias Add nodes.
 ///
 /// Each step: a Poisson-sampled batch (rate q, variable size), per-example gradients from one
 /// forward/backward pass (``PerExampleGradients``), each clipped to norm C and summed in one
@@ -114,12 +115,12 @@ public enum DPSGD {
     ///
     /// - Throws: ``PrivacyError`` for invalid parameters or a model with layers DP-SGD cannot clip.
     @discardableResult
-    public static func train(_ model: inout Sequential, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
+    public static func train<Model: PerExampleDifferentiable>(_ model: inout Model, inputs: Tensor, labels: [Int], optimizer: inout some Optimizer,
                              configuration: DPSGDConfiguration,
                              progress: (DPSGDProgress) -> Void = { _ in },
                              epochEnded: (DPSGDEpochSummary) -> Void = { _ in }) throws(PrivacyError) -> DPSGDResult {
         try configuration.validate()
-        try PerExampleGradients.checkLayers(of: model)  // before any step, not at the first batch
+        try model.checkPerExampleGradients()  // before any step, not at the first batch
         let n = labels.count
         guard inputs.shape.first == n else {
             throw PrivacyError(parameter: "inputs", message: "\(inputs.shape) inputs for \(n) labels")
@@ -138,7 +139,7 @@ public enum DPSGD {
             for step in 0..<stepsPerEpoch where !diverged {
                 let batch = sampler.sample(using: &source)
                 let y = batch.map { labels[$0] }
-                let per = try PerExampleGradients(model: model, inputs: inputs.gatherRows(batch), labels: y)
+                let per = try model.perExampleGradients(inputs: inputs.gatherRows(batch), labels: y)
                 let sum = try per.clipped(maxNorm: clip)
                 let noisy = try sum.privatized(noiseMultiplier: configuration.noiseMultiplier, normalizer: normalizer, using: &source)
                 var parameters = model.parameters

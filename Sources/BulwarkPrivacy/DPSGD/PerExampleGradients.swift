@@ -40,6 +40,8 @@ public struct PerExampleGradients {
     }
 
     let layers: [LayerFactors]
+    /// An imported ONNX graph's factors (then `layers` is empty).
+    var graph: GraphFactors?
     /// Examples in the batch.
     public let batchSize: Int
     /// Per-example losses ℓ_i (softmax cross-entropy).
@@ -145,8 +147,8 @@ public struct PerExampleGradients {
         }
     }
 
-    /// The clipped sum Σ_i min(1, C/‖g_i‖)·g_i, one tensor per model parameter (in
-    /// `Sequential.parameters` order), computed per layer as one weighted product:
+    /// The clipped sum Σ_i min(1, C/‖g_i‖)·g_i, one tensor per model parameter (in the model's
+    /// `parameters` order), computed per layer as one weighted product:
     /// Dense `(c⊙Δ)ᵀA`, Conv2D the weight gradient of the convolution with errors scaled by c.
     public func clipped(maxNorm: Float) throws(PrivacyError) -> ClippedGradientSum {
         guard maxNorm.isFinite, maxNorm > 0 else {
@@ -155,6 +157,10 @@ public struct PerExampleGradients {
         let factors = squaredNorms.map { sq -> Float in
             let norm = sq.squareRoot()
             return norm > maxNorm ? maxNorm / norm : 1
+        }
+        if let graph {
+            return ClippedGradientSum(gradients: graph.clippedSum(factors), maxNorm: maxNorm, batchSize: batchSize,
+                                      clippedCount: factors.filter { $0 < 1 }.count)
         }
         var gradients: [Tensor] = []
         for f in layers {
