@@ -151,17 +151,6 @@ import Testing
 
     // MARK: references
 
-    /// Full gradient of one example's loss through `ONNXModel.forward`, by an ordinary backward pass.
-    static func singleExampleGradient(_ model: ONNXModel, _ x: Tensor, _ y: Int) -> [Tensor] {
-        let tape = Tape()
-        let vars = model.parameters.map { tape.variable($0) }
-        var context = ForwardContext(training: true)
-        let out = model.forward(tape.constant(x.reshaped([1] + x.shape)), parameters: vars, context: &context).output
-        return tape.gradients(of: softmaxCrossEntropy(logits: out, labels: [y]), wrt: vars)
-    }
-
-    static func norm(_ ts: [Tensor]) -> Float { ts.reduce(0) { $0 + $1.scalars.reduce(0) { $0 + $1 * $1 } }.squareRoot() }
-
     static func batch(_ model: ONNXModel, n: Int, seed: UInt64) -> (Tensor, [Int]) {
         var rng = SeededGenerator(seed: seed)
         let x = Tensor.normal([n] + model.inputShape, using: &rng)
@@ -179,7 +168,7 @@ import Testing
         let per = try PerExampleGradients(model: model, inputs: x, labels: y)
         #expect(per.batchSize == 7 && per.losses.count == 7)
         for i in 0..<7 {
-            let expected = Self.norm(Self.singleExampleGradient(model, x.slice(i), y[i]))
+            let expected = norm(singleExampleGradient(model, x.slice(i), y[i]))
             #expect(expected > 0)
             #expect(abs(per.norms[i] - expected) <= 1e-4 * max(1, expected), "\(name) example \(i): \(per.norms[i]) vs \(expected)")
         }
@@ -193,12 +182,7 @@ import Testing
         let c: Float = per.norms.sorted()[3]  // some examples clipped, some not
         let sum = try per.clipped(maxNorm: c)
         #expect(sum.clippedCount == per.norms.filter { $0 > c }.count && sum.clippedCount > 0)
-        var expected = model.parameters.map { Tensor.zeros($0.shape) }
-        for i in 0..<6 {
-            let g = Self.singleExampleGradient(model, x.slice(i), y[i])
-            let factor = min(1, c / Self.norm(g))
-            for k in expected.indices { expected[k] = expected[k] + g[k] * factor }
-        }
+        let expected = clippedSumReference(model, x, y, maxNorm: c)
         #expect(sum.gradients.count == model.parameters.count)
         for k in expected.indices {
             #expect(sum.gradients[k].shape == expected[k].shape, "\(name) parameter \(model.parameterNames[k])")
@@ -222,7 +206,7 @@ import Testing
         let (x, y) = Self.batch(model, n: 4, seed: 14)
         let per = try PerExampleGradients(model: model, inputs: x, labels: y)
         for i in 0..<4 {
-            let expected = Self.norm(Self.singleExampleGradient(model, x.slice(i), y[i]))
+            let expected = norm(singleExampleGradient(model, x.slice(i), y[i]))
             #expect(abs(per.norms[i] - expected) <= 1e-4 * max(1, expected))
         }
     }

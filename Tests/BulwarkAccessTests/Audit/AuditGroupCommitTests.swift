@@ -42,17 +42,6 @@ private final class CountingAuditStorage: SharedAuditStorage {
     }
 }
 
-private func withSQLiteAudit(_ body: (SQLAuditStorage) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-audit-group-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let storage = try await SQLAuditStorage.open(directory.appendingPathComponent("audit.db").path)
-    do { try await body(storage) } catch {
-        await storage.close()
-        throw error
-    }
-    await storage.close()
-}
 
 private func numbered(_ number: Int) -> AuditEvent {
     AuditEvent(actor: "caller-\(number)", action: "model.promote", resource: "models/m/\(number)", outcome: .allowed)

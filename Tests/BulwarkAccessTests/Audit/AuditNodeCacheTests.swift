@@ -30,17 +30,6 @@ private final class NodeReadCountingStorage: SharedAuditStorage {
     }
 }
 
-private func withAuditDatabase(_ body: (SQLAuditStorage) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bulwark-audit-cache-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let storage = try await SQLAuditStorage.open(directory.appendingPathComponent("audit.db").path)
-    do { try await body(storage) } catch {
-        await storage.close()
-        throw error
-    }
-    await storage.close()
-}
 
 private func event(_ number: Int) -> AuditEvent {
     AuditEvent(actor: "user-\(number)", action: "model.download", resource: "models/m/\(number % 7)", outcome: .allowed)
@@ -50,7 +39,7 @@ private func event(_ number: Int) -> AuditEvent {
 /// log's memory, without a storage read, and equals the proof a log with nothing cached reads
 /// from storage; proofs of older entries and consistency proofs still read what they need.
 @Test func auditReceiptForANewEntryNeedsNoStorageRead() async throws {
-    try await withAuditDatabase { sql in
+    try await withSQLiteAudit { sql in
         let signer = try NoteSigner.generate(name: cacheOrigin)
         // Another writer fills the first 1 000 entries, so this log starts from a stored frontier.
         let filler = try await AuditLog(storage: sql, origin: cacheOrigin, signer: signer)
@@ -89,7 +78,7 @@ private func event(_ number: Int) -> AuditEvent {
 /// Past ``AuditLog/nodeCacheLimit`` nodes the cache starts again from the latest frontiers:
 /// the receipt for the next entry still needs no storage read, and every proof stays right.
 @Test func auditNodeCacheStaysBoundedAndCorrect() async throws {
-    try await withAuditDatabase { sql in
+    try await withSQLiteAudit { sql in
         let signer = try NoteSigner.generate(name: cacheOrigin)
         let counting = NodeReadCountingStorage(sql)
         let log = try await AuditLog(storage: counting, origin: cacheOrigin, signer: signer)
