@@ -64,8 +64,7 @@ public struct TrainJob {
             guard let imported = prepared.onnx else { throw AssessmentError(.invalidConfiguration, "--model: the ONNX model was not loaded") }
             let plain = SupervisedTrainingOf<ONNXModel, ChosenOptimizer, StandardTrainingStep>(configuration: configuration, optimizer: optimizer,
                                                                                               progress: progress)
-            let run = try ModelTraining.fineTune(plain, model: imported, training: training, test: test)
-            try ONNXExporter.write(run.model, to: URL(fileURLWithPath: outputPath))
+            let run = try fineTuneAndExport(plain, imported)
             return Outcome(testAccuracy: run.testAccuracy, trainingSeconds: run.trainingSeconds, epochs: run.outcome)
         }
     }
@@ -99,9 +98,16 @@ public struct TrainJob {
         guard case .onnx = prepared.start, let imported = prepared.onnx else {
             throw AssessmentError(.invalidConfiguration, "train --dp: fineTuneDP needs an imported ONNX model")
         }
-        let data = prepared.data
         let procedure = DPSGDProcedureOf<ONNXModel, ChosenOptimizer>(configuration: plan.configuration, optimizer: optimizer,
                                                                      progress: progress, epochEnded: epochEnded)
+        return try fineTuneAndExport(procedure, imported)
+    }
+
+    /// Fine-tunes the imported model with `procedure` on the prepared data and writes it back as
+    /// ONNX to the output path (nothing is written when training throws).
+    private func fineTuneAndExport<P: TrainingProcedure>(_ procedure: P, _ imported: ONNXModel) throws -> FineTunedModel<ONNXModel, P.Outcome>
+        where P.Model == ONNXModel {
+        let data = prepared.data
         let run = try ModelTraining.fineTune(procedure, model: imported, training: (data.training.inputs, data.training.labels),
                                              test: (data.test.inputs, data.test.labels))
         try ONNXExporter.write(run.model, to: URL(fileURLWithPath: outputPath))
