@@ -69,10 +69,10 @@ let package = Package(
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", providers: [.apt(["libgmp-dev"])]),
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", providers: [.apt(["libssl-dev"])]),
-        // element-wise kernels in C (eight lanes on AVX2 through target clones)
+        // element-wise kernels and Winograd transforms in C (eight lanes on AVX2 through target clones)
         .target(name: "CBulwarkKernels"),
         .target(name: "BulwarkErrors", swiftSettings: strictSettings),
-        .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS"], swiftSettings: strictSettings),
+        .target(name: "BulwarkTensor", dependencies: ["BulwarkErrors", "CBLAS", "CBulwarkKernels"], swiftSettings: strictSettings),
         .target(name: "BulwarkArchive", dependencies: ["BulwarkErrors", "CZlib", "CBZip2", "CLZMA", "CLZ4", "CZstd"], swiftSettings: strictSettings),
         // floor 0: cryptography for computing on data nobody may see (prime fields, secret sharing, PRGs)
         .target(

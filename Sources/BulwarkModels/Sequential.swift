@@ -110,6 +110,22 @@ public struct Sequential: TrainableModel {
         var updates: [(Int, [Tensor])] = []
         var i = 0
         while i < layers.count {
+            // A convolution whose output only a max pooling reads (ReLU between them moves after
+            // the pooling, as below): one fused operation, the same values and gradients without
+            // the full-resolution output in memory.
+            if let conv = layers[i] as? Conv2D {
+                let relu = i + 1 < layers.count && (layers[i + 1] as? Activation)?.kind == .relu
+                let poolAt = relu ? i + 2 : i + 1
+                if poolAt < layers.count, let pool = layers[poolAt] as? MaxPool2D {
+                    let p = parameters[k..<(k + 2)]
+                    x = conv2dMaxPool(x, weight: p[p.startIndex], bias: p[p.startIndex + 1], geometry: conv.geometry,
+                                      groups: conv.groups, pool: pool.geometry)
+                    if relu { x = x.relu() }
+                    k += 2
+                    i += relu ? 3 : 2
+                    continue
+                }
+            }
             // ReLU then max-pooling: pool first. ReLU is monotone, so max(relu(·)) = relu(max(·))
             // in value and gradient, and ReLU then touches a quarter of the data (for 2×2 windows).
             if i + 1 < layers.count, let a = layers[i] as? Activation, a.kind == .relu, layers[i + 1] is MaxPool2D {

@@ -203,6 +203,30 @@ enum Im2Col {
             }
         }
     }
+
+    /// The full-resolution error of channels `o0..<o0+og` of images `first..<first+count`,
+    /// side by side as in ``gatherBlock(_:first:count:channels:o0:og:pixels:into:)``, rebuilt from
+    /// the error of their max-pooled output: zeros, plus each pooled element's error at the
+    /// position of its maximum (`indices`: flat N×O×pixels offsets; −1 or out of the plane:
+    /// none), in the order ``Pooling/maxBackward(_:indices:inputShape:)`` adds them.
+    static func scatterPooledBlock(_ dy: UnsafePointer<Float>, indices: UnsafePointer<Int32>, first: Int, count: Int,
+                                   channels o: Int, o0: Int, og: Int, pixels: Int, pooledPixels: Int,
+                                   into dst: UnsafeMutablePointer<Float>) {
+        let width = count * pixels
+        for oc in 0..<og { (dst + oc * width).update(repeating: 0, count: width) }
+        for b in 0..<count {
+            for oc in 0..<og {
+                let plane = (first + b) * o + o0 + oc
+                let base = plane * pixels
+                let d = dst + oc * width + b * pixels
+                let src = dy + plane * pooledPixels, idx = indices + plane * pooledPixels
+                for k in 0..<pooledPixels {
+                    let at = Int(idx[k]) &- base
+                    if at >= 0 && at < pixels { d[at] += src[k] }
+                }
+            }
+        }
+    }
 }
 
 /// Batched 2-D convolution (cross-correlation, as in every deep-learning framework).
@@ -236,6 +260,34 @@ public enum Convolution {
         return forward(x, w, bias: bias, geometry: g, groups: groups, epilogue: e)
     }
 
+    /// Training-mode convolution fused with the max pooling that follows it:
+    /// y = maxPool(conv(x, w) + b), with, per pooled output, the flat index of its maximum in
+    /// the N×O×H×W convolution output, for ``backward(pooled:indices:_:_:geometry:groups:needInput:needWeight:needBias:)``.
+    ///
+    /// The values and indices are bit for bit those of ``forward(_:_:bias:geometry:groups:)``
+    /// followed by ``Pooling/maxForward(_:geometry:)``, but the full-resolution output (four
+    /// times the pooled one for 2×2 windows) is never written or read back: each worker pools a
+    /// block's product while it is in cache.
+    /// - Precondition: the convolution's output has fewer than 2³¹ elements.
+    public static func forwardMaxPool(_ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, groups: Int = 1,
+                                      pool: Conv2DGeometry) -> (Tensor, [Int32]) {
+        precondition(x.rank == 4 && w.rank == 4, "conv2d needs N×C×H×W input and O×C×kh×kw weight, got \(x.shape), \(w.shape)")
+        let (oh, ow) = g.outputSize(height: x.shape[2], width: x.shape[3])
+        let (ph, pw) = pool.outputSize(height: oh, width: ow)
+        precondition(ph > 0 && pw > 0, "maxPool2d: window larger than the convolution's \(oh)×\(ow) output")
+        precondition(x.shape[0] * w.shape[0] * oh * ow < Int(Int32.max), "conv2d + maxPool2d: output too large")
+        let count = x.shape[0] * w.shape[0] * ph * pw
+        if count == 0 { return (fusedForward(x, w, bias: bias, geometry: g, groups: groups, maxPool: pool), []) }
+        // every pooled output's index is written by its plane's epilogue
+        var indices = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        let y = indices.withUnsafeMutableBufferPointer { pi in
+            let e = Epilogue(pool: pool, relu: false, inHeight: oh, inWidth: ow, height: ph, width: pw,
+                             indices: UncheckedBox(pi.baseAddress!))
+            return forward(x, w, bias: bias, geometry: g, groups: groups, epilogue: e)
+        }
+        return (y, indices)
+    }
+
     /// What a fused inference convolution does to each output plane after the bias: max
     /// pooling (optional), then ReLU (optional). `height`×`width` is the size it writes.
     struct Epilogue {
@@ -243,10 +295,21 @@ public enum Convolution {
         var relu: Bool
         var inHeight: Int, inWidth: Int
         var height: Int, width: Int
+        /// With a pool: where to write, per pooled output, the flat index of its maximum in the
+        /// N×O×inHeight×inWidth output the convolution did not write (for a training pass's
+        /// backward; `relu` is then false).
+        var indices: UncheckedBox<UnsafeMutablePointer<Int32>>? = nil
 
-        /// Writes the epilogue of one product plane (`src[q] + bias`) to `dst`.
+        /// Writes the epilogue of one product plane (`src[q] + bias`, or `src[q]` when `bias` is
+        /// nil) to `dst`. `plane` is the plane's index in the N×O output (image · O + channel).
         @inline(__always)
-        func apply(_ src: UnsafePointer<Float>, bias: Float, into dst: UnsafeMutablePointer<Float>) {
+        func apply(_ src: UnsafePointer<Float>, bias: Float?, plane: Int, into dst: UnsafeMutablePointer<Float>) {
+            if let indices, let pool {
+                Pooling.maxPlane(src, height: inHeight, width: inWidth, bias: bias, geometry: pool, oh: height, ow: width,
+                                 into: dst, indices: indices.value + plane * height * width, planeBase: plane * inHeight * inWidth)
+                return
+            }
+            let bias = bias ?? 0
             if let pool {
                 Pooling.poolPlane(src, height: inHeight, width: inWidth, bias: bias, relu: relu, geometry: pool,
                                   oh: height, ow: width, into: dst)
@@ -277,6 +340,9 @@ public enum Convolution {
         let biasValues = bias?.scalars
         if !pointwise && pixels < 64 && n > 1 {
             return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow, epilogue: epilogue)
+        }
+        if Winograd.applies(g, groups: groups, inputChannels: c, outputChannels: o) {
+            return winogradForward(x, w, biasValues: biasValues, epilogue: epilogue)
         }
         let block = pointwise ? 1 : Im2Col.imageBlock(pixels: pixels)
         let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
@@ -317,7 +383,7 @@ public enum Convolution {
                                                             b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
                                             if let epilogue {
                                                 for oc in 0..<og {
-                                                    epilogue.apply(dst + oc * pixels, bias: 0,
+                                                    epilogue.apply(dst + oc * pixels, bias: nil, plane: start * o + grp * og + oc,
                                                                    into: pout.base + (start * o + grp * og + oc) * outPixels)
                                                 }
                                             }
@@ -336,7 +402,7 @@ public enum Convolution {
                                                 let dst = pout.base + ((start + k) * o + grp * og + oc) * outPixels
                                                 let bv = biasValues?[grp * og + oc] ?? 0
                                                 if let epilogue {
-                                                    epilogue.apply(src, bias: bv, into: dst)
+                                                    epilogue.apply(src, bias: bv, plane: (start + k) * o + grp * og + oc, into: dst)
                                                 } else {
                                                     for q in 0..<pixels { dst[q] = src[q] + bv }
                                                 }
@@ -345,6 +411,55 @@ public enum Convolution {
                                     }
                                     start += count
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// `forward` for a 3×3 convolution with stride 1 and padding 1 (``Winograd/applies(_:groups:inputChannels:outputChannels:)``):
+    /// each worker convolves a block of images at a time through ``Winograd`` into a buffer, then
+    /// adds the bias (or runs the epilogue) while the block is in cache.
+    static func winogradForward(_ x: Tensor, _ w: Tensor, biasValues: [Float]?, epilogue: Epilogue?) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = w.shape[0]
+        let pixels = h * wd
+        let block = Im2Col.imageBlock(pixels: pixels)
+        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (h, wd)
+        let outPixels = outH * outW
+        let u = Winograd.kernels(w, flipped: false)
+        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
+            let pout = SharedPointer(out.baseAddress!)
+            x.scalars.withUnsafeBufferPointer { px in
+                u.withUnsafeBufferPointer { pu in
+                    let (px, pu) = (UncheckedBox(px.baseAddress!), UncheckedBox(pu.baseAddress!))
+                    parallelChunks(n, costPerItem: o * c * 9 * pixels) { range in
+                        let scratch = Winograd.Scratch(images: block, height: h, width: wd, inputs: c, outputs: o)
+                        var prod = Im2Col.scratch(o * pixels * block)
+                        prod.withUnsafeMutableBufferPointer { pp in
+                            let pp = pp.baseAddress!
+                            var start = range.lowerBound
+                            while start < range.upperBound {
+                                let count = Swift.min(block, range.upperBound - start)
+                                let width = count * pixels
+                                Winograd.convolve(px.value + start * c * pixels, imageStride: c * pixels, channelStride: pixels,
+                                                  images: count, inputs: c, height: h, width: wd, kernels: pu.value, outputs: o,
+                                                  scratch: scratch, into: pp, imageStride: pixels, channelStride: width)
+                                for k in 0..<count {
+                                    for oc in 0..<o {
+                                        let src = pp + oc * width + k * pixels
+                                        let dst = pout.base + ((start + k) * o + oc) * outPixels
+                                        let bv = biasValues?[oc] ?? 0
+                                        if let epilogue {
+                                            epilogue.apply(src, bias: bv, plane: (start + k) * o + oc, into: dst)
+                                        } else {
+                                            for q in 0..<pixels { dst[q] = src[q] + bv }
+                                        }
+                                    }
+                                }
+                                start += count
                             }
                         }
                     }
@@ -420,7 +535,7 @@ public enum Convolution {
                                                     let dst = pout.base + ((start + b) * o + grp * og + oc) * outPixels
                                                     let bv = biasValues?[grp * og + oc] ?? 0
                                                     if let epilogue {
-                                                        epilogue.apply(src, bias: bv, into: dst)
+                                                        epilogue.apply(src, bias: bv, plane: (start + b) * o + grp * og + oc, into: dst)
                                                     } else {
                                                         for p in 0..<pixels { dst[p] = src[p] + bv }
                                                     }
@@ -441,9 +556,59 @@ public enum Convolution {
     /// Gradients of `forward` with respect to the input and the weight (each only when asked).
     public static func backward(_ dy: Tensor, _ x: Tensor, _ w: Tensor, geometry g: Conv2DGeometry, groups: Int = 1,
                                 needInput: Bool, needWeight: Bool) -> (dx: Tensor?, dw: Tensor?) {
+        let (dx, dw, _) = dy.scalars.withUnsafeBufferPointer { pdy in
+            backward(.dense(UncheckedBox(pdy.baseAddress!)), x, w, geometry: g, groups: groups, outputHeight: dy.shape[2],
+                     outputWidth: dy.shape[3], needInput: needInput, needWeight: needWeight, needBias: false)
+        }
+        return (dx, dw)
+    }
+
+    /// Gradients of ``forwardMaxPool(_:_:bias:geometry:groups:pool:)`` with respect to the input,
+    /// the weight and the bias (each only when asked), from the error `dy` of the pooled output
+    /// and the `indices` the forward pass returned.
+    ///
+    /// The same values, bit for bit, as ``Pooling/maxBackward(_:indices:inputShape:)`` followed by
+    /// ``backward(_:_:_:geometry:groups:needInput:needWeight:)`` and ``biasGradient(_:)``, but
+    /// the full-resolution error is rebuilt block by block in cache, never as a whole tensor.
+    public static func backward(pooled dy: Tensor, indices: [Int32], _ x: Tensor, _ w: Tensor, geometry g: Conv2DGeometry,
+                                groups: Int = 1, needInput: Bool, needWeight: Bool, needBias: Bool)
+        -> (dx: Tensor?, dw: Tensor?, db: Tensor?) {
+        precondition(dy.rank == 4 && dy.count == indices.count && dy.shape[0] == x.shape[0] && dy.shape[1] == w.shape[0],
+                     "conv2d + maxPool2d backward: error \(dy.shape) and \(indices.count) indices do not fit input \(x.shape), weight \(w.shape)")
+        let (oh, ow) = g.outputSize(height: x.shape[2], width: x.shape[3])
+        if dy.count == 0 {  // an empty batch: the dense path handles it
+            let dense = Tensor.zeros([x.shape[0], w.shape[0], oh, ow])
+            let (dx, dw) = backward(dense, x, w, geometry: g, groups: groups, needInput: needInput, needWeight: needWeight)
+            return (dx, dw, needBias ? biasGradient(dense) : nil)
+        }
+        return dy.scalars.withUnsafeBufferPointer { pdy in
+            indices.withUnsafeBufferPointer { pi in
+                backward(.pooled(UncheckedBox(pdy.baseAddress!), UncheckedBox(pi.baseAddress!), pooledPixels: dy.shape[2] * dy.shape[3]),
+                         x, w, geometry: g, groups: groups, outputHeight: oh, outputWidth: ow,
+                         needInput: needInput, needWeight: needWeight, needBias: needBias)
+            }
+        }
+    }
+
+    /// Where a convolution backward pass reads the error of the convolution's output.
+    enum OutputError {
+        /// The N×O×H×W error itself.
+        case dense(UncheckedBox<UnsafePointer<Float>>)
+        /// The error of its max-pooled output (`pooledPixels` per plane) and, per pooled element,
+        /// the flat index of the maximum it came from (−1: none).
+        case pooled(UncheckedBox<UnsafePointer<Float>>, UncheckedBox<UnsafePointer<Int32>>, pooledPixels: Int)
+    }
+
+    /// The backward pass over a block of images at a time. Each worker builds the block's output
+    /// error (gathering it side by side, or scattering a pooled error into zeros), then adds
+    /// dy·colsᵀ into its weight-gradient accumulator and raises Wᵀ·dy into dx. With `needBias`
+    /// each image's channel sums are taken from the block while it is in cache and summed in
+    /// batch order at the end, as ``biasGradient(_:)`` sums them.
+    static func backward(_ error: OutputError, _ x: Tensor, _ w: Tensor, geometry g: Conv2DGeometry, groups: Int,
+                         outputHeight oh: Int, outputWidth ow: Int, needInput: Bool, needWeight: Bool, needBias: Bool)
+        -> (dx: Tensor?, dw: Tensor?, db: Tensor?) {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = w.shape[0]
-        let (oh, ow) = (dy.shape[2], dy.shape[3])
         let cg = c / groups, og = o / groups
         let rows = cg * g.kernelHeight * g.kernelWidth
         let pixels = oh * ow
@@ -452,21 +617,30 @@ public enum Convolution {
         let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
         // one weight-gradient accumulator per worker, summed at the end
         var dwParts = needWeight ? [Float](repeating: 0, count: workers * w.count) : []
+        // per image and channel: the sum of its output error (every entry written by its block)
+        var biasParts = needBias ? [Float](unsafeUninitializedCapacity: n * o) { _, initialized in initialized = n * o } : []
         let wCount = w.count
         let block = Im2Col.imageBlock(pixels: pixels)
+        // the input gradient of a 3×3, stride 1, padding 1 convolution is one too (of dy, with
+        // the kernels rotated and the channels swapped): Winograd when it applies
+        let winograd = needInput && oh == h && ow == wd && Winograd.applies(g, groups: groups, inputChannels: o, outputChannels: c)
+        let flipped = winograd ? Winograd.kernels(w, flipped: true) : []
+        var pooledInput = false
+        if case .pooled = error { pooledInput = true }
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
-                dy.scalars.withUnsafeBufferPointer { pdy in
+                biasParts.withUnsafeMutableBufferPointer { pbias in
                     dx.withUnsafeMutableBufferPointer { pdx in
                         dwParts.withUnsafeMutableBufferPointer { pdw in
                             let px = UncheckedBox(px.baseAddress!), pw = UncheckedBox(pw.baseAddress!)
-                            let pdy = UncheckedBox(pdy.baseAddress!)
                             let pdx = UncheckedBox(pdx.baseAddress), pdw = UncheckedBox(pdw.baseAddress)
+                            let pbias = UncheckedBox(pbias.baseAddress)
                             let chunks = workers
                             let run = { (chunk: Int) in
                                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
+                                let scratch = winograd ? Winograd.Scratch(images: block, height: h, width: wd, inputs: o, outputs: c) : nil
                                 var cols = Im2Col.scratch(rows * pixels * block)
-                                var gathered = Im2Col.scratch(block > 1 ? og * pixels * block : 0)
+                                var gathered = Im2Col.scratch(block > 1 || pooledInput ? og * pixels * block : 0)
                                 cols.withUnsafeMutableBufferPointer { pc in
                                     gathered.withUnsafeMutableBufferPointer { pg in
                                         let pc = pc.baseAddress!
@@ -475,18 +649,34 @@ public enum Convolution {
                                             let count = Swift.min(block, hi - start)
                                             let width = count * pixels
                                             // the block's part of dx, zeroed just before it is added into (still in cache)
-                                            if needInput, let dxBase = pdx.value {
+                                            if needInput, !winograd, let dxBase = pdx.value {
                                                 (dxBase + start * c * h * wd).update(repeating: 0, count: count * c * h * wd)
                                             }
                                             for grp in 0..<groups {
                                                 // dy of the block's images for this group, og × (count·pixels)
                                                 let dyg: UnsafePointer<Float>
-                                                if count == 1 {
-                                                    dyg = pdy.value + (start * o + grp * og) * pixels
-                                                } else {
-                                                    Im2Col.gatherBlock(pdy.value, first: start, count: count, channels: o, o0: grp * og, og: og,
-                                                                       pixels: pixels, into: pg.baseAddress!)
+                                                switch error {
+                                                case .dense(let pdy):
+                                                    if count == 1 {
+                                                        dyg = pdy.value + (start * o + grp * og) * pixels
+                                                    } else {
+                                                        Im2Col.gatherBlock(pdy.value, first: start, count: count, channels: o, o0: grp * og,
+                                                                           og: og, pixels: pixels, into: pg.baseAddress!)
+                                                        dyg = UnsafePointer(pg.baseAddress!)
+                                                    }
+                                                case .pooled(let pdy, let pidx, let pooledPixels):
+                                                    Im2Col.scatterPooledBlock(pdy.value, indices: pidx.value, first: start, count: count,
+                                                                              channels: o, o0: grp * og, og: og, pixels: pixels,
+                                                                              pooledPixels: pooledPixels, into: pg.baseAddress!)
                                                     dyg = UnsafePointer(pg.baseAddress!)
+                                                }
+                                                if needBias, let biasBase = pbias.value {
+                                                    for k in 0..<count {
+                                                        for oc in 0..<og {
+                                                            biasBase[(start + k) * o + grp * og + oc] =
+                                                                sumContiguous(dyg + oc * width + k * pixels, count: pixels)
+                                                        }
+                                                    }
                                                 }
                                                 if needWeight, let dwBase = pdw.value {
                                                     for k in 0..<count {
@@ -497,7 +687,15 @@ public enum Convolution {
                                                     BLAS.serialGemm(false, true, og, rows, width, 1, dyg, width, pc, width, 1,
                                                                     dwBase + chunk * wCount + grp * og * rows, rows)
                                                 }
-                                                if needInput, let dxBase = pdx.value {
+                                                if needInput, let dxBase = pdx.value, let scratch {
+                                                    // dx of the block's images, written (not added: one group)
+                                                    flipped.withUnsafeBufferPointer { pu in
+                                                        Winograd.convolve(dyg, imageStride: pixels, channelStride: width, images: count,
+                                                                          inputs: o, height: h, width: wd, kernels: pu.baseAddress!, outputs: c,
+                                                                          scratch: scratch, into: dxBase + start * c * h * wd,
+                                                                          imageStride: c * h * wd, channelStride: h * wd)
+                                                    }
+                                                } else if needInput, let dxBase = pdx.value {
                                                     // dcols[rows × width] = W_gᵀ[rows × og] · dy_g[og × width]
                                                     BLAS.serialGemm(true, false, rows, width, og, 1, pw.value + grp * og * rows, rows,
                                                                     dyg, width, 0, pc, width)
@@ -529,7 +727,14 @@ public enum Convolution {
             for k in 1..<workers { for j in 0..<wCount { total[j] += dwParts[k * wCount + j] } }
             dw = Tensor(shape: w.shape, scalars: total)
         }
-        return (needInput ? Tensor(shape: x.shape, scalars: dx) : nil, dw)
+        var db: Tensor?
+        if needBias {
+            // in batch order per channel, as biasGradient adds the planes
+            var total = [Float](repeating: 0, count: o)
+            for ni in 0..<n { for oc in 0..<o { total[oc] += biasParts[ni * o + oc] } }
+            db = Tensor(shape: [o], scalars: total)
+        }
+        return (needInput ? Tensor(shape: x.shape, scalars: dx) : nil, dw, db)
     }
 
     /// Per-example weight gradients of `forward` with `groups` = 1: example i's `dy_i · U_iᵀ`

@@ -254,6 +254,25 @@ public func conv2d(_ x: Variable, weight w: Variable, bias b: Variable?, geometr
     }
 }
 
+/// A convolution followed by max pooling, as one differentiable operation: the values and
+/// gradients of `maxPool2d(conv2d(x, …), geometry: pool)`, bit for bit, without the
+/// full-resolution convolution output or its error ever being held in memory
+/// (``Convolution/forwardMaxPool(_:_:bias:geometry:groups:pool:)``).
+public func conv2dMaxPool(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: Conv2DGeometry, groups: Int = 1,
+                          pool: Conv2DGeometry) -> Variable {
+    let (vx, vw) = (x.value, w.value)
+    let (y, indices) = Convolution.forwardMaxPool(vx, vw, bias: b?.value, geometry: g, groups: groups, pool: pool)
+    let inputs = b.map { [x, w, $0] } ?? [x, w]
+    let hasBias = b != nil  // the pullback must not capture variables: they own the tape (a cycle)
+    return x.tape.record(y, inputs: inputs) { dy, needs in
+        let (dx, dw, db) = Convolution.backward(pooled: dy, indices: indices, vx, vw, geometry: g, groups: groups,
+                                                needInput: needs[0], needWeight: needs[1], needBias: hasBias && needs[2])
+        var out: [Tensor?] = [dx, dw]
+        if hasBias { out.append(db) }
+        return out
+    }
+}
+
 /// Max pooling over N×C×H×W.
 public func maxPool2d(_ x: Variable, geometry g: Conv2DGeometry) -> Variable {
     let (y, indices) = Pooling.maxForward(x.value, geometry: g)

@@ -17,70 +17,84 @@ public enum Pooling {
                     let px = UncheckedBox(px.baseAddress!)
                     parallelChunks(n * c, costPerItem: oh * ow * g.kernelHeight * g.kernelWidth) { range in
                         for plane in range {
-                            let src = px.value + plane * h * w
-                            let dst = sharedOut.base + plane * oh * ow
-                            let di = idx.value + plane * oh * ow
-                            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
-                                && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
-                                && 2 * oh <= h && 2 * ow <= w {  // bottom/right padding may add a partial window
-                                // the common 2×2/2 window: no bounds checks, branch-free selection
-                                let base = plane &* h &* w
-                                let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-                                for i in 0..<oh {
-                                    let r0 = src + 2 &* i &* w, r1 = r0 + w
-                                    let o0 = base &+ 2 &* i &* w, o1 = o0 &+ w
-                                    // 8 outputs at a time from 16 inputs of each row: the same
-                                    // comparisons as the scalar loop below, lane by lane
-                                    var j = 0
-                                    while j &+ 8 <= ow {
-                                        let j2 = 2 &* j
-                                        let top = UnsafeRawPointer(r0 + j2).loadUnaligned(as: SIMD16<Float>.self)
-                                        let bottom = UnsafeRawPointer(r1 + j2).loadUnaligned(as: SIMD16<Float>.self)
-                                        let (a, b, c, d) = (top.evenHalf, top.oddHalf, bottom.evenHalf, bottom.oddHalf)
-                                        let mab = b .> a, mcd = d .> c
-                                        let ab = a.replacing(with: b, where: mab), cd = c.replacing(with: d, where: mcd)
-                                        let m = cd .> ab
-                                        let i0 = lanes &+ Int32(truncatingIfNeeded: o0 &+ j2), i1 = lanes &+ Int32(truncatingIfNeeded: o1 &+ j2)
-                                        let iab = i0.replacing(with: i0 &+ 1, where: mab), icd = i1.replacing(with: i1 &+ 1, where: mcd)
-                                        UnsafeMutableRawPointer(dst + (i &* ow &+ j)).storeBytes(of: ab.replacing(with: cd, where: m), as: SIMD8<Float>.self)
-                                        UnsafeMutableRawPointer(di + (i &* ow &+ j)).storeBytes(of: iab.replacing(with: icd, where: m), as: SIMD8<Int32>.self)
-                                        j &+= 8
-                                    }
-                                    for j in j..<ow {
-                                        let j2 = 2 &* j
-                                        let a = r0[j2], b = r0[j2 &+ 1], c = r1[j2], d = r1[j2 &+ 1]
-                                        let ab = b > a ? b : a, iab = b > a ? o0 &+ j2 &+ 1 : o0 &+ j2
-                                        let cd = d > c ? d : c, icd = d > c ? o1 &+ j2 &+ 1 : o1 &+ j2
-                                        dst[i &* ow &+ j] = cd > ab ? cd : ab
-                                        di[i &* ow &+ j] = Int32(truncatingIfNeeded: cd > ab ? icd : iab)
-                                    }
-                                }
-                                continue
-                            }
-                            for i in 0..<oh {
-                                for j in 0..<ow {
-                                    var best = -Float.infinity
-                                    var at: Int32 = -1
-                                    for ki in 0..<g.kernelHeight {
-                                        let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
-                                        if y < 0 || y >= h { continue }
-                                        for kj in 0..<g.kernelWidth {
-                                            let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
-                                            if xx < 0 || xx >= w { continue }
-                                            let v = src[y * w + xx]
-                                            if v > best || at < 0 { best = v; at = Int32(plane * h * w + y * w + xx) }
-                                        }
-                                    }
-                                    dst[i * ow + j] = at < 0 ? 0 : best
-                                    di[i * ow + j] = at
-                                }
-                            }
+                            maxPlane(px.value + plane * h * w, height: h, width: w, bias: nil, geometry: g, oh: oh, ow: ow,
+                                     into: sharedOut.base + plane * oh * ow, indices: idx.value + plane * oh * ow,
+                                     planeBase: plane * h * w)
                         }
                     }
                 }
             }
         })
         return (out, indices)
+    }
+
+    /// Max-pools one `height`×`width` plane into `oh`×`ow` outputs at `dst` and writes, per
+    /// output, the flat index of its maximum (`planeBase` + offset in the plane; −1 when the
+    /// window covers only padding) to `indices`. The values pooled are `src[k]`, or
+    /// `src[k] + bias` when a bias is given (a fused convolution's product still in cache: the
+    /// same values, bit for bit, as pooling the biased plane it would have written).
+    @inline(__always)
+    static func maxPlane(_ src: UnsafePointer<Float>, height h: Int, width w: Int, bias: Float?, geometry g: Conv2DGeometry,
+                         oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>, indices di: UnsafeMutablePointer<Int32>,
+                         planeBase base: Int) {
+        let b = bias ?? 0, hasBias = bias != nil
+        if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
+            && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
+            && 2 * oh <= h && 2 * ow <= w {  // bottom/right padding may add a partial window
+            // the common 2×2/2 window: no bounds checks, branch-free selection
+            let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+            let b16 = SIMD16<Float>(repeating: b)
+            for i in 0..<oh {
+                let r0 = src + 2 &* i &* w, r1 = r0 + w
+                let o0 = base &+ 2 &* i &* w, o1 = o0 &+ w
+                // 8 outputs at a time from 16 inputs of each row: the same
+                // comparisons as the scalar loop below, lane by lane
+                var j = 0
+                while j &+ 8 <= ow {
+                    let j2 = 2 &* j
+                    var top = UnsafeRawPointer(r0 + j2).loadUnaligned(as: SIMD16<Float>.self)
+                    var bottom = UnsafeRawPointer(r1 + j2).loadUnaligned(as: SIMD16<Float>.self)
+                    if hasBias { top += b16; bottom += b16 }
+                    let (a, b, c, d) = (top.evenHalf, top.oddHalf, bottom.evenHalf, bottom.oddHalf)
+                    let mab = b .> a, mcd = d .> c
+                    let ab = a.replacing(with: b, where: mab), cd = c.replacing(with: d, where: mcd)
+                    let m = cd .> ab
+                    let i0 = lanes &+ Int32(truncatingIfNeeded: o0 &+ j2), i1 = lanes &+ Int32(truncatingIfNeeded: o1 &+ j2)
+                    let iab = i0.replacing(with: i0 &+ 1, where: mab), icd = i1.replacing(with: i1 &+ 1, where: mcd)
+                    UnsafeMutableRawPointer(dst + (i &* ow &+ j)).storeBytes(of: ab.replacing(with: cd, where: m), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(di + (i &* ow &+ j)).storeBytes(of: iab.replacing(with: icd, where: m), as: SIMD8<Int32>.self)
+                    j &+= 8
+                }
+                for j in j..<ow {
+                    let j2 = 2 &* j
+                    var a = r0[j2], bb = r0[j2 &+ 1], c = r1[j2], d = r1[j2 &+ 1]
+                    if hasBias { a += b; bb += b; c += b; d += b }
+                    let ab = bb > a ? bb : a, iab = bb > a ? o0 &+ j2 &+ 1 : o0 &+ j2
+                    let cd = d > c ? d : c, icd = d > c ? o1 &+ j2 &+ 1 : o1 &+ j2
+                    dst[i &* ow &+ j] = cd > ab ? cd : ab
+                    di[i &* ow &+ j] = Int32(truncatingIfNeeded: cd > ab ? icd : iab)
+                }
+            }
+            return
+        }
+        for i in 0..<oh {
+            for j in 0..<ow {
+                var best = -Float.infinity
+                var at: Int32 = -1
+                for ki in 0..<g.kernelHeight {
+                    let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+                    if y < 0 || y >= h { continue }
+                    for kj in 0..<g.kernelWidth {
+                        let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                        if xx < 0 || xx >= w { continue }
+                        let v = hasBias ? src[y * w + xx] + b : src[y * w + xx]
+                        if v > best || at < 0 { best = v; at = Int32(base + y * w + xx) }
+                    }
+                }
+                dst[i * ow + j] = at < 0 ? 0 : best
+                di[i * ow + j] = at
+            }
+        }
     }
 
     /// Inference-mode max pooling: the values of ``maxForward(_:geometry:)`` (see `poolPlane`

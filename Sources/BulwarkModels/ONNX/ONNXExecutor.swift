@@ -9,6 +9,11 @@ struct ONNXExecutor {
     /// pools first and applies ReLU to the pooled map (monotone: the same values and gradients,
     /// with ReLU on a quarter of the data for 2×2 windows).
     let reluBeforeMaxPool: Set<Int>
+    /// Conv nodes whose output only a MaxPool reads (directly, or through one of the Relu nodes
+    /// above): the index of that MaxPool. `run` executes the pair as one ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:)``
+    /// (the same values and gradients, without the full-resolution output in memory), unless
+    /// per-example taps need the Conv's own output.
+    let convBeforeMaxPool: [Int: Int]
 
     init(graph: ONNXGraph) {
         self.graph = graph
@@ -24,6 +29,16 @@ struct ONNXExecutor {
             fused.insert(i)
         }
         reluBeforeMaxPool = fused
+        var convPool: [Int: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() where node.opType == "Conv" && i + 1 < graph.nodes.count {
+            guard node.outputs.count == 1, let out = node.outputs.first, consumers[out] == 1, !outputs.contains(out) else { continue }
+            let poolAt = fused.contains(i + 1) && graph.nodes[i + 1].inputs.first == out ? i + 2 : i + 1
+            let pool = graph.nodes[poolAt]
+            guard pool.opType == "MaxPool", pool.inputs.first == (poolAt == i + 1 ? out : graph.nodes[i + 1].outputs[0]),
+                  pool.outputs.dropFirst().allSatisfy(\.isEmpty) else { continue }
+            convPool[i] = poolAt
+        }
+        convBeforeMaxPool = convPool
     }
 
     func run(_ input: Variable) throws(ONNXError) -> Variable {
@@ -54,6 +69,17 @@ struct ONNXExecutor {
         var i = 0
         while i < graph.nodes.count {
             let node = graph.nodes[i]
+            if let poolAt = convBeforeMaxPool[i], taps?.nodes[i] == nil {
+                let pool = graph.nodes[poolAt]
+                let (x, w, bias, g, groups) = try convOperands(node, env, tape: tape)
+                let (oh, ow) = g.outputSize(height: x.shape[2], width: x.shape[3])
+                let p = try poolGeometry(pool, input: [x.shape[0], w.shape[0], oh, ow])
+                var y = conv2dMaxPool(x, weight: w, bias: bias, geometry: g, groups: groups, pool: p)
+                if poolAt == i + 2 { y = y.relu() }  // the Relu between them, after the pooling as above
+                env[pool.outputs[0]] = .float(y)
+                i = poolAt + 1
+                continue
+            }
             if reluBeforeMaxPool.contains(i) {
                 // MaxPool reads the Relu's output name: bind it to the Relu's input, pool, then ReLU
                 let pool = graph.nodes[i + 1]
@@ -487,6 +513,13 @@ struct ONNXExecutor {
     }
 
     func conv(_ node: ONNXNode, _ env: [String: ONNXValue], tape: Tape) throws(ONNXError) -> Variable {
+        let (x, w, bias, g, groups) = try convOperands(node, env, tape: tape)
+        return conv2d(x, weight: w, bias: bias, geometry: g, groups: groups)
+    }
+
+    /// A Conv node's input, weight, optional bias, geometry and group count, each checked.
+    func convOperands(_ node: ONNXNode, _ env: [String: ONNXValue], tape: Tape) throws(ONNXError)
+        -> (x: Variable, w: Variable, bias: Variable?, geometry: Conv2DGeometry, groups: Int) {
         let x = try floatInput(node, 0, env, tape: tape), w = try floatInput(node, 1, env, tape: tape)
         guard x.shape.count == 4, w.shape.count == 4 else {
             throw ONNXError(.unsupported, "node '\(node.label)' (Conv): only 2-D convolution is supported, input \(x.shape), weight \(w.shape)")
@@ -503,20 +536,25 @@ struct ONNXExecutor {
             guard b.shape == [w.shape[0]] else { throw fail(node, "bias \(b.shape) should be [\(w.shape[0])]") }
             bias = b
         }
-        return conv2d(x, weight: w, bias: bias, geometry: g, groups: groups)
+        return (x, w, bias, g, groups)
     }
 
     func pool(_ node: ONNXNode, _ env: [String: ONNXValue], tape: Tape) throws(ONNXError) -> Variable {
         let x = try floatInput(node, 0, env, tape: tape)
-        guard x.shape.count == 4 else { throw ONNXError(.unsupported, "node '\(node.label)' (\(node.opType)): only 2-D pooling is supported, input \(x.shape)") }
+        let g = try poolGeometry(node, input: x.shape)
+        if node.opType == "MaxPool" { return maxPool2d(x, geometry: g) }
+        return avgPool2d(x, geometry: g, countIncludePad: try node.int("count_include_pad", default: 0) != 0)
+    }
+
+    /// A pooling node's window over an input of `input` shape, its attributes checked.
+    func poolGeometry(_ node: ONNXNode, input: [Int]) throws(ONNXError) -> Conv2DGeometry {
+        guard input.count == 4 else { throw ONNXError(.unsupported, "node '\(node.label)' (\(node.opType)): only 2-D pooling is supported, input \(input)") }
         guard let kernel = try node.ints("kernel_shape") else { throw fail(node, "kernel_shape is required") }
         if node.outputs.count > 1, !node.outputs[1].isEmpty {
             throw ONNXError(.unsupported, "node '\(node.label)' (MaxPool): the Indices output is not supported")
         }
         if try node.int("storage_order", default: 0) != 0 { throw ONNXError(.unsupported, "node '\(node.label)': storage_order=1 is not supported") }
-        let g = try geometry(node, input: x.shape, kernel: kernel)
-        if node.opType == "MaxPool" { return maxPool2d(x, geometry: g) }
-        return avgPool2d(x, geometry: g, countIncludePad: try node.int("count_include_pad", default: 0) != 0)
+        return try geometry(node, input: input, kernel: kernel)
     }
 
     func concat(_ node: ONNXNode, _ env: [String: ONNXValue], tape: Tape) throws(ONNXError) -> ONNXValue {

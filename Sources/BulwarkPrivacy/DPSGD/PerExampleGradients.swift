@@ -84,10 +84,17 @@ public struct PerExampleGradients {
         var outputShapes: [[Int]] = []
         var context = ForwardContext(training: true)
         var x = tape.constant(inputs)
-        for layer in model.layers {
+        var skip = false
+        for (i, layer) in model.layers.enumerated() {
+            if skip { skip = false; continue }
             let params = layer.parameters.map { tape.constant($0) }
             context.updatedBuffers = nil
-            if let conv = layer as? Conv2D {
+            if (layer as? Activation)?.kind == .relu, i + 1 < model.layers.count, let pool = model.layers[i + 1] as? MaxPool2D {
+                // ReLU then max pooling: pool first, as `Sequential.forward` does (ReLU is monotone:
+                // the same values and errors, with ReLU on the pooled map)
+                x = maxPool2d(x, geometry: pool.geometry).relu()
+                skip = true
+            } else if let conv = layer as? Conv2D {
                 inputsSeen.append(x.value)
                 kinds.append(.conv(conv.geometry, weightShape: conv.weight.shape))
                 let capture = ErrorCapture()

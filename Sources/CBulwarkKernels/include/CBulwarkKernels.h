@@ -21,4 +21,24 @@ void bulwark_gaussian_add(const uint32_t *radius, const uint32_t *angle, size_t 
 void bulwark_adam_step(float *p, const float *g, float *m, float *v, size_t n,
                        float beta1, float beta2, float weight_decay, float step_size, float c2_root, float epsilon);
 
+/// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 and padding 1 (output H×W = input
+/// H×W). Tiles: ⌈H/2⌉ rows of ⌈W/2⌉ per image; tile t = (image·⌈H/2⌉ + row)·⌈W/2⌉ + column.
+/// ξ = 0…15 numbers the positions of a transformed 4×4 tile.
+///
+/// The transformed kernels U = G g Gᵀ of an `outputs` × `inputs` × 3 × 3 weight: without `flip`,
+/// u[(ξ·outputs + o)·inputs + c] (for a convolution's forward pass); with `flip`, of the kernels
+/// rotated 180° with inputs and outputs swapped, u[(ξ·inputs + c)·outputs + o] (its input gradient).
+void bulwark_winograd_kernels(const float *weight, size_t outputs, size_t inputs, int flip, float *u);
+
+/// The transformed input tiles V = Bᵀ d B of `images` images whose channel c plane (H×W floats)
+/// starts at in[image·image_stride + c·channel_stride]: v[(ξ·channels + c)·ldv + t]. Needs
+/// ldv ≥ tiles + 8 (the last eight floats of each row are scratch).
+void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel_stride, size_t images, size_t channels,
+                            size_t h, size_t w, float *v, size_t ldv);
+
+/// The output tiles Aᵀ M A of the products m[(ξ·channels + o)·ldm + t] (ldm ≥ tiles + 8), written
+/// as H×W planes at out[image·image_stride + o·channel_stride].
+void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
+                             float *out, size_t image_stride, size_t channel_stride);
+
 #endif

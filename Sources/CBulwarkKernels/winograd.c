@@ -1,0 +1,157 @@
+// Winograd F(2×2, 3×3) transforms (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
+// Networks"): a 3×3 convolution with stride 1 and padding 1 computes each 2×2 output tile from a
+// 4×4 input tile with 16 multiplications per channel pair instead of 36. The multiplications are
+// 16 matrix products (one per transformed position ξ) that the caller hands to BLAS; these are
+// the transforms on either side of them, eight tiles at a time.
+#include "CBulwarkKernels.h"
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+typedef float f8 __attribute__((ext_vector_type(8)));
+
+#if defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
+#define LOAD8(pointer) ({ f8 value_; memcpy(&value_, (pointer), sizeof value_); value_; })
+#define STORE8(pointer, value) do { f8 value_ = (value); memcpy((pointer), &value_, sizeof value_); } while (0)
+#define EVEN(lo, hi) __builtin_shufflevector((lo), (hi), 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODD(lo, hi) __builtin_shufflevector((lo), (hi), 1, 3, 5, 7, 9, 11, 13, 15)
+
+void bulwark_winograd_kernels(const float *weight, size_t outputs, size_t inputs, int flip, float *u) {
+    size_t rows = flip ? inputs : outputs, cols = flip ? outputs : inputs;
+    for (size_t o = 0; o < outputs; o++) {
+        for (size_t c = 0; c < inputs; c++) {
+            const float *k = weight + (o * inputs + c) * 9;
+            float g[3][3];
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) g[i][j] = flip ? k[(2 - i) * 3 + (2 - j)] : k[i * 3 + j];
+            // G g: rows g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2
+            float a[4][3];
+            for (int j = 0; j < 3; j++) {
+                a[0][j] = g[0][j];
+                a[1][j] = (g[0][j] + g[1][j] + g[2][j]) * 0.5f;
+                a[2][j] = (g[0][j] - g[1][j] + g[2][j]) * 0.5f;
+                a[3][j] = g[2][j];
+            }
+            size_t r = flip ? c : o, col = flip ? o : c;
+            for (int i = 0; i < 4; i++) {
+                float t[4] = {a[i][0], (a[i][0] + a[i][1] + a[i][2]) * 0.5f, (a[i][0] - a[i][1] + a[i][2]) * 0.5f, a[i][2]};
+                for (int j = 0; j < 4; j++) u[((size_t)(i * 4 + j) * rows + r) * cols + col] = t[j];
+            }
+        }
+    }
+}
+
+/// Copies `count` floats from `src` to `dst` (zeros when `src` is NULL) eight at a time, the last
+/// eight overlapping the ones before: rows here are a few dozen floats, and a `memcpy` call
+/// per row cost as much as the transform.
+static inline __attribute__((always_inline)) void copy_row(float *dst, const float *src, size_t count) {
+    if (count < 8) {
+        for (size_t j = 0; j < count; j++) dst[j] = src ? src[j] : 0.0f;
+        return;
+    }
+    f8 zero = 0.0f;
+    size_t j = 0;
+    for (; j + 8 <= count; j += 8) STORE8(dst + j, src ? LOAD8(src + j) : zero);
+    if (j < count) STORE8(dst + count - 8, src ? LOAD8(src + count - 8) : zero);
+}
+
+CLONES
+void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel_stride, size_t images, size_t channels,
+                            size_t h, size_t w, float *v, size_t ldv) {
+    size_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    size_t tw8 = (tw + 7) / 8 * 8;
+    size_t padded = 2 * tw8 + 2;  // input columns −1 … 2·tw8, zero outside the image
+    float rows[4][padded];
+    memset(rows, 0, sizeof rows);
+    for (size_t b = 0; b < images; b++) {
+        for (size_t c = 0; c < channels; c++) {
+            const float *plane = in + b * image_stride + c * channel_stride;
+            for (size_t ty = 0; ty < th; ty++) {
+                for (int i = 0; i < 4; i++) {
+                    long y = (long)(2 * ty) - 1 + i;
+                    copy_row(&rows[i][1], y >= 0 && y < (long)h ? plane + (size_t)y * w : NULL, w);
+                }
+                size_t t0 = (b * th + ty) * tw;
+                for (size_t tx = 0; tx < tw; tx += 8) {
+                    // d[i][k]: input row 2ty − 1 + i, column 2tx − 1 + k, for eight tiles
+                    f8 d[4][4];
+                    for (int i = 0; i < 4; i++) {
+                        // padded columns 2tx … 2tx + 15, and 2tx + 2 … 2tx + 17 (the last one read)
+                        f8 a = LOAD8(&rows[i][2 * tx]), b2 = LOAD8(&rows[i][2 * tx + 8]);
+                        f8 c2 = LOAD8(&rows[i][2 * tx + 2]), e2 = LOAD8(&rows[i][2 * tx + 10]);
+                        d[i][0] = EVEN(a, b2);
+                        d[i][1] = ODD(a, b2);
+                        d[i][2] = EVEN(c2, e2);
+                        d[i][3] = ODD(c2, e2);
+                    }
+                    // Bᵀ d B with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+                    f8 s[4][4];
+                    for (int k = 0; k < 4; k++) {
+                        s[0][k] = d[0][k] - d[2][k];
+                        s[1][k] = d[1][k] + d[2][k];
+                        s[2][k] = d[2][k] - d[1][k];
+                        s[3][k] = d[1][k] - d[3][k];
+                    }
+                    float *dst = v + c * ldv + t0 + tx;
+                    size_t step = channels * ldv;  // from one ξ to the next
+                    for (int i = 0; i < 4; i++) {
+                        STORE8(dst + (size_t)(i * 4 + 0) * step, s[i][0] - s[i][2]);
+                        STORE8(dst + (size_t)(i * 4 + 1) * step, s[i][1] + s[i][2]);
+                        STORE8(dst + (size_t)(i * 4 + 2) * step, s[i][2] - s[i][1]);
+                        STORE8(dst + (size_t)(i * 4 + 3) * step, s[i][1] - s[i][3]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+CLONES
+void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
+                             float *out, size_t image_stride, size_t channel_stride) {
+    size_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    size_t step = channels * ldm;
+    for (size_t b = 0; b < images; b++) {
+        for (size_t o = 0; o < channels; o++) {
+            float *plane = out + b * image_stride + o * channel_stride;
+            for (size_t ty = 0; ty < th; ty++) {
+                size_t t0 = (b * th + ty) * tw;
+                for (size_t tx = 0; tx < tw; tx += 8) {
+                    const float *src = m + o * ldm + t0 + tx;
+                    f8 x[16];
+                    for (int xi = 0; xi < 16; xi++) x[xi] = LOAD8(src + (size_t)xi * step);
+                    // Aᵀ x A with Aᵀ = [1 1 1 0; 0 1 −1 −1]
+                    f8 s0[4], s1[4];
+                    for (int k = 0; k < 4; k++) {
+                        s0[k] = x[k] + x[4 + k] + x[8 + k];
+                        s1[k] = x[4 + k] - x[8 + k] - x[12 + k];
+                    }
+                    f8 y[2][2] = {{s0[0] + s0[1] + s0[2], s0[1] - s0[2] - s0[3]}, {s1[0] + s1[1] + s1[2], s1[1] - s1[2] - s1[3]}};
+                    size_t x0 = 2 * tx;
+                    size_t count = w - x0 < 16 ? w - x0 : 16;
+                    for (int r = 0; r < 2; r++) {
+                        size_t row = 2 * ty + r;
+                        if (row >= h) break;
+                        f8 lo = __builtin_shufflevector(y[r][0], y[r][1], 0, 8, 1, 9, 2, 10, 3, 11);
+                        f8 hi = __builtin_shufflevector(y[r][0], y[r][1], 4, 12, 5, 13, 6, 14, 7, 15);
+                        float *line = plane + row * w + x0;
+                        if (count == 16) {
+                            STORE8(line, lo);
+                            STORE8(line + 8, hi);
+                        } else {
+                            float tmp[16];
+                            STORE8(tmp, lo);
+                            STORE8(tmp + 8, hi);
+                            memcpy(line, tmp, count * sizeof(float));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
