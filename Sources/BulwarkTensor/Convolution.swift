@@ -616,10 +616,13 @@ public enum Convolution {
         var dx = needInput ? [Float](unsafeUninitializedCapacity: x.count) { _, initialized in initialized = x.count } : []
         let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
         // one weight-gradient accumulator per worker, summed at the end
-        var dwParts = needWeight ? [Float](repeating: 0, count: workers * w.count) : []
+        // (for a Winograd weight gradient, of the transformed kernels: 16 × O × C)
+        let winogradWeight = needWeight && oh == h && ow == wd && Winograd.applies(g, groups: groups, inputChannels: c, outputChannels: o)
+        let partCount = winogradWeight ? 16 * o * c : w.count
+        var dwParts = needWeight ? [Float](repeating: 0, count: workers * partCount) : []
         // per image and channel: the sum of its output error (every entry written by its block)
         var biasParts = needBias ? [Float](unsafeUninitializedCapacity: n * o) { _, initialized in initialized = n * o } : []
-        let wCount = w.count
+        let wCount = partCount
         let block = Im2Col.imageBlock(pixels: pixels)
         // the input gradient of a 3×3, stride 1, padding 1 convolution is one too (of dy, with
         // the kernels rotated and the channels swapped): Winograd when it applies
@@ -638,7 +641,7 @@ public enum Convolution {
                             let chunks = workers
                             let run = { (chunk: Int) in
                                 let lo = n * chunk / chunks, hi = n * (chunk + 1) / chunks
-                                let scratch = winograd ? Winograd.Scratch(images: block, height: h, width: wd, inputs: o, outputs: c) : nil
+                                let scratch = winograd || winogradWeight ? Winograd.Scratch(images: block, height: h, width: wd, inputs: o, outputs: c) : nil
                                 var cols = Im2Col.scratch(rows * pixels * block)
                                 var gathered = Im2Col.scratch(block > 1 || pooledInput ? og * pixels * block : 0)
                                 cols.withUnsafeMutableBufferPointer { pc in
@@ -678,7 +681,13 @@ public enum Convolution {
                                                         }
                                                     }
                                                 }
-                                                if needWeight, let dwBase = pdw.value {
+                                                if winogradWeight, let dwBase = pdw.value, let scratch {
+                                                    Winograd.accumulateKernelGradients(
+                                                        error: dyg, imageStride: pixels, channelStride: width,
+                                                        input: px.value + start * c * h * wd, imageStride: c * h * wd, channelStride: h * wd,
+                                                        images: count, inputs: c, outputs: o, height: h, width: wd, scratch: scratch,
+                                                        into: dwBase + chunk * wCount)
+                                                } else if needWeight, let dwBase = pdw.value {
                                                     for k in 0..<count {
                                                         Im2Col.lower(px.value + (start + k) * c * h * wd, height: h, width: wd, c0: grp * cg, cg: cg,
                                                                      g: g, oh: oh, ow: ow, cols: pc + k * pixels, ldc: width)
@@ -725,7 +734,7 @@ public enum Convolution {
         if needWeight {
             var total = [Float](dwParts[0..<wCount])
             for k in 1..<workers { for j in 0..<wCount { total[j] += dwParts[k * wCount + j] } }
-            dw = Tensor(shape: w.shape, scalars: total)
+            dw = Tensor(shape: w.shape, scalars: winogradWeight ? Winograd.kernelGradients(total, outputs: o, inputs: c) : total)
         }
         var db: Tensor?
         if needBias {

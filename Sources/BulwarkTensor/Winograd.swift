@@ -71,4 +71,33 @@ enum Winograd {
         }
         bulwark_winograd_output(m, ld, images, outputs, height, width, output, outputImageStride, outputChannelStride)
     }
+    /// Adds the gradients of the transformed kernels, dU_ξ (outputs × inputs) += E_ξ · V_ξᵀ, of
+    /// `images` images into `du` (16 × outputs × inputs): E the transformed error tiles of the
+    /// output error `dy`, V the transformed input tiles of `x` (strides as in
+    /// ``convolve(_:imageStride:channelStride:images:inputs:height:width:kernels:outputs:scratch:into:imageStride:channelStride:)``).
+    /// ``kernelGradients(_:outputs:inputs:)`` turns the sum into the weight gradient. The scratch
+    /// is one made for the input gradient (`inputs` = outputs here, `outputs` = inputs).
+    static func accumulateKernelGradients(error dy: UnsafePointer<Float>, imageStride dyImageStride: Int, channelStride dyChannelStride: Int,
+                                          input x: UnsafePointer<Float>, imageStride xImageStride: Int, channelStride xChannelStride: Int,
+                                          images: Int, inputs: Int, outputs: Int, height: Int, width: Int, scratch: Scratch,
+                                          into du: UnsafeMutablePointer<Float>) {
+        let tiles = images * ((height + 1) / 2) * ((width + 1) / 2)
+        let (ld, e, v) = (scratch.ld, scratch.v, scratch.m)
+        precondition(tiles + 8 <= ld, "Winograd scratch sized for fewer images")
+        bulwark_winograd_error(dy, dyImageStride, dyChannelStride, images, outputs, height, width, e, ld)
+        bulwark_winograd_input(x, xImageStride, xChannelStride, images, inputs, height, width, v, ld)
+        for xi in 0..<16 {
+            BLAS.serialGemm(false, true, outputs, inputs, tiles, 1, e + xi * outputs * ld, ld,
+                            v + xi * inputs * ld, ld, 1, du + xi * outputs * inputs, inputs)
+        }
+    }
+
+    /// The outputs × inputs × 3 × 3 weight gradient from the summed transformed-kernel gradients
+    /// (16 × outputs × inputs).
+    static func kernelGradients(_ du: [Float], outputs: Int, inputs: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: outputs * inputs * 9) { dw, initialized in
+            du.withUnsafeBufferPointer { pu in bulwark_winograd_kernel_gradients(pu.baseAddress!, outputs, inputs, dw.baseAddress!) }
+            initialized = outputs * inputs * 9
+        }
+    }
 }

@@ -4,6 +4,7 @@
 // 16 matrix products (one per transformed position ξ) that the caller hands to BLAS; these are
 // the transforms on either side of them, eight tiles at a time.
 #include "CBulwarkKernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 #pragma STDC FP_CONTRACT OFF
@@ -46,18 +47,17 @@ void bulwark_winograd_kernels(const float *weight, size_t outputs, size_t inputs
     }
 }
 
-/// Copies `count` floats from `src` to `dst` (zeros when `src` is NULL) eight at a time, the last
-/// eight overlapping the ones before: rows here are a few dozen floats, and a `memcpy` call
-/// per row cost as much as the transform.
+/// Copies `count` floats from `src` to `dst` eight at a time, the last eight overlapping the ones
+/// before: rows here are a few dozen floats, and a `memcpy` call per row cost as much as the
+/// transform.
 static inline __attribute__((always_inline)) void copy_row(float *dst, const float *src, size_t count) {
     if (count < 8) {
-        for (size_t j = 0; j < count; j++) dst[j] = src ? src[j] : 0.0f;
+        for (size_t j = 0; j < count; j++) dst[j] = src[j];
         return;
     }
-    f8 zero = 0.0f;
     size_t j = 0;
-    for (; j + 8 <= count; j += 8) STORE8(dst + j, src ? LOAD8(src + j) : zero);
-    if (j < count) STORE8(dst + count - 8, src ? LOAD8(src + count - 8) : zero);
+    for (; j + 8 <= count; j += 8) STORE8(dst + j, LOAD8(src + j));
+    if (j < count) STORE8(dst + count - 8, LOAD8(src + count - 8));
 }
 
 CLONES
@@ -65,25 +65,27 @@ void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel
                             size_t h, size_t w, float *v, size_t ldv) {
     size_t th = (h + 1) / 2, tw = (w + 1) / 2;
     size_t tw8 = (tw + 7) / 8 * 8;
-    size_t padded = 2 * tw8 + 2;  // input columns −1 … 2·tw8, zero outside the image
-    float rows[4][padded];
-    memset(rows, 0, sizeof rows);
+    size_t pitch = 2 * tw8 + 2;  // input columns −1 … 2·tw8, zero outside the image
+    size_t prows = 2 * th + 2;   // input rows −1 … 2·th
+    // the plane with its zero border, copied once (a tile row reads four rows, two shared with
+    // the next tile row); the border and the columns past the image are zeroed once here
+    // (on the heap: a large image's plane would not fit a worker thread's stack)
+    float *padded = calloc(prows * pitch, sizeof(float));
+    if (!padded) abort();
     for (size_t b = 0; b < images; b++) {
         for (size_t c = 0; c < channels; c++) {
             const float *plane = in + b * image_stride + c * channel_stride;
+            for (size_t y = 0; y < h; y++) copy_row(&padded[(y + 1) * pitch + 1], plane + y * w, w);
             for (size_t ty = 0; ty < th; ty++) {
-                for (int i = 0; i < 4; i++) {
-                    long y = (long)(2 * ty) - 1 + i;
-                    copy_row(&rows[i][1], y >= 0 && y < (long)h ? plane + (size_t)y * w : NULL, w);
-                }
+                const float *rows = &padded[2 * ty * pitch];  // input row 2ty − 1
                 size_t t0 = (b * th + ty) * tw;
                 for (size_t tx = 0; tx < tw; tx += 8) {
                     // d[i][k]: input row 2ty − 1 + i, column 2tx − 1 + k, for eight tiles
                     f8 d[4][4];
                     for (int i = 0; i < 4; i++) {
                         // padded columns 2tx … 2tx + 15, and 2tx + 2 … 2tx + 17 (the last one read)
-                        f8 a = LOAD8(&rows[i][2 * tx]), b2 = LOAD8(&rows[i][2 * tx + 8]);
-                        f8 c2 = LOAD8(&rows[i][2 * tx + 2]), e2 = LOAD8(&rows[i][2 * tx + 10]);
+                        const float *r = rows + (size_t)i * pitch + 2 * tx;
+                        f8 a = LOAD8(r), b2 = LOAD8(r + 8), c2 = LOAD8(r + 2), e2 = LOAD8(r + 10);
                         d[i][0] = EVEN(a, b2);
                         d[i][1] = ODD(a, b2);
                         d[i][2] = EVEN(c2, e2);
@@ -109,6 +111,7 @@ void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel
             }
         }
     }
+    free(padded);
 }
 
 CLONES
@@ -147,10 +150,85 @@ void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t c
                             float tmp[16];
                             STORE8(tmp, lo);
                             STORE8(tmp + 8, hi);
-                            memcpy(line, tmp, count * sizeof(float));
+                            if (count >= 8) {
+                                // the first eight, then the last eight (overlapping): no memcpy call
+                                STORE8(line, lo);
+                                STORE8(line + count - 8, LOAD8(tmp + count - 8));
+                            } else {
+                                for (size_t j = 0; j < count; j++) line[j] = tmp[j];
+                            }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+CLONES
+void bulwark_winograd_error(const float *dy, size_t image_stride, size_t channel_stride, size_t images, size_t channels,
+                            size_t h, size_t w, float *e, size_t ldv) {
+    size_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    size_t tw8 = (tw + 7) / 8 * 8;
+    size_t pitch = 2 * tw8, prows = 2 * th;
+    // the plane padded with zeros to whole 2×2 tiles and groups of eight tiles
+    float *padded = calloc(prows * pitch, sizeof(float));
+    if (!padded) abort();
+    for (size_t b = 0; b < images; b++) {
+        for (size_t c = 0; c < channels; c++) {
+            const float *plane = dy + b * image_stride + c * channel_stride;
+            for (size_t y = 0; y < h; y++) copy_row(&padded[y * pitch], plane + y * w, w);
+            for (size_t ty = 0; ty < th; ty++) {
+                size_t t0 = (b * th + ty) * tw;
+                for (size_t tx = 0; tx < tw; tx += 8) {
+                    // d[r][s]: error row 2ty + r, column 2tx + s, for eight tiles
+                    f8 d[2][2];
+                    for (int r = 0; r < 2; r++) {
+                        const float *row = &padded[(2 * ty + r) * pitch + 2 * tx];
+                        f8 a = LOAD8(row), b2 = LOAD8(row + 8);
+                        d[r][0] = EVEN(a, b2);
+                        d[r][1] = ODD(a, b2);
+                    }
+                    // A d Aᵀ with A = [1 0; 1 1; 1 −1; 0 −1] (the adjoint of the output transform)
+                    f8 p[4][2];
+                    for (int s = 0; s < 2; s++) {
+                        p[0][s] = d[0][s];
+                        p[1][s] = d[0][s] + d[1][s];
+                        p[2][s] = d[0][s] - d[1][s];
+                        p[3][s] = -d[1][s];
+                    }
+                    float *dst = e + c * ldv + t0 + tx;
+                    size_t step = channels * ldv;
+                    for (int i = 0; i < 4; i++) {
+                        STORE8(dst + (size_t)(i * 4 + 0) * step, p[i][0]);
+                        STORE8(dst + (size_t)(i * 4 + 1) * step, p[i][0] + p[i][1]);
+                        STORE8(dst + (size_t)(i * 4 + 2) * step, p[i][0] - p[i][1]);
+                        STORE8(dst + (size_t)(i * 4 + 3) * step, -p[i][1]);
+                    }
+                }
+            }
+        }
+    }
+    free(padded);
+}
+
+void bulwark_winograd_kernel_gradients(const float *du, size_t outputs, size_t inputs, float *dw) {
+    for (size_t o = 0; o < outputs; o++) {
+        for (size_t c = 0; c < inputs; c++) {
+            float x[4][4];
+            for (int xi = 0; xi < 16; xi++) x[xi / 4][xi % 4] = du[((size_t)xi * outputs + o) * inputs + c];
+            // Gᵀ X G with Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1] (the adjoint of the kernel transform)
+            float a[3][4];
+            for (int j = 0; j < 4; j++) {
+                a[0][j] = x[0][j] + (x[1][j] + x[2][j]) * 0.5f;
+                a[1][j] = (x[1][j] - x[2][j]) * 0.5f;
+                a[2][j] = (x[1][j] + x[2][j]) * 0.5f + x[3][j];
+            }
+            float *k = dw + (o * inputs + c) * 9;
+            for (int i = 0; i < 3; i++) {
+                k[i * 3 + 0] = a[i][0] + (a[i][1] + a[i][2]) * 0.5f;
+                k[i * 3 + 1] = (a[i][1] - a[i][2]) * 0.5f;
+                k[i * 3 + 2] = (a[i][1] + a[i][2]) * 0.5f + a[i][3];
             }
         }
     }

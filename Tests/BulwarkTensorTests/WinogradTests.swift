@@ -2,8 +2,8 @@ import Testing
 @testable import BulwarkTensor
 
 /// 3×3 convolutions with stride 1 and padding 1 and at least eight channels each way run through
-/// Winograd F(2×2, 3×3): forward values and input gradients against a direct sum in double
-/// precision, on shapes that exercise partial tiles (odd sides), partial groups of eight tiles,
+/// Winograd F(2×2, 3×3): forward values, input and weight gradients against direct sums in
+/// double precision, on shapes that exercise partial tiles (odd sides), partial groups of eight tiles,
 /// rows under eight floats, and blocks of images split between workers.
 @Suite struct WinogradTests {
     /// (images, channels in, out, height, width)
@@ -44,6 +44,23 @@ import Testing
         return dx
     }
 
+    /// dw[o, c, ki, kj] = Σ dy[n, o, i, j]·x[n, c, i + ki − 1, j + kj − 1], in double precision.
+    static func directWeightGradient(_ dy: Tensor, _ x: Tensor) -> [Double] {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = dy.shape[1]
+        var dw = [Double](repeating: 0, count: o * c * 9)
+        for ni in 0..<n { for oc in 0..<o { for ci in 0..<c { for ki in 0..<3 { for kj in 0..<3 {
+            var s = 0.0
+            for i in 0..<h { for j in 0..<wd {
+                let (yy, xx) = (i + ki - 1, j + kj - 1)
+                guard yy >= 0, yy < h, xx >= 0, xx < wd else { continue }
+                s += Double(dy.scalars[((ni * o + oc) * h + i) * wd + j]) * Double(x.scalars[((ni * c + ci) * h + yy) * wd + xx])
+            } }
+            dw[((oc * c + ci) * 3 + ki) * 3 + kj] += s
+        } } } } }
+        return dw
+    }
+
     static func maxError(_ a: Tensor, _ e: [Double]) -> Double {
         zip(a.scalars, e).map { abs(Double($0) - $1) }.max() ?? 0
     }
@@ -64,6 +81,10 @@ import Testing
         let dx = Convolution.backward(dy, x, w, geometry: g, needInput: true, needWeight: false).dx
         #expect(dx?.shape == [n, c, h, wd])
         if let dx { #expect(Self.maxError(dx, Self.directInputGradient(dy, w, channels: c)) < 1e-4, "input gradient, shape \(shape)") }
+        // the weight gradient sums over every image and pixel: up to 5·28·28 products
+        let dw = Convolution.backward(dy, x, w, geometry: g, needInput: false, needWeight: true).dw
+        #expect(dw?.shape == [o, c, 3, 3])
+        if let dw { #expect(Self.maxError(dw, Self.directWeightGradient(dy, x)) < 2e-3, "weight gradient, shape \(shape)") }
     }
 
     @Test func otherConvolutionsKeepTheDirectPath() {

@@ -41,4 +41,15 @@ void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel
 void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
                              float *out, size_t image_stride, size_t channel_stride);
 
+/// The transformed error tiles A d Aᵀ (the adjoint of the output transform) of `images` error
+/// maps laid out as for `bulwark_winograd_input`: e[(ξ·channels + o)·ldv + t], ldv ≥ tiles + 8.
+/// With the input tiles V of the same images, Σ_t E_ξ[o][t]·V_ξ[c][t] is the gradient of the
+/// transformed kernel U_ξ[o][c].
+void bulwark_winograd_error(const float *dy, size_t image_stride, size_t channel_stride, size_t images, size_t channels,
+                            size_t h, size_t w, float *e, size_t ldv);
+
+/// The weight gradient dw[o][c][3][3] = Gᵀ·dU·G from the gradients of the transformed kernels,
+/// du[(ξ·outputs + o)·inputs + c] (the adjoint of `bulwark_winograd_kernels` without flip).
+void bulwark_winograd_kernel_gradients(const float *du, size_t outputs, size_t inputs, float *dw);
+
 #endif
