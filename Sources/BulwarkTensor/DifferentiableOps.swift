@@ -260,17 +260,26 @@ public func conv2d(_ x: Variable, weight w: Variable, bias b: Variable?, geometr
 /// (``Convolution/forwardMaxPool(_:_:bias:geometry:groups:pool:)``).
 public func conv2dMaxPool(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: Conv2DGeometry, groups: Int = 1,
                           pool: Conv2DGeometry) -> Variable {
+    conv2dMaxPoolIndexed(x, weight: w, bias: b, geometry: g, groups: groups, pool: pool).output
+}
+
+/// ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:)`` that also returns, per pooled output,
+/// the flat index of its maximum in the N×O×H×W convolution output: with the pooled output's
+/// error, ``Pooling/maxBackward(_:indices:inputShape:)`` rebuilds the convolution's own error
+/// (DP-SGD's per-example gradients need it).
+public func conv2dMaxPoolIndexed(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: Conv2DGeometry, groups: Int = 1,
+                                 pool: Conv2DGeometry) -> (output: Variable, indices: [Int32]) {
     let (vx, vw) = (x.value, w.value)
     let (y, indices) = Convolution.forwardMaxPool(vx, vw, bias: b?.value, geometry: g, groups: groups, pool: pool)
     let inputs = b.map { [x, w, $0] } ?? [x, w]
     let hasBias = b != nil  // the pullback must not capture variables: they own the tape (a cycle)
-    return x.tape.record(y, inputs: inputs) { dy, needs in
+    return (x.tape.record(y, inputs: inputs) { dy, needs in
         let (dx, dw, db) = Convolution.backward(pooled: dy, indices: indices, vx, vw, geometry: g, groups: groups,
                                                 needInput: needs[0], needWeight: needs[1], needBias: hasBias && needs[2])
         var out: [Tensor?] = [dx, dw]
         if hasBias { out.append(db) }
         return out
-    }
+    }, indices)
 }
 
 /// Max pooling over N×C×H×W.

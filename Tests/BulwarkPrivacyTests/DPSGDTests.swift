@@ -19,15 +19,34 @@ private func convModel() throws -> Sequential {
     ])
 }
 
+/// conv → ReLU → 2×2 max-pool and conv → padded 3×3/2 max-pool: both convolutions run fused
+/// with their pooling, tapped after it (the convolutions' errors rebuilt from the indices).
+private func pooledModel() throws -> Sequential {
+    var rng = SeededGenerator(seed: 5)
+    return try Sequential(inputShape: [2, 8, 8], layers: [
+        Conv2D(2, 3, kernel: (3, 3), padding: (1, 1), rng: &rng), ReLU(), MaxPool2D(kernel: (2, 2)),
+        Conv2D(3, 8, kernel: (3, 3), padding: (1, 1), rng: &rng), MaxPool2D(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+        Flatten(), Dense(32, 4, rng: &rng),
+    ])
+}
+
+private func makeModel(_ kind: String) throws -> Sequential {
+    switch kind {
+    case "dense": try denseModel()
+    case "pooled": try pooledModel()
+    default: try convModel()
+    }
+}
+
 private func batch(_ shape: [Int], n: Int, classes: Int, seed: UInt64) -> (Tensor, [Int]) {
     var rng = SeededGenerator(seed: seed)
     let x = Tensor.normal([n] + shape, using: &rng)
     return (x, (0..<n).map { _ in Int(rng.next() % UInt64(classes)) })
 }
 
-@Test(arguments: ["dense", "conv"])
+@Test(arguments: ["dense", "conv", "pooled"])
 func perExampleNormsMatchSingleExampleBackward(_ kind: String) throws {
-    let model = kind == "dense" ? try denseModel() : try convModel()
+    let model = try makeModel(kind)
     let (x, y) = batch(model.inputShape, n: 7, classes: model.classCount, seed: 11)
     let per = try PerExampleGradients(model: model, inputs: x, labels: y)
     #expect(per.batchSize == 7)
@@ -37,9 +56,9 @@ func perExampleNormsMatchSingleExampleBackward(_ kind: String) throws {
     }
 }
 
-@Test(arguments: ["dense", "conv"])
+@Test(arguments: ["dense", "conv", "pooled"])
 func clippedSumEqualsSumOfClippedSingleExampleGradients(_ kind: String) throws {
-    let model = kind == "dense" ? try denseModel() : try convModel()
+    let model = try makeModel(kind)
     let (x, y) = batch(model.inputShape, n: 6, classes: model.classCount, seed: 12)
     let per = try PerExampleGradients(model: model, inputs: x, labels: y)
     let c: Float = per.norms.sorted()[3]  // some examples clipped, some not

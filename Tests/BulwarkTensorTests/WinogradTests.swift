@@ -85,6 +85,14 @@ import Testing
         let dw = Convolution.backward(dy, x, w, geometry: g, needInput: false, needWeight: true).dw
         #expect(dw?.shape == [o, c, 3, 3])
         if let dw { #expect(Self.maxError(dw, Self.directWeightGradient(dy, x)) < 2e-3, "weight gradient, shape \(shape)") }
+        // per-example weight gradients (DP-SGD): example i's own direct sums
+        let perExample = Convolution.perExampleWeightGradients(dy, x, weightShape: w.shape, geometry: g)
+        #expect(perExample.shape == [n, o, c * 9])
+        for i in 0..<n {
+            let one = Self.directWeightGradient(dy.rows(i..<(i + 1)), x.rows(i..<(i + 1)))
+            let got = Tensor(shape: [o * c * 9], scalars: Array(perExample.scalars[(i * o * c * 9)..<((i + 1) * o * c * 9)]))
+            #expect(Self.maxError(got, one) < 1e-3, "per-example weight gradient \(i), shape \(shape)")
+        }
     }
 
     @Test func otherConvolutionsKeepTheDirectPath() {

@@ -82,19 +82,43 @@ public struct PerExampleGradients {
         var inputsSeen: [Tensor] = []
         var kinds: [LayerFactors.Kind] = []
         var outputShapes: [[Int]] = []
+        // per tapped layer: when its convolution ran fused with the max pooling after it, the
+        // pooling's indices (the tap then sees the pooled error) and the convolution's output shape
+        var pooled: [(indices: [Int32], shape: [Int])?] = []
         var context = ForwardContext(training: true)
         var x = tape.constant(inputs)
-        var skip = false
+        var skip = 0
         for (i, layer) in model.layers.enumerated() {
-            if skip { skip = false; continue }
+            if skip > 0 { skip -= 1; continue }
             let params = layer.parameters.map { tape.constant($0) }
             context.updatedBuffers = nil
-            if (layer as? Activation)?.kind == .relu, i + 1 < model.layers.count, let pool = model.layers[i + 1] as? MaxPool2D {
+            let next = i + 1 < model.layers.count ? model.layers[i + 1] : nil
+            let reluNext = (next as? Activation)?.kind == .relu
+            let poolAt = reluNext ? i + 2 : i + 1
+            let pool = poolAt < model.layers.count ? model.layers[poolAt] as? MaxPool2D : nil
+            if let conv = layer as? Conv2D, let pool {
+                // a convolution whose output only a max pooling reads (ReLU between them moves
+                // after the pooling, as in `Sequential.forward`): one fused operation, tapped
+                // after the pooling; its own error is rebuilt from the pooled one and the indices
+                inputsSeen.append(x.value)
+                kinds.append(.conv(conv.geometry, weightShape: conv.weight.shape))
+                let capture = ErrorCapture()
+                captures.append(capture)
+                let (y, indices) = conv2dMaxPoolIndexed(x, weight: params[0], bias: params[1], geometry: conv.geometry,
+                                                        groups: conv.groups, pool: pool.geometry)
+                let (oh, ow) = conv.geometry.outputSize(height: x.shape[2], width: x.shape[3])
+                pooled.append((indices, [x.shape[0], conv.outputChannels, oh, ow]))
+                x = tap(y, anchor: anchor, capture: capture)
+                outputShapes.append(x.shape)
+                if reluNext { x = x.relu() }
+                skip = reluNext ? 2 : 1
+            } else if (layer as? Activation)?.kind == .relu, let pool = next as? MaxPool2D {
                 // ReLU then max pooling: pool first, as `Sequential.forward` does (ReLU is monotone:
                 // the same values and errors, with ReLU on the pooled map)
                 x = maxPool2d(x, geometry: pool.geometry).relu()
-                skip = true
+                skip = 1
             } else if let conv = layer as? Conv2D {
+                pooled.append(nil)
                 inputsSeen.append(x.value)
                 kinds.append(.conv(conv.geometry, weightShape: conv.weight.shape))
                 let capture = ErrorCapture()
@@ -102,6 +126,7 @@ public struct PerExampleGradients {
                 x = tap(layer.forward(x, parameters: params[...], context: &context), anchor: anchor, capture: capture)
                 outputShapes.append(x.shape)
             } else if layer is Dense {
+                pooled.append(nil)
                 inputsSeen.append(x.value)
                 kinds.append(.dense)
                 let capture = ErrorCapture()
@@ -119,7 +144,8 @@ public struct PerExampleGradients {
         var factors: [LayerFactors] = []
         var sq = [Float](repeating: 0, count: n)
         for k in kinds.indices {
-            let error = captures[k].value ?? Tensor.zeros(outputShapes[k])
+            var error = captures[k].value ?? Tensor.zeros(outputShapes[k])
+            if let (indices, shape) = pooled[k] { error = Pooling.maxBackward(error, indices: indices, inputShape: shape) }
             var f = LayerFactors(kind: kinds[k], input: inputsSeen[k], outputError: error)
             let part: [Float]
             switch f.kind {
