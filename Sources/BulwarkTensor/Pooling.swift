@@ -79,22 +79,32 @@ public enum Pooling {
         }
         for i in 0..<oh {
             for j in 0..<ow {
-                var best = -Float.infinity
-                var at: Int32 = -1
-                for ki in 0..<g.kernelHeight {
-                    let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
-                    if y < 0 || y >= h { continue }
-                    for kj in 0..<g.kernelWidth {
-                        let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
-                        if xx < 0 || xx >= w { continue }
-                        let v = hasBias ? src[y * w + xx] + b : src[y * w + xx]
-                        if v > best || at < 0 { best = v; at = Int32(base + y * w + xx) }
-                    }
-                }
-                dst[i * ow + j] = at < 0 ? 0 : best
-                di[i * ow + j] = at
+                let (m, at) = windowMax(src, height: h, width: w, bias: bias, geometry: g, row: i, column: j)
+                dst[i * ow + j] = m
+                di[i * ow + j] = at < 0 ? -1 : Int32(base + at)
             }
         }
+    }
+
+    /// The maximum of `src[k]` (+ `bias` when given) over the window of output (`row`,
+    /// `column`), the first one in window order on ties, and its offset in the plane; (0, −1)
+    /// when the window covers only padding. The general path of both pooling kernels.
+    @inline(__always)
+    static func windowMax(_ src: UnsafePointer<Float>, height h: Int, width w: Int, bias: Float?, geometry g: Conv2DGeometry,
+                          row i: Int, column j: Int) -> (value: Float, offset: Int) {
+        var best = -Float.infinity
+        var at = -1
+        for ki in 0..<g.kernelHeight {
+            let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
+            if y < 0 || y >= h { continue }
+            for kj in 0..<g.kernelWidth {
+                let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
+                if xx < 0 || xx >= w { continue }
+                let v = bias.map { src[y * w + xx] + $0 } ?? src[y * w + xx]
+                if v > best || at < 0 { best = v; at = y * w + xx }
+            }
+        }
+        return at < 0 ? (0, -1) : (best, at)
     }
 
     /// Inference-mode max pooling: the values of ``maxForward(_:geometry:)`` (see `poolPlane`
@@ -198,19 +208,7 @@ public enum Pooling {
         }
         for i in 0..<oh {
             for j in 0..<ow {
-                var best = -Float.infinity
-                var found = false
-                for ki in 0..<g.kernelHeight {
-                    let y = i * g.strideHeight - g.padTop + ki * g.dilationHeight
-                    if y < 0 || y >= h { continue }
-                    for kj in 0..<g.kernelWidth {
-                        let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
-                        if xx < 0 || xx >= w { continue }
-                        let v = src[y * w + xx] + bias
-                        if v > best || !found { best = v; found = true }
-                    }
-                }
-                let m = found ? best : 0
+                let m = windowMax(src, height: h, width: w, bias: bias, geometry: g, row: i, column: j).value
                 dst[i * ow + j] = relu ? (m > 0 ? m : 0) : m
             }
         }
