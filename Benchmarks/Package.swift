@@ -51,6 +51,14 @@ let package = Package(
             path: "audit/swift"
         ),
         .executableTarget(
+            name: "infer-bench",
+            dependencies: [
+                .product(name: "BulwarkTensor", package: root),
+                .product(name: "BulwarkModels", package: root),
+            ],
+            path: "gateway/infer"
+        ),
+        .executableTarget(
             name: "onnx-train-bench",
             dependencies: [
                 .product(name: "BulwarkTensor", package: root),

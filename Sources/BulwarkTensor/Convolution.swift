@@ -614,7 +614,7 @@ public enum Convolution {
         let pixels = oh * ow
         // each worker zeroes its own blocks' part of dx just before adding into it
         var dx = needInput ? [Float](unsafeUninitializedCapacity: x.count) { _, initialized in initialized = x.count } : []
-        let workers = Swift.max(1, Swift.min(parallelWorkerCount, n))
+        let workers = Swift.max(1, Swift.min(currentWorkerCount, n))
         // one weight-gradient accumulator per worker, summed at the end
         // (for a Winograd weight gradient, of the transformed kernels: 16 × O × C)
         let winogradWeight = needWeight && oh == h && ow == wd && Winograd.applies(g, groups: groups, inputChannels: c, outputChannels: o)

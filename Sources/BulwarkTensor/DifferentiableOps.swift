@@ -260,7 +260,11 @@ public func conv2d(_ x: Variable, weight w: Variable, bias b: Variable?, geometr
 /// (``Convolution/forwardMaxPool(_:_:bias:geometry:groups:pool:)``).
 public func conv2dMaxPool(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: Conv2DGeometry, groups: Int = 1,
                           pool: Conv2DGeometry) -> Variable {
-    conv2dMaxPoolIndexed(x, weight: w, bias: b, geometry: g, groups: groups, pool: pool).output
+    if !x.requiresGradient && !w.requiresGradient && !(b?.requiresGradient ?? false) {
+        // Nothing to differentiate (inference): no argmax indices to record.
+        return x.tape.constant(Convolution.fusedForward(x.value, w.value, bias: b?.value, geometry: g, groups: groups, maxPool: pool))
+    }
+    return conv2dMaxPoolIndexed(x, weight: w, bias: b, geometry: g, groups: groups, pool: pool).output
 }
 
 /// ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:)`` that also returns, per pooled output,

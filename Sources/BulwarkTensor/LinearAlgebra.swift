@@ -1,4 +1,5 @@
 internal import CBLAS
+internal import CBulwarkKernels
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,7 @@ public enum BLAS {
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         _ = blasConfigured
-        let workers = threadCount.load()
+        let workers = Swift.min(threadCount.load(), currentWorkerCount)
         if workers > 1 && m * n * k >= 1 << 20 && max(m, n) >= 2 * workers {
             // Split C into column blocks (or row blocks when it is tall) computed concurrently.
             let byColumns = n >= m
@@ -92,6 +93,12 @@ public enum BLAS {
                 for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
             }
             beta = 1
+        }
+        // A few rows against a transposed matrix (a small batch through a dense layer): sgemm
+        // would repack all of B for them; the small kernel reads B once in place.
+        if !ta && tb && m <= 16 && alpha == 1 && k >= 32,
+           bulwark_sgemm_small_nt(m, n, k, a, lda, b, ldb, c, ldc) != 0 {
+            return
         }
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -1,3 +1,4 @@
+import CBulwarkKernels
 /// Max and average pooling over N×C×H×W tensors.
 public enum Pooling {
     /// Max pooling; also returns, per output element, the flat input index of its maximum
@@ -141,69 +142,11 @@ public enum Pooling {
                           geometry g: Conv2DGeometry, oh: Int, ow: Int, into dst: UnsafeMutablePointer<Float>) {
         let twoByTwo = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
             && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
-        if twoByTwo && 2 * oh == h && 2 * ow == w && ow >= 4 && oh * ow >= 8 {
-            // An even plane, in two flat passes of 8 lanes: the row pairs' vertical maxima
-            // (oh × w, rows end to end), then the larger of each pair (2k, 2k + 1) of those is
-            // output k. Rows of 7 or 14 outputs would otherwise leave most of the work to scalar
-            // tails. A pass's last block overlaps the one before (it rewrites the same values).
-            // The maximum is that of maxForward's horizontal-first comparisons; only the sign of
-            // a zero, or which NaN, can differ (never after ReLU).
-            let count = oh * ow
-            let b8 = SIMD8<Float>(repeating: bias), zero = SIMD8<Float>(repeating: 0)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: oh * w) { buffer in
-                let vmax = buffer.baseAddress!
-                for i in 0..<oh {
-                    let top = UnsafeRawPointer(src + 2 &* i &* w), bottom = top + w &* 4
-                    let out = UnsafeMutableRawPointer(vmax + i &* w)
-                    var x = 0
-                    while x < w {
-                        let at = Swift.min(x, w &- 8) &* 4
-                        let t = top.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) + b8
-                        let u = bottom.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self) + b8
-                        out.storeBytes(of: t.replacing(with: u, where: u .> t), toByteOffset: at, as: SIMD8<Float>.self)
-                        x &+= 8
-                    }
-                }
-                let pairs = UnsafeRawPointer(vmax), out = UnsafeMutableRawPointer(dst)
-                var k = 0
-                while k < count {
-                    let at = Swift.min(k, count &- 8)
-                    let v = pairs.loadUnaligned(fromByteOffset: 2 &* at &* 4, as: SIMD16<Float>.self)
-                    let (even, odd) = (v.evenHalf, v.oddHalf)
-                    var m = even.replacing(with: odd, where: odd .> even)
-                    if relu { m = m.replacing(with: zero, where: .!(m .> zero)) }
-                    out.storeBytes(of: m, toByteOffset: at &* 4, as: SIMD8<Float>.self)
-                    k &+= 8
-                }
-            }
-            return
-        }
         if twoByTwo && 2 * oh <= h && 2 * ow <= w {
-            let b16 = SIMD16<Float>(repeating: bias), zero = SIMD8<Float>(repeating: 0)
-            for i in 0..<oh {
-                let r0 = src + 2 &* i &* w, r1 = r0 + w
-                let out = dst + i &* ow
-                var j = 0
-                while j &+ 8 <= ow {
-                    let j2 = 2 &* j
-                    let top = UnsafeRawPointer(r0 + j2).loadUnaligned(as: SIMD16<Float>.self) + b16
-                    let bottom = UnsafeRawPointer(r1 + j2).loadUnaligned(as: SIMD16<Float>.self) + b16
-                    let (a, b, c, d) = (top.evenHalf, top.oddHalf, bottom.evenHalf, bottom.oddHalf)
-                    let ab = a.replacing(with: b, where: b .> a), cd = c.replacing(with: d, where: d .> c)
-                    var m = ab.replacing(with: cd, where: cd .> ab)
-                    if relu { m = m.replacing(with: zero, where: .!(m .> zero)) }
-                    UnsafeMutableRawPointer(out + j).storeBytes(of: m, as: SIMD8<Float>.self)
-                    j &+= 8
-                }
-                while j < ow {
-                    let j2 = 2 &* j
-                    let a = r0[j2] + bias, b = r0[j2 &+ 1] + bias, c = r1[j2] + bias, d = r1[j2 &+ 1] + bias
-                    let ab = b > a ? b : a, cd = d > c ? d : c
-                    let m = cd > ab ? cd : ab
-                    out[j] = relu ? (m > 0 ? m : 0) : m
-                    j &+= 1
-                }
-            }
+            // In C, eight outputs at a time in AVX2 where the CPU has it (Swift's SIMD selects
+            // compiled to per-lane mask extraction here): the comparisons of the scalar loop
+            // below, pairs within a row first, then the rows.
+            bulwark_max_pool_2x2(src, w, oh, ow, bias, relu ? 1 : 0, dst)
             return
         }
         for i in 0..<oh {

@@ -109,3 +109,39 @@ CLONES void bulwark_adam_step(float *p, const float *g, float *m, float *v, size
         p[i] -= step_size * m[i] / (__builtin_sqrtf(v[i]) / c2_root + epsilon);
     }
 }
+
+typedef float f16 __attribute__((ext_vector_type(16)));
+#define EVEN8(v) __builtin_shufflevector((v), (v), 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODD8(v) __builtin_shufflevector((v), (v), 1, 3, 5, 7, 9, 11, 13, 15)
+/// b where b > a, else a (a kept when either is NaN), eight lanes
+#define MAX_GT(a, b) SELECT((b) > (a), (b), (a))
+
+CLONES void bulwark_max_pool_2x2(const float *src, size_t w, size_t oh, size_t ow, float bias, int relu, float *dst) {
+    const f8 b8 = bias, zero = 0.0f;
+    for (size_t i = 0; i < oh; i++) {
+        const float *r0 = src + 2 * i * w, *r1 = r0 + w;
+        float *out = dst + i * ow;
+        size_t j = 0;
+        if (ow >= 8) {
+            // The last block of a row overlaps the one before it (it rewrites the same values).
+            for (;;) {
+                size_t at = j + 8 <= ow ? j : ow - 8;
+                f16 top = LOAD(f16, r0 + 2 * at), bottom = LOAD(f16, r1 + 2 * at);
+                f8 a = EVEN8(top) + b8, b = ODD8(top) + b8, c = EVEN8(bottom) + b8, d = ODD8(bottom) + b8;
+                f8 ab = MAX_GT(a, b), cd = MAX_GT(c, d);
+                f8 m = MAX_GT(ab, cd);
+                if (relu) m = SELECT(m > zero, m, zero);
+                STORE(out + at, m);
+                if (at + 8 >= ow) break;
+                j += 8;
+            }
+            continue;
+        }
+        for (; j < ow; j++) {
+            float a = r0[2 * j] + bias, b = r0[2 * j + 1] + bias, c = r1[2 * j] + bias, d = r1[2 * j + 1] + bias;
+            float ab = b > a ? b : a, cd = d > c ? d : c;
+            float m = cd > ab ? cd : ab;
+            out[j] = relu ? (m > 0 ? m : 0) : m;
+        }
+    }
+}

@@ -46,4 +46,51 @@ import Testing
         }
         #expect(worst < 1e-3)
     }
+
+    /// A few rows against a transposed matrix (the small-batch kernel's case) against a
+    /// double-precision reference: every row count up to the kernel's limit and one past it, odd
+    /// column counts, inner lengths with and without a tail, strided operands and an
+    /// accumulating product (β = 1).
+    @Test func smallBatchTimesTransposedAgainstNaive() {
+        var rng = SeededGenerator(seed: 23)
+        for (k, n) in [(32, 1), (37, 5), (100, 7), (1568, 10)] {
+            for m in [1, 2, 3, 4, 5, 7, 8, 13, 16, 17] {
+                let (lda, ldb, ldc) = (k + 3, k + 5, n + 2)
+                let a = (0..<(m * lda)).map { _ in Float.random(in: -1...1, using: &rng) }
+                let b = (0..<(n * ldb)).map { _ in Float.random(in: -1...1, using: &rng) }
+                let start = (0..<(m * ldc)).map { _ in Float.random(in: -1...1, using: &rng) }
+                var c = start
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: pa.baseAddress!, lda: lda,
+                              b: pb.baseAddress!, ldb: ldb, beta: 1, c: pc.baseAddress!, ldc: ldc)
+                } } }
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var s = Double(start[i * ldc + j])
+                        for p in 0..<k { s += Double(a[i * lda + p]) * Double(b[j * ldb + p]) }
+                        worst = max(worst, abs(Double(c[i * ldc + j]) - s))
+                    }
+                    for j in n..<ldc { #expect(c[i * ldc + j] == start[i * ldc + j], "padding between rows is not written") }
+                }
+                #expect(worst < 1e-3, "m \(m), n \(n), k \(k)")
+            }
+        }
+    }
+
+    /// A row's product does not depend on the rows computed with it (up to the kernel's limit): a
+    /// served request's answer is the same whatever batch it joined.
+    @Test func smallBatchRowsDoNotDependOnTheirNeighbours() {
+        var rng = SeededGenerator(seed: 29)
+        let (k, n) = (1568, 100)
+        let w = Tensor.normal([n, k], using: &rng)
+        let x = Tensor.normal([16, k], using: &rng)
+        let batched = Tensor.matmul(x, w, transposeB: true)
+        for m in [1, 3, 8] {
+            for first in [0, 5] {
+                let rows = x.rows(first..<first + m)
+                #expect(Tensor.matmul(rows, w, transposeB: true).scalars == Array(batched.scalars[first * n..<(first + m) * n]))
+            }
+        }
+    }
 }

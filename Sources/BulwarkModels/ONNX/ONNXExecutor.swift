@@ -74,8 +74,15 @@ struct ONNXExecutor {
                 let (x, w, bias, g, groups) = try convOperands(node, env, tape: tape)
                 let (oh, ow) = g.outputSize(height: x.shape[2], width: x.shape[3])
                 let p = try poolGeometry(pool, input: [x.shape[0], w.shape[0], oh, ow])
-                var y = conv2dMaxPool(x, weight: w, bias: bias, geometry: g, groups: groups, pool: p)
-                if poolAt == i + 2 { y = y.relu() }  // the Relu between them, after the pooling as above
+                var y: Variable
+                if !x.requiresGradient && !w.requiresGradient && !(bias?.requiresGradient ?? false) {
+                    // Inference: one pass, the Relu included, and no argmax indices.
+                    y = tape.constant(Convolution.fusedForward(x.value, w.value, bias: bias?.value, geometry: g, groups: groups,
+                                                               maxPool: p, relu: poolAt == i + 2))
+                } else {
+                    y = conv2dMaxPool(x, weight: w, bias: bias, geometry: g, groups: groups, pool: p)
+                    if poolAt == i + 2 { y = y.relu() }  // the Relu between them, after the pooling as above
+                }
                 env[pool.outputs[0]] = .float(y)
                 i = poolAt + 1
                 continue

@@ -11,7 +11,8 @@ public struct BatchingOptions: Sendable, Equatable {
     /// (the gateway answers 503 with `Retry-After`), so an overload never grows memory or latency
     /// without bound.
     public var maxQueuedRows: Int
-    /// Threads running forward passes (each takes one batch at a time).
+    /// Threads running forward passes (each takes one batch at a time, and with more than one,
+    /// runs it on its own thread only: see `serially` in BulwarkTensor).
     public var workers: Int
 
     /// Options with defaults: 32 rows, 2 ms, 2048 queued rows, one worker per processor (at most 4).
@@ -83,7 +84,11 @@ public final class InferenceBatcher: @unchecked Sendable {
         self.options = options
         threadsAlive = options.workers
         for index in 0..<options.workers {
-            let thread = Thread { [self] in work() }
+            // With several workers each takes its own batch, so one batch's operations are not
+            // split between cores again (that only added hand-offs and contention under load).
+            let thread = Thread { [self] in
+                if options.workers > 1 { serially { work() } } else { work() }
+            }
             thread.name = "bulwark-infer-\(model.name)-\(index)"
             thread.stackSize = 8 << 20
             thread.start()

@@ -52,4 +52,17 @@ void bulwark_winograd_error(const float *dy, size_t image_stride, size_t channel
 /// du[(ξ·outputs + o)·inputs + c] (the adjoint of `bulwark_winograd_kernels` without flip).
 void bulwark_winograd_kernel_gradients(const float *du, size_t outputs, size_t inputs, float *dw);
 
+/// 2×2 max pooling with stride 2 of one plane with rows of `w` floats (2·oh rows, 2·ow ≤ w
+/// columns used) into `dst` (oh × ow): out = max over the window of (src + bias), compared
+/// across each row's pair first, then between the rows (`b > a ? b : a`, as the scalar loops
+/// do); with `relu`, max(out, 0) with NaN giving 0.
+void bulwark_max_pool_2x2(const float *src, size_t w, size_t oh, size_t ow, float bias, int relu, float *dst);
+
+/// C[i·ldc + j] += Σ_p A[i·lda + p]·B[j·ldb + p] for i < m, j < n (C += A·Bᵀ, row-major), with
+/// fused multiply-adds on CPUs with AVX2 and FMA; returns 1, or 0 having done nothing on other
+/// CPUs (the caller then uses BLAS). Meant for a few rows of A (a small batch through a dense
+/// layer); each entry is summed the same way whatever m is.
+int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                           float *c, size_t ldc);
+
 #endif
