@@ -30,12 +30,18 @@ private func refusal(_ text: String, limits: InferenceRequestLimits = InferenceR
 }
 
 @Test func numbersReadExactlyAsTheStandardLibraryReadsThem() throws {
-    // The fast path and the fallback both must give the correctly rounded value.
+    // The fast path and the fallback both must give the correctly rounded float: the standard
+    // library's Float(text), not Float(Double(text)), which rounds twice.
     let texts = ["0", "-0.0", "0.1", "0.30000000000000004", "123456789012345678", "1.7976931348623157e308", "4.9e-324",
                  "2.2250738585072014e-308", "0.00000000000000000000000001", "9007199254740993", "1e22", "1e23", "3.4e38",
-                 "0.123456789012345678901234567890", "12345678901234567890123"]
+                 "0.123456789012345678901234567890", "12345678901234567890123", "0.14509804546833038", "0.003921568859368563",
+                 "1.1754943508222875e-38", "1.1754942e-38", "3.4028235e38", "3.4028235677973366e38", "1e-45", "7e-46",
+                 // 1 + 2⁻²⁴ is halfway between the floats 1 and 1 + 2⁻²³; these two decimals lie just
+                 // below and just above it, and both round to it as doubles.
+                 "1.000000059604644775", "1.000000059604644776", "1.000000059604644775390625", "-1.000000059604644776"]
+    #expect(Float("1.000000059604644776")! != Float(Double("1.000000059604644776")!), "the double-rounding case this list needs")
     for text in texts {
-        let expected = Float(Double(text)!)
+        let expected = Float(text)!
         if !expected.isFinite { continue }
         let request = try parse(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[\#(text)]}]}"#)
         #expect(request.inputs[0].data == [expected], "\(text)")
@@ -45,7 +51,15 @@ private func refusal(_ text: String, limits: InferenceRequestLimits = InferenceR
         let value = Double.random(in: -1000...1000, using: &generator)
         let text = String(format: "%.*g", Int.random(in: 1...17, using: &generator), value)
         let request = try parse(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP64","data":[\#(text)]}]}"#)
-        #expect(request.inputs[0].data == [Float(Double(text)!)], "\(text)")
+        #expect(request.inputs[0].data == [Float(text)!], "\(text)")
+    }
+    // Float32 values printed the way json.dumps prints them (shortest double round trip), as the
+    // Fashion-MNIST request bodies carry them.
+    for _ in 0..<2000 {
+        let value = Float.random(in: 0...1, using: &generator) * (Bool.random(using: &generator) ? 1 : -1000)
+        let text = "\(Double(value))"
+        let request = try parse(#"{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[\#(text)]}]}"#)
+        #expect(request.inputs[0].data == [value], "\(text)")
     }
 }
 

@@ -37,9 +37,12 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     public static func digest(of tensor: Tensor) -> String {
         var hasher = SHA256()
         tensor.scalars.withUnsafeBufferPointer { buffer in
-            for value in buffer {
-                var bits = value.bitPattern.littleEndian
-                withUnsafeBytes(of: &bits) { hasher.update(bufferPointer: $0) }
+            // One update over the whole buffer (one call per value cost more than the hashing).
+            if 1.littleEndian == 1 {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(buffer))
+            } else {
+                let swapped = buffer.map { $0.bitPattern.littleEndian }
+                swapped.withUnsafeBytes { hasher.update(bufferPointer: $0) }
             }
         }
         return hex(hasher.finalize())
@@ -51,10 +54,14 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     }
 
     private static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(2 * SHA256.byteCount)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

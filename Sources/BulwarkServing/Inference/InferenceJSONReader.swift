@@ -168,9 +168,7 @@ struct InferenceJSONReader {
                 try count(field: field)
                 values.append(flag ? 1 : 0)
             default:
-                let value = try number(field: field)
-                let single = Float(value)
-                guard single.isFinite else { throw Self.invalid("\(field): \(value) does not fit a 32-bit float") }
+                let single = try float(field: field)
                 try count(field: field)
                 values.append(single)
             }
@@ -379,6 +377,93 @@ struct InferenceJSONReader {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw Self.invalid("\(field): \(text.prefix(40)) is not a finite number") }
         return value
+    }
+
+    /// Reads a JSON number as the nearest 32-bit float (ties to even), the value a correctly
+    /// rounding `strtof` gives for the same text.
+    ///
+    /// Up to 19 significant digits with a power of ten within ±22, the decimal's value is
+    /// approached in double precision (exact when the digits fit 53 bits, else within a few
+    /// units in the last place) and rounded to a float, unless that double lies within a few
+    /// units of a float rounding boundary, where its rounding could differ from the decimal's:
+    /// then, and for every other number, the text goes to the standard library's parser.
+    /// - Throws: ``ServingError`` `.invalidArgument` for text that is not a JSON number or a
+    ///   number beyond the float range.
+    mutating func float(field: String) throws(ServingError) -> Float {
+        let start = position
+        let end = bytes.count
+        guard let base = bytes.baseAddress else { throw Self.invalid("\(field): expected a number at byte \(start)") }
+        var p = position
+        var negative = false
+        if p < end && base[p] == UInt8(ascii: "-") { negative = true; p += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0, dropped = 0, fraction = 0
+        var truncated = false
+        guard p < end, base[p] &- 48 < 10 else { throw Self.invalid("\(field): expected a number at byte \(start)") }
+        if base[p] == UInt8(ascii: "0") {
+            p += 1
+            guard p >= end || base[p] &- 48 >= 10 else { throw Self.invalid("\(field): leading zero in a number at byte \(start)") }
+        } else {
+            while p < end {
+                let d = base[p] &- 48
+                if d >= 10 { break }
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); digits += 1 } else { dropped += 1 }
+                p += 1
+            }
+        }
+        if p < end && base[p] == UInt8(ascii: ".") {
+            p += 1
+            guard p < end, base[p] &- 48 < 10 else { throw Self.invalid("\(field): expected digits after '.' at byte \(p)") }
+            while p < end {
+                let d = base[p] &- 48
+                if d >= 10 { break }
+                if digits < 19 {
+                    if mantissa != 0 || d != 0 { digits += 1 }
+                    mantissa = mantissa &* 10 &+ UInt64(d)
+                    fraction += 1
+                } else {
+                    truncated = true
+                }
+                p += 1
+            }
+        }
+        var exponent = 0
+        if p < end && base[p] | 0x20 == UInt8(ascii: "e") {
+            p += 1
+            var negativeExponent = false
+            if p < end && (base[p] == UInt8(ascii: "+") || base[p] == UInt8(ascii: "-")) {
+                negativeExponent = base[p] == UInt8(ascii: "-")
+                p += 1
+            }
+            guard p < end, base[p] &- 48 < 10 else { throw Self.invalid("\(field): expected exponent digits at byte \(p)") }
+            while p < end {
+                let d = base[p] &- 48
+                if d >= 10 { break }
+                if exponent < 100_000 { exponent = exponent * 10 + Int(d) }
+                p += 1
+            }
+            if negativeExponent { exponent = -exponent }
+        }
+        position = p
+        let power = exponent + dropped - fraction
+        if dropped == 0, !truncated, power >= -22, power <= 22 {
+            if mantissa == 0 { return negative ? -0.0 : 0.0 }
+            let scale = Self.powersOfTen[power >= 0 ? power : -power]
+            let value = power >= 0 ? Double(mantissa) * scale : Double(mantissa) / scale
+            // At most two roundings of 2⁻⁵³ each: within 4 units of the double's last place of the
+            // decimal. A float keeps 24 of the 53 significant bits; the 29 it drops decide its
+            // rounding, which is the decimal's unless they are within 4 of the halfway pattern.
+            let bits = value.bitPattern
+            let biasedExponent = (bits >> 52) & 0x7FF
+            let dropped29 = bits & 0x1FFF_FFFF
+            if biasedExponent >= 1023 - 126, biasedExponent <= 1023 + 127, dropped29 &- (0x1000_0000 - 4) > 8 {
+                let single = Float(value)
+                if single.isFinite { return negative ? -single : single }
+            }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<p]), as: UTF8.self)
+        guard let single = Float(text), single.isFinite else { throw Self.invalid("\(field): \(text.prefix(40)) does not fit a 32-bit float") }
+        return single
     }
 
     static let powersOfTen: [Double] = (0...22).map { exponent in
