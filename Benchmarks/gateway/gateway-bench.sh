@@ -154,7 +154,8 @@ start_bulwark() {
     if [ ! -f "$workdir/serve-args" ]; then
         "$root/scripts/seed-serving" "$BULWARK_BIN" "$workdir" "$model_path" "$model" >&2
     fi
-    local argv=(serve --insecure-http --host 127.0.0.1 --port "$port")
+    # --no-access-log: the peer runs uvicorn with --no-access-log; neither writes a line per request.
+    local argv=(serve --insecure-http --host 127.0.0.1 --port "$port" --no-access-log)
     mapfile -t -O "${#argv[@]}" argv < "$workdir/serve-args"
     argv+=("$@")
     bench_token="$(cat "$workdir/token")"

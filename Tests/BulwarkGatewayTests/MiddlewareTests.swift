@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -178,5 +179,61 @@ func liveServerAppliesLimitsAndHeadersOverASocket() async throws {
         try await client.execute(uri: "/test/echo", method: .post, body: ByteBuffer(string: "hello")) { response in
             #expect(response.status == .ok && String(buffer: response.body) == "hello")
         }
+    }
+}
+
+/// Collects the messages logged through it (for checking what the access log writes).
+private final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [(message: String, metadata: Logger.Metadata)] = []
+    var messages: [(message: String, metadata: Logger.Metadata)] { lock.withLock { lines } }
+    func append(_ message: String, _ metadata: Logger.Metadata) { lock.withLock { lines.append((message, metadata)) } }
+}
+
+private struct CapturingHandler: LogHandler {
+    let log: CapturedLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        log.append(message.description, self.metadata.merging(metadata ?? [:]) { $1 })
+    }
+}
+
+@Test(arguments: [true, false]) func accessLogLinesUnlessTurnedOff(accessLog: Bool) async throws {
+    let log = CapturedLog()
+    var configuration = loopbackConfiguration()
+    configuration.accessLog = accessLog
+    let gateway = try Gateway(configuration: configuration, logger: Logger(label: "test") { _ in CapturingHandler(log: log) })
+    addTestRoutes(to: gateway.routes)
+    try await gateway.makeApplication().test(.router) { client in
+        try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        try await client.execute(uri: "/no/such/route", method: .get) { #expect($0.status == .notFound) }
+    }
+    let lines = log.messages.filter { $0.message == "request" }
+    if accessLog {
+        #expect(lines.map { $0.metadata["path"]?.description } == ["/healthz", "/no/such/route"])
+        #expect(lines.map { $0.metadata["status"]?.description } == ["200", "404"])
+        #expect(lines.allSatisfy { $0.metadata["duration_ms"] != nil && $0.metadata["method"]?.description == "GET" })
+    } else {
+        #expect(lines.isEmpty, "--no-access-log writes no request lines")
+    }
+}
+
+@Test func bearerTokensAreReadFromTheAuthorizationHeader() {
+    let cases: [(String, String?)] = [
+        ("Bearer abc.def", "abc.def"), ("bearer abc", "abc"), ("BEARER abc", "abc"), ("  Bearer   abc \t", "abc"),
+        ("Bearer a b", "a b"), ("Bearer", nil), ("Bearer ", nil), ("Bearer \t ", nil), ("Bearer\tabc", nil),
+        ("Basic abc", nil), ("Bearerx abc", nil), ("Beare abc", nil), ("", nil),
+        ("Bearer " + String(repeating: "t", count: 512), String(repeating: "t", count: 512)),
+        ("Bearer " + String(repeating: "t", count: 513), nil),
+        // non-ASCII headers take the general path: Unicode spaces are trimmed there too
+        ("Bearer \u{00A0}tök\u{2003}", "tök"), ("Bëarer abc", nil),
+    ]
+    for (header, token) in cases {
+        #expect(AuthenticationMiddleware.bearerToken(header) == token, "\(header.debugDescription)")
     }
 }

@@ -42,6 +42,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// `--grace-period`: seconds in-flight requests get to finish after SIGTERM or SIGINT before
     /// they are cancelled.
     public var shutdownGracePeriodSeconds: Double
+    /// `--no-access-log` clears it: whether every request gets a log line (method, path,
+    /// status, duration, remote address). Errors, alerts, detections and the audit log are
+    /// written either way.
+    public var accessLog: Bool
 
     /// A configuration with the given address and the default limits; TLS paths unset.
     public init(
@@ -54,7 +58,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         maxUploadBodyBytes: Int = GatewayConfiguration.defaultMaxUploadBodyBytes,
         requestTimeoutSeconds: Double = 30,
         idleTimeoutSeconds: Double = 60,
-        shutdownGracePeriodSeconds: Double = 10
+        shutdownGracePeriodSeconds: Double = 10,
+        accessLog: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -66,6 +71,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.shutdownGracePeriodSeconds = shutdownGracePeriodSeconds
+        self.accessLog = accessLog
     }
 
     /// Whether the server speaks TLS (every configuration that passes ``validate()`` without

@@ -128,6 +128,20 @@ public struct AuthenticationMiddleware: RouterMiddleware {
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
     package static func bearerToken(_ header: String) -> String? {
+        // ASCII headers (every real one) in one pass over the bytes; the rest as below.
+        let bytes = Array(header.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            var at = 0
+            while at < bytes.count && bytes[at] == 0x20 { at += 1 }
+            let scheme = at
+            while at < bytes.count && bytes[at] != 0x20 { at += 1 }
+            guard at < bytes.count, at - scheme == 6,
+                  zip(bytes[scheme..<at], "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+            var start = at + 1, end = bytes.count
+            while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+            while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
+            return start == end || end - start > 512 ? nil : String(decoding: bytes[start..<end], as: UTF8.self)
+        }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingCharacters(in: .whitespaces)

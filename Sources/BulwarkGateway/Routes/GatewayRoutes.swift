@@ -26,14 +26,14 @@ public final class GatewayRoutes {
     /// The descriptions and readiness checks, shared with the built-in routes' handlers.
     let registry = RouteRegistry()
 
-    /// A router with the gateway's middleware (request id, access log, security headers, JSON
+    /// A router with the gateway's middleware (request id, access log unless turned off, security headers, JSON
     /// errors, request timeout, server-wide body ceiling) and the built-in routes (`/healthz`,
     /// `/readyz`, `/openapi.json`).
     public init(configuration: GatewayConfiguration) {
         self.configuration = configuration
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: AccessLogMiddleware())
+        if configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
         router.add(middleware: SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
         router.add(middleware: ErrorBodyMiddleware())
         router.add(middleware: RequestTimeoutMiddleware(timeout: .milliseconds(Int64(configuration.requestTimeoutSeconds * 1000))))
