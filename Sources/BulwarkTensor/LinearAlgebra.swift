@@ -94,9 +94,10 @@ public enum BLAS {
             }
             beta = 1
         }
-        // A few rows against a transposed matrix (a small batch through a dense layer): sgemm
-        // would repack all of B for them; the small kernel reads B once in place.
-        if !ta && tb && m <= 16 && alpha == 1 && k >= 32,
+        // A few rows (up to the gateway batcher's default of 32) against a transposed matrix (a
+        // small batch through a dense layer): sgemm would repack all of B for them; the small
+        // kernel reads B once in place.
+        if !ta && tb && m <= 32 && alpha == 1 && k >= 32,
            bulwark_sgemm_small_nt(m, n, k, a, lda, b, ldb, c, ldc) != 0 {
             return
         }

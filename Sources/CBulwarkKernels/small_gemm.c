@@ -1,5 +1,5 @@
 // C += A·Bᵀ for a few rows of A: the product a classifier's dense layer computes for a small
-// batch (a served request: 1 to 16 rows against a 100 × 1568 weight, say). A general sgemm packs
+// batch (a served batch: 1 to 32 rows against a 100 × 1568 weight, say). A general sgemm packs
 // the whole weight into its own layout on every call, which for so few rows costs more than the
 // arithmetic; this kernel reads each weight row once, in place, for up to four rows of A at a
 // time, with fused multiply-adds eight lanes wide.

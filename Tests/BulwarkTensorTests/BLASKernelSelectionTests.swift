@@ -54,7 +54,7 @@ import Testing
     @Test func smallBatchTimesTransposedAgainstNaive() {
         var rng = SeededGenerator(seed: 23)
         for (k, n) in [(32, 1), (37, 5), (100, 7), (1568, 10)] {
-            for m in [1, 2, 3, 4, 5, 7, 8, 13, 16, 17] {
+            for m in [1, 2, 3, 4, 5, 7, 8, 13, 16, 17, 31, 32, 33] {
                 let (lda, ldb, ldc) = (k + 3, k + 5, n + 2)
                 let a = (0..<(m * lda)).map { _ in Float.random(in: -1...1, using: &rng) }
                 let b = (0..<(n * ldb)).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -84,10 +84,10 @@ import Testing
         var rng = SeededGenerator(seed: 29)
         let (k, n) = (1568, 100)
         let w = Tensor.normal([n, k], using: &rng)
-        let x = Tensor.normal([16, k], using: &rng)
+        let x = Tensor.normal([32, k], using: &rng)
         let batched = Tensor.matmul(x, w, transposeB: true)
-        for m in [1, 3, 8] {
-            for first in [0, 5] {
+        for m in [1, 3, 8, 16] {
+            for first in [0, 5, 16] {
                 let rows = x.rows(first..<first + m)
                 #expect(Tensor.matmul(rows, w, transposeB: true).scalars == Array(batched.scalars[first * n..<(first + m) * n]))
             }

@@ -61,7 +61,7 @@ void bulwark_max_pool_2x2(const float *src, size_t w, size_t oh, size_t ow, floa
 /// C[i·ldc + j] += Σ_p A[i·lda + p]·B[j·ldb + p] for i < m, j < n (C += A·Bᵀ, row-major), with
 /// fused multiply-adds on CPUs with AVX2 and FMA; returns 1, or 0 having done nothing on other
 /// CPUs (the caller then uses BLAS). Meant for a few rows of A (a small batch through a dense
-/// layer); each entry is summed the same way whatever m is.
+/// layer, up to a few dozen); each entry is summed the same way whatever m is.
 int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                            float *c, size_t ldc);
 
