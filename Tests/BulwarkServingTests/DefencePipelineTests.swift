@@ -136,7 +136,10 @@ func defenceEscalatesAnExtractionClientToBlockedWhileNaturalClientsStayNormal() 
     var benign: [[ClientStanding]] = [[], [], []]
     for start in stride(from: 0, to: 640, by: 10) {
         let batch = attack.rows(start..<(start + 10))
-        attacker.append(try pipeline.recordQueries(client: "attacker", inputs: batch, outputs: model.logits(batch).softmax(axis: -1)))
+        let before = pipeline.level(client: "attacker")
+        let recorded = try pipeline.recordQueriesWithPreviousLevel(client: "attacker", inputs: batch, outputs: model.logits(batch).softmax(axis: -1))
+        #expect(recorded.previous == before && pipeline.level(client: "attacker") == recorded.standing.level)
+        attacker.append(recorded.standing)
         for u in 0..<3 { benign[u] += try feed(pipeline, client: "user-\(u)", users[u].rows(start..<(start + 10)), model: model) }
     }
     let levels = attacker.map(\.level)
@@ -165,6 +168,7 @@ func defenceEscalatesAnExtractionClientToBlockedWhileNaturalClientsStayNormal() 
     // Release lifts the block and forgets the history.
     #expect(pipeline.release(client: "attacker")?.level == .blocked)
     #expect(pipeline.standing(client: "attacker") == ClientStanding(client: "attacker"))
+    #expect(pipeline.level(client: "attacker") == .normal && pipeline.level(client: "nobody") == .normal)
     try pipeline.admit(client: "attacker")
 }
 

@@ -126,3 +126,28 @@ private func stream(_ monitor: DriftMonitor, _ model: Sequential, _ images: Synt
     #expect(pValues[3] < 1e-10 && pValues.enumerated().filter { $0.offset != 3 }.allSatisfy { $0.element > 0.002 })
     #expect(report.statistic(.predictionPSI)?.drifted == false)
 }
+
+/// The window's MMD² (its cross sums against the reference kept per embedding as it arrives,
+/// the ring wrapping several times, batches larger than the window included) is the statistic
+/// computed directly on the last embeddings the window holds.
+@Test func driftMonitorMMDMatchesTheDirectStatisticOnItsWindow() throws {
+    let (monitor, model, images) = try makeMonitor()
+    let (inputs, _) = images.batch(470, seed: 4)
+    var kept: [Float] = []
+    var last: DriftReport?
+    var start = 0
+    for size in [20, 130, 20, 150, 50, 100] {
+        let batch = inputs.rows(start..<start + size)
+        start += size
+        let embeddings = try monitor.reference.embeddingSource.embeddings(batch, model: model)
+        kept += embeddings.scalars
+        if let report = try monitor.observe(inputs: batch, predictions: model.predictions(batch), embeddings: embeddings).report { last = report }
+    }
+    let report = try #require(last)
+    let d = monitor.reference.embeddingDimension
+    let window = Array(kept.suffix(100 * d))  // mmdWindowSize 100
+    let direct = DriftStatistics.maximumMeanDiscrepancySquared(monitor.reference.embeddings, window, dimension: d,
+                                                               bandwidth: monitor.reference.embeddingBandwidth)
+    let mmd = try #require(report.statistic(.embeddingMMD)?.value)
+    #expect(abs(mmd - direct) <= 1e-9 * max(1, abs(direct)), "window \(mmd), direct \(direct)")
+}

@@ -204,7 +204,8 @@ public struct PRADADetector: QueryPatternDetector {
             state.memberCount = 1
             return
         }
-        // ‖g − x‖² = ‖g‖² − 2 g·x + ‖x‖², the products G·x in one BLAS call.
+        // ‖g − x‖² = ‖g‖² − 2 g·x + ‖x‖², the products G·x in one call: as xᵀ·Gᵀ (one row
+        // against the members), which reads the members once in place instead of repacking them.
         var products = [Float](repeating: 0, count: state.memberCount)
         var inputNorm: Float = 0
         input.withUnsafeBufferPointer { x in
@@ -212,18 +213,30 @@ public struct PRADADetector: QueryPatternDetector {
             state.members.withUnsafeBufferPointer { g in
                 products.withUnsafeMutableBufferPointer { out in
                     if let gp = g.baseAddress, let xp = x.baseAddress, let op = out.baseAddress {
-                        BLAS.gemm(transposeA: false, transposeB: false, m: state.memberCount, n: 1, k: d, a: gp, b: xp, c: op)
+                        BLAS.gemm(transposeA: false, transposeB: true, m: 1, n: state.memberCount, k: d, a: xp, b: gp, c: op)
                     }
                 }
             }
         }
-        var best = Float.infinity
+        var best = Float.infinity, nearest = 0
         for m in 0..<state.memberCount {
             let squared = state.memberNorms[m] - 2 * products[m] + inputNorm
-            if squared < best { best = squared }
+            if squared < best { best = squared; nearest = m }
         }
-        best = max(best, 0)
-        let distance = Double(best.squareRoot())
+        // The expansion cancels: a repeat of a member came out at a small positive distance,
+        // joined the growing set, and a client repeating one query grew it (and the cost of
+        // every later query) without bound. The nearest member's distance is taken directly.
+        let exact = state.members.withUnsafeBufferPointer { g in
+            input.withUnsafeBufferPointer { x in
+                var sum: Float = 0
+                for k in 0..<d {
+                    let t = g[nearest * d + k] - x[k]
+                    sum += t * t
+                }
+                return sum
+            }
+        }
+        let distance = Double(exact.squareRoot())
         state.distances.append(distance)
         if distance > state.threshold {
             state.members.append(contentsOf: input)

@@ -261,6 +261,15 @@ public final class DefencePipeline: Sendable {
     ///   longer than ``maximumClientIDLength``.
     @discardableResult
     public func recordQueries(client: String, inputs: Tensor, outputs: Tensor) throws(ServingError) -> ClientStanding {
+        try recordQueriesWithPreviousLevel(client: client, inputs: inputs, outputs: outputs).standing
+    }
+
+    /// ``recordQueries(client:inputs:outputs:)`` that also returns the level the client stood at
+    /// just before this batch, read under the same lock (the gateway alerts when it rose; a
+    /// separate ``standing(client:)`` call took the client's lock a second time per request).
+    /// - Throws: as ``recordQueries(client:inputs:outputs:)``.
+    public func recordQueriesWithPreviousLevel(client: String, inputs: Tensor, outputs: Tensor) throws(ServingError)
+        -> (previous: ClientStanding.Level, standing: ClientStanding) {
         let n = inputs.shape.first ?? 0
         guard client.utf8.count <= Self.maximumClientIDLength else {
             throw ServingError(.invalidRequest, "client id of \(client.utf8.count) bytes: expected at most \(Self.maximumClientIDLength)")
@@ -268,20 +277,29 @@ public final class DefencePipeline: Sendable {
         guard inputs.shape == [n] + model.inputShape, outputs.shape == [n, model.classCount] else {
             throw ServingError(.invalidRequest, "query record: expected inputs [N] + \(model.inputShape) and outputs [N, \(model.classCount)], got \(inputs.shape) and \(outputs.shape)")
         }
-        guard let templates, let policy = configuration.extraction else { return ClientStanding(client: client) }
+        guard let templates, let policy = configuration.extraction else { return (.normal, ClientStanding(client: client)) }
         let now = clock()
         let limits = configuration.extraction.map { ($0.maxClients, $0.idleSeconds) } ?? (1, 1)
         let slot = registry.withLock { $0.slot(for: client, now: now, maxClients: limits.0, idleSeconds: limits.1, templates: templates) }
-        let standing = slot.track.withLock { track in
+        let (previous, standing) = slot.track.withLock { track in
+            let previous = track.standing.level
             track.record(inputs: inputs.scalars, outputs: outputs.scalars, rows: n, templates: templates, policy: policy.escalation)
-            return track.standing
+            slot.level.store(ClientStanding.Level.allCases.firstIndex(of: track.standing.level) ?? 0, ordering: .relaxed)
+            return (previous, track.standing)
         }
         if standing.level == .blocked {
             registry.withLock { r in
                 if r.clients[client]?.slot === slot { r.clients[client]?.blocked = true }
             }
         }
-        return standing
+        return (previous, standing)
+    }
+
+    /// A client's level now (`normal` for a client not tracked): the one ``standing(client:)``
+    /// has, without waiting for a batch of the client's that is being recorded.
+    public func level(client: String) -> ClientStanding.Level {
+        guard let slot = registry.withLock({ $0.clients[client]?.slot }) else { return .normal }
+        return ClientStanding.Level.allCases[slot.level.load(ordering: .relaxed)]
     }
 
     /// A client's standing now (`normal` with no queries for a client not tracked).
@@ -327,7 +345,13 @@ private struct ModelQueries: QueryClassifier {
 /// One client's lock-protected state.
 final class ClientSlot: Sendable {
     let track: Mutex<ClientTrack>
-    init(_ track: ClientTrack) { self.track = Mutex(track) }
+    /// The track's level (its index in `Level.allCases`), written under the track's lock after
+    /// each record: the admission check reads it without waiting for a detector that is running.
+    let level: Atomic<Int>
+    init(_ track: ClientTrack) {
+        self.level = Atomic(ClientStanding.Level.allCases.firstIndex(of: track.standing.level) ?? 0)
+        self.track = Mutex(track)
+    }
 }
 
 /// The client table and the STRIP sampling counter.

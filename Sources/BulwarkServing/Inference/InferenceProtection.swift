@@ -171,7 +171,7 @@ public final class InferenceProtection: Sendable {
         }
         try pipeline?.admit(client: client)
         guard let limiter else { return }
-        let throttled = (pipeline?.standing(client: client).level ?? .normal) >= .throttled
+        let throttled = (pipeline?.level(client: client) ?? .normal) >= .throttled
         if let limit = throttled ? (settings.throttledLimit ?? settings.clientLimit) : settings.clientLimit {
             let decision = try await limiter.acquire("client:\(model.name):\(client)", cost: min(rows, limit.burst), limit: limit)
             if !decision.allowed {
@@ -241,8 +241,8 @@ public final class InferenceProtection: Sendable {
             feed.yield(DriftBatch(model: model, inputs: inputs, predictions: probabilities.argmaxRows(), embed: count % settings.embeddingEvery == 0))
         }
         guard let pipeline = pipeline(for: model), pipeline.configuration.extraction != nil else { return nil }
-        let before = pipeline.standing(client: client).level
-        guard let standing = try? pipeline.recordQueries(client: client, inputs: inputs, outputs: visible) else { return nil }
+        guard let recorded = try? pipeline.recordQueriesWithPreviousLevel(client: client, inputs: inputs, outputs: visible) else { return nil }
+        let (before, standing) = (recorded.previous, recorded.standing)
         if standing.level > before {
             metrics?.standing(model: model.name, standing: standing.level.rawValue)
             if standing.level == .blocked { blocked.withLock { $0["\(model.name)\u{1}\(client)"] = standing } }

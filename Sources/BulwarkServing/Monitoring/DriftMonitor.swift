@@ -114,6 +114,10 @@ public final class DriftMonitor: Sendable {
         var predictions: [Int]
         var head = 0, filled = 0
         var embeddings: [Float]
+        /// Per embedding slot, `Σᵢ k(rᵢ, e)` of its embedding e against every reference embedding
+        /// rᵢ: computed once when the embedding enters the window, so an evaluation adds W sums
+        /// instead of computing W·R kernel values.
+        var embeddingCross: [Double]
         var embeddingHead = 0, embeddingFilled = 0
         var seen = 0, sinceEvaluation = 0
         var evaluating = false
@@ -152,7 +156,8 @@ public final class DriftMonitor: Sendable {
         let empty = DriftReport(model: reference.model, time: nil, examplesSeen: 0, windowSize: 0, statistics: [], features: [], alertsRaised: 0)
         state = Mutex(State(features: [Double](repeating: 0, count: configuration.windowSize * reference.features.count),
                             predictions: [Int](repeating: 0, count: configuration.windowSize),
-                            embeddings: [Float](repeating: 0, count: embeddingWindow * d), report: empty))
+                            embeddings: [Float](repeating: 0, count: embeddingWindow * d),
+                            embeddingCross: [Double](repeating: 0, count: embeddingWindow), report: empty))
     }
 
     /// Records a batch the model served: `inputs` (`N × example shape`), the predicted classes,
@@ -183,6 +188,15 @@ public final class DriftMonitor: Sendable {
         let values = inputs.scalars.withUnsafeBufferPointer { reference.featureMode.extract($0, count: n, exampleShape: shape) }
         let f = featureCount, w = configuration.windowSize, ew = embeddingWindow
         let minimum = configuration.minimumWindow ?? w
+        // The kept embeddings' kernel sums against the reference, outside the lock.
+        var crossSums: [Double] = []
+        if let embeddings, ew > 0 {
+            let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
+            crossSums = (max(0, n - ew)..<n).map { row in
+                DriftStatistics.kernelSumCross(reference.embeddings, Array(embeddings.scalars[(row * d)..<((row + 1) * d)]),
+                                               dimension: d, gamma: gamma)
+            }
+        }
         let due: Window? = state.withLock { s in
             for row in 0..<n {
                 let base = s.head * f
@@ -193,9 +207,10 @@ public final class DriftMonitor: Sendable {
             }
             if let embeddings, ew > 0 {
                 embeddings.scalars.withUnsafeBufferPointer { e in
-                    for row in max(0, n - ew)..<n {
+                    for (index, row) in (max(0, n - ew)..<n).enumerated() {
                         let base = s.embeddingHead * d
                         for k in 0..<d { s.embeddings[base + k] = e[row * d + k] }
+                        s.embeddingCross[s.embeddingHead] = crossSums[index]
                         s.embeddingHead = (s.embeddingHead + 1) % ew
                         s.embeddingFilled = min(ew, s.embeddingFilled + 1)
                     }
@@ -207,7 +222,8 @@ public final class DriftMonitor: Sendable {
             s.sinceEvaluation = 0
             s.evaluating = true
             return Window(features: Array(s.features[0..<(s.filled * f)]), predictions: Array(s.predictions[0..<s.filled]),
-                          embeddings: s.embeddingFilled == ew && ew > 0 ? s.embeddings : [], seen: s.seen)
+                          embeddings: s.embeddingFilled == ew && ew > 0 ? s.embeddings : [],
+                          crossSum: s.embeddingCross.reduce(0, +), seen: s.seen)
         }
         guard let due else { return DriftObservation(report: nil, alerts: []) }
         let results = evaluate(due)
@@ -251,6 +267,8 @@ public final class DriftMonitor: Sendable {
         var features: [Double]
         var predictions: [Int]
         var embeddings: [Float]
+        /// `Σ_{i,j} k(rᵢ, eⱼ)` over the reference and the window's embeddings.
+        var crossSum: Double
         var seen: Int
     }
 
@@ -285,7 +303,7 @@ public final class DriftMonitor: Sendable {
             let d = reference.embeddingDimension, m = reference.embeddingCount, w = window.embeddings.count / d
             let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
             let yy = DriftStatistics.kernelSumOffDiagonal(window.embeddings, dimension: d, gamma: gamma) / Double(w * (w - 1))
-            let xy = DriftStatistics.kernelSumCross(reference.embeddings, window.embeddings, dimension: d, gamma: gamma) / Double(m * w)
+            let xy = window.crossSum / Double(m * w)
             let mmd = referenceKernelMean + yy - 2 * xy
             statistics.append(DriftStatisticResult(kind: .embeddingMMD, value: mmd, threshold: threshold, drifted: mmd > threshold, windowSize: w, time: now))
         }
