@@ -144,3 +144,23 @@ func pradaDeltaCalibratedOnBenignUsersStaysBelowTheirLowestStatisticAndStillFlag
     let short = try ClientStream.benign(inputs: test.subset(Array(2000..<2050)).inputs, victim: victim, clients: 1, queriesPerClient: 50, seed: 5)
     #expect(try PRADADetector.calibratedDelta(benign: short) == nil)
 }
+
+/// A client repeating queries it already sent does not grow PRADA's growing set: a repeat's
+/// distance to its own member is exactly 0 (the expanded ‖g‖² − 2g·x + ‖x‖² made it a small
+/// positive number that joined the set, so the set, and the cost of every later query, grew
+/// with each repeat). Inputs like images in [0, 1] with a few hundred values.
+@Test func pradaRepeatsDoNotGrowTheGrowingSet() throws {
+    var detector = try PRADADetector()
+    var rng = SeededGenerator(seed: 5)
+    let width = 784
+    let distinct = (0..<3).map { _ in (0..<width).map { _ in Float.random(in: 0...1, using: &rng) } }
+    let output: [Float] = [0.9, 0.1]
+    var afterFirstRound = 0
+    for k in 0..<300 {
+        let input = distinct[k % 3]
+        _ = detector.observe(ObservedQuery(client: "repeater", streamIndex: k, clientIndex: k, input: input[...], output: output[...]))
+        if k == 2 { afterFirstRound = detector.growingSetSize(client: "repeater") }
+    }
+    #expect((1...3).contains(afterFirstRound))
+    #expect(detector.growingSetSize(client: "repeater") == afterFirstRound)
+}
