@@ -15,7 +15,7 @@ model="${1:-$root/.build/gateway-bench/model.onnx}"
 venv="$("$root/Benchmarks/setup-venv.sh" --gateway | tail -1)"
 (cd "$root/Benchmarks" && swift build -c release --product infer-bench >&2)
 bench="$root/Benchmarks/.build/release/infer-bench"
-echo "forward pass, one thread, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs; model $model"
+echo "forward pass, one thread, CPU time per pass, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs; model $model"
 for batch in 1 8 16; do
     b="$(BULWARK_THREADS=1 "$bench" "$model" --batches "$batch" | tail -1)"
     o="$("$venv/bin/python" "$here/ort_forward.py" "$model" --batches "$batch" | tail -1)"

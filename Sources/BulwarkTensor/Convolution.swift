@@ -1,3 +1,4 @@
+import CBulwarkKernels
 import Foundation
 
 /// Geometry of a 2-D convolution or pooling window over an N×C×H×W input.
@@ -344,6 +345,9 @@ public enum Convolution {
         if Winograd.applies(g, groups: groups, inputChannels: c, outputChannels: o) {
             return winogradForward(x, w, biasValues: biasValues, epilogue: epilogue)
         }
+        if c == 1, groups == 1, !pointwise, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1 {
+            return singleChannelForward(x, w, biasValues: biasValues, geometry: g, oh: oh, ow: ow, epilogue: epilogue)
+        }
         let block = pointwise ? 1 : Im2Col.imageBlock(pixels: pixels)
         let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
         let outPixels = outH * outW
@@ -410,6 +414,54 @@ public enum Convolution {
                                         }
                                     }
                                     start += count
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// `forward` of a single-channel input with stride 1 and no dilation — a grayscale model's
+    /// first layer — as a direct convolution in C: with one input channel, im2col's product has
+    /// an inner dimension of kh·kw (9), too thin for a matrix product to pay for lowering. Each
+    /// worker convolves one image at a time into a buffer, then adds the bias (or runs the
+    /// epilogue) while it is in cache. Every forward path of such a layer (plain, fused for
+    /// inference, fused with argmax indices for training) comes here, so they agree bit for bit.
+    static func singleChannelForward(_ x: Tensor, _ w: Tensor, biasValues: [Float]?, geometry g: Conv2DGeometry,
+                                     oh: Int, ow: Int, epilogue: Epilogue?) -> Tensor {
+        let (n, h, wd) = (x.shape[0], x.shape[2], x.shape[3])
+        let o = w.shape[0], pixels = oh * ow
+        let (kh, kw) = (g.kernelHeight, g.kernelWidth)
+        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
+        let outPixels = outH * outW
+        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
+            let pout = SharedPointer(out.baseAddress!)
+            x.scalars.withUnsafeBufferPointer { px in
+                w.scalars.withUnsafeBufferPointer { pw in
+                    (biasValues ?? []).withUnsafeBufferPointer { pb in
+                        let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
+                        let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
+                        parallelChunks(n, costPerItem: o * kh * kw * pixels) { range in
+                            let paddedCount = (oh + kh - 1) * (ow + kw - 1)
+                            var scratch = Im2Col.scratch(paddedCount + (epilogue == nil ? 0 : o * pixels))
+                            scratch.withUnsafeMutableBufferPointer { ps in
+                                let padded = ps.baseAddress!, product = padded + paddedCount
+                                for image in range {
+                                    let input = px.value + image * h * wd
+                                    guard let epilogue else {
+                                        // straight into the output, the bias added in the kernel
+                                        bulwark_conv_single_channel(input, h, wd, pw.value, pb.value, o, kh, kw, g.padTop, g.padLeft,
+                                                                    oh, ow, padded, pout.base + image * o * pixels)
+                                        continue
+                                    }
+                                    bulwark_conv_single_channel(input, h, wd, pw.value, nil, o, kh, kw, g.padTop, g.padLeft,
+                                                                oh, ow, padded, product)
+                                    for oc in 0..<o {
+                                        epilogue.apply(product + oc * pixels, bias: biasValues?[oc] ?? 0, plane: image * o + oc,
+                                                       into: pout.base + (image * o + oc) * outPixels)
+                                    }
                                 }
                             }
                         }

@@ -8,13 +8,15 @@ import BulwarkTensor
     /// (28×28), the block path (14×14), the small-map path (7×7), groups and a 1×1 kernel.
     static let convolutions: [(Int, Int, Int, Int, Int, Int, Int)] = [
         (1, 8, 1, 28, 3, 1, 1), (4, 6, 1, 14, 3, 1, 1), (4, 6, 2, 7, 3, 1, 1), (3, 5, 1, 9, 1, 0, 1), (2, 4, 1, 11, 3, 0, 2),
+        // single-channel stride-1 convolutions (the direct path): a 5×5 kernel, no padding, and stride 2 (not direct)
+        (1, 5, 1, 13, 5, 2, 1), (1, 3, 1, 10, 3, 0, 1), (1, 4, 1, 9, 3, 1, 2),
     ]
     /// No pooling, the 2×2/2 fast path, and a padded 3×3/2 window (the general path).
     static let pools: [Conv2DGeometry?] = [
         nil, Conv2DGeometry(kernel: (2, 2), stride: (2, 2)), Conv2DGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
     ]
 
-    @Test(arguments: 0..<5)
+    @Test(arguments: 0..<8)
     func fusedConvolutionEqualsConvolutionPoolReLU(config: Int) {
         let (c, o, groups, side, k, pad, stride) = Self.convolutions[config]
         var rng = SeededGenerator(seed: UInt64(40 + config))

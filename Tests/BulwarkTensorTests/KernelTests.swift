@@ -54,6 +54,40 @@ import BulwarkTensor
         } } } }
     }
 
+    /// Single-channel stride-1 convolutions (the direct kernel): rectangular kernels, uneven
+    /// padding, one image and several, with and without bias, against a double-precision sum.
+    /// (images, height, width, kernel height, kernel width, padding top, left, bottom, right)
+    static let singleChannelShapes = [(1, 9, 11, 3, 3, 1, 1, 1, 1), (3, 28, 28, 3, 3, 1, 1, 1, 1), (2, 10, 7, 2, 5, 0, 2, 1, 1),
+                                      (1, 8, 8, 4, 2, 3, 0, 0, 1)]
+
+    @Test(arguments: 0..<4)
+    func singleChannelConvolutionAgainstNaive(shape: Int) {
+        let (n, h, w, kh, kw, top, left, bottom, right) = Self.singleChannelShapes[shape]
+        var rng = SeededGenerator(seed: UInt64(h * 100 + kw))
+        let o = 5
+        let x = Tensor.normal([n, 1, h, w], using: &rng)
+        let k = Tensor.normal([o, 1, kh, kw], using: &rng)
+        let b = Tensor.normal([o], using: &rng)
+        let g = Conv2DGeometry(kernel: (kh, kw), stride: (1, 1), padding: (top: top, left: left, bottom: bottom, right: right))
+        let (oh, ow) = g.outputSize(height: h, width: w)
+        for bias in [b, nil] {
+            let y = Convolution.forward(x, k, bias: bias, geometry: g)
+            #expect(y.shape == [n, o, oh, ow])
+            var worst = 0.0
+            for image in 0..<n { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+                var s = Double(bias?.scalars[oc] ?? 0)
+                for ki in 0..<kh { for kj in 0..<kw {
+                    let (yy, xx) = (i - top + ki, j - left + kj)
+                    if yy >= 0 && yy < h && xx >= 0 && xx < w {
+                        s += Double(x.scalars[(image * h + yy) * w + xx]) * Double(k.scalars[(oc * kh + ki) * kw + kj])
+                    }
+                } }
+                worst = max(worst, abs(Double(y.scalars[((image * o + oc) * oh + i) * ow + j]) - s))
+            } } } }
+            #expect(worst < 1e-4, "\(n)×\(h)×\(w), kernel \(kh)×\(kw)")
+        }
+    }
+
     @Test func poolingValues() {
         let x = Tensor(shape: [1, 1, 2, 4], scalars: [1, 5, 2, 0, 3, 4, 8, 7])
         let g = Conv2DGeometry(kernel: (2, 2), stride: (2, 2))

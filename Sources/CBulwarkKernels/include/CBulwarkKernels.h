@@ -58,6 +58,17 @@ void bulwark_winograd_kernel_gradients(const float *du, size_t outputs, size_t i
 /// do); with `relu`, max(out, 0) with NaN giving 0.
 void bulwark_max_pool_2x2(const float *src, size_t w, size_t oh, size_t ow, float bias, int relu, float *dst);
 
+/// Direct convolution of one single-channel h × w image with `outputs` kernels of kh × kw
+/// (stride 1, no dilation), zero padding `pad_top` rows above and `pad_left` columns to the left
+/// (the output, oh × ow per kernel, fixes the rest): out[(o·oh + i)·ow + j] = Σ_{ki,kj}
+/// weight[(o·kh + ki)·kw + kj] · x[i + ki − pad_top][j + kj − pad_left], the terms added in
+/// (ki, kj) order (fused multiply-adds on CPUs with AVX2 and FMA, separate ones elsewhere), then
+/// `bias[o]` added to the sum when `bias` is not null. `padded` is scratch of
+/// (oh + kh − 1)·(ow + kw − 1) floats.
+void bulwark_conv_single_channel(const float *in, size_t h, size_t w, const float *weight, const float *bias, size_t outputs,
+                                 size_t kh, size_t kw, size_t pad_top, size_t pad_left, size_t oh, size_t ow,
+                                 float *padded, float *out);
+
 /// C[i·ldc + j] += Σ_p A[i·lda + p]·B[j·ldb + p] for i < m, j < n (C += A·Bᵀ, row-major), with
 /// fused multiply-adds on CPUs with AVX2 and FMA; returns 1, or 0 having done nothing on other
 /// CPUs (the caller then uses BLAS). Meant for a few rows of A (a small batch through a dense
