@@ -75,6 +75,12 @@ struct InferenceJSONReader {
                 datatype = type
             case "data":
                 var values: [Float] = []
+                // The shape, when it came first, says how many values to expect (capped by the
+                // element limit, so a hostile shape cannot make this allocate more).
+                if let shape, shape.allSatisfy({ $0 >= 0 }) {
+                    let expected = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+                    values.reserveCapacity(min(expected, reader.limits.maxElements, 1 << 20))
+                }
                 try reader.data(into: &values, depth: 4, field: "\(label).data")
                 data = values
             case "parameters": try reader.parameters(field: "\(label).parameters")
@@ -415,6 +421,15 @@ struct InferenceJSONReader {
             p += 1
             guard p < end, base[p] &- 48 < 10 else { throw Self.invalid("\(field): expected digits after '.' at byte \(p)") }
             while p < end {
+                // Eight digits at a time once the first significant one is in (the 17-digit
+                // fractions json.dumps writes for float32 values), while they fit 19 digits.
+                if mantissa != 0, digits <= 11, p + 8 <= end, let eight = Self.eightDigits(base + p) {
+                    mantissa = mantissa &* 100_000_000 &+ eight
+                    digits += 8
+                    fraction += 8
+                    p += 8
+                    continue
+                }
                 let d = base[p] &- 48
                 if d >= 10 { break }
                 if digits < 19 {
@@ -464,6 +479,20 @@ struct InferenceJSONReader {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<p]), as: UTF8.self)
         guard let single = Float(text), single.isFinite else { throw Self.invalid("\(field): \(text.prefix(40)) does not fit a 32-bit float") }
         return single
+    }
+
+    /// The value of the eight ASCII digits at `pointer`, or nil when any of the eight bytes is not
+    /// a digit (the SWAR reduction: pairs, then quadruples, then the two halves).
+    @inline(__always)
+    static func eightDigits(_ pointer: UnsafePointer<UInt8>) -> UInt64? {
+        let chunk = UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+        // every byte 0x30…0x39: high nibble 3, and adding 6 does not carry out of the low nibble
+        guard chunk & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
+              (chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
+        var v = chunk &- 0x3030_3030_3030_3030          // byte k: digit k (the first digit in the low byte)
+        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF   // 16-bit lanes: two-digit numbers
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF // 32-bit lanes: four-digit numbers
+        return (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
     }
 
     static let powersOfTen: [Double] = (0...22).map { exponent in
