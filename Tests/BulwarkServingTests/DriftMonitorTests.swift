@@ -139,7 +139,7 @@ private func stream(_ monitor: DriftMonitor, _ model: Sequential, _ images: Synt
     for size in [20, 130, 20, 150, 50, 100] {
         let batch = inputs.rows(start..<start + size)
         start += size
-        let embeddings = try monitor.reference.embeddingSource.embeddings(batch, model: model)
+        let embeddings = try #require(try monitor.reference.embeddingSource.embeddings(batch, model: model))
         kept += embeddings.scalars
         if let report = try monitor.observe(inputs: batch, predictions: model.predictions(batch), embeddings: embeddings).report { last = report }
     }
