@@ -393,7 +393,7 @@ struct InferenceJSONReader {
     /// units in the last place) and rounded to a float, unless that double lies within a few
     /// units of a float rounding boundary, where its rounding could differ from the decimal's:
     /// then, and for every other number, the text goes to the standard library's parser.
-    /// - Throws: ``ServingError`` `.invalidArgument` for text that is not a JSON number or a
+    /// - Throws: ``ServingError`` `.invalidRequest` for text that is not a JSON number or a
     ///   number beyond the float range.
     mutating func float(field: String) throws(ServingError) -> Float {
         let start = position
