@@ -59,6 +59,14 @@ let package = Package(
             path: "gateway/infer"
         ),
         .executableTarget(
+            name: "onnx-bench",
+            dependencies: [
+                .product(name: "BulwarkTensor", package: root),
+                .product(name: "BulwarkModels", package: root),
+            ],
+            path: "onnx/bench"
+        ),
+        .executableTarget(
             name: "onnx-train-bench",
             dependencies: [
                 .product(name: "BulwarkTensor", package: root),

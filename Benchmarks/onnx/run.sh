@@ -6,19 +6,15 @@
 # Prints images/s and the ratio Bulwark ÷ onnxruntime time (1.0 = as fast, < 1 = Bulwark faster; target ≤ 1.5).
 # Usage: Benchmarks/onnx/run.sh [seconds-per-measure] [export]
 #   with "export" it also runs the export check (export_check.sh) afterwards.
-# The bench binary is compiled with swiftc against the repository's own release build of
-# BulwarkModels (no second SwiftPM package, so no cold rebuild of the dependencies).
+# The bench binary is the Benchmarks package's onnx-bench product (onnx/bench/main.swift; the
+# package builds the repository's modules in release once, then incrementally).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 seconds="${1:-2}"
 venv="$("$root/Benchmarks/setup-venv.sh" onnx onnxruntime | tail -n 1)"   # $BULWARK_VENV
-work="${ONNX_BENCH_WORK:-/tmp/bulwark-onnx-bench}"; mkdir -p "$work"
-(cd "$root" && swift build -c release --target BulwarkModels >/dev/null)
-b="$root/.build/release"
-swiftc -O -swift-version 6 -I "$b/Modules" -Xcc -fmodule-map-file="$root/Sources/CBLAS/module.modulemap" \
-    "$here/onnx-bench.swift" "$b"/BulwarkModels.build/*.o "$b"/BulwarkTensor.build/*.o "$b"/SwiftProtobuf.build/*.o \
-    -lopenblas -o "$work/onnx-bench"
+(cd "$root/Benchmarks" && swift build -c release --product onnx-bench >&2)
+bench="$root/Benchmarks/.build/release/onnx-bench"
 pin=(); command -v taskset >/dev/null && pin=(taskset -c 0,1)
 fixtures="$root/Tests/BulwarkModelsTests/Fixtures/onnx"
 echo "cores: $(nproc); onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)'); $seconds s per measure"
@@ -26,7 +22,7 @@ echo "images/s; ratio = Bulwark ÷ onnxruntime time (< 1: Bulwark faster)"
 printf '%-8s%-8s%16s%16s%10s\n' model batch onnxruntime Bulwark ratio
 for m in mlp cnn resnet; do
     o="$("${pin[@]}" "$venv/bin/python" "$here/ort_bench.py" "$fixtures/$m.onnx" "$seconds")"
-    bw="$(OPENBLAS_NUM_THREADS=1 "${pin[@]}" "$work/onnx-bench" "$fixtures/$m.onnx" "$seconds")"
+    bw="$(OPENBLAS_NUM_THREADS=1 "${pin[@]}" "$bench" "$fixtures/$m.onnx" "$seconds")"
     "$venv/bin/python" - "$m" "$o" "$bw" <<'PY'
 import json, sys
 m, o, b = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])

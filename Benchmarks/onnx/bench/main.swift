@@ -2,7 +2,7 @@ import Foundation
 import BulwarkTensor
 import BulwarkModels
 
-// Usage: onnx-bench MODEL.onnx [seconds-per-measure]   (built by run.sh)
+// Usage: onnx-bench MODEL.onnx [seconds-per-measure]   (built and run by Benchmarks/onnx/run.sh)
 // Prints one JSON object: images per second at batch 1 and batch 256 (inference, no tape gradients).
 let args = CommandLine.arguments
 guard args.count >= 2 else { FileHandle.standardError.write(Data("usage: onnx-bench MODEL.onnx [seconds]\n".utf8)); exit(2) }
