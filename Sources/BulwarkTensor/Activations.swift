@@ -1,3 +1,4 @@
+import CBulwarkKernels
 import Foundation
 
 /// Element-wise non-linearities and softmax on plain tensors.
@@ -56,8 +57,15 @@ extension Tensor {
     public func sigmoid() -> Tensor {
         map { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }
     }
-    /// Hyperbolic tangent.
-    public func tanh() -> Tensor { map { Foundation.tanh($0) } }
+    /// Hyperbolic tangent, eight lanes at a time in C (within a few float ulps of the correctly
+    /// rounded value; libm's scalar `tanhf` was a quarter of a small tanh mlp's inference).
+    public func tanh() -> Tensor {
+        Tensor(shape: shape, unsafeUninitializedCapacity: { out in
+            scalars.withUnsafeBufferPointer { x in
+                if let source = x.baseAddress, let target = out.baseAddress { bulwark_tanh(source, x.count, target) }
+            }
+        })
+    }
     /// eˣ.
     public func exp() -> Tensor { map { Foundation.exp($0) } }
     /// Natural logarithm.

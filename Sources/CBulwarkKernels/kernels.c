@@ -145,3 +145,48 @@ CLONES void bulwark_max_pool_2x2(const float *src, size_t w, size_t oh, size_t o
         }
     }
 }
+
+/// tanh of eight lanes (see bulwark_tanh).
+#define TANH8(v) ({                                                                               \
+    const f8 one_ = 1.0f;                                                                        \
+    i8 bits_ = (i8)(v);                                                                          \
+    i8 sign_ = bits_ & (i8)(u8)0x80000000u;                                                      \
+    f8 a_ = (f8)(bits_ & ~sign_);                                                                \
+    f8 s_ = a_ * a_;                                                                             \
+    f8 p_ = (f8)(-1382.0f / 155925.0f);                                                          \
+    p_ = p_ * s_ + 62.0f / 2835.0f;                                                              \
+    p_ = p_ * s_ + -17.0f / 315.0f;                                                              \
+    p_ = p_ * s_ + 2.0f / 15.0f;                                                                 \
+    p_ = p_ * s_ + -1.0f / 3.0f;                                                                 \
+    f8 near_ = a_ + a_ * s_ * p_;                                                                \
+    f8 z_ = -2.0f * a_;                                                                          \
+    z_ = SELECT(z_ < -20.0f, (f8)-20.0f, z_);                                                    \
+    f8 n_ = __builtin_elementwise_floor(z_ * 1.4426950408889634f + 0.5f);                        \
+    f8 r_ = (z_ - n_ * 0.693145751953125f) - n_ * 1.428606765330187e-06f;                        \
+    f8 e_ = (f8)(1.0f / 5040.0f);                                                                \
+    e_ = e_ * r_ + 1.0f / 720.0f;                                                                \
+    e_ = e_ * r_ + 1.0f / 120.0f;                                                                \
+    e_ = e_ * r_ + 1.0f / 24.0f;                                                                 \
+    e_ = e_ * r_ + 1.0f / 6.0f;                                                                  \
+    e_ = e_ * r_ + 0.5f;                                                                         \
+    e_ = e_ * r_ + 1.0f;                                                                         \
+    e_ = e_ * r_ + 1.0f;                                                                         \
+    i8 ni_ = __builtin_convertvector(n_, i8);                                                    \
+    f8 t_ = (f8)((i8)e_ + (ni_ << 23));                                                          \
+    f8 far_ = (one_ - t_) / (one_ + t_);                                                         \
+    f8 m_ = SELECT(a_ < 0.3f, near_, far_);                                                      \
+    m_ = SELECT(a_ >= 9.0f, one_, m_);                                                           \
+    (f8)((i8)m_ | sign_);                                                                        \
+})
+
+CLONES void bulwark_tanh(const float *x, size_t n, float *y) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) STORE(y + i, TANH8(LOAD(f8, x + i)));
+    if (i < n) {
+        // the last few through the same lanes, so a value's tanh does not depend on its position
+        float in[8] = {0}, out[8];
+        for (size_t j = i; j < n; j++) in[j - i] = x[j];
+        STORE(out, TANH8(LOAD(f8, in)));
+        for (size_t j = i; j < n; j++) y[j] = out[j - i];
+    }
+}

@@ -69,6 +69,12 @@ void bulwark_conv_single_channel(const float *in, size_t h, size_t w, const floa
                                  size_t kh, size_t kw, size_t pad_top, size_t pad_left, size_t oh, size_t ow,
                                  float *padded, float *out);
 
+/// y[i] = tanh(x[i]) for i < n (x and y may be the same array), within a few float ulps:
+/// x + x³·P(x²) (the series to x¹¹) below |x| = 0.3, (1 − t)/(1 + t) with t = e^(−2|x|) from a
+/// degree-7 polynomial and an exact power of two up to 9, ±1 beyond; NaN stays NaN. Eight lanes
+/// at a time, the last few through the same lanes, so every element is computed the same way.
+void bulwark_tanh(const float *x, size_t n, float *y);
+
 /// C[i·ldc + j] += Σ_p A[i·lda + p]·B[j·ldb + p] for i < m, j < n (C += A·Bᵀ, row-major), with
 /// fused multiply-adds on CPUs with AVX2 and FMA; returns 1, or 0 having done nothing on other
 /// CPUs (the caller then uses BLAS). Meant for a few rows of A (a small batch through a dense
