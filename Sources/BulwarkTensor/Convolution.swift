@@ -289,6 +289,34 @@ public enum Convolution {
         return (y, indices)
     }
 
+    /// The N×O×H×W output of a forward path — H×W the epilogue's size when there is one, else
+    /// `height`×`width` — written by `body` from the input's and the weights' storage (boxed for
+    /// the parallel workers), into the output, whose plane size it is given.
+    static func forwardOutput(_ x: Tensor, weights: [Float], outputs o: Int, height: Int, width: Int, epilogue: Epilogue?,
+                              _ body: (_ input: UncheckedBox<UnsafePointer<Float>>, _ weights: UncheckedBox<UnsafePointer<Float>>,
+                                       _ output: SharedPointer, _ outPixels: Int) -> Void) -> Tensor {
+        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (height, width)
+        return Tensor(shape: [x.shape[0], o, outH, outW], unsafeUninitializedCapacity: { out in
+            x.scalars.withUnsafeBufferPointer { px in
+                weights.withUnsafeBufferPointer { pw in
+                    body(UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!), SharedPointer(out.baseAddress!), outH * outW)
+                }
+            }
+        })
+    }
+
+    /// Writes one product plane of `pixels` values to the output: through the epilogue when
+    /// there is one (`plane` is its index in the N×O output), else with `bias` added.
+    @inline(__always)
+    static func finishPlane(_ src: UnsafePointer<Float>, bias: Float, plane: Int, pixels: Int, epilogue: Epilogue?,
+                            into dst: UnsafeMutablePointer<Float>) {
+        if let epilogue {
+            epilogue.apply(src, bias: bias, plane: plane, into: dst)
+        } else {
+            for q in 0..<pixels { dst[q] = src[q] + bias }
+        }
+    }
+
     /// What a fused inference convolution does to each output plane after the bias: max
     /// pooling (optional), then ReLU (optional). `height`×`width` is the size it writes.
     struct Epilogue {
@@ -349,78 +377,66 @@ public enum Convolution {
             return singleChannelForward(x, w, biasValues: biasValues, geometry: g, oh: oh, ow: ow, epilogue: epilogue)
         }
         let block = pointwise ? 1 : Im2Col.imageBlock(pixels: pixels)
-        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
-        let outPixels = outH * outW
-        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
-            let pout = SharedPointer(out.baseAddress!)
-            x.scalars.withUnsafeBufferPointer { px in
-                w.scalars.withUnsafeBufferPointer { pw in
-                    let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
-                    parallelChunks(n, costPerItem: o * rows * pixels) { range in
-                        var cols = Im2Col.scratch(pointwise ? 0 : rows * pixels * block)
-                        var prod = Im2Col.scratch(block > 1 || epilogue != nil ? og * pixels * block : 0)
-                        cols.withUnsafeMutableBufferPointer { pc in
-                            prod.withUnsafeMutableBufferPointer { pp in
-                                var start = range.lowerBound
-                                while start < range.upperBound {
-                                    let count = Swift.min(block, range.upperBound - start)
-                                    let width = count * pixels
-                                    for grp in 0..<groups {
-                                        let weights = pw.value + grp * og * rows
-                                        if count == 1 {
-                                            // one image: multiply straight into the output (or, with an
-                                            // epilogue, into the product buffer), bias pre-filled
-                                            let image = px.value + start * c * h * wd
-                                            let dst = epilogue == nil ? pout.base + (start * o + grp * og) * pixels : pp.baseAddress!
-                                            let b: UnsafePointer<Float>
-                                            if pointwise {
-                                                b = image + grp * cg * h * wd
-                                            } else {
-                                                Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow,
-                                                             cols: pc.baseAddress!)
-                                                b = UnsafePointer(pc.baseAddress!)
-                                            }
-                                            if let biasValues {
-                                                for oc in 0..<og { (dst + oc * pixels).update(repeating: biasValues[grp * og + oc], count: pixels) }
-                                            }
-                                            BLAS.serialGemm(false, false, og, pixels, rows, 1, weights, rows,
-                                                            b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
-                                            if let epilogue {
-                                                for oc in 0..<og {
-                                                    epilogue.apply(dst + oc * pixels, bias: nil, plane: start * o + grp * og + oc,
-                                                                   into: pout.base + (start * o + grp * og + oc) * outPixels)
-                                                }
-                                            }
-                                            continue
-                                        }
-                                        // a block of images side by side: one og × (count·pixels) product, then scatter
-                                        for k in 0..<count {
-                                            Im2Col.lower(px.value + (start + k) * c * h * wd, height: h, width: wd, c0: grp * cg, cg: cg,
-                                                         g: g, oh: oh, ow: ow, cols: pc.baseAddress! + k * pixels, ldc: width)
-                                        }
-                                        BLAS.serialGemm(false, false, og, width, rows, 1, weights, rows,
-                                                        pc.baseAddress!, width, 0, pp.baseAddress!, width)
-                                        for k in 0..<count {
-                                            for oc in 0..<og {
-                                                let src = pp.baseAddress! + oc * width + k * pixels
-                                                let dst = pout.base + ((start + k) * o + grp * og + oc) * outPixels
-                                                let bv = biasValues?[grp * og + oc] ?? 0
-                                                if let epilogue {
-                                                    epilogue.apply(src, bias: bv, plane: (start + k) * o + grp * og + oc, into: dst)
-                                                } else {
-                                                    for q in 0..<pixels { dst[q] = src[q] + bv }
-                                                }
-                                            }
+        return forwardOutput(x, weights: w.scalars, outputs: o, height: oh, width: ow, epilogue: epilogue) { px, pw, pout, outPixels in
+            parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                var cols = Im2Col.scratch(pointwise ? 0 : rows * pixels * block)
+                var prod = Im2Col.scratch(block > 1 || epilogue != nil ? og * pixels * block : 0)
+                cols.withUnsafeMutableBufferPointer { pc in
+                    prod.withUnsafeMutableBufferPointer { pp in
+                        var start = range.lowerBound
+                        while start < range.upperBound {
+                            let count = Swift.min(block, range.upperBound - start)
+                            let width = count * pixels
+                            for grp in 0..<groups {
+                                let weights = pw.value + grp * og * rows
+                                if count == 1 {
+                                    // one image: multiply straight into the output (or, with an
+                                    // epilogue, into the product buffer), bias pre-filled
+                                    let image = px.value + start * c * h * wd
+                                    let dst = epilogue == nil ? pout.base + (start * o + grp * og) * pixels : pp.baseAddress!
+                                    let b: UnsafePointer<Float>
+                                    if pointwise {
+                                        b = image + grp * cg * h * wd
+                                    } else {
+                                        Im2Col.lower(image, height: h, width: wd, c0: grp * cg, cg: cg, g: g, oh: oh, ow: ow,
+                                                     cols: pc.baseAddress!)
+                                        b = UnsafePointer(pc.baseAddress!)
+                                    }
+                                    if let biasValues {
+                                        for oc in 0..<og { (dst + oc * pixels).update(repeating: biasValues[grp * og + oc], count: pixels) }
+                                    }
+                                    BLAS.serialGemm(false, false, og, pixels, rows, 1, weights, rows,
+                                                    b, pixels, biasValues == nil ? 0 : 1, dst, pixels)
+                                    if let epilogue {
+                                        for oc in 0..<og {
+                                            epilogue.apply(dst + oc * pixels, bias: nil, plane: start * o + grp * og + oc,
+                                                           into: pout.base + (start * o + grp * og + oc) * outPixels)
                                         }
                                     }
-                                    start += count
+                                    continue
+                                }
+                                // a block of images side by side: one og × (count·pixels) product, then scatter
+                                for k in 0..<count {
+                                    Im2Col.lower(px.value + (start + k) * c * h * wd, height: h, width: wd, c0: grp * cg, cg: cg,
+                                                 g: g, oh: oh, ow: ow, cols: pc.baseAddress! + k * pixels, ldc: width)
+                                }
+                                BLAS.serialGemm(false, false, og, width, rows, 1, weights, rows,
+                                                pc.baseAddress!, width, 0, pp.baseAddress!, width)
+                                for k in 0..<count {
+                                    for oc in 0..<og {
+                                        let src = pp.baseAddress! + oc * width + k * pixels
+                                        let dst = pout.base + ((start + k) * o + grp * og + oc) * outPixels
+                                        let bv = biasValues?[grp * og + oc] ?? 0
+                                        finishPlane(src, bias: bv, plane: (start + k) * o + grp * og + oc, pixels: pixels, epilogue: epilogue, into: dst)
+                                    }
                                 }
                             }
+                            start += count
                         }
                     }
                 }
             }
-        })
+        }
     }
 
     /// `forward` of a single-channel input with stride 1 and no dilation — a grayscale model's
@@ -434,41 +450,33 @@ public enum Convolution {
         let (n, h, wd) = (x.shape[0], x.shape[2], x.shape[3])
         let o = w.shape[0], pixels = oh * ow
         let (kh, kw) = (g.kernelHeight, g.kernelWidth)
-        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
-        let outPixels = outH * outW
-        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
-            let pout = SharedPointer(out.baseAddress!)
-            x.scalars.withUnsafeBufferPointer { px in
-                w.scalars.withUnsafeBufferPointer { pw in
-                    (biasValues ?? []).withUnsafeBufferPointer { pb in
-                        let (px, pw) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!))
-                        let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
-                        parallelChunks(n, costPerItem: o * kh * kw * pixels) { range in
-                            let paddedCount = (oh + kh - 1) * (ow + kw - 1)
-                            var scratch = Im2Col.scratch(paddedCount + (epilogue == nil ? 0 : o * pixels))
-                            scratch.withUnsafeMutableBufferPointer { ps in
-                                let padded = ps.baseAddress!, product = padded + paddedCount
-                                for image in range {
-                                    let input = px.value + image * h * wd
-                                    guard let epilogue else {
-                                        // straight into the output, the bias added in the kernel
-                                        bulwark_conv_single_channel(input, h, wd, pw.value, pb.value, o, kh, kw, g.padTop, g.padLeft,
-                                                                    oh, ow, padded, pout.base + image * o * pixels)
-                                        continue
-                                    }
-                                    bulwark_conv_single_channel(input, h, wd, pw.value, nil, o, kh, kw, g.padTop, g.padLeft,
-                                                                oh, ow, padded, product)
-                                    for oc in 0..<o {
-                                        epilogue.apply(product + oc * pixels, bias: biasValues?[oc] ?? 0, plane: image * o + oc,
-                                                       into: pout.base + (image * o + oc) * outPixels)
-                                    }
-                                }
+        return forwardOutput(x, weights: w.scalars, outputs: o, height: oh, width: ow, epilogue: epilogue) { px, pw, pout, outPixels in
+            (biasValues ?? []).withUnsafeBufferPointer { pb in
+                let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
+                parallelChunks(n, costPerItem: o * kh * kw * pixels) { range in
+                    let paddedCount = (oh + kh - 1) * (ow + kw - 1)
+                    var scratch = Im2Col.scratch(paddedCount + (epilogue == nil ? 0 : o * pixels))
+                    scratch.withUnsafeMutableBufferPointer { ps in
+                        let padded = ps.baseAddress!, product = padded + paddedCount
+                        for image in range {
+                            let input = px.value + image * h * wd
+                            guard let epilogue else {
+                                // straight into the output, the bias added in the kernel
+                                bulwark_conv_single_channel(input, h, wd, pw.value, pb.value, o, kh, kw, g.padTop, g.padLeft,
+                                                            oh, ow, padded, pout.base + image * o * pixels)
+                                continue
+                            }
+                            bulwark_conv_single_channel(input, h, wd, pw.value, nil, o, kh, kw, g.padTop, g.padLeft,
+                                                        oh, ow, padded, product)
+                            for oc in 0..<o {
+                                epilogue.apply(product + oc * pixels, bias: biasValues?[oc] ?? 0, plane: image * o + oc,
+                                               into: pout.base + (image * o + oc) * outPixels)
                             }
                         }
                     }
                 }
             }
-        })
+        }
     }
 
     /// `forward` for a 3×3 convolution with stride 1 and padding 1 (``Winograd/applies(_:groups:inputChannels:outputChannels:)``):
@@ -479,45 +487,33 @@ public enum Convolution {
         let o = w.shape[0]
         let pixels = h * wd
         let block = Im2Col.imageBlock(pixels: pixels)
-        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (h, wd)
-        let outPixels = outH * outW
         let u = Winograd.kernels(w, flipped: false)
-        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
-            let pout = SharedPointer(out.baseAddress!)
-            x.scalars.withUnsafeBufferPointer { px in
-                u.withUnsafeBufferPointer { pu in
-                    let (px, pu) = (UncheckedBox(px.baseAddress!), UncheckedBox(pu.baseAddress!))
-                    parallelChunks(n, costPerItem: o * c * 9 * pixels) { range in
-                        let scratch = Winograd.Scratch(images: block, height: h, width: wd, inputs: c, outputs: o)
-                        var prod = Im2Col.scratch(o * pixels * block)
-                        prod.withUnsafeMutableBufferPointer { pp in
-                            let pp = pp.baseAddress!
-                            var start = range.lowerBound
-                            while start < range.upperBound {
-                                let count = Swift.min(block, range.upperBound - start)
-                                let width = count * pixels
-                                Winograd.convolve(px.value + start * c * pixels, imageStride: c * pixels, channelStride: pixels,
-                                                  images: count, inputs: c, height: h, width: wd, kernels: pu.value, outputs: o,
-                                                  scratch: scratch, into: pp, imageStride: pixels, channelStride: width)
-                                for k in 0..<count {
-                                    for oc in 0..<o {
-                                        let src = pp + oc * width + k * pixels
-                                        let dst = pout.base + ((start + k) * o + oc) * outPixels
-                                        let bv = biasValues?[oc] ?? 0
-                                        if let epilogue {
-                                            epilogue.apply(src, bias: bv, plane: (start + k) * o + oc, into: dst)
-                                        } else {
-                                            for q in 0..<pixels { dst[q] = src[q] + bv }
-                                        }
-                                    }
-                                }
-                                start += count
+        return forwardOutput(x, weights: u, outputs: o, height: h, width: wd, epilogue: epilogue) { px, pu, pout, outPixels in
+            parallelChunks(n, costPerItem: o * c * 9 * pixels) { range in
+                let scratch = Winograd.Scratch(images: block, height: h, width: wd, inputs: c, outputs: o)
+                var prod = Im2Col.scratch(o * pixels * block)
+                prod.withUnsafeMutableBufferPointer { pp in
+                    let pp = pp.baseAddress!
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let count = Swift.min(block, range.upperBound - start)
+                        let width = count * pixels
+                        Winograd.convolve(px.value + start * c * pixels, imageStride: c * pixels, channelStride: pixels,
+                                          images: count, inputs: c, height: h, width: wd, kernels: pu.value, outputs: o,
+                                          scratch: scratch, into: pp, imageStride: pixels, channelStride: width)
+                        for k in 0..<count {
+                            for oc in 0..<o {
+                                let src = pp + oc * width + k * pixels
+                                let dst = pout.base + ((start + k) * o + oc) * outPixels
+                                let bv = biasValues?[oc] ?? 0
+                                finishPlane(src, bias: bv, plane: (start + k) * o + oc, pixels: pixels, epilogue: epilogue, into: dst)
                             }
                         }
+                        start += count
                     }
                 }
             }
-        })
+        }
     }
 
     /// `forward` for small feature maps (under 64 output pixels), where per-image im2col and
@@ -547,62 +543,51 @@ public enum Convolution {
             }
         }
         let block = Swift.max(1, 512 / pixels)  // images lowered together: about 512 columns
-        let (outH, outW) = epilogue.map { ($0.height, $0.width) } ?? (oh, ow)
-        let outPixels = outH * outW
-        return Tensor(shape: [n, o, outH, outW], unsafeUninitializedCapacity: { out in
-            let pout = SharedPointer(out.baseAddress!)
-            x.scalars.withUnsafeBufferPointer { px in
-                w.scalars.withUnsafeBufferPointer { pw in
-                    table.withUnsafeBufferPointer { pt in
-                        let (px, pw, pt) = (UncheckedBox(px.baseAddress!), UncheckedBox(pw.baseAddress!), UncheckedBox(pt.baseAddress!))
-                        parallelChunks(n, costPerItem: o * rows * pixels) { range in
-                            let columns = block * pixels
-                            var cols = [Float](repeating: 0, count: rows * columns)
-                            var prod = [Float](repeating: 0, count: og * columns)
-                            cols.withUnsafeMutableBufferPointer { pc in
-                                prod.withUnsafeMutableBufferPointer { pp in
-                                    let pc = pc.baseAddress!, pp = pp.baseAddress!
-                                    var start = range.lowerBound
-                                    while start < range.upperBound {
-                                        let count = Swift.min(block, range.upperBound - start)
-                                        let width = count * pixels
-                                        for grp in 0..<groups {
-                                            for row in 0..<rows {
-                                                let t = pt.value + row * pixels
-                                                let dst = pc + row * width
-                                                for b in 0..<count {
-                                                    let image = px.value + (start + b) * c * h * wd + grp * cg * h * wd
-                                                    let d = dst + b * pixels
-                                                    for p in 0..<pixels {
-                                                        let k = t[p]
-                                                        d[p] = k >= 0 ? image[k] : 0
-                                                    }
-                                                }
-                                            }
-                                            BLAS.serialGemm(false, false, og, width, rows, 1, pw.value + grp * og * rows, rows,
-                                                            pc, width, 0, pp, width)
-                                            for b in 0..<count {
-                                                for oc in 0..<og {
-                                                    let src = pp + oc * width + b * pixels
-                                                    let dst = pout.base + ((start + b) * o + grp * og + oc) * outPixels
-                                                    let bv = biasValues?[grp * og + oc] ?? 0
-                                                    if let epilogue {
-                                                        epilogue.apply(src, bias: bv, plane: (start + b) * o + grp * og + oc, into: dst)
-                                                    } else {
-                                                        for p in 0..<pixels { dst[p] = src[p] + bv }
-                                                    }
-                                                }
+        return forwardOutput(x, weights: w.scalars, outputs: o, height: oh, width: ow, epilogue: epilogue) { px, pw, pout, outPixels in
+            table.withUnsafeBufferPointer { pt in
+                let pt = UncheckedBox(pt.baseAddress!)
+                parallelChunks(n, costPerItem: o * rows * pixels) { range in
+                    let columns = block * pixels
+                    var cols = [Float](repeating: 0, count: rows * columns)
+                    var prod = [Float](repeating: 0, count: og * columns)
+                    cols.withUnsafeMutableBufferPointer { pc in
+                        prod.withUnsafeMutableBufferPointer { pp in
+                            let pc = pc.baseAddress!, pp = pp.baseAddress!
+                            var start = range.lowerBound
+                            while start < range.upperBound {
+                                let count = Swift.min(block, range.upperBound - start)
+                                let width = count * pixels
+                                for grp in 0..<groups {
+                                    for row in 0..<rows {
+                                        let t = pt.value + row * pixels
+                                        let dst = pc + row * width
+                                        for b in 0..<count {
+                                            let image = px.value + (start + b) * c * h * wd + grp * cg * h * wd
+                                            let d = dst + b * pixels
+                                            for p in 0..<pixels {
+                                                let k = t[p]
+                                                d[p] = k >= 0 ? image[k] : 0
                                             }
                                         }
-                                        start += count
+                                    }
+                                    BLAS.serialGemm(false, false, og, width, rows, 1, pw.value + grp * og * rows, rows,
+                                                    pc, width, 0, pp, width)
+                                    for b in 0..<count {
+                                        for oc in 0..<og {
+                                            let src = pp + oc * width + b * pixels
+                                            let dst = pout.base + ((start + b) * o + grp * og + oc) * outPixels
+                                            let bv = biasValues?[grp * og + oc] ?? 0
+                                            finishPlane(src, bias: bv, plane: (start + b) * o + grp * og + oc, pixels: pixels, epilogue: epilogue, into: dst)
+                                        }
                                     }
                                 }
+                                start += count
                             }
                         }
                     }
                 }
             }
-        })
+        }
     }
 
     /// Gradients of `forward` with respect to the input and the weight (each only when asked).
