@@ -119,8 +119,7 @@ public struct Sequential: TrainableModel {
                 if poolAt < layers.count, let pool = layers[poolAt] as? MaxPool2D {
                     let p = parameters[k..<(k + 2)]
                     x = conv2dMaxPool(x, weight: p[p.startIndex], bias: p[p.startIndex + 1], geometry: conv.geometry,
-                                      groups: conv.groups, pool: pool.geometry)
-                    if relu { x = x.relu() }
+                                      groups: conv.groups, pool: pool.geometry, relu: relu)
                     k += 2
                     i += relu ? 3 : 2
                     continue

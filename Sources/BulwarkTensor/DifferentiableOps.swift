@@ -257,17 +257,20 @@ public func conv2d(_ x: Variable, weight w: Variable, bias b: Variable?, geometr
 /// A convolution followed by max pooling, as one differentiable operation: the values and
 /// gradients of `maxPool2d(conv2d(x, …), geometry: pool)`, bit for bit, without the
 /// full-resolution convolution output or its error ever being held in memory
-/// (``Convolution/forwardMaxPool(_:_:bias:geometry:groups:pool:)``).
+/// (``Convolution/forwardMaxPool(_:_:bias:geometry:groups:pool:)``). With `relu`, a ReLU
+/// follows the pooling (equal to ReLU before it: ReLU is monotone).
 public func conv2dMaxPool(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: Conv2DGeometry, groups: Int = 1,
-                          pool: Conv2DGeometry) -> Variable {
+                          pool: Conv2DGeometry, relu: Bool = false) -> Variable {
     if !x.requiresGradient && !w.requiresGradient && !(b?.requiresGradient ?? false) {
-        // Nothing to differentiate (inference): no argmax indices to record.
-        return x.tape.constant(Convolution.fusedForward(x.value, w.value, bias: b?.value, geometry: g, groups: groups, maxPool: pool))
+        // Nothing to differentiate (inference): one pass, the ReLU included, no argmax indices.
+        return x.tape.constant(Convolution.fusedForward(x.value, w.value, bias: b?.value, geometry: g, groups: groups,
+                                                        maxPool: pool, relu: relu))
     }
-    return conv2dMaxPoolIndexed(x, weight: w, bias: b, geometry: g, groups: groups, pool: pool).output
+    let y = conv2dMaxPoolIndexed(x, weight: w, bias: b, geometry: g, groups: groups, pool: pool).output
+    return relu ? y.relu() : y
 }
 
-/// ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:)`` that also returns, per pooled output,
+/// ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:relu:)`` that also returns, per pooled output,
 /// the flat index of its maximum in the N×O×H×W convolution output: with the pooled output's
 /// error, ``Pooling/maxBackward(_:indices:inputShape:)`` rebuilds the convolution's own error
 /// (DP-SGD's per-example gradients need it).

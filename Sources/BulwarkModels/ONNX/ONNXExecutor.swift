@@ -10,7 +10,7 @@ struct ONNXExecutor {
     /// with ReLU on a quarter of the data for 2×2 windows).
     let reluBeforeMaxPool: Set<Int>
     /// Conv nodes whose output only a MaxPool reads (directly, or through one of the Relu nodes
-    /// above): the index of that MaxPool. `run` executes the pair as one ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:)``
+    /// above): the index of that MaxPool. `run` executes the pair as one ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:relu:)``
     /// (the same values and gradients, without the full-resolution output in memory), unless
     /// per-example taps need the Conv's own output.
     let convBeforeMaxPool: [Int: Int]
@@ -74,15 +74,8 @@ struct ONNXExecutor {
                 let (x, w, bias, g, groups) = try convOperands(node, env, tape: tape)
                 let (oh, ow) = g.outputSize(height: x.shape[2], width: x.shape[3])
                 let p = try poolGeometry(pool, input: [x.shape[0], w.shape[0], oh, ow])
-                var y: Variable
-                if !x.requiresGradient && !w.requiresGradient && !(bias?.requiresGradient ?? false) {
-                    // Inference: one pass, the Relu included, and no argmax indices.
-                    y = tape.constant(Convolution.fusedForward(x.value, w.value, bias: bias?.value, geometry: g, groups: groups,
-                                                               maxPool: p, relu: poolAt == i + 2))
-                } else {
-                    y = conv2dMaxPool(x, weight: w, bias: bias, geometry: g, groups: groups, pool: p)
-                    if poolAt == i + 2 { y = y.relu() }  // the Relu between them, after the pooling as above
-                }
+                // the Relu between them, if any, after the pooling as above
+                let y = conv2dMaxPool(x, weight: w, bias: bias, geometry: g, groups: groups, pool: p, relu: poolAt == i + 2)
                 env[pool.outputs[0]] = .float(y)
                 i = poolAt + 1
                 continue
