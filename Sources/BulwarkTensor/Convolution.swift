@@ -453,13 +453,25 @@ public enum Convolution {
         return forwardOutput(x, weights: w.scalars, outputs: o, height: oh, width: ow, epilogue: epilogue) { px, pw, pout, outPixels in
             (biasValues ?? []).withUnsafeBufferPointer { pb in
                 let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
+                // a 3×3 kernel pooled 2×2 (inference): each pair of output rows pooled in L1
+                let pooledPairs = kh == 3 && kw == 3 && epilogue.map { e in
+                    e.indices == nil && e.pool.map { $0.poolsPairs(height: oh, width: ow) } == true
+                } == true
                 parallelChunks(n, costPerItem: o * kh * kw * pixels) { range in
+                    var rows = Im2Col.scratch(pooledPairs ? 2 * ow : 0)
                     let paddedCount = (oh + kh - 1) * (ow + kw - 1)
                     var scratch = Im2Col.scratch(paddedCount + (epilogue == nil ? 0 : o * pixels))
                     scratch.withUnsafeMutableBufferPointer { ps in
                         let padded = ps.baseAddress!, product = padded + paddedCount
                         for image in range {
                             let input = px.value + image * h * wd
+                            if pooledPairs, let epilogue, rows.withUnsafeMutableBufferPointer({ pr in
+                                bulwark_conv3x3_single_channel_pool(input, h, wd, pw.value, pb.value, o, g.padTop, g.padLeft, oh, ow,
+                                                                    epilogue.relu ? 1 : 0, padded, pr.baseAddress!,
+                                                                    pout.base + image * o * outPixels)
+                            }) != 0 {
+                                continue
+                            }
                             guard let epilogue else {
                                 // straight into the output, the bias added in the kernel
                                 bulwark_conv_single_channel(input, h, wd, pw.value, pb.value, o, kh, kw, g.padTop, g.padLeft,
@@ -488,6 +500,26 @@ public enum Convolution {
         let pixels = h * wd
         let block = Im2Col.imageBlock(pixels: pixels)
         let u = Winograd.kernels(w, flipped: false)
+        if let epilogue, epilogue.indices == nil, let pool = epilogue.pool, pool.poolsPairs(height: h, width: wd) {
+            // the pooling's windows are the output tiles: pooled as the tiles are transformed
+            return forwardOutput(x, weights: u, outputs: o, height: h, width: wd, epilogue: epilogue) { px, pu, pout, outPixels in
+                (biasValues ?? []).withUnsafeBufferPointer { pb in
+                    let pooled = UncheckedBox(Winograd.Pooled(bias: biasValues == nil ? nil : pb.baseAddress, relu: epilogue.relu))
+                    parallelChunks(n, costPerItem: o * c * 9 * pixels) { range in
+                        let scratch = Winograd.Scratch(images: block, height: h, width: wd, inputs: c, outputs: o)
+                        var start = range.lowerBound
+                        while start < range.upperBound {
+                            let count = Swift.min(block, range.upperBound - start)
+                            Winograd.convolve(px.value + start * c * pixels, imageStride: c * pixels, channelStride: pixels,
+                                              images: count, inputs: c, height: h, width: wd, kernels: pu.value, outputs: o,
+                                              scratch: scratch, pooled: pooled.value,
+                                              into: pout.base + start * o * outPixels, imageStride: o * outPixels, channelStride: outPixels)
+                            start += count
+                        }
+                    }
+                }
+            }
+        }
         return forwardOutput(x, weights: u, outputs: o, height: h, width: wd, epilogue: epilogue) { px, pu, pout, outPixels in
             parallelChunks(n, costPerItem: o * c * 9 * pixels) { range in
                 let scratch = Winograd.Scratch(images: block, height: h, width: wd, inputs: c, outputs: o)

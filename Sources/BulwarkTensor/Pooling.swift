@@ -293,3 +293,16 @@ public enum Pooling {
         return d
     }
 }
+
+extension Conv2DGeometry {
+    /// Whether this pooling window, over a `height` × `width` map, is 2×2 with stride 2, no
+    /// padding or dilation and floor rounding: each output the maximum of one aligned pair of
+    /// rows and columns (a Winograd F(2×2, 3×3) output tile, or two rows of a direct
+    /// convolution, pooled before it is written).
+    func poolsPairs(height: Int, width: Int) -> Bool {
+        kernelHeight == 2 && kernelWidth == 2 && strideHeight == 2 && strideWidth == 2
+            && dilationHeight == 1 && dilationWidth == 1
+            && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
+            && outputSize(height: height, width: width) == (height / 2, width / 2)
+    }
+}

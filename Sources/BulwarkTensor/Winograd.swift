@@ -59,18 +59,49 @@ enum Winograd {
     /// split the batch between workers.
     static func convolve(_ input: UnsafePointer<Float>, imageStride inputImageStride: Int, channelStride inputChannelStride: Int,
                          images: Int, inputs: Int, height: Int, width: Int, kernels u: UnsafePointer<Float>, outputs: Int,
-                         scratch: Scratch,
+                         scratch: Scratch, pooled: Pooled? = nil,
                          into output: UnsafeMutablePointer<Float>, imageStride outputImageStride: Int, channelStride outputChannelStride: Int) {
         let tiles = images * ((height + 1) / 2) * ((width + 1) / 2)
         let (ld, v, m) = (scratch.ld, scratch.v, scratch.m)
         precondition(tiles + 8 <= ld, "Winograd scratch sized for fewer images")
         bulwark_winograd_input(input, inputImageStride, inputChannelStride, images, inputs, height, width, v, ld)
-        for xi in 0..<16 {
-            BLAS.serialGemm(false, false, outputs, tiles, inputs, 1, u + xi * outputs * inputs, inputs,
-                            v + xi * inputs * ld, ld, 0, m + xi * outputs * ld, ld)
+        multiply(kernels: u, outputs: outputs, inputs: inputs, tiles: tiles, scratch: scratch)
+        if let pooled {
+            bulwark_winograd_output_pool(m, ld, images, outputs, height, width, pooled.bias, pooled.relu ? 1 : 0,
+                                         output, outputImageStride, outputChannelStride)
+        } else {
+            bulwark_winograd_output(m, ld, images, outputs, height, width, output, outputImageStride, outputChannelStride)
         }
-        bulwark_winograd_output(m, ld, images, outputs, height, width, output, outputImageStride, outputChannelStride)
     }
+
+    /// What ``convolve(_:imageStride:channelStride:images:inputs:height:width:kernels:outputs:scratch:pooled:into:imageStride:channelStride:)``
+    /// does to each 2×2 output tile instead of writing it: adds `bias` (one per output channel,
+    /// or none), takes the tile's maximum (a 2×2 max pooling with stride 2: tiles are its
+    /// windows), then ReLU when `relu`. The output planes are then ⌊H/2⌋ × ⌊W/2⌋.
+    struct Pooled {
+        var bias: UnsafePointer<Float>?
+        var relu: Bool
+    }
+
+    /// The 16 products M_ξ = U_ξ · V_ξ of a block's transformed tiles (in the scratch's `v`, into
+    /// its `m`). With a few dozen input channels the inner dimension is too thin for a general
+    /// sgemm, which packs both operands on every call: a kernel that reads them in place does
+    /// it (where the CPU has AVX2 and FMA), else BLAS.
+    static func multiply(kernels u: UnsafePointer<Float>, outputs: Int, inputs: Int, tiles: Int, scratch: Scratch) {
+        let (ld, v, m) = (scratch.ld, scratch.v, scratch.m)
+        for xi in 0..<16 {
+            let a = u + xi * outputs * inputs, b = v + xi * inputs * ld, c = m + xi * outputs * ld
+            if inputs <= thinProductChannels, bulwark_sgemm_small_k_nn(outputs, tiles, inputs, a, inputs, b, ld, c, ld) != 0 {
+                continue
+            }
+            BLAS.serialGemm(false, false, outputs, tiles, inputs, 1, a, inputs, b, ld, 0, c, ld)
+        }
+    }
+
+    /// Input channels up to which ``multiply(kernels:outputs:inputs:tiles:scratch:)`` reads the
+    /// operands in place (a strip of `inputs` × 24 tiles stays in L1 up to here).
+    static let thinProductChannels = 128
+
     /// Adds the gradients of the transformed kernels, dU_ξ (outputs × inputs) += E_ξ · V_ξᵀ, of
     /// `images` images into `du` (16 × outputs × inputs): E the transformed error tiles of the
     /// output error `dy`, V the transformed input tiles of `x` (strides as in

@@ -77,7 +77,78 @@ int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t 
     return 1;
 }
 
+// C = A·B for a thin inner dimension: Winograd's 16 products per block of images, each
+// outputs × tiles = (outputs × channels)·(channels × tiles) with a few dozen channels. B's rows are
+// read in place, 16 columns at a time (a strip of k × 16 floats stays in L1 while every block of
+// six rows of A passes over it); nothing is packed. Each entry is Σ_p a[i][p]·b[p][j] summed
+// with fused multiply-adds in p order from zero, whatever block it falls in. Blocks are six rows by
+// sixteen columns: twelve accumulators, two B vectors and a broadcast fill the sixteen registers.
+
+/// One MR × (8·NV) block of C; with `masked`, the last vector covers only the columns `mask` keeps.
+static inline __attribute__((always_inline)) TARGET void nn_block(int mr, int nv, int masked, __m256i mask, size_t k,
+                                                                   const float *a, size_t lda, const float *b, size_t ldb,
+                                                                   float *c, size_t ldc) {
+    __m256 acc[6][2];
+    for (int i = 0; i < mr; i++)
+        for (int v = 0; v < nv; v++) acc[i][v] = _mm256_setzero_ps();
+    for (size_t p = 0; p < k; p++) {
+        __m256 bv[2];
+        for (int v = 0; v < nv; v++)
+            bv[v] = masked && v == nv - 1 ? _mm256_maskload_ps(b + p * ldb + 8 * v, mask) : _mm256_loadu_ps(b + p * ldb + 8 * v);
+        for (int i = 0; i < mr; i++) {
+            __m256 av = _mm256_broadcast_ss(a + i * lda + p);
+            for (int v = 0; v < nv; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+    }
+    for (int i = 0; i < mr; i++)
+        for (int v = 0; v < nv; v++) {
+            if (masked && v == nv - 1) _mm256_maskstore_ps(c + i * ldc + 8 * v, mask, acc[i][v]);
+            else _mm256_storeu_ps(c + i * ldc + 8 * v, acc[i][v]);
+        }
+}
+
+#define NN_ROWS(NV, MASKED)                                                                                  \
+    for (size_t i = 0; i < m; i += 6) {                                                                     \
+        const float *ai = a + i * lda;                                                                      \
+        float *ci = c + i * ldc + j;                                                                        \
+        switch (m - i < 6 ? m - i : 6) {                                                                    \
+        case 6: nn_block(6, NV, MASKED, mask, k, ai, lda, b + j, ldb, ci, ldc); break;                      \
+        case 5: nn_block(5, NV, MASKED, mask, k, ai, lda, b + j, ldb, ci, ldc); break;                      \
+        case 4: nn_block(4, NV, MASKED, mask, k, ai, lda, b + j, ldb, ci, ldc); break;                      \
+        case 3: nn_block(3, NV, MASKED, mask, k, ai, lda, b + j, ldb, ci, ldc); break;                      \
+        case 2: nn_block(2, NV, MASKED, mask, k, ai, lda, b + j, ldb, ci, ldc); break;                      \
+        default: nn_block(1, NV, MASKED, mask, k, ai, lda, b + j, ldb, ci, ldc); break;                     \
+        }                                                                                                   \
+    }
+
+static TARGET void small_k_nn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                              float *c, size_t ldc) {
+    __m256i mask = _mm256_setzero_si256();
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) { NN_ROWS(2, 0) }
+    if (n - j >= 8) { NN_ROWS(1, 0) j += 8; }
+    if (j < n) {
+        int left = (int)(n - j);
+        mask = _mm256_setr_epi32(0 < left ? -1 : 0, 1 < left ? -1 : 0, 2 < left ? -1 : 0, 3 < left ? -1 : 0,
+                                 4 < left ? -1 : 0, 5 < left ? -1 : 0, 6 < left ? -1 : 0, 7 < left ? -1 : 0);
+        NN_ROWS(1, 1)
+    }
+}
+
+int bulwark_sgemm_small_k_nn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                             float *c, size_t ldc) {
+    if (!has_avx2_fma()) return 0;
+    small_k_nn(m, n, k, a, lda, b, ldb, c, ldc);
+    return 1;
+}
+
 #else
+
+int bulwark_sgemm_small_k_nn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                             float *c, size_t ldc) {
+    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc;
+    return 0;
+}
 
 int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                            float *c, size_t ldc) {
@@ -139,35 +210,98 @@ static inline __attribute__((always_inline)) TARGET void conv_block(int mr, cons
     }
 }
 
-/// 3×3 kernels: a kernel's nine weights stay in registers for all its rows; each eight-column
-/// block is one chain of nine multiply-adds (consecutive blocks are independent, so the CPU
-/// overlaps them).
+/// One output row of a 3×3 kernel whose nine weights are in w[0…8] (broadcast): from the padded
+/// rows r0, r1, r2, eight columns at a time, each block one chain of nine multiply-adds
+/// (consecutive blocks are independent, so the CPU overlaps them); the last block overlaps the
+/// one before it (it rewrites the same sums). `bias` is added when `with_bias`.
+static inline __attribute__((always_inline)) TARGET void conv3x3_row(const __m256 *w, __m256 b, int with_bias, const float *r0,
+                                                                      const float *r1, const float *r2, size_t ow, float *dst) {
+    for (size_t j = 0;; j += 8) {
+        size_t at = j + 8 <= ow ? j : ow - 8;
+        __m256 acc = _mm256_mul_ps(w[0], _mm256_loadu_ps(r0 + at));
+        acc = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(r0 + at + 1), acc);
+        acc = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(r0 + at + 2), acc);
+        acc = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(r1 + at), acc);
+        acc = _mm256_fmadd_ps(w[4], _mm256_loadu_ps(r1 + at + 1), acc);
+        acc = _mm256_fmadd_ps(w[5], _mm256_loadu_ps(r1 + at + 2), acc);
+        acc = _mm256_fmadd_ps(w[6], _mm256_loadu_ps(r2 + at), acc);
+        acc = _mm256_fmadd_ps(w[7], _mm256_loadu_ps(r2 + at + 1), acc);
+        acc = _mm256_fmadd_ps(w[8], _mm256_loadu_ps(r2 + at + 2), acc);
+        if (with_bias) acc = _mm256_add_ps(acc, b);
+        _mm256_storeu_ps(dst + at, acc);
+        if (at + 8 >= ow) break;
+    }
+}
+
+/// 3×3 kernels: a kernel's nine weights stay in registers for all its rows.
 static TARGET void conv3x3_fma(const float *padded, const float *weight, const float *bias, size_t outputs, size_t oh, size_t ow,
                                float *out) {
     size_t pw = ow + 2;
     for (size_t o = 0; o < outputs; o++) {
-        const float *k = weight + o * 9;
-        __m256 w0 = _mm256_broadcast_ss(k), w1 = _mm256_broadcast_ss(k + 1), w2 = _mm256_broadcast_ss(k + 2);
-        __m256 w3 = _mm256_broadcast_ss(k + 3), w4 = _mm256_broadcast_ss(k + 4), w5 = _mm256_broadcast_ss(k + 5);
-        __m256 w6 = _mm256_broadcast_ss(k + 6), w7 = _mm256_broadcast_ss(k + 7), w8 = _mm256_broadcast_ss(k + 8);
+        __m256 w[9];
+        for (int t = 0; t < 9; t++) w[t] = _mm256_broadcast_ss(weight + o * 9 + t);
         __m256 b = _mm256_set1_ps(bias ? bias[o] : 0.0f);
         for (size_t i = 0; i < oh; i++) {
-            const float *r0 = padded + i * pw, *r1 = r0 + pw, *r2 = r1 + pw;
-            float *dst = out + (o * oh + i) * ow;
+            const float *r0 = padded + i * pw;
+            conv3x3_row(w, b, bias != NULL, r0, r0 + pw, r0 + 2 * pw, ow, out + (o * oh + i) * ow);
+        }
+    }
+}
+
+/// The nine-tap sum of output row `r0` (padded rows r0, r0 + pw, r0 + 2·pw), eight columns from
+/// `at`: the chain of `conv3x3_row`, without a bias.
+#define TAPS(r0, at) ({                                                                           \
+    const float *q0_ = (r0) + (at), *q1_ = q0_ + pw, *q2_ = q1_ + pw;                             \
+    __m256 s_ = _mm256_mul_ps(w[0], _mm256_loadu_ps(q0_));                                      \
+    s_ = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(q0_ + 1), s_);                                   \
+    s_ = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(q0_ + 2), s_);                                   \
+    s_ = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(q1_), s_);                                       \
+    s_ = _mm256_fmadd_ps(w[4], _mm256_loadu_ps(q1_ + 1), s_);                                   \
+    s_ = _mm256_fmadd_ps(w[5], _mm256_loadu_ps(q1_ + 2), s_);                                   \
+    s_ = _mm256_fmadd_ps(w[6], _mm256_loadu_ps(q2_), s_);                                       \
+    s_ = _mm256_fmadd_ps(w[7], _mm256_loadu_ps(q2_ + 1), s_);                                   \
+    _mm256_fmadd_ps(w[8], _mm256_loadu_ps(q2_ + 2), s_);                                        \
+})
+
+/// Lane-wise `b > a ? b : a` (a when either is NaN), the comparison of `bulwark_max_pool_2x2`.
+#define MAX_GT(a, b) ({ __m256 a_ = (a), b_ = (b); _mm256_blendv_ps(a_, b_, _mm256_cmp_ps(b_, a_, _CMP_GT_OQ)); })
+
+/// `conv3x3_fma` without a bias, each pair of output rows pooled (2×2, stride 2) with the bias
+/// and the comparisons of `bulwark_max_pool_2x2`: the values of the convolution into a buffer
+/// followed by that pooling, bit for bit. Sixteen columns of both rows are summed in registers
+/// (four independent chains), split into even and odd columns, and eight pooled outputs stored;
+/// the last block of a row overlaps the one before it. Rows narrower than 16 columns go through
+/// a two-row buffer (`rows`) and `bulwark_max_pool_2x2`.
+static TARGET void conv3x3_pool_fma(const float *padded, const float *weight, const float *bias, size_t outputs, size_t oh,
+                                    size_t ow, int relu, float *rows, float *out) {
+    size_t pw = ow + 2, ph2 = oh / 2, pw2 = ow / 2;
+    __m256 none = _mm256_setzero_ps();
+    for (size_t o = 0; o < outputs; o++) {
+        __m256 w[9];
+        for (int t = 0; t < 9; t++) w[t] = _mm256_broadcast_ss(weight + o * 9 + t);
+        float bo = bias ? bias[o] : 0.0f;
+        __m256 b8 = _mm256_set1_ps(bo);
+        for (size_t i = 0; i < ph2; i++) {
+            const float *r0 = padded + 2 * i * pw;
+            float *dst = out + (o * ph2 + i) * pw2;
+            if (pw2 < 8) {
+                conv3x3_row(w, none, 0, r0, r0 + pw, r0 + 2 * pw, ow, rows);
+                conv3x3_row(w, none, 0, r0 + pw, r0 + 2 * pw, r0 + 3 * pw, ow, rows + ow);
+                bulwark_max_pool_2x2(rows, ow, 1, pw2, bo, relu, dst);
+                continue;
+            }
             for (size_t j = 0;; j += 8) {
-                size_t at = j + 8 <= ow ? j : ow - 8;
-                __m256 acc = _mm256_mul_ps(w0, _mm256_loadu_ps(r0 + at));
-                acc = _mm256_fmadd_ps(w1, _mm256_loadu_ps(r0 + at + 1), acc);
-                acc = _mm256_fmadd_ps(w2, _mm256_loadu_ps(r0 + at + 2), acc);
-                acc = _mm256_fmadd_ps(w3, _mm256_loadu_ps(r1 + at), acc);
-                acc = _mm256_fmadd_ps(w4, _mm256_loadu_ps(r1 + at + 1), acc);
-                acc = _mm256_fmadd_ps(w5, _mm256_loadu_ps(r1 + at + 2), acc);
-                acc = _mm256_fmadd_ps(w6, _mm256_loadu_ps(r2 + at), acc);
-                acc = _mm256_fmadd_ps(w7, _mm256_loadu_ps(r2 + at + 1), acc);
-                acc = _mm256_fmadd_ps(w8, _mm256_loadu_ps(r2 + at + 2), acc);
-                if (bias) acc = _mm256_add_ps(acc, b);
-                _mm256_storeu_ps(dst + at, acc);
-                if (at + 8 >= ow) break;
+                size_t at = j + 8 <= pw2 ? j : pw2 - 8;  // pooled column; the sums start at 2·at
+                __m256 top0 = TAPS(r0, 2 * at), top1 = TAPS(r0, 2 * at + 8);
+                __m256 bot0 = TAPS(r0 + pw, 2 * at), bot1 = TAPS(r0 + pw, 2 * at + 8);
+                __m256 a = _mm256_add_ps(__builtin_shufflevector(top0, top1, 0, 2, 4, 6, 8, 10, 12, 14), b8);
+                __m256 b = _mm256_add_ps(__builtin_shufflevector(top0, top1, 1, 3, 5, 7, 9, 11, 13, 15), b8);
+                __m256 c = _mm256_add_ps(__builtin_shufflevector(bot0, bot1, 0, 2, 4, 6, 8, 10, 12, 14), b8);
+                __m256 d = _mm256_add_ps(__builtin_shufflevector(bot0, bot1, 1, 3, 5, 7, 9, 11, 13, 15), b8);
+                __m256 m = MAX_GT(MAX_GT(a, b), MAX_GT(c, d));
+                if (relu) m = _mm256_blendv_ps(none, m, _mm256_cmp_ps(m, none, _CMP_GT_OQ));
+                _mm256_storeu_ps(dst + at, m);
+                if (at + 8 >= pw2) break;
             }
         }
     }
@@ -221,4 +355,19 @@ void bulwark_conv_single_channel(const float *in, size_t h, size_t w, const floa
     }
 #endif
     conv_single_channel_plain(padded, weight, bias, outputs, kh, kw, oh, ow, out);
+}
+
+int bulwark_conv3x3_single_channel_pool(const float *in, size_t h, size_t w, const float *weight, const float *bias,
+                                        size_t outputs, size_t pad_top, size_t pad_left, size_t oh, size_t ow, int relu,
+                                        float *padded, float *rows, float *out) {
+#if defined(__x86_64__)
+    if (ow >= 8 && has_avx2_fma()) {
+        pad_image(in, h, w, 3, 3, pad_top, pad_left, oh, ow, padded);
+        conv3x3_pool_fma(padded, weight, bias, outputs, oh, ow, relu, rows, out);
+        return 1;
+    }
+#endif
+    (void)in; (void)h; (void)w; (void)weight; (void)bias; (void)outputs; (void)pad_top; (void)pad_left; (void)oh; (void)ow;
+    (void)relu; (void)padded; (void)rows; (void)out;
+    return 0;
 }

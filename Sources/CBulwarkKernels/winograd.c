@@ -10,6 +10,7 @@
 #pragma STDC FP_CONTRACT OFF
 
 typedef float f8 __attribute__((ext_vector_type(8)));
+typedef int i8 __attribute__((ext_vector_type(8)));
 
 #if defined(__x86_64__)
 #define CLONES __attribute__((target_clones("avx2", "default")))
@@ -21,6 +22,8 @@ typedef float f8 __attribute__((ext_vector_type(8)));
 #define STORE8(pointer, value) do { f8 value_ = (value); memcpy((pointer), &value_, sizeof value_); } while (0)
 #define EVEN(lo, hi) __builtin_shufflevector((lo), (hi), 0, 2, 4, 6, 8, 10, 12, 14)
 #define ODD(lo, hi) __builtin_shufflevector((lo), (hi), 1, 3, 5, 7, 9, 11, 13, 15)
+/// Lane-wise `mask ? a : b` (mask lanes all ones or zero, as a comparison gives them).
+#define SELECT(mask, a, b) ((f8)(((i8)(a) & (mask)) | ((i8)(b) & ~(mask))))
 
 void bulwark_winograd_kernels(const float *weight, size_t outputs, size_t inputs, int flip, float *u) {
     size_t rows = flip ? inputs : outputs, cols = flip ? outputs : inputs;
@@ -158,6 +161,50 @@ void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t c
                                 for (size_t j = 0; j < count; j++) line[j] = tmp[j];
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+CLONES
+void bulwark_winograd_output_pool(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
+                                  const float *bias, int relu, float *out, size_t image_stride, size_t channel_stride) {
+    size_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    size_t ph = h / 2, pw = w / 2;  // the whole tiles: each one output of the pooling
+    size_t step = channels * ldm;
+    const f8 zero = 0.0f;
+    for (size_t b = 0; b < images; b++) {
+        for (size_t o = 0; o < channels; o++) {
+            float *plane = out + b * image_stride + o * channel_stride;
+            const f8 b8 = bias ? bias[o] : 0.0f;
+            for (size_t ty = 0; ty < ph; ty++) {
+                size_t t0 = (b * th + ty) * tw;
+                for (size_t tx = 0; tx < pw; tx += 8) {
+                    const float *src = m + o * ldm + t0 + tx;
+                    f8 x[16];
+                    for (int xi = 0; xi < 16; xi++) x[xi] = LOAD8(src + (size_t)xi * step);
+                    // Aᵀ x A as in bulwark_winograd_output, then the window's maximum
+                    f8 s0[4], s1[4];
+                    for (int k = 0; k < 4; k++) {
+                        s0[k] = x[k] + x[4 + k] + x[8 + k];
+                        s1[k] = x[4 + k] - x[8 + k] - x[12 + k];
+                    }
+                    f8 a = (s0[0] + s0[1] + s0[2]) + b8, b2 = (s0[1] - s0[2] - s0[3]) + b8;
+                    f8 c = (s1[0] + s1[1] + s1[2]) + b8, d = (s1[1] - s1[2] - s1[3]) + b8;
+                    // the comparisons of bulwark_max_pool_2x2: within each row, then between rows
+                    f8 ab = SELECT(b2 > a, b2, a), cd = SELECT(d > c, d, c);
+                    f8 mx = SELECT(cd > ab, cd, ab);
+                    if (relu) mx = SELECT(mx > zero, mx, zero);
+                    float *line = plane + ty * pw + tx;
+                    size_t count = pw - tx < 8 ? pw - tx : 8;
+                    if (count == 8) {
+                        STORE8(line, mx);
+                    } else {
+                        float tmp[8];
+                        STORE8(tmp, mx);
+                        for (size_t j = 0; j < count; j++) line[j] = tmp[j];
                     }
                 }
             }

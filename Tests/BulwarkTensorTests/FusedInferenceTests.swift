@@ -5,18 +5,23 @@ import BulwarkTensor
 /// without indices) against the training kernels run one after another: equal bit for bit.
 @Suite struct FusedInferenceTests {
     /// (channels in, out, groups, image side, kernel, padding, stride): the single-image path
-    /// (28×28), the block path (14×14), the small-map path (7×7), groups and a 1×1 kernel.
+    /// (28×28), the block path (14×14), the small-map path (7×7), groups and a 1×1 kernel; then the
+    /// direct single-channel path and Winograd.
     static let convolutions: [(Int, Int, Int, Int, Int, Int, Int)] = [
         (1, 8, 1, 28, 3, 1, 1), (4, 6, 1, 14, 3, 1, 1), (4, 6, 2, 7, 3, 1, 1), (3, 5, 1, 9, 1, 0, 1), (2, 4, 1, 11, 3, 0, 2),
         // single-channel stride-1 convolutions (the direct path): a 5×5 kernel, no padding, and stride 2 (not direct)
         (1, 5, 1, 13, 5, 2, 1), (1, 3, 1, 10, 3, 0, 1), (1, 4, 1, 9, 3, 1, 2),
+        // a 3×3 single-channel layer with odd sides (its 2×2 pooling drops the last row and column)
+        (1, 5, 1, 19, 3, 1, 1),
+        // Winograd (eight channels or more): 2×2 pooling of whole output tiles, on even and odd sides
+        (8, 13, 1, 14, 3, 1, 1), (9, 8, 1, 11, 3, 1, 1),
     ]
     /// No pooling, the 2×2/2 fast path, and a padded 3×3/2 window (the general path).
     static let pools: [Conv2DGeometry?] = [
         nil, Conv2DGeometry(kernel: (2, 2), stride: (2, 2)), Conv2DGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
     ]
 
-    @Test(arguments: 0..<8)
+    @Test(arguments: 0..<11)
     func fusedConvolutionEqualsConvolutionPoolReLU(config: Int) {
         let (c, o, groups, side, k, pad, stride) = Self.convolutions[config]
         var rng = SeededGenerator(seed: UInt64(40 + config))

@@ -4,11 +4,13 @@ import Testing
 /// 3×3 convolutions with stride 1 and padding 1 and at least eight channels each way run through
 /// Winograd F(2×2, 3×3): forward values, input and weight gradients against direct sums in
 /// double precision, on shapes that exercise partial tiles (odd sides), partial groups of eight tiles,
-/// rows under eight floats, and blocks of images split between workers.
+/// rows under eight floats, blocks of images split between workers, and channel counts that leave
+/// partial blocks of rows in the products.
 @Suite struct WinogradTests {
     /// (images, channels in, out, height, width)
     static let shapes: [(Int, Int, Int, Int, Int)] = [
         (7, 8, 12, 14, 14), (3, 9, 8, 7, 9), (2, 16, 8, 1, 5), (1, 8, 8, 2, 2), (5, 8, 16, 28, 28), (2, 8, 8, 33, 17),
+        (3, 9, 13, 10, 6),
     ]
 
     /// y[n, o, i, j] = b[o] + Σ x[n, c, i + ki − 1, j + kj − 1]·w[o, c, ki, kj], in double precision.
@@ -65,7 +67,7 @@ import Testing
         zip(a.scalars, e).map { abs(Double($0) - $1) }.max() ?? 0
     }
 
-    @Test(arguments: 0..<6)
+    @Test(arguments: 0..<7)
     func forwardAndInputGradientEqualTheDirectSums(shape: Int) {
         let (n, c, o, h, wd) = Self.shapes[shape]
         let g = Conv2DGeometry(kernel: (3, 3), padding: (1, 1))

@@ -41,6 +41,14 @@ void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel
 void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
                              float *out, size_t image_stride, size_t channel_stride);
 
+/// The output tiles of `bulwark_winograd_output`, each pooled at once by a 2×2 max pooling with
+/// stride 2 (a tile is one window): out = max over the tile of (y + bias[o]) (bias may be null),
+/// with the comparisons of `bulwark_max_pool_2x2`, then, with `relu`, max(out, 0) with NaN giving
+/// 0 — bit for bit `bulwark_winograd_output` followed by `bulwark_max_pool_2x2` — written as
+/// ⌊H/2⌋ × ⌊W/2⌋ planes at out[image·image_stride + o·channel_stride].
+void bulwark_winograd_output_pool(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
+                                  const float *bias, int relu, float *out, size_t image_stride, size_t channel_stride);
+
 /// The transformed error tiles A d Aᵀ (the adjoint of the output transform) of `images` error
 /// maps laid out as for `bulwark_winograd_input`: e[(ξ·channels + o)·ldv + t], ldv ≥ tiles + 8.
 /// With the input tiles V of the same images, Σ_t E_ξ[o][t]·V_ξ[c][t] is the gradient of the
@@ -69,6 +77,16 @@ void bulwark_conv_single_channel(const float *in, size_t h, size_t w, const floa
                                  size_t kh, size_t kw, size_t pad_top, size_t pad_left, size_t oh, size_t ow,
                                  float *padded, float *out);
 
+/// `bulwark_conv_single_channel` of a 3×3 kernel (no bias) followed by `bulwark_max_pool_2x2`
+/// of each output plane with `bias[o]` (0 when bias is null) and `relu`, bit for bit, written as
+/// ⌊oh/2⌋ × ⌊ow/2⌋ planes to `out`; each pair of rows is pooled while it is in L1. Returns 1,
+/// or 0 having done nothing (on CPUs without AVX2 and FMA, or when ow < 8): the caller then
+/// convolves and pools separately. `padded` is scratch of (oh + 2)·(ow + 2) floats, `rows` of
+/// 2·ow.
+int bulwark_conv3x3_single_channel_pool(const float *in, size_t h, size_t w, const float *weight, const float *bias,
+                                        size_t outputs, size_t pad_top, size_t pad_left, size_t oh, size_t ow, int relu,
+                                        float *padded, float *rows, float *out);
+
 /// y[i] = tanh(x[i]) for i < n (x and y may be the same array), within a few float ulps:
 /// x + x³·P(x²) (the series to x¹¹) below |x| = 0.3, (1 − t)/(1 + t) with t = e^(−2|x|) from a
 /// degree-7 polynomial and an exact power of two up to 9, ±1 beyond; NaN stays NaN. Eight lanes
@@ -81,5 +99,13 @@ void bulwark_tanh(const float *x, size_t n, float *y);
 /// layer, up to a few dozen); each entry is summed the same way whatever m is.
 int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                            float *c, size_t ldc);
+
+/// C[i·ldc + j] = Σ_p A[i·lda + p]·B[p·ldb + j] for i < m, j < n (C = A·B, row-major; C's old
+/// values are overwritten), with fused multiply-adds on CPUs with AVX2 and FMA; returns 1, or 0
+/// having done nothing on other CPUs (the caller then uses BLAS). Meant for a thin inner
+/// dimension k (a few dozen: Winograd's per-position products); A and B are read in place.
+/// Each entry is summed in p order from zero, whatever m and n are.
+int bulwark_sgemm_small_k_nn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                             float *c, size_t ldc);
 
 #endif
