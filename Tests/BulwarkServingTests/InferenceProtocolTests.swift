@@ -25,6 +25,12 @@ private func refusal(_ text: String, limits: InferenceRequestLimits = InferenceR
     let nested = try parse(" {\n\"inputs\" : [ {\"data\":[[1,2],[3,4]],\"shape\":[2,2],\"datatype\":\"UINT8\",\"name\":\"x\\u00e9\"} ] } ")
     #expect(nested.inputs[0].data == [1, 2, 3, 4])
     #expect(nested.inputs[0].name == "xé")
+    // zeros as Python prints them (read in one comparison) beside numbers that begin the same way
+    let zeros = try parse(#"{"inputs":[{"name":"z","shape":[9],"datatype":"FP32","data":[0.0,0.05,0.0 ,-0.0,0.0e3,0.00,0.0,0,0.0]}]}"#)
+    #expect(zeros.inputs[0].data == [0, 0.05, 0, 0, 0, 0, 0, 0, 0])
+    #expect(zeros.inputs[0].data[3].sign == .minus)
+    #expect(refusal(#"{"inputs":[{"name":"z","shape":[2],"datatype":"FP32","data":[0.0,0.0.0]}]}"#) != nil)
+    #expect(refusal(#"{"inputs":[{"name":"z","shape":[1],"datatype":"FP32","data":[0.0"#) != nil)
     let booleans = try parse(#"{"inputs":[{"name":"b","shape":[3],"datatype":"BOOL","data":[true,false,1]}]}"#)
     #expect(booleans.inputs[0].data == [1, 0, 1])
 }

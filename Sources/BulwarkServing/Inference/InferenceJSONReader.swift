@@ -100,7 +100,8 @@ struct InferenceJSONReader {
         guard count == data.count else {
             throw Self.invalid("\(label): shape \(shape) holds \(count) elements but data has \(data.count)")
         }
-        if datatype != .fp64 {
+        // (FP32 and FP64 need no check here: the number reader refuses what is not a finite float)
+        if datatype != .fp64, datatype != .fp32 {
             let range = datatype.range.map { Float($0.lowerBound)...Float($0.upperBound) }
             for (offset, value) in data.enumerated() {
                 if let range, !range.contains(value) {
@@ -174,9 +175,19 @@ struct InferenceJSONReader {
                 try count(field: field)
                 values.append(flag ? 1 : 0)
             default:
-                let single = try float(field: field)
-                try count(field: field)
-                values.append(single)
+                // "0.0" before ',' or ']' (a zero as Python's json and most writers print a
+                // float: the commonest number in an image) is read in one comparison
+                if position + 4 <= bytes.count,
+                   case let word = UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt32.self),
+                   word == Self.zeroComma || word == Self.zeroBracket {
+                    position += 3
+                    try count(field: field)
+                    values.append(0)
+                } else {
+                    let single = try float(field: field)
+                    try count(field: field)
+                    values.append(single)
+                }
             }
             skipWhitespace()
             if consume(UInt8(ascii: ",")) { continue }
@@ -421,14 +432,18 @@ struct InferenceJSONReader {
             p += 1
             guard p < end, base[p] &- 48 < 10 else { throw Self.invalid("\(field): expected digits after '.' at byte \(p)") }
             while p < end {
-                // Eight digits at a time once the first significant one is in (the 17-digit
-                // fractions json.dumps writes for float32 values), while they fit 19 digits.
-                if mantissa != 0, digits <= 11, p + 8 <= end, let eight = Self.eightDigits(base + p) {
-                    mantissa = mantissa &* 100_000_000 &+ eight
-                    digits += 8
-                    fraction += 8
-                    p += 8
-                    continue
+                // Up to eight digits at a time (the 17-digit fractions json.dumps writes for
+                // float32 values), while they fit 19 significant digits.
+                if digits <= 11, p + 8 <= end {
+                    let run = Self.digitRun(base + p)
+                    if run.count > 0 {
+                        if mantissa == 0 { digits += run.significant } else { digits += run.count }
+                        mantissa = mantissa &* Self.powerOfTen(run.count) &+ run.value
+                        fraction += run.count
+                        p += run.count
+                        if run.count < 8 { break }
+                        continue
+                    }
                 }
                 let d = base[p] &- 48
                 if d >= 10 { break }
@@ -481,19 +496,43 @@ struct InferenceJSONReader {
         return single
     }
 
-    /// The value of the eight ASCII digits at `pointer`, or nil when any of the eight bytes is not
-    /// a digit (the SWAR reduction: pairs, then quadruples, then the two halves).
+    /// The digits that start the eight bytes at `pointer`: how many (0 to 8), their value, and how
+    /// many of them follow the first non-zero one (all eight bytes are read; the caller checks
+    /// they are in the buffer). SWAR: the bytes are tested and converted together, in pairs,
+    /// then quadruples, then halves.
     @inline(__always)
-    static func eightDigits(_ pointer: UnsafePointer<UInt8>) -> UInt64? {
+    static func digitRun(_ pointer: UnsafePointer<UInt8>) -> (count: Int, value: UInt64, significant: Int) {
         let chunk = UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
-        // every byte 0x30…0x39: high nibble 3, and adding 6 does not carry out of the low nibble
-        guard chunk & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
-              (chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
-        var v = chunk &- 0x3030_3030_3030_3030          // byte k: digit k (the first digit in the low byte)
-        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF   // 16-bit lanes: two-digit numbers
-        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF // 32-bit lanes: four-digit numbers
-        return (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF
+        let t = chunk ^ 0x3030_3030_3030_3030  // a digit's byte becomes its value, 0…9
+        // a byte's high bit set when it is not a digit: its value, or its low seven bits plus
+        // 0x76, reaches 0x80 (the seven-bit sums cannot carry into the next byte)
+        let nonDigits = ((t & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7676_7676_7676_7676 | t) & 0x8080_8080_8080_8080
+        let count = nonDigits == 0 ? 8 : nonDigits.trailingZeroBitCount / 8  // the first digit is the low byte
+        guard count > 0 else { return (0, 0, 0) }
+        var v = count == 8 ? t : (t & ((1 << (8 * UInt64(count))) - 1)) << (8 * UInt64(8 - count))
+        let significant = v == 0 ? 0 : 8 - v.trailingZeroBitCount / 8  // the leading zeros are the low bytes
+        v = (v &* 10 &+ (v >> 8)) & 0x00FF_00FF_00FF_00FF      // 16-bit lanes: two-digit numbers
+        v = (v &* 100 &+ (v >> 16)) & 0x0000_FFFF_0000_FFFF    // 32-bit lanes: four-digit numbers
+        return (count, (v &* 10_000 &+ (v >> 32)) & 0xFFFF_FFFF, significant)
     }
+
+    /// 10^`exponent` for 1…8.
+    @inline(__always)
+    static func powerOfTen(_ exponent: Int) -> UInt64 {
+        switch exponent {
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        default: 100_000_000
+        }
+    }
+
+    /// "0.0," and "0.0]" as little-endian 32-bit words.
+    static let zeroComma = UInt32(littleEndian: 0x2C30_2E30), zeroBracket = UInt32(littleEndian: 0x5D30_2E30)
 
     static let powersOfTen: [Double] = (0...22).map { exponent in
         var value = 1.0
