@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import BulwarkGateway
 import Foundation
 import HTTPTypes
@@ -5,6 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
 import Testing
 
 /// A plain-HTTP gateway with the test routes.
@@ -143,6 +146,57 @@ let requestIDHeader = HTTPField.Name("X-Request-ID")!
             #expect(response.status == .ok)
         }
     }
+}
+
+// A slow client: the head promises 100 body bytes and 10 arrive; the timeout's 408 (not the 503
+// of a slow server) says the body was still being read. Over a raw socket, since a client
+// library sends whole bodies. Then a prompt request on the same server is served.
+@Test(.timeLimit(.minutes(1))) func slowClientBodyTimesOutWith408() async throws {
+    let gateway = try testGateway(loopbackConfiguration(requestTimeout: 0.3))
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let (statusLine, prompt) = try await withRunningGateway(gateway) { url, _ in
+        let port = try #require(url.split(separator: ":").last.flatMap { Int($0) })
+        let line = try rawExchange(port: port, head: "POST /test/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n",
+                                   body: String(repeating: "x", count: 10))
+        var request = HTTPClientRequest(url: "\(url)/test/echo")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: "prompt"))
+        let response = try await client.execute(request, timeout: .seconds(20))
+        return (line, Int(response.status.code))
+    }
+    try await client.shutdown()
+    #expect(statusLine.hasPrefix("HTTP/1.1 408"), "\(statusLine)")
+    #expect(prompt == 200)
+}
+
+/// Sends `head` and `body` to 127.0.0.1:`port` over a plain TCP socket and returns the first line
+/// of the answer (waiting up to 20 s for it; empty when the server closed without one).
+func rawExchange(port: Int, head: String, body: String) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw GatewayError(.internal, "socket failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw GatewayError(.internal, "connect to port \(port) failed") }
+    var wait = timeval(tv_sec: 20, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+    for text in [head, body] {
+        let bytes = Array(text.utf8)
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw GatewayError(.internal, "send failed") }
+    }
+    var answer: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while !answer.contains(UInt8(ascii: "\n")) {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count <= 0 { break }
+        answer += buffer[0..<count]
+    }
+    return String(decoding: answer.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
 }
 
 @Test func errorStatusesMapBothWays() {
