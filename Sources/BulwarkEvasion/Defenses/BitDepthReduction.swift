@@ -22,7 +22,14 @@ public struct BitDepthReduction: InputTransform {
     /// Rounds every component (clamped to [0, 1]) to the nearest level.
     public func apply(_ input: Tensor, seed: UInt64) -> Tensor {
         let levels = Float((1 << bits) - 1)
-        return input.map { (Swift.min(Swift.max($0, 0), 1) * levels).rounded(.toNearestOrEven) / levels }
+        // a plain loop over the storage (a per-element closure cost more than the rounding)
+        let scalars = input.scalars
+        return Tensor(shape: input.shape, scalars: [Float](unsafeUninitializedCapacity: scalars.count) { out, initialized in
+            scalars.withUnsafeBufferPointer { x in
+                for i in 0..<x.count { out[i] = (Swift.min(Swift.max(x[i], 0), 1) * levels).rounded(.toNearestOrEven) / levels }
+            }
+            initialized = scalars.count
+        })
     }
 
     /// Zero: the derivative of rounding.

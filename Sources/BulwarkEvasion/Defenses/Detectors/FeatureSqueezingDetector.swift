@@ -12,16 +12,17 @@ public struct FeatureSqueezingDetector: AdversarialDetector {
     public let model: any DifferentiableClassifier
     /// The squeezers.
     public let squeezers: [any InputTransform]
+    /// `"feature-squeezing(<squeezers>)"` (made once: a server names the detector in every
+    /// screened row's scores).
+    public let name: String
 
     /// A detector for `model`.
     public init(model: any DifferentiableClassifier, squeezers: [any InputTransform] = [BitDepthReduction(bits: 1), MedianFilter(size: 2)]) {
         precondition(!squeezers.isEmpty, "feature squeezing needs at least one squeezer")
         self.model = model
         self.squeezers = squeezers
+        name = "feature-squeezing(" + squeezers.map(\.name).joined(separator: ",") + ")"
     }
-
-    /// `"feature-squeezing(<squeezers>)"`.
-    public var name: String { "feature-squeezing(" + squeezers.map(\.name).joined(separator: ",") + ")" }
 
     /// Max over squeezers of ‖softmax(f(x)) − softmax(f(squeeze(x)))‖₁, per row. The inputs and
     /// their squeezed copies go through the model in one batch.
