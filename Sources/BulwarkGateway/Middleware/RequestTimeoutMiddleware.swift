@@ -60,13 +60,19 @@ private struct UncheckedNext: @unchecked Sendable {
     let next: (Request, GatewayRequestContext) async throws -> Response
 }
 
-/// Runs actions at deadlines, on one thread for the whole process, unless they are cancelled
-/// first: the request timeouts of every gateway in the process.
+/// Runs actions at deadlines unless they are cancelled first: the request timeouts of every
+/// gateway in the process, watched by one thread.
 ///
 /// Entries with the same delay come due in the order they were scheduled, so each delay has a
 /// first-in, first-out queue and the thread sleeps until the earliest head. A cancelled entry
 /// leaves its queue when it reaches the head, which, with requests finishing roughly in order,
 /// is soon.
+///
+/// A due action runs in a task on the concurrency pool, and is claimed only when that task
+/// starts: work that finished before the pool reached its deadline's task is not failed. So
+/// when the pool is held up (a burst of synchronous work), a request and its deadline wait
+/// alike, as a `Task.sleep` racing the request would, instead of the clock failing requests the
+/// pool never had a chance to run.
 final class DeadlineTimer: Sendable {
     /// The process's timer (its thread starts with the first deadline).
     static let shared = DeadlineTimer()
@@ -113,8 +119,7 @@ final class DeadlineTimer: Sendable {
     /// Signalled when a queue gains its first entry (the thread may be sleeping without a deadline).
     private let wake = DispatchSemaphore(value: 0)
 
-    /// Runs `action` on the timer's thread `delay` from now unless ``cancel(_:)`` comes first.
-    /// `action` must be quick (it runs on the thread that serves every deadline).
+    /// Runs `action` (in a task) `delay` from now unless ``cancel(_:)`` comes first.
     func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) -> Entry {
         let nanoseconds = delay.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let total = nanoseconds.overflow ? Int64.max : nanoseconds.partialValue &+ delay.components.attoseconds / 1_000_000_000
@@ -151,16 +156,22 @@ final class DeadlineTimer: Sendable {
         }
     }
 
+    /// Takes the action of a due entry, unless ``cancel(_:)`` took it first.
+    private func claim(_ id: UInt64) -> (@Sendable () -> Void)? {
+        state.withLock { $0.actions.removeValue(forKey: id) }
+    }
+
     private func run() {
         while true {
-            // the due actions, taken out under the lock; then the earliest deadline still ahead
-            let (due, next) = state.withLock { state -> ([@Sendable () -> Void], DispatchTime?) in
+            // the due entries, off their queues under the lock; then the earliest deadline ahead
+            let (due, next) = state.withLock { state -> ([UInt64], DispatchTime?) in
                 let now = DispatchTime.now()
-                var due: [@Sendable () -> Void] = []
+                var due: [UInt64] = []
                 var next: DispatchTime?
                 for queue in state.queues.values {
                     while let deadline = queue.firstDeadline, deadline <= now {
-                        if let action = state.actions.removeValue(forKey: queue.ids[queue.head]) { due.append(action) }
+                        let id = queue.ids[queue.head]
+                        if state.actions[id] != nil { due.append(id) }
                         queue.head += 1
                     }
                     state.dropCancelledHeads(queue)
@@ -168,7 +179,9 @@ final class DeadlineTimer: Sendable {
                 }
                 return (due, next)
             }
-            for action in due { action() }
+            for id in due {
+                Task { [self] in claim(id)?() }
+            }
             if due.isEmpty { _ = wake.wait(timeout: next ?? .distantFuture) }
         }
     }
