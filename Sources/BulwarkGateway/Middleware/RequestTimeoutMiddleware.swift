@@ -32,15 +32,23 @@ public struct RequestTimeoutMiddleware: RouterMiddleware {
         let expectsBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0
         return try await withoutActuallyEscaping(next) { next in
             let work = UncheckedNext(next: next)
-            let task = Task { try await work.next(request, context) }
-            let deadline = DeadlineTimer.shared.schedule(after: timeout) { task.cancel() }
+            let cancellation = Cancellation()
+            let deadline = DeadlineTimer.shared.schedule(after: timeout) { cancellation.fire() }
+            // The chain's end and the deadline's claim race under the timer's lock: the one that
+            // comes first decides, as when a task group raced the chain against a sleep.
+            let task = Task { () async -> (Result<Response, any Error>, inTime: Bool) in
+                let result: Result<Response, any Error>
+                do { result = .success(try await work.next(request, context)) } catch { result = .failure(error) }
+                return (result, DeadlineTimer.shared.cancel(deadline))
+            }
+            cancellation.arm { task.cancel() }
             // The task is awaited on every path, so `next` never outlives this call.
-            let result = await withTaskCancellationHandler {
-                await task.result
+            let (result, inTime) = await withTaskCancellationHandler {
+                await task.value
             } onCancel: {
                 task.cancel()
             }
-            guard DeadlineTimer.shared.cancel(deadline) else {
+            guard inTime else {
                 let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
                 if expectsBody && !context.bodyProgress.isFinished {
                     throw GatewayError(.requestTimeout, "the request body was not received within \(seconds) seconds")
@@ -49,6 +57,20 @@ public struct RequestTimeoutMiddleware: RouterMiddleware {
             }
             return try result.get()
         }
+    }
+}
+
+/// What a request's deadline cancels: the task running its chain, once it exists (the deadline
+/// may fire first, and then the task is cancelled as soon as it is armed).
+private final class Cancellation: Sendable {
+    private let state = Mutex<(cancel: (@Sendable () -> Void)?, fired: Bool)>((nil, false))
+
+    func arm(_ cancel: @escaping @Sendable () -> Void) {
+        if state.withLock({ state in state.cancel = cancel; return state.fired }) { cancel() }
+    }
+
+    func fire() {
+        state.withLock { state in state.fired = true; return state.cancel }?()
     }
 }
 
