@@ -117,6 +117,23 @@ void bulwark_winograd_input(const float *in, size_t image_stride, size_t channel
     free(padded);
 }
 
+/// The 2×2 output tiles Aᵀ x A of eight tiles, Aᵀ = [1 1 1 0; 0 1 −1 −1], from their products
+/// at `src` (position ξ at src + ξ·step): y[r][s] holds output row r, column s of each tile.
+/// (Inlined into each target clone; takes its vectors by pointer.)
+static inline __attribute__((always_inline)) void output_tiles(const float *src, size_t step, f8 y[2][2]) {
+    f8 x[16];
+    for (int xi = 0; xi < 16; xi++) x[xi] = LOAD8(src + (size_t)xi * step);
+    f8 s0[4], s1[4];
+    for (int k = 0; k < 4; k++) {
+        s0[k] = x[k] + x[4 + k] + x[8 + k];
+        s1[k] = x[4 + k] - x[8 + k] - x[12 + k];
+    }
+    y[0][0] = s0[0] + s0[1] + s0[2];
+    y[0][1] = s0[1] - s0[2] - s0[3];
+    y[1][0] = s1[0] + s1[1] + s1[2];
+    y[1][1] = s1[1] - s1[2] - s1[3];
+}
+
 CLONES
 void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t channels, size_t h, size_t w,
                              float *out, size_t image_stride, size_t channel_stride) {
@@ -128,16 +145,8 @@ void bulwark_winograd_output(const float *m, size_t ldm, size_t images, size_t c
             for (size_t ty = 0; ty < th; ty++) {
                 size_t t0 = (b * th + ty) * tw;
                 for (size_t tx = 0; tx < tw; tx += 8) {
-                    const float *src = m + o * ldm + t0 + tx;
-                    f8 x[16];
-                    for (int xi = 0; xi < 16; xi++) x[xi] = LOAD8(src + (size_t)xi * step);
-                    // Aᵀ x A with Aᵀ = [1 1 1 0; 0 1 −1 −1]
-                    f8 s0[4], s1[4];
-                    for (int k = 0; k < 4; k++) {
-                        s0[k] = x[k] + x[4 + k] + x[8 + k];
-                        s1[k] = x[4 + k] - x[8 + k] - x[12 + k];
-                    }
-                    f8 y[2][2] = {{s0[0] + s0[1] + s0[2], s0[1] - s0[2] - s0[3]}, {s1[0] + s1[1] + s1[2], s1[1] - s1[2] - s1[3]}};
+                    f8 y[2][2];
+                    output_tiles(m + o * ldm + t0 + tx, step, y);
                     size_t x0 = 2 * tx;
                     size_t count = w - x0 < 16 ? w - x0 : 16;
                     for (int r = 0; r < 2; r++) {
@@ -182,17 +191,10 @@ void bulwark_winograd_output_pool(const float *m, size_t ldm, size_t images, siz
             for (size_t ty = 0; ty < ph; ty++) {
                 size_t t0 = (b * th + ty) * tw;
                 for (size_t tx = 0; tx < pw; tx += 8) {
-                    const float *src = m + o * ldm + t0 + tx;
-                    f8 x[16];
-                    for (int xi = 0; xi < 16; xi++) x[xi] = LOAD8(src + (size_t)xi * step);
-                    // Aᵀ x A as in bulwark_winograd_output, then the window's maximum
-                    f8 s0[4], s1[4];
-                    for (int k = 0; k < 4; k++) {
-                        s0[k] = x[k] + x[4 + k] + x[8 + k];
-                        s1[k] = x[4 + k] - x[8 + k] - x[12 + k];
-                    }
-                    f8 a = (s0[0] + s0[1] + s0[2]) + b8, b2 = (s0[1] - s0[2] - s0[3]) + b8;
-                    f8 c = (s1[0] + s1[1] + s1[2]) + b8, d = (s1[1] - s1[2] - s1[3]) + b8;
+                    // the tile, then the window's maximum
+                    f8 y[2][2];
+                    output_tiles(m + o * ldm + t0 + tx, step, y);
+                    f8 a = y[0][0] + b8, b2 = y[0][1] + b8, c = y[1][0] + b8, d = y[1][1] + b8;
                     // the comparisons of bulwark_max_pool_2x2: within each row, then between rows
                     f8 ab = SELECT(b2 > a, b2, a), cd = SELECT(d > c, d, c);
                     f8 mx = SELECT(cd > ab, cd, ab);
