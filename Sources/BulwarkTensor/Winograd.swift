@@ -99,7 +99,7 @@ enum Winograd {
     }
 
     /// Input channels up to which ``multiply(kernels:outputs:inputs:tiles:scratch:)`` reads the
-    /// operands in place (a strip of `inputs` × 24 tiles stays in L1 up to here).
+    /// operands in place (a strip of `inputs` × 16 tiles stays in L1 up to here).
     static let thinProductChannels = 128
 
     /// Adds the gradients of the transformed kernels, dU_ξ (outputs × inputs) += E_ξ · V_ξᵀ, of
