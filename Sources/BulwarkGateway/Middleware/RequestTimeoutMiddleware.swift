@@ -7,9 +7,9 @@ import Synchronization
 /// Bounds the time from a request's head to its response head.
 ///
 /// The rest of the chain runs in a task of its own, which a shared ``DeadlineTimer`` cancels
-/// when the limit passes. The request then fails with ``GatewayError`` `.requestTimeout` (408)
-/// if its body was still being read (a slow client) or `.unavailable` (503) otherwise (a slow
-/// server). Handlers must honour task cancellation, as reading the body and Swift's sleeps do:
+/// when the limit passes (counted from when that task starts). The request then fails with
+/// ``GatewayError`` `.requestTimeout` (408) if its body was still being read (a slow client) or
+/// `.unavailable` (503) otherwise (a slow server). Handlers must honour task cancellation, as reading the body and Swift's sleeps do:
 /// a handler that ignores it keeps its task until it returns, and the client waits for it.
 /// A response body streamed after the head is not covered; the connection's idle timeout is.
 ///
@@ -33,10 +33,12 @@ public struct RequestTimeoutMiddleware: RouterMiddleware {
         return try await withoutActuallyEscaping(next) { next in
             let work = UncheckedNext(next: next)
             let cancellation = Cancellation()
-            let deadline = DeadlineTimer.shared.schedule(after: timeout) { cancellation.fire() }
             // The chain's end and the deadline's claim race under the timer's lock: the one that
-            // comes first decides, as when a task group raced the chain against a sleep.
+            // comes first decides, as when a task group raced the chain against a sleep. The
+            // limit counts from when the task starts, as that sleep's did: a request the pool has
+            // not yet begun (a burst of synchronous work holding it) is not already late.
             let task = Task { () async -> (Result<Response, any Error>, inTime: Bool) in
+                let deadline = DeadlineTimer.shared.schedule(after: timeout) { cancellation.fire() }
                 let result: Result<Response, any Error>
                 do { result = .success(try await work.next(request, context)) } catch { result = .failure(error) }
                 return (result, DeadlineTimer.shared.cancel(deadline))
