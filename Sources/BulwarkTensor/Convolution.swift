@@ -329,6 +329,12 @@ public enum Convolution {
         /// backward; `relu` is then false).
         var indices: UncheckedBox<UnsafeMutablePointer<Int32>>? = nil
 
+        /// Whether this is an inference 2×2/2 max pooling (no indices to record) of a `height` ×
+        /// `width` map, which the fused kernels apply to pairs of rows and columns before writing.
+        func poolsPairs(height: Int, width: Int) -> Bool {
+            indices == nil && pool?.poolsPairs(height: height, width: width) == true
+        }
+
         /// Writes the epilogue of one product plane (`src[q] + bias`, or `src[q]` when `bias` is
         /// nil) to `dst`. `plane` is the plane's index in the N×O output (image · O + channel).
         @inline(__always)
@@ -454,9 +460,7 @@ public enum Convolution {
             (biasValues ?? []).withUnsafeBufferPointer { pb in
                 let pb = UncheckedBox(biasValues == nil ? nil : pb.baseAddress)
                 // a 3×3 kernel pooled 2×2 (inference): each pair of output rows pooled in L1
-                let pooledPairs = kh == 3 && kw == 3 && epilogue.map { e in
-                    e.indices == nil && e.pool.map { $0.poolsPairs(height: oh, width: ow) } == true
-                } == true
+                let pooledPairs = kh == 3 && kw == 3 && epilogue?.poolsPairs(height: oh, width: ow) == true
                 parallelChunks(n, costPerItem: o * kh * kw * pixels) { range in
                     var rows = Im2Col.scratch(pooledPairs ? 2 * ow : 0)
                     let paddedCount = (oh + kh - 1) * (ow + kw - 1)
@@ -500,7 +504,7 @@ public enum Convolution {
         let pixels = h * wd
         let block = Im2Col.imageBlock(pixels: pixels)
         let u = Winograd.kernels(w, flipped: false)
-        if let epilogue, epilogue.indices == nil, let pool = epilogue.pool, pool.poolsPairs(height: h, width: wd) {
+        if let epilogue, epilogue.poolsPairs(height: h, width: wd) {
             // the pooling's windows are the output tiles: pooled as the tiles are transformed
             return forwardOutput(x, weights: u, outputs: o, height: h, width: wd, epilogue: epilogue) { px, pu, pout, outPixels in
                 (biasValues ?? []).withUnsafeBufferPointer { pb in
