@@ -126,3 +126,18 @@ private func served(delay: TimeInterval) -> ServedModel {
     }
     await batcher.drain()
 }
+
+/// `logits(_:alongside:)` gives the model's logits for the request's rows and the extra rows;
+/// `probabilities(_:alongside:)` gives their softmax, row by row, from the same kind of pass.
+@Test func logitsAndProbabilitiesComeFromTheSamePass() async throws {
+    let batcher = InferenceBatcher(model: served(delay: 0), options: BatchingOptions(maxBatchRows: 8, maxDelay: .milliseconds(1), workers: 1))
+    let input = Tensor(shape: [2, 2], scalars: [3, -1, 0.5, 0.25])
+    let extra = Tensor(shape: [1, 2], scalars: [-2, 7])
+    let (logits, extraLogits) = try await batcher.logits(input, alongside: extra)
+    #expect(logits.scalars == input.scalars && extraLogits?.scalars == extra.scalars)
+    let (probabilities, extraProbabilities) = try await batcher.probabilities(input, alongside: extra)
+    #expect(probabilities.scalars == input.softmax(axis: -1).scalars)
+    #expect(extraProbabilities?.scalars == extra.softmax(axis: -1).scalars)
+    #expect(batcher.counts.batches == 2)
+    await batcher.drain()
+}

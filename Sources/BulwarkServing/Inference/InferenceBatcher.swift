@@ -1,4 +1,5 @@
 public import BulwarkTensor
+import BulwarkModels
 import Foundation
 
 /// How concurrent requests to one model are batched.
@@ -116,6 +117,16 @@ public final class InferenceBatcher: @unchecked Sendable {
     ///
     /// - Throws: as ``probabilities(_:)``.
     public func probabilities(_ input: Tensor, alongside extra: Tensor?) async throws(ServingError) -> (probabilities: Tensor, extra: Tensor?) {
+        let (logits, extraLogits) = try await logits(input, alongside: extra)
+        return (logits.softmax(axis: -1), extraLogits?.softmax(axis: -1))
+    }
+
+    /// The model's logits for `input` and for `extra` rows, computed in one batch like
+    /// ``probabilities(_:alongside:)`` (whose answers are their softmax, row by row). A server
+    /// that monitors drift on logits takes them from here instead of running the model again.
+    ///
+    /// - Throws: as ``probabilities(_:)``.
+    public func logits(_ input: Tensor, alongside extra: Tensor?) async throws(ServingError) -> (logits: Tensor, extra: Tensor?) {
         let own = input.shape.first ?? 0
         let combined = extra.map { Tensor.concatenateRows([input, $0]) } ?? input
         let rows = combined.shape.first ?? 0
@@ -130,9 +141,16 @@ public final class InferenceBatcher: @unchecked Sendable {
                 continuation.resume(returning: .failure(ServingError(.unavailable, "model '\(model.name)': the inference queue is full (\(options.maxQueuedRows) rows); retry later")))
                 return
             }
+            let wasEmpty = queueHead == queue.count
             queue.append(Pending(input: combined, rows: rows, ownRows: own, arrived: .now, continuation: continuation))
             queuedRows += rows
-            condition.signal()
+            // A worker needs waking only when it may be waiting without a deadline (the queue was
+            // empty) or when the batch is now full. Otherwise a worker is already waiting for the
+            // oldest request's deadline, which this one does not move: waking it per request cost
+            // a futex wake and a context switch each, for nothing.
+            if wasEmpty || (queuedRows >= options.maxBatchRows && queuedRows - rows < options.maxBatchRows) {
+                condition.signal()
+            }
         }
         let all = try result.get()
         guard extra != nil else { return (all, nil) }
@@ -153,7 +171,7 @@ public final class InferenceBatcher: @unchecked Sendable {
     private func work() {
         while let batch = nextBatch() {
             let input = batch.count == 1 ? batch[0].input : Tensor.concatenateRows(batch.map(\.input))
-            let output = model.probabilities(input)
+            let output = model.classifier.logits(input)
             let rows = batch.reduce(0) { $0 + $1.rows }
             condition.withLock {
                 running -= 1
@@ -220,6 +238,8 @@ public final class InferenceBatcher: @unchecked Sendable {
         }
         queuedRows -= rows
         running += 1
+        // What is left (a batch's worth arrived at once) is another worker's to take now.
+        if queueHead < queue.count { condition.signal() }
         if queueHead > 256 && queueHead * 2 > queue.count {
             queue.removeFirst(queueHead)
             queueHead = 0

@@ -26,8 +26,9 @@ public struct ProtectionSettings: Sendable {
     public var driftReferences: [String: DriftReference]
     /// Drift monitor settings.
     public var driftConfiguration: DriftMonitorConfiguration
-    /// Embeddings are computed for one request in this many (MMD's input; each costs a pass
-    /// through the model's layers on the monitor's own task, off the response path).
+    /// Embeddings are taken for one request in this many (MMD's input). Logits embeddings come
+    /// from the request's own forward pass; penultimate-layer ones cost a pass through the
+    /// model's layers on the monitor's own task, off the response path.
     public var embeddingEvery: Int
     /// Where drift, detection and extraction alerts go, or `nil`.
     public var alertSink: (any AlertSink)?
@@ -58,7 +59,9 @@ public struct ProtectionSettings: Sendable {
 /// version) by ``prepare(_:)``; a client's extraction standing is kept per model, and a client
 /// that reached `blocked` stays blocked across version swaps (the block list is the service's,
 /// not the pipeline's) until ``release(client:)``. Drift is observed on a background task fed by
-/// a bounded buffer (the newest 256 batches win), so a slow evaluation never delays an answer.
+/// a bounded buffer (the newest 256 batches win), so a slow evaluation never delays an answer;
+/// the task takes what has gathered every 10 ms or so, rather than being woken
+/// for every request.
 public final class InferenceProtection: Sendable {
     /// The settings.
     public let settings: ProtectionSettings
@@ -69,7 +72,7 @@ public final class InferenceProtection: Sendable {
     private let pipelines = Mutex<[String: (version: Int, pipeline: DefencePipeline, stamp: Int)]>([:])
     private let blocked = Mutex<[String: ClientStanding]>([:])
     private let monitors: [String: DriftMonitor]
-    private let feeds: [String: AsyncStream<DriftBatch>.Continuation]
+    private let feeds: [String: DriftFeed]
     private let detections = Mutex<[String: [String: Int]]>([:])
     private let counter = Atomic<Int>(0)
 
@@ -78,6 +81,9 @@ public final class InferenceProtection: Sendable {
         let inputs: Tensor
         let predictions: [Int]
         let embed: Bool
+        /// The request's logits, when the reference embeds logits (then `embed` takes them as
+        /// they are instead of running the model again).
+        let logits: Tensor?
     }
 
     /// Protection with `settings`, limits kept in `limiter` (in memory, or shared through the
@@ -100,22 +106,31 @@ public final class InferenceProtection: Sendable {
         self.quotas = quotas
         self.metrics = metrics
         var monitors: [String: DriftMonitor] = [:]
-        var feeds: [String: AsyncStream<DriftBatch>.Continuation] = [:]
+        var feeds: [String: DriftFeed] = [:]
         for (name, reference) in settings.driftReferences {
             let monitor = try DriftMonitor(reference: reference, configuration: settings.driftConfiguration, sink: settings.alertSink)
             monitors[name] = monitor
-            let (stream, continuation) = AsyncStream.makeStream(of: DriftBatch.self, bufferingPolicy: .bufferingNewest(256))
-            feeds[name] = continuation
+            let feed = DriftFeed()
+            feeds[name] = feed
             Task.detached { [metrics] in
-                for await batch in stream {
-                    let embeddings = batch.embed ? try? reference.embeddingSource.embeddings(batch.inputs, model: batch.model.classifier) : nil
-                    guard let observation = try? monitor.observe(inputs: batch.inputs, predictions: batch.predictions, embeddings: embeddings ?? nil) else {
-                        continue
+                while let batches = await feed.next() {
+                    for batch in batches {
+                        let embeddings: Tensor?
+                        if !batch.embed {
+                            embeddings = nil
+                        } else if reference.embeddingSource == .logits, let logits = batch.logits {
+                            embeddings = logits
+                        } else {
+                            embeddings = (try? reference.embeddingSource.embeddings(batch.inputs, model: batch.model.classifier)) ?? nil
+                        }
+                        guard let observation = try? monitor.observe(inputs: batch.inputs, predictions: batch.predictions, embeddings: embeddings) else {
+                            continue
+                        }
+                        if let report = observation.report {
+                            for statistic in report.statistics { metrics?.drift(model: name, statistic: statistic.kind.rawValue, value: statistic.value) }
+                        }
+                        for alert in observation.alerts { metrics?.driftAlert(model: name, statistic: alert.details["statistic"] ?? "drift") }
                     }
-                    if let report = observation.report {
-                        for statistic in report.statistics { metrics?.drift(model: name, statistic: statistic.kind.rawValue, value: statistic.value) }
-                    }
-                    for alert in observation.alerts { metrics?.driftAlert(model: name, statistic: alert.details["statistic"] ?? "drift") }
                 }
             }
         }
@@ -232,13 +247,17 @@ public final class InferenceProtection: Sendable {
     }
 
     /// Records an answered request: the client's extraction detectors (a client reaching
-    /// `blocked` is added to the block list and alerted), and the drift feed. Returns the
-    /// client's standing (`nil` without extraction detection).
+    /// `blocked` is added to the block list and alerted), and the drift feed. `logits` (the
+    /// model's, `N × classes`) spare the drift monitor a forward pass when its reference embeds
+    /// logits. Returns the client's standing (`nil` without extraction detection).
     @discardableResult
-    public func record(model: ServedModel, client: String, inputs: Tensor, probabilities: Tensor, visible: Tensor) async -> ClientStanding? {
+    public func record(model: ServedModel, client: String, inputs: Tensor, probabilities: Tensor, visible: Tensor,
+                       logits: Tensor? = nil) async -> ClientStanding? {
         if let feed = feeds[model.name] {
             let count = counter.add(1, ordering: .relaxed).newValue
-            feed.yield(DriftBatch(model: model, inputs: inputs, predictions: probabilities.argmaxRows(), embed: count % settings.embeddingEvery == 0))
+            let n = inputs.shape.first ?? 0
+            feed.push(DriftBatch(model: model, inputs: inputs, predictions: probabilities.argmaxRows(), embed: count % settings.embeddingEvery == 0,
+                                 logits: logits?.shape == [n, model.classCount] ? logits : nil))
         }
         guard let pipeline = pipeline(for: model), pipeline.configuration.extraction != nil else { return nil }
         guard let recorded = try? pipeline.recordQueriesWithPreviousLevel(client: client, inputs: inputs, outputs: visible) else { return nil }
@@ -272,5 +291,67 @@ public final class InferenceProtection: Sendable {
         let blockedHere = blocked.withLock { $0.filter { $0.key.hasPrefix(model + "\u{1}") }.map(\.value) }
         for standing in blockedHere where !clients.contains(where: { $0.client == standing.client }) { clients.append(standing) }
         return Array(clients.sorted { $0.queries > $1.queries }.prefix(limit))
+    }
+}
+
+/// The batches waiting for one model's drift monitor. Requests push under a lock; the monitor's
+/// task takes everything gathered at once, sleeping ``interval`` between takes, so it is woken
+/// at most once per interval instead of once per request. Only the newest ``capacity`` batches
+/// are kept.
+final class DriftFeed: Sendable {
+    /// Most batches kept; older ones are dropped first.
+    static let capacity = 256
+    /// How long the monitor's task lets batches gather after it is woken.
+    static let interval: Duration = .milliseconds(10)
+
+    private struct State {
+        var batches: [InferenceProtection.DriftBatch] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds a batch, dropping the oldest beyond ``capacity``; wakes the task if it waits.
+    func push(_ batch: InferenceProtection.DriftBatch) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard !s.finished else { return nil }
+            s.batches.append(batch)
+            if s.batches.count > Self.capacity { s.batches.removeFirst(s.batches.count - Self.capacity) }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Ends the feed: ``next()`` returns what is left, then nil.
+    func finish() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.finished = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// The batches gathered since the last call (waiting for one, then ``interval`` for more);
+    /// nil once the feed is finished and empty.
+    func next() async -> [InferenceProtection.DriftBatch]? {
+        while true {
+            let taken = state.withLock { s -> [InferenceProtection.DriftBatch]? in
+                if !s.batches.isEmpty { defer { s.batches = [] }; return s.batches }
+                return s.finished ? [] : nil
+            }
+            if let taken { return taken.isEmpty ? nil : taken }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { s -> Bool in
+                    if !s.batches.isEmpty || s.finished { return true }
+                    s.waiter = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+            if !state.withLock({ $0.finished }) { try? await Task.sleep(for: Self.interval) }
+        }
     }
 }

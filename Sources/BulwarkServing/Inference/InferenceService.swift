@@ -89,7 +89,9 @@ public struct InferenceService: Sendable {
         let input = try model.batch(from: request, policy: inputPolicy)
         // The detectors' extra rows (feature squeezing's squeezed copies) ride in the same batch.
         let extra = protection?.extraRows(model: model, batch: input)
-        let (probabilities, extraProbabilities) = try await batcher.probabilities(input, alongside: extra)
+        let (logits, extraLogits) = try await batcher.logits(input, alongside: extra)
+        let probabilities = logits.softmax(axis: -1)
+        let extraProbabilities = extraLogits?.softmax(axis: -1)
         let screenings = try protection?.screen(model: model, batch: input, probabilities: probabilities, extraProbabilities: extraProbabilities) ?? []
         let visible = protection?.harden(model: model, probabilities: probabilities, inputs: input) ?? probabilities
         var parameters: [(String, String)] = []
@@ -100,7 +102,7 @@ public struct InferenceService: Sendable {
         }
         let output = InferenceOutput(name: model.outputName, shape: visible.shape, datatype: .fp32, data: visible.scalars)
         let response = InferenceResponse(modelName: model.name, modelVersion: String(model.version), id: request.id, parameters: parameters, outputs: [output])
-        let standing = await protection?.record(model: model, client: client, inputs: input, probabilities: probabilities, visible: visible)
+        let standing = await protection?.record(model: model, client: client, inputs: input, probabilities: probabilities, visible: visible, logits: logits)
         if let journal {
             var scores: [String: Double] = [:]
             for screening in screenings { for score in screening.scores { scores[score.name] = max(scores[score.name] ?? -.infinity, score.score) } }
