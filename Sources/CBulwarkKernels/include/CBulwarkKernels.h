@@ -101,11 +101,17 @@ int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t 
                            float *c, size_t ldc);
 
 /// C[i·ldc + j] = Σ_p A[i·lda + p]·B[p·ldb + j] for i < m, j < n (C = A·B, row-major; C's old
-/// values are overwritten), with fused multiply-adds on CPUs with AVX2 and FMA; returns 1, or 0
+/// values are overwritten), with fused multiply-adds on CPUs with AVX-512 (sixteen lanes) or AVX2
+/// and FMA (eight); returns 1, or 0
 /// having done nothing on other CPUs (the caller then uses BLAS). Meant for a thin inner
 /// dimension k (a few dozen: Winograd's per-position products); A and B are read in place.
 /// Each entry is summed in p order from zero, whatever m and n are.
 int bulwark_sgemm_small_k_nn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                              float *c, size_t ldc);
+
+/// Whether the kernels may use AVX-512 where the CPU has it (they do by default; the AVX-512 and
+/// AVX2 forms of a kernel give the same values, which tests check by turning it off). Returns
+/// the previous setting.
+int bulwark_kernels_allow_avx512(int allowed);
 
 #endif
