@@ -78,7 +78,7 @@ int bulwark_kernels_allow_avx512(int allowed) {
 
 static inline int use_avx512(void) { return __atomic_load_n(&avx512_allowed, __ATOMIC_RELAXED) && has_avx512f(); }
 
-#define TARGET512 __attribute__((target("avx512f")))
+#define TARGET512 __attribute__((target("avx512f,avx2,fma")))
 
 // `small_nt` with AVX-512: each 512-bit register holds the eight lane-wise partial sums of two
 // entries of C (rows j and j + 1 of B in its halves, the same eight values of A's row in both),
@@ -458,6 +458,52 @@ static TARGET void conv3x3_pool_fma(const float *padded, const float *weight, co
     }
 }
 
+/// The nine-tap sum of output row `r0`, sixteen columns from `at`, in one 512-bit register:
+/// lane for lane the chain of `TAPS` (the same multiply, then the same eight fused adds).
+#define TAPS16(r0, at) ({                                                                         \
+    const float *q0_ = (r0) + (at), *q1_ = q0_ + pw, *q2_ = q1_ + pw;                             \
+    __m512 s_ = _mm512_mul_ps(w[0], _mm512_loadu_ps(q0_));                                      \
+    s_ = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(q0_ + 1), s_);                                   \
+    s_ = _mm512_fmadd_ps(w[2], _mm512_loadu_ps(q0_ + 2), s_);                                   \
+    s_ = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(q1_), s_);                                       \
+    s_ = _mm512_fmadd_ps(w[4], _mm512_loadu_ps(q1_ + 1), s_);                                   \
+    s_ = _mm512_fmadd_ps(w[5], _mm512_loadu_ps(q1_ + 2), s_);                                   \
+    s_ = _mm512_fmadd_ps(w[6], _mm512_loadu_ps(q2_), s_);                                       \
+    s_ = _mm512_fmadd_ps(w[7], _mm512_loadu_ps(q2_ + 1), s_);                                   \
+    _mm512_fmadd_ps(w[8], _mm512_loadu_ps(q2_ + 2), s_);                                        \
+})
+
+/// `conv3x3_pool_fma` with AVX-512, for rows of at least eight pooled columns: each row's
+/// sixteen columns are one chain of `TAPS16`, whose even and odd columns a permutation puts in
+/// the two halves; the bias, the comparisons and ReLU are then those of `conv3x3_pool_fma`, so
+/// the values are the same bit for bit.
+static TARGET512 void conv3x3_pool_fma512(const float *padded, const float *weight, const float *bias, size_t outputs, size_t oh,
+                                          size_t ow, int relu, float *out) {
+    size_t pw = ow + 2, ph2 = oh / 2, pw2 = ow / 2;
+    __m256 none = _mm256_setzero_ps();
+    const __m512i split = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    for (size_t o = 0; o < outputs; o++) {
+        __m512 w[9];
+        for (int t = 0; t < 9; t++) w[t] = _mm512_set1_ps(weight[o * 9 + t]);
+        __m512 b16 = _mm512_set1_ps(bias ? bias[o] : 0.0f);
+        for (size_t i = 0; i < ph2; i++) {
+            const float *r0 = padded + 2 * i * pw;
+            float *dst = out + (o * ph2 + i) * pw2;
+            for (size_t j = 0;; j += 8) {
+                size_t at = j + 8 <= pw2 ? j : pw2 - 8;  // pooled column; the sums start at 2·at
+                __m512 top = _mm512_add_ps(_mm512_permutexvar_ps(split, TAPS16(r0, 2 * at)), b16);
+                __m512 bot = _mm512_add_ps(_mm512_permutexvar_ps(split, TAPS16(r0 + pw, 2 * at)), b16);
+                __m256 a = _mm512_castps512_ps256(top), b = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(top), 1));
+                __m256 c = _mm512_castps512_ps256(bot), d = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(bot), 1));
+                __m256 m = MAX_GT(MAX_GT(a, b), MAX_GT(c, d));
+                if (relu) m = _mm256_blendv_ps(none, m, _mm256_cmp_ps(m, none, _CMP_GT_OQ));
+                _mm256_storeu_ps(dst + at, m);
+                if (at + 8 >= pw2) break;
+            }
+        }
+    }
+}
+
 static TARGET void conv_single_channel_fma(const float *padded, const float *weight, const float *bias, size_t outputs, size_t kh,
                                            size_t kw, size_t oh, size_t ow, float *out) {
     if (kh == 3 && kw == 3) {
@@ -525,7 +571,8 @@ int bulwark_conv3x3_single_channel_pool(const float *in, size_t h, size_t w, con
 #if defined(__x86_64__)
     if (ow >= 8 && has_avx2_fma()) {
         pad_image(in, h, w, 3, 3, pad_top, pad_left, oh, ow, padded);
-        conv3x3_pool_fma(padded, weight, bias, outputs, oh, ow, relu, rows, out);
+        if (ow >= 16 && use_avx512()) conv3x3_pool_fma512(padded, weight, bias, outputs, oh, ow, relu, out);
+        else conv3x3_pool_fma(padded, weight, bias, outputs, oh, ow, relu, rows, out);
         return 1;
     }
 #endif

@@ -66,10 +66,15 @@ import Testing
         }
     }
 
-    /// A Winograd convolution and a dense layer through the public entry points, with and
-    /// without AVX-512: the same outputs bit for bit.
+    /// A Winograd convolution, a single-channel 3×3 convolution pooled in registers (a
+    /// grayscale model's first layer: 28 and 19 columns) and a dense layer through the public
+    /// entry points, with and without AVX-512: the same outputs bit for bit.
     @Test func convolutionAndDenseLayerAreTheSameInEveryForm() {
         var rng = SeededGenerator(seed: 47)
+        let gray = Tensor(shape: [3, 1, 28, 19], scalars: random(3 * 28 * 19, &rng))
+        let grayWeight = Tensor(shape: [6, 1, 3, 3], scalars: random(54, &rng))
+        let grayBias = Tensor(shape: [6], scalars: random(6, &rng))
+        let pool = Conv2DGeometry(kernel: (2, 2), stride: (2, 2))
         let x = Tensor(shape: [5, 12, 14, 14], scalars: random(5 * 12 * 14 * 14, &rng))
         let w = Tensor(shape: [16, 12, 3, 3], scalars: random(16 * 12 * 9, &rng))
         let g = Conv2DGeometry(kernel: (3, 3), padding: (1, 1))
@@ -80,8 +85,12 @@ import Testing
             let previous = bulwark_kernels_allow_avx512(allowed)
             defer { _ = bulwark_kernels_allow_avx512(previous) }
             let conv = Convolution.forward(x, w, bias: nil, geometry: g)
+            var pooled: [Float] = []
+            for relu in [false, true] {
+                pooled += Convolution.fusedForward(gray, grayWeight, bias: grayBias, geometry: g, maxPool: pool, relu: relu).scalars
+            }
             let dense = Tensor.matmul(rows, weight, transposeB: true)
-            outputs.append(conv.scalars.map(\.bitPattern) + dense.scalars.map(\.bitPattern))
+            outputs.append((conv.scalars + pooled + dense.scalars).map(\.bitPattern))
         }
         #expect(outputs[0] == outputs[1])
     }
