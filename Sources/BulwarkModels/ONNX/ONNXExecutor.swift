@@ -5,40 +5,23 @@ import BulwarkTensor
 /// tensor op (so a hostile graph throws instead of trapping).
 struct ONNXExecutor {
     let graph: ONNXGraph
-    /// Indices of Relu nodes whose only consumer is the MaxPool node right after them; `run`
-    /// pools first and applies ReLU to the pooled map (monotone: the same values and gradients,
-    /// with ReLU on a quarter of the data for 2×2 windows).
-    let reluBeforeMaxPool: Set<Int>
-    /// Conv nodes whose output only a MaxPool reads (directly, or through one of the Relu nodes
-    /// above): the index of that MaxPool. `run` executes the pair as one ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:relu:)``
-    /// (the same values and gradients, without the full-resolution output in memory), unless
-    /// per-example taps need the Conv's own output.
-    let convBeforeMaxPool: [Int: Int]
+    /// Which nodes run fused; see ``ONNXExecutionPlan``.
+    let plan: ONNXExecutionPlan
+    /// Indices of Relu nodes whose only consumer is the MaxPool node right after them.
+    var reluBeforeMaxPool: Set<Int> { plan.reluBeforeMaxPool }
+    /// Conv nodes whose output only a MaxPool reads: the index of that MaxPool.
+    var convBeforeMaxPool: [Int: Int] { plan.convBeforeMaxPool }
 
-    init(graph: ONNXGraph) {
+    /// An executor of `graph` with the plan made for it (``ONNXModel`` keeps one: the plan depends
+    /// only on the nodes, which training does not change).
+    init(graph: ONNXGraph, plan: ONNXExecutionPlan) {
         self.graph = graph
-        var consumers: [String: Int] = [:]
-        for node in graph.nodes { for name in node.inputs where !name.isEmpty { consumers[name, default: 0] += 1 } }
-        let outputs = Set(graph.outputs.map(\.name))
-        var fused = Set<Int>()
-        for (i, node) in graph.nodes.enumerated().dropLast() where node.opType == "Relu" {
-            let next = graph.nodes[i + 1]
-            guard node.inputs.count == 1, node.outputs.count == 1, let out = node.outputs.first,
-                  next.opType == "MaxPool", next.inputs.first == out, consumers[out] == 1, !outputs.contains(out),
-                  next.outputs.dropFirst().allSatisfy(\.isEmpty) else { continue }
-            fused.insert(i)
-        }
-        reluBeforeMaxPool = fused
-        var convPool: [Int: Int] = [:]
-        for (i, node) in graph.nodes.enumerated() where node.opType == "Conv" && i + 1 < graph.nodes.count {
-            guard node.outputs.count == 1, let out = node.outputs.first, consumers[out] == 1, !outputs.contains(out) else { continue }
-            let poolAt = fused.contains(i + 1) && graph.nodes[i + 1].inputs.first == out ? i + 2 : i + 1
-            let pool = graph.nodes[poolAt]
-            guard pool.opType == "MaxPool", pool.inputs.first == (poolAt == i + 1 ? out : graph.nodes[i + 1].outputs[0]),
-                  pool.outputs.dropFirst().allSatisfy(\.isEmpty) else { continue }
-            convPool[i] = poolAt
-        }
-        convBeforeMaxPool = convPool
+        self.plan = plan
+    }
+
+    /// An executor of `graph`, its plan made now.
+    init(graph: ONNXGraph) {
+        self.init(graph: graph, plan: ONNXExecutionPlan(graph: graph))
     }
 
     func run(_ input: Variable) throws(ONNXError) -> Variable {
@@ -685,5 +668,45 @@ struct ONNXExecutor {
             }
         }
         return recordIndexed(x, outShape: outShape, table: table, fill: fill)
+    }
+}
+
+/// The fusions an ``ONNXExecutor`` applies, found from the graph's nodes alone (not its weights),
+/// so a model makes them once at load instead of at every forward pass (where the dictionary
+/// and set building cost more than a small model's arithmetic at batch 1).
+struct ONNXExecutionPlan: Sendable {
+    /// Indices of Relu nodes whose only consumer is the MaxPool node right after them; `run`
+    /// pools first and applies ReLU to the pooled map (monotone: the same values and gradients,
+    /// with ReLU on a quarter of the data for 2×2 windows).
+    let reluBeforeMaxPool: Set<Int>
+    /// Conv nodes whose output only a MaxPool reads (directly, or through one of the Relu nodes
+    /// above): the index of that MaxPool. `run` executes the pair as one ``conv2dMaxPool(_:weight:bias:geometry:groups:pool:relu:)``
+    /// (the same values and gradients, without the full-resolution output in memory), unless
+    /// per-example taps need the Conv's own output.
+    let convBeforeMaxPool: [Int: Int]
+
+    init(graph: ONNXGraph) {
+        var consumers: [String: Int] = [:]
+        for node in graph.nodes { for name in node.inputs where !name.isEmpty { consumers[name, default: 0] += 1 } }
+        let outputs = Set(graph.outputs.map(\.name))
+        var fused = Set<Int>()
+        for (i, node) in graph.nodes.enumerated().dropLast() where node.opType == "Relu" {
+            let next = graph.nodes[i + 1]
+            guard node.inputs.count == 1, node.outputs.count == 1, let out = node.outputs.first,
+                  next.opType == "MaxPool", next.inputs.first == out, consumers[out] == 1, !outputs.contains(out),
+                  next.outputs.dropFirst().allSatisfy(\.isEmpty) else { continue }
+            fused.insert(i)
+        }
+        reluBeforeMaxPool = fused
+        var convPool: [Int: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() where node.opType == "Conv" && i + 1 < graph.nodes.count {
+            guard node.outputs.count == 1, let out = node.outputs.first, consumers[out] == 1, !outputs.contains(out) else { continue }
+            let poolAt = fused.contains(i + 1) && graph.nodes[i + 1].inputs.first == out ? i + 2 : i + 1
+            let pool = graph.nodes[poolAt]
+            guard pool.opType == "MaxPool", pool.inputs.first == (poolAt == i + 1 ? out : graph.nodes[i + 1].outputs[0]),
+                  pool.outputs.dropFirst().allSatisfy(\.isEmpty) else { continue }
+            convPool[i] = poolAt
+        }
+        convBeforeMaxPool = convPool
     }
 }

@@ -27,6 +27,8 @@ public import BulwarkTensor
 /// `Dropout` stays the identity in training.
 public struct ONNXModel: TrainableModel {
     var graph: ONNXGraph
+    /// The executor's fusions, made once from the graph's nodes (training changes only weights).
+    let plan: ONNXExecutionPlan
     /// The file's bytes as loaded; ``ONNXExporter`` rewrites only initializer values in them.
     let source: Data
     /// Names of the trainable initializers, in order of first use.
@@ -53,6 +55,7 @@ public struct ONNXModel: TrainableModel {
 
     init(graph: ONNXGraph, source: Data) throws(ONNXError) {
         self.graph = graph
+        self.plan = ONNXExecutionPlan(graph: graph)
         self.source = source
         (parameterNames, bufferNames) = Self.trainableInitializers(graph)
         guard graph.inputs.count == 1, let input = graph.inputs.first else {
@@ -78,7 +81,7 @@ public struct ONNXModel: TrainableModel {
         var classes: Int?
         for batch in [2, 1, 3] {
             let tape = Tape()
-            let out = try ONNXExecutor(graph: graph).run(tape.constant(Tensor.zeros([batch] + shape)))
+            let out = try ONNXExecutor(graph: graph, plan: plan).run(tape.constant(Tensor.zeros([batch] + shape)))
             guard out.shape.count == 2, out.shape[0] == batch, classes == nil || classes == out.shape[1] else {
                 throw ONNXError(.unsupported, "output '\(graph.outputs[0].name)' should be batch × classes, got \(out.shape) for a batch of \(batch)")
             }
@@ -89,7 +92,7 @@ public struct ONNXModel: TrainableModel {
         // mode too, so `forward` does not meet a shape error on a graph that trains.
         if !bufferNames.isEmpty {
             let tape = Tape()
-            _ = try ONNXExecutor(graph: graph).run(tape.constant(Tensor.zeros([2] + shape)), parameters: [:], training: true)
+            _ = try ONNXExecutor(graph: graph, plan: plan).run(tape.constant(Tensor.zeros([2] + shape)), parameters: [:], training: true)
         }
     }
 
@@ -104,8 +107,8 @@ public struct ONNXModel: TrainableModel {
     public func logits(_ input: Variable) -> Variable {
         precondition(Array(input.shape.dropFirst()) == inputShape, "ONNXModel: input \(input.shape) does not match [N] + \(inputShape)")
         let n = input.shape[0]
-        if let out = try? ONNXExecutor(graph: graph).run(input), out.shape == [n, classCount] { return out }
-        return rowByRow(input) { row throws(ONNXError) in try ONNXExecutor(graph: graph).run(row) }
+        if let out = try? ONNXExecutor(graph: graph, plan: plan).run(input), out.shape == [n, classCount] { return out }
+        return rowByRow(input) { row throws(ONNXError) in try ONNXExecutor(graph: graph, plan: plan).run(row) }
     }
 
     /// Logits computed one example at a time by `run`; NaN rows where `run` fails or answers
@@ -184,7 +187,7 @@ public struct ONNXModel: TrainableModel {
         var bound: [String: Variable] = [:]
         for (name, v) in zip(parameterNames, parameters) { bound[name] = v }
         let n = input.shape[0]
-        if let result = try? ONNXExecutor(graph: graph).run(input, parameters: bound, training: context.training),
+        if let result = try? ONNXExecutor(graph: graph, plan: plan).run(input, parameters: bound, training: context.training),
            result.output.shape == [n, classCount] {
             return result
         }

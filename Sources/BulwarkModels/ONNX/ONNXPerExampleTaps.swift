@@ -192,7 +192,7 @@ extension ONNXModel {
     package func tappedForward(_ input: Variable, anchor: Variable, nodes: [ONNXParameterNode]) throws(ONNXError)
         -> (logits: Variable, taps: [ONNXNodeTap]) {
         let recorder = ONNXTapRecorder(nodes: nodes, anchor: anchor, batch: input.shape.first ?? 0)
-        let out = try ONNXExecutor(graph: graph).run(input, parameters: [:], training: true, taps: recorder).output
+        let out = try ONNXExecutor(graph: graph, plan: plan).run(input, parameters: [:], training: true, taps: recorder).output
         guard out.shape == [input.shape.first ?? 0, classCount] else {
             throw ONNXError(.shapeMismatch, "the graph answered \(out.shape) for a batch of \(input.shape.first ?? 0)")
         }
