@@ -373,7 +373,7 @@ public enum Convolution {
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
             && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
         let biasValues = bias?.scalars
-        if !pointwise && pixels < 64 && n > 1 {
+        if !pointwise && pixels < 64 && n > 1 && c * h * wd < Int(Int32.max) {
             return smallImageForward(x, w, biasValues: biasValues, geometry: g, groups: groups, oh: oh, ow: ow, epilogue: epilogue)
         }
         if Winograd.applies(g, groups: groups, inputChannels: c, outputChannels: o) {
@@ -566,7 +566,8 @@ public enum Convolution {
         let rows = cg * kh * kw
         let pixels = oh * ow
         // offset of each (row, pixel) patch entry inside channel group 0 of an image; -1 is padding
-        var table = [Int](repeating: -1, count: rows * pixels)
+        // (Int32: the caller sends images of 2³¹ values or more to `forward`'s own path)
+        var table = [Int32](repeating: -1, count: rows * pixels)
         for row in 0..<rows {
             let ch = row / (kh * kw), ki = (row / kw) % kh, kj = row % kw
             for i in 0..<oh {
@@ -574,7 +575,7 @@ public enum Convolution {
                 guard y >= 0 && y < h else { continue }
                 for j in 0..<ow {
                     let xx = j * g.strideWidth - g.padLeft + kj * g.dilationWidth
-                    if xx >= 0 && xx < wd { table[row * pixels + i * ow + j] = (ch * h + y) * wd + xx }
+                    if xx >= 0 && xx < wd { table[row * pixels + i * ow + j] = Int32((ch * h + y) * wd + xx) }
                 }
             }
         }
@@ -594,18 +595,8 @@ public enum Convolution {
                                 let count = Swift.min(block, range.upperBound - start)
                                 let width = count * pixels
                                 for grp in 0..<groups {
-                                    for row in 0..<rows {
-                                        let t = pt.value + row * pixels
-                                        let dst = pc + row * width
-                                        for b in 0..<count {
-                                            let image = px.value + (start + b) * c * h * wd + grp * cg * h * wd
-                                            let d = dst + b * pixels
-                                            for p in 0..<pixels {
-                                                let k = t[p]
-                                                d[p] = k >= 0 ? image[k] : 0
-                                            }
-                                        }
-                                    }
+                                    bulwark_patch_gather(px.value + start * c * h * wd + grp * cg * h * wd, c * h * wd, count,
+                                                         pt.value, rows, pixels, pc)
                                     BLAS.serialGemm(false, false, og, width, rows, 1, pw.value + grp * og * rows, rows,
                                                     pc, width, 0, pp, width)
                                     for b in 0..<count {

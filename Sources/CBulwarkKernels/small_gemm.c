@@ -552,6 +552,74 @@ static int has_avx2_fma(void) {
 }
 #endif
 
+// The patch matrix of a block of small images: entry (row, b·pixels + p) is image b's value at
+// table[row·pixels + p], or 0 where the table says −1 (padding). The scalar form branches on the
+// padding test, which a 4×4 map's patterns mispredict; the vector forms gather with the test as
+// a lane mask.
+static void patch_gather_plain(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
+                               size_t pixels, float *cols) {
+    size_t width = count * pixels;
+    for (size_t row = 0; row < rows; row++) {
+        const int32_t *t = table + row * pixels;
+        for (size_t b = 0; b < count; b++) {
+            const float *image = images + b * image_stride;
+            float *d = cols + row * width + b * pixels;
+            for (size_t p = 0; p < pixels; p++) d[p] = t[p] >= 0 ? image[t[p]] : 0.0f;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+static TARGET512 void patch_gather512(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
+                                      size_t pixels, float *cols) {
+    size_t width = count * pixels;
+    const __m512i minus = _mm512_set1_epi32(-1);
+    for (size_t row = 0; row < rows; row++) {
+        const int32_t *t = table + row * pixels;
+        for (size_t b = 0; b < count; b++) {
+            const float *image = images + b * image_stride;
+            float *d = cols + row * width + b * pixels;
+            for (size_t p = 0; p < pixels; p += 16) {
+                __mmask16 live = pixels - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (pixels - p)) - 1);
+                __m512i index = _mm512_maskz_loadu_epi32(live, t + p);
+                __mmask16 inside = _mm512_mask_cmpgt_epi32_mask(live, index, minus);
+                __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, image, 4);
+                _mm512_mask_storeu_ps(d + p, live, v);
+            }
+        }
+    }
+}
+
+static TARGET void patch_gather256(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
+                                   size_t pixels, float *cols) {
+    size_t width = count * pixels;
+    const __m256i minus = _mm256_set1_epi32(-1);
+    for (size_t row = 0; row < rows; row++) {
+        const int32_t *t = table + row * pixels;
+        for (size_t b = 0; b < count; b++) {
+            const float *image = images + b * image_stride;
+            float *d = cols + row * width + b * pixels;
+            size_t p = 0;
+            for (; p + 8 <= pixels; p += 8) {
+                __m256i index = _mm256_loadu_si256((const __m256i *)(t + p));
+                __m256 inside = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, minus));
+                _mm256_storeu_ps(d + p, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), image, index, inside, 4));
+            }
+            for (; p < pixels; p++) d[p] = t[p] >= 0 ? image[t[p]] : 0.0f;
+        }
+    }
+}
+#endif
+
+void bulwark_patch_gather(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
+                          size_t pixels, float *cols) {
+#if defined(__x86_64__)
+    if (use_avx512()) { patch_gather512(images, image_stride, count, table, rows, pixels, cols); return; }
+    if (has_avx2_fma()) { patch_gather256(images, image_stride, count, table, rows, pixels, cols); return; }
+#endif
+    patch_gather_plain(images, image_stride, count, table, rows, pixels, cols);
+}
+
 void bulwark_conv_single_channel(const float *in, size_t h, size_t w, const float *weight, const float *bias, size_t outputs,
                                  size_t kh, size_t kw, size_t pad_top, size_t pad_left, size_t oh, size_t ow,
                                  float *padded, float *out) {

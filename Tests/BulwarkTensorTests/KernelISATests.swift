@@ -66,6 +66,34 @@ import Testing
         }
     }
 
+    /// The patch gather of small-image convolutions: every entry the image's value at the table's
+    /// offset, or zero where the table says −1, for pixel counts on and off the vector widths.
+    @Test func patchGatherCopiesTheTablesEntriesInEveryForm() {
+        var rng = SeededGenerator(seed: 53)
+        for _ in 0..<200 {
+            let stride = Int.random(in: 1...200, using: &rng), count = Int.random(in: 1...9, using: &rng)
+            let rows = Int.random(in: 1...12, using: &rng), pixels = Int.random(in: 1...63, using: &rng)
+            let images = random(stride * count, &rng)
+            let table: [Int32] = (0..<(rows * pixels)).map { _ in Bool.random(using: &rng) ? -1 : Int32.random(in: 0..<Int32(stride), using: &rng) }
+            var expected = [Float](repeating: 0, count: rows * count * pixels)
+            for row in 0..<rows {
+                for b in 0..<count {
+                    for p in 0..<pixels {
+                        let k = table[row * pixels + p]
+                        expected[row * count * pixels + b * pixels + p] = k < 0 ? 0 : images[b * stride + Int(k)]
+                    }
+                }
+            }
+            for allowed: Int32 in [1, 0] {
+                let previous = bulwark_kernels_allow_avx512(allowed)
+                defer { _ = bulwark_kernels_allow_avx512(previous) }
+                var cols = [Float](repeating: .nan, count: rows * count * pixels)
+                bulwark_patch_gather(images, stride, count, table, rows, pixels, &cols)
+                #expect(cols.map(\.bitPattern) == expected.map(\.bitPattern), "rows \(rows) pixels \(pixels) images \(count)")
+            }
+        }
+    }
+
     /// A Winograd convolution, a single-channel 3×3 convolution pooled in registers (a
     /// grayscale model's first layer: 28 and 19 columns) and a dense layer through the public
     /// entry points, with and without AVX-512: the same outputs bit for bit.

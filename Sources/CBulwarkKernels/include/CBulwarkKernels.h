@@ -109,6 +109,13 @@ int bulwark_sgemm_small_nt(size_t m, size_t n, size_t k, const float *a, size_t 
 int bulwark_sgemm_small_k_nn(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                              float *c, size_t ldc);
 
+/// The patch matrix of `count` small images (image b at images + b·image_stride) for a
+/// convolution lowered through an offset table: cols[row·(count·pixels) + b·pixels + p] =
+/// image b's value at table[row·pixels + p], or 0 where that entry is −1 (padding), for
+/// row < rows, p < pixels. Plain copies: the values are the images' own, on every CPU.
+void bulwark_patch_gather(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
+                          size_t pixels, float *cols);
+
 /// Whether the kernels may use AVX-512 where the CPU has it (they do by default; the AVX-512 and
 /// AVX2 forms of a kernel give the same values, which tests check by turning it off). Returns
 /// the previous setting.
