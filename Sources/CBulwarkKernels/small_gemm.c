@@ -10,6 +10,18 @@
 
 #define TARGET __attribute__((target("avx2,fma")))
 
+/// Adds to *c one entry's sum: its eight lane-wise partial sums (of the terms below p) added
+/// pairwise, then the terms from p to k of row `a` and row `b` in order.
+static inline __attribute__((always_inline)) TARGET void finish_entry(__m256 lanes, size_t p, size_t k, const float *a,
+                                                                       const float *b, float *c) {
+    __m128 half = _mm_add_ps(_mm256_castps256_ps128(lanes), _mm256_extractf128_ps(lanes, 1));
+    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    half = _mm_add_ss(half, _mm_shuffle_ps(half, half, 1));
+    float sum = _mm_cvtss_f32(half);
+    for (size_t q = p; q < k; q++) sum += a[q] * b[q];
+    *c += sum;
+}
+
 /// One MR × NR block of C: rows i of A (length k) against rows j of B. Each entry is the sum of
 /// eight lane-wise partial sums over k rounded down to a multiple of eight, added pairwise, then
 /// the remaining terms in order: the same for every block shape, so a row's result does not
@@ -28,16 +40,8 @@ static inline __attribute__((always_inline)) TARGET void block(int mr, int nr, s
             for (int j = 0; j < nr; j++) acc[i][j] = _mm256_fmadd_ps(av, bv[j], acc[i][j]);
         }
     }
-    for (int i = 0; i < mr; i++) {
-        for (int j = 0; j < nr; j++) {
-            __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc[i][j]), _mm256_extractf128_ps(acc[i][j], 1));
-            half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-            half = _mm_add_ss(half, _mm_shuffle_ps(half, half, 1));
-            float sum = _mm_cvtss_f32(half);
-            for (size_t q = p; q < k; q++) sum += a[i * lda + q] * b[j * ldb + q];
-            c[i * ldc + j] += sum;
-        }
-    }
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) finish_entry(acc[i][j], p, k, a + i * lda, b + j * ldb, c + i * ldc + j);
 }
 
 #define BLOCK(MR, NR) block(MR, NR, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc)
@@ -104,20 +108,13 @@ static inline __attribute__((always_inline)) TARGET512 void block512(int mr, int
             for (int q = 0; q < np; q++) acc[i][q] = _mm512_fmadd_ps(av, bv[q], acc[i][q]);
         }
     }
-    for (int i = 0; i < mr; i++) {
+    for (int i = 0; i < mr; i++)
         for (int q = 0; q < np; q++) {
-            for (int h = 0; h < 2; h++) {
-                __m256 lanes = h == 0 ? _mm512_castps512_ps256(acc[i][q]) : _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[i][q]), 1));
-                __m128 half = _mm_add_ps(_mm256_castps256_ps128(lanes), _mm256_extractf128_ps(lanes, 1));
-                half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-                half = _mm_add_ss(half, _mm_shuffle_ps(half, half, 1));
-                float sum = _mm_cvtss_f32(half);
-                size_t j = 2 * q + h;
-                for (size_t r = p; r < k; r++) sum += a[i * lda + r] * b[j * ldb + r];
-                c[i * ldc + j] += sum;
-            }
+            __m256 low = _mm512_castps512_ps256(acc[i][q]);
+            __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[i][q]), 1));
+            finish_entry(low, p, k, a + i * lda, b + 2 * q * ldb, c + i * ldc + 2 * q);
+            finish_entry(high, p, k, a + i * lda, b + (2 * q + 1) * ldb, c + i * ldc + 2 * q + 1);
         }
-    }
 }
 
 #define BLOCK512(MR, NP) block512(MR, NP, k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc)
@@ -399,20 +396,24 @@ static TARGET void conv3x3_fma(const float *padded, const float *weight, const f
     }
 }
 
-/// The nine-tap sum of output row `r0` (padded rows r0, r0 + pw, r0 + 2·pw), eight columns from
-/// `at`: the chain of `conv3x3_row`, without a bias.
-#define TAPS(r0, at) ({                                                                           \
+/// The nine-tap sum of output row `r0` (padded rows r0, r0 + pw, r0 + 2·pw) from column `at`,
+/// one vector wide, with the vector type VT and its multiply, fused multiply-add and load: one
+/// multiply, then eight fused adds, in (ki, kj) order.
+#define TAPS_OF(VT, MUL, FMA, LOAD, r0, at) ({                                                  \
     const float *q0_ = (r0) + (at), *q1_ = q0_ + pw, *q2_ = q1_ + pw;                             \
-    __m256 s_ = _mm256_mul_ps(w[0], _mm256_loadu_ps(q0_));                                      \
-    s_ = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(q0_ + 1), s_);                                   \
-    s_ = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(q0_ + 2), s_);                                   \
-    s_ = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(q1_), s_);                                       \
-    s_ = _mm256_fmadd_ps(w[4], _mm256_loadu_ps(q1_ + 1), s_);                                   \
-    s_ = _mm256_fmadd_ps(w[5], _mm256_loadu_ps(q1_ + 2), s_);                                   \
-    s_ = _mm256_fmadd_ps(w[6], _mm256_loadu_ps(q2_), s_);                                       \
-    s_ = _mm256_fmadd_ps(w[7], _mm256_loadu_ps(q2_ + 1), s_);                                   \
-    _mm256_fmadd_ps(w[8], _mm256_loadu_ps(q2_ + 2), s_);                                        \
+    VT s_ = MUL(w[0], LOAD(q0_));                                                                 \
+    s_ = FMA(w[1], LOAD(q0_ + 1), s_);                                                            \
+    s_ = FMA(w[2], LOAD(q0_ + 2), s_);                                                            \
+    s_ = FMA(w[3], LOAD(q1_), s_);                                                                \
+    s_ = FMA(w[4], LOAD(q1_ + 1), s_);                                                            \
+    s_ = FMA(w[5], LOAD(q1_ + 2), s_);                                                            \
+    s_ = FMA(w[6], LOAD(q2_), s_);                                                                \
+    s_ = FMA(w[7], LOAD(q2_ + 1), s_);                                                            \
+    FMA(w[8], LOAD(q2_ + 2), s_);                                                                 \
 })
+
+/// Eight columns: the chain of `conv3x3_row`, without a bias.
+#define TAPS(r0, at) TAPS_OF(__m256, _mm256_mul_ps, _mm256_fmadd_ps, _mm256_loadu_ps, r0, at)
 
 /// Lane-wise `b > a ? b : a` (a when either is NaN), the comparison of `bulwark_max_pool_2x2`.
 #define MAX_GT(a, b) ({ __m256 a_ = (a), b_ = (b); _mm256_blendv_ps(a_, b_, _mm256_cmp_ps(b_, a_, _CMP_GT_OQ)); })
@@ -458,20 +459,8 @@ static TARGET void conv3x3_pool_fma(const float *padded, const float *weight, co
     }
 }
 
-/// The nine-tap sum of output row `r0`, sixteen columns from `at`, in one 512-bit register:
-/// lane for lane the chain of `TAPS` (the same multiply, then the same eight fused adds).
-#define TAPS16(r0, at) ({                                                                         \
-    const float *q0_ = (r0) + (at), *q1_ = q0_ + pw, *q2_ = q1_ + pw;                             \
-    __m512 s_ = _mm512_mul_ps(w[0], _mm512_loadu_ps(q0_));                                      \
-    s_ = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(q0_ + 1), s_);                                   \
-    s_ = _mm512_fmadd_ps(w[2], _mm512_loadu_ps(q0_ + 2), s_);                                   \
-    s_ = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(q1_), s_);                                       \
-    s_ = _mm512_fmadd_ps(w[4], _mm512_loadu_ps(q1_ + 1), s_);                                   \
-    s_ = _mm512_fmadd_ps(w[5], _mm512_loadu_ps(q1_ + 2), s_);                                   \
-    s_ = _mm512_fmadd_ps(w[6], _mm512_loadu_ps(q2_), s_);                                       \
-    s_ = _mm512_fmadd_ps(w[7], _mm512_loadu_ps(q2_ + 1), s_);                                   \
-    _mm512_fmadd_ps(w[8], _mm512_loadu_ps(q2_ + 2), s_);                                        \
-})
+/// Sixteen columns in one 512-bit register: lane for lane the chain of `TAPS`.
+#define TAPS16(r0, at) TAPS_OF(__m512, _mm512_mul_ps, _mm512_fmadd_ps, _mm512_loadu_ps, r0, at)
 
 /// `conv3x3_pool_fma` with AVX-512, for rows of at least eight pooled columns: each row's
 /// sixteen columns are one chain of `TAPS16`, whose even and odd columns a permutation puts in
@@ -555,60 +544,48 @@ static int has_avx2_fma(void) {
 // The patch matrix of a block of small images: entry (row, b·pixels + p) is image b's value at
 // table[row·pixels + p], or 0 where the table says −1 (padding). The scalar form branches on the
 // padding test, which a 4×4 map's patterns mispredict; the vector forms gather with the test as
-// a lane mask.
-static void patch_gather_plain(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
-                               size_t pixels, float *cols) {
-    size_t width = count * pixels;
-    for (size_t row = 0; row < rows; row++) {
-        const int32_t *t = table + row * pixels;
-        for (size_t b = 0; b < count; b++) {
-            const float *image = images + b * image_stride;
-            float *d = cols + row * width + b * pixels;
-            for (size_t p = 0; p < pixels; p++) d[p] = t[p] >= 0 ? image[t[p]] : 0.0f;
-        }
-    }
+// a lane mask. Each form fills one run of `pixels` entries (one row, one image); `PATCH_GATHER`
+// makes the loop over rows and images around it.
+
+static inline __attribute__((always_inline)) void patch_run_plain(const float *image, const int32_t *t, size_t pixels, float *d) {
+    for (size_t p = 0; p < pixels; p++) d[p] = t[p] >= 0 ? image[t[p]] : 0.0f;
 }
+
+#define PATCH_GATHER(NAME, ATTRIBUTES, RUN)                                                                        \
+    static ATTRIBUTES void NAME(const float *images, size_t image_stride, size_t count, const int32_t *table,        \
+                                size_t rows, size_t pixels, float *cols) {                                          \
+        size_t width = count * pixels;                                                                              \
+        for (size_t row = 0; row < rows; row++)                                                                     \
+            for (size_t b = 0; b < count; b++)                                                                      \
+                RUN(images + b * image_stride, table + row * pixels, pixels, cols + row * width + b * pixels);      \
+    }
+
+PATCH_GATHER(patch_gather_plain, , patch_run_plain)
 
 #if defined(__x86_64__)
-static TARGET512 void patch_gather512(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
-                                      size_t pixels, float *cols) {
-    size_t width = count * pixels;
+static inline __attribute__((always_inline)) TARGET512 void patch_run512(const float *image, const int32_t *t, size_t pixels, float *d) {
     const __m512i minus = _mm512_set1_epi32(-1);
-    for (size_t row = 0; row < rows; row++) {
-        const int32_t *t = table + row * pixels;
-        for (size_t b = 0; b < count; b++) {
-            const float *image = images + b * image_stride;
-            float *d = cols + row * width + b * pixels;
-            for (size_t p = 0; p < pixels; p += 16) {
-                __mmask16 live = pixels - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (pixels - p)) - 1);
-                __m512i index = _mm512_maskz_loadu_epi32(live, t + p);
-                __mmask16 inside = _mm512_mask_cmpgt_epi32_mask(live, index, minus);
-                __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, image, 4);
-                _mm512_mask_storeu_ps(d + p, live, v);
-            }
-        }
+    for (size_t p = 0; p < pixels; p += 16) {
+        __mmask16 live = pixels - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (pixels - p)) - 1);
+        __m512i index = _mm512_maskz_loadu_epi32(live, t + p);
+        __mmask16 inside = _mm512_mask_cmpgt_epi32_mask(live, index, minus);
+        _mm512_mask_storeu_ps(d + p, live, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), inside, index, image, 4));
     }
 }
 
-static TARGET void patch_gather256(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
-                                   size_t pixels, float *cols) {
-    size_t width = count * pixels;
+static inline __attribute__((always_inline)) TARGET void patch_run256(const float *image, const int32_t *t, size_t pixels, float *d) {
     const __m256i minus = _mm256_set1_epi32(-1);
-    for (size_t row = 0; row < rows; row++) {
-        const int32_t *t = table + row * pixels;
-        for (size_t b = 0; b < count; b++) {
-            const float *image = images + b * image_stride;
-            float *d = cols + row * width + b * pixels;
-            size_t p = 0;
-            for (; p + 8 <= pixels; p += 8) {
-                __m256i index = _mm256_loadu_si256((const __m256i *)(t + p));
-                __m256 inside = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, minus));
-                _mm256_storeu_ps(d + p, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), image, index, inside, 4));
-            }
-            for (; p < pixels; p++) d[p] = t[p] >= 0 ? image[t[p]] : 0.0f;
-        }
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8) {
+        __m256i index = _mm256_loadu_si256((const __m256i *)(t + p));
+        __m256 inside = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, minus));
+        _mm256_storeu_ps(d + p, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), image, index, inside, 4));
     }
+    patch_run_plain(image, t + p, pixels - p, d + p);
 }
+
+PATCH_GATHER(patch_gather512, TARGET512, patch_run512)
+PATCH_GATHER(patch_gather256, TARGET, patch_run256)
 #endif
 
 void bulwark_patch_gather(const float *images, size_t image_stride, size_t count, const int32_t *table, size_t rows,
