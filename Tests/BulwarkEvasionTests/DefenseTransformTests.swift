@@ -37,6 +37,28 @@ struct DefenseTransformTests {
         #expect(tape.gradients(of: y.sum(), wrt: [v])[0].scalars.allSatisfy { $0 == 0 })
     }
 
+    @Test func bitDepthRoundsTiesToEvenLikeTheLibraryRoundingAtEveryDepth() {
+        // Every level, every half-way point between levels (the ties), points just beside them,
+        // values outside [0, 1], NaN and random values: the vector rounding must give exactly
+        // what `rounded(.toNearestOrEven)` gives.
+        for bits in 1...16 {
+            let levels = Float((1 << bits) - 1)
+            var values: [Float] = [-1, -0.0, 0, 1, 1.5, .infinity, -.infinity, .nan, .ulpOfOne, 1 - .ulpOfOne]
+            let step = max(1, Int(levels) / 512)
+            for k in stride(from: 0, through: Int(levels), by: step) {
+                let tie = (Float(k) + 0.5) / levels
+                values += [Float(k) / levels, tie, tie.nextUp, tie.nextDown]
+            }
+            var rng = SeededGenerator(seed: UInt64(bits))
+            values += Tensor.uniform([1000], using: &rng).scalars
+            let out = BitDepthReduction(bits: bits).apply(Tensor(shape: [values.count], scalars: values), seed: 0).scalars
+            for (x, y) in zip(values, out) {
+                let expected = (Swift.min(Swift.max(x, 0), 1) * levels).rounded(.toNearestOrEven) / levels
+                #expect(y.bitPattern == expected.bitPattern || (y.isNaN && expected.isNaN), "bits \(bits), x \(x): \(y) vs \(expected)")
+            }
+        }
+    }
+
     @Test func medianFilterOnKnownImageAndItsGradientRoutesToTheMedian() {
         // 3×3 image, 3×3 window with replicated edges: the centre becomes the median of all nine.
         let x = Tensor(shape: [1, 1, 3, 3], scalars: [9, 1, 8, 2, 7, 3, 6, 4, 5])
