@@ -1,5 +1,6 @@
 @testable import BulwarkExtraction
 import Testing
+import BulwarkTensor
 
 @Test func shapiroWilkMatchesSciPy() throws {
     for answer in shapiroKnownAnswers {
@@ -31,4 +32,14 @@ import Testing
     #expect(throws: ExtractionError.self) { try ShapiroWilk.test([1, 2]) }
     #expect(throws: ExtractionError.self) { try ShapiroWilk.test([1, .nan, 3, 4]) }
     #expect(try ShapiroWilk.test([2, 2, 2, 2, 2]) == ShapiroWilk.Result(w: 1, pValue: 1))
+}
+
+@Test func shapiroWilkOnASortedSliceMatchesTheTestOfItsValues() throws {
+    var rng = SeededGenerator(seed: 11)
+    let values = (0..<400).map { _ in Double.random(in: 0...10, using: &rng) }.sorted()
+    for range in [0..<400, 37..<291, 100..<103] {
+        #expect(try ShapiroWilk.test(sorted: values[range]) == ShapiroWilk.test(Array(values[range]).shuffled(using: &rng)), "\(range)")
+    }
+    #expect(throws: ExtractionError.self) { try ShapiroWilk.test(sorted: values[5..<7]) }
+    #expect(throws: ExtractionError.self) { try ShapiroWilk.test(sorted: ([1, 2, .infinity] as [Double])[...]) }
 }

@@ -20,8 +20,10 @@ public import BulwarkTensor
 /// follow the authors' published code (Secure Systems Group, Aalto University).
 ///
 /// Cost per query: `O(|G_c| · d)` for the minimum distance (Float, one BLAS matrix–vector
-/// product against the growing set) and, every ``testInterval`` queries, `O(n log n)` for the test over the client's
-/// `n` distances. Memory: the growing sets (`d` floats per member) and the distances.
+/// product against the growing set), an insertion into the client's sorted pool of `n`
+/// distances (a binary search and a move of up to `n` values) and, every ``testInterval``
+/// queries, `O(n)` for the test (the pool is already sorted; the outlier bounds are binary
+/// searches). Memory: the growing sets (`d` floats per member) and the distances.
 ///
 /// ```swift
 /// var prada = try PRADADetector(delta: 0.95)
@@ -65,6 +67,13 @@ public struct PRADADetector: QueryPatternDetector {
     /// One client's growing sets and distances.
     private struct ClientState: Sendable {
         var classes: [Int: ClassState] = [:]
+        /// The distances of the classes that have ``minimumClassDistances`` or more, kept sorted
+        /// (ascending) as they arrive: the test reads its outlier bounds by binary search and
+        /// hands the range between them to Shapiro–Wilk without sorting it.
+        var pool: [Double] = []
+        /// Non-finite distances of pooled classes (kept out of `pool`): while there is one, no
+        /// test runs, as Shapiro–Wilk refuses non-finite values.
+        var nonFinite = 0
         var queries = 0
         var flagged = false
         var lastW: Double?
@@ -81,8 +90,11 @@ public struct PRADADetector: QueryPatternDetector {
         /// Distances that admitted members (the seed counts as 0).
         var memberDistances: [Double] = [0]
         var threshold = 0.0
-        /// Every query's minimum distance (all queries of this class after the seed).
-        var distances: [Double] = []
+        /// Minimum distances of this class's queries after the seed.
+        var distanceCount = 0
+        /// Those distances while the class has too few to be pooled (emptied into the client's
+        /// pool when it reaches ``minimumClassDistances``).
+        var pending: [Double] = []
     }
 
     /// The last W computed for `client`, if any.
@@ -172,15 +184,24 @@ public struct PRADADetector: QueryPatternDetector {
         let cls = query.predictedClass
         var classState = state.classes[cls] ?? ClassState()
         state.classes[cls] = nil
-        Self.add(query.input, to: &classState)
+        if let distance = Self.add(query.input, to: &classState) {
+            classState.distanceCount += 1
+            if classState.distanceCount > minimumClassDistances {
+                Self.insert(distance, into: &state)
+            } else {
+                classState.pending.append(distance)
+                if classState.distanceCount == minimumClassDistances {
+                    for d in classState.pending { Self.insert(d, into: &state) }
+                    classState.pending = []
+                }
+            }
+        }
         state.classes[cls] = classState
         state.queries += 1
         var alert: ExtractionAlert?
-        if state.queries % testInterval == 0 {
-            var pooled: [Double] = []
-            for c in state.classes.values where c.distances.count >= minimumClassDistances { pooled.append(contentsOf: c.distances) }
-            let kept = Self.rejectingOutliers(pooled)
-            if kept.count > minimumDistances, let result = try? ShapiroWilk.test(kept) {
+        if state.queries % testInterval == 0, state.nonFinite == 0 {
+            let kept = Self.rejectingOutliers(sorted: state.pool)
+            if kept.count > minimumDistances, let result = try? ShapiroWilk.test(sorted: kept) {
                 state.lastW = result.w
                 state.lowestW = min(state.lowestW ?? result.w, result.w)
                 let now = result.w < delta
@@ -195,21 +216,32 @@ public struct PRADADetector: QueryPatternDetector {
         return alert
     }
 
-    /// Adds `input` to a class's state: its minimum distance to the growing set, and membership.
-    private static func add(_ input: ArraySlice<Float>, to state: inout ClassState) {
+    /// Adds a distance to the client's sorted pool (a non-finite one is only counted).
+    private static func insert(_ distance: Double, into state: inout ClientState) {
+        guard distance.isFinite else { state.nonFinite += 1; return }
+        var lo = 0, hi = state.pool.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if state.pool[mid] <= distance { lo = mid + 1 } else { hi = mid }
+        }
+        state.pool.insert(distance, at: lo)
+    }
+
+    /// Adds `input` to a class's state: its minimum distance to the growing set (returned; nil
+    /// for the seed), and membership.
+    private static func add(_ input: ArraySlice<Float>, to state: inout ClassState) -> Double? {
         let d = input.count
         guard state.memberCount > 0 else {
             state.members.append(contentsOf: input)
             state.memberNorms.append(squaredNorm(input))
             state.memberCount = 1
-            return
+            return nil
         }
         // ‖g − x‖² = ‖g‖² − 2 g·x + ‖x‖², the products G·x in one call: as xᵀ·Gᵀ (one row
         // against the members), which reads the members once in place instead of repacking them.
         var products = [Float](repeating: 0, count: state.memberCount)
-        var inputNorm: Float = 0
+        let inputNorm = squaredNorm(input)
         input.withUnsafeBufferPointer { x in
-            for k in 0..<d { inputNorm += x[k] * x[k] }
             state.members.withUnsafeBufferPointer { g in
                 products.withUnsafeMutableBufferPointer { out in
                     if let gp = g.baseAddress, let xp = x.baseAddress, let op = out.baseAddress {
@@ -227,17 +259,9 @@ public struct PRADADetector: QueryPatternDetector {
         // joined the growing set, and a client repeating one query grew it (and the cost of
         // every later query) without bound. The nearest member's distance is taken directly.
         let exact = state.members.withUnsafeBufferPointer { g in
-            input.withUnsafeBufferPointer { x in
-                var sum: Float = 0
-                for k in 0..<d {
-                    let t = g[nearest * d + k] - x[k]
-                    sum += t * t
-                }
-                return sum
-            }
+            input.withUnsafeBufferPointer { x in VectorMath.squaredDistance(UnsafeBufferPointer(rebasing: g[(nearest * d)..<((nearest + 1) * d)]), x) }
         }
         let distance = Double(exact.squareRoot())
-        state.distances.append(distance)
         if distance > state.threshold {
             state.members.append(contentsOf: input)
             state.memberNorms.append(squaredNorm(input))
@@ -246,20 +270,33 @@ public struct PRADADetector: QueryPatternDetector {
             let (mean, std) = meanAndStandardDeviation(state.memberDistances)
             state.threshold = max(state.threshold, mean - std)
         }
+        return distance
     }
 
     private static func squaredNorm(_ x: ArraySlice<Float>) -> Float {
-        var s: Float = 0
-        for v in x { s += v * v }
-        return s
+        x.withUnsafeBufferPointer { VectorMath.squaredNorm($0) }
     }
 
-    /// Values within 3 standard deviations of the mean (all of them when the spread is 0).
-    private static func rejectingOutliers(_ values: [Double]) -> [Double] {
-        guard values.count > 1 else { return values }
+    /// The values within 3 standard deviations of the mean (all of them when the spread is 0),
+    /// of values sorted ascending: as `v − mean` only grows with `v`, they are one range, found
+    /// by two binary searches with the same test as a filter, `|v − mean| < 3σ`.
+    private static func rejectingOutliers(sorted values: [Double]) -> ArraySlice<Double> {
+        guard values.count > 1 else { return values[...] }
         let (mean, std) = meanAndStandardDeviation(values)
-        guard std > 0 else { return values }
-        return values.filter { abs($0 - mean) < 3 * std }
+        guard std > 0 else { return values[...] }
+        let bound = 3 * std
+        var lo = 0, hi = values.count
+        while lo < hi {   // the first value with v − mean > −3σ
+            let mid = (lo + hi) / 2
+            if values[mid] - mean > -bound { hi = mid } else { lo = mid + 1 }
+        }
+        let first = lo
+        hi = values.count
+        while lo < hi {   // the first value with v − mean ≥ 3σ
+            let mid = (lo + hi) / 2
+            if values[mid] - mean < bound { lo = mid + 1 } else { hi = mid }
+        }
+        return values[first..<lo]
     }
 
     /// Mean and population standard deviation (NumPy's default, as the authors' code uses).

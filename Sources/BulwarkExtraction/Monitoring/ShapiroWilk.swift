@@ -28,17 +28,24 @@ public enum ShapiroWilk {
     /// A sample whose values are all equal has no spread to test: it answers W = 1, p = 1, as SciPy does.
     /// - Throws: ``ExtractionError`` (`invalidParameter`) for fewer than 3 values or a non-finite one.
     public static func test(_ sample: [Double]) throws(ExtractionError) -> Result {
-        let n = sample.count
+        try test(sorted: sample.sorted()[...])
+    }
+
+    /// Tests a sample the caller keeps sorted (ascending), without sorting or copying it: the same
+    /// result as ``test(_:)`` on those values. Values out of order give a meaningless W (no trap).
+    /// - Throws: ``ExtractionError`` (`invalidParameter`) for fewer than 3 values or a non-finite one.
+    public static func test(sorted x: ArraySlice<Double>) throws(ExtractionError) -> Result {
+        let n = x.count
         guard n >= 3 else { throw ExtractionError(.invalidParameter, "Shapiro–Wilk needs at least 3 values, got \(n)") }
-        guard sample.allSatisfy(\.isFinite) else { throw ExtractionError(.invalidParameter, "Shapiro–Wilk needs finite values") }
-        let x = sample.sorted()
+        guard x.allSatisfy(\.isFinite) else { throw ExtractionError(.invalidParameter, "Shapiro–Wilk needs finite values") }
+        let o = x.startIndex
         let mean = x.reduce(0, +) / Double(n)
         var ss = 0.0
         for v in x { ss += (v - mean) * (v - mean) }
-        guard ss > 0, x[n - 1] - x[0] > 0 else { return Result(w: 1, pValue: 1) }
+        guard ss > 0, x[o + n - 1] - x[o] > 0 else { return Result(w: 1, pValue: 1) }
         let a = coefficients(n)
         var numerator = 0.0
-        for i in 0..<a.count { numerator += a[i] * (x[n - 1 - i] - x[i]) }
+        for i in 0..<a.count { numerator += a[i] * (x[o + n - 1 - i] - x[o + i]) }
         let w = min(1, numerator * numerator / ss)
         return Result(w: w, pValue: pValue(w: w, n: n))
     }

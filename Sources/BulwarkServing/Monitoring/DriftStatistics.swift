@@ -1,4 +1,5 @@
 import Foundation
+import BulwarkTensor
 
 /// The two-sample statistics drift monitoring is built on: the population stability index,
 /// the Kolmogorov–Smirnov test and the maximum mean discrepancy.
@@ -167,23 +168,9 @@ public enum DriftStatistics {
     @inline(__always)
     static func squaredDistance(_ a: UnsafeBufferPointer<Float>, _ i: Int, _ b: UnsafeBufferPointer<Float>, _ j: Int, _ dimension: Int) -> Double {
         precondition((i + 1) * dimension <= a.count && (j + 1) * dimension <= b.count, "row outside the buffer")
-        guard dimension > 0, let pa = a.baseAddress.map({ UnsafeRawPointer($0 + i * dimension) }),
-              let pb = b.baseAddress.map({ UnsafeRawPointer($0 + j * dimension) }) else { return 0 }
-        // Eight running sums (one serial sum of products ran at one term per cycle): the MMD
-        // statistic and its calibration both sum this way.
-        var lanes = SIMD8<Float>()
-        var k = 0
-        while k + 8 <= dimension {
-            let t = pa.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self) - pb.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-            lanes += t * t
-            k += 8
-        }
-        var s = lanes.sum()
-        while k < dimension {
-            let t = pa.load(fromByteOffset: k * 4, as: Float.self) - pb.load(fromByteOffset: k * 4, as: Float.self)
-            s += t * t
-            k += 1
-        }
-        return Double(s)
+        guard dimension > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+        // Eight running sums (VectorMath): the MMD statistic and its calibration both sum this way.
+        return Double(VectorMath.squaredDistance(UnsafeBufferPointer(start: pa + i * dimension, count: dimension),
+                                                 UnsafeBufferPointer(start: pb + j * dimension, count: dimension)))
     }
 }
