@@ -188,7 +188,7 @@ public struct CoverageDetector: QueryPatternDetector {
         return low...max(low, high)
     }
 
-    fileprivate static func project(_ x: ArraySlice<Float>, _ directions: [Float], _ b: Int, _ d: Int) -> Float {
+    static func project(_ x: ArraySlice<Float>, _ directions: [Float], _ b: Int, _ d: Int) -> Float {
         precondition(x.count >= d && directions.count >= (b + 1) * d, "projection outside the buffers")
         // Eight running sums, then the tail in order (one serial sum ran at a term per cycle); the
         // calibration's medians and every query's cell are computed the same way.
@@ -216,9 +216,45 @@ public struct CoverageDetector: QueryPatternDetector {
 extension CoverageDetector.Calibration {
     /// The cell of a flattened input of ``dimension`` values: bit `b` is set when its projection on
     /// direction `b` exceeds the benign median.
+    ///
+    /// Four directions at a time, in one pass over the input: each projection sums exactly as
+    /// `project` does (its own eight lanes, then the tail in order), so the cell is the one the
+    /// calibration's medians were computed for, while the four sums' additions overlap.
     public func cell(of input: ArraySlice<Float>) -> Int {
+        let d = dimension
+        precondition(input.count >= d && directions.count >= bits * d && medians.count >= bits, "cell: input or calibration too short")
+        guard d > 0 else { return (0..<bits).reduce(0) { medians[$1] < 0 ? $0 | (1 << $1) : $0 } }
         var code = 0
-        for b in 0..<bits where CoverageDetector.project(input, directions, b, dimension) > medians[b] { code |= 1 << b }
+        input.withUnsafeBufferPointer { xp in
+            directions.withUnsafeBufferPointer { dp in
+                guard let xb = xp.baseAddress, let db = dp.baseAddress else { return }
+                let px = UnsafeRawPointer(xb)
+                var b = 0
+                while b < bits {
+                    // Rows b…b+3 (the last one repeated past the end; those sums are not read).
+                    let r0 = UnsafeRawPointer(db + b * d), r1 = UnsafeRawPointer(db + Swift.min(b + 1, bits - 1) * d)
+                    let r2 = UnsafeRawPointer(db + Swift.min(b + 2, bits - 1) * d), r3 = UnsafeRawPointer(db + Swift.min(b + 3, bits - 1) * d)
+                    var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
+                    var k = 0
+                    while k + 8 <= d {
+                        let x = px.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                        l0 += x * r0.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                        l1 += x * r1.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                        l2 += x * r2.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                        l3 += x * r3.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                        k += 8
+                    }
+                    func finished(_ lanes: SIMD8<Float>, _ row: UnsafeRawPointer) -> Float {
+                        var s = lanes.sum()
+                        for t in k..<d { s += px.load(fromByteOffset: t * 4, as: Float.self) * row.load(fromByteOffset: t * 4, as: Float.self) }
+                        return s
+                    }
+                    let sums = SIMD4<Float>(finished(l0, r0), finished(l1, r1), finished(l2, r2), finished(l3, r3))
+                    for j in 0..<Swift.min(4, bits - b) where sums[j] > medians[b + j] { code |= 1 << (b + j) }
+                    b += 4
+                }
+            }
+        }
         return code
     }
 }
