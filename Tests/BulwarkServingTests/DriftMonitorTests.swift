@@ -1,6 +1,6 @@
 import BulwarkModels
 import BulwarkPoisoning
-import BulwarkServing
+@testable import BulwarkServing
 import BulwarkTensor
 import Foundation
 import Testing
@@ -150,4 +150,28 @@ private func stream(_ monitor: DriftMonitor, _ model: Sequential, _ images: Synt
                                                                bandwidth: monitor.reference.embeddingBandwidth)
     let mmd = try #require(report.statistic(.embeddingMMD)?.value)
     #expect(abs(mmd - direct) <= 1e-9 * max(1, abs(direct)), "window \(mmd), direct \(direct)")
+}
+
+/// The window's pairwise kernel values kept as embeddings arrive give the MMD² that recomputing
+/// them at every evaluation gives, to the bit, through the ring's wrap-arounds.
+@Test func driftMonitorCachedKernelGivesTheRecomputedStatisticExactly() throws {
+    let (cached, model, images) = try makeMonitor()
+    let recomputing = try DriftMonitor(reference: cached.reference, configuration: cached.configuration, sink: nil, kernelCacheLimit: 0)
+    let (inputs, _) = images.batch(900, seed: 6)
+    var start = 0, compared = 0
+    for size in [20, 130, 7, 150, 50, 100, 33, 210, 200] {
+        let batch = inputs.rows(start..<start + size)
+        start += size
+        let predictions = model.predictions(batch)
+        let embeddings = try cached.reference.embeddingSource.embeddings(batch, model: model)
+        let a = try cached.observe(inputs: batch, predictions: predictions, embeddings: embeddings).report
+        let b = try recomputing.observe(inputs: batch, predictions: predictions, embeddings: embeddings).report
+        #expect((a == nil) == (b == nil))
+        if let a, let b {
+            let x = try #require(a.statistic(.embeddingMMD)?.value), y = try #require(b.statistic(.embeddingMMD)?.value)
+            #expect(x.bitPattern == y.bitPattern, "after \(start) examples: cached \(x), recomputed \(y)")
+            compared += 1
+        }
+    }
+    #expect(compared == 4)   // at 307, 457, 700 and 900 examples
 }

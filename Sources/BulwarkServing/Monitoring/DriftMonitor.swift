@@ -82,8 +82,11 @@ public struct DriftObservation: Sendable {
 /// sink; it raises another only after an evaluation finds it recovered and a later one finds it
 /// drifted again.
 ///
-/// Cost of an evaluation with W examples, F features, w embeddings of width d and R reference
-/// embeddings: O(F·W log W + (w² + w·R)·d); creation costs O(R²·d + permutations·w²).
+/// Cost, with W examples, F features, w embeddings of width d and R reference embeddings: an
+/// embedding costs its R + w kernel values once, when it enters the window (the window's
+/// pairwise values are kept for windows up to ``kernelCacheLimit`` embeddings; a larger window
+/// recomputes its w² / 2 at each evaluation instead); an evaluation costs O(F·W log W + w²);
+/// creation costs O(R²·d + permutations·w²).
 ///
 /// ```swift
 /// let model = ZooArchitecture.cnn.makeModel(seed: 0)
@@ -105,6 +108,12 @@ public final class DriftMonitor: Sendable {
     private let sink: (any AlertSink)?
     private let featureCount: Int
     private let embeddingWindow: Int
+    /// Whether the window's pairwise kernel values are kept (a window of up to
+    /// ``kernelCacheLimit`` embeddings): each embedding then costs its w kernel values once, when
+    /// it enters, instead of every evaluation recomputing all w² / 2.
+    private let cachesKernel: Bool
+    /// The largest embedding window whose kernel values are kept (1024: 8 MiB of Doubles).
+    public static let kernelCacheLimit = 1024
     /// `Σ_{i≠j} k(xᵢ, xⱼ) / (R(R−1))` over the reference embeddings, fixed for the monitor's life.
     private let referenceKernelMean: Double
     private let state: Mutex<State>
@@ -118,6 +127,9 @@ public final class DriftMonitor: Sendable {
         /// rᵢ: computed once when the embedding enters the window, so an evaluation adds W sums
         /// instead of computing W·R kernel values.
         var embeddingCross: [Double]
+        /// `k(e_s, e_t)` for embedding slots s ≠ t (`w × w`, symmetric; empty unless the monitor
+        /// caches the kernel): a row and a column are rewritten when an embedding enters.
+        var kernel: [Double]
         var embeddingHead = 0, embeddingFilled = 0
         var seen = 0, sinceEvaluation = 0
         var evaluating = false
@@ -132,8 +144,13 @@ public final class DriftMonitor: Sendable {
     /// ``DriftStatistics/maximumMeanDiscrepancyThreshold(reference:dimension:bandwidth:windowSize:permutations:alpha:seed:)``).
     /// - Throws: ``ServingError`` `.invalidParameter` for a configuration out of range or a
     ///   reference whose fields disagree.
-    public init(reference: DriftReference, configuration: DriftMonitorConfiguration = DriftMonitorConfiguration(),
-                sink: (any AlertSink)? = nil) throws(ServingError) {
+    public convenience init(reference: DriftReference, configuration: DriftMonitorConfiguration = DriftMonitorConfiguration(),
+                            sink: (any AlertSink)? = nil) throws(ServingError) {
+        try self.init(reference: reference, configuration: configuration, sink: sink, kernelCacheLimit: Self.kernelCacheLimit)
+    }
+
+    /// The monitor with another limit on the cached kernel (tests compare both paths).
+    init(reference: DriftReference, configuration: DriftMonitorConfiguration, sink: (any AlertSink)?, kernelCacheLimit: Int) throws(ServingError) {
         try configuration.validate()
         try reference.validate(label: "drift reference of model '\(reference.model)'")
         self.reference = reference
@@ -154,10 +171,12 @@ public final class DriftMonitor: Sendable {
             referenceKernelMean = 0
         }
         let empty = DriftReport(model: reference.model, time: nil, examplesSeen: 0, windowSize: 0, statistics: [], features: [], alertsRaised: 0)
+        cachesKernel = embeddingWindow > 0 && embeddingWindow <= kernelCacheLimit
         state = Mutex(State(features: [Double](repeating: 0, count: configuration.windowSize * reference.features.count),
                             predictions: [Int](repeating: 0, count: configuration.windowSize),
                             embeddings: [Float](repeating: 0, count: embeddingWindow * d),
-                            embeddingCross: [Double](repeating: 0, count: embeddingWindow), report: empty))
+                            embeddingCross: [Double](repeating: 0, count: embeddingWindow),
+                            kernel: [Double](repeating: 0, count: cachesKernel ? embeddingWindow * embeddingWindow : 0), report: empty))
     }
 
     /// Records a batch the model served: `inputs` (`N × example shape`), the predicted classes,
@@ -190,8 +209,8 @@ public final class DriftMonitor: Sendable {
         let minimum = configuration.minimumWindow ?? w
         // The kept embeddings' kernel sums against the reference, outside the lock.
         var crossSums: [Double] = []
+        let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
         if let embeddings, ew > 0 {
-            let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
             crossSums = (max(0, n - ew)..<n).map { row in
                 DriftStatistics.kernelSumCross(reference.embeddings, Array(embeddings.scalars[(row * d)..<((row + 1) * d)]),
                                                dimension: d, gamma: gamma)
@@ -211,6 +230,7 @@ public final class DriftMonitor: Sendable {
                         let base = s.embeddingHead * d
                         for k in 0..<d { s.embeddings[base + k] = e[row * d + k] }
                         s.embeddingCross[s.embeddingHead] = crossSums[index]
+                        if cachesKernel { Self.updateKernel(&s, slot: s.embeddingHead, window: ew, dimension: d, gamma: gamma) }
                         s.embeddingHead = (s.embeddingHead + 1) % ew
                         s.embeddingFilled = min(ew, s.embeddingFilled + 1)
                     }
@@ -221,8 +241,10 @@ public final class DriftMonitor: Sendable {
             guard s.sinceEvaluation >= configuration.evaluationInterval, s.filled >= minimum, !s.evaluating else { return nil }
             s.sinceEvaluation = 0
             s.evaluating = true
+            let full = s.embeddingFilled == ew && ew > 0
             return Window(features: Array(s.features[0..<(s.filled * f)]), predictions: Array(s.predictions[0..<s.filled]),
-                          embeddings: s.embeddingFilled == ew && ew > 0 ? s.embeddings : [],
+                          embeddingCount: full ? ew : 0, embeddings: full && !cachesKernel ? s.embeddings : [],
+                          kernelSum: full && cachesKernel ? Self.offDiagonalSum(s.kernel, window: ew) : nil,
                           crossSum: s.embeddingCross.reduce(0, +), seen: s.seen)
         }
         guard let due else { return DriftObservation(report: nil, alerts: []) }
@@ -266,7 +288,12 @@ public final class DriftMonitor: Sendable {
     private struct Window {
         var features: [Double]
         var predictions: [Int]
+        /// w when the embedding window is full, 0 otherwise (no MMD then).
+        var embeddingCount: Int
+        /// The embeddings, when the kernel is not cached.
         var embeddings: [Float]
+        /// `Σ_{s≠t} k(e_s, e_t)` from the cached kernel, when it is cached.
+        var kernelSum: Double?
         /// `Σ_{i,j} k(rᵢ, eⱼ)` over the reference and the window's embeddings.
         var crossSum: Double
         var seen: Int
@@ -299,10 +326,11 @@ public final class DriftMonitor: Sendable {
             let level = configuration.ksAlpha / Double(features.count)
             statistics.append(DriftStatisticResult(kind: .inputKS, value: p, threshold: level, drifted: p < level, windowSize: n, time: now))
         }
-        if let threshold = mmdThreshold, !window.embeddings.isEmpty {
-            let d = reference.embeddingDimension, m = reference.embeddingCount, w = window.embeddings.count / d
+        if let threshold = mmdThreshold, window.embeddingCount > 0 {
+            let d = reference.embeddingDimension, m = reference.embeddingCount, w = window.embeddingCount
             let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
-            let yy = DriftStatistics.kernelSumOffDiagonal(window.embeddings, dimension: d, gamma: gamma) / Double(w * (w - 1))
+            let pairs = window.kernelSum ?? DriftStatistics.kernelSumOffDiagonal(window.embeddings, dimension: d, gamma: gamma)
+            let yy = pairs / Double(w * (w - 1))
             let xy = window.crossSum / Double(m * w)
             let mmd = referenceKernelMean + yy - 2 * xy
             statistics.append(DriftStatisticResult(kind: .embeddingMMD, value: mmd, threshold: threshold, drifted: mmd > threshold, windowSize: w, time: now))
@@ -314,6 +342,34 @@ public final class DriftMonitor: Sendable {
                                                drifted: predictionPSI > configuration.predictionPSIThreshold, windowSize: n, time: now))
         return DriftReport(model: reference.model, time: now, examplesSeen: window.seen, windowSize: n, statistics: statistics,
                            features: features, alertsRaised: 0)
+    }
+
+    /// Rewrites slot `slot`'s row and column of the cached kernel against the other filled
+    /// slots: `exp(−γ‖e_slot − e_t‖²)`, the value ``DriftStatistics/kernelSumOffDiagonal(_:dimension:gamma:)``
+    /// computes for that pair (the squared distance is symmetric to the bit).
+    private static func updateKernel(_ s: inout State, slot: Int, window w: Int, dimension d: Int, gamma: Double) {
+        let filled = max(s.embeddingFilled, slot + 1)   // slots 0..<filled hold embeddings (the ring fills in order)
+        s.embeddings.withUnsafeBufferPointer { e in
+            s.kernel.withUnsafeMutableBufferPointer { k in
+                for t in 0..<filled where t != slot {
+                    let value = exp(-gamma * DriftStatistics.squaredDistance(e, slot, e, t, d))
+                    k[slot * w + t] = value
+                    k[t * w + slot] = value
+                }
+            }
+        }
+    }
+
+    /// `2 Σ_{s<t} K[s][t]`, summed in the order ``DriftStatistics/kernelSumOffDiagonal(_:dimension:gamma:)``
+    /// sums the same pairs, so the two give the same value.
+    private static func offDiagonalSum(_ kernel: [Double], window w: Int) -> Double {
+        var sum = 0.0
+        kernel.withUnsafeBufferPointer { k in
+            for i in 0..<w {
+                for j in (i + 1)..<w { sum += k[i * w + j] }
+            }
+        }
+        return 2 * sum
     }
 
     private func alert(for result: DriftStatisticResult) -> Alert {
