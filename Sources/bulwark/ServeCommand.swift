@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
         Serves TLS 1.2 or later with --tls-cert and --tls-key (PEM files). Plain HTTP needs \
         --insecure-http and is refused on any address but loopback. Prints the URL it listens \
         on (with the real port when --port is 0), then one log line per request on \
-        stderr (none with --no-access-log). On SIGTERM or SIGINT it stops accepting connections and gives requests in \
+        stderr (none with --no-access-log), a JSON object per line unless --log-format text. On SIGTERM or SIGINT it stops accepting connections and gives requests in \
         flight --grace-period seconds to finish. The API is described at /openapi.json.
 
           bulwark serve --host 0.0.0.0 --port 8443 --tls-cert server.pem --tls-key server.key
@@ -65,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
     var gracePeriod: Double = 10
     @Flag(name: .customLong("no-access-log"), help: "Write no log line per request (errors, alerts and the audit log still are).")
     var noAccessLog = false
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr: json (one object per line) or text.")
+    var logFormat: LogFormat = .json
     @Flag(name: .customLong("print-openapi"), help: "Print the OpenAPI 3.1 document of the API on stdout and exit (binds nothing, needs no TLS files).")
     var printOpenAPI = false
     @Option(help: "Control-plane database: a SQLite path, sqlite:PATH or a postgres:// URL (enables accounts, policy and audit).")
@@ -305,6 +307,7 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(document)
             return
         }
+        logFormat.bootstrap()
         let gateway = try Gateway(configuration: gatewayConfiguration)
         for warning in gateway.tls?.warnings ?? [] {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))

@@ -69,7 +69,10 @@ import Testing
         process.arguments = ["serve", "--insecure-http", "--port", "0", "--grace-period", "1"]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("serve-stderr-\(UUID().uuidString)").path
+        #expect(FileManager.default.createFile(atPath: errPath, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // The first stdout line names the URL with the real port.
@@ -92,5 +95,14 @@ import Testing
         while process.isRunning && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
+        // The log (stderr) is JSON, one object per line, the access line of /healthz among them.
+        let lines = try String(contentsOfFile: errPath, encoding: .utf8).split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!lines.isEmpty && objects.count == lines.count, "not all JSON: \(lines)")
+        let access = objects.first { $0["message"] as? String == "request" && ($0["metadata"] as? [String: Any])?["path"] as? String == "/healthz" }
+        let metadata = try #require(access?["metadata"] as? [String: Any], "\(lines)")
+        #expect(metadata["status"] as? String == "200" && metadata["method"] as? String == "GET" && metadata["request.id"] is String)
+        #expect(access?["level"] as? String == "info" && access?["logger"] as? String == "bulwark.gateway")
+        #expect((access?["time"] as? String)?.hasSuffix("Z") == true)
     }
 }

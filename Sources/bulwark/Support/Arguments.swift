@@ -1,6 +1,7 @@
 public import ArgumentParser
 import BulwarkAssessment
 import BulwarkEvasion
+import BulwarkGateway
 import BulwarkData
 import BulwarkModels
 import Foundation
@@ -8,6 +9,7 @@ import Foundation
 // Choice options parse straight into the library's enums: `--help` lists their values and the
 // parser rejects a typo with the valid choices, before any work.
 extension ZooArchitecture: ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}
 extension ZooActivation: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
 extension EvaluatedGradient: ExpressibleByArgument {}
