@@ -74,6 +74,15 @@ public final class ServingMetrics: Sendable {
         }
     }
 
+    /// The object already kept for `key`, else `made`, kept from now on. (A `dict[key, default:
+    /// made]` read stores nothing: every call went back to the factory, which validated the
+    /// label and looked the metric up in its registry again.)
+    private static func kept<Metric>(_ made: Metric, for key: String, in objects: inout [String: Metric]) -> Metric {
+        if let found = objects[key] { return found }
+        objects[key] = made
+        return made
+    }
+
     private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
         label + dimensions.map { "\u{1}\($0.0)=\($0.1)" }.joined()
     }
@@ -82,20 +91,20 @@ public final class ServingMetrics: Sendable {
         let key = Self.key(label, dimensions)
         if let found = counters.withLock({ $0[key] }) { return found }
         let made = Counter(label: label, dimensions: dimensions, factory: factory)
-        return counters.withLock { $0[key, default: made] }
+        return counters.withLock { Self.kept(made, for: key, in: &$0) }
     }
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
         let key = Self.key(label, dimensions)
         if let found = timers.withLock({ $0[key] }) { return found }
         let made = Timer(label: label, dimensions: dimensions, factory: factory)
-        return timers.withLock { $0[key, default: made] }
+        return timers.withLock { Self.kept(made, for: key, in: &$0) }
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
         let key = Self.key(label, dimensions)
         if let found = gauges.withLock({ $0[key] }) { return found }
         let made = Gauge(label: label, dimensions: dimensions, factory: factory)
-        return gauges.withLock { $0[key, default: made] }
+        return gauges.withLock { Self.kept(made, for: key, in: &$0) }
     }
 }
