@@ -4,12 +4,17 @@
 # worker processes) against Bulwark's gateway (`bulwark serve`), the same model, the same request
 # bodies, the same load, in one run. Target: Bulwark ≥ 2× the throughput at an equal or lower p99.
 #
-#   Benchmarks/gateway/gateway-bench.sh [--duration S] [--warmup S] [--connections C] [--threads T]
-#                                       [--batches "1 8"] [--pin] [--peer-only] [--out FILE]
-#   BULWARK_BIN=.build/release/bulwark Benchmarks/gateway/gateway-bench.sh     peer, then Bulwark
+#   Benchmarks/gateway/gateway-bench.sh [--rounds N] [--duration S] [--warmup S] [--connections C]
+#                                       [--threads T] [--batches "1 8"] [--pin] [--peer-only] [--out FILE]
+#   BULWARK_BIN=.build/release/bulwark Benchmarks/gateway/gateway-bench.sh     the peer and Bulwark
 #
-# Defaults: per server and batch size, a 5 s unmeasured warm-up then wrk -t2 -c32 -d20s --latency;
-# batches of 1 and 8 Fashion-MNIST images. The table goes to stdout and to
+# Every server is started first and stays up; then, round after round, each batch size is sent
+# to each server in turn: a 3 s unmeasured warm-up, then wrk -t2 -c32 -d10s --latency. Defaults:
+# 3 rounds, batches of 1 and 8 Fashion-MNIST images. The table gives each server's median over
+# the rounds (and every round's requests/s): on a shared VM whose speed drifts by a fifth or more
+# within minutes, measuring each server once, one after the other, let the drift decide the
+# ratio (the same binaries measured 1.5× to 2.4× the peer at batch 1 from one run to the next);
+# interleaved rounds expose every server to the same drift. The table goes to stdout and to
 # Benchmarks/gateway/gateway-bench-output.txt (--out FILE elsewhere).
 #
 # Builds nothing but the model: when .build/gateway-bench/model.onnx (or $GATEWAY_BENCH_DIR) is
@@ -30,10 +35,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-duration=20; warmup=5; connections=32; threads=2; batches="1 8"; pin=0; peer_only=0
+rounds=3; duration=10; warmup=3; connections=32; threads=2; batches="1 8"; pin=0; peer_only=0
 out="$here/gateway-bench-output.txt"
 while [ $# -gt 0 ]; do
     case "$1" in
+        --rounds) rounds="$2"; shift 2 ;;
         --duration) duration="$2"; shift 2 ;;
         --warmup) warmup="$2"; shift 2 ;;
         --connections) connections="$2"; shift 2 ;;
@@ -65,7 +71,10 @@ fi
 work="$(mktemp -d)"
 . "$here/server-process.sh"   # stop_server
 # BENCH_KEEP=1 keeps the working directory (logs, raw wrk output) and names it at the end.
-trap 'stop_server; if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "gateway-bench: kept $work" >&2; else rm -rf "$work"; fi' EXIT
+# Every started server's pid (its process group), stopped at the end.
+started=()
+stop_all() { for pid in "${started[@]}"; do server_pid="$pid"; stop_server; done; started=(); }
+trap 'stop_all; if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "gateway-bench: kept $work" >&2; else rm -rf "$work"; fi' EXIT
 mkdir -p "$work/results"
 
 if [ "$pin" = 1 ] && [ "$(nproc)" -ge 2 ]; then
@@ -93,29 +102,35 @@ wait_ready() {   # BASE SECONDS LOG: the server's and the model's readiness
 header="$work/header.txt"
 note() { echo "$*" | tee -a "$header" >&2; }
 
-# measure NAME BASE: check-oip, then per batch size a warm-up and a measured wrk run.
-measure() {
-    local name="$1" base="$2"
-    if ! "$root/scripts/check-oip" "$base" "$model" "$bench_token" > "$work/$name.check-oip.txt" 2>&1; then
+# check NAME BASE TOKEN: scripts/check-oip; a server that passes joins the rounds.
+servers=()
+declare -A base_of token_of
+check() {
+    local name="$1" base="$2" token="$3"
+    if ! "$root/scripts/check-oip" "$base" "$model" "$token" > "$work/$name.check-oip.txt" 2>&1; then
         note "$name: scripts/check-oip FAILED, not measured: $(tail -1 "$work/$name.check-oip.txt")"
         return 0
     fi
-    note "$name: scripts/check-oip passed; load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
-    for batch in $batches; do
-        BENCH_BODY="$bench_dir/body-$batch.json" BENCH_TOKEN="$bench_token" \
-            "${on_client[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 10s \
-            -s "$here/infer.lua" "$base/v2/models/$model/infer" > /dev/null
-        echo "gateway-bench: $name, batch $batch" >&2
-        BENCH_BODY="$bench_dir/body-$batch.json" BENCH_TOKEN="$bench_token" BENCH_RESULT="$work/results/$name.b$batch.json" \
-            "${on_client[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s --latency \
-            -s "$here/infer.lua" "$base/v2/models/$model/infer" > "$work/results/$name.b$batch.wrk.txt"
-    done
+    note "$name: scripts/check-oip passed"
+    servers+=("$name"); base_of[$name]="$base"; token_of[$name]="$token"
+}
+
+# run_once NAME BATCH ROUND: a warm-up and a measured wrk run.
+run_once() {
+    local name="$1" batch="$2" round="$3" base="${base_of[$1]}" token="${token_of[$1]}"
+    BENCH_BODY="$bench_dir/body-$batch.json" BENCH_TOKEN="$token" \
+        "${on_client[@]}" wrk -t"$threads" -c"$connections" -d"${warmup}s" --timeout 10s \
+        -s "$here/infer.lua" "$base/v2/models/$model/infer" > /dev/null
+    echo "gateway-bench: round $round, $name, batch $batch" >&2
+    BENCH_BODY="$bench_dir/body-$batch.json" BENCH_TOKEN="$token" BENCH_RESULT="$work/results/$name.b$batch.r$round.json" \
+        "${on_client[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 10s --latency \
+        -s "$here/infer.lua" "$base/v2/models/$model/infer" > "$work/results/$name.b$batch.r$round.wrk.txt"
 }
 
 note "gateway benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 note "model: $(basename "$model_path") (make-model.sh: Fashion-MNIST CNN, 162,710 parameters), $(stat -c %s "$model_path") bytes, sha256 $(sha256sum "$model_path" | cut -c1-16)…; served as '$model'"
 note "bodies: KServe v2 JSON, FP32 [N,1,28,28]: batch 1 $(stat -c %s "$bench_dir/body-1.json") bytes, batch 8 $(stat -c %s "$bench_dir/body-8.json") bytes"
-note "load: per server and batch, ${warmup}s unmeasured warm-up, then wrk -t$threads -c$connections -d${duration}s --latency, POST /v2/models/$model/infer with Authorization: Bearer; $pinning"
+note "load: $rounds rounds; in each, per batch size, every server in turn: ${warmup}s unmeasured warm-up, then wrk -t$threads -c$connections -d${duration}s --latency, POST /v2/models/$model/infer with Authorization: Bearer; all servers up throughout (idle ones wait); $pinning"
 
 # --- the peer: FastAPI + onnxruntime under uvicorn, 2 worker processes ----------------------------
 bench_token="${BULWARK_TOKEN:-peer-ignores-this-token}"
@@ -125,12 +140,12 @@ PEER_MODEL="$model_path" PEER_MODEL_NAME="$model" "${on_server[@]}" "$venv/bin/u
     --app-dir "$here" --workers 2 --host 127.0.0.1 --port "$port" --loop uvloop --http httptools \
     --no-access-log --log-level warning > "$work/peer.log" 2>&1 < /dev/null &
 server_pid=$!
+started+=("$server_pid")
 wait_ready "http://127.0.0.1:$port" 120 "$work/peer.log"
 workers="$(pgrep -g "$server_pid" -f 'spawn_main' | wc -l)"
 versions="$("$py" -c 'import fastapi, uvicorn, onnxruntime, numpy; print(f"FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__} (uvloop, httptools), onnxruntime {onnxruntime.__version__}, numpy {numpy.__version__}")')"
 note "peer: peer_app.py, $versions; uvicorn --workers 2 ($workers worker processes running), no access log, one InferenceSession per worker, 1 intra-op thread each"
-measure peer "http://127.0.0.1:$port"
-stop_server
+check peer "http://127.0.0.1:$port" "$bench_token"
 
 # ==================================================================================================
 # start_bulwark MODEL_PATH PORT LOG WORKDIR          >>> THE LEAD EDITS THIS FUNCTION <<<
@@ -190,7 +205,6 @@ bulwark_configs=(
 
 # --- Bulwark ----------------------------------------------------------------------------------------
 if [ -n "${BULWARK_BIN:-}" ] && [ "$peer_only" = 0 ]; then
-    mkdir -p "$work/bulwark"
     make_defended_inputs "$bench_dir"
     for config in "${bulwark_configs[@]}"; do
         label="${config%%|*}"
@@ -199,17 +213,28 @@ if [ -n "${BULWARK_BIN:-}" ] && [ "$peer_only" = 0 ]; then
         read -r -a extra <<< "$line"
         port="$(free_port)"
         echo "gateway-bench: starting bulwark serve ($label)" >&2
-        start_bulwark "$model_path" "$port" "$work/$label.log" "$work/bulwark" "${extra[@]}"
+        # Each configuration its own control plane (database, keys, token): the two processes
+        # share no SQLite file.
+        mkdir -p "$work/$label"
+        start_bulwark "$model_path" "$port" "$work/$label.log" "$work/$label" "${extra[@]}"
+        started+=("$server_pid")
         if wait_ready "http://127.0.0.1:$port" 120 "$work/$label.log"; then
             note "$label: $bulwark_desc"
-            measure "$label" "http://127.0.0.1:$port"
+            check "$label" "http://127.0.0.1:$port" "$bench_token"
         else
             note "$label: did not become ready, not measured: $(tail -1 "$work/$label.log")"
         fi
-        stop_server
     done
 else
     note "bulwark: not measured (BULWARK_BIN unset or --peer-only)"
 fi
+
+note "load average before the rounds: $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$rounds"); do
+    for batch in $batches; do
+        for name in "${servers[@]}"; do run_once "$name" "$batch" "$round"; done
+    done
+done
+stop_all
 
 "$py" "$here/report.py" "$work/results" "$header" | tee "$out"
