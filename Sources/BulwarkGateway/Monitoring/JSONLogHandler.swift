@@ -26,8 +26,9 @@ import Glibc
 /// `write` each, under a lock, so lines from concurrent requests never interleave.
 ///
 /// ```swift
-/// LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
-/// Logger(label: "bulwark.gateway").info("listening", metadata: ["port": "8080"])
+/// LogFormat.json.bootstrap()   // once per process: every logger made after it writes JSON lines
+/// var handler = JSONLogHandler(label: "bulwark.gateway")   // or one handler, for one logger
+/// handler[metadataKey: "request.id"] = "5ef6"
 /// ```
 public struct JSONLogHandler: LogHandler {
     /// The logger's label, the `logger` field.
