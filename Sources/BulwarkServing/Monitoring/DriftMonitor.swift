@@ -71,7 +71,8 @@ public struct DriftObservation: Sendable {
 ///
 /// Each ``observe(inputs:predictions:embeddings:)`` extracts the examples' features (O(example
 /// size)) and appends them, the predictions and the embeddings to count-based ring buffers under
-/// a short lock. After every ``DriftMonitorConfiguration/evaluationInterval`` examples, once the
+/// a lock (held, for each new embedding, while its w kernel values against the window are
+/// computed, when the kernel is kept). After every ``DriftMonitorConfiguration/evaluationInterval`` examples, once the
 /// window holds ``DriftMonitorConfiguration/minimumWindow`` examples, the call that crosses the
 /// interval evaluates the window outside the lock (one evaluation at a time; others keep
 /// serving): per-feature PSI and KS (Bonferroni-corrected), PSI of the predicted labels, and the
