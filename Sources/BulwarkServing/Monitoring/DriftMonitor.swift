@@ -109,6 +109,8 @@ public final class DriftMonitor: Sendable {
     private let sink: (any AlertSink)?
     private let featureCount: Int
     private let embeddingWindow: Int
+    /// γ = 1 / (2σ²) of the RBF kernel, σ the reference's embedding bandwidth.
+    private let gamma: Double
     /// Whether the window's pairwise kernel values are kept (a window of up to
     /// ``kernelCacheLimit`` embeddings): each embedding then costs its w kernel values once, when
     /// it enters, instead of every evaluation recomputing all w² / 2.
@@ -158,13 +160,13 @@ public final class DriftMonitor: Sendable {
         self.configuration = configuration
         self.sink = sink
         featureCount = reference.features.count
+        gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
         let d = reference.embeddingDimension, r = reference.embeddingCount
         if d > 0, r >= 4 {
             embeddingWindow = min(configuration.mmdWindowSize, r / 2)
             mmdThreshold = DriftStatistics.maximumMeanDiscrepancyThreshold(
                 reference: reference.embeddings, dimension: d, bandwidth: reference.embeddingBandwidth, windowSize: embeddingWindow,
                 permutations: configuration.mmdPermutations, alpha: configuration.mmdAlpha, seed: configuration.seed)
-            let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
             referenceKernelMean = DriftStatistics.kernelSumOffDiagonal(reference.embeddings, dimension: d, gamma: gamma) / Double(r * (r - 1))
         } else {
             embeddingWindow = 0
@@ -210,7 +212,6 @@ public final class DriftMonitor: Sendable {
         let minimum = configuration.minimumWindow ?? w
         // The kept embeddings' kernel sums against the reference, outside the lock.
         var crossSums: [Double] = []
-        let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
         if let embeddings, ew > 0 {
             crossSums = (max(0, n - ew)..<n).map { row in
                 DriftStatistics.kernelSumCross(reference.embeddings, Array(embeddings.scalars[(row * d)..<((row + 1) * d)]),
@@ -329,7 +330,6 @@ public final class DriftMonitor: Sendable {
         }
         if let threshold = mmdThreshold, window.embeddingCount > 0 {
             let d = reference.embeddingDimension, m = reference.embeddingCount, w = window.embeddingCount
-            let gamma = 1 / (2 * reference.embeddingBandwidth * reference.embeddingBandwidth)
             let pairs = window.kernelSum ?? DriftStatistics.kernelSumOffDiagonal(window.embeddings, dimension: d, gamma: gamma)
             let yy = pairs / Double(w * (w - 1))
             let xy = window.crossSum / Double(m * w)
